@@ -1,0 +1,59 @@
+// cli/command.h: the one shared place for the CLI's conventions (cli-contract.md "Conventions").
+//
+// Each subcommand lives in its own .cc file and exposes one function that adds it to the app and
+// returns what to run when it is chosen. Options bind to state the subcommand file owns:
+//
+//   RunFn addCheck(CLI::App& app) {
+//     auto* cmd = app.add_subcommand("check", "validate an IGVM file");
+//     auto path = std::make_shared<std::string>();
+//     cmd->add_option("FILE", *path)->required();
+//     return [path] { ... return kExitOk; };
+//   }
+//
+// Only this package prints. Errors are one line on stderr, "error: <file>: <where>: <what>", and
+// exitStatus() is the only mapping from an error Code to an exit status.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/status.h"
+
+namespace igvmkit::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitBad = 1;    // input judged bad: invalid file, failed verification
+inline constexpr int kExitUsage = 2;  // usage error or unreadable input
+
+using RunFn = std::function<int()>;
+
+// The exit status for an error (cli-contract.md): kUsage and kUnreadable -> 2, the rest -> 1.
+int exitStatus(Code code);
+
+// Prints "error: <subject>: <error with location>" (subject omitted when empty) and returns the
+// error's exit status.
+int fail(const std::string& subject, const Error& error);
+
+// Prints a warning line "warning: ..." on stderr.
+void warn(const std::string& message);
+
+// Prints exactly one JSON document (and a newline) on stdout.
+void printJson(const nlohmann::ordered_json& doc);
+
+// Until a subcommand is implemented it says so and exits 2 (the foundation's placeholder).
+// `options` keeps the subcommand's bound option storage alive while CLI11 writes into it.
+RunFn notImplemented(const std::string& name, std::shared_ptr<void> options);
+
+RunFn addDump(CLI::App& app);
+RunFn addCheck(CLI::App& app);
+RunFn addBuild(CLI::App& app);
+RunFn addMeasure(CLI::App& app);
+RunFn addSign(CLI::App& app);
+RunFn addVerify(CLI::App& app);
+RunFn addPlan(CLI::App& app);
+RunFn addRun(CLI::App& app);
+
+}  // namespace igvmkit::cli
