@@ -158,19 +158,6 @@ void kick(Vcpu& v) {
   }
 }
 
-Status checkSetup(const GuestSetup& setup) {
-  if (setup.memory_bytes < layout::kMinMemory || setup.memory_bytes > layout::kMaxMemory ||
-      setup.memory_bytes % kPageSize != 0) {
-    return usage("memory size " + hex(setup.memory_bytes) +
-                 " must be a multiple of 4 KiB between 1 MiB and 1 TiB");
-  }
-  if (setup.vcpus < 1 || setup.vcpus > kMaxVcpus) {
-    return usage("vcpu count " + std::to_string(setup.vcpus) + " must be between 1 and " +
-                 std::to_string(kMaxVcpus));
-  }
-  return okStatus();
-}
-
 // The machine's RAM layout: [0, low) at host offset 0, [4 GiB, 4 GiB + high) after it.
 struct RamLayout {
   uint64_t low = 0;
@@ -193,6 +180,28 @@ RamLayout ramLayout(uint64_t memory_bytes) {
   r.low = std::min(memory_bytes, layout::kMmioGapStart);
   r.high = memory_bytes - r.low;
   return r;
+}
+
+Status checkSetup(const GuestSetup& setup) {
+  if (setup.memory_bytes < layout::kMinMemory || setup.memory_bytes > layout::kMaxMemory ||
+      setup.memory_bytes % kPageSize != 0) {
+    return usage("memory size " + hex(setup.memory_bytes) +
+                 " must be a multiple of 4 KiB between 1 MiB and 1 TiB");
+  }
+  if (setup.vcpus < 1 || setup.vcpus > kMaxVcpus) {
+    return usage("vcpu count " + std::to_string(setup.vcpus) + " must be between 1 and " +
+                 std::to_string(kMaxVcpus));
+  }
+  RamLayout ram = ramLayout(setup.memory_bytes);
+  for (size_t i = 0; i < setup.loads.size(); ++i) {
+    const Load& load = setup.loads[i];
+    if (!ram.offsetOf(load.gpa, load.data.size())) {
+      return invalid("vmm.load_outside_ram",
+                     "load #" + std::to_string(i) + " at gpa " + hex(load.gpa) + " size " +
+                         hex(load.data.size()) + " is not inside guest ram");
+    }
+  }
+  return okStatus();
 }
 
 void toKvmSegment(const Segment& s, kvm_segment& k) {
@@ -349,10 +358,8 @@ Status Machine::setupMemory() {
   for (size_t i = 0; i < setup_.loads.size(); ++i) {
     const Load& load = setup_.loads[i];
     std::optional<uint64_t> off = ram.offsetOf(load.gpa, load.data.size());
-    if (!off) {
-      return invalid("vmm.load_outside_ram",
-                     "load #" + std::to_string(i) + " at gpa " + hex(load.gpa) + " size " +
-                         hex(load.data.size()) + " is not inside guest ram");
+    if (!off) {  // checkSetup() already refused it
+      return internal("load #" + std::to_string(i) + " left guest ram");
     }
     std::memcpy(ram_.data() + *off, load.data.data(), load.data.size());
   }
