@@ -7,6 +7,7 @@
 #include <cstring>
 #include <string>
 
+#include "vmm/internal/kvm_abi.h"
 #include "vmm/testing/fake_kvm.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
@@ -70,7 +71,7 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   size_t irqchip = indexOf(calls, "vm", KVM_CREATE_IRQCHIP);
   size_t pit = indexOf(calls, "vm", KVM_CREATE_PIT2);
   size_t vcpu = indexOf(calls, "vm", KVM_CREATE_VCPU);
-  size_t cpuid = indexOf(calls, "vcpu0", KVM_SET_CPUID2);
+  size_t cpuid = indexOf(calls, "vcpu0", kvm::kSetCpuid2);
   size_t sregs = indexOf(calls, "vcpu0", KVM_SET_SREGS);
   size_t regs = indexOf(calls, "vcpu0", KVM_SET_REGS);
   size_t run0 = indexOf(calls, "vcpu0", KVM_RUN);

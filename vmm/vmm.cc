@@ -30,6 +30,7 @@
 #include <thread>
 
 #include "vmm/internal/exit.h"
+#include "vmm/internal/kvm_abi.h"
 #include "vmm/internal/layout.h"
 
 namespace igvmkit::vmm {
@@ -368,9 +369,9 @@ Status Machine::setupMemory() {
 
 Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
   for (uint32_t n = 128; n <= 4096; n *= 2) {
-    VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(n);
+    VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(n);
     buf.header()->nent = n;
-    long r = sys_.ioctl(kvm_.get(), KVM_GET_SUPPORTED_CPUID, buf.header());
+    long r = sys_.ioctl(kvm_.get(), kvm::kGetSupportedCpuid, buf.header());
     if (r == -E2BIG) {
       continue;
     }
@@ -429,10 +430,10 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
         break;
     }
   }
-  VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(cpuid.size());
+  VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());
   buf.header()->nent = static_cast<uint32_t>(cpuid.size());
   std::copy(cpuid.begin(), cpuid.end(), buf.entries());
-  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_CPUID2, buf.header()); r < 0) {
+  if (long r = sys_.ioctl(v.fd.get(), kvm::kSetCpuid2, buf.header()); r < 0) {
     return kvmError("KVM_SET_CPUID2", r);
   }
   return okStatus();
@@ -449,14 +450,14 @@ Status Machine::setMsrs(Vcpu& v) {
     msrs.push_back({kMsrPat, setup_.bsp.pat});
     msrs.insert(msrs.end(), setup_.bsp.msrs.begin(), setup_.bsp.msrs.end());
   }
-  VarStruct<kvm_msrs, kvm_msr_entry> buf(msrs.size());
+  VarStruct<kvm::MsrsHeader, kvm_msr_entry> buf(msrs.size());
   buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
   for (size_t i = 0; i < msrs.size(); ++i) {
     buf.entries()[i] = kvm_msr_entry{};
     buf.entries()[i].index = msrs[i].index;
     buf.entries()[i].data = msrs[i].value;
   }
-  long r = sys_.ioctl(v.fd.get(), KVM_SET_MSRS, buf.header());
+  long r = sys_.ioctl(v.fd.get(), kvm::kSetMsrs, buf.header());
   if (r < 0) {
     return kvmError("KVM_SET_MSRS", r);
   }

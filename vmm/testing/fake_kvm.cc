@@ -1,5 +1,7 @@
 #include "vmm/testing/fake_kvm.h"
 
+#include "vmm/internal/kvm_abi.h"
+
 #include <sys/mman.h>
 
 #include <atomic>
@@ -119,8 +121,8 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
         fds_[vm] = "vm";
         return vm;
       }
-      case KVM_GET_SUPPORTED_CPUID: {
-        auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
+      case kvm::kGetSupportedCpuid: {
+        auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
         kvm_cpuid_entry2 entries[4] = {};
         entries[0].function = 0;
         entries[0].eax = 0xB;
@@ -134,7 +136,7 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
           return -E2BIG;
         }
         c->nent = 4;
-        std::memcpy(c->entries, entries, sizeof(entries));
+        std::memcpy(c + 1, entries, sizeof(entries));
         return 0;
       }
       default:
@@ -167,13 +169,14 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
 long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
                         std::unique_lock<std::mutex>& lock) {
   switch (request) {
-    case KVM_SET_CPUID2: {
-      auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
-      cpuid_[vcpu].assign(c->entries, c->entries + c->nent);
+    case kvm::kSetCpuid2: {
+      auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
+      auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(c + 1);
+      cpuid_[vcpu].assign(entries, entries + c->nent);
       return 0;
     }
-    case KVM_SET_MSRS:
-      return reinterpret_cast<kvm_msrs*>(arg)->nmsrs;
+    case kvm::kSetMsrs:
+      return reinterpret_cast<kvm::MsrsHeader*>(arg)->nmsrs;
     case KVM_GET_LAPIC:
       std::memset(reinterpret_cast<void*>(arg), 0, sizeof(kvm_lapic_state));
       return 0;
