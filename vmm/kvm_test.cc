@@ -9,9 +9,9 @@
 #include <cstring>
 #include <string>
 
-#include "base/file.h"
 #include "testdata/guests/probe_abi.h"
 #include "vmm/testing/long_mode.h"
+#include "vmm/testing/probe_guest.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::vmm {
@@ -37,76 +37,24 @@ RunConfig config(std::string& out, std::chrono::milliseconds timeout = std::chro
 }
 
 ByteVector probeImage() {
-  const char* dir = std::getenv("TEST_SRCDIR");
-  std::string path = std::string(dir ? dir : ".") + "/igvmkit/testdata/guests/probe.bin";
-  Result<ByteVector> bytes = readFile(path);
-  EXPECT_TRUE(bytes.ok()) << path;
-  return bytes.ok() ? *bytes : ByteVector{};
+  Result<ByteVector> image = testing::probeImage();
+  EXPECT_TRUE(image.ok()) << image.error().describe();
+  return image.ok() ? *image : ByteVector{};
 }
 
-template <class T>
-void put(ByteVector& area, uint64_t offset, const T& value) {
-  std::memcpy(area.data() + offset, &value, sizeof(T));
-}
-
-// The probe with its parameters laid out in the helper's parameter area, and the output it must
-// print (probe_abi.h) for them.
-struct ProbeRun {
-  GuestSetup setup;
-  std::string expected;
-};
-
-ProbeRun probeRun(unsigned vcpus, const std::string& cmdline, bool smp_flag, bool bad_checksum) {
-  using testing::kParamGpa;
-  ProbeRun r;
-  r.setup = testing::longModeGuest(kMemory, kEntry, probeImage(), vcpus);
-  ByteVector area(0x3000);
-  const uint64_t cmdline_off = 0x100, memmap_off = 0x200, vp_off = 0x1200, blob_off = 0x2000;
-  const uint64_t blob_size = 300;
-
-  probe_info info{};
-  info.magic = PROBE_INFO_MAGIC;
-  info.version = PROBE_INFO_VERSION;
-  info.flags = smp_flag ? PROBE_FLAG_SMP : 0;
-  info.cmdline_gpa = kParamGpa + cmdline_off;
-  info.cmdline_size = 0x100;
-  info.memory_map_gpa = kParamGpa + memmap_off;
-  info.memory_map_size = 0x1000;
-  info.vp_count_gpa = kParamGpa + vp_off;
-  info.blob_gpa = kParamGpa + blob_off;
-  info.blob_size = blob_size;
-  info.trampoline_gpa = testing::kTrampolineGpa;
-
-  std::memcpy(area.data() + cmdline_off, cmdline.data(), cmdline.size());
-  probe_memory_map_entry low{0, 0x9F, PROBE_MEMORY_TYPE_MEMORY, 0, 0};
-  probe_memory_map_entry high{0x100, (kMemory >> 12) - 0x100, PROBE_MEMORY_TYPE_MEMORY, 0, 0};
-  put(area, memmap_off, low);
-  put(area, memmap_off + 24, high);  // then a zero entry ends the list
-  put(area, vp_off, static_cast<uint32_t>(vcpus));
-  for (uint64_t i = 0; i < blob_size; ++i) {
-    area[blob_off + i] = static_cast<std::byte>(i * 7 + 3);
-  }
-  uint32_t sum = probe_fnv1a(reinterpret_cast<const uint8_t*>(area.data() + blob_off), blob_size);
-  info.blob_checksum = bad_checksum ? sum ^ 1 : sum;
-  put(area, 0, info);
-  r.setup.loads.push_back({kParamGpa, std::move(area)});
-  r.setup.bsp.rsi = kParamGpa;
-
-  std::string& e = r.expected;
-  e += "probe: igvmkit probe 1\n";
-  e += "cmdline: " + cmdline + "\n";
-  e += "memmap[0]: gpa 0x0 pages 0x9f type 0 flags 0\n";
-  e += "memmap[1]: gpa " + hex(0x100000) + " pages " + hex((kMemory >> 12) - 0x100) +
-       " type 0 flags 0\n";
-  e += "memmap: 2 entries\n";
-  e += "vp_count: " + std::to_string(vcpus) + "\n";
-  e += "blob: size " + hex(blob_size) + " checksum " + hex(sum) + " expected " +
-       hex(info.blob_checksum) + (bad_checksum ? " mismatch\n" : " ok\n");
-  return r;
+testing::ProbeRun probeRun(unsigned vcpus, const std::string& cmdline, bool smp_flag,
+                           bool bad_checksum) {
+  testing::ProbeOptions o;
+  o.vcpus = vcpus;
+  o.memory_bytes = kMemory;
+  o.cmdline = cmdline;
+  o.smp_flag = smp_flag;
+  o.bad_checksum = bad_checksum;
+  return testing::probeRun(o, probeImage());
 }
 
 TEST_F(KvmTest, ProbeOneVcpu) {
-  ProbeRun p = probeRun(1, "console=ttyS0 hello", false, false);
+  testing::ProbeRun p = probeRun(1, "console=ttyS0 hello", false, false);
   std::string out;
   auto start = std::chrono::steady_clock::now();
   Result<RunOutcome> outcome = run(p.setup, config(out));
@@ -123,7 +71,7 @@ TEST_F(KvmTest, ProbeOneVcpu) {
 }
 
 TEST_F(KvmTest, ProbeTwoVcpusStartsTheApWithInitSipi) {
-  ProbeRun p = probeRun(2, "console=ttyS0 smp", false, false);
+  testing::ProbeRun p = probeRun(2, "console=ttyS0 smp", false, false);
   std::string out;
   auto start = std::chrono::steady_clock::now();
   Result<RunOutcome> outcome = run(p.setup, config(out));
@@ -136,7 +84,7 @@ TEST_F(KvmTest, ProbeTwoVcpusStartsTheApWithInitSipi) {
 }
 
 TEST_F(KvmTest, ProbeFourVcpusBySmpFlag) {
-  ProbeRun p = probeRun(4, "quiet", true, false);
+  testing::ProbeRun p = probeRun(4, "quiet", true, false);
   std::string out;
   Result<RunOutcome> outcome = run(p.setup, config(out));
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
@@ -147,7 +95,7 @@ TEST_F(KvmTest, ProbeFourVcpusBySmpFlag) {
 }
 
 TEST_F(KvmTest, ProbeReportsABadChecksum) {
-  ProbeRun p = probeRun(1, "x", false, true);
+  testing::ProbeRun p = probeRun(1, "x", false, true);
   std::string out;
   Result<RunOutcome> outcome = run(p.setup, config(out));
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();

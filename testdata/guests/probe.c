@@ -159,16 +159,16 @@ static uint32_t start_aps(const struct probe_info* info, uint32_t vp_count) {
         (uint32_t)(rdmsr(MSR_EFER) & ~EFER_LMA);
     wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
     wrmsr(MSR_X2APIC_ICR, ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_INIT);
-    spin(10000);
+    spin(1000);
     for (int i = 0; i < 2; ++i) {
       wrmsr(MSR_X2APIC_ICR, ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_STARTUP | (uint32_t)(tramp >> 12));
-      spin(2000);
+      spin(200);
     }
     for (uint32_t i = 0; i < 5000000 && popcount(ap_up_mask) + 1 < vp_count;
          ++i) {
       spin(1);
     }
-    spin(20000); /* let an unexpected extra AP show up too */
+    spin(2000); /* let an unexpected extra AP show up too */
   } else {
     puts_("smp: no trampoline page or no x2apic\n");
   }
