@@ -221,6 +221,42 @@ TEST(FakeKvmRun, WrongApiVersionIsRefusedAndEverythingReleased) {
   EXPECT_TRUE(kvm.allReleased());
 }
 
+TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
+  struct Case {
+    const char* target;
+    unsigned long request;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"vm", KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP failed: no such device (errno 19)"},
+      {"vm", KVM_SET_USER_MEMORY_REGION,
+       "KVM_SET_USER_MEMORY_REGION failed: no such device (errno 19)"},
+      {"vcpu1", kvm::kSetCpuid2, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
+      {"vcpu2", KVM_SET_MP_STATE, "KVM_SET_MP_STATE failed: no such device (errno 19)"},
+  };
+  for (const Case& c : cases) {
+    FakeKvm kvm;
+    kvm.failRequest(c.target, c.request, ENODEV);
+    Result<RunOutcome> outcome = run(smallGuest(3), configFor(kvm));
+    ASSERT_FALSE(outcome.ok()) << c.message;
+    EXPECT_EQ(outcome.error().message, c.message);
+    EXPECT_EQ(outcome.error().rule, "vmm.kvm_ioctl");
+    EXPECT_TRUE(kvm.allReleased()) << c.message;
+  }
+}
+
+TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
+  FakeKvm kvm;
+  kvm.failRequest("vcpu0", KVM_SET_SREGS, EINVAL);
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().rule, "vmm.bad_vp_state");
+  EXPECT_EQ(outcome.error().message,
+            "kvm refused the boot vcpu's special registers (cr0 0x80000031 cr4 0x20 efer 0x500): "
+            "invalid argument (errno 22)");
+  EXPECT_TRUE(kvm.allReleased());
+}
+
 TEST(RunSetup, BadSetupsAreRefusedBeforeKvmIsOpened) {
   FakeKvm kvm;
   kvm.failOpen(EACCES);  // would make any later step fail differently

@@ -50,6 +50,11 @@ void FakeKvm::setMpState(unsigned vcpu, uint32_t state, uint64_t rflags) {
   mp_[vcpu] = {state, rflags};
 }
 
+void FakeKvm::failRequest(const std::string& target, unsigned long request, int error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  failures_[{target, request}] = error;
+}
+
 std::vector<FakeKvm::Call> FakeKvm::calls() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return calls_;
@@ -108,6 +113,9 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
   }
   std::string target = it->second;
   calls_.push_back({target, request});
+  if (auto f = failures_.find({target, request}); f != failures_.end()) {
+    return -f->second;
+  }
   if (target == "system") {
     switch (request) {
       case KVM_GET_API_VERSION:

@@ -43,6 +43,8 @@ class FakeKvm final : public DeviceLayer {
   void failOpen(int error) { open_error_ = error; }
   void setApiVersion(long v) { api_version_ = v; }
   void setMpState(unsigned vcpu, uint32_t state, uint64_t rflags);
+  // Makes `request` on `target` ("system", "vm", "vcpuN") fail with -error from now on.
+  void failRequest(const std::string& target, unsigned long request, int error);
 
   // Every ioctl request, in order, with the fd kind ("system", "vm", "vcpu0", ...).
   struct Call {
@@ -78,6 +80,7 @@ class FakeKvm final : public DeviceLayer {
   std::map<unsigned, std::vector<kvm_mp_state>> mp_set_;
   std::vector<kvm_userspace_memory_region> regions_;
   std::vector<Call> calls_;
+  std::map<std::pair<std::string, unsigned long>, int> failures_;
   std::map<void*, size_t> maps_;
   void* ram_ = nullptr;
 };
