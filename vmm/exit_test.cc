@@ -300,6 +300,39 @@ TEST(Serial, LoopbackMirrorsModemControlAndSendsNothing) {
   EXPECT_EQ(m.out, "");
 }
 
+TEST(Serial, ReceivedBytesAreReadFromRbrInOrder) {
+  Machine m;
+  EXPECT_EQ(m.devices.com1.receive("hi"), 2u);
+  EXPECT_EQ(readReg(m, 5) & 0x01, 0x01);  // LSR.DR
+  EXPECT_EQ(readReg(m, 0), 'h');
+  EXPECT_EQ(readReg(m, 0), 'i');
+  EXPECT_EQ(readReg(m, 5), 0x60);  // drained
+  EXPECT_EQ(readReg(m, 0), 0x00);
+}
+
+TEST(Serial, ReceivedDataInterruptHasPriorityAndClearsWhenDrained) {
+  Machine m;
+  writeReg(m, 1, 0x03);  // RDA and THRE interrupts
+  EXPECT_EQ(readReg(m, 2), 0x02);  // THR empty (acknowledged by this read)
+  m.irq_levels.clear();
+  m.devices.com1.receive("x");
+  EXPECT_EQ(m.irq_levels, std::vector<bool>{true});
+  writeReg(m, 0, 'o');  // THR empty pending again, but received data comes first
+  EXPECT_EQ(readReg(m, 2), 0x04);
+  EXPECT_EQ(readReg(m, 0), 'x');
+  EXPECT_EQ(readReg(m, 2), 0x02);  // now the THR-empty interrupt
+  EXPECT_EQ(m.irq_levels, (std::vector<bool>{true, false}));
+}
+
+TEST(Serial, InputBeyondTheBufferIsRefused) {
+  Machine m;
+  std::string big(5000, 'a');
+  EXPECT_EQ(m.devices.com1.receive(big), 4096u);
+  EXPECT_EQ(m.devices.com1.receive("b"), 0u);
+  (void)readReg(m, 0);
+  EXPECT_EQ(m.devices.com1.receive("bc"), 1u);
+}
+
 TEST(I8042, OnlyResetCommandOnCommandPortEndsTheRun) {
   Machine m;
   std::vector<uint8_t> fe = {0xFE};

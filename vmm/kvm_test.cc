@@ -189,6 +189,31 @@ TEST_F(KvmTest, HaltWithInterruptsOffEndsWithZero) {
   EXPECT_EQ(outcome->rip, kEntry + 2);  // after the HLT
 }
 
+TEST_F(KvmTest, SerialInputReachesTheGuest) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  ASSERT_EQ(write(fds[1], "A", 1), 1);
+  GuestSetup setup = testing::longModeGuest(
+      kMemory, kEntry,
+      testing::bytes({
+          0x66, 0xBA, 0xFD, 0x03,  // mov $0x3fd, %dx
+          0xEC,                    // 1: in (%dx), %al     LSR
+          0xA8, 0x01,              // test $1, %al          data ready?
+          0x74, 0xFB,              // jz 1b
+          0x66, 0xBA, 0xF8, 0x03,  // mov $0x3f8, %dx
+          0xEC,                    // in (%dx), %al         RBR
+          0xE6, 0xF4,              // out %al, $0xf4
+      }));
+  std::string out;
+  RunConfig c = config(out, std::chrono::seconds(20));
+  c.serial_input_fd = fds[0];
+  Result<RunOutcome> outcome = run(setup, c);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
+  EXPECT_EQ(outcome->exit_status, 'A') << outcome->cause;
+}
+
 TEST_F(KvmTest, RamAboveTheGapIsUsable) {
   // 4.5 GiB of (unbacked until touched) RAM: write and read back at 4 GiB + 0x1000, exit with it.
   GuestSetup setup = testing::longModeGuest(

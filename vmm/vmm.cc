@@ -14,6 +14,7 @@
 
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -264,6 +265,7 @@ class Machine {
   uint64_t readRip(Vcpu& v);
   void finish(int status, std::string cause, unsigned vcpu, uint64_t rip);
   bool pollRound();
+  void pumpInput();
   void stopThreads();
 
   DeviceLayer& sys_;
@@ -283,6 +285,8 @@ class Machine {
   std::optional<RunOutcome> outcome_;
   std::atomic<bool> stop_{false};
   uint64_t round_ = 0;
+  int input_fd_ = -1;         // -1 once the input reached its end
+  std::string input_backlog_;  // read from the host but not yet taken by the UART
 };
 
 Status Machine::openKvm() {
@@ -805,6 +809,26 @@ bool Machine::pollRound() {
                       [](VcpuState s) { return s == VcpuState::kRunning; });
 }
 
+// Moves whatever host input is ready into the UART's receive buffer (never blocks).
+void Machine::pumpInput() {
+  if (input_fd_ >= 0 && input_backlog_.size() < 4096) {
+    pollfd p{input_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+      char buf[512];
+      ssize_t n = ::read(input_fd_, buf, sizeof(buf));
+      if (n > 0) {
+        input_backlog_.append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        input_fd_ = -1;  // end of input: the guest just sees no more bytes
+      }
+    }
+  }
+  if (!input_backlog_.empty()) {
+    std::lock_guard<std::mutex> lock(device_mutex_);
+    input_backlog_.erase(0, devices_.com1.receive(input_backlog_));
+  }
+}
+
 void Machine::stopThreads() {
   // stop_ is set before immediate_exit, and a vCPU thread clears immediate_exit before it reads
   // stop_, so one kick is enough: either the thread sees stop_, or KVM_RUN returns at once.
@@ -827,7 +851,10 @@ RunOutcome Machine::run() {
   const auto start = Clock::now();
   const bool has_deadline = config_.timeout.count() > 0;
   const auto deadline = start + config_.timeout;
-  const auto poll = std::max(config_.halt_poll, std::chrono::milliseconds(1));
+  const auto halt_poll = std::max(config_.halt_poll, std::chrono::milliseconds(1));
+  input_fd_ = config_.serial_input_fd;
+  const auto tick = input_fd_ >= 0 ? std::min(halt_poll, std::chrono::milliseconds(10)) : halt_poll;
+  auto next_halt_poll = start + halt_poll;
   for (auto& v : vcpus_) {
     Vcpu* raw = v.get();
     v->thread = std::thread([this, raw] { vcpuLoop(*raw); });
@@ -837,7 +864,7 @@ RunOutcome Machine::run() {
   while (true) {
     {
       std::unique_lock<std::mutex> lock(state_mutex_);
-      auto until = Clock::now() + poll;
+      auto until = Clock::now() + tick;
       if (has_deadline && deadline < until) {
         until = deadline;
       }
@@ -850,6 +877,11 @@ RunOutcome Machine::run() {
       timed_out = true;
       break;
     }
+    pumpInput();
+    if (Clock::now() < next_halt_poll) {
+      continue;
+    }
+    next_halt_poll = Clock::now() + halt_poll;
     quiet_rounds = pollRound() ? quiet_rounds + 1 : 0;
     if (quiet_rounds >= 2) {
       break;  // every vCPU halted with interrupts off (or never started), twice in a row

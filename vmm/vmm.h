@@ -120,6 +120,9 @@ SerialSink serialToString(std::string& out);  // appends (the string must outliv
 struct RunConfig {
   std::chrono::milliseconds timeout{0};  // 0 = no limit
   SerialSink serial;                     // empty = discard
+  // Interactive input: bytes read from this descriptor (checked every 10 ms) reach the guest
+  // through COM1's receive side. -1 = none. The VMM neither closes it nor changes its mode.
+  int serial_input_fd = -1;
   // The system-call layer; nullptr = the real one. Tests pass a fake to run without /dev/kvm.
   DeviceLayer* device_layer = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.

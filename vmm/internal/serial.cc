@@ -1,5 +1,6 @@
 #include "vmm/internal/serial.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace igvmkit::vmm {
@@ -9,9 +10,10 @@ namespace {
 constexpr uint16_t kRbrThr = 0, kIer = 1, kIirFcr = 2, kLcr = 3, kMcr = 4, kLsr = 5, kMsr = 6,
                    kScr = 7;
 constexpr uint8_t kLcrDlab = 0x80;
-constexpr uint8_t kIerThre = 0x02;
-constexpr uint8_t kIirNone = 0x01, kIirThre = 0x02, kIirFifos = 0xC0;
-constexpr uint8_t kLsrThre = 0x20, kLsrTemt = 0x40;
+constexpr uint8_t kIerRda = 0x01, kIerThre = 0x02;
+constexpr uint8_t kIirNone = 0x01, kIirThre = 0x02, kIirRda = 0x04, kIirFifos = 0xC0;
+constexpr uint8_t kLsrDr = 0x01, kLsrThre = 0x20, kLsrTemt = 0x40;
+constexpr size_t kRxCapacity = 4096;
 constexpr uint8_t kMcrOut2 = 0x08, kMcrLoop = 0x10;
 constexpr uint8_t kMsrDcd = 0x80, kMsrDsr = 0x20, kMsrCts = 0x10;
 
@@ -39,12 +41,25 @@ void Serial::write(uint16_t offset, std::span<const uint8_t> data) {
 uint8_t Serial::readRegister(uint16_t offset) {
   bool dlab = (lcr_ & kLcrDlab) != 0;
   switch (offset) {
-    case kRbrThr:
-      return dlab ? dll_ : 0;  // no input
+    case kRbrThr: {
+      if (dlab) {
+        return dll_;
+      }
+      if (rx_.empty()) {
+        return 0;
+      }
+      uint8_t byte = rx_.front();
+      rx_.pop_front();
+      updateIrq();
+      return byte;
+    }
     case kIer:
       return dlab ? dlm_ : ier_;
     case kIirFcr: {
       uint8_t fifos = (fcr_ & 1) ? kIirFifos : 0;
+      if (!rx_.empty() && (ier_ & kIerRda)) {
+        return fifos | kIirRda;  // higher priority than THR empty; cleared by reading RBR
+      }
       if (thre_pending_) {
         thre_pending_ = false;  // reading IIR acknowledges the THR-empty interrupt
         updateIrq();
@@ -57,7 +72,7 @@ uint8_t Serial::readRegister(uint16_t offset) {
     case kMcr:
       return mcr_;
     case kLsr:
-      return kLsrThre | kLsrTemt;  // transmitter always empty, never any received data
+      return kLsrThre | kLsrTemt | (rx_.empty() ? 0 : kLsrDr);  // transmitter always empty
     case kMsr:
       if (mcr_ & kMcrLoop) {
         // Loopback wires DTR->DSR, RTS->CTS, OUT1->RI, OUT2->DCD.
@@ -122,8 +137,16 @@ void Serial::writeRegister(uint16_t offset, uint8_t value) {
   }
 }
 
+size_t Serial::receive(std::string_view bytes) {
+  size_t taken = std::min(bytes.size(), kRxCapacity - rx_.size());
+  rx_.insert(rx_.end(), bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(taken));
+  updateIrq();
+  return taken;
+}
+
 void Serial::updateIrq() {
-  bool level = thre_pending_ && (ier_ & kIerThre) && (mcr_ & kMcrOut2);
+  bool pending = (thre_pending_ && (ier_ & kIerThre)) || (!rx_.empty() && (ier_ & kIerRda));
+  bool level = pending && (mcr_ & kMcrOut2);
   if (level != irq_level_) {
     irq_level_ = level;
     if (irq_) {
