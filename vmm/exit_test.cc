@@ -11,7 +11,8 @@ namespace {
 
 struct Machine {
   explicit Machine(unsigned vcpus = 1)
-      : devices(serialToString(out), [this](bool level) { irq_levels.push_back(level); }, vcpus) {}
+      : devices(
+            serialToString(out), [this](bool level) { irq_levels.push_back(level); }, vcpus) {}
   std::string out;
   std::vector<bool> irq_levels;
   Devices devices;
@@ -312,7 +313,7 @@ TEST(Serial, ReceivedBytesAreReadFromRbrInOrder) {
 
 TEST(Serial, ReceivedDataInterruptHasPriorityAndClearsWhenDrained) {
   Machine m;
-  writeReg(m, 1, 0x03);  // RDA and THRE interrupts
+  writeReg(m, 1, 0x03);            // RDA and THRE interrupts
   EXPECT_EQ(readReg(m, 2), 0x02);  // THR empty (acknowledged by this read)
   m.irq_levels.clear();
   m.devices.com1.receive("x");

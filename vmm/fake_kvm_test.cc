@@ -1,5 +1,7 @@
 // run() against a scripted /dev/kvm: setup order, per-vCPU state, exits, timeout and teardown,
 // all without a kernel.
+#include "vmm/testing/fake_kvm.h"
+
 #include <gtest/gtest.h>
 #include <linux/kvm.h>
 
@@ -8,7 +10,6 @@
 #include <string>
 
 #include "vmm/internal/kvm_abi.h"
-#include "vmm/testing/fake_kvm.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
@@ -197,8 +198,7 @@ TEST(FakeKvmRun, KvmRunFailureEndsTheRun) {
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->exit_status, 125);
-  EXPECT_EQ(outcome->cause.rfind("KVM_RUN failed on vcpu 0: bad address", 0), 0u)
-      << outcome->cause;
+  EXPECT_EQ(outcome->cause.rfind("KVM_RUN failed on vcpu 0: bad address", 0), 0u) << outcome->cause;
   EXPECT_TRUE(kvm.allReleased());
 }
 

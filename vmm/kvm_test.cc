@@ -58,8 +58,8 @@ TEST_F(KvmTest, ProbeOneVcpu) {
   std::string out;
   auto start = std::chrono::steady_clock::now();
   Result<RunOutcome> outcome = run(p.setup, config(out));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
   EXPECT_EQ(out, p.expected + "probe: ok\n");
   EXPECT_EQ(outcome->exit_status, 0) << outcome->cause;
@@ -75,8 +75,8 @@ TEST_F(KvmTest, ProbeTwoVcpusStartsTheApWithInitSipi) {
   std::string out;
   auto start = std::chrono::steady_clock::now();
   Result<RunOutcome> outcome = run(p.setup, config(out));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
   EXPECT_EQ(out, p.expected + "smp: vcpu 1 up\nsmp: 2 of 2 vcpus up\nprobe: ok\n");
   EXPECT_EQ(outcome->exit_status, 0) << outcome->cause;
@@ -126,7 +126,8 @@ TEST_F(KvmTest, TripleFaultEndsWith125AndNamesVcpuAndRip) {
 }
 
 TEST_F(KvmTest, LoopingGuestTimesOut) {
-  GuestSetup setup = testing::longModeGuest(kMemory, kEntry, testing::bytes({0xEB, 0xFE}));  // jmp .
+  GuestSetup setup =
+      testing::longModeGuest(kMemory, kEntry, testing::bytes({0xEB, 0xFE}));  // jmp .
   std::string out;
   auto start = std::chrono::steady_clock::now();
   Result<RunOutcome> outcome = run(setup, config(out, std::chrono::milliseconds(500)));
@@ -193,17 +194,16 @@ TEST_F(KvmTest, SerialInputReachesTheGuest) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
   ASSERT_EQ(write(fds[1], "A", 1), 1);
-  GuestSetup setup = testing::longModeGuest(
-      kMemory, kEntry,
-      testing::bytes({
-          0x66, 0xBA, 0xFD, 0x03,  // mov $0x3fd, %dx
-          0xEC,                    // 1: in (%dx), %al     LSR
-          0xA8, 0x01,              // test $1, %al          data ready?
-          0x74, 0xFB,              // jz 1b
-          0x66, 0xBA, 0xF8, 0x03,  // mov $0x3f8, %dx
-          0xEC,                    // in (%dx), %al         RBR
-          0xE6, 0xF4,              // out %al, $0xf4
-      }));
+  GuestSetup setup = testing::longModeGuest(kMemory, kEntry,
+                                            testing::bytes({
+                                                0x66, 0xBA, 0xFD, 0x03,  // mov $0x3fd, %dx
+                                                0xEC,                    // 1: in (%dx), %al     LSR
+                                                0xA8, 0x01,  // test $1, %al          data ready?
+                                                0x74, 0xFB,  // jz 1b
+                                                0x66, 0xBA, 0xF8, 0x03,  // mov $0x3f8, %dx
+                                                0xEC,        // in (%dx), %al         RBR
+                                                0xE6, 0xF4,  // out %al, $0xf4
+                                            }));
   std::string out;
   RunConfig c = config(out, std::chrono::seconds(20));
   c.serial_input_fd = fds[0];

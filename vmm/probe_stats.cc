@@ -45,8 +45,8 @@ class RecordingLayer final : public DeviceLayer {
     if (ram == nullptr || mincore(ram, ram_size, vec.data()) != 0) {
       return 0;
     }
-    return static_cast<size_t>(std::count_if(vec.begin(), vec.end(),
-                                             [](unsigned char c) { return c & 1; })) *
+    return static_cast<size_t>(
+               std::count_if(vec.begin(), vec.end(), [](unsigned char c) { return c & 1; })) *
            page;
   }
 
@@ -112,12 +112,13 @@ int main(int argc, char** argv) {
     }
     ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
     if (i == 0) {
-      std::printf("first run: rss before %zu KiB, during %zu KiB, guest ram resident %zu KiB, "
-                  "vmm overhead %zd KiB\n",
-                  rss_before / 1024, rss_during / 1024, guest_resident / 1024,
-                  (static_cast<ssize_t>(rss_during) - static_cast<ssize_t>(rss_before) -
-                   static_cast<ssize_t>(guest_resident)) /
-                      1024);
+      std::printf(
+          "first run: rss before %zu KiB, during %zu KiB, guest ram resident %zu KiB, "
+          "vmm overhead %zd KiB\n",
+          rss_before / 1024, rss_during / 1024, guest_resident / 1024,
+          (static_cast<ssize_t>(rss_during) - static_cast<ssize_t>(rss_before) -
+           static_cast<ssize_t>(guest_resident)) /
+              1024);
     }
   }
   std::sort(ms.begin(), ms.end());

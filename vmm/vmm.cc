@@ -44,8 +44,7 @@ constexpr uint64_t kPageSize = 4096;
 constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
                    kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrDefType = 0x2FF,
                    kMsrMiscEnable = 0x1A0, kMsrStar = 0xC0000081, kMsrLstar = 0xC0000082,
-                   kMsrCstar = 0xC0000083, kMsrSfmask = 0xC0000084,
-                   kMsrKernelGsBase = 0xC0000102;
+                   kMsrCstar = 0xC0000083, kMsrSfmask = 0xC0000084, kMsrKernelGsBase = 0xC0000102;
 constexpr uint64_t kMiscEnableFastString = 1;
 constexpr uint64_t kMtrrEnableWriteBack = (1u << 11) | 6;
 
@@ -71,8 +70,8 @@ void installKickHandler() {
 }
 
 Error kvmError(const std::string& what, long r) {
-  return Error{Code::kInternal, "vmm.kvm_ioctl", what + " failed: " + errnoText(static_cast<int>(-r)),
-               std::nullopt};
+  return Error{Code::kInternal, "vmm.kvm_ioctl",
+               what + " failed: " + errnoText(static_cast<int>(-r)), std::nullopt};
 }
 
 // Owns a descriptor from the device layer.
@@ -198,9 +197,9 @@ Status checkSetup(const GuestSetup& setup) {
   for (size_t i = 0; i < setup.loads.size(); ++i) {
     const Load& load = setup.loads[i];
     if (!ram.offsetOf(load.gpa, load.data.size())) {
-      return invalid("vmm.load_outside_ram",
-                     "load #" + std::to_string(i) + " at gpa " + hex(load.gpa) + " size " +
-                         hex(load.data.size()) + " is not inside guest ram");
+      return invalid("vmm.load_outside_ram", "load #" + std::to_string(i) + " at gpa " +
+                                                 hex(load.gpa) + " size " + hex(load.data.size()) +
+                                                 " is not inside guest ram");
     }
   }
   return okStatus();
@@ -239,7 +238,8 @@ class Machine {
       : sys_(sys),
         setup_(setup),
         config_(config),
-        devices_(config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
+        devices_(
+            config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
 
   ~Machine() { stopThreads(); }
 
@@ -285,7 +285,7 @@ class Machine {
   std::optional<RunOutcome> outcome_;
   std::atomic<bool> stop_{false};
   uint64_t round_ = 0;
-  int input_fd_ = -1;         // -1 once the input reached its end
+  int input_fd_ = -1;          // -1 once the input reached its end
   std::string input_backlog_;  // read from the host but not yet taken by the UART
 };
 
@@ -337,9 +337,10 @@ Status Machine::setupMemory() {
   void* p = sys_.mmap(nullptr, setup_.memory_bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
   if (p == nullptr) {
-    return Error{Code::kInternal, "vmm.ram", "cannot map " + hex(setup_.memory_bytes) +
-                                                 " bytes of guest ram: " + errnoText(error),
-                 std::nullopt};
+    return Error{
+        Code::kInternal, "vmm.ram",
+        "cannot map " + hex(setup_.memory_bytes) + " bytes of guest ram: " + errnoText(error),
+        std::nullopt};
   }
   ram_ = Mapping(&sys_, p, setup_.memory_bytes);
   RamLayout ram = ramLayout(setup_.memory_bytes);
@@ -445,10 +446,17 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
 
 Status Machine::setMsrs(Vcpu& v) {
   std::vector<Msr> msrs = {
-      {kMsrSysenterCs, 0},  {kMsrSysenterEsp, 0},      {kMsrSysenterEip, 0},
-      {kMsrStar, 0},        {kMsrCstar, 0},            {kMsrKernelGsBase, 0},
-      {kMsrSfmask, 0},      {kMsrLstar, 0},            {kMsrTsc, 0},
-      {kMsrMiscEnable, kMiscEnableFastString},         {kMsrMtrrDefType, kMtrrEnableWriteBack},
+      {kMsrSysenterCs, 0},
+      {kMsrSysenterEsp, 0},
+      {kMsrSysenterEip, 0},
+      {kMsrStar, 0},
+      {kMsrCstar, 0},
+      {kMsrKernelGsBase, 0},
+      {kMsrSfmask, 0},
+      {kMsrLstar, 0},
+      {kMsrTsc, 0},
+      {kMsrMiscEnable, kMiscEnableFastString},
+      {kMsrMtrrDefType, kMtrrEnableWriteBack},
   };
   if (v.index == 0) {
     msrs.push_back({kMsrPat, setup_.bsp.pat});
@@ -572,8 +580,8 @@ Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& 
   }
   v->fd = Fd(&sys_, static_cast<int>(fd));
   int error = 0;
-  void* p = sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0,
-                      &error);
+  void* p =
+      sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
   if (p == nullptr) {
     return kvmError("mmap of kvm_run", -error);
   }
@@ -761,8 +769,9 @@ void Machine::vcpuLoop(Vcpu& v) {
       continue;
     }
     if (r < 0) {
-      finish(kFailureStatus, "KVM_RUN failed on vcpu " + std::to_string(v.index) + ": " +
-                                 errnoText(static_cast<int>(-r)),
+      finish(kFailureStatus,
+             "KVM_RUN failed on vcpu " + std::to_string(v.index) + ": " +
+                 errnoText(static_cast<int>(-r)),
              v.index, readRip(v));
       return;
     }

@@ -90,7 +90,7 @@ struct VpState {
   uint64_t efer = 0;
   uint64_t xcr0 = 0x1;  // x87 only; set 0x3 (or more) for a guest that uses SSE/AVX via XSAVE
   uint64_t pat = 0x0007040600070406;  // IA32_PAT reset value
-  std::vector<Msr> msrs;  // any further MSRs, applied after the VMM's defaults
+  std::vector<Msr> msrs;              // any further MSRs, applied after the VMM's defaults
   bool operator==(const VpState&) const = default;
 };
 
@@ -114,7 +114,7 @@ inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, tim
 // Receives the guest's COM1 output as it is written (called with the device lock held, from a
 // vCPU thread; must not call back into the VMM).
 using SerialSink = std::function<void(std::string_view bytes)>;
-SerialSink serialToFd(int fd);               // write(2) to fd, retrying short writes
+SerialSink serialToFd(int fd);                // write(2) to fd, retrying short writes
 SerialSink serialToString(std::string& out);  // appends (the string must outlive the run)
 
 struct RunConfig {
@@ -131,10 +131,10 @@ struct RunConfig {
 
 // What the devices saw that a careful guest should not do; all of it was ignored.
 struct RunStats {
-  uint64_t unhandled_pio = 0;     // accesses to ports with no device (reads return 0xff)
-  uint64_t unmapped_mmio = 0;     // accesses outside RAM with no device (reads return all ones)
-  uint64_t wrong_width = 0;       // accesses of the wrong size to a device register
-  uint64_t serial_bytes = 0;      // bytes the guest wrote to COM1
+  uint64_t unhandled_pio = 0;  // accesses to ports with no device (reads return 0xff)
+  uint64_t unmapped_mmio = 0;  // accesses outside RAM with no device (reads return all ones)
+  uint64_t wrong_width = 0;    // accesses of the wrong size to a device register
+  uint64_t serial_bytes = 0;   // bytes the guest wrote to COM1
 };
 
 struct RunOutcome {
@@ -142,8 +142,8 @@ struct RunOutcome {
   // What ended the run, one line: "debug exit port 0xf4", "i8042 reset", "halt",
   // "triple fault on vcpu 0 at rip 0x100004", "timeout", "unhandled exit ...".
   std::string cause;
-  uint64_t rip = 0;    // the ending vCPU's RIP (for an I/O exit: the instruction after the OUT)
-  unsigned vcpu = 0;   // the vCPU that ended the run (0 for timeout)
+  uint64_t rip = 0;   // the ending vCPU's RIP (for an I/O exit: the instruction after the OUT)
+  unsigned vcpu = 0;  // the vCPU that ended the run (0 for timeout)
   RunStats stats;
 };
 

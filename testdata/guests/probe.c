@@ -23,7 +23,9 @@ extern char ap_trampoline_cr3[], ap_trampoline_cr4[], ap_trampoline_efer[];
 
 static volatile uint64_t ap_up_mask;
 
-static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
+static inline void outb(uint16_t port, uint8_t v) {
+  __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
 static inline uint8_t inb(uint16_t port) {
   uint8_t v;
   __asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
@@ -90,7 +92,9 @@ static void putdec(uint64_t v) {
 }
 
 /* Called on each AP, on its own stack, in long mode. */
-void ap_main(uint32_t apic_id) { __atomic_or_fetch(&ap_up_mask, 1ull << apic_id, __ATOMIC_SEQ_CST); }
+void ap_main(uint32_t apic_id) {
+  __atomic_or_fetch(&ap_up_mask, 1ull << apic_id, __ATOMIC_SEQ_CST);
+}
 
 static int has_token(const char* s, uint64_t size, const char* tok) {
   uint64_t i = 0;
@@ -154,7 +158,8 @@ static uint32_t start_aps(const struct probe_info* info, uint32_t vp_count) {
       dst[i] = ap_trampoline_start[i];
     }
     *(volatile uint32_t*)(dst + (ap_trampoline_cr3 - ap_trampoline_start)) = (uint32_t)cr3;
-    *(volatile uint32_t*)(dst + (ap_trampoline_cr4 - ap_trampoline_start)) = (uint32_t)(cr4 & CR4_KEEP);
+    *(volatile uint32_t*)(dst + (ap_trampoline_cr4 - ap_trampoline_start)) =
+        (uint32_t)(cr4 & CR4_KEEP);
     *(volatile uint32_t*)(dst + (ap_trampoline_efer - ap_trampoline_start)) =
         (uint32_t)(rdmsr(MSR_EFER) & ~EFER_LMA);
     wrmsr(MSR_APIC_BASE, rdmsr(MSR_APIC_BASE) | APIC_BASE_EN | APIC_BASE_EXTD);
@@ -164,8 +169,7 @@ static uint32_t start_aps(const struct probe_info* info, uint32_t vp_count) {
       wrmsr(MSR_X2APIC_ICR, ICR_ALL_BUT_SELF | ICR_ASSERT | ICR_STARTUP | (uint32_t)(tramp >> 12));
       spin(200);
     }
-    for (uint32_t i = 0; i < 5000000 && popcount(ap_up_mask) + 1 < vp_count;
-         ++i) {
+    for (uint32_t i = 0; i < 5000000 && popcount(ap_up_mask) + 1 < vp_count; ++i) {
       spin(1);
     }
     spin(2000); /* let an unexpected extra AP show up too */

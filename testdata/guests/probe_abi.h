@@ -66,8 +66,8 @@ struct probe_info {
   uint64_t vp_count_gpa;    /* IGVM VP_COUNT parameter: u32 */
   uint64_t blob_gpa;        /* data whose checksum the probe verifies */
   uint64_t blob_size;
-  uint32_t blob_checksum; /* probe_fnv1a(blob) as the loader expects it */
-  uint32_t reserved;      /* 0 */
+  uint32_t blob_checksum;  /* probe_fnv1a(blob) as the loader expects it */
+  uint32_t reserved;       /* 0 */
   uint64_t trampoline_gpa; /* a free, identity-mapped 4 KiB RAM page below 1 MiB (for SMP) */
 };
 

@@ -36,7 +36,9 @@ TEST(ProbeImage, ElfIsX86_64EnteredAtTheLoadAddress) {
   ASSERT_TRUE(elf.ok()) << elf.error().describe();
   Result<Elf64_Ehdr> ehdr = readStruct<Elf64_Ehdr>(*elf, 0);
   ASSERT_TRUE(ehdr.ok());
-  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(ehdr->e_ident), 4), "\x7f" "ELF");
+  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(ehdr->e_ident), 4),
+            "\x7f"
+            "ELF");
   EXPECT_EQ(ehdr->e_ident[EI_CLASS], ELFCLASS64);
   EXPECT_EQ(ehdr->e_machine, EM_X86_64);
   EXPECT_EQ(ehdr->e_type, ET_EXEC);

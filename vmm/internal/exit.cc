@@ -9,7 +9,9 @@
 namespace igvmkit::vmm {
 namespace {
 
-Action stop(int status, std::string cause) { return Action{Action::Kind::kStop, status, std::move(cause)}; }
+Action stop(int status, std::string cause) {
+  return Action{Action::Kind::kStop, status, std::move(cause)};
+}
 Action proceed() { return Action{}; }
 
 std::string where(const Exit& e) {
@@ -102,10 +104,11 @@ Action handleExit(const Exit& e, Devices& d) {
       return stop(kFailureStatus,
                   "vm entry failed (hardware reason " + hex(e.detail) + ") " + where(e));
     case Exit::Kind::kInternalError:
-      return stop(kFailureStatus, "kvm internal error (suberror " + hex(e.detail) + ") " + where(e));
+      return stop(kFailureStatus,
+                  "kvm internal error (suberror " + hex(e.detail) + ") " + where(e));
     case Exit::Kind::kOther:
-      return stop(kFailureStatus, "unhandled exit (kvm exit reason " + std::to_string(e.detail) +
-                                      ") " + where(e));
+      return stop(kFailureStatus,
+                  "unhandled exit (kvm exit reason " + std::to_string(e.detail) + ") " + where(e));
   }
   return stop(kFailureStatus, "unhandled exit " + where(e));
 }

@@ -50,16 +50,16 @@ struct Devices {
 
 struct Exit {
   enum class Kind {
-    kIo,           // port I/O: port, is_write, size, data (size * count bytes)
-    kMmio,         // an access outside RAM that no in-kernel device claimed: address, data
-    kHlt,          // the vCPU halted (or was found halted): interrupts_enabled
-    kRunning,      // the vCPU was found running (a state poll)
-    kWaitForSipi,  // the vCPU was found waiting for SIPI (a state poll)
-    kShutdown,     // triple fault (KVM_EXIT_SHUTDOWN)
-    kSystemEvent,  // KVM_EXIT_SYSTEM_EVENT: detail = event type (1 shutdown, 2 reset, 3 crash)
-    kFailEntry,    // KVM_EXIT_FAIL_ENTRY: detail = hardware entry failure reason
+    kIo,             // port I/O: port, is_write, size, data (size * count bytes)
+    kMmio,           // an access outside RAM that no in-kernel device claimed: address, data
+    kHlt,            // the vCPU halted (or was found halted): interrupts_enabled
+    kRunning,        // the vCPU was found running (a state poll)
+    kWaitForSipi,    // the vCPU was found waiting for SIPI (a state poll)
+    kShutdown,       // triple fault (KVM_EXIT_SHUTDOWN)
+    kSystemEvent,    // KVM_EXIT_SYSTEM_EVENT: detail = event type (1 shutdown, 2 reset, 3 crash)
+    kFailEntry,      // KVM_EXIT_FAIL_ENTRY: detail = hardware entry failure reason
     kInternalError,  // KVM_EXIT_INTERNAL_ERROR: detail = suberror
-    kOther,        // any other exit reason: detail = the KVM exit reason
+    kOther,          // any other exit reason: detail = the KVM exit reason
   };
   Kind kind = Kind::kOther;
   unsigned vcpu = 0;

@@ -11,14 +11,14 @@ Status PioBus::insert(uint16_t base, uint32_t length, PioDevice& device) {
     return invalid("pio.empty_range", "port range at " + hex(base) + " is empty");
   }
   if (length > 0x10000u - base) {
-    return invalid("pio.range_wraps", "port range " + hex(base) + "+" + hex(length) +
-                                          " runs past port 0xffff");
+    return invalid("pio.range_wraps",
+                   "port range " + hex(base) + "+" + hex(length) + " runs past port 0xffff");
   }
   for (const Range& r : ranges_) {
     // Two half-open ranges overlap when each starts before the other ends.
     if (base < r.base + r.length && r.base < base + length) {
-      return invalid("pio.overlap", "port range " + hex(base) + "+" + hex(length) +
-                                        " overlaps " + hex(r.base) + "+" + hex(r.length));
+      return invalid("pio.overlap", "port range " + hex(base) + "+" + hex(length) + " overlaps " +
+                                        hex(r.base) + "+" + hex(r.length));
     }
   }
   ranges_.push_back(Range{base, length, &device});

@@ -8,8 +8,9 @@
 // lowered through the `irq` callback.
 // NOT emulated: the 16-byte FIFOs and their trigger levels and timeouts (FCR writes are stored,
 // IIR reports FIFOs enabled when asked), loopback data, line-status errors, breaks and overruns
-// (input beyond 4 KiB is dropped), modem-status interrupts, baud timing. Only byte-wide accesses
-// are accepted; others are counted in `wrong_width` and ignored (reads return all ones).
+// (receive() takes at most 4 KiB; the caller keeps the rest), modem-status interrupts, baud timing.
+// Only byte-wide accesses are accepted; others are counted in `wrong_width` and ignored (reads
+// return all ones).
 #pragma once
 
 #include <cstdint>
@@ -53,7 +54,8 @@ class Serial final : public PioDevice {
   uint8_t dlm_ = 0;
   uint8_t fcr_ = 0;
   std::deque<uint8_t> rx_;
-  bool thre_pending_ = false;  // the THR-empty interrupt is pending until IIR is read or THR written
+  // The THR-empty interrupt is pending until IIR is read or THR written.
+  bool thre_pending_ = false;
   bool irq_level_ = false;
 };
 

@@ -1,7 +1,5 @@
 #include "vmm/testing/fake_kvm.h"
 
-#include "vmm/internal/kvm_abi.h"
-
 #include <sys/mman.h>
 
 #include <atomic>
@@ -9,6 +7,8 @@
 #include <chrono>
 #include <cstring>
 #include <thread>
+
+#include "vmm/internal/kvm_abi.h"
 
 namespace igvmkit::vmm::testing {
 namespace {

@@ -66,7 +66,8 @@ class FakeKvm final : public DeviceLayer {
   void munmap(void* addr, size_t length) override;
 
  private:
-  long vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg, std::unique_lock<std::mutex>& lock);
+  long vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
+                 std::unique_lock<std::mutex>& lock);
 
   mutable std::mutex mutex_;
   int open_error_ = 0;

@@ -48,8 +48,8 @@ GuestSetup longModeGuest(uint64_t memory_bytes, uint64_t entry, ByteVector code,
   s.rflags = 0x2;
   s.cr0 = 0x80000031;  // PG | NE | ET | PE
   s.cr3 = kPml4Gpa;
-  s.cr4 = 0x20;     // PAE
-  s.efer = 0x500;   // LMA | LME
+  s.cr4 = 0x20;    // PAE
+  s.efer = 0x500;  // LMA | LME
   s.gdtr = {kGdtGpa, 23};
   s.idtr = {0, 0};
   s.cs = {0, 0xFFFFFFFF, 0x08, 0xA09B};

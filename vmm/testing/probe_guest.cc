@@ -47,7 +47,8 @@ ProbeRun probeRun(const ProbeOptions& o, ByteVector image) {
   info.blob_size = blob_size;
   info.trampoline_gpa = kTrampolineGpa;
 
-  std::memcpy(area.data() + cmdline_off, o.cmdline.data(), std::min<size_t>(o.cmdline.size(), 0xFF));
+  std::memcpy(area.data() + cmdline_off, o.cmdline.data(),
+              std::min<size_t>(o.cmdline.size(), 0xFF));
   uint64_t pages = o.memory_bytes >> 12;
   probe_memory_map_entry low{0, 0x9F, PROBE_MEMORY_TYPE_MEMORY, 0, 0};
   probe_memory_map_entry high{0x100, pages - 0x100, PROBE_MEMORY_TYPE_MEMORY, 0, 0};
