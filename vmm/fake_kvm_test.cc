@@ -4,9 +4,11 @@
 
 #include <gtest/gtest.h>
 #include <linux/kvm.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <sstream>
 #include <string>
 
 #include "vmm/internal/kvm_abi.h"
@@ -57,6 +59,26 @@ TEST(FakeKvmRun, DebugExitStatusAndSerialOutput) {
   EXPECT_EQ(out, "hi");
   EXPECT_EQ(outcome->stats.serial_bytes, 2u);
   EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, SerialSinksForFdsAndStreams) {
+  for (int mode = 0; mode < 2; ++mode) {
+    FakeKvm kvm;
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'o'); });
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'k'); });
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+    RunConfig config = configFor(kvm);
+    std::ostringstream stream;
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    config.serial = mode == 0 ? serialToStream(stream) : serialToFd(fds[1]);
+    ASSERT_TRUE(run(smallGuest(), config).ok());
+    close(fds[1]);
+    char buf[8] = {};
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    close(fds[0]);
+    EXPECT_EQ(mode == 0 ? stream.str() : std::string(buf, n > 0 ? n : 0), "ok");
+  }
 }
 
 TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {

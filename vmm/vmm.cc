@@ -28,6 +28,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
 #include <thread>
 
 #include "vmm/internal/exit.h"
@@ -928,6 +929,13 @@ SerialSink serialToFd(int fd) {
       }
       bytes.remove_prefix(static_cast<size_t>(n));
     }
+  };
+}
+
+SerialSink serialToStream(std::ostream& out) {
+  return [&out](std::string_view bytes) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
   };
 }
 

@@ -28,11 +28,15 @@
 // gap in between); in-kernel PIC, IOAPIC, LAPICs and PIT; a 16550 UART on COM1 (0x3f8, IRQ 4);
 // the i8042 reset line; the debug-exit port 0xf4. vCPU 0 starts with `bsp`; the others wait for
 // INIT/SIPI from the guest, as on real hardware. See vmm/README.md for what is not emulated.
+//
+// run() installs a do-nothing handler for SIGRTMIN+3, which it uses to kick vCPU threads out of
+// KVM_RUN; a program that embeds the VMM must leave that signal alone.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -114,8 +118,9 @@ inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, tim
 // Receives the guest's COM1 output as it is written (called with the device lock held, from a
 // vCPU thread; must not call back into the VMM).
 using SerialSink = std::function<void(std::string_view bytes)>;
-SerialSink serialToFd(int fd);                // write(2) to fd, retrying short writes
-SerialSink serialToString(std::string& out);  // appends (the string must outlive the run)
+SerialSink serialToFd(int fd);                 // write(2) to fd, retrying short writes
+SerialSink serialToString(std::string& out);   // appends (the string must outlive the run)
+SerialSink serialToStream(std::ostream& out);  // writes and flushes (must outlive the run)
 
 struct RunConfig {
   std::chrono::milliseconds timeout{0};  // 0 = no limit
