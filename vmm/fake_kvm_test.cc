@@ -120,6 +120,68 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   EXPECT_TRUE(kvm.mpStatesSet(0).empty());
 }
 
+TEST(FakeKvmRun, VpStateReachesTheBspRegisters) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  GuestSetup setup = smallGuest(2);
+  VpState& s = setup.bsp;
+  s.rax = 1, s.rcx = 2, s.rdx = 3, s.rbx = 4, s.rsp = 5, s.rbp = 6, s.rsi = 7, s.rdi = 8;
+  s.r8 = 9, s.r15 = 16, s.rip = 0x100123, s.rflags = 0x46;
+  s.gs = {0xFFFF800000001000, 0xFFFFFFFF, 0x10, 0xC093};
+  s.ss = {0, 0xFFFFF, 0x18, 0x4093};  // 32-bit, byte granular
+  s.idtr = {0x3000, 0xFFF};
+  s.cr2 = 0xDEAD000;
+  ASSERT_TRUE(run(setup, configFor(kvm)).ok());
+  kvm_regs regs = kvm.regsSet(0);
+  EXPECT_EQ(regs.rax, 1u);
+  EXPECT_EQ(regs.rcx, 2u);
+  EXPECT_EQ(regs.rdx, 3u);
+  EXPECT_EQ(regs.rbx, 4u);
+  EXPECT_EQ(regs.rsp, 5u);
+  EXPECT_EQ(regs.rbp, 6u);
+  EXPECT_EQ(regs.rsi, 7u);
+  EXPECT_EQ(regs.rdi, 8u);
+  EXPECT_EQ(regs.r8, 9u);
+  EXPECT_EQ(regs.r15, 16u);
+  EXPECT_EQ(regs.rip, 0x100123u);
+  EXPECT_EQ(regs.rflags, 0x46u);
+  kvm_sregs sregs = kvm.sregsSet(0);
+  // CS 0xa09b: type 0xb (code, read, accessed), S, DPL 0, P, L, 4 KiB granular.
+  EXPECT_EQ(sregs.cs.selector, 0x08);
+  EXPECT_EQ(sregs.cs.type, 0xB);
+  EXPECT_EQ(sregs.cs.s, 1);
+  EXPECT_EQ(sregs.cs.dpl, 0);
+  EXPECT_EQ(sregs.cs.present, 1);
+  EXPECT_EQ(sregs.cs.l, 1);
+  EXPECT_EQ(sregs.cs.db, 0);
+  EXPECT_EQ(sregs.cs.g, 1);
+  EXPECT_EQ(sregs.cs.unusable, 0);
+  EXPECT_EQ(sregs.cs.limit, 0xFFFFFFFFu);
+  EXPECT_EQ(sregs.gs.base, 0xFFFF800000001000u);
+  EXPECT_EQ(sregs.ss.selector, 0x18);
+  EXPECT_EQ(sregs.ss.type, 3);
+  EXPECT_EQ(sregs.ss.db, 1);
+  EXPECT_EQ(sregs.ss.g, 0);
+  EXPECT_EQ(sregs.ss.limit, 0xFFFFFu);
+  EXPECT_EQ(sregs.ds.selector, 0x10);
+  // TR and LDTR were all zero in VpState: KVM's reset values stay.
+  EXPECT_EQ(sregs.tr.selector, 0x1234);
+  EXPECT_EQ(sregs.tr.type, 11);
+  EXPECT_EQ(sregs.ldt.selector, 0x5678);
+  EXPECT_EQ(sregs.gdt.base, testing::kGdtGpa);
+  EXPECT_EQ(sregs.gdt.limit, 23);
+  EXPECT_EQ(sregs.idt.base, 0x3000u);
+  EXPECT_EQ(sregs.idt.limit, 0xFFF);
+  EXPECT_EQ(sregs.cr0, 0x80000031u);
+  EXPECT_EQ(sregs.cr2, 0xDEAD000u);
+  EXPECT_EQ(sregs.cr3, testing::kPml4Gpa);
+  EXPECT_EQ(sregs.cr4, 0x20u);
+  EXPECT_EQ(sregs.efer, 0x500u);
+  // The AP gets no registers: it starts from INIT/SIPI.
+  EXPECT_EQ(kvm.regsSet(1).rip, 0u);
+  EXPECT_EQ(kvm.sregsSet(1).cr0, 0u);
+}
+
 TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
   FakeKvm kvm;
   kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });

@@ -82,6 +82,18 @@ uint8_t* FakeKvm::ram() const {
   return static_cast<uint8_t*>(ram_);
 }
 
+kvm_regs FakeKvm::regsSet(unsigned vcpu) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = regs_set_.find(vcpu);
+  return it == regs_set_.end() ? kvm_regs{} : it->second;
+}
+
+kvm_sregs FakeKvm::sregsSet(unsigned vcpu) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = sregs_set_.find(vcpu);
+  return it == sregs_set_.end() ? kvm_sregs{} : it->second;
+}
+
 bool FakeKvm::allReleased() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return fds_.empty() && maps_.empty();
@@ -188,13 +200,25 @@ long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
     case KVM_GET_LAPIC:
       std::memset(reinterpret_cast<void*>(arg), 0, sizeof(kvm_lapic_state));
       return 0;
-    case KVM_GET_SREGS:
-      std::memset(reinterpret_cast<void*>(arg), 0, sizeof(kvm_sregs));
+    case KVM_GET_SREGS: {
+      auto* sregs = reinterpret_cast<kvm_sregs*>(arg);
+      std::memset(sregs, 0, sizeof(*sregs));
+      sregs->tr.selector = 0x1234;
+      sregs->tr.type = 11;
+      sregs->tr.present = 1;
+      sregs->ldt.selector = 0x5678;
+      sregs->ldt.type = 2;
+      sregs->ldt.present = 1;
+      return 0;
+    }
+    case KVM_SET_SREGS:
+      sregs_set_[vcpu] = *reinterpret_cast<kvm_sregs*>(arg);
+      return 0;
+    case KVM_SET_REGS:
+      regs_set_[vcpu] = *reinterpret_cast<kvm_regs*>(arg);
       return 0;
     case KVM_SET_LAPIC:
     case KVM_SET_FPU:
-    case KVM_SET_SREGS:
-    case KVM_SET_REGS:
     case KVM_SET_XCRS:
       return 0;
     case KVM_SET_MP_STATE:

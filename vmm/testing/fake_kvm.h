@@ -56,6 +56,10 @@ class FakeKvm final : public DeviceLayer {
   std::vector<kvm_cpuid_entry2> cpuidOf(unsigned vcpu) const;
   std::vector<kvm_mp_state> mpStatesSet(unsigned vcpu) const;
   uint8_t* ram() const;  // the first anonymous mapping (guest RAM)
+  // The last registers the VMM set on a vCPU (zero when it set none). KVM_GET_SREGS answers with
+  // a recognisable reset state: TR selector 0x1234 (busy 64-bit TSS), LDTR selector 0x5678.
+  kvm_regs regsSet(unsigned vcpu) const;
+  kvm_sregs sregsSet(unsigned vcpu) const;
   bool allReleased() const;
 
   int open(const char* path, int flags) override;
@@ -80,6 +84,8 @@ class FakeKvm final : public DeviceLayer {
   std::map<unsigned, std::vector<kvm_cpuid_entry2>> cpuid_;
   std::map<unsigned, std::vector<kvm_mp_state>> mp_set_;
   std::vector<kvm_userspace_memory_region> regions_;
+  std::map<unsigned, kvm_regs> regs_set_;
+  std::map<unsigned, kvm_sregs> sregs_set_;
   std::vector<Call> calls_;
   std::map<std::pair<std::string, unsigned long>, int> failures_;
   std::map<void*, size_t> maps_;
