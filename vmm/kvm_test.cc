@@ -190,6 +190,30 @@ TEST_F(KvmTest, HaltWithInterruptsOffEndsWithZero) {
   EXPECT_EQ(outcome->rip, kEntry + 2);  // after the HLT
 }
 
+TEST_F(KvmTest, PatAndExtraMsrsReachTheGuest) {
+  GuestSetup setup =
+      testing::longModeGuest(kMemory, kEntry,
+                             testing::bytes({
+                                 0xB9, 0x02, 0x01, 0x00, 0xC0,  // mov $0xc0000102, %ecx
+                                 0x0F, 0x32,                    // rdmsr (KERNEL_GS_BASE)
+                                 0x89, 0xC3,                    // mov %eax, %ebx
+                                 0xB9, 0x77, 0x02, 0x00, 0x00,  // mov $0x277, %ecx
+                                 0x0F, 0x32,                    // rdmsr (PAT)
+                                 0x09, 0xD8,                    // or %ebx, %eax
+                                 0xE6, 0xF4,                    // out %al, $0xf4
+                             }));
+  setup.bsp.pat = 0x0007040600070404;            // PA0 = WT (4) instead of WB (6)
+  setup.bsp.msrs.push_back({0xC0000102, 0x20});  // after the VMM's default of 0
+  // XCR0 is accepted with CR4.OSXSAVE (the guest does not use XGETBV: under this host's nested
+  // virtualization it raises #UD).
+  setup.bsp.cr4 |= 1u << 18;
+  setup.bsp.xcr0 = 0x3;
+  std::string out;
+  Result<RunOutcome> outcome = run(setup, config(out));
+  ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
+  EXPECT_EQ(outcome->exit_status, 0x4 | 0x20) << outcome->cause;
+}
+
 TEST_F(KvmTest, SerialInputReachesTheGuest) {
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);
