@@ -1,0 +1,384 @@
+// run() against a scripted /dev/kvm: setup order, per-vCPU state, exits, timeout and teardown,
+// all without a kernel.
+#include "vmm/testing/fake_kvm.h"
+
+#include <gtest/gtest.h>
+#include <linux/kvm.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+#include <string>
+
+#include "vmm/internal/kvm_abi.h"
+#include "vmm/testing/long_mode.h"
+#include "vmm/vmm.h"
+
+namespace igvmkit::vmm {
+namespace {
+
+using testing::FakeKvm;
+
+GuestSetup smallGuest(unsigned vcpus = 1) {
+  return testing::longModeGuest(16 << 20, 0x100000, testing::bytes({0xF4}), vcpus);
+}
+
+RunConfig configFor(FakeKvm& kvm, std::string* out = nullptr) {
+  RunConfig c;
+  c.device_layer = &kvm;
+  c.timeout = std::chrono::seconds(20);  // a hang in the VMM fails the test instead of stalling
+  if (out != nullptr) {
+    c.serial = serialToString(*out);
+  }
+  return c;
+}
+
+size_t indexOf(const std::vector<FakeKvm::Call>& calls, const std::string& target,
+               unsigned long request) {
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i].target == target && calls[i].request == request) {
+      return i;
+    }
+  }
+  return calls.size();
+}
+
+TEST(FakeKvmRun, DebugExitStatusAndSerialOutput) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'h'); });
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'i'); });
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 42); });
+  std::string out;
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm, &out));
+  ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
+  EXPECT_EQ(outcome->exit_status, 42);
+  EXPECT_EQ(outcome->cause, "debug exit port 0xf4");
+  EXPECT_EQ(outcome->vcpu, 0u);
+  EXPECT_EQ(outcome->rip, 0x100000u);  // the fake's RIP for vCPU 0
+  EXPECT_EQ(out, "hi");
+  EXPECT_EQ(outcome->stats.serial_bytes, 2u);
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, SerialSinksForFdsAndStreams) {
+  for (int mode = 0; mode < 2; ++mode) {
+    FakeKvm kvm;
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'o'); });
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0x3F8, 'k'); });
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+    RunConfig config = configFor(kvm);
+    std::ostringstream stream;
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    config.serial = mode == 0 ? serialToStream(stream) : serialToFd(fds[1]);
+    ASSERT_TRUE(run(smallGuest(), config).ok());
+    close(fds[1]);
+    char buf[8] = {};
+    ssize_t n = read(fds[0], buf, sizeof(buf));
+    close(fds[0]);
+    EXPECT_EQ(mode == 0 ? stream.str() : std::string(buf, n > 0 ? n : 0), "ok");
+  }
+}
+
+TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  ASSERT_TRUE(run(smallGuest(2), configFor(kvm)).ok());
+  auto calls = kvm.calls();
+  size_t version = indexOf(calls, "system", KVM_GET_API_VERSION);
+  size_t create_vm = indexOf(calls, "system", KVM_CREATE_VM);
+  size_t tss = indexOf(calls, "vm", KVM_SET_TSS_ADDR);
+  size_t identity = indexOf(calls, "vm", KVM_SET_IDENTITY_MAP_ADDR);
+  size_t memory = indexOf(calls, "vm", KVM_SET_USER_MEMORY_REGION);
+  size_t irqchip = indexOf(calls, "vm", KVM_CREATE_IRQCHIP);
+  size_t pit = indexOf(calls, "vm", KVM_CREATE_PIT2);
+  size_t vcpu = indexOf(calls, "vm", KVM_CREATE_VCPU);
+  size_t cpuid = indexOf(calls, "vcpu0", kvm::kSetCpuid2);
+  size_t sregs = indexOf(calls, "vcpu0", KVM_SET_SREGS);
+  size_t regs = indexOf(calls, "vcpu0", KVM_SET_REGS);
+  size_t run0 = indexOf(calls, "vcpu0", KVM_RUN);
+  size_t ap_mp = indexOf(calls, "vcpu1", KVM_SET_MP_STATE);
+  ASSERT_LT(run0, calls.size());
+  EXPECT_LT(version, create_vm);
+  EXPECT_LT(create_vm, tss);
+  EXPECT_LT(tss, identity);
+  EXPECT_LT(identity, memory);
+  EXPECT_LT(memory, irqchip);
+  EXPECT_LT(irqchip, pit);
+  EXPECT_LT(pit, vcpu);  // interrupt controllers before any vCPU
+  EXPECT_LT(vcpu, cpuid);
+  EXPECT_LT(cpuid, sregs);
+  EXPECT_LT(sregs, regs);
+  EXPECT_LT(regs, run0);
+  EXPECT_LT(ap_mp, run0);
+  // The BSP's registers come from VpState; the AP is left waiting for SIPI.
+  EXPECT_EQ(indexOf(calls, "vcpu1", KVM_SET_REGS), calls.size());
+  auto mp = kvm.mpStatesSet(1);
+  ASSERT_EQ(mp.size(), 1u);
+  EXPECT_EQ(mp[0].mp_state, static_cast<uint32_t>(KVM_MP_STATE_INIT_RECEIVED));
+  EXPECT_TRUE(kvm.mpStatesSet(0).empty());
+}
+
+TEST(FakeKvmRun, VpStateReachesTheBspRegisters) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  GuestSetup setup = smallGuest(2);
+  VpState& s = setup.bsp;
+  s.rax = 1, s.rcx = 2, s.rdx = 3, s.rbx = 4, s.rsp = 5, s.rbp = 6, s.rsi = 7, s.rdi = 8;
+  s.r8 = 9, s.r15 = 16, s.rip = 0x100123, s.rflags = 0x46;
+  s.gs = {0xFFFF800000001000, 0xFFFFFFFF, 0x10, 0xC093};
+  s.ss = {0, 0xFFFFF, 0x18, 0x4093};  // 32-bit, byte granular
+  s.idtr = {0x3000, 0xFFF};
+  s.cr2 = 0xDEAD000;
+  ASSERT_TRUE(run(setup, configFor(kvm)).ok());
+  kvm_regs regs = kvm.regsSet(0);
+  EXPECT_EQ(regs.rax, 1u);
+  EXPECT_EQ(regs.rcx, 2u);
+  EXPECT_EQ(regs.rdx, 3u);
+  EXPECT_EQ(regs.rbx, 4u);
+  EXPECT_EQ(regs.rsp, 5u);
+  EXPECT_EQ(regs.rbp, 6u);
+  EXPECT_EQ(regs.rsi, 7u);
+  EXPECT_EQ(regs.rdi, 8u);
+  EXPECT_EQ(regs.r8, 9u);
+  EXPECT_EQ(regs.r15, 16u);
+  EXPECT_EQ(regs.rip, 0x100123u);
+  EXPECT_EQ(regs.rflags, 0x46u);
+  kvm_sregs sregs = kvm.sregsSet(0);
+  // CS 0xa09b: type 0xb (code, read, accessed), S, DPL 0, P, L, 4 KiB granular.
+  EXPECT_EQ(sregs.cs.selector, 0x08);
+  EXPECT_EQ(sregs.cs.type, 0xB);
+  EXPECT_EQ(sregs.cs.s, 1);
+  EXPECT_EQ(sregs.cs.dpl, 0);
+  EXPECT_EQ(sregs.cs.present, 1);
+  EXPECT_EQ(sregs.cs.l, 1);
+  EXPECT_EQ(sregs.cs.db, 0);
+  EXPECT_EQ(sregs.cs.g, 1);
+  EXPECT_EQ(sregs.cs.unusable, 0);
+  EXPECT_EQ(sregs.cs.limit, 0xFFFFFFFFu);
+  EXPECT_EQ(sregs.gs.base, 0xFFFF800000001000u);
+  EXPECT_EQ(sregs.ss.selector, 0x18);
+  EXPECT_EQ(sregs.ss.type, 3);
+  EXPECT_EQ(sregs.ss.db, 1);
+  EXPECT_EQ(sregs.ss.g, 0);
+  EXPECT_EQ(sregs.ss.limit, 0xFFFFFu);
+  EXPECT_EQ(sregs.ds.selector, 0x10);
+  // TR and LDTR were all zero in VpState: KVM's reset values stay.
+  EXPECT_EQ(sregs.tr.selector, 0x1234);
+  EXPECT_EQ(sregs.tr.type, 11);
+  EXPECT_EQ(sregs.ldt.selector, 0x5678);
+  EXPECT_EQ(sregs.gdt.base, testing::kGdtGpa);
+  EXPECT_EQ(sregs.gdt.limit, 23);
+  EXPECT_EQ(sregs.idt.base, 0x3000u);
+  EXPECT_EQ(sregs.idt.limit, 0xFFF);
+  EXPECT_EQ(sregs.cr0, 0x80000031u);
+  EXPECT_EQ(sregs.cr2, 0xDEAD000u);
+  EXPECT_EQ(sregs.cr3, testing::kPml4Gpa);
+  EXPECT_EQ(sregs.cr4, 0x20u);
+  EXPECT_EQ(sregs.efer, 0x500u);
+  // The AP gets no registers: it starts from INIT/SIPI.
+  EXPECT_EQ(kvm.regsSet(1).rip, 0u);
+  EXPECT_EQ(kvm.sregsSet(1).cr0, 0u);
+}
+
+TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  ASSERT_TRUE(run(smallGuest(3), configFor(kvm)).ok());
+  for (unsigned v = 0; v < 3; ++v) {
+    auto cpuid = kvm.cpuidOf(v);
+    auto leaf = [&](uint32_t fn, uint32_t index) {
+      auto it = std::find_if(cpuid.begin(), cpuid.end(), [&](const kvm_cpuid_entry2& e) {
+        return e.function == fn && e.index == index;
+      });
+      EXPECT_NE(it, cpuid.end());
+      return it == cpuid.end() ? kvm_cpuid_entry2{} : *it;
+    };
+    EXPECT_EQ(leaf(1, 0).ebx >> 24, v) << "initial APIC ID of vcpu " << v;
+    EXPECT_EQ((leaf(1, 0).ebx >> 16) & 0xFF, 3u) << "logical processor count";
+    EXPECT_NE(leaf(1, 0).edx & (1u << 28), 0u) << "HTT";
+    EXPECT_NE(leaf(1, 0).ecx & (1u << 31), 0u) << "hypervisor bit";
+    EXPECT_EQ(leaf(0xB, 0).edx, v) << "x2APIC ID";
+    EXPECT_EQ(leaf(0xB, 1).edx, v);
+    EXPECT_EQ(leaf(0xB, 1).ebx & 0xFFFF, 3u) << "cores at the core level";
+    EXPECT_EQ(leaf(0xB, 1).eax & 0x1F, 2u) << "APIC ID bits below the package level";
+  }
+}
+
+TEST(FakeKvmRun, LoadsLandInRamAndRamIsSplitAroundTheMmioGap) {
+  FakeKvm kvm;
+  GuestSetup setup = testing::longModeGuest(5ull << 30, 0x100000, testing::bytes({0xF4}));
+  setup.loads.push_back({0x1'0000'0000 + 0x2000, testing::bytes({0xAB, 0xCD})});
+  bool loaded = false;
+  kvm.onRun(0, [&](FakeKvm::Run& r) {
+    uint8_t* ram = kvm.ram();
+    loaded = ram[0x100000] == 0xF4 && ram[(3ull << 30) + 0x2000] == 0xAB &&
+             ram[(3ull << 30) + 0x2001] == 0xCD;
+    return r.ioOut(0xF4, 0);
+  });
+  ASSERT_TRUE(run(setup, configFor(kvm)).ok());
+  EXPECT_TRUE(loaded);
+  auto regions = kvm.regions();
+  ASSERT_EQ(regions.size(), 2u);
+  EXPECT_EQ(regions[0].guest_phys_addr, 0u);
+  EXPECT_EQ(regions[0].memory_size, 3ull << 30);
+  EXPECT_EQ(regions[1].guest_phys_addr, 4ull << 30);
+  EXPECT_EQ(regions[1].memory_size, 2ull << 30);
+  EXPECT_EQ(regions[1].userspace_addr - regions[0].userspace_addr, 3ull << 30);
+  EXPECT_NE(regions[0].slot, regions[1].slot);
+}
+
+TEST(FakeKvmRun, TimeoutKicksBlockedVcpusOut) {
+  FakeKvm kvm;  // nothing scripted: both vCPUs block in KVM_RUN until kicked
+  RunConfig config = configFor(kvm);
+  config.timeout = std::chrono::milliseconds(100);
+  auto start = std::chrono::steady_clock::now();
+  Result<RunOutcome> outcome = run(smallGuest(2), config);
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->exit_status, 125);
+  EXPECT_EQ(outcome->cause, "timeout");
+  EXPECT_GE(elapsed, std::chrono::milliseconds(100));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, AllVcpusHaltedWithInterruptsOffEndsWithZero) {
+  FakeKvm kvm;
+  kvm.setMpState(0, KVM_MP_STATE_HALTED, 0x2);  // IF clear
+  kvm.setMpState(1, KVM_MP_STATE_INIT_RECEIVED, 0x2);
+  Result<RunOutcome> outcome = run(smallGuest(2), configFor(kvm));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->exit_status, 0);
+  EXPECT_EQ(outcome->cause, "halt");
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, HaltWithInterruptsOnKeepsRunningUntilTimeout) {
+  FakeKvm kvm;
+  kvm.setMpState(0, KVM_MP_STATE_HALTED, 0x202);  // IF set: an interrupt may wake it
+  RunConfig config = configFor(kvm);
+  config.timeout = std::chrono::milliseconds(150);
+  Result<RunOutcome> outcome = run(smallGuest(1), config);
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->cause, "timeout");
+}
+
+TEST(FakeKvmRun, ShutdownExitIsATripleFault) {
+  FakeKvm kvm;
+  kvm.onRun(1, [](FakeKvm::Run& r) { return r.exitReason(KVM_EXIT_SHUTDOWN); });
+  Result<RunOutcome> outcome = run(smallGuest(2), configFor(kvm));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->exit_status, 125);
+  EXPECT_EQ(outcome->cause, "triple fault on vcpu 1 at rip 0x100001");
+  EXPECT_EQ(outcome->vcpu, 1u);
+  EXPECT_EQ(outcome->rip, 0x100001u);
+}
+
+TEST(FakeKvmRun, KvmRunFailureEndsTheRun) {
+  FakeKvm kvm;
+  kvm.onRun(0, [](FakeKvm::Run&) { return -EFAULT; });
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->exit_status, 125);
+  EXPECT_EQ(outcome->cause.rfind("KVM_RUN failed on vcpu 0: bad address", 0), 0u) << outcome->cause;
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, MissingKvmIsAnError) {
+  FakeKvm kvm;
+  kvm.failOpen(ENOENT);
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().rule, "vmm.no_kvm");
+  EXPECT_EQ(outcome.error().message.rfind("cannot open /dev/kvm: no such file", 0), 0u)
+      << outcome.error().message;
+}
+
+TEST(FakeKvmRun, WrongApiVersionIsRefusedAndEverythingReleased) {
+  FakeKvm kvm;
+  kvm.setApiVersion(11);
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().rule, "vmm.kvm_api_version");
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
+  struct Case {
+    const char* target;
+    unsigned long request;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"vm", KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP failed: no such device (errno 19)"},
+      {"vm", KVM_SET_USER_MEMORY_REGION,
+       "KVM_SET_USER_MEMORY_REGION failed: no such device (errno 19)"},
+      {"vcpu1", kvm::kSetCpuid2, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
+      {"vcpu2", KVM_SET_MP_STATE, "KVM_SET_MP_STATE failed: no such device (errno 19)"},
+  };
+  for (const Case& c : cases) {
+    FakeKvm kvm;
+    kvm.failRequest(c.target, c.request, ENODEV);
+    Result<RunOutcome> outcome = run(smallGuest(3), configFor(kvm));
+    ASSERT_FALSE(outcome.ok()) << c.message;
+    EXPECT_EQ(outcome.error().message, c.message);
+    EXPECT_EQ(outcome.error().rule, "vmm.kvm_ioctl");
+    EXPECT_TRUE(kvm.allReleased()) << c.message;
+  }
+}
+
+TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
+  FakeKvm kvm;
+  kvm.failRequest("vcpu0", KVM_SET_SREGS, EINVAL);
+  Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.error().rule, "vmm.bad_vp_state");
+  EXPECT_EQ(outcome.error().message,
+            "kvm refused the boot vcpu's special registers (cr0 0x80000031 cr4 0x20 efer 0x500): "
+            "invalid argument (errno 22)");
+  EXPECT_TRUE(kvm.allReleased());
+}
+
+TEST(RunSetup, BadSetupsAreRefusedBeforeKvmIsOpened) {
+  FakeKvm kvm;
+  kvm.failOpen(EACCES);  // would make any later step fail differently
+  struct Case {
+    const char* name;
+    GuestSetup setup;
+    const char* rule;
+    const char* message;
+  };
+  GuestSetup outside = smallGuest();
+  outside.loads.push_back({(16 << 20) - 1, testing::bytes({1, 2})});
+  GuestSetup in_gap = testing::longModeGuest(5ull << 30, 0x100000, testing::bytes({0xF4}));
+  in_gap.loads.push_back({0xFEE00000, testing::bytes({1})});
+  GuestSetup odd_memory = smallGuest();
+  odd_memory.memory_bytes += 1;
+  GuestSetup no_vcpus = smallGuest();
+  no_vcpus.vcpus = 0;
+  const Case cases[] = {
+      {"load past the end", outside, "vmm.load_outside_ram",
+       "load #3 at gpa 0xffffff size 0x2 is not inside guest ram"},
+      {"load in the mmio gap", in_gap, "vmm.load_outside_ram",
+       "load #3 at gpa 0xfee00000 size 0x1 is not inside guest ram"},
+      {"memory not page sized", odd_memory, "usage",
+       "memory size 0x1000001 must be a multiple of 4 KiB between 1 MiB and 1 TiB"},
+      {"no vcpus", no_vcpus, "usage", "vcpu count 0 must be between 1 and 64"},
+  };
+  for (const Case& c : cases) {
+    Result<RunOutcome> outcome = run(c.setup, configFor(kvm));
+    ASSERT_FALSE(outcome.ok()) << c.name;
+    EXPECT_EQ(outcome.error().message, c.message) << c.name;
+    if (std::string(c.rule) != "usage") {
+      EXPECT_EQ(outcome.error().rule, c.rule) << c.name;
+    } else {
+      EXPECT_EQ(outcome.error().code, Code::kUsage) << c.name;
+    }
+  }
+  EXPECT_TRUE(kvm.calls().empty());
+}
+
+}  // namespace
+}  // namespace igvmkit::vmm

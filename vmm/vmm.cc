@@ -1,0 +1,953 @@
+// The KVM machine: VM and vCPU setup in Firecracker's order (loader-vmm.md §5.1-5.2), one thread
+// per vCPU, and a supervisor (the caller's thread) that enforces the timeout and notices when
+// every vCPU has halted.
+//
+// Stopping a vCPU: the supervisor sets kvm_run.immediate_exit and sends the vCPU thread a signal
+// whose handler does nothing. A thread inside KVM_RUN returns with EINTR; one about to enter it
+// returns at once because of immediate_exit. The thread clears immediate_exit before it looks at
+// its requests, so no request is lost between the two.
+//
+// Noticing halts: with the in-kernel LAPIC, HLT never leaves the kernel. Every `halt_poll` the
+// supervisor asks each vCPU thread for its state (KVM_GET_MP_STATE, and RFLAGS.IF when halted) and
+// feeds it to handleExit(). When two rounds in a row find no vCPU running, the run ends (status 0).
+#include "vmm/vmm.h"
+
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <thread>
+
+#include "vmm/internal/exit.h"
+#include "vmm/internal/kvm_abi.h"
+#include "vmm/internal/layout.h"
+
+namespace igvmkit::vmm {
+namespace {
+
+constexpr int kKvmApiVersion = 12;
+constexpr uint64_t kPageSize = 4096;
+
+// MSR indices (Intel SDM vol. 4) and the values Firecracker gives them (§5.2 item 2).
+constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
+                   kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrDefType = 0x2FF,
+                   kMsrMiscEnable = 0x1A0, kMsrStar = 0xC0000081, kMsrLstar = 0xC0000082,
+                   kMsrCstar = 0xC0000083, kMsrSfmask = 0xC0000084, kMsrKernelGsBase = 0xC0000102;
+constexpr uint64_t kMiscEnableFastString = 1;
+constexpr uint64_t kMtrrEnableWriteBack = (1u << 11) | 6;
+
+// LAPIC register offsets in the KVM_GET_LAPIC image and the LVT delivery modes (§5.2 item 6).
+constexpr size_t kApicLvt0 = 0x350, kApicLvt1 = 0x360;
+constexpr uint32_t kDeliveryExtInt = 7, kDeliveryNmi = 4;
+
+constexpr uint64_t kRflagsIf = 1u << 9;
+
+int kickSignal() { return SIGRTMIN + 3; }
+
+void ignoreKick(int) {}
+
+void installKickHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction sa {};
+    sa.sa_handler = ignoreKick;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must come back with EINTR
+    sigaction(kickSignal(), &sa, nullptr);
+  });
+}
+
+Error kvmError(const std::string& what, long r) {
+  return Error{Code::kInternal, "vmm.kvm_ioctl",
+               what + " failed: " + errnoText(static_cast<int>(-r)), std::nullopt};
+}
+
+// Owns a descriptor from the device layer.
+class Fd {
+ public:
+  Fd() = default;
+  Fd(DeviceLayer* sys, int fd) : sys_(sys), fd_(fd) {}
+  Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    reset();
+    sys_ = o.sys_;
+    fd_ = std::exchange(o.fd_, -1);
+    return *this;
+  }
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+
+ private:
+  void reset() {
+    if (fd_ >= 0) {
+      sys_->close(fd_);
+    }
+    fd_ = -1;
+  }
+  DeviceLayer* sys_ = nullptr;
+  int fd_ = -1;
+};
+
+// Owns a mapping from the device layer.
+class Mapping {
+ public:
+  Mapping() = default;
+  Mapping(DeviceLayer* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
+  Mapping(Mapping&& o) noexcept
+      : sys_(o.sys_), addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
+  Mapping& operator=(Mapping&& o) noexcept {
+    reset();
+    sys_ = o.sys_;
+    addr_ = std::exchange(o.addr_, nullptr);
+    size_ = o.size_;
+    return *this;
+  }
+  ~Mapping() { reset(); }
+  uint8_t* data() const { return static_cast<uint8_t*>(addr_); }
+  size_t size() const { return size_; }
+
+ private:
+  void reset() {
+    if (addr_ != nullptr) {
+      sys_->munmap(addr_, size_);
+    }
+    addr_ = nullptr;
+  }
+  DeviceLayer* sys_ = nullptr;
+  void* addr_ = nullptr;
+  size_t size_ = 0;
+};
+
+// kvm_cpuid2 / kvm_msrs carry a flexible array: keep header and entries in one aligned buffer.
+template <class Header, class Entry>
+class VarStruct {
+ public:
+  explicit VarStruct(size_t n) : storage_((sizeof(Header) + n * sizeof(Entry) + 7) / 8, 0) {}
+  Header* header() { return reinterpret_cast<Header*>(storage_.data()); }
+  Entry* entries() { return reinterpret_cast<Entry*>(header() + 1); }
+
+ private:
+  std::vector<uint64_t> storage_;
+};
+
+struct Vcpu {
+  unsigned index = 0;
+  Fd fd;
+  Mapping run_map;
+  kvm_run* run = nullptr;
+  std::thread thread;
+  std::atomic<bool> poll_request{false};
+  std::atomic<uint64_t> polled_round{0};
+};
+
+void kick(Vcpu& v) {
+  std::atomic_ref<uint8_t>(v.run->immediate_exit).store(1);
+  if (v.thread.joinable()) {
+    pthread_kill(v.thread.native_handle(), kickSignal());
+  }
+}
+
+// The machine's RAM layout: [0, low) at host offset 0, [4 GiB, 4 GiB + high) after it.
+struct RamLayout {
+  uint64_t low = 0;
+  uint64_t high = 0;
+  // Host offset of [gpa, gpa + size), or nullopt when it is not entirely inside one RAM range.
+  std::optional<uint64_t> offsetOf(uint64_t gpa, uint64_t size) const {
+    if (gpa <= low && size <= low - gpa) {
+      return gpa;
+    }
+    if (gpa >= layout::kMmioGapEnd && gpa - layout::kMmioGapEnd <= high &&
+        size <= high - (gpa - layout::kMmioGapEnd)) {
+      return low + (gpa - layout::kMmioGapEnd);
+    }
+    return std::nullopt;
+  }
+};
+
+RamLayout ramLayout(uint64_t memory_bytes) {
+  RamLayout r;
+  r.low = std::min(memory_bytes, layout::kMmioGapStart);
+  r.high = memory_bytes - r.low;
+  return r;
+}
+
+Status checkSetup(const GuestSetup& setup) {
+  if (setup.memory_bytes < layout::kMinMemory || setup.memory_bytes > layout::kMaxMemory ||
+      setup.memory_bytes % kPageSize != 0) {
+    return usage("memory size " + hex(setup.memory_bytes) +
+                 " must be a multiple of 4 KiB between 1 MiB and 1 TiB");
+  }
+  if (setup.vcpus < 1 || setup.vcpus > kMaxVcpus) {
+    return usage("vcpu count " + std::to_string(setup.vcpus) + " must be between 1 and " +
+                 std::to_string(kMaxVcpus));
+  }
+  RamLayout ram = ramLayout(setup.memory_bytes);
+  for (size_t i = 0; i < setup.loads.size(); ++i) {
+    const Load& load = setup.loads[i];
+    if (!ram.offsetOf(load.gpa, load.data.size())) {
+      return invalid("vmm.load_outside_ram", "load #" + std::to_string(i) + " at gpa " +
+                                                 hex(load.gpa) + " size " + hex(load.data.size()) +
+                                                 " is not inside guest ram");
+    }
+  }
+  return okStatus();
+}
+
+void toKvmSegment(const Segment& s, kvm_segment& k) {
+  if (s == Segment{}) {
+    return;  // keep KVM's reset value
+  }
+  uint16_t a = s.attributes;
+  k.base = s.base;
+  k.limit = s.limit;
+  k.selector = s.selector;
+  k.type = a & 0xF;
+  k.s = (a >> 4) & 1;
+  k.dpl = (a >> 5) & 3;
+  k.present = (a >> 7) & 1;
+  k.avl = (a >> 12) & 1;
+  k.l = (a >> 13) & 1;
+  k.db = (a >> 14) & 1;
+  k.g = (a >> 15) & 1;
+  k.unusable = k.present ? 0 : 1;
+}
+
+unsigned bitsFor(unsigned n) {
+  unsigned bits = 0;
+  while ((1u << bits) < n) {
+    ++bits;
+  }
+  return bits;
+}
+
+class Machine {
+ public:
+  Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
+      : sys_(sys),
+        setup_(setup),
+        config_(config),
+        devices_(
+            config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
+
+  ~Machine() { stopThreads(); }
+
+  Status build();
+  RunOutcome run();
+
+ private:
+  Status openKvm();
+  Status createVm();
+  Status setupMemory();
+  Status createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid);
+  Status setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
+  Status setMsrs(Vcpu& v);
+  Status setLapic(Vcpu& v);
+  Status setBspRegisters(Vcpu& v);
+  Result<std::vector<kvm_cpuid_entry2>> supportedCpuid();
+  long vmIoctl(unsigned long request, uintptr_t arg) { return sys_.ioctl(vm_.get(), request, arg); }
+
+  void setIrq4(bool level);
+  void vcpuLoop(Vcpu& v);
+  Exit translate(Vcpu& v, bool* ok);
+  void pollState(Vcpu& v);
+  uint64_t readRip(Vcpu& v);
+  void finish(int status, std::string cause, unsigned vcpu, uint64_t rip);
+  bool pollRound();
+  void pumpInput();
+  void stopThreads();
+
+  DeviceLayer& sys_;
+  const GuestSetup& setup_;
+  const RunConfig& config_;
+  Fd kvm_;
+  Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
+  Fd vm_;
+  size_t run_size_ = 0;
+  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+
+  std::mutex device_mutex_;  // guards devices_
+  Devices devices_;
+
+  std::mutex state_mutex_;  // guards outcome_ and the poll rounds
+  std::condition_variable state_cv_;
+  std::optional<RunOutcome> outcome_;
+  std::atomic<bool> stop_{false};
+  uint64_t round_ = 0;
+  int input_fd_ = -1;          // -1 once the input reached its end
+  std::string input_backlog_;  // read from the host but not yet taken by the UART
+};
+
+Status Machine::openKvm() {
+  int fd = sys_.open("/dev/kvm", O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    return unsupported("vmm.no_kvm", "cannot open /dev/kvm: " + errnoText(-fd));
+  }
+  kvm_ = Fd(&sys_, fd);
+  long version = sys_.ioctl(kvm_.get(), KVM_GET_API_VERSION, uintptr_t{0});
+  if (version != kKvmApiVersion) {
+    return unsupported("vmm.kvm_api_version",
+                       "kvm api version " + std::to_string(version) + " is not 12");
+  }
+  // The supervisor's way of stopping vCPUs needs kvm_run.immediate_exit (Linux 4.11+).
+  if (sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{KVM_CAP_IMMEDIATE_EXIT}) <= 0) {
+    return unsupported("vmm.kvm_capability", "kvm lacks KVM_CAP_IMMEDIATE_EXIT");
+  }
+  long size = sys_.ioctl(kvm_.get(), KVM_GET_VCPU_MMAP_SIZE, uintptr_t{0});
+  if (size < static_cast<long>(sizeof(kvm_run))) {
+    return kvmError("KVM_GET_VCPU_MMAP_SIZE", size < 0 ? size : -EINVAL);
+  }
+  run_size_ = static_cast<size_t>(size);
+  return okStatus();
+}
+
+Status Machine::createVm() {
+  long fd;
+  do {
+    fd = sys_.ioctl(kvm_.get(), KVM_CREATE_VM, uintptr_t{0});
+  } while (fd == -EINTR);
+  if (fd < 0) {
+    return kvmError("KVM_CREATE_VM", fd);
+  }
+  vm_ = Fd(&sys_, static_cast<int>(fd));
+  // Intel needs these in the 32-bit gap before any vCPU exists (§5.1 items 5-6).
+  if (long r = vmIoctl(KVM_SET_TSS_ADDR, layout::kTssAddr); r < 0) {
+    return kvmError("KVM_SET_TSS_ADDR", r);
+  }
+  uint64_t identity = layout::kIdentityMapAddr;
+  if (long r = sys_.ioctl(vm_.get(), KVM_SET_IDENTITY_MAP_ADDR, &identity); r < 0) {
+    return kvmError("KVM_SET_IDENTITY_MAP_ADDR", r);
+  }
+  return okStatus();
+}
+
+Status Machine::setupMemory() {
+  int error = 0;
+  void* p = sys_.mmap(nullptr, setup_.memory_bytes, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
+  if (p == nullptr) {
+    return Error{
+        Code::kInternal, "vmm.ram",
+        "cannot map " + hex(setup_.memory_bytes) + " bytes of guest ram: " + errnoText(error),
+        std::nullopt};
+  }
+  ram_ = Mapping(&sys_, p, setup_.memory_bytes);
+  RamLayout ram = ramLayout(setup_.memory_bytes);
+  struct Slot {
+    uint64_t gpa, size, offset;
+  };
+  Slot slots[2] = {{0, ram.low, 0}, {layout::kMmioGapEnd, ram.high, ram.low}};
+  for (uint32_t i = 0; i < 2; ++i) {
+    if (slots[i].size == 0) {
+      continue;
+    }
+    kvm_userspace_memory_region region{};
+    region.slot = i;
+    region.guest_phys_addr = slots[i].gpa;
+    region.memory_size = slots[i].size;
+    region.userspace_addr = reinterpret_cast<uint64_t>(ram_.data() + slots[i].offset);
+    if (long r = sys_.ioctl(vm_.get(), KVM_SET_USER_MEMORY_REGION, &region); r < 0) {
+      return kvmError("KVM_SET_USER_MEMORY_REGION", r);
+    }
+  }
+  for (size_t i = 0; i < setup_.loads.size(); ++i) {
+    const Load& load = setup_.loads[i];
+    std::optional<uint64_t> off = ram.offsetOf(load.gpa, load.data.size());
+    if (!off) {  // checkSetup() already refused it
+      return internal("load #" + std::to_string(i) + " left guest ram");
+    }
+    std::memcpy(ram_.data() + *off, load.data.data(), load.data.size());
+  }
+  return okStatus();
+}
+
+Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
+  for (uint32_t n = 128; n <= 4096; n *= 2) {
+    VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(n);
+    buf.header()->nent = n;
+    long r = sys_.ioctl(kvm_.get(), kvm::kGetSupportedCpuid, buf.header());
+    if (r == -E2BIG) {
+      continue;
+    }
+    if (r < 0) {
+      return kvmError("KVM_GET_SUPPORTED_CPUID", r);
+    }
+    uint32_t count = std::min(buf.header()->nent, n);
+    return std::vector<kvm_cpuid_entry2>(buf.entries(), buf.entries() + count);
+  }
+  return kvmError("KVM_GET_SUPPORTED_CPUID", -E2BIG);
+}
+
+// Per-vCPU CPUID: the host's supported list with this vCPU's APIC ID and the machine's topology
+// (one thread per core, `vcpus` cores in one package), as Firecracker's normalization (§5.2).
+Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
+  const uint32_t apic_id = v.index;
+  const uint32_t n = setup_.vcpus;
+  for (kvm_cpuid_entry2& e : cpuid) {
+    switch (e.function) {
+      case 0x1:
+        // EBX: CLFLUSH line size 8 qwords, logical processor count, initial APIC ID.
+        e.ebx = (e.ebx & 0xFF) | (8u << 8) | (std::min(n, 255u) << 16) | (apic_id << 24);
+        e.ecx |= 1u << 31;  // running on a hypervisor
+        if (n > 1) {
+          e.edx |= 1u << 28;  // HTT: the logical processor count field is valid
+        } else {
+          e.edx &= ~(1u << 28);
+        }
+        break;
+      case 0x4:
+        // EAX 31:26: cores per package - 1; 25:14: threads sharing this cache - 1 (= 0).
+        e.eax = (e.eax & 0x3FFF) | ((n - 1) << 26);
+        break;
+      case 0xB:
+      case 0x1F:
+        // Extended topology: level 0 = SMT (1 thread), level 1 = core (n cores), then invalid.
+        if (e.index == 0) {
+          e.eax = 0;
+          e.ebx = 1;
+          e.ecx = (1u << 8) | 0;
+        } else if (e.index == 1) {
+          e.eax = bitsFor(n);
+          e.ebx = n;
+          e.ecx = (2u << 8) | 1;
+        } else {
+          e.eax = 0;
+          e.ebx = 0;
+          e.ecx = e.index;
+        }
+        e.edx = apic_id;
+        break;
+      case 0x8000001E:
+        e.eax = apic_id;  // AMD extended APIC ID
+        break;
+      default:
+        break;
+    }
+  }
+  VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());
+  buf.header()->nent = static_cast<uint32_t>(cpuid.size());
+  std::copy(cpuid.begin(), cpuid.end(), buf.entries());
+  if (long r = sys_.ioctl(v.fd.get(), kvm::kSetCpuid2, buf.header()); r < 0) {
+    return kvmError("KVM_SET_CPUID2", r);
+  }
+  return okStatus();
+}
+
+Status Machine::setMsrs(Vcpu& v) {
+  std::vector<Msr> msrs = {
+      {kMsrSysenterCs, 0},
+      {kMsrSysenterEsp, 0},
+      {kMsrSysenterEip, 0},
+      {kMsrStar, 0},
+      {kMsrCstar, 0},
+      {kMsrKernelGsBase, 0},
+      {kMsrSfmask, 0},
+      {kMsrLstar, 0},
+      {kMsrTsc, 0},
+      {kMsrMiscEnable, kMiscEnableFastString},
+      {kMsrMtrrDefType, kMtrrEnableWriteBack},
+  };
+  if (v.index == 0) {
+    msrs.push_back({kMsrPat, setup_.bsp.pat});
+    msrs.insert(msrs.end(), setup_.bsp.msrs.begin(), setup_.bsp.msrs.end());
+  }
+  VarStruct<kvm::MsrsHeader, kvm_msr_entry> buf(msrs.size());
+  buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
+  for (size_t i = 0; i < msrs.size(); ++i) {
+    buf.entries()[i] = kvm_msr_entry{};
+    buf.entries()[i].index = msrs[i].index;
+    buf.entries()[i].data = msrs[i].value;
+  }
+  long r = sys_.ioctl(v.fd.get(), kvm::kSetMsrs, buf.header());
+  if (r < 0) {
+    return kvmError("KVM_SET_MSRS", r);
+  }
+  // KVM sets MSRs in order and stops at the first it refuses.
+  if (static_cast<size_t>(r) < msrs.size()) {
+    return invalid("vmm.msr_refused", "kvm refused msr " + hex(msrs[r].index) + " = " +
+                                          hex(msrs[r].value) + " on vcpu " +
+                                          std::to_string(v.index));
+  }
+  return okStatus();
+}
+
+Status Machine::setLapic(Vcpu& v) {
+  kvm_lapic_state lapic{};
+  if (long r = sys_.ioctl(v.fd.get(), KVM_GET_LAPIC, &lapic); r < 0) {
+    return kvmError("KVM_GET_LAPIC", r);
+  }
+  auto setMode = [&lapic](size_t offset, uint32_t mode) {
+    uint32_t value;
+    std::memcpy(&value, lapic.regs + offset, 4);
+    value = (value & ~(7u << 8)) | (mode << 8);
+    std::memcpy(lapic.regs + offset, &value, 4);
+  };
+  // Virtual-wire mode: the 8259 PIC delivers through LINT0, NMIs through LINT1.
+  setMode(kApicLvt0, kDeliveryExtInt);
+  setMode(kApicLvt1, kDeliveryNmi);
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_LAPIC, &lapic); r < 0) {
+    return kvmError("KVM_SET_LAPIC", r);
+  }
+  return okStatus();
+}
+
+Status Machine::setBspRegisters(Vcpu& v) {
+  const VpState& s = setup_.bsp;
+  kvm_fpu fpu{};
+  fpu.fcw = 0x37F;     // x87 reset control word
+  fpu.mxcsr = 0x1F80;  // SSE: all exceptions masked
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_FPU, &fpu); r < 0) {
+    return kvmError("KVM_SET_FPU", r);
+  }
+  kvm_sregs sregs{};
+  if (long r = sys_.ioctl(v.fd.get(), KVM_GET_SREGS, &sregs); r < 0) {
+    return kvmError("KVM_GET_SREGS", r);
+  }
+  toKvmSegment(s.cs, sregs.cs);
+  toKvmSegment(s.ds, sregs.ds);
+  toKvmSegment(s.es, sregs.es);
+  toKvmSegment(s.fs, sregs.fs);
+  toKvmSegment(s.gs, sregs.gs);
+  toKvmSegment(s.ss, sregs.ss);
+  toKvmSegment(s.tr, sregs.tr);
+  toKvmSegment(s.ldtr, sregs.ldt);
+  sregs.gdt.base = s.gdtr.base;
+  sregs.gdt.limit = s.gdtr.limit;
+  sregs.idt.base = s.idtr.base;
+  sregs.idt.limit = s.idtr.limit;
+  sregs.cr0 = s.cr0;
+  sregs.cr2 = s.cr2;
+  sregs.cr3 = s.cr3;
+  sregs.cr4 = s.cr4;
+  sregs.efer = s.efer;
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_SREGS, &sregs); r < 0) {
+    return invalid("vmm.bad_vp_state", "kvm refused the boot vcpu's special registers (cr0 " +
+                                           hex(s.cr0) + " cr4 " + hex(s.cr4) + " efer " +
+                                           hex(s.efer) + "): " + errnoText(static_cast<int>(-r)));
+  }
+  if (s.xcr0 != 1) {
+    kvm_xcrs xcrs{};
+    xcrs.nr_xcrs = 1;
+    xcrs.xcrs[0].xcr = 0;
+    xcrs.xcrs[0].value = s.xcr0;
+    if (long r = sys_.ioctl(v.fd.get(), KVM_SET_XCRS, &xcrs); r < 0) {
+      return invalid("vmm.bad_vp_state",
+                     "kvm refused xcr0 " + hex(s.xcr0) + ": " + errnoText(static_cast<int>(-r)));
+    }
+  }
+  kvm_regs regs{};
+  regs.rax = s.rax;
+  regs.rcx = s.rcx;
+  regs.rdx = s.rdx;
+  regs.rbx = s.rbx;
+  regs.rsp = s.rsp;
+  regs.rbp = s.rbp;
+  regs.rsi = s.rsi;
+  regs.rdi = s.rdi;
+  regs.r8 = s.r8;
+  regs.r9 = s.r9;
+  regs.r10 = s.r10;
+  regs.r11 = s.r11;
+  regs.r12 = s.r12;
+  regs.r13 = s.r13;
+  regs.r14 = s.r14;
+  regs.r15 = s.r15;
+  regs.rip = s.rip;
+  regs.rflags = s.rflags | 0x2;
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_REGS, &regs); r < 0) {
+    return kvmError("KVM_SET_REGS", r);
+  }
+  return okStatus();
+}
+
+Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid) {
+  auto v = std::make_unique<Vcpu>();
+  v->index = index;
+  long fd = sys_.ioctl(vm_.get(), KVM_CREATE_VCPU, uintptr_t{index});
+  if (fd < 0) {
+    return kvmError("KVM_CREATE_VCPU " + std::to_string(index), fd);
+  }
+  v->fd = Fd(&sys_, static_cast<int>(fd));
+  int error = 0;
+  void* p =
+      sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
+  if (p == nullptr) {
+    return kvmError("mmap of kvm_run", -error);
+  }
+  v->run_map = Mapping(&sys_, p, run_size_);
+  v->run = static_cast<kvm_run*>(p);
+  IGVMKIT_RETURN_IF_ERROR(setCpuid(*v, cpuid));
+  IGVMKIT_RETURN_IF_ERROR(setMsrs(*v));
+  IGVMKIT_RETURN_IF_ERROR(setLapic(*v));
+  if (index == 0) {
+    IGVMKIT_RETURN_IF_ERROR(setBspRegisters(*v));
+  } else {
+    // Application processors wait for INIT/SIPI from the guest, as on real hardware.
+    kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
+    if (long r = sys_.ioctl(v->fd.get(), KVM_SET_MP_STATE, &mp); r < 0) {
+      return kvmError("KVM_SET_MP_STATE", r);
+    }
+  }
+  vcpus_.push_back(std::move(v));
+  return okStatus();
+}
+
+Status Machine::build() {
+  IGVMKIT_RETURN_IF_ERROR(checkSetup(setup_));
+  IGVMKIT_RETURN_IF_ERROR(openKvm());
+  IGVMKIT_RETURN_IF_ERROR(createVm());
+  IGVMKIT_RETURN_IF_ERROR(setupMemory());
+  // The interrupt controllers must exist before the vCPUs (§5.1 item 8).
+  if (long r = vmIoctl(KVM_CREATE_IRQCHIP, 0); r < 0) {
+    return kvmError("KVM_CREATE_IRQCHIP", r);
+  }
+  kvm_pit_config pit{};
+  pit.flags = KVM_PIT_SPEAKER_DUMMY;
+  if (long r = sys_.ioctl(vm_.get(), KVM_CREATE_PIT2, &pit); r < 0) {
+    return kvmError("KVM_CREATE_PIT2", r);
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
+  for (unsigned i = 0; i < setup_.vcpus; ++i) {
+    IGVMKIT_RETURN_IF_ERROR(createVcpu(i, cpuid));
+  }
+  return okStatus();
+}
+
+void Machine::setIrq4(bool level) {
+  kvm_irq_level irq{};
+  irq.irq = layout::kCom1Irq;
+  irq.level = level ? 1 : 0;
+  (void)sys_.ioctl(vm_.get(), KVM_IRQ_LINE, &irq);
+}
+
+uint64_t Machine::readRip(Vcpu& v) {
+  kvm_regs regs{};
+  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) < 0) {
+    return 0;
+  }
+  return regs.rip;
+}
+
+void Machine::finish(int status, std::string cause, unsigned vcpu, uint64_t rip) {
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  if (!outcome_) {
+    outcome_ = RunOutcome{status, std::move(cause), rip, vcpu, {}};
+  }
+  state_cv_.notify_all();
+}
+
+Exit Machine::translate(Vcpu& v, bool* ok) {
+  kvm_run& run = *v.run;
+  Exit e;
+  e.vcpu = v.index;
+  *ok = true;
+  switch (run.exit_reason) {
+    case KVM_EXIT_IO: {
+      e.kind = Exit::Kind::kIo;
+      e.port = run.io.port;
+      e.size = run.io.size;
+      e.count = run.io.count;
+      e.is_write = run.io.direction == KVM_EXIT_IO_OUT;
+      // The data lives inside the kvm_run mapping; refuse an offset that points outside it.
+      uint64_t bytes = static_cast<uint64_t>(run.io.size) * run.io.count;
+      if (run.io.data_offset > run_size_ || bytes > run_size_ - run.io.data_offset) {
+        e.kind = Exit::Kind::kOther;
+        e.detail = KVM_EXIT_IO;
+        break;
+      }
+      e.data = std::span<uint8_t>(v.run_map.data() + run.io.data_offset, bytes);
+      return e;
+    }
+    case KVM_EXIT_MMIO:
+      e.kind = Exit::Kind::kMmio;
+      e.address = run.mmio.phys_addr;
+      e.is_write = run.mmio.is_write != 0;
+      e.data = std::span<uint8_t>(run.mmio.data, std::min<uint32_t>(run.mmio.len, 8));
+      return e;
+    case KVM_EXIT_INTR:
+      *ok = false;  // nothing happened; just run again
+      return e;
+    case KVM_EXIT_HLT:
+      e.kind = Exit::Kind::kHlt;
+      break;
+    case KVM_EXIT_SHUTDOWN:
+      e.kind = Exit::Kind::kShutdown;
+      break;
+    case KVM_EXIT_SYSTEM_EVENT:
+      e.kind = Exit::Kind::kSystemEvent;
+      e.detail = run.system_event.type;
+      break;
+    case KVM_EXIT_FAIL_ENTRY:
+      e.kind = Exit::Kind::kFailEntry;
+      e.detail = run.fail_entry.hardware_entry_failure_reason;
+      break;
+    case KVM_EXIT_INTERNAL_ERROR:
+      e.kind = Exit::Kind::kInternalError;
+      e.detail = run.internal.suberror;
+      break;
+    default:
+      e.kind = Exit::Kind::kOther;
+      e.detail = run.exit_reason;
+      break;
+  }
+  // Everything but I/O may end the run and must say where the vCPU was.
+  kvm_regs regs{};
+  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+    e.rip = regs.rip;
+    e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
+  }
+  return e;
+}
+
+void Machine::pollState(Vcpu& v) {
+  Exit e;
+  e.vcpu = v.index;
+  kvm_mp_state mp{};
+  if (sys_.ioctl(v.fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
+    switch (mp.mp_state) {
+      case KVM_MP_STATE_HALTED: {
+        e.kind = Exit::Kind::kHlt;
+        kvm_regs regs{};
+        if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+          e.rip = regs.rip;
+          e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
+        } else {
+          e.interrupts_enabled = true;  // unknown: assume it may still wake up
+        }
+        break;
+      }
+      case KVM_MP_STATE_UNINITIALIZED:
+      case KVM_MP_STATE_INIT_RECEIVED:
+        e.kind = Exit::Kind::kWaitForSipi;
+        break;
+      default:
+        e.kind = Exit::Kind::kRunning;
+        break;
+    }
+  } else {
+    e.kind = Exit::Kind::kRunning;
+  }
+  {
+    // The verdict on a polled halt is the supervisor's (two quiet rounds); here it only records
+    // the state, so the returned action is not acted on.
+    std::lock_guard<std::mutex> lock(device_mutex_);
+    (void)handleExit(e, devices_);
+  }
+  std::lock_guard<std::mutex> lock(state_mutex_);
+  v.polled_round.store(round_);
+  state_cv_.notify_all();
+}
+
+void Machine::vcpuLoop(Vcpu& v) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, kickSignal());
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+  std::atomic_ref<uint8_t> immediate_exit(v.run->immediate_exit);
+  while (true) {
+    immediate_exit.store(0);  // before looking at requests: see the comment at the top
+    if (stop_.load()) {
+      return;
+    }
+    if (v.poll_request.exchange(false)) {
+      pollState(v);
+      continue;
+    }
+    long r = sys_.ioctl(v.fd.get(), KVM_RUN, uintptr_t{0});
+    if (r == -EINTR || r == -EAGAIN) {
+      continue;
+    }
+    if (r < 0) {
+      finish(kFailureStatus,
+             "KVM_RUN failed on vcpu " + std::to_string(v.index) + ": " +
+                 errnoText(static_cast<int>(-r)),
+             v.index, readRip(v));
+      return;
+    }
+    bool ok = false;
+    Exit e = translate(v, &ok);
+    if (!ok) {
+      continue;
+    }
+    Action action;
+    {
+      std::lock_guard<std::mutex> lock(device_mutex_);
+      action = handleExit(e, devices_);
+    }
+    if (action.kind == Action::Kind::kStop) {
+      finish(action.status, action.cause, v.index, e.rip != 0 ? e.rip : readRip(v));
+      return;
+    }
+  }
+}
+
+// One poll round: every vCPU reports its state. True when no vCPU was found running.
+bool Machine::pollRound() {
+  uint64_t round;
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    round = ++round_;
+  }
+  for (auto& v : vcpus_) {
+    v->poll_request.store(true);
+    kick(*v);
+  }
+  std::unique_lock<std::mutex> lock(state_mutex_);
+  bool all = state_cv_.wait_for(lock, std::chrono::seconds(1), [&] {
+    return outcome_.has_value() || std::all_of(vcpus_.begin(), vcpus_.end(), [&](auto& v) {
+             return v->polled_round.load() >= round;
+           });
+  });
+  if (!all || outcome_) {
+    return false;
+  }
+  lock.unlock();
+  std::lock_guard<std::mutex> dlock(device_mutex_);
+  return std::none_of(devices_.vcpus.begin(), devices_.vcpus.end(),
+                      [](VcpuState s) { return s == VcpuState::kRunning; });
+}
+
+// Moves whatever host input is ready into the UART's receive buffer (never blocks).
+void Machine::pumpInput() {
+  if (input_fd_ >= 0 && input_backlog_.size() < 4096) {
+    pollfd p{input_fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+      char buf[512];
+      ssize_t n = ::read(input_fd_, buf, sizeof(buf));
+      if (n > 0) {
+        input_backlog_.append(buf, static_cast<size_t>(n));
+      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+        input_fd_ = -1;  // end of input: the guest just sees no more bytes
+      }
+    }
+  }
+  if (!input_backlog_.empty()) {
+    std::lock_guard<std::mutex> lock(device_mutex_);
+    input_backlog_.erase(0, devices_.com1.receive(input_backlog_));
+  }
+}
+
+void Machine::stopThreads() {
+  // stop_ is set before immediate_exit, and a vCPU thread clears immediate_exit before it reads
+  // stop_, so one kick is enough: either the thread sees stop_, or KVM_RUN returns at once.
+  stop_.store(true);
+  for (auto& v : vcpus_) {
+    if (v->thread.joinable()) {
+      kick(*v);
+    }
+  }
+  for (auto& v : vcpus_) {
+    if (v->thread.joinable()) {
+      v->thread.join();
+    }
+  }
+}
+
+RunOutcome Machine::run() {
+  installKickHandler();
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  const bool has_deadline = config_.timeout.count() > 0;
+  const auto deadline = start + config_.timeout;
+  const auto halt_poll = std::max(config_.halt_poll, std::chrono::milliseconds(1));
+  input_fd_ = config_.serial_input_fd;
+  const auto tick = input_fd_ >= 0 ? std::min(halt_poll, std::chrono::milliseconds(10)) : halt_poll;
+  auto next_halt_poll = start + halt_poll;
+  for (auto& v : vcpus_) {
+    Vcpu* raw = v.get();
+    v->thread = std::thread([this, raw] { vcpuLoop(*raw); });
+  }
+  int quiet_rounds = 0;
+  bool timed_out = false;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(state_mutex_);
+      auto until = Clock::now() + tick;
+      if (has_deadline && deadline < until) {
+        until = deadline;
+      }
+      state_cv_.wait_until(lock, until, [&] { return outcome_.has_value(); });
+      if (outcome_) {
+        break;
+      }
+    }
+    if (has_deadline && Clock::now() >= deadline) {
+      timed_out = true;
+      break;
+    }
+    pumpInput();
+    if (Clock::now() < next_halt_poll) {
+      continue;
+    }
+    next_halt_poll = Clock::now() + halt_poll;
+    quiet_rounds = pollRound() ? quiet_rounds + 1 : 0;
+    if (quiet_rounds >= 2) {
+      break;  // every vCPU halted with interrupts off (or never started), twice in a row
+    }
+  }
+  stopThreads();
+  RunOutcome out;
+  {
+    std::lock_guard<std::mutex> lock(state_mutex_);
+    if (outcome_) {
+      out = *outcome_;
+    } else {
+      out.exit_status = timed_out ? kFailureStatus : 0;
+      out.cause = timed_out ? "timeout" : "halt";
+      out.vcpu = 0;
+      out.rip = readRip(*vcpus_[0]);
+    }
+  }
+  std::lock_guard<std::mutex> lock(device_mutex_);
+  out.stats = devices_.stats;
+  return out;
+}
+
+}  // namespace
+
+SerialSink serialToFd(int fd) {
+  return [fd](std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n <= 0) {
+        return;  // the reader went away: drop the output, the run goes on
+      }
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+  };
+}
+
+SerialSink serialToStream(std::ostream& out) {
+  return [&out](std::string_view bytes) {
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.flush();
+  };
+}
+
+SerialSink serialToString(std::string& out) {
+  return [&out](std::string_view bytes) { out.append(bytes); };
+}
+
+Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
+  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  Machine machine(sys, setup, config);
+  IGVMKIT_RETURN_IF_ERROR(machine.build());
+  return machine.run();
+}
+
+}  // namespace igvmkit::vmm
