@@ -1,0 +1,83 @@
+#include "measure/tdx.h"
+
+#include <cstring>
+
+namespace igvmkit::measure {
+namespace {
+
+Status checkAligned(uint64_t gpa) {
+  // TDH.MEM.PAGE.ADD and KVM's INIT_MEM_REGION work on whole 4 KiB pages.
+  if (gpa % kPageSize != 0) {
+    return invalid("tdx.gpa_alignment", "gpa " + hex(gpa) + " is not 4 KiB aligned");
+  }
+  return okStatus();
+}
+
+}  // namespace
+
+TDX_MEM_PAGE_ADD_BLOCK makeTdxPageAddBlock(uint64_t gpa) {
+  TDX_MEM_PAGE_ADD_BLOCK b;
+  std::memset(&b, 0, sizeof(b));
+  std::memcpy(b.operation, "MEM.PAGE.ADD", 12);
+  b.gpa = gpa;
+  return b;
+}
+
+TDX_MR_EXTEND_BLOCK makeTdxExtendBlock(uint64_t chunk_gpa) {
+  TDX_MR_EXTEND_BLOCK b;
+  std::memset(&b, 0, sizeof(b));
+  std::memcpy(b.operation, "MR.EXTEND", 9);
+  b.gpa = chunk_gpa;
+  return b;
+}
+
+TdxMrtd::TdxMrtd() : hasher_(impl::sha384Md()) { start_status_ = hasher_.init(); }
+
+Status TdxMrtd::pageAdd(uint64_t gpa) {
+  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  IGVMKIT_RETURN_IF_ERROR(checkAligned(gpa));
+  IGVMKIT_RETURN_IF_ERROR(hasher_.update(asBytes(makeTdxPageAddBlock(gpa))));
+  ++added_;
+  return okStatus();
+}
+
+Status TdxMrtd::extendPage(uint64_t gpa, Bytes contents) {
+  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  IGVMKIT_RETURN_IF_ERROR(checkAligned(gpa));
+  if (contents.size() > kPageSize) {
+    return invalid("page.too_large", "page contents of " + hex(contents.size()) +
+                                         " bytes exceed the 0x1000-byte page");
+  }
+  // Validated before hashing, so a failed call leaves MRTD untouched.
+  std::array<std::byte, kPageSize> page{};
+  std::memcpy(page.data(), contents.data(), contents.size());
+  for (uint64_t i = 0; i < kPageSize / kTdxExtendChunk; ++i) {
+    IGVMKIT_RETURN_IF_ERROR(hasher_.update(asBytes(makeTdxExtendBlock(gpa + i * kTdxExtendChunk))));
+    IGVMKIT_RETURN_IF_ERROR(
+        hasher_.update(Bytes(page).subspan(i * kTdxExtendChunk, kTdxExtendChunk)));
+  }
+  ++extended_;
+  return okStatus();
+}
+
+Status TdxMrtd::addPage(uint64_t gpa, Bytes contents, bool measured) {
+  // Check the extend's arguments first so a rejected page adds nothing.
+  if (measured && contents.size() > kPageSize) {
+    return invalid("page.too_large", "page contents of " + hex(contents.size()) +
+                                         " bytes exceed the 0x1000-byte page");
+  }
+  IGVMKIT_RETURN_IF_ERROR(pageAdd(gpa));
+  if (!measured) {
+    return okStatus();
+  }
+  return extendPage(gpa, contents);
+}
+
+Result<Sha384Digest> TdxMrtd::result() const {
+  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  Sha384Digest out;
+  IGVMKIT_RETURN_IF_ERROR(hasher_.snapshot(out.data()));
+  return out;
+}
+
+}  // namespace igvmkit::measure
