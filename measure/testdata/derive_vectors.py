@@ -1,4 +1,5 @@
 # Derives the multi-page expected values for measure/*_test.cc, independently of the C++ code.
+# The test keys in this folder were generated for igvmkit with `openssl ecparam -genkey`.
 import hashlib, struct
 def sha384(b): return hashlib.sha384(b).digest()
 def snp(pages, ld=bytes(48)):
@@ -50,3 +51,12 @@ print('vbs regs', vbs(recs).hex())
 # SEV
 print('sev', hashlib.sha256(b'\x00\x05'+fill(0)+b'abc').hexdigest())
 print('sev-es', hashlib.sha256(b'\x00\x05'+fill(0)+b'abc'+bytes(vmsa)+bytes(4096)).hexdigest())
+# SNP key digests (SHA-384 of the 0x404-byte public-key structure) of the test keys, with the
+# point read by the openssl CLI: run from measure/testdata.
+import subprocess
+for k in ['id_key.pem','author_key.pem']:
+    der = subprocess.run(['openssl','ec','-in',k,'-pubout','-outform','DER'],capture_output=True).stdout
+    pt = der[-97:]; assert pt[0]==4
+    x, y = pt[1:49], pt[49:97]
+    st = (struct.pack('<I',2) + x[::-1].ljust(72,b'\0') + y[::-1].ljust(72,b'\0')).ljust(0x404,b'\0')
+    print(k, hashlib.sha384(st).hexdigest())
