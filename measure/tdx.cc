@@ -50,7 +50,9 @@ Status TdxMrtd::extendPage(uint64_t gpa, Bytes contents) {
   }
   // Validated before hashing, so a failed call leaves MRTD untouched.
   std::array<std::byte, kPageSize> page{};
-  std::memcpy(page.data(), contents.data(), contents.size());
+  if (!contents.empty()) {
+    std::memcpy(page.data(), contents.data(), contents.size());
+  }
   for (uint64_t i = 0; i < kPageSize / kTdxExtendChunk; ++i) {
     IGVMKIT_RETURN_IF_ERROR(hasher_.update(asBytes(makeTdxExtendBlock(gpa + i * kTdxExtendChunk))));
     IGVMKIT_RETURN_IF_ERROR(
