@@ -401,6 +401,23 @@ Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& di
     return invalid("id_block.author_fields",
                    "author key fields are set but author_key_enabled is 0");
   }
+  // ECDSA P-384 with SHA-384 is the only algorithm SNP defines (§2.2); firmware rejects others.
+  if (directive.id_key_algorithm != kSnpAlgoEcdsaP384Sha384) {
+    return invalid("id_block.algorithm", "id_key_algorithm " + hex(directive.id_key_algorithm) +
+                                             " is not ecdsa p-384 with sha-384 (0x1)");
+  }
+  if (directive.author_key_enabled == 1 &&
+      directive.author_key_algorithm != kSnpAlgoEcdsaP384Sha384) {
+    return invalid("id_block.algorithm",
+                   "author_key_algorithm " + hex(directive.author_key_algorithm) +
+                       " is not ecdsa p-384 with sha-384 (0x1)");
+  }
+  // Without an author key, 0 (OpenVMM) and 1 (SVSM) are both in use (igvm-format.md §6).
+  if (directive.author_key_enabled == 0 && directive.author_key_algorithm > 1) {
+    return invalid("id_block.algorithm",
+                   "author_key_algorithm " + hex(directive.author_key_algorithm) +
+                       " is neither 0 nor 0x1");
+  }
   SignedIdBlock out;
   std::memset(&out.id_block, 0, sizeof(out.id_block));
   std::memset(&out.auth_info, 0, sizeof(out.auth_info));
@@ -411,7 +428,7 @@ Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& di
   out.id_block.guest_svn = directive.guest_svn;
   out.id_block.policy = policy;
   out.auth_info.id_key_algo = directive.id_key_algorithm;
-  out.auth_info.auth_key_algo = directive.author_key_algorithm;
+  out.auth_info.auth_key_algo = directive.author_key_enabled == 1 ? kSnpAlgoEcdsaP384Sha384 : 0;
   std::memcpy(out.auth_info.id_block_sig.r, directive.id_key_signature.r_comp, 72);
   std::memcpy(out.auth_info.id_block_sig.s, directive.id_key_signature.s_comp, 72);
   copyPublicKeyFromIgvm(directive.id_public_key, out.auth_info.id_key);

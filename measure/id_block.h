@@ -231,7 +231,9 @@ igvm_wire::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
 // What a QEMU-style loader rebuilds from the directive for LAUNCH_FINISH: `policy` from the
 // GUEST_POLICY header, VERSION forced to 1, public keys re-packed without the reserved word.
 // "id_block.author_fields" when author_key_enabled is 0 but author fields are not all zero, or
-// author_key_enabled is neither 0 nor 1.
+// author_key_enabled is neither 0 nor 1; "id_block.algorithm" for an algorithm other than 1
+// (author_key_algorithm may be 0 or 1 without an author key). AUTH_KEY_ALGO becomes 1 with an
+// author key and 0 without.
 Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& directive,
                                       uint64_t policy);
 

@@ -71,6 +71,11 @@ Status SnpLaunchDigest::addPageWithContentsDigest(uint64_t gpa, SnpPageType type
   if (gpa % kPageSize != 0) {
     return invalid("snp.gpa_alignment", "gpa " + hex(gpa) + " is not 4 KiB aligned");
   }
+  // SNP guest physical addresses have at most 52 bits; a larger one cannot be a page of the guest.
+  if (gpa >= kSnpMaxGpa) {
+    return invalid("snp.gpa_range",
+                   "gpa " + hex(gpa) + " is beyond the 52-bit physical address space");
+  }
   // The type is an enum class, but a caller can still cast a bad raw value into it.
   IGVMKIT_RETURN_IF_ERROR(decodeSnpPageType(static_cast<uint8_t>(type)).status());
   // Types other than NORMAL and VMSA carry 48 zero bytes (§1.3); anything else is a caller bug

@@ -30,6 +30,9 @@
 
 namespace igvmkit::measure {
 
+// One past the largest SNP guest physical address (52 bits).
+inline constexpr uint64_t kSnpMaxGpa = uint64_t{1} << 52;
+
 // SNP_LAUNCH_UPDATE page types (measurement.md §1.3).
 enum class SnpPageType : uint8_t {
   kNormal = 0x01,      // CONTENTS = SHA-384 of the 4 KiB plaintext page
@@ -105,7 +108,8 @@ class SnpLaunchDigest {
   // Measures one 4 KiB page. For NORMAL and VMSA, `contents` is the page's first bytes (at most
   // 4096; the rest of the page is zero, so empty contents measure the zero page). For the other
   // types the contents are not measured and are ignored (a CPUID page's host table does not
-  // change LD). Errors: "snp.gpa_alignment" for a GPA not 4 KiB aligned, "page.too_large".
+  // change LD). Errors: "snp.gpa_alignment" for a GPA not 4 KiB aligned, "snp.gpa_range" for one
+  // at or above kSnpMaxGpa, "page.too_large".
   Status addPage(uint64_t gpa, SnpPageType type, Bytes contents);
 
   // The same with the contents digest already computed (measure/parallel.h computes them on

@@ -181,6 +181,12 @@ TEST(SnpLaunchDigest, RejectsBadInputWithoutAdvancing) {
   EXPECT_EQ(s.error().rule, "snp.gpa_alignment");
   EXPECT_EQ(s.error().message, "gpa 0x1001 is not 4 KiB aligned");
 
+  s = ld.addPage(kSnpMaxGpa, SnpPageType::kNormal, {});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().rule, "snp.gpa_range");
+  EXPECT_TRUE(ld.addPage(kSnpMaxGpa - 4096, SnpPageType::kNormal, {}).ok());
+  ld = SnpLaunchDigest();
+
   std::vector<std::byte> big(4097);
   s = ld.addPage(0, SnpPageType::kNormal, Bytes(big));
   ASSERT_FALSE(s.ok());

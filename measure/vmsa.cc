@@ -137,4 +137,22 @@ Result<KvmVmsaPlan> kvmVmsaPlan(std::span<const uint32_t> file_vp_indexes, uint3
   return plan;
 }
 
+Result<std::vector<Bytes>> kvmVmsaPages(std::span<const VpVmsa> vmsas, uint32_t vcpus) {
+  std::vector<uint32_t> indexes;
+  for (const VpVmsa& v : vmsas) {
+    indexes.push_back(v.vp_index);
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(KvmVmsaPlan plan, kvmVmsaPlan(indexes, vcpus));
+  std::vector<Bytes> pages;
+  for (uint32_t vp : plan.source_vp_index) {
+    for (const VpVmsa& v : vmsas) {
+      if (v.vp_index == vp) {
+        pages.push_back(v.page);
+        break;
+      }
+    }
+  }
+  return pages;
+}
+
 }  // namespace igvmkit::measure

@@ -71,6 +71,16 @@ struct KvmVmsaPlan {
   std::vector<uint32_t> unused_vp_indexes;   // VMSAs in the file for vp_index >= vcpus
 };
 
+// One VMSA page of the file and the VP it belongs to (from an SNP VP_CONTEXT directive).
+struct VpVmsa {
+  uint32_t vp_index = 0;
+  Bytes page;  // 4096 bytes
+};
+
+// The VMSA pages KVM measures, one per vCPU in vCPU order (kvmVmsaPlan applied to `vmsas`); the
+// caller adds each at kKvmVmsaGpa after every other page.
+Result<std::vector<Bytes>> kvmVmsaPages(std::span<const VpVmsa> vmsas, uint32_t vcpus);
+
 // vCPU i uses vp_index i if the file has it, else vp_index 0. Errors: a kUsage error for zero
 // vCPUs, "snp.kvm_vmsa_missing" when a vCPU has neither, "snp.duplicate_vp_index" when the file
 // lists a vp_index twice.

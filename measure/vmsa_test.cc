@@ -84,6 +84,21 @@ TEST(Vmsa, KvmPlanUsesVpIndexOrZero) {
   EXPECT_EQ(plan->source_vp_index, (std::vector<uint32_t>{0}));
 }
 
+TEST(Vmsa, KvmPagesPerVcpu) {
+  std::vector<std::byte> bsp = kvmVmsa();
+  std::vector<std::byte> ap = kvmVmsa();
+  put<uint64_t>(ap, vmsa::kRip, 0x1000);
+  const VpVmsa file[] = {{1, Bytes(ap)}, {0, Bytes(bsp)}};
+  Result<std::vector<Bytes>> pages = kvmVmsaPages(file, 3);
+  ASSERT_TRUE(pages.ok());
+  ASSERT_EQ(pages->size(), 3u);
+  EXPECT_EQ((*pages)[0].data(), bsp.data());
+  EXPECT_EQ((*pages)[1].data(), ap.data());
+  EXPECT_EQ((*pages)[2].data(), bsp.data());
+  const VpVmsa only_ap[] = {{1, Bytes(ap)}};
+  EXPECT_EQ(kvmVmsaPages(only_ap, 1).error().rule, "snp.kvm_vmsa_missing");
+}
+
 TEST(Vmsa, KvmPlanErrors) {
   const uint32_t no_bsp[] = {1};
   Result<KvmVmsaPlan> plan = kvmVmsaPlan(no_bsp, 2);
