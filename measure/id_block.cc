@@ -72,8 +72,8 @@ Result<PkeyPtr> loadPem(std::string_view pem, bool want_private) {
     }
   }
   if (key == nullptr) {
-    return keyError("id_block.key_pem", want_private ? "not a pem private key"
-                                                     : "not a pem public or private key");
+    return keyError("id_block.key_pem",
+                    want_private ? "not a pem private key" : "not a pem public or private key");
   }
   PkeyPtr owned(key);
   // SNP's only ID/author key algorithm is ECDSA P-384 (ALGO 1, CURVE 2).
@@ -146,8 +146,8 @@ Result<PkeyPtr> pkeyFromSnp(const SNP_ECDSA_PUBLIC_KEY& key) {
   ParamBldPtr bld(OSSL_PARAM_BLD_new());
   if (bld == nullptr ||
       OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, "secp384r1", 0) != 1 ||
-      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point,
-                                       sizeof(point)) != 1) {
+      OSSL_PARAM_BLD_push_octet_string(bld.get(), OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point)) !=
+          1) {
     return internal("openssl could not build key parameters");
   }
   ParamPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
@@ -174,8 +174,8 @@ Result<bool> verifyDer(EVP_PKEY* key, Bytes message, Bytes der) {
     ERR_clear_error();
     return internal("openssl could not start a signature check");
   }
-  int rc = EVP_DigestVerify(ctx.get(), uc(der.data()), der.size(), uc(message.data()),
-                            message.size());
+  int rc =
+      EVP_DigestVerify(ctx.get(), uc(der.data()), der.size(), uc(message.data()), message.size());
   ERR_clear_error();
   return rc == 1;
 }
@@ -247,8 +247,8 @@ Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes der_signatur
   IGVMKIT_ASSIGN_OR_RETURN(bool good, verifyDer(key.get(), signed_bytes, der_signature));
   // Firmware would reject a bad signature at LAUNCH_FINISH; refuse it here, where it is cheap.
   if (!good) {
-    return signatureInvalid("the signature does not verify over the " +
-                            hex(signed_bytes.size()) + " signed bytes with the given key");
+    return signatureInvalid("the signature does not verify over the " + hex(signed_bytes.size()) +
+                            " signed bytes with the given key");
   }
   ImportedSignature out;
   std::memset(&out.signature, 0, sizeof(out.signature));
@@ -299,8 +299,8 @@ Result<ByteVector> signDer(std::string_view private_key_pem, Bytes message) {
   MdCtxPtr ctx(EVP_MD_CTX_new());
   size_t len = 0;
   if (ctx == nullptr ||
-      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA384", nullptr, nullptr, key.get(),
-                            nullptr) != 1 ||
+      EVP_DigestSignInit_ex(ctx.get(), nullptr, "SHA384", nullptr, nullptr, key.get(), nullptr) !=
+          1 ||
       EVP_DigestSign(ctx.get(), nullptr, &len, uc(message.data()), message.size()) != 1) {
     ERR_clear_error();
     return internal("openssl could not start signing");
@@ -395,9 +395,8 @@ Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& di
     return invalid("id_block.author_fields",
                    "author_key_enabled " + hex(directive.author_key_enabled) + " is not 0 or 1");
   }
-  if (directive.author_key_enabled == 0 &&
-      (!allZero(asBytes(directive.author_key_signature)) ||
-       !allZero(asBytes(directive.author_public_key)))) {
+  if (directive.author_key_enabled == 0 && (!allZero(asBytes(directive.author_key_signature)) ||
+                                            !allZero(asBytes(directive.author_public_key)))) {
     return invalid("id_block.author_fields",
                    "author key fields are set but author_key_enabled is 0");
   }
@@ -408,15 +407,15 @@ Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& di
   }
   if (directive.author_key_enabled == 1 &&
       directive.author_key_algorithm != kSnpAlgoEcdsaP384Sha384) {
-    return invalid("id_block.algorithm",
-                   "author_key_algorithm " + hex(directive.author_key_algorithm) +
-                       " is not ecdsa p-384 with sha-384 (0x1)");
+    return invalid("id_block.algorithm", "author_key_algorithm " +
+                                             hex(directive.author_key_algorithm) +
+                                             " is not ecdsa p-384 with sha-384 (0x1)");
   }
   // Without an author key, 0 (OpenVMM) and 1 (SVSM) are both in use (igvm-format.md §6).
   if (directive.author_key_enabled == 0 && directive.author_key_algorithm > 1) {
-    return invalid("id_block.algorithm",
-                   "author_key_algorithm " + hex(directive.author_key_algorithm) +
-                       " is neither 0 nor 0x1");
+    return invalid(
+        "id_block.algorithm",
+        "author_key_algorithm " + hex(directive.author_key_algorithm) + " is neither 0 nor 0x1");
   }
   SignedIdBlock out;
   std::memset(&out.id_block, 0, sizeof(out.id_block));

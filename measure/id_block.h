@@ -56,8 +56,8 @@ static_assert(offsetof(SNP_ID_BLOCK, policy) == 0x58);
 
 // ECDSA signature structure (0x200 bytes, §2.3).
 struct [[gnu::packed]] SNP_ECDSA_SIGNATURE {
-  std::byte r[72];               // little endian, bytes 48..71 zero
-  std::byte s[72];               // little endian, bytes 48..71 zero
+  std::byte r[72];  // little endian, bytes 48..71 zero
+  std::byte s[72];  // little endian, bytes 48..71 zero
   std::byte reserved[0x200 - 0x90];
 };
 static_assert(sizeof(SNP_ECDSA_SIGNATURE) == 0x200);
@@ -67,9 +67,9 @@ static_assert(offsetof(SNP_ECDSA_SIGNATURE, reserved) == 0x90);
 // ECDSA public-key structure (0x404 bytes, §2.3): what the author key signs and what the
 // report's key digests hash.
 struct [[gnu::packed]] SNP_ECDSA_PUBLIC_KEY {
-  uint32_t curve;      // 2 = P-384
-  std::byte qx[72];    // little endian, zero-padded
-  std::byte qy[72];    // little endian, zero-padded
+  uint32_t curve;    // 2 = P-384
+  std::byte qx[72];  // little endian, zero-padded
+  std::byte qy[72];  // little endian, zero-padded
   std::byte reserved[0x404 - 0x94];
 };
 static_assert(sizeof(SNP_ECDSA_PUBLIC_KEY) == 0x404);
@@ -79,14 +79,14 @@ static_assert(offsetof(SNP_ECDSA_PUBLIC_KEY, reserved) == 0x94);
 
 // ID_AUTH_INFO (0x1000 bytes, §2.2).
 struct [[gnu::packed]] SNP_ID_AUTH_INFO {
-  uint32_t id_key_algo;             // 1
-  uint32_t auth_key_algo;           // 1 with an author key, else 0
+  uint32_t id_key_algo;    // 1
+  uint32_t auth_key_algo;  // 1 with an author key, else 0
   std::byte reserved0[0x38];
   SNP_ECDSA_SIGNATURE id_block_sig;  // ID key over the ID_BLOCK
   SNP_ECDSA_PUBLIC_KEY id_key;
   std::byte reserved1[0x3C];
-  SNP_ECDSA_SIGNATURE id_key_sig;    // author key over id_key (zero without an author key)
-  SNP_ECDSA_PUBLIC_KEY author_key;   // zero without an author key
+  SNP_ECDSA_SIGNATURE id_key_sig;   // author key over id_key (zero without an author key)
+  SNP_ECDSA_PUBLIC_KEY author_key;  // zero without an author key
   std::byte reserved2[0x37C];
 };
 static_assert(sizeof(SNP_ID_AUTH_INFO) == 0x1000);
@@ -129,7 +129,7 @@ struct [[gnu::packed]] IGVM_VHS_SNP_ID_BLOCK {
   std::byte ld[48];
   std::byte family_id[16];
   std::byte image_id[16];
-  uint32_t version;               // 1
+  uint32_t version;  // 1
   uint32_t guest_svn;
   uint32_t id_key_algorithm;      // 1
   uint32_t author_key_algorithm;  // 1 with an author key, 0 without (OpenVMM's convention)

@@ -22,9 +22,11 @@ constexpr const char* kP256Key = "measure/testdata/p256_key.pem";
 // SHA-384 of each key's 0x404-byte SNP public-key structure, derived independently by
 // testdata/derive_vectors.py from the point the openssl CLI prints (Python, run once).
 constexpr const char* kIdKeyDigest =
-    "d457aba8795a366a119708f6b94ccc0dab3a86d7521b5152a9c904f79790567646854b0da069b48ebaf2464f0b036291";
+    "d457aba8795a366a119708f6b94ccc0dab3a86d7521b5152a9c904f79790567646854b0da069b48ebaf2464f0b0362"
+    "91";
 constexpr const char* kAuthorKeyDigest =
-    "47dfd58a374b18727cc3c43b0d9498b78b7de78236ba6248814977488cb9395bd825860344abf7645c5c8c27f362f058";
+    "47dfd58a374b18727cc3c43b0d9498b78b7de78236ba6248814977488cb9395bd825860344abf7645c5c8c27f362f0"
+    "58";
 
 std::string readText(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -35,7 +37,8 @@ std::string readText(const std::string& path) {
 
 void writeFile(const std::string& path, Bytes bytes) {
   std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
 }
 
 std::string tmp(const std::string& name) {
@@ -136,9 +139,9 @@ TEST(IdBlock, PublicKeyIsLittleEndianPerOpensslCli) {
   if (!haveOpensslCli()) {
     GTEST_SKIP() << "the openssl command line tool is not installed";
   }
-  ASSERT_EQ(run(std::string("openssl ec -in ") + kIdKey + " -pubout -outform DER -out " +
-                tmp("pub.der")),
-            0);
+  ASSERT_EQ(
+      run(std::string("openssl ec -in ") + kIdKey + " -pubout -outform DER -out " + tmp("pub.der")),
+      0);
   std::string text = readText(tmp("pub.der"));
   std::vector<uint8_t> der(text.begin(), text.end());
   ASSERT_GE(der.size(), 97u);
@@ -291,15 +294,15 @@ TEST(IdBlock, IgvmDirectiveRoundTrip) {
   igvm_wire::IGVM_VHS_SNP_ID_BLOCK d = toIgvmIdBlock(*signed_block, 0x1);
   Bytes raw = asBytes(d);
   ASSERT_EQ(raw.size(), 696u);
-  EXPECT_EQ(raw[0x000], std::byte{1});  // compatibility mask
-  EXPECT_EQ(raw[0x004], std::byte{1});  // author_key_enabled
+  EXPECT_EQ(raw[0x000], std::byte{1});        // compatibility mask
+  EXPECT_EQ(raw[0x004], std::byte{1});        // author_key_enabled
   EXPECT_EQ(raw[0x008 + 47], std::byte{47});  // ld
-  EXPECT_EQ(raw[0x058], std::byte{1});  // version
-  EXPECT_EQ(raw[0x05C], std::byte{7});  // guest_svn
-  EXPECT_EQ(raw[0x060], std::byte{1});  // id_key_algorithm
-  EXPECT_EQ(raw[0x064], std::byte{1});  // author_key_algorithm
+  EXPECT_EQ(raw[0x058], std::byte{1});        // version
+  EXPECT_EQ(raw[0x05C], std::byte{7});        // guest_svn
+  EXPECT_EQ(raw[0x060], std::byte{1});        // id_key_algorithm
+  EXPECT_EQ(raw[0x064], std::byte{1});        // author_key_algorithm
   EXPECT_EQ(std::memcmp(raw.data() + 0x068, signed_block->auth_info.id_block_sig.r, 72), 0);
-  EXPECT_EQ(raw[0x0F8], std::byte{2});  // id key curve
+  EXPECT_EQ(raw[0x0F8], std::byte{2});          // id key curve
   EXPECT_TRUE(allZero(raw.subspan(0x0FC, 4)));  // the IGVM-only reserved word
   EXPECT_EQ(std::memcmp(raw.data() + 0x100, signed_block->auth_info.id_key.qx, 72), 0);
   EXPECT_EQ(std::memcmp(raw.data() + 0x148, signed_block->auth_info.id_key.qy, 72), 0);

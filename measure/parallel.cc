@@ -53,8 +53,8 @@ Status SnpPageStream::flush() {
   // Hash only the prefix before the first operation the chain would refuse, so the error is
   // reported in order and nothing after it is hashed for nothing.
   size_t valid = 0;
-  while (valid < ops.size() && !(snpPageTypeHasContents(ops[valid].type) &&
-                                 ops[valid].contents.size() > kPageSize)) {
+  while (valid < ops.size() &&
+         !(snpPageTypeHasContents(ops[valid].type) && ops[valid].contents.size() > kPageSize)) {
     ++valid;
   }
   digests_.assign(valid, Sha384Digest{});

@@ -21,8 +21,8 @@ struct Image {
 
 Image makeImage() {
   static const SnpPageType kTypes[] = {
-      SnpPageType::kNormal, SnpPageType::kNormal,  SnpPageType::kNormal, SnpPageType::kUnmeasured,
-      SnpPageType::kNormal, SnpPageType::kVmsa,    SnpPageType::kZero,   SnpPageType::kSecrets,
+      SnpPageType::kNormal, SnpPageType::kNormal, SnpPageType::kNormal, SnpPageType::kUnmeasured,
+      SnpPageType::kNormal, SnpPageType::kVmsa,   SnpPageType::kZero,   SnpPageType::kSecrets,
       SnpPageType::kCpuid,  SnpPageType::kNormal};
   static const size_t kLengths[] = {4096, 4096, 100, 0, 4096};
   Image image;
@@ -42,7 +42,8 @@ Image makeImage() {
 
 // Derived independently by measure/testdata/derive_vectors.py (Python hashlib, run once).
 constexpr const char* kExpected =
-    "8dda7ff081b1d7a2d8bf503a35c153bbd5d8d645f60df4ceaefbaf2f298e37bf9ae6833cf3342b212ca17a9b4c5dba5b";
+    "8dda7ff081b1d7a2d8bf503a35c153bbd5d8d645f60df4ceaefbaf2f298e37bf9ae6833cf3342b212ca17a9b4c5dba"
+    "5b";
 
 std::string runSerial(const Image& image, std::vector<std::string>* trace) {
   SnpLaunchDigest ld;

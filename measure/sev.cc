@@ -6,8 +6,8 @@ namespace igvmkit::measure {
 
 Status SevDigest::addData(Bytes data) {
   if (data.size() > kPageSize) {
-    return invalid("page.too_large", "page contents of " + hex(data.size()) +
-                                         " bytes exceed the 0x1000-byte page");
+    return invalid("page.too_large",
+                   "page contents of " + hex(data.size()) + " bytes exceed the 0x1000-byte page");
   }
   data_.insert(data_.end(), data.begin(), data.end());
   return okStatus();

@@ -53,8 +53,9 @@ SNP_PAGE_INFO makeSnpPageInfo(const Sha384Digest& digest_cur, const Sha384Digest
 std::string formatSnpTrace(const SnpTraceRecord& record) {
   std::string contents =
       snpPageTypeHasContents(record.type) ? hexDigest(record.contents) : std::string("zero");
-  return std::to_string(record.index) + " " + snpPageTypeName(record.type) + " gpa=" +
-         hex(record.gpa) + " contents=" + contents + " digest=" + hexDigest(record.digest);
+  return std::to_string(record.index) + " " + snpPageTypeName(record.type) +
+         " gpa=" + hex(record.gpa) + " contents=" + contents +
+         " digest=" + hexDigest(record.digest);
 }
 
 Status SnpLaunchDigest::addPage(uint64_t gpa, SnpPageType type, Bytes contents) {

@@ -83,11 +83,11 @@ SNP_PAGE_INFO makeSnpPageInfo(const Sha384Digest& digest_cur, const Sha384Digest
 
 // One measured page, reported after the chain has advanced.
 struct SnpTraceRecord {
-  uint64_t index = 0;        // 0-based position in the chain
+  uint64_t index = 0;  // 0-based position in the chain
   SnpPageType type = SnpPageType::kNormal;
   uint64_t gpa = 0;
-  Sha384Digest contents{};   // the CONTENTS field: zero for types without contents
-  Sha384Digest digest{};     // the running LD after this page
+  Sha384Digest contents{};  // the CONTENTS field: zero for types without contents
+  Sha384Digest digest{};    // the running LD after this page
 };
 using SnpTraceFn = std::function<void(const SnpTraceRecord&)>;
 

@@ -24,8 +24,8 @@ const std::vector<std::byte>& image() {
 std::vector<SnpPageOp> ops() {
   std::vector<SnpPageOp> out;
   for (size_t i = 0; i < kPages; ++i) {
-    out.push_back({i * kPageSize, SnpPageType::kNormal,
-                   Bytes(image().data() + i * kPageSize, kPageSize)});
+    out.push_back(
+        {i * kPageSize, SnpPageType::kNormal, Bytes(image().data() + i * kPageSize, kPageSize)});
   }
   return out;
 }

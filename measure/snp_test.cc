@@ -13,21 +13,29 @@ namespace {
 // Known answers from shared/reference/measurement.md §1.3 (single pages from LD0, computed there
 // with sev-snp-measure and an independent formula) and §5 (OpenVMM igvmfilegen's test imports).
 constexpr const char* kZeroPageSha384 =
-    "c0e59a3e3ffbd3b5c75428fb36432facabc745944296ff515f737c4fef4efc64586809f7a16f56354a1eaecf2aa8d774";
+    "c0e59a3e3ffbd3b5c75428fb36432facabc745944296ff515f737c4fef4efc64586809f7a16f56354a1eaecf2aa8d7"
+    "74";
 constexpr const char* kNormalZeroAt0 =
-    "9d13634b6014bb21cf059b2dc694e7bff01a8a7137041100cd2b695f3d10fb687267b97808b27f8f471d943bc6f53a20";
+    "9d13634b6014bb21cf059b2dc694e7bff01a8a7137041100cd2b695f3d10fb687267b97808b27f8f471d943bc6f53a"
+    "20";
 constexpr const char* kZeroAt0 =
-    "70c0ecaab9608f14ebf8ac6f0f07bcd8728f4e2ab30382b539b4de4de904ca9f8ebdf4b2cd3cd84dd996bd55dd794676";
+    "70c0ecaab9608f14ebf8ac6f0f07bcd8728f4e2ab30382b539b4de4de904ca9f8ebdf4b2cd3cd84dd996bd55dd7946"
+    "76";
 constexpr const char* kUnmeasuredAt1000 =
-    "81475a112c0223cebe1ccb31a0aa2567772871200b33515a3cbbd5ed6a68a8e630902dd83469ea6553554bfb67111fad";
+    "81475a112c0223cebe1ccb31a0aa2567772871200b33515a3cbbd5ed6a68a8e630902dd83469ea6553554bfb67111f"
+    "ad";
 constexpr const char* kSecretsThenCpuid =
-    "9674080570feb3e400fbae0fc64b0fc8a42ced71747fe316052778e04f005a343ae83daee87cb29d1949f5a8fbd819df";
+    "9674080570feb3e400fbae0fc64b0fc8a42ced71747fe316052778e04f005a343ae83daee87cb29d1949f5a8fbd819"
+    "df";
 constexpr const char* kZeroVmsaAtKvmGpa =
-    "f4577da9b848673216afc3909e5ea7aa80150dda441526874cd2b0282894709b46484c13a07221aefbedfff667199259";
+    "f4577da9b848673216afc3909e5ea7aa80150dda441526874cd2b0282894709b46484c13a07221aefbedfff6671992"
+    "59";
 constexpr const char* kZeroVmsaAt803000 =
-    "dcc38e5afb33480847b33ea8de3da9608b61565c1177cd25645e2ad063bc6b586af6f76eb92b3d70e4b9f03d60fd7278";
+    "dcc38e5afb33480847b33ea8de3da9608b61565c1177cd25645e2ad063bc6b586af6f76eb92b3d70e4b9f03d60fd72"
+    "78";
 constexpr const char* kOpenVmmSnp =
-    "889a19386c82e2219bded3e92a764e8c00c29b966d04a662bca6cfdfec647b9051995653390783846557913263d71c4f";
+    "889a19386c82e2219bded3e92a764e8c00c29b966d04a662bca6cfdfec647b9051995653390783846557913263d71c"
+    "4f";
 
 std::string single(uint64_t gpa, SnpPageType type, Bytes contents = {}) {
   SnpLaunchDigest ld;
@@ -47,9 +55,9 @@ TEST(SnpPageInfo, LayoutMatchesMeasurementMd) {
   EXPECT_EQ(b[0x5F], std::byte{0xBB});
   EXPECT_EQ(b[0x60], std::byte{0x70});  // LENGTH = 0x0070, little endian
   EXPECT_EQ(b[0x61], std::byte{0x00});
-  EXPECT_EQ(b[0x62], std::byte{0x02});  // PAGE_TYPE
+  EXPECT_EQ(b[0x62], std::byte{0x02});       // PAGE_TYPE
   EXPECT_TRUE(allZero(b.subspan(0x63, 5)));  // IMI_PAGE, VMPL permissions, reserved
-  EXPECT_EQ(b[0x69], std::byte{0x40});  // GPA 0x1234000 little endian: 00 40 23 01
+  EXPECT_EQ(b[0x69], std::byte{0x40});       // GPA 0x1234000 little endian: 00 40 23 01
   EXPECT_EQ(b[0x6A], std::byte{0x23});
   EXPECT_EQ(b[0x6B], std::byte{0x01});
 }
@@ -101,7 +109,8 @@ TEST(SnpLaunchDigest, OpenVmmFileLoaderVector) {
   }
   for (uint64_t p = 5; p < 10; ++p) {
     // Page 5 carries data, but unmeasured contents are ignored.
-    ASSERT_TRUE(ld.addPage(p * 4096, SnpPageType::kUnmeasured, p == 5 ? Bytes(data) : Bytes()).ok());
+    ASSERT_TRUE(
+        ld.addPage(p * 4096, SnpPageType::kUnmeasured, p == 5 ? Bytes(data) : Bytes()).ok());
   }
   ASSERT_TRUE(ld.addPage(10 * 4096, SnpPageType::kNormal, Bytes(data)).ok());
   EXPECT_EQ(hexDigest(ld.digest()), kOpenVmmSnp);
@@ -169,8 +178,7 @@ TEST(SnpLaunchDigest, TraceRecordsEveryPage) {
   EXPECT_EQ(records[1].index, 1u);
   EXPECT_EQ(records[1].gpa, 0x1000u);
   EXPECT_TRUE(allZero(Bytes(records[1].contents)));
-  EXPECT_EQ(formatSnpTrace(records[1]).substr(0, 41),
-            "1 unmeasured gpa=0x1000 contents=zero dig");
+  EXPECT_EQ(formatSnpTrace(records[1]).substr(0, 41), "1 unmeasured gpa=0x1000 contents=zero dig");
   EXPECT_EQ(records[1].digest, ld.digest());
 }
 

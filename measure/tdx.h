@@ -28,8 +28,8 @@ namespace igvmkit::measure {
 
 // The 128-byte buffer TDH.MEM.PAGE.ADD hashes (§3.1).
 struct [[gnu::packed]] TDX_MEM_PAGE_ADD_BLOCK {
-  char operation[16];     // "MEM.PAGE.ADD", NUL-padded
-  uint64_t gpa;           // page GPA, 4 KiB aligned
+  char operation[16];       // "MEM.PAGE.ADD", NUL-padded
+  uint64_t gpa;             // page GPA, 4 KiB aligned
   std::byte reserved[104];  // zero
 };
 static_assert(sizeof(TDX_MEM_PAGE_ADD_BLOCK) == 128);
@@ -38,8 +38,8 @@ static_assert(offsetof(TDX_MEM_PAGE_ADD_BLOCK, reserved) == 24);
 
 // The 128-byte header block TDH.MR.EXTEND hashes before its 256 chunk bytes (§3.1).
 struct [[gnu::packed]] TDX_MR_EXTEND_BLOCK {
-  char operation[16];     // "MR.EXTEND", NUL-padded
-  uint64_t gpa;           // chunk GPA = page GPA + 256 * i
+  char operation[16];       // "MR.EXTEND", NUL-padded
+  uint64_t gpa;             // chunk GPA = page GPA + 256 * i
   std::byte reserved[104];  // zero
 };
 static_assert(sizeof(TDX_MR_EXTEND_BLOCK) == 128);

@@ -55,7 +55,8 @@ VBS_VP_GPA_PAGE_CHUNK makeVbsPageChunk(uint64_t gpa, VbsAcceptance acceptance, b
   std::memset(&c, 0, sizeof(c));
   c.header.byte_count = sizeof(VBS_VP_GPA_PAGE_CHUNK) + kPageSize;
   c.header.chunk_type = static_cast<uint32_t>(VbsChunkType::kVpGpaPage);
-  c.metadata = (static_cast<uint64_t>(acceptance) & 0x3) | (unmeasured ? kVbsMetadataUnmeasured : 0);
+  c.metadata =
+      (static_cast<uint64_t>(acceptance) & 0x3) | (unmeasured ? kVbsMetadataUnmeasured : 0);
   c.page_number = gpa / kPageSize;
   return c;
 }
@@ -84,8 +85,8 @@ Status VbsBootDigest::addPage(uint64_t gpa, Bytes contents, VbsAcceptance accept
   }
   VBS_VP_GPA_PAGE_CHUNK chunk = makeVbsPageChunk(gpa, acceptance, unmeasured);
   Bytes data = unmeasured ? Bytes() : contents;
-  IGVMKIT_ASSIGN_OR_RETURN(d_, chain(d_, asBytes(chunk), data,
-                                     impl::zeroPage().subspan(data.size())));
+  IGVMKIT_ASSIGN_OR_RETURN(d_,
+                           chain(d_, asBytes(chunk), data, impl::zeroPage().subspan(data.size())));
   ++pages_;
   return okStatus();
 }
@@ -93,8 +94,8 @@ Status VbsBootDigest::addPage(uint64_t gpa, Bytes contents, VbsAcceptance accept
 Status VbsBootDigest::addUnmeasuredPages(uint64_t gpa, uint64_t count, VbsAcceptance acceptance) {
   // The last page must not wrap around the address space.
   if (count != 0 && (count - 1) > (UINT64_MAX - gpa) / kPageSize) {
-    return invalid("vbs.range_overflow", "range of " + hex(count) + " pages from gpa " +
-                                             hex(gpa) + " wraps the address space");
+    return invalid("vbs.range_overflow", "range of " + hex(count) + " pages from gpa " + hex(gpa) +
+                                             " wraps the address space");
   }
   for (uint64_t i = 0; i < count; ++i) {
     IGVMKIT_RETURN_IF_ERROR(addPage(gpa + i * kPageSize, {}, acceptance, /*unmeasured=*/true));

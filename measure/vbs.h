@@ -8,7 +8,7 @@
 // the digest is read, so the front end can walk directives in file order.
 //
 //   measure::VbsBootDigest d;
-//   IGVMKIT_RETURN_IF_ERROR(d.addPage(0x0, page_bytes, VbsAcceptance::kNone, /*unmeasured=*/false));
+//   IGVMKIT_RETURN_IF_ERROR(d.addPage(0x0, page_bytes, VbsAcceptance::kNone, false));
 //   d.addRegister(/*vtl=*/0, kHvRip, vbsScalarValue(0xfff0));
 //   IGVMKIT_ASSIGN_OR_RETURN(measure::Sha256Digest boot, d.digest());
 #pragma once

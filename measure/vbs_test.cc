@@ -24,7 +24,8 @@ void addOpenVmmPages(VbsBootDigest& d) {
     ASSERT_TRUE(d.addPage(p * 4096, {}, VbsAcceptance::kNone, false).ok());
   }
   for (uint64_t p = 5; p < 10; ++p) {
-    ASSERT_TRUE(d.addPage(p * 4096, p == 5 ? Bytes(kData) : Bytes(), VbsAcceptance::kNone, true).ok());
+    ASSERT_TRUE(
+        d.addPage(p * 4096, p == 5 ? Bytes(kData) : Bytes(), VbsAcceptance::kNone, true).ok());
   }
   ASSERT_TRUE(d.addPage(10 * 4096, Bytes(kData), VbsAcceptance::kNone, false).ok());
 }
@@ -44,8 +45,8 @@ TEST(VbsRecords, LayoutMatchesMeasurementMd) {
   Bytes r = asBytes(reg);
   ASSERT_EQ(r.size(), 48u);
   EXPECT_EQ(r[0], std::byte{48});
-  EXPECT_EQ(r[4], std::byte{0});  // VP_REGISTER
-  EXPECT_EQ(r[20], std::byte{2});  // vtl
+  EXPECT_EQ(r[4], std::byte{0});      // VP_REGISTER
+  EXPECT_EQ(r[20], std::byte{2});     // vtl
   EXPECT_EQ(r[28], std::byte{0x10});  // name 0x00020010
   EXPECT_EQ(r[30], std::byte{0x02});
   EXPECT_EQ(r[32], std::byte{0x34});

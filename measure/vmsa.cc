@@ -21,23 +21,28 @@ struct Field {
   size_t offset;
   size_t size;
 };
+// clang-format off
 constexpr Field kKvmFields[] = {
-    {0x000, 0xA0},                        // es cs ss ds fs gs gdtr ldtr idtr tr
-    {vmsa::kEfer, 8},                     //
-    {vmsa::kCr4, 8},  {vmsa::kCr3, 8},    //
-    {vmsa::kCr0, 8},  {0x160, 8},         // dr7
-    {0x168, 8},                           // dr6
-    {vmsa::kRflags, 8}, {vmsa::kRip, 8},  //
-    {0x1D8, 8},                           // rsp
-    {0x1F8, 8},                           // rax
-    {vmsa::kPat, 8},                      //
-    {0x308, 0x18},                        // rcx rdx rbx
-    {0x328, 0x58},                        // rbp rsi rdi r8..r15
-    {vmsa::kSevFeatures, 8},              //
-    {vmsa::kXcr0, 8},                     //
-    {vmsa::kMxcsr, 4},                    //
-    {vmsa::kX87Fcw, 2},                   //
+    {0x000, 0xA0},             // es cs ss ds fs gs gdtr ldtr idtr tr
+    {vmsa::kEfer, 8},
+    {vmsa::kCr4, 8},
+    {vmsa::kCr3, 8},
+    {vmsa::kCr0, 8},
+    {0x160, 8},                // dr7
+    {0x168, 8},                // dr6
+    {vmsa::kRflags, 8},
+    {vmsa::kRip, 8},
+    {0x1D8, 8},                // rsp
+    {0x1F8, 8},                // rax
+    {vmsa::kPat, 8},
+    {0x308, 0x18},             // rcx rdx rbx
+    {0x328, 0x58},             // rbp rsi rdi r8..r15
+    {vmsa::kSevFeatures, 8},
+    {vmsa::kXcr0, 8},
+    {vmsa::kMxcsr, 4},
+    {vmsa::kX87Fcw, 2},
 };
+// clang-format on
 
 bool copiedByQemu(size_t off) {
   for (const Field& f : kKvmFields) {

@@ -67,8 +67,8 @@ std::vector<std::string> kvmVmsaIssues(Bytes page, uint64_t gpa);
 
 // Which of the file's VMSAs KVM measures for each vCPU.
 struct KvmVmsaPlan {
-  std::vector<uint32_t> source_vp_index;     // element i: the vp_index whose VMSA vCPU i uses
-  std::vector<uint32_t> unused_vp_indexes;   // VMSAs in the file for vp_index >= vcpus
+  std::vector<uint32_t> source_vp_index;    // element i: the vp_index whose VMSA vCPU i uses
+  std::vector<uint32_t> unused_vp_indexes;  // VMSAs in the file for vp_index >= vcpus
 };
 
 // One VMSA page of the file and the VP it belongs to (from an SNP VP_CONTEXT directive).

@@ -16,15 +16,15 @@ void put(std::vector<std::byte>& page, size_t off, T v) {
 // A VMSA KVM accepts as is: only fields QEMU copies are set (measurement.md §1.5 (b)).
 std::vector<std::byte> kvmVmsa() {
   std::vector<std::byte> page(4096);
-  put<uint16_t>(page, 0x10, 0xf000);        // cs.selector
-  put<uint16_t>(page, 0x12, 0x9b);          // cs.attrib
-  put<uint32_t>(page, 0x14, 0xffff);        // cs.limit
-  put<uint64_t>(page, 0x18, 0xffff0000);    // cs.base
+  put<uint16_t>(page, 0x10, 0xf000);      // cs.selector
+  put<uint16_t>(page, 0x12, 0x9b);        // cs.attrib
+  put<uint32_t>(page, 0x14, 0xffff);      // cs.limit
+  put<uint64_t>(page, 0x18, 0xffff0000);  // cs.base
   put<uint64_t>(page, vmsa::kEfer, 0x1000);
   put<uint64_t>(page, vmsa::kCr0, 0x31);
   put<uint64_t>(page, vmsa::kRip, 0xfff0);
   put<uint64_t>(page, vmsa::kRflags, 0x2);
-  put<uint64_t>(page, 0x310, 0x800f12);     // rdx
+  put<uint64_t>(page, 0x310, 0x800f12);  // rdx
   put<uint64_t>(page, vmsa::kPat, 0x0007040600070406);
   put<uint64_t>(page, vmsa::kSevFeatures, 1);
   put<uint64_t>(page, vmsa::kXcr0, 1);
