@@ -60,3 +60,19 @@ for k in ['id_key.pem','author_key.pem']:
     x, y = pt[1:49], pt[49:97]
     st = (struct.pack('<I',2) + x[::-1].ljust(72,b'\0') + y[::-1].ljust(72,b'\0')).ljust(0x404,b'\0')
     print(k, hashlib.sha384(st).hexdigest())
+# SnpHostMeasurement scenarios (snp_host_test.cc).
+def vm(rip):
+    v = bytearray(4096); v[0x158:0x160]=struct.pack('<Q',0x31); v[0x3B0:0x3B8]=struct.pack('<Q',1); v[0x178:0x180]=struct.pack('<Q',rip)
+    return bytes(v)
+V0, V1 = vm(0xfff0), vm(0x1000)
+K = 0xFFFFFFFFF000
+common = [(0,1,b'boot'),(0x1000,5,b''),(0x2000,6,b'x'*16)]
+kvm3 = common + [(0x3000,1,b''),(0x14000,4,b''),(0x15000,4,b''),(0x4000,4,b''),(K,2,V0),(K,2,V1),(K,2,V0)]
+print('host kvm vcpus=3', snp(kvm3).hex())
+kvm1 = common + [(0x3000,1,b''),(0x14000,4,b''),(0x15000,4,b''),(0x4000,4,b''),(K,2,V0)]
+print('host kvm vcpus=1', snp(kvm1).hex())
+mshv = common + [(0x803000,2,V0),(0x14000,4,b''),(0x15000,4,b''),(0x804000,2,V1),(0x4000,4,b'')]
+print('host mshv', snp(mshv).hex())
+d=b'\x00\x05'
+ovk=[(0,1,d)]+[(i*4096,1,b'') for i in range(1,5)]+[(i*4096,4,b'') for i in range(5,10)]+[(10*4096,1,d),(20*4096,1,b'')]
+print('openvmm pages on kvm (shared page measured)', snp(ovk).hex())
