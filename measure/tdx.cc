@@ -62,6 +62,22 @@ Status TdxMrtd::extendPage(uint64_t gpa, Bytes contents) {
   return okStatus();
 }
 
+Status TdxMrtd::pageAddRange(uint64_t gpa, uint64_t size) {
+  IGVMKIT_RETURN_IF_ERROR(checkAligned(gpa));
+  // Parameter areas are whole pages; the last page must not wrap the address space.
+  if (size % kPageSize != 0) {
+    return invalid("tdx.range", "area size " + hex(size) + " is not a multiple of 0x1000");
+  }
+  if (size != 0 && (size / kPageSize - 1) > (UINT64_MAX - gpa) / kPageSize) {
+    return invalid("tdx.range", "area of " + hex(size) + " bytes at gpa " + hex(gpa) +
+                                    " wraps the address space");
+  }
+  for (uint64_t off = 0; off < size; off += kPageSize) {
+    IGVMKIT_RETURN_IF_ERROR(pageAdd(gpa + off));
+  }
+  return okStatus();
+}
+
 Status TdxMrtd::addPage(uint64_t gpa, Bytes contents, bool measured) {
   // Check the extend's arguments first so a rejected page adds nothing.
   if (measured && contents.size() > kPageSize) {

@@ -62,6 +62,10 @@ class TdxMrtd {
   // "page.too_large"; the rest of the page is zero, so empty contents extend a zero page).
   Status extendPage(uint64_t gpa, Bytes contents);
 
+  // PAGE.ADD for each 4 KiB page of `size` bytes at `gpa` (a PARAMETER_INSERT area). `size` must
+  // be a multiple of 4096 and the range must not wrap ("tdx.range"); nothing is added on error.
+  Status pageAddRange(uint64_t gpa, uint64_t size);
+
   // pageAdd(gpa), then extendPage(gpa, contents) when `measured`.
   Status addPage(uint64_t gpa, Bytes contents, bool measured);
 

@@ -101,6 +101,19 @@ TEST(TdxMrtd, MixedMultiPage) {
             "7fc8bd1cd0d2bc");
 }
 
+TEST(TdxMrtd, PageAddRangeIsOnePageAddPerPage) {
+  TdxMrtd a, b;
+  ASSERT_TRUE(a.pageAddRange(0x14000, 0x3000).ok());
+  ASSERT_TRUE(b.pageAdd(0x14000).ok());
+  ASSERT_TRUE(b.pageAdd(0x15000).ok());
+  ASSERT_TRUE(b.pageAdd(0x16000).ok());
+  EXPECT_EQ(mrtdHex(a), mrtdHex(b));
+  EXPECT_EQ(a.pagesAdded(), 3u);
+  EXPECT_EQ(a.pageAddRange(0x14000, 0x1800).error().rule, "tdx.range");
+  EXPECT_EQ(a.pageAddRange(0xFFFFFFFFFFFFF000, 0x2000).error().rule, "tdx.range");
+  EXPECT_EQ(a.pagesAdded(), 3u);
+}
+
 TEST(TdxMrtd, ResultDoesNotEndTheStream) {
   TdxMrtd a;
   ASSERT_TRUE(a.pageAdd(0).ok());

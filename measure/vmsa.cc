@@ -119,7 +119,7 @@ Result<KvmVmsaPlan> kvmVmsaPlan(std::span<const uint32_t> file_vp_indexes, uint3
     // Two VMSAs for one VP cannot both be that VP's initial state.
     if (!present.insert(vp).second) {
       return invalid("snp.duplicate_vp_index",
-                     "the file has more than one vmsa for vp_index " + hex(vp));
+                     "the file has more than one vmsa for vp_index " + std::to_string(vp));
     }
   }
   KvmVmsaPlan plan;
