@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "measure/internal/hash.h"
+
 namespace igvmkit::measure {
 namespace {
 
@@ -31,18 +33,30 @@ TDX_MR_EXTEND_BLOCK makeTdxExtendBlock(uint64_t chunk_gpa) {
   return b;
 }
 
-TdxMrtd::TdxMrtd() : hasher_(impl::sha384Md()) { start_status_ = hasher_.init(); }
+TdxMrtd::TdxMrtd() : hasher_(std::make_unique<impl::Hasher>(impl::sha384Md())) {
+  start_status_ = hasher_->init();
+}
+TdxMrtd::~TdxMrtd() = default;
+
+Status TdxMrtd::ready() const {
+  if (hasher_ == nullptr) {
+    return internal("use of a moved-from tdx mrtd");
+  }
+  return start_status_;
+}
+TdxMrtd::TdxMrtd(TdxMrtd&&) noexcept = default;
+TdxMrtd& TdxMrtd::operator=(TdxMrtd&&) noexcept = default;
 
 Status TdxMrtd::pageAdd(uint64_t gpa) {
-  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  IGVMKIT_RETURN_IF_ERROR(ready());
   IGVMKIT_RETURN_IF_ERROR(checkAligned(gpa));
-  IGVMKIT_RETURN_IF_ERROR(hasher_.update(asBytes(makeTdxPageAddBlock(gpa))));
+  IGVMKIT_RETURN_IF_ERROR(hasher_->update(asBytes(makeTdxPageAddBlock(gpa))));
   ++added_;
   return okStatus();
 }
 
 Status TdxMrtd::extendPage(uint64_t gpa, Bytes contents) {
-  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  IGVMKIT_RETURN_IF_ERROR(ready());
   IGVMKIT_RETURN_IF_ERROR(checkAligned(gpa));
   if (contents.size() > kPageSize) {
     return invalid("page.too_large", "page contents of " + hex(contents.size()) +
@@ -54,9 +68,10 @@ Status TdxMrtd::extendPage(uint64_t gpa, Bytes contents) {
     std::memcpy(page.data(), contents.data(), contents.size());
   }
   for (uint64_t i = 0; i < kPageSize / kTdxExtendChunk; ++i) {
-    IGVMKIT_RETURN_IF_ERROR(hasher_.update(asBytes(makeTdxExtendBlock(gpa + i * kTdxExtendChunk))));
     IGVMKIT_RETURN_IF_ERROR(
-        hasher_.update(Bytes(page).subspan(i * kTdxExtendChunk, kTdxExtendChunk)));
+        hasher_->update(asBytes(makeTdxExtendBlock(gpa + i * kTdxExtendChunk))));
+    IGVMKIT_RETURN_IF_ERROR(
+        hasher_->update(Bytes(page).subspan(i * kTdxExtendChunk, kTdxExtendChunk)));
   }
   ++extended_;
   return okStatus();
@@ -92,9 +107,9 @@ Status TdxMrtd::addPage(uint64_t gpa, Bytes contents, bool measured) {
 }
 
 Result<Sha384Digest> TdxMrtd::result() const {
-  IGVMKIT_RETURN_IF_ERROR(start_status_);
+  IGVMKIT_RETURN_IF_ERROR(ready());
   Sha384Digest out;
-  IGVMKIT_RETURN_IF_ERROR(hasher_.snapshot(out.data()));
+  IGVMKIT_RETURN_IF_ERROR(hasher_->snapshot(out.data()));
   return out;
 }
 

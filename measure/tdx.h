@@ -18,13 +18,17 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 
 #include "base/bytes.h"
 #include "base/status.h"
 #include "measure/digest.h"
-#include "measure/internal/hash.h"
 
 namespace igvmkit::measure {
+
+namespace impl {
+class Hasher;
+}  // namespace impl
 
 // The 128-byte buffer TDH.MEM.PAGE.ADD hashes (§3.1).
 struct [[gnu::packed]] TDX_MEM_PAGE_ADD_BLOCK {
@@ -54,6 +58,9 @@ TDX_MR_EXTEND_BLOCK makeTdxExtendBlock(uint64_t chunk_gpa);
 class TdxMrtd {
  public:
   TdxMrtd();
+  ~TdxMrtd();
+  TdxMrtd(TdxMrtd&&) noexcept;
+  TdxMrtd& operator=(TdxMrtd&&) noexcept;
 
   // TDH.MEM.PAGE.ADD of the page at `gpa` ("tdx.gpa_alignment" unless 4 KiB aligned).
   Status pageAdd(uint64_t gpa);
@@ -77,7 +84,8 @@ class TdxMrtd {
   uint64_t pagesExtended() const { return extended_; }
 
  private:
-  impl::Hasher hasher_;
+  Status ready() const;                   // OpenSSL initialised and not moved from
+  std::unique_ptr<impl::Hasher> hasher_;  // the running SHA-384 (OpenSSL EVP)
   Status start_status_;
   uint64_t added_ = 0;
   uint64_t extended_ = 0;

@@ -114,6 +114,17 @@ TEST(TdxMrtd, PageAddRangeIsOnePageAddPerPage) {
   EXPECT_EQ(a.pagesAdded(), 3u);
 }
 
+TEST(TdxMrtd, Movable) {
+  TdxMrtd a;
+  ASSERT_TRUE(a.pageAdd(0).ok());
+  TdxMrtd b = std::move(a);
+  ASSERT_TRUE(b.extendPage(0, {}).ok());
+  EXPECT_EQ(mrtdHex(b),
+            "236f0efa607ff8843f1855d7ef80dc3dda8fb455787a186b8787212951eab0096e3193bb26f817c2b6"
+            "3c21f5e10f9938");
+  EXPECT_EQ(a.pageAdd(0).error().code, Code::kInternal);  // NOLINT(bugprone-use-after-move)
+}
+
 TEST(TdxMrtd, ResultDoesNotEndTheStream) {
   TdxMrtd a;
   ASSERT_TRUE(a.pageAdd(0).ok());
