@@ -1,0 +1,68 @@
+// measure/parallel.h: the SNP launch digest over many pages, with page-content hashes computed on
+// several threads.
+//
+// The chain itself is inherently serial (each PAGE_INFO holds the previous LD), but the SHA-384
+// of each NORMAL/VMSA page's 4 KiB is independent of it and is where the time goes. Operations are
+// gathered into bounded batches; each batch's content hashes are split across N std::threads,
+// then folded into the chain in order on the calling thread. The result (and every trace record)
+// is identical to serial SnpLaunchDigest::addPage calls, whatever N is.
+//
+// Contents are views (for example into a memory-mapped IGVM file), never copied; they must stay
+// valid until the batch holding them is folded in, i.e. until finish() returns.
+//
+//   measure::SnpLaunchDigest ld;
+//   measure::SnpPageStream stream(ld, {.threads = 4});
+//   for (...) { IGVMKIT_RETURN_IF_ERROR(stream.add({gpa, SnpPageType::kNormal, page_view})); }
+//   IGVMKIT_RETURN_IF_ERROR(stream.finish());
+//   std::string text = hexDigest(ld.digest());
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "measure/digest.h"
+#include "measure/snp.h"
+
+namespace igvmkit::measure {
+
+// One SNP_LAUNCH_UPDATE of one 4 KiB page, as SnpLaunchDigest::addPage takes it.
+struct SnpPageOp {
+  uint64_t gpa = 0;
+  SnpPageType type = SnpPageType::kNormal;
+  Bytes contents;  // at most 4096 bytes, zero-padded; ignored for types without contents
+};
+
+struct ParallelOptions {
+  unsigned threads = 1;       // hashing threads (1 = hash on the calling thread); 0 counts as 1
+  size_t batch_pages = 1024;  // operations per batch (bounds memory: 48 bytes of digest each)
+};
+
+class SnpPageStream {
+ public:
+  SnpPageStream(SnpLaunchDigest& ld, ParallelOptions options);
+
+  // Queues one page; a full batch is hashed and folded into the chain before this returns.
+  // Errors are those of SnpLaunchDigest::addPage, reported for the failing operation; pages
+  // before it in its batch are folded in, none after it.
+  Status add(const SnpPageOp& op);
+
+  // Hashes and folds in what is queued. Call once at the end.
+  Status finish();
+
+ private:
+  Status flush();
+  SnpLaunchDigest& ld_;
+  ParallelOptions options_;
+  std::vector<SnpPageOp> pending_;
+  std::vector<Sha384Digest> digests_;
+};
+
+// All of `ops`, in order, into `ld`.
+Status measureSnpPages(SnpLaunchDigest& ld, std::span<const SnpPageOp> ops,
+                       ParallelOptions options);
+
+}  // namespace igvmkit::measure

@@ -1,0 +1,116 @@
+#include "measure/vmsa.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+namespace igvmkit::measure {
+namespace {
+
+template <class T>
+void put(std::vector<std::byte>& page, size_t off, T v) {
+  std::memcpy(page.data() + off, &v, sizeof(T));
+}
+
+// A VMSA KVM accepts as is: only fields QEMU copies are set (measurement.md §1.5 (b)).
+std::vector<std::byte> kvmVmsa() {
+  std::vector<std::byte> page(4096);
+  put<uint16_t>(page, 0x10, 0xf000);      // cs.selector
+  put<uint16_t>(page, 0x12, 0x9b);        // cs.attrib
+  put<uint32_t>(page, 0x14, 0xffff);      // cs.limit
+  put<uint64_t>(page, 0x18, 0xffff0000);  // cs.base
+  put<uint64_t>(page, vmsa::kEfer, 0x1000);
+  put<uint64_t>(page, vmsa::kCr0, 0x31);
+  put<uint64_t>(page, vmsa::kRip, 0xfff0);
+  put<uint64_t>(page, vmsa::kRflags, 0x2);
+  put<uint64_t>(page, 0x310, 0x800f12);  // rdx
+  put<uint64_t>(page, vmsa::kPat, 0x0007040600070406);
+  put<uint64_t>(page, vmsa::kSevFeatures, 1);
+  put<uint64_t>(page, vmsa::kXcr0, 1);
+  put<uint32_t>(page, vmsa::kMxcsr, 0x1f80);
+  put<uint16_t>(page, vmsa::kX87Fcw, 0x37f);
+  return page;
+}
+
+TEST(Vmsa, ReadsRegisters) {
+  std::vector<std::byte> page = kvmVmsa();
+  Result<VmsaRegisters> r = readVmsaRegisters(Bytes(page));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->cr0, 0x31u);
+  EXPECT_EQ(r->efer, 0x1000u);
+  EXPECT_EQ(r->rip, 0xfff0u);
+  EXPECT_EQ(r->sev_features, 1u);
+  EXPECT_EQ(r->mxcsr, 0x1f80u);
+  EXPECT_EQ(r->x87_fcw, 0x37fu);
+  EXPECT_EQ(r->pat, 0x0007040600070406u);
+  std::vector<std::byte> short_page(1648);
+  EXPECT_EQ(readVmsaRegisters(Bytes(short_page)).error().rule, "vmsa.size");
+}
+
+TEST(Vmsa, KvmAcceptsQemuStyleVmsa) {
+  std::vector<std::byte> page = kvmVmsa();
+  EXPECT_TRUE(kvmVmsaIssues(Bytes(page), kKvmVmsaGpa).empty());
+  put<uint64_t>(page, vmsa::kCr0, 0x30);
+  EXPECT_TRUE(kvmVmsaIssues(Bytes(page), kKvmVmsaGpa).empty());
+}
+
+TEST(Vmsa, KvmIssuesNameEachProblem) {
+  std::vector<std::byte> page = kvmVmsa();
+  put<uint64_t>(page, vmsa::kCr0, 0x80000011);
+  put<uint64_t>(page, vmsa::kSevFeatures, 0x21);
+  put<uint64_t>(page, 0x240, 42);  // cr2: not passed to KVM
+  page[0xCA] = std::byte{1};       // vmpl
+  std::vector<std::string> issues = kvmVmsaIssues(Bytes(page), 0x803000);
+  ASSERT_EQ(issues.size(), 5u);
+  EXPECT_EQ(issues[0], "vmsa gpa 0x803000 is not 0xfffffffff000, where kvm measures it");
+  EXPECT_EQ(issues[1], "vmsa cr0 0x80000011 is neither 0x31 nor 0x30");
+  EXPECT_EQ(issues[2], "vmsa sev_features 0x21 is not exactly snp_active (0x1)");
+  EXPECT_EQ(issues[3], "vmsa bytes 0xca..0xca are nonzero but qemu does not pass them to kvm");
+  EXPECT_EQ(issues[4], "vmsa bytes 0x240..0x240 are nonzero but qemu does not pass them to kvm");
+}
+
+TEST(Vmsa, KvmPlanUsesVpIndexOrZero) {
+  // cli-contract.md: vCPU i uses vp_index i, or vp_index 0 when the file has none for i.
+  const uint32_t file[] = {0, 2, 5};
+  Result<KvmVmsaPlan> plan = kvmVmsaPlan(file, 4);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->source_vp_index, (std::vector<uint32_t>{0, 0, 2, 0}));
+  EXPECT_EQ(plan->unused_vp_indexes, (std::vector<uint32_t>{5}));
+
+  const uint32_t only_bsp[] = {0};
+  plan = kvmVmsaPlan(only_bsp, 1);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_EQ(plan->source_vp_index, (std::vector<uint32_t>{0}));
+}
+
+TEST(Vmsa, KvmPagesPerVcpu) {
+  std::vector<std::byte> bsp = kvmVmsa();
+  std::vector<std::byte> ap = kvmVmsa();
+  put<uint64_t>(ap, vmsa::kRip, 0x1000);
+  const VpVmsa file[] = {{1, Bytes(ap)}, {0, Bytes(bsp)}};
+  Result<std::vector<Bytes>> pages = kvmVmsaPages(file, 3);
+  ASSERT_TRUE(pages.ok());
+  ASSERT_EQ(pages->size(), 3u);
+  EXPECT_EQ((*pages)[0].data(), bsp.data());
+  EXPECT_EQ((*pages)[1].data(), ap.data());
+  EXPECT_EQ((*pages)[2].data(), bsp.data());
+  const VpVmsa only_ap[] = {{1, Bytes(ap)}};
+  EXPECT_EQ(kvmVmsaPages(only_ap, 1).error().rule, "snp.kvm_vmsa_missing");
+}
+
+TEST(Vmsa, KvmPlanErrors) {
+  const uint32_t no_bsp[] = {1};
+  Result<KvmVmsaPlan> plan = kvmVmsaPlan(no_bsp, 2);
+  ASSERT_FALSE(plan.ok());
+  EXPECT_EQ(plan.error().rule, "snp.kvm_vmsa_missing");
+  EXPECT_EQ(plan.error().message, "vcpu 0 has no vmsa and the file has none for vp_index 0");
+  const uint32_t dup[] = {0, 0};
+  EXPECT_EQ(kvmVmsaPlan(dup, 1).error().rule, "snp.duplicate_vp_index");
+  const uint32_t one[] = {0};
+  EXPECT_EQ(kvmVmsaPlan(one, 0).error().code, Code::kUsage);
+  EXPECT_FALSE(kvmVmsaPlan({}, 1).ok());
+}
+
+}  // namespace
+}  // namespace igvmkit::measure
