@@ -781,7 +781,7 @@ class Parser {
                                                       hex(corim_sig_bits_ & c.compatibility_mask));
     }
     if ((c.compatibility_mask & ~corim_doc_bits_) != 0) {
-      return invalid("corim.missing_document", "CoRIM signature for mask bits " +
+      return invalid("corim.missing_document", "signature for mask bits " +
                                                    hex(c.compatibility_mask & ~corim_doc_bits_) +
                                                    " without an earlier CoRIM document");
     }
@@ -949,9 +949,6 @@ class Parser {
       }
       case PlatformType::kNative:
       case PlatformType::kSev: {
-        if (arch() != Arch::kX64) {
-          return invalid("vp_context.arch", "x64 native context in an aarch64 file");
-        }
         IGVMKIT_ASSIGN_OR_RETURN(h.data, fileData("vp_context", vp.file_offset, kPageSize4K));
         if (!allZero(h.data.subspan(sizeof(IgvmNativeVpContextX64)))) {
           return invalid("vp_context.context_tail",
@@ -968,9 +965,6 @@ class Parser {
         break;
       }
       case PlatformType::kCca: {
-        if (arch() != Arch::kAArch64) {
-          return invalid("vp_context.arch", "CCA context in an x64 file");
-        }
         IGVMKIT_ASSIGN_OR_RETURN(h.data, fileData("vp_context", vp.file_offset, kPageSize4K));
         if (!allZero(h.data.subspan(sizeof(IgvmVpContextAArch64Cca)))) {
           return invalid("vp_context.context_tail",

@@ -132,8 +132,8 @@ struct ParseOptions {
   bool strict = false;
   // Keep only headers for one platform (plus maskless headers and all platform headers), chosen
   // by platform type or by compatibility mask bit(s). The whole file is validated first.
-  std::optional<PlatformType> platform;
-  std::optional<uint32_t> compatibility_mask;
+  std::optional<PlatformType> platform = std::nullopt;
+  std::optional<uint32_t> compatibility_mask = std::nullopt;
   // Accept compatibility masks with bits that no platform header declares (the reference parser
   // does; igvm_c's test file has a GUEST_POLICY for an undeclared platform).
   bool allow_undeclared_mask_bits = false;
