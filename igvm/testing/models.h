@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 #include "base/bytes.h"
 #include "igvm/defs.h"
@@ -276,6 +277,21 @@ inline Model everyHeaderAArch64() {
   ctx.x[0] = 0x40000000;
   m.directives.push_back(vpEntry(0, 0x2, 0, structBytes(ctx)));
   return m;
+}
+
+// The files whose JSON dumps are kept in igvm/testdata/golden/<name>.json.
+struct GoldenModel {
+  const char* name;
+  Model model;
+  uint32_t version;
+  bool allow_undeclared_mask_bits;
+};
+inline std::vector<GoldenModel> goldenModels() {
+  return {{"vector_a", vectorA(), 1, true},
+          {"vector_b", vectorB(), 1, false},
+          {"vector_c", vectorC(), 2, false},
+          {"every_header_x64", everyHeaderX64(), 2, false},
+          {"every_header_aarch64", everyHeaderAArch64(), 2, false}};
 }
 
 }  // namespace igvmkit::igvm::testing
