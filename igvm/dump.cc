@@ -169,11 +169,12 @@ void decodeVpContext(const Header& h, Json& j, const DumpOptions& opts) {
       if (!r.ok()) return;
       Json regs = Json::array();
       for (const VbsVpContextRegister& reg : *r) {
+        uint32_t reg_name = reg.register_name;  // packed: copy before binding references
         std::string_view name = h.vp_format == VpContextFormat::kVbsX64
-                                    ? x64RegisterName(reg.register_name)
-                                    : arm64RegisterName(reg.register_name);
+                                    ? x64RegisterName(reg_name)
+                                    : arm64RegisterName(reg_name);
         regs.push_back(Json{{"vtl", reg.vtl},
-                            {"register_name", reg.register_name},
+                            {"register_name", reg_name},
                             {"name", name},
                             {"value", hexArray(reg.register_value)}});
       }
@@ -250,10 +251,11 @@ Json decode(const Header& h, const DumpOptions& opts) {
     j["compatibility_mask"] = pi->compatibility_mask;
     j["parameter_area_index"] = pi->parameter_area_index;
   } else if (const auto* vp = h.get<IGVM_VHS_VP_CONTEXT>()) {
-    j["gpa"] = vp->gpa;
-    j["compatibility_mask"] = vp->compatibility_mask;
-    j["vp_index"] = vp->vp_index;
-    j["file_offset"] = vp->file_offset;
+    // Packed struct: copy each field before nlohmann binds a reference to it.
+    j["gpa"] = uint64_t{vp->gpa};
+    j["compatibility_mask"] = uint32_t{vp->compatibility_mask};
+    j["vp_index"] = uint16_t{vp->vp_index};
+    j["file_offset"] = uint32_t{vp->file_offset};
     decodeVpContext(h, j, opts);
   } else if (const auto* rm = h.get<IGVM_VHS_REQUIRED_MEMORY>()) {
     j["gpa"] = rm->gpa;
