@@ -128,6 +128,44 @@ TEST(KnownAnswer, VectorC) {
             "0000000000000000");
 }
 
+// igvm_c/tests/igvm_test.c expectations on the test_data file (vector A).
+TEST(KnownAnswer, IgvmCTestDataView) {
+  ByteVector f = mustWrite(vectorA(), 1, /*allow_undeclared=*/true);
+  ParseOptions po;
+  po.allow_undeclared_mask_bits = true;
+  Result<File> r = File::parse(f, po);
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  EXPECT_EQ(r->platforms().size(), 1u);
+  EXPECT_EQ(r->initializationHeaders().size(), 2u);
+  auto d = r->directives();
+  ASSERT_EQ(d.size(), 11u);
+  const auto* pd = d[1].get<IGVM_VHS_PAGE_DATA>();
+  ASSERT_NE(pd, nullptr);
+  EXPECT_EQ(pd->gpa, 0x1000u);
+  EXPECT_EQ(pd->compatibility_mask, 1u);
+  EXPECT_EQ(hexBytes(d[3].data), hexBytes(testing::filled(4096, 4)));
+  const auto* area = d[8].get<IGVM_VHS_PARAMETER_AREA>();
+  ASSERT_NE(area, nullptr);
+  EXPECT_EQ(area->parameter_area_index, 0u);
+  EXPECT_EQ(area->number_of_bytes, 0x1000u);
+  ASSERT_EQ(d[9].type, kVhtVpCountParameter);
+  EXPECT_EQ(d[9].get<IGVM_VHS_PARAMETER>()->parameter_area_index, 0u);
+  EXPECT_EQ(d[9].get<IGVM_VHS_PARAMETER>()->byte_offset, 0u);
+  const auto* ins = d[10].get<IGVM_VHS_PARAMETER_INSERT>();
+  ASSERT_NE(ins, nullptr);
+  EXPECT_EQ(ins->gpa, 0x14000u);
+  EXPECT_EQ(ins->compatibility_mask, 1u);
+  EXPECT_EQ(ins->parameter_area_index, 0u);
+  // The 16-byte buffer 01..10 is not an IGVM file (fixed header).
+  ByteVector junk;
+  for (int i = 1; i <= 16; ++i) {
+    junk.push_back(static_cast<std::byte>(i));
+  }
+  Result<File> bad = File::parse(junk);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().rule, "fixed.size");
+}
+
 // --- §10.2 reference crate tests, re-expressed -------------------------------------------------
 
 TEST(KnownAnswer, PageDataPaddingAndDedup) {
@@ -423,6 +461,31 @@ TEST(RoundTrip, EveryModelIsByteExact) {
   expectRoundTrip(mustWrite(everyHeaderX64(), 2));
   expectRoundTrip(mustWrite(everyHeaderX64(), 1));
   expectRoundTrip(mustWrite(everyHeaderAArch64(), 2));
+}
+
+// Page data are views into the caller's buffer, not copies (zero-copy parse).
+TEST(RoundTrip, PageDataPointsIntoTheBuffer) {
+  Model m;
+  m.platforms.push_back(testing::platformEntry(PlatformType::kSevSnp, 1));
+  for (uint32_t i = 0; i < 1024; ++i) {
+    ByteVector page(4096);
+    std::memcpy(page.data(), &i, sizeof(i));
+    m.directives.push_back(testing::pageEntry(uint64_t{i} * kPageSize4K, 1, std::move(page)));
+  }
+  ByteVector bytes = mustWrite(m, 1);
+  EXPECT_EQ(bytes.size(), 0x18 + 0x18 + 1024 * 0x20 + 1024 * 4096u);
+  Result<File> f = File::parse(bytes);
+  ASSERT_TRUE(f.ok()) << f.error().describe();
+  const std::byte* begin = bytes.data();
+  const std::byte* end = bytes.data() + bytes.size();
+  uint32_t i = 0;
+  for (const Header& h : f->directives()) {
+    ASSERT_EQ(h.data.size(), 4096u);
+    EXPECT_TRUE(h.data.data() >= begin && h.data.data() + h.data.size() <= end);
+    uint32_t tag;
+    std::memcpy(&tag, h.data.data(), sizeof(tag));
+    EXPECT_EQ(tag, i++);
+  }
 }
 
 TEST(RoundTrip, Deterministic) {
