@@ -1143,14 +1143,16 @@ class Parser {
       filter &= *opts_.compatibility_mask;
     }
     file_.declared_mask_ = declared_;
-    file_.headers_.reserve(all_.size());
-    for (Header& h : all_) {
-      if (h.section != Section::kPlatform && !h.appliesTo(filter)) {
-        continue;
+    if (filter == ~uint32_t{0}) {
+      file_.headers_ = std::move(all_);
+    } else {
+      for (Header& h : all_) {
+        if (h.section == Section::kPlatform || h.appliesTo(filter)) {
+          file_.headers_.push_back(std::move(h));
+        }
       }
-      file_.headers_.push_back(std::move(h));
+      all_.clear();
     }
-    all_.clear();
     const auto& hs = file_.headers_;
     size_t n = hs.size();
     size_t i = 0;

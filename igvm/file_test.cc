@@ -170,7 +170,7 @@ TEST(KnownAnswer, IgvmCTestDataView) {
 
 TEST(KnownAnswer, PageDataPaddingAndDedup) {
   Model m;
-  m.platforms.push_back(testing::platformEntry(PlatformType::kVsmIsolation, 1));
+  m.platforms.push_back(platformEntry(PlatformType::kVsmIsolation, 1));
   m.directives.push_back(testing::pageEntry(0x12000, 1));                         // empty
   m.directives.push_back(testing::pageEntry(0x13000, 1, testing::filled(9, 7)));  // 9 bytes
   m.directives.push_back(testing::pageEntry(0x14000, 1, testing::filled(9, 7)));  // same blob
@@ -199,7 +199,7 @@ TEST(KnownAnswer, PageDataPaddingAndDedup) {
 
 TEST(KnownAnswer, ParameterAreaSizes) {
   Model m;
-  m.platforms.push_back(testing::platformEntry(PlatformType::kVsmIsolation, 1));
+  m.platforms.push_back(platformEntry(PlatformType::kVsmIsolation, 1));
   m.directives.push_back(testing::areaEntry(0, 123 * 4096, testing::text("x")));
   Result<ByteVector> ok = write(m);
   ASSERT_TRUE(ok.ok()) << ok.error().describe();
@@ -222,7 +222,7 @@ TEST(KnownAnswer, SnpVmsaLayout) {
   EXPECT_EQ(static_cast<int>(b[0x240]), 42);
   EXPECT_EQ(static_cast<int>(b[0x72]), 92);
   Model m;
-  m.platforms.push_back(testing::platformEntry(PlatformType::kSevSnp, 1));
+  m.platforms.push_back(platformEntry(PlatformType::kSevSnp, 1));
   m.directives.push_back(testing::vpEntry(0x1234000, 1, 0xABCD, b));
   ByteVector f = mustWrite(m, 1);
   Result<File> file = File::parse(f);
@@ -466,7 +466,7 @@ TEST(RoundTrip, EveryModelIsByteExact) {
 // Page data are views into the caller's buffer, not copies (zero-copy parse).
 TEST(RoundTrip, PageDataPointsIntoTheBuffer) {
   Model m;
-  m.platforms.push_back(testing::platformEntry(PlatformType::kSevSnp, 1));
+  m.platforms.push_back(platformEntry(PlatformType::kSevSnp, 1));
   for (uint32_t i = 0; i < 1024; ++i) {
     ByteVector page(4096);
     std::memcpy(page.data(), &i, sizeof(i));
@@ -486,6 +486,25 @@ TEST(RoundTrip, PageDataPointsIntoTheBuffer) {
     std::memcpy(&tag, h.data.data(), sizeof(tag));
     EXPECT_EQ(tag, i++);
   }
+}
+
+// Model::add sorts entries into their sections by type range.
+TEST(RoundTrip, ModelAddPicksTheSection) {
+  Model m;
+  m.add(pageDataEntry(0, 1));
+  m.add(makeEntry(kVhtGuestPolicy, IGVM_VHS_GUEST_POLICY{0x30000, 1, 0}));
+  m.add(platformEntry(PlatformType::kSevSnp, 1));
+  m.add(Entry{0x80000999, UnknownHeader{}, Blob(testing::text("x"))});
+  EXPECT_EQ(m.platforms.size(), 1u);
+  EXPECT_EQ(m.initialization.size(), 1u);
+  EXPECT_EQ(m.directives.size(), 2u);
+  Result<ByteVector> bytes = write(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().describe();
+  Result<File> f = File::parse(*bytes);
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->headers()[0].type, kVhtSupportedPlatform);
+  EXPECT_EQ(f->headers()[1].type, kVhtGuestPolicy);
+  EXPECT_EQ(f->headers()[3].get<UnknownHeader>()->content.size(), 1u);
 }
 
 TEST(RoundTrip, Deterministic) {

@@ -250,6 +250,76 @@ class Writer {
 
 }  // namespace
 
+Entry platformEntry(PlatformType type, uint32_t mask, uint8_t highest_vtl,
+                    uint64_t shared_gpa_boundary) {
+  IGVM_VHS_SUPPORTED_PLATFORM p{};
+  p.compatibility_mask = mask;
+  p.highest_vtl = highest_vtl;
+  p.platform_type = static_cast<uint8_t>(type);
+  p.platform_version = kPlatformVersion;
+  p.shared_gpa_boundary = shared_gpa_boundary;
+  return makeEntry(kVhtSupportedPlatform, p);
+}
+
+Entry pageDataEntry(uint64_t gpa, uint32_t mask, Blob data, uint32_t flags,
+                    PageDataType data_type) {
+  IGVM_VHS_PAGE_DATA pd{};
+  pd.gpa = gpa;
+  pd.compatibility_mask = mask;
+  pd.flags = flags;
+  pd.data_type = static_cast<uint16_t>(data_type);
+  return makeEntry(kVhtPageData, pd, std::move(data));
+}
+
+Entry parameterAreaEntry(uint32_t index, uint64_t number_of_bytes, Blob initial) {
+  IGVM_VHS_PARAMETER_AREA a{};
+  a.number_of_bytes = number_of_bytes;
+  a.parameter_area_index = index;
+  return makeEntry(kVhtParameterArea, a, std::move(initial));
+}
+
+Entry parameterEntry(uint32_t type, uint32_t index, uint32_t byte_offset) {
+  return makeEntry(type, IGVM_VHS_PARAMETER{index, byte_offset});
+}
+
+Entry parameterInsertEntry(uint64_t gpa, uint32_t mask, uint32_t index) {
+  IGVM_VHS_PARAMETER_INSERT pi{};
+  pi.gpa = gpa;
+  pi.compatibility_mask = mask;
+  pi.parameter_area_index = index;
+  return makeEntry(kVhtParameterInsert, pi);
+}
+
+Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payload) {
+  IGVM_VHS_VP_CONTEXT vp{};
+  vp.gpa = gpa;
+  vp.compatibility_mask = mask;
+  vp.vp_index = vp_index;
+  return makeEntry(kVhtVpContext, vp, std::move(payload));
+}
+
+ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,
+                           uint8_t vtl) {
+  ByteVector out;
+  appendStruct(out, VbsVpContextHeader{static_cast<uint32_t>(name_values.size())});
+  for (auto [name, value] : name_values) {
+    VbsVpContextRegister r{};
+    r.vtl = vtl;
+    r.register_name = name;
+    std::memcpy(r.register_value, &value, sizeof(value));
+    appendStruct(out, r);
+  }
+  return out;
+}
+
+void Model::add(Entry e) {
+  switch (sectionOfType(e.type).value_or(Section::kDirective)) {
+    case Section::kPlatform: platforms.push_back(std::move(e)); break;
+    case Section::kInitialization: initialization.push_back(std::move(e)); break;
+    case Section::kDirective: directives.push_back(std::move(e)); break;
+  }
+}
+
 Result<ByteVector> write(const Model& model, const WriteOptions& opts) {
   Writer writer(model, opts);
   return writer.run();

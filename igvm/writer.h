@@ -9,11 +9,8 @@
 // it, so it never returns a file that `igvmkit check` would reject.
 //
 //   igvm::Model m;
-//   m.platforms.push_back(igvm::makeEntry(igvm::kVhtSupportedPlatform,
-//       igvm::IGVM_VHS_SUPPORTED_PLATFORM{.compatibility_mask = 1, .platform_type = 2,
-//                                         .platform_version = 1}));
-//   m.directives.push_back(igvm::makeEntry(igvm::kVhtPageData,
-//       igvm::IGVM_VHS_PAGE_DATA{.gpa = 0x1000, .compatibility_mask = 1}, igvm::Blob(page)));
+//   m.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1));
+//   m.add(igvm::pageDataEntry(0x1000, 0x1, igvm::Blob(page)));   // or makeEntry(type, struct)
 //   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, igvm::write(m, {.version = 2}));
 //
 // fromFile() turns a parsed file back into a model (data as views into the file), so
@@ -21,6 +18,7 @@
 #pragma once
 
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -67,11 +65,28 @@ Entry makeEntry(uint32_t type, const T& value, Blob data = {}) {
   return Entry{type, toBody(value), std::move(data)};
 }
 
+// Builders for the common entries (every other field zero).
+Entry platformEntry(PlatformType type, uint32_t mask, uint8_t highest_vtl = 0,
+                    uint64_t shared_gpa_boundary = 0);
+Entry pageDataEntry(uint64_t gpa, uint32_t mask, Blob data = {}, uint32_t flags = 0,
+                    PageDataType data_type = PageDataType::kNormal);
+Entry parameterAreaEntry(uint32_t index, uint64_t number_of_bytes, Blob initial = {});
+Entry parameterEntry(uint32_t type, uint32_t index, uint32_t byte_offset);  // 0x307..0x313
+Entry parameterInsertEntry(uint64_t gpa, uint32_t mask, uint32_t index);
+Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payload);
+// A VBS register list payload (VbsVpContextHeader + registers), every register in `vtl`; each
+// value is the low 64 bits of the 128-bit register value.
+ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,
+                           uint8_t vtl = 0);
+
 struct Model {
   uint32_t architecture = kArchX64;  // kArchAArch64 needs format version 2
   std::vector<Entry> platforms;
   std::vector<Entry> initialization;
   std::vector<Entry> directives;
+
+  // Appends to the section of the entry's type range (unknown optional types: directives).
+  void add(Entry e);
 };
 
 struct WriteOptions {

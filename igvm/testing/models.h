@@ -27,61 +27,22 @@ ByteVector structBytes(const T& v) {
   return out;
 }
 
-inline Entry platformEntry(PlatformType type, uint32_t mask, uint8_t vtl = 0, uint64_t sgb = 0) {
-  IGVM_VHS_SUPPORTED_PLATFORM p{};
-  p.compatibility_mask = mask;
-  p.highest_vtl = vtl;
-  p.platform_type = static_cast<uint8_t>(type);
-  p.platform_version = kPlatformVersion;
-  p.shared_gpa_boundary = sgb;
-  return makeEntry(kVhtSupportedPlatform, p);
-}
-
 inline Entry pageEntry(uint64_t gpa, uint32_t mask, ByteVector data = {}, uint32_t flags = 0,
                        PageDataType type = PageDataType::kNormal) {
-  IGVM_VHS_PAGE_DATA pd{};
-  pd.gpa = gpa;
-  pd.compatibility_mask = mask;
-  pd.flags = flags;
-  pd.data_type = static_cast<uint16_t>(type);
-  return makeEntry(kVhtPageData, pd, Blob(std::move(data)));
+  return pageDataEntry(gpa, mask, Blob(std::move(data)), flags, type);
 }
-
 inline Entry areaEntry(uint32_t index, uint64_t bytes, ByteVector data = {}) {
-  IGVM_VHS_PARAMETER_AREA a{};
-  a.number_of_bytes = bytes;
-  a.parameter_area_index = index;
-  return makeEntry(kVhtParameterArea, a, Blob(std::move(data)));
+  return parameterAreaEntry(index, bytes, Blob(std::move(data)));
 }
-
 inline Entry insertEntry(uint64_t gpa, uint32_t mask, uint32_t index) {
-  IGVM_VHS_PARAMETER_INSERT pi{};
-  pi.gpa = gpa;
-  pi.compatibility_mask = mask;
-  pi.parameter_area_index = index;
-  return makeEntry(kVhtParameterInsert, pi);
+  return parameterInsertEntry(gpa, mask, index);
 }
-
 inline Entry vpEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, ByteVector payload) {
-  IGVM_VHS_VP_CONTEXT vp{};
-  vp.gpa = gpa;
-  vp.compatibility_mask = mask;
-  vp.vp_index = vp_index;
-  return makeEntry(kVhtVpContext, vp, Blob(std::move(payload)));
+  return vpContextEntry(gpa, mask, vp_index, Blob(std::move(payload)));
 }
-
 inline ByteVector vbsRegisters(const std::vector<std::pair<uint32_t, uint64_t>>& regs,
                                uint8_t vtl = 0) {
-  ByteVector out;
-  appendStruct(out, VbsVpContextHeader{static_cast<uint32_t>(regs.size())});
-  for (auto [name, value] : regs) {
-    VbsVpContextRegister r{};
-    r.vtl = vtl;
-    r.register_name = name;
-    std::memcpy(r.register_value, &value, sizeof(value));
-    appendStruct(out, r);
-  }
-  return out;
+  return vbsRegisterList(regs, vtl);
 }
 
 // §10.3 common content: VSM platform (mask 1), 8 pages with 4 distinct blobs, a parameter area
