@@ -72,6 +72,7 @@ class Writer {
 
     // Pass 1: the variable header section's size fixes where file data starts.
     uint64_t vh_size = 0;
+    uint64_t data_estimate = 0;
     uint32_t index = 0;
     for (const std::vector<Entry>* section :
          {&model_.platforms, &model_.initialization, &model_.directives}) {
@@ -84,6 +85,11 @@ class Writer {
                               ? e.data.size()
                               : headerContentSize(e.type);
         vh_size += sizeof(IGVM_VHS_VARIABLE_HEADER) + align8(length);
+        if (!e.data.empty() && !std::holds_alternative<UnknownHeader>(e.body)) {
+          // Upper bound of the padded blob (4 KiB or more), to reserve the output once.
+          data_estimate = std::min<uint64_t>(
+              data_estimate + std::max<uint64_t>(e.data.size(), kPageSize4K), uint64_t{1} << 32);
+        }
         ++index;
       }
     }
@@ -93,7 +99,9 @@ class Writer {
                                             " bytes does not fit a 32-bit file");
     }
 
-    // Pass 2: entries and their data.
+    // Pass 2: entries into `vh`, their data appended to `out_` after room for the headers.
+    out_.reserve(data_start_ + data_estimate);
+    out_.assign(data_start_, std::byte{0});
     ByteVector vh;
     vh.reserve(vh_size);
     for (const std::vector<Entry>* section :
@@ -102,7 +110,7 @@ class Writer {
         IGVMKIT_RETURN_IF_ERROR(writeEntry(vh, e));
       }
     }
-    uint64_t total = data_start_ + data_.size();
+    uint64_t total = out_.size();
     if (total > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large",
                      "file of " + hex(total) + " bytes does not fit 32-bit offsets");
@@ -117,14 +125,12 @@ class Writer {
     fixed.checksum = 0;
     fixed.architecture = model_.architecture;
     fixed.page_size = kPageSize4K;
-    ByteVector out;
-    out.reserve(total);
+    ByteVector out = std::move(out_);
     Bytes fixed_bytes = asBytes(fixed).subspan(0, fixed_size);
-    out.insert(out.end(), fixed_bytes.begin(), fixed_bytes.end());
-    out.insert(out.end(), vh.begin(), vh.end());
-    uint32_t crc = crc32(out);
+    std::memcpy(out.data(), fixed_bytes.data(), fixed_bytes.size());
+    std::memcpy(out.data() + fixed_size, vh.data(), vh.size());
+    uint32_t crc = crc32(Bytes(out).subspan(0, data_start_));
     std::memcpy(out.data() + kFixedOffChecksum, &crc, sizeof(crc));
-    out.insert(out.end(), data_.begin(), data_.end());
 
     // The same rules as the parser: the writer never returns a file `check` rejects.
     ParseOptions check;
@@ -138,7 +144,7 @@ class Writer {
 
  private:
   // Appends `blob` (zero padded to `padded_size`) to the data section, or reuses an identical
-  // earlier blob; returns its absolute offset.
+  // earlier blob; returns its absolute offset (pairs in dedup_ are absolute offset, length).
   Result<uint32_t> addBlob(Bytes blob, uint64_t padded_size) {
     ByteVector padded;
     Bytes content = blob;
@@ -152,16 +158,16 @@ class Writer {
     auto& candidates = dedup_[h];
     for (auto [off, len] : candidates) {
       if (len == content.size() &&
-          std::memcmp(data_.data() + off, content.data(), content.size()) == 0) {
-        return static_cast<uint32_t>(data_start_ + off);
+          std::memcmp(out_.data() + off, content.data(), content.size()) == 0) {
+        return static_cast<uint32_t>(off);
       }
     }
-    uint64_t abs = data_start_ + data_.size();
+    uint64_t abs = out_.size();
     if (abs + content.size() > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "file data beyond 4 GiB cannot be addressed");
     }
-    candidates.emplace_back(data_.size(), content.size());
-    data_.insert(data_.end(), content.begin(), content.end());
+    candidates.emplace_back(abs, content.size());
+    out_.insert(out_.end(), content.begin(), content.end());
     return static_cast<uint32_t>(abs);
   }
 
@@ -244,7 +250,7 @@ class Writer {
   const WriteOptions& opts_;
   std::array<uint8_t, 32> bit_type_{};  // platform type + 1, 0 = undeclared
   uint64_t data_start_ = 0;
-  ByteVector data_;
+  ByteVector out_;  // the file: room for the headers, then the file data section
   std::unordered_map<size_t, std::vector<std::pair<uint64_t, uint64_t>>> dedup_;
 };
 
