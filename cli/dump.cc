@@ -1,7 +1,10 @@
+#include <iostream>
 #include <memory>
-#include <tuple>
 
+#include "base/file.h"
 #include "cli/command.h"
+#include "igvm/dump.h"
+#include "igvm/file.h"
 
 namespace igvmkit::cli {
 
@@ -13,7 +16,24 @@ RunFn addDump(CLI::App& app) {
   cmd->add_flag("--json", *json_flag, "one JSON document on stdout");
   auto hex_flag = std::make_shared<bool>(false);
   cmd->add_flag("--hex", *hex_flag, "include page contents as hex");
-  return notImplemented("dump", std::make_shared<std::tuple<decltype(path), decltype(json_flag), decltype(hex_flag)>>(path, json_flag, hex_flag));
+  return [path, json_flag, hex_flag] {
+    Result<MappedFile> mapped = MappedFile::open(*path);
+    if (!mapped.ok()) {
+      return fail("", mapped.error());  // the message names the path
+    }
+    Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+    if (!file.ok()) {
+      return fail(*path, file.error());
+    }
+    igvm::DumpOptions opts;
+    opts.hex = *hex_flag;
+    if (*json_flag) {
+      printJson(igvm::dumpJson(*file, opts));
+    } else {
+      std::cout << igvm::dumpText(*file, opts);
+    }
+    return kExitOk;
+  };
 }
 
 }  // namespace igvmkit::cli

@@ -1,0 +1,351 @@
+#include "igvm/writer.h"
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+namespace igvmkit::igvm {
+namespace {
+
+// True when the decoded struct in `body` is the one `type` carries.
+bool bodyMatches(uint32_t type, const HeaderBody& body) {
+  auto is = [&body]<class T>() { return std::holds_alternative<T>(body); };
+  if ((type & kVhtOptionalBit) != 0 && headerContentSize(type) == 0) {
+    return is.operator()<UnknownHeader>();
+  }
+  if (isParameterType(type)) {
+    return is.operator()<IGVM_VHS_PARAMETER>();
+  }
+  switch (type) {
+    case kVhtSupportedPlatform: return is.operator()<IGVM_VHS_SUPPORTED_PLATFORM>();
+    case kVhtGuestPolicy: return is.operator()<IGVM_VHS_GUEST_POLICY>();
+    case kVhtRelocatableRegion: return is.operator()<IGVM_VHS_RELOCATABLE_REGION>();
+    case kVhtPageTableRelocationRegion: return is.operator()<IGVM_VHS_PAGE_TABLE_RELOCATION>();
+    case kVhtCorimDocument:
+    case kVhtCorimSignature: return is.operator()<IGVM_VHS_CORIM_DATA>();
+    case kVhtCcaPolicy: return is.operator()<IGVM_VHS_CCA_POLICY>();
+    case kVhtParameterArea: return is.operator()<IGVM_VHS_PARAMETER_AREA>();
+    case kVhtPageData: return is.operator()<IGVM_VHS_PAGE_DATA>();
+    case kVhtParameterInsert: return is.operator()<IGVM_VHS_PARAMETER_INSERT>();
+    case kVhtVpContext: return is.operator()<IGVM_VHS_VP_CONTEXT>();
+    case kVhtRequiredMemory: return is.operator()<IGVM_VHS_REQUIRED_MEMORY>();
+    case kVhtSnpIdBlock: return is.operator()<Boxed<IGVM_VHS_SNP_ID_BLOCK>>();
+    case kVhtErrorRange: return is.operator()<IGVM_VHS_ERROR_RANGE>();
+    case kVhtVbsMeasurement: return is.operator()<Boxed<IGVM_VHS_VBS_MEASUREMENT>>();
+    default: return false;
+  }
+}
+
+uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+
+class Writer {
+ public:
+  Writer(const Model& model, const WriteOptions& opts) : model_(model), opts_(opts) {}
+
+  Result<ByteVector> run() {
+    if (opts_.version != kFormatVersion1 && opts_.version != kFormatVersion2) {
+      return invalid("write.version",
+                     "format version " + hex(opts_.version) + " is neither 1 nor 2");
+    }
+    if (model_.architecture != kArchX64 && model_.architecture != kArchAArch64) {
+      return invalid("write.version",
+                     "architecture " + hex(model_.architecture) + " is neither x64 nor aarch64");
+    }
+    if (model_.architecture == kArchAArch64 && opts_.version == kFormatVersion1) {
+      return invalid("write.version", "aarch64 files need format version 2");
+    }
+    uint64_t fixed_size =
+        opts_.version == kFormatVersion1 ? sizeof(IGVM_FIXED_HEADER) : sizeof(IGVM_FIXED_HEADER_V2);
+
+    // Platform bit -> type, to tell how VP context data is padded.
+    for (const Entry& e : model_.platforms) {
+      if (const auto* p = std::get_if<IGVM_VHS_SUPPORTED_PLATFORM>(&e.body);
+          p != nullptr && std::popcount(p->compatibility_mask) == 1) {
+        bit_type_[std::countr_zero(p->compatibility_mask)] = p->platform_type + 1;
+      }
+    }
+
+    // Pass 1: the variable header section's size fixes where file data starts.
+    uint64_t vh_size = 0;
+    uint64_t data_estimate = 0;
+    uint32_t index = 0;
+    for (const std::vector<Entry>* section :
+         {&model_.platforms, &model_.initialization, &model_.directives}) {
+      for (const Entry& e : *section) {
+        if (!bodyMatches(e.type, e.body)) {
+          return invalid("write.body", "entry #" + std::to_string(index) + " of type " +
+                                           hex(e.type) + " holds another header's structure");
+        }
+        uint64_t length = std::holds_alternative<UnknownHeader>(e.body)
+                              ? e.data.size()
+                              : headerContentSize(e.type);
+        vh_size += sizeof(IGVM_VHS_VARIABLE_HEADER) + align8(length);
+        if (!e.data.empty() && !std::holds_alternative<UnknownHeader>(e.body)) {
+          // Upper bound of the padded blob (4 KiB or more), to reserve the output once.
+          data_estimate = std::min<uint64_t>(
+              data_estimate + std::max<uint64_t>(e.data.size(), kPageSize4K), uint64_t{1} << 32);
+        }
+        ++index;
+      }
+    }
+    data_start_ = fixed_size + vh_size;
+    if (data_start_ > std::numeric_limits<uint32_t>::max()) {
+      return invalid("write.too_large", "variable header section of " + hex(vh_size) +
+                                            " bytes does not fit a 32-bit file");
+    }
+
+    // Pass 2: entries into `vh`, their data appended to `out_` after room for the headers.
+    out_.reserve(data_start_ + data_estimate);
+    out_.assign(data_start_, std::byte{0});
+    ByteVector vh;
+    vh.reserve(vh_size);
+    for (const std::vector<Entry>* section :
+         {&model_.platforms, &model_.initialization, &model_.directives}) {
+      for (const Entry& e : *section) {
+        IGVMKIT_RETURN_IF_ERROR(writeEntry(vh, e));
+      }
+    }
+    uint64_t total = out_.size();
+    if (total > std::numeric_limits<uint32_t>::max()) {
+      return invalid("write.too_large",
+                     "file of " + hex(total) + " bytes does not fit 32-bit offsets");
+    }
+
+    IGVM_FIXED_HEADER_V2 fixed{};
+    fixed.magic = kIgvmMagic;
+    fixed.format_version = opts_.version;
+    fixed.variable_header_offset = static_cast<uint32_t>(fixed_size);
+    fixed.variable_header_size = static_cast<uint32_t>(vh_size);
+    fixed.total_file_size = static_cast<uint32_t>(total);
+    fixed.checksum = 0;
+    fixed.architecture = model_.architecture;
+    fixed.page_size = kPageSize4K;
+    ByteVector out = std::move(out_);
+    Bytes fixed_bytes = asBytes(fixed).subspan(0, fixed_size);
+    std::memcpy(out.data(), fixed_bytes.data(), fixed_bytes.size());
+    std::memcpy(out.data() + fixed_size, vh.data(), vh.size());
+    uint32_t crc = crc32(Bytes(out).subspan(0, data_start_));
+    std::memcpy(out.data() + kFixedOffChecksum, &crc, sizeof(crc));
+
+    // The same rules as the parser: the writer never returns a file `check` rejects.
+    ParseOptions check;
+    check.allow_undeclared_mask_bits = opts_.allow_undeclared_mask_bits;
+    Result<File> parsed = File::parse(out, check);
+    if (!parsed.ok()) {
+      return parsed.error();
+    }
+    return out;
+  }
+
+ private:
+  // Appends `blob` (zero padded to `padded_size`) to the data section, or reuses an identical
+  // earlier blob; returns its absolute offset (pairs in dedup_ are absolute offset, length).
+  Result<uint32_t> addBlob(Bytes blob, uint64_t padded_size) {
+    ByteVector padded;
+    Bytes content = blob;
+    if (padded_size != blob.size()) {
+      padded.assign(blob.begin(), blob.end());
+      padded.resize(padded_size);
+      content = padded;
+    }
+    std::string_view key(reinterpret_cast<const char*>(content.data()), content.size());
+    size_t h = std::hash<std::string_view>{}(key);
+    auto& candidates = dedup_[h];
+    for (auto [off, len] : candidates) {
+      if (len == content.size() &&
+          std::memcmp(out_.data() + off, content.data(), content.size()) == 0) {
+        return static_cast<uint32_t>(off);
+      }
+    }
+    uint64_t abs = out_.size();
+    if (abs + content.size() > std::numeric_limits<uint32_t>::max()) {
+      return invalid("write.too_large", "file data beyond 4 GiB cannot be addressed");
+    }
+    candidates.emplace_back(abs, content.size());
+    out_.insert(out_.end(), content.begin(), content.end());
+    return static_cast<uint32_t>(abs);
+  }
+
+  Status tooBig(const char* what, uint64_t have, uint64_t max) {
+    return invalid("write.data_size", std::string(what) + " data of " + hex(have) +
+                                          " bytes exceeds " + hex(max));
+  }
+
+  Status writeEntry(ByteVector& vh, const Entry& e) {
+    HeaderBody body = e.body;
+    Bytes data = e.data.bytes();
+    if (auto* pd = std::get_if<IGVM_VHS_PAGE_DATA>(&body)) {
+      uint64_t size = (pd->flags & kPageDataFlagIs2MbPage) != 0 ? kPageSize2M : kPageSize4K;
+      if (data.size() > size) {
+        return tooBig("page", data.size(), size);
+      }
+      pd->file_offset = 0;
+      if (!data.empty()) {
+        IGVMKIT_ASSIGN_OR_RETURN(pd->file_offset, addBlob(data, size));
+      }
+    } else if (auto* pa = std::get_if<IGVM_VHS_PARAMETER_AREA>(&body)) {
+      if (data.size() > pa->number_of_bytes) {
+        return tooBig("parameter area", data.size(), pa->number_of_bytes);
+      }
+      pa->file_offset = 0;
+      if (!data.empty()) {
+        if (pa->number_of_bytes > std::numeric_limits<uint32_t>::max()) {
+          return invalid("write.too_large", "parameter area of " + hex(pa->number_of_bytes) +
+                                                " bytes cannot be stored in the file");
+        }
+        IGVMKIT_ASSIGN_OR_RETURN(pa->file_offset, addBlob(data, pa->number_of_bytes));
+      }
+    } else if (auto* vp = std::get_if<IGVM_VHS_VP_CONTEXT>(&body)) {
+      uint8_t type_plus_one = 0;
+      if (std::popcount(vp->compatibility_mask) == 1) {
+        type_plus_one = bit_type_[std::countr_zero(vp->compatibility_mask)];
+      }
+      bool vbs = type_plus_one == static_cast<uint8_t>(PlatformType::kVsmIsolation) + 1;
+      uint64_t size = vbs ? data.size() : std::max<uint64_t>(data.size(), kPageSize4K);
+      if (!vbs && data.size() > kPageSize4K) {
+        return tooBig("VP context", data.size(), kPageSize4K);
+      }
+      vp->file_offset = 0;
+      if (!data.empty()) {
+        IGVMKIT_ASSIGN_OR_RETURN(vp->file_offset, addBlob(data, size));
+      }
+    } else if (auto* c = std::get_if<IGVM_VHS_CORIM_DATA>(&body)) {
+      c->file_offset = 0;
+      c->size_bytes = static_cast<uint32_t>(data.size());
+      if (data.size() > std::numeric_limits<uint32_t>::max()) {
+        return tooBig("CoRIM", data.size(), std::numeric_limits<uint32_t>::max());
+      }
+      if (!data.empty()) {
+        IGVMKIT_ASSIGN_OR_RETURN(c->file_offset, addBlob(data, data.size()));
+      }
+    }
+
+    ByteVector content;
+    std::visit(
+        [&](const auto& b) {
+          using T = std::decay_t<decltype(b)>;
+          if constexpr (std::is_same_v<T, UnknownHeader>) {
+            content.assign(data.begin(), data.end());
+          } else if constexpr (std::is_same_v<T, Boxed<IGVM_VHS_SNP_ID_BLOCK>> ||
+                               std::is_same_v<T, Boxed<IGVM_VHS_VBS_MEASUREMENT>>) {
+            appendStruct(content, *b);
+          } else {
+            appendStruct(content, b);
+          }
+        },
+        body);
+    IGVM_VHS_VARIABLE_HEADER tl{e.type, static_cast<uint32_t>(content.size())};
+    appendStruct(vh, tl);
+    vh.insert(vh.end(), content.begin(), content.end());
+    vh.resize(vh.size() + (align8(content.size()) - content.size()));
+    return okStatus();
+  }
+
+  const Model& model_;
+  const WriteOptions& opts_;
+  std::array<uint8_t, 32> bit_type_{};  // platform type + 1, 0 = undeclared
+  uint64_t data_start_ = 0;
+  ByteVector out_;  // the file: room for the headers, then the file data section
+  std::unordered_map<size_t, std::vector<std::pair<uint64_t, uint64_t>>> dedup_;
+};
+
+}  // namespace
+
+Entry platformEntry(PlatformType type, uint32_t mask, uint8_t highest_vtl,
+                    uint64_t shared_gpa_boundary) {
+  IGVM_VHS_SUPPORTED_PLATFORM p{};
+  p.compatibility_mask = mask;
+  p.highest_vtl = highest_vtl;
+  p.platform_type = static_cast<uint8_t>(type);
+  p.platform_version = kPlatformVersion;
+  p.shared_gpa_boundary = shared_gpa_boundary;
+  return makeEntry(kVhtSupportedPlatform, p);
+}
+
+Entry pageDataEntry(uint64_t gpa, uint32_t mask, Blob data, uint32_t flags,
+                    PageDataType data_type) {
+  IGVM_VHS_PAGE_DATA pd{};
+  pd.gpa = gpa;
+  pd.compatibility_mask = mask;
+  pd.flags = flags;
+  pd.data_type = static_cast<uint16_t>(data_type);
+  return makeEntry(kVhtPageData, pd, std::move(data));
+}
+
+Entry parameterAreaEntry(uint32_t index, uint64_t number_of_bytes, Blob initial) {
+  IGVM_VHS_PARAMETER_AREA a{};
+  a.number_of_bytes = number_of_bytes;
+  a.parameter_area_index = index;
+  return makeEntry(kVhtParameterArea, a, std::move(initial));
+}
+
+Entry parameterEntry(uint32_t type, uint32_t index, uint32_t byte_offset) {
+  return makeEntry(type, IGVM_VHS_PARAMETER{index, byte_offset});
+}
+
+Entry parameterInsertEntry(uint64_t gpa, uint32_t mask, uint32_t index) {
+  IGVM_VHS_PARAMETER_INSERT pi{};
+  pi.gpa = gpa;
+  pi.compatibility_mask = mask;
+  pi.parameter_area_index = index;
+  return makeEntry(kVhtParameterInsert, pi);
+}
+
+Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payload) {
+  IGVM_VHS_VP_CONTEXT vp{};
+  vp.gpa = gpa;
+  vp.compatibility_mask = mask;
+  vp.vp_index = vp_index;
+  return makeEntry(kVhtVpContext, vp, std::move(payload));
+}
+
+ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,
+                           uint8_t vtl) {
+  ByteVector out;
+  appendStruct(out, VbsVpContextHeader{static_cast<uint32_t>(name_values.size())});
+  for (auto [name, value] : name_values) {
+    VbsVpContextRegister r{};
+    r.vtl = vtl;
+    r.register_name = name;
+    std::memcpy(r.register_value, &value, sizeof(value));
+    appendStruct(out, r);
+  }
+  return out;
+}
+
+void Model::add(Entry e) {
+  switch (sectionOfType(e.type).value_or(Section::kDirective)) {
+    case Section::kPlatform: platforms.push_back(std::move(e)); break;
+    case Section::kInitialization: initialization.push_back(std::move(e)); break;
+    case Section::kDirective: directives.push_back(std::move(e)); break;
+  }
+}
+
+Result<ByteVector> write(const Model& model, const WriteOptions& opts) {
+  Writer writer(model, opts);
+  return writer.run();
+}
+
+Model fromFile(const File& file) {
+  Model m;
+  m.architecture = file.fixedHeader().architecture;
+  for (const Header& h : file.headers()) {
+    Entry e{h.type, h.body, Blob::view(h.data)};
+    if (const auto* u = std::get_if<UnknownHeader>(&h.body)) {
+      e.data = Blob::view(u->content);
+    }
+    switch (h.section) {
+      case Section::kPlatform: m.platforms.push_back(std::move(e)); break;
+      case Section::kInitialization: m.initialization.push_back(std::move(e)); break;
+      case Section::kDirective: m.directives.push_back(std::move(e)); break;
+    }
+  }
+  return m;
+}
+
+}  // namespace igvmkit::igvm

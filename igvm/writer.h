@@ -1,0 +1,106 @@
+// igvm/writer.h: an in-memory IGVM model and a deterministic, bit-exact writer.
+//
+// A Model lists the platform, initialization and directive headers in order, each an Entry: its
+// raw type, its decoded struct (the same HeaderBody File::parse() produces) and the file data it
+// refers to (owned bytes or a view). write() lays the file out exactly like the reference
+// serializer (igvm-format.md §7.5): entries in order with zero padding, file data appended in
+// header order and deduplicated, file_offset fields, sizes and the CRC computed. The same model
+// always gives the same bytes. write() parses its own output with File::parse() before returning
+// it, so it never returns a file that `igvmkit check` would reject.
+//
+//   igvm::Model m;
+//   m.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1));
+//   m.add(igvm::pageDataEntry(0x1000, 0x1, igvm::Blob(page)));   // or makeEntry(type, struct)
+//   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, igvm::write(m, {.version = 2}));
+//
+// fromFile() turns a parsed file back into a model (data as views into the file), so
+// write(fromFile(file), {.version = file.version()}) reproduces every file write() produced.
+#pragma once
+
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "igvm/defs.h"
+#include "igvm/file.h"
+
+namespace igvmkit::igvm {
+
+// Bytes a model entry refers to: owned (shared, immutable) or a view the caller keeps alive.
+class Blob {
+ public:
+  Blob() = default;
+  Blob(ByteVector owned)  // NOLINT: implicit so entries take vectors directly
+      : owned_(std::make_shared<const ByteVector>(std::move(owned))), view_(*owned_) {}
+  static Blob view(Bytes bytes) {
+    Blob b;
+    b.view_ = bytes;
+    return b;
+  }
+  Bytes bytes() const { return view_; }
+  size_t size() const { return view_.size(); }
+  bool empty() const { return view_.empty(); }
+
+ private:
+  std::shared_ptr<const ByteVector> owned_;
+  Bytes view_;
+};
+
+// One header of a model. file_offset (and CoRIM size_bytes) in `body` are ignored: the writer
+// computes them from `data`.
+struct Entry {
+  uint32_t type = 0;  // raw IgvmVariableHeaderType
+  HeaderBody body = UnknownHeader{};
+  // PAGE_DATA: up to one page (zero padded); empty = page of zeros (file_offset 0).
+  // PARAMETER_AREA: initial contents up to number_of_bytes (zero padded); empty = zeros.
+  // VP_CONTEXT: the payload (VMSA / native / CCA up to 4 KiB, zero padded; VBS exact).
+  // CORIM_*: the payload, exact. UnknownHeader: the entry's raw content.
+  Blob data;
+};
+
+template <class T>
+Entry makeEntry(uint32_t type, const T& value, Blob data = {}) {
+  return Entry{type, toBody(value), std::move(data)};
+}
+
+// Builders for the common entries (every other field zero).
+Entry platformEntry(PlatformType type, uint32_t mask, uint8_t highest_vtl = 0,
+                    uint64_t shared_gpa_boundary = 0);
+Entry pageDataEntry(uint64_t gpa, uint32_t mask, Blob data = {}, uint32_t flags = 0,
+                    PageDataType data_type = PageDataType::kNormal);
+Entry parameterAreaEntry(uint32_t index, uint64_t number_of_bytes, Blob initial = {});
+Entry parameterEntry(uint32_t type, uint32_t index, uint32_t byte_offset);  // 0x307..0x313
+Entry parameterInsertEntry(uint64_t gpa, uint32_t mask, uint32_t index);
+Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payload);
+// A VBS register list payload (VbsVpContextHeader + registers), every register in `vtl`; each
+// value is the low 64 bits of the 128-bit register value.
+ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,
+                           uint8_t vtl = 0);
+
+struct Model {
+  uint32_t architecture = kArchX64;  // kArchAArch64 needs format version 2
+  std::vector<Entry> platforms;
+  std::vector<Entry> initialization;
+  std::vector<Entry> directives;
+
+  // Appends to the section of the entry's type range (unknown optional types: directives).
+  void add(Entry e);
+};
+
+struct WriteOptions {
+  uint32_t version = kFormatVersion1;  // 1 or 2
+  // Passed to the validating parse of the output (see ParseOptions).
+  bool allow_undeclared_mask_bits = false;
+};
+
+// The file bytes for `model`, validated. Errors: "write.*" rules for models that cannot be laid
+// out, otherwise the parser's rule for the first invalid header (same index and offsets as in
+// the written file).
+Result<ByteVector> write(const Model& model, const WriteOptions& opts = {});
+
+// The model of a parsed file; its data are views into file.bytes().
+Model fromFile(const File& file);
+
+}  // namespace igvmkit::igvm
