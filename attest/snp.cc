@@ -292,12 +292,12 @@ std::string splDiff(const char* name, const std::optional<uint64_t>& cert, uint8
                     bool* ok) {
   if (!cert) {
     *ok = false;
-    return std::string(name) + " missing";
+    return std::string(name) + "(missing)";
   }
   if (*cert != report) {
     *ok = false;
   }
-  return std::string(name) + " " + std::to_string(*cert);
+  return std::string(name) + std::to_string(*cert);
 }
 
 // The VCEK/VLEK against the report: its SPLs equal REPORTED_TCB and its hwID equals CHIP_ID.
