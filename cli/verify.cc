@@ -23,9 +23,16 @@ struct VerifyOptions {
 };
 
 // Reads and decodes certificates from `path`; errors carry the path as subject.
+// Errors name the file (read errors already do; parse errors get it prepended).
 Result<std::vector<ByteVector>> readCertificates(const std::string& path) {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(path));
-  return attest::splitCertificates(bytes);
+  Result<std::vector<ByteVector>> certs = attest::splitCertificates(bytes);
+  if (!certs.ok()) {
+    Error e = std::move(certs).error();
+    e.message = path + ": " + e.message;
+    return e;
+  }
+  return certs;
 }
 
 int printVerdict(const attest::Verdict& verdict, bool json) {
@@ -70,7 +77,7 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     Result<std::vector<ByteVector>> c = readCertificates(*path);
     if (!c.ok()) {
-      return fail(*path, c.error());
+      return fail("", c.error());
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
@@ -114,14 +121,14 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
   if (!o.root.empty()) {
     Result<std::vector<ByteVector>> root = readCertificates(o.root);
     if (!root.ok()) {
-      return fail(o.root, root.error());
+      return fail("", root.error());
     }
     ev.root = root->front();
   }
   if (!o.tcb_signing_chain.empty()) {
     Result<std::vector<ByteVector>> chain = readCertificates(o.tcb_signing_chain);
     if (!chain.ok()) {
-      return fail(o.tcb_signing_chain, chain.error());
+      return fail("", chain.error());
     }
     ev.tcb_signing_chain = *chain;
   }
