@@ -586,7 +586,9 @@ Result<Bytes> extractSnpReport(Bytes bytes) {
 Result<AmdCertExtensions> parseAmdExtensions(
     const std::vector<std::pair<std::string, ByteVector>>& extensions) {
   AmdCertExtensions out;
-  for (const auto& [oid, value] : extensions) {
+  for (const auto& entry : extensions) {
+    const std::string& oid = entry.first;
+    const ByteVector& value = entry.second;
     if (oid.rfind(kAmdArc, 0) != 0) {
       continue;
     }
