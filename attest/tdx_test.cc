@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/evp.h>
+
+#include "attest/internal/json_span.h"
 #include "attest/testing/shared.h"
 
 namespace igvmkit::attest {
@@ -316,6 +319,57 @@ TEST(TdxMutation, AnotherPlatformsPckCertificateIsRejected) {
   v = verifyTdxQuote(ev);
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->passed()) << dumpChecks(*v);
+}
+
+std::string pemOf(const ByteVector& der) {
+  std::string b64(4 * ((der.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                          reinterpret_cast<const unsigned char*>(der.data()),
+                          static_cast<int>(der.size()));
+  b64.resize(static_cast<size_t>(n));
+  std::string out = "-----BEGIN CERTIFICATE-----\n";
+  for (size_t i = 0; i < b64.size(); i += 64) {
+    out += b64.substr(i, 64) + "\n";
+  }
+  return out + "-----END CERTIFICATE-----\n";
+}
+
+TEST(TdxMutation, EveryPckLeafByteFlippedIsRejected) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  ByteVector quote = loadQuote(shared, "tdx08_v4_phala/tdx_quote");
+  Result<std::vector<ByteVector>> chain = splitCertificates(toBytes(pckChainText(quote)));
+  ASSERT_TRUE(chain.ok());
+  ASSERT_EQ(chain->size(), 3u);
+  std::string rest = pemOf((*chain)[1]) + pemOf((*chain)[2]);
+  // The re-encoded, unmodified chain verifies.
+  ByteVector same = withPckChain(quote, pemOf((*chain)[0]) + rest);
+  Result<Verdict> ok = verifyTdxQuote(evidence(same, at(kAt)));
+  ASSERT_TRUE(ok.ok());
+  ASSERT_TRUE(ok->passed()) << dumpChecks(*ok);
+  const ByteVector& leaf = (*chain)[0];
+  for (size_t i = 0; i < leaf.size(); ++i) {
+    ByteVector bad_leaf = leaf;
+    bad_leaf[i] ^= std::byte{0xFF};
+    ByteVector bad = withPckChain(quote, pemOf(bad_leaf) + rest);
+    Result<Verdict> v = verifyTdxQuote(evidence(bad, at(kAt)));
+    if (!v.ok()) {
+      EXPECT_TRUE(v.error().rule == "quote.pck_chain" || v.error().rule == "certificate.parse")
+          << "byte " << hex(i) << ": " << v.error().rule;
+      continue;
+    }
+    ASSERT_FALSE(v->passed()) << "byte " << hex(i);
+    EXPECT_FALSE(v->find("pck.chain")->passed) << "byte " << hex(i) << "\n" << dumpChecks(*v);
+  }
+}
+
+TEST(TdxCollateral, RawJsonMemberKeepsTheExactText) {
+  std::string text = R"({"a" : [1, {"b":"]"}], "tcbInfo" :  {"x":"}\"{","y":[ ]} ,"signature":"ab"})";
+  Result<std::string_view> m = internal::rawJsonMember(text, "tcbInfo");
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(*m, R"({"x":"}\"{","y":[ ]})");
+  EXPECT_FALSE(internal::rawJsonMember(text, "enclaveIdentity").ok());
+  EXPECT_FALSE(internal::rawJsonMember(R"({"tcbInfo":{"x":1)", "tcbInfo").ok());
+  EXPECT_FALSE(internal::rawJsonMember("[1]", "tcbInfo").ok());
 }
 
 TEST(TdxVerify, MalformedQuotesAreErrors) {
