@@ -3,6 +3,7 @@
 #include "attest/snp.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -291,6 +292,31 @@ TEST(SnpVerify, HexAndHclInputsDecodeToTheSameReport) {
       decodeEvidence(readShared(shared, "amd/snp/snp02_milan_v2_virtee/report_milan.hex"));
   ASSERT_TRUE(hex_decoded.ok());
   EXPECT_EQ(*hex_decoded, bin);
+
+  // Base64 (wrapped, as a PEM-style body) and base64url without padding decode to the same.
+  std::string b64(4 * ((bin.size() + 2) / 3) + 1, '\0');
+  b64.resize(static_cast<size_t>(EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64.data()),
+                                                 reinterpret_cast<const unsigned char*>(bin.data()),
+                                                 static_cast<int>(bin.size()))));
+  std::string wrapped;
+  for (size_t i = 0; i < b64.size(); i += 76) {
+    wrapped += b64.substr(i, 76) + "\n";
+  }
+  Result<ByteVector> from_b64 = decodeEvidence(toBytes(wrapped));
+  ASSERT_TRUE(from_b64.ok());
+  EXPECT_EQ(*from_b64, bin);
+  std::string url = b64;
+  for (char& c : url) {
+    c = c == '+' ? '-' : c == '/' ? '_' : c;
+  }
+  while (!url.empty() && url.back() == '=') url.pop_back();
+  Result<ByteVector> from_url = decodeEvidence(toBytes(url));
+  ASSERT_TRUE(from_url.ok());
+  EXPECT_EQ(*from_url, bin);
+  // The raw binary passes through unchanged.
+  Result<ByteVector> raw = decodeEvidence(bin);
+  ASSERT_TRUE(raw.ok());
+  EXPECT_EQ(*raw, bin);
 
   ByteVector hcl = readShared(shared, "amd/snp/snp05_milan_v2_azure_hcl_coco/hcl-report.bin");
   ByteVector plain = readShared(shared, "amd/snp/snp05_milan_v2_azure_hcl_coco/report.bin");
