@@ -160,6 +160,41 @@ void addFields(const TdxQuote& q, Verdict& v) {
   v.field("pck_certification_type", q.pck_certification_type);
 }
 
+// Exception-free JSON accessors: collateral is untrusted, and nlohmann's value()/operator[]
+// throw (or assert) on a type mismatch. Missing or mistyped members read as absent.
+const Json* member(const Json& obj, const std::string& key) {
+  if (!obj.is_object()) {
+    return nullptr;
+  }
+  auto it = obj.find(key);
+  return it == obj.end() ? nullptr : &*it;
+}
+
+std::string str(const Json& obj, const std::string& key, const std::string& fallback = "") {
+  const Json* m = member(obj, key);
+  return m != nullptr && m->is_string() ? m->get<std::string>() : fallback;
+}
+
+std::optional<int64_t> integer(const Json& obj, const std::string& key) {
+  const Json* m = member(obj, key);
+  if (m == nullptr) {
+    return std::nullopt;
+  }
+  if (m->is_number_unsigned()) {
+    uint64_t v = m->get<uint64_t>();
+    return v > static_cast<uint64_t>(INT64_MAX) ? std::nullopt : std::optional<int64_t>(v);
+  }
+  if (m->is_number_integer()) {
+    return m->get<int64_t>();
+  }
+  return std::nullopt;
+}
+
+const Json* array(const Json& obj, const std::string& key) {
+  const Json* m = member(obj, key);
+  return m != nullptr && m->is_array() ? m : nullptr;
+}
+
 // --- collateral ---------------------------------------------------------------------------
 
 struct SignedJson {
@@ -205,8 +240,8 @@ void checkSignedJson(const std::string& name, const SignedJson& s, X509* anchor,
 
 // Freshness: issueDate <= at <= nextUpdate.
 void checkFresh(const std::string& name, const Json& doc, int64_t at, Verdict& v) {
-  std::string issue = doc.value("issueDate", "");
-  std::string next = doc.value("nextUpdate", "");
+  std::string issue = str(doc, "issueDate");
+  std::string next = str(doc, "nextUpdate");
   Result<int64_t> i = parseUtcTime(issue);
   Result<int64_t> n = parseUtcTime(next);
   bool ok = i.ok() && n.ok() && *i <= at && at <= *n;
@@ -227,21 +262,20 @@ Result<uint64_t> hexNumber(const std::string& text) {
 
 void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
   std::vector<std::string> mismatches;
-  std::string mrsigner = id.value("mrsigner", "");
+  std::string mrsigner = str(id, "mrsigner");
   if (upper(mrsigner) != upper(hexOf(qe.mr_signer))) {
     mismatches.push_back("mrsigner");
   }
-  if (!id.contains("isvprodid") || !id["isvprodid"].is_number() ||
-      id["isvprodid"].get<int64_t>() != qe.isv_prod_id) {
+  if (integer(id, "isvprodid") != std::optional<int64_t>(qe.isv_prod_id)) {
     mismatches.push_back("isvprodid");
   }
-  Result<uint64_t> misc = hexNumber(id.value("miscselect", ""));
-  Result<uint64_t> misc_mask = hexNumber(id.value("miscselectMask", ""));
+  Result<uint64_t> misc = hexNumber(str(id, "miscselect"));
+  Result<uint64_t> misc_mask = hexNumber(str(id, "miscselectMask"));
   if (!misc.ok() || !misc_mask.ok() || (qe.misc_select & *misc_mask) != (*misc & *misc_mask)) {
     mismatches.push_back("miscselect");
   }
-  Result<ByteVector> attr = parseHexBytes(id.value("attributes", ""));
-  Result<ByteVector> attr_mask = parseHexBytes(id.value("attributesMask", ""));
+  Result<ByteVector> attr = parseHexBytes(str(id, "attributes"));
+  Result<ByteVector> attr_mask = parseHexBytes(str(id, "attributesMask"));
   bool attr_ok = attr.ok() && attr_mask.ok() && attr->size() == 16 && attr_mask->size() == 16;
   for (size_t i = 0; attr_ok && i < 16; ++i) {
     attr_ok = (qe.attributes[i] & static_cast<uint8_t>((*attr_mask)[i])) ==
@@ -256,15 +290,15 @@ void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
   }
   v.add("collateral.qe_identity.match", mismatches.empty(),
         "QE mr_signer " + hexOf(qe.mr_signer) + ", isv_prod_id " + std::to_string(qe.isv_prod_id),
-        "QE identity " + id.value("id", std::string("?")),
+        "QE identity " + str(id, "id", "?"),
         mismatches.empty() ? "" : "mismatch: " + list);
   // The QE's TCB status: the first level whose isvsvn the QE meets.
-  if (id.contains("tcbLevels") && id["tcbLevels"].is_array()) {
-    for (const Json& level : id["tcbLevels"]) {
-      if (level.contains("tcb") && level["tcb"].contains("isvsvn") &&
-          level["tcb"]["isvsvn"].is_number() &&
-          qe.isv_svn >= level["tcb"]["isvsvn"].get<int64_t>()) {
-        v.field("qe_tcb_status", level.value("tcbStatus", "?"));
+  if (const Json* levels = array(id, "tcbLevels")) {
+    for (const Json& level : *levels) {
+      const Json* tcb = member(level, "tcb");
+      std::optional<int64_t> isvsvn = tcb ? integer(*tcb, "isvsvn") : std::nullopt;
+      if (isvsvn && qe.isv_svn >= *isvsvn) {
+        v.field("qe_tcb_status", str(level, "tcbStatus", "?"));
         break;
       }
     }
@@ -274,31 +308,34 @@ void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
 // The TDX TCB level the platform meets (tcbInfo v3): SGX components and PCESVN from the PCK
 // certificate, TDX components from TEE_TCB_SVN. Reported as a field.
 void tcbStatus(const Json& info, const PckExtensions& pck, const TD_REPORT_BODY& body, Verdict& v) {
-  if (!info.contains("tcbLevels") || !info["tcbLevels"].is_array()) {
+  const Json* levels = array(info, "tcbLevels");
+  if (levels == nullptr) {
     return;
   }
-  for (const Json& level : info["tcbLevels"]) {
-    if (!level.contains("tcb")) {
+  for (const Json& level : *levels) {
+    const Json* tcb_ptr = member(level, "tcb");
+    if (tcb_ptr == nullptr) {
       continue;
     }
-    const Json& tcb = level["tcb"];
-    bool ok = tcb.contains("pcesvn") && tcb["pcesvn"].is_number() &&
-              pck.pce_svn >= tcb["pcesvn"].get<int64_t>();
+    const Json& tcb = *tcb_ptr;
+    std::optional<int64_t> pcesvn = integer(tcb, "pcesvn");
+    bool ok = pcesvn && pck.pce_svn >= *pcesvn;
     for (const char* key : {"sgxtcbcomponents", "tdxtcbcomponents"}) {
-      if (!tcb.contains(key) || !tcb[key].is_array() || tcb[key].size() != 16) {
+      const Json* comps = array(tcb, key);
+      if (comps == nullptr || comps->size() != 16) {
         ok = false;
         continue;
       }
       for (size_t i = 0; ok && i < 16; ++i) {
-        int64_t need = tcb[key][i].value("svn", 0);
+        int64_t need = integer((*comps)[i], "svn").value_or(INT64_MAX);
         int64_t have = std::string(key) == "sgxtcbcomponents" ? pck.tcb_components[i]
                                                                : body.tee_tcb_svn[i];
         ok = have >= need;
       }
     }
     if (ok) {
-      v.field("tcb_status", level.value("tcbStatus", "?"));
-      v.field("tcb_date", level.value("tcbDate", "?"));
+      v.field("tcb_status", str(level, "tcbStatus", "?"));
+      v.field("tcb_date", str(level, "tcbDate", "?"));
       return;
     }
   }
@@ -381,7 +418,7 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
     }
     checkFresh(name, body, at, v);
     if (name == "tcb_info") {
-      std::string fmspc = body.value("fmspc", "");
+      std::string fmspc = str(body, "fmspc");
       std::string have = ext ? hexBytes(ext->fmspc) : "unknown";
       v.add("collateral.tcb_info.fmspc", ext && upper(fmspc) == upper(have), "PCK FMSPC " + have,
             "tcbInfo fmspc " + fmspc);
@@ -395,15 +432,15 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
   };
 
   // dcap-qvl bundle: string members holding the signed JSON, hex signatures, PEM chains, CRLs.
-  if (doc.contains("tcb_info") && doc["tcb_info"].is_string()) {
+  if (member(doc, "tcb_info") != nullptr && member(doc, "tcb_info")->is_string()) {
     for (const char* name : {"tcb_info", "qe_identity"}) {
-      if (!doc.contains(name)) {
+      if (member(doc, name) == nullptr) {
         continue;
       }
       SignedJson s;
-      s.body = doc.value(name, "");
-      s.signature_hex = doc.value(std::string(name) + "_signature", "");
-      std::string chain = doc.value(std::string(name) + "_issuer_chain", "");
+      s.body = str(doc, name);
+      s.signature_hex = str(doc, std::string(name) + "_signature");
+      std::string chain = str(doc, std::string(name) + "_issuer_chain");
       if (!chain.empty()) {
         IGVMKIT_ASSIGN_OR_RETURN(s.signer_chain, certsFromPem(chain, name));
       } else {
@@ -416,10 +453,10 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
       chain_certs.push_back(c.get());
     }
     for (const char* name : {"pck_crl", "root_ca_crl"}) {
-      if (!doc.contains(name) || !doc[name].is_string()) {
+      if (member(doc, name) == nullptr || !member(doc, name)->is_string()) {
         continue;
       }
-      Result<ByteVector> der = parseHexBytes(doc[name].get<std::string>());
+      Result<ByteVector> der = parseHexBytes(str(doc, name));
       if (!der.ok()) {
         return invalid("collateral.json", std::string(name) + " is not hex DER");
       }
@@ -430,13 +467,13 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
   // Intel PCS response bodies: {"tcbInfo":{..},"signature":".."} / {"enclaveIdentity":..}.
   for (const auto& [key, name] : {std::pair<const char*, const char*>{"tcbInfo", "tcb_info"},
                                   {"enclaveIdentity", "qe_identity"}}) {
-    if (!doc.contains(key)) {
+    if (member(doc, key) == nullptr) {
       continue;
     }
     IGVMKIT_ASSIGN_OR_RETURN(std::string_view raw, internal::rawJsonMember(text, key));
     SignedJson s;
     s.body = std::string(raw);
-    s.signature_hex = doc.value("signature", "");
+    s.signature_hex = str(doc, "signature");
     s.signer_chain = copyChain(default_signer);
     return handle(name, std::move(s));
   }

@@ -43,14 +43,33 @@ std::vector<std::string> Verdict::failedChecks() const {
   return out;
 }
 
+namespace {
+
+// Check texts can quote certificate names and collateral: keep them printable ASCII so text
+// and JSON output never carry control bytes or invalid UTF-8.
+std::string printable(std::string s) {
+  for (char& c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u > 0x7E) {
+      c = '?';
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
 Check& Verdict::add(std::string name, bool passed, std::string actual, std::string expected,
                     std::string detail) {
-  checks.push_back(Check{std::move(name), passed, std::move(actual), std::move(expected),
-                         std::move(detail)});
+  checks.push_back(Check{std::move(name), passed, printable(std::move(actual)),
+                         printable(std::move(expected)), printable(std::move(detail))});
   return checks.back();
 }
 
 void Verdict::field(std::string name, nlohmann::ordered_json value) {
+  if (value.is_string()) {
+    value = printable(value.get<std::string>());
+  }
   fields.push_back(Field{std::move(name), std::move(value)});
 }
 

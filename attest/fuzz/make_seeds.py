@@ -80,6 +80,11 @@ def tdx_quote(version, pem):
     return hdr + body + struct.pack("<I", len(sd)) + sd
 
 
+def json_str(text):
+    import json
+    return json.dumps(text)
+
+
 def main():
     write("snp_report", "v2_vcek", snp_report(2))
     write("snp_report", "v3_milan", snp_report(3))
@@ -112,6 +117,12 @@ def main():
     write("cert_extension", "certificate", b"\x02" + cert_der)
     write("cert_extension", "json", b"\x03" + b'{"tcbInfo":{"id":"TDX","a":[1,{"b":"\\"}"}]},"signature":"00"}')
     write("cert_extension", "pem", b"\x04" + pem)
+    inner = '{"id":"TDX","version":3,"issueDate":"2023-06-18T08:42:58Z","nextUpdate":"2023-12-18T08:42:58Z","fmspc":"00906e000000","tcbLevels":[{"tcb":{"sgxtcbcomponents":[{"svn":1}],"pcesvn":1},"tcbStatus":"UpToDate"}]}'
+    write("cert_extension", "pcs_tcb_info", b"\x05" + ('{"tcbInfo":%s,"signature":"%s"}' % (inner, "00" * 64)).encode())
+    bundle = ('{"tcb_info":%s,"tcb_info_signature":"%s","tcb_info_issuer_chain":%s,'
+              '"qe_identity":"{\\"id\\":\\"TD_QE\\",\\"isvprodid\\":2,\\"tcbLevels\\":[{\\"tcb\\":{\\"isvsvn\\":1}}]}",'
+              '"pck_crl":"3000","root_ca_crl":"00"}') % (json_str(inner), "11" * 64, json_str(pem.decode()))
+    write("cert_extension", "dcap_bundle", b"\x05" + bundle.encode())
 
 
 if __name__ == "__main__":
