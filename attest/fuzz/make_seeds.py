@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Writes the synthetic seed corpus under attest/testdata/fuzz/ (no real evidence is copied).
+
+Run from the repository root: python3 attest/fuzz/make_seeds.py
+Seeds are structurally valid skeletons (zero-filled reports, quotes with the type 6 -> 5
+certification layout and a throwaway self-signed certificate), DER extension values and JSON.
+"""
+import os
+import struct
+import subprocess
+import tempfile
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "testdata", "fuzz")
+
+
+def write(kind, name, data):
+    d = os.path.join(ROOT, kind)
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def snp_report(version, key_info=0, policy=0x30000, fam=0x19, mod=0x01):
+    r = bytearray(0x4A0)
+    struct.pack_into("<IIQ", r, 0, version, 1, policy)
+    struct.pack_into("<I", r, 0x34, 1)
+    struct.pack_into("<Q", r, 0x38, 0x0800000000000003)
+    struct.pack_into("<I", r, 0x48, key_info)
+    struct.pack_into("<Q", r, 0x180, 0x0800000000000003)
+    if version >= 3:
+        r[0x188:0x18B] = bytes([fam, mod, 1])
+    r[0x2A0:0x2A0 + 48] = bytes(range(1, 49))
+    r[0x2E8:0x2E8 + 48] = bytes(range(2, 50))
+    return bytes(r)
+
+
+def throwaway_cert_pem():
+    with tempfile.TemporaryDirectory() as d:
+        key, crt = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", crt,
+                        "-subj", "/CN=igvmkit fuzz seed", "-days", "1"],
+                       check=True, capture_output=True)
+        return open(crt, "rb").read()
+
+
+def der(tag, body):
+    n = len(body)
+    if n < 0x80:
+        return bytes([tag, n]) + body
+    if n < 0x100:
+        return bytes([tag, 0x81, n]) + body
+    return bytes([tag, 0x82, n >> 8, n & 0xFF]) + body
+
+
+def oid(text):
+    arcs = [int(a) for a in text.split(".")]
+    out = bytearray([arcs[0] * 40 + arcs[1]])
+    for a in arcs[2:]:
+        enc = [a & 0x7F]
+        a >>= 7
+        while a:
+            enc.append(0x80 | (a & 0x7F))
+            a >>= 7
+        out += bytes(reversed(enc))
+    return der(0x06, bytes(out))
+
+
+def tdx_quote(version, pem):
+    hdr = struct.pack("<HHIHH", version, 2, 0x81, 0, 0) + bytes.fromhex(
+        "939a7233f79c4ca9940a0db3957f0607") + bytes(20)
+    if version == 5:
+        body = struct.pack("<HI", 3, 648) + bytes(648)
+    else:
+        body = bytes(584)
+    auth = bytes(32)
+    cert = bytes(384) + bytes(64) + struct.pack("<H", len(auth)) + auth + struct.pack(
+        "<HI", 5, len(pem)) + pem
+    sd = bytes(64) + bytes(range(64)) + struct.pack("<HI", 6, len(cert)) + cert
+    return hdr + body + struct.pack("<I", len(sd)) + sd
+
+
+def json_str(text):
+    import json
+    return json.dumps(text)
+
+
+def main():
+    write("snp_report", "v2_vcek", snp_report(2))
+    write("snp_report", "v3_milan", snp_report(3))
+    write("snp_report", "v5_turin_vlek", snp_report(5, key_info=4, fam=0x1A, mod=0x02))
+    write("snp_report", "hex_v3", snp_report(3, mod=0x11).hex().encode())
+    hcl = b"HCLA" + struct.pack("<III", 2, 0x4A0, 2) + bytes(16) + snp_report(3) + bytes(0x100)
+    write("snp_report", "hcl", hcl)
+    write("snp_report", "short", b"\x02\x00\x00\x00")
+
+    pem = throwaway_cert_pem()
+    write("tdx_quote", "v4", tdx_quote(4, pem))
+    write("tdx_quote", "v5", tdx_quote(5, pem + b"\x00\x00"))
+    write("tdx_quote", "v4_truncated", tdx_quote(4, pem)[:700])
+
+    sgx = "1.2.840.113741.1.13.1"
+    tcb = der(0x30, b"".join(der(0x30, oid(f"{sgx}.2.{i}") + der(0x02, bytes([i]))) for i in range(1, 18))
+              + der(0x30, oid(f"{sgx}.2.18") + der(0x04, bytes(16))))
+    ext = der(0x30, der(0x30, oid(f"{sgx}.1") + der(0x04, bytes(16)))
+              + der(0x30, oid(f"{sgx}.2") + tcb)
+              + der(0x30, oid(f"{sgx}.3") + der(0x04, bytes(2)))
+              + der(0x30, oid(f"{sgx}.4") + der(0x04, bytes.fromhex("00906e000000")))
+              + der(0x30, oid(f"{sgx}.5") + der(0x0A, b"\x00")))
+    write("cert_extension", "pck_sgx_extension", b"\x00" + ext)
+    amd = b"".join([bytes([0, 3]) + der(0x02, b"\x00"), bytes([1, 7]) + der(0x16, b"Milan"),
+                    bytes([2, 3]) + der(0x02, b"\x03"), bytes([3, 4]) + der(0x02, b"\x00\xdb"),
+                    bytes([5, 64]) + bytes(range(64)), bytes([6, 9]) + der(0x16, b"CN=x.test")])
+    write("cert_extension", "amd_extensions", b"\x01" + amd)
+    cert_der = subprocess.run(["openssl", "x509", "-outform", "DER"], input=pem, check=True,
+                              capture_output=True).stdout
+    write("cert_extension", "certificate", b"\x02" + cert_der)
+    write("cert_extension", "json", b"\x03" + b'{"tcbInfo":{"id":"TDX","a":[1,{"b":"\\"}"}]},"signature":"00"}')
+    write("cert_extension", "pem", b"\x04" + pem)
+    inner = '{"id":"TDX","version":3,"issueDate":"2023-06-18T08:42:58Z","nextUpdate":"2023-12-18T08:42:58Z","fmspc":"00906e000000","tcbLevels":[{"tcb":{"sgxtcbcomponents":[{"svn":1}],"pcesvn":1},"tcbStatus":"UpToDate"}]}'
+    write("cert_extension", "pcs_tcb_info", b"\x05" + ('{"tcbInfo":%s,"signature":"%s"}' % (inner, "00" * 64)).encode())
+    bundle = ('{"tcb_info":%s,"tcb_info_signature":"%s","tcb_info_issuer_chain":%s,'
+              '"qe_identity":"{\\"id\\":\\"TD_QE\\",\\"isvprodid\\":2,\\"tcbLevels\\":[{\\"tcb\\":{\\"isvsvn\\":1}}]}",'
+              '"pck_crl":"3000","root_ca_crl":"00"}') % (json_str(inner), "11" * 64, json_str(pem.decode()))
+    write("cert_extension", "dcap_bundle", b"\x05" + bundle.encode())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,742 @@
+#include "attest/snp.h"
+
+#include <array>
+#include <ctime>
+#include <filesystem>
+
+#include "attest/internal/crypto.h"
+#include "attest/internal/der.h"
+#include "attest/internal/reference_checks.h"
+#include "base/file.h"
+
+namespace igvmkit::attest {
+namespace {
+
+using internal::X509Ptr;
+
+// The AMD Root Keys, pinned by the SHA-256 of their DER encoding (attest-format.md §1; the KDS
+// cert_chain of each product). A chain is trusted only if it ends in the ARK of the product the
+// report and its certificates name.
+struct PinnedArk {
+  SnpProduct product;
+  const char* sha256;
+};
+constexpr PinnedArk kPinnedArks[] = {
+    {SnpProduct::kMilan, "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
+    {SnpProduct::kGenoa, "4c6598d19c18719c5dfd4a7d335f674e5bfe1d8f800cea2cf270c10d103db2f1"},
+    {SnpProduct::kTurin, "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"},
+};
+
+constexpr const char* kAmdArc = "1.3.6.1.4.1.3704.1.";
+
+std::string pinnedArk(SnpProduct p) {
+  for (const PinnedArk& a : kPinnedArks) {
+    if (a.product == p) {
+      return a.sha256;
+    }
+  }
+  return "";
+}
+
+std::optional<SnpProduct> productFromPinnedArk(const std::string& fingerprint) {
+  for (const PinnedArk& a : kPinnedArks) {
+    if (fingerprint == a.sha256) {
+      return a.product;
+    }
+  }
+  return std::nullopt;
+}
+
+// "Milan" from "SEV-Milan", "SEV-VLEK-Milan", "ARK-Milan" or "Milan-B0".
+std::optional<SnpProduct> productFromName(std::string name) {
+  for (const char* prefix : {"SEV-VLEK-", "SEV-", "ARK-"}) {
+    if (name.rfind(prefix, 0) == 0) {
+      name = name.substr(std::string(prefix).size());
+      break;
+    }
+  }
+  for (SnpProduct p : {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin}) {
+    const std::string n = productName(p);
+    if (name == n || name.rfind(n + "-", 0) == 0) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+std::string optProduct(const std::optional<SnpProduct>& p) { return p ? productName(*p) : "?"; }
+
+Bytes view(const uint8_t* p, size_t n) { return Bytes(reinterpret_cast<const std::byte*>(p), n); }
+template <size_t N>
+Bytes view(const uint8_t (&a)[N]) {
+  return view(a, N);
+}
+template <size_t N>
+std::string hexOf(const uint8_t (&a)[N]) {
+  return hexBytes(view(a));
+}
+
+std::string firmware(uint8_t major, uint8_t minor, uint8_t build) {
+  return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build);
+}
+
+struct Cert {
+  X509Ptr x509;
+  std::string subject_cn;
+  std::string issuer_cn;
+  bool self_issued = false;
+};
+
+bool sameName(X509* subject_of, X509* issuer_of) {
+  return X509_NAME_cmp(X509_get_subject_name(subject_of), X509_get_issuer_name(issuer_of)) == 0;
+}
+
+// The certificates the verifier uses, picked from what the caller gave by their names.
+struct Chain {
+  std::vector<Cert> all;
+  Cert* vek = nullptr;
+  Cert* ask = nullptr;
+  Cert* ark = nullptr;
+  std::vector<std::string> ignored;
+};
+
+Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKey key) {
+  Chain chain;
+  std::vector<ByteVector> seen;
+  for (const ByteVector& der : certificates) {
+    bool duplicate = false;
+    for (const ByteVector& s : seen) {
+      duplicate = duplicate || s == der;
+    }
+    if (duplicate) {
+      continue;
+    }
+    seen.push_back(der);
+    IGVMKIT_ASSIGN_OR_RETURN(X509Ptr x, internal::parseCertificate(der));
+    Cert c;
+    c.subject_cn = internal::subjectCn(x.get());
+    c.issuer_cn = internal::issuerCn(x.get());
+    c.self_issued =
+        X509_NAME_cmp(X509_get_subject_name(x.get()), X509_get_issuer_name(x.get())) == 0;
+    c.x509 = std::move(x);
+    chain.all.push_back(std::move(c));
+  }
+  std::vector<Cert*> veks, asks, arks;
+  for (Cert& c : chain.all) {
+    if (c.subject_cn == "SEV-VCEK" || c.subject_cn == "SEV-VLEK") {
+      veks.push_back(&c);
+    } else if (c.self_issued && c.subject_cn.rfind("ARK-", 0) == 0) {
+      arks.push_back(&c);
+    } else if (c.subject_cn.rfind("SEV-", 0) == 0 && c.issuer_cn.rfind("ARK-", 0) == 0) {
+      asks.push_back(&c);
+    } else {
+      chain.ignored.push_back(c.subject_cn.empty() ? "(no CN)" : c.subject_cn);
+    }
+  }
+  const char* wanted = key == SnpSigningKey::kVlek ? "SEV-VLEK" : "SEV-VCEK";
+  for (Cert* c : veks) {
+    if (chain.vek == nullptr && c->subject_cn == wanted) {
+      chain.vek = c;
+    }
+  }
+  if (chain.vek == nullptr && !veks.empty()) {
+    chain.vek = veks.front();
+  }
+  for (Cert* c : asks) {
+    if (chain.ask == nullptr && chain.vek != nullptr && sameName(c->x509.get(), chain.vek->x509.get())) {
+      chain.ask = c;
+    }
+  }
+  if (chain.ask == nullptr && !asks.empty()) {
+    chain.ask = asks.front();
+  }
+  for (Cert* c : arks) {
+    if (chain.ark == nullptr && chain.ask != nullptr && sameName(c->x509.get(), chain.ask->x509.get())) {
+      chain.ark = c;
+    }
+  }
+  if (chain.ark == nullptr && !arks.empty()) {
+    chain.ark = arks.front();
+  }
+  return chain;
+}
+
+std::string signingKeyName(SnpSigningKey k) {
+  switch (k) {
+    case SnpSigningKey::kVcek:
+      return "VCEK";
+    case SnpSigningKey::kVlek:
+      return "VLEK";
+    case SnpSigningKey::kNone:
+      return "none";
+    case SnpSigningKey::kReserved:
+      return "reserved";
+  }
+  return "reserved";
+}
+
+nlohmann::ordered_json tcbJson(const TcbVersion& t, SnpProduct p) {
+  nlohmann::ordered_json j = nlohmann::ordered_json::object();
+  j["raw"] = t.raw;
+  if (p == SnpProduct::kTurin) {
+    j["fmc"] = t.fmc;
+  }
+  j["boot_loader"] = t.boot_loader;
+  j["tee"] = t.tee;
+  j["snp"] = t.snp;
+  j["microcode"] = t.microcode;
+  return j;
+}
+
+void addFields(const ATTESTATION_REPORT& r, std::optional<SnpProduct> product, SnpProduct layout,
+               Verdict& v) {
+  v.field("version", r.version);
+  v.field("product", product ? nlohmann::ordered_json(productName(*product)) : nullptr);
+  v.field("signing_key", signingKeyName(signingKey(r)));
+  v.field("guest_svn", r.guest_svn);
+  v.field("policy", r.policy);
+  v.field("debug", (r.policy & kSnpPolicyDebug) != 0);
+  v.field("vmpl", r.vmpl);
+  v.field("signature_algo", r.signature_algo);
+  v.field("platform_info", r.platform_info);
+  v.field("key_info", r.key_info);
+  v.field("family_id", hexOf(r.family_id));
+  v.field("image_id", hexOf(r.image_id));
+  v.field("report_data", hexOf(r.report_data));
+  v.field("measurement", hexOf(r.measurement));
+  v.field("host_data", hexOf(r.host_data));
+  v.field("id_key_digest", hexOf(r.id_key_digest));
+  v.field("author_key_digest", hexOf(r.author_key_digest));
+  v.field("report_id", hexOf(r.report_id));
+  v.field("report_id_ma", hexOf(r.report_id_ma));
+  v.field("chip_id", hexOf(r.chip_id));
+  if (r.version >= 3) {
+    v.field("cpuid_fam_id", r.cpuid_fam_id);
+    v.field("cpuid_mod_id", r.cpuid_mod_id);
+    v.field("cpuid_step", r.cpuid_step);
+  }
+  v.field("current_tcb", tcbJson(decodeTcb(r.current_tcb, layout), layout));
+  v.field("reported_tcb", tcbJson(decodeTcb(r.reported_tcb, layout), layout));
+  v.field("committed_tcb", tcbJson(decodeTcb(r.committed_tcb, layout), layout));
+  v.field("launch_tcb", tcbJson(decodeTcb(r.launch_tcb, layout), layout));
+  v.field("current_firmware", firmware(r.current_major, r.current_minor, r.current_build));
+  v.field("committed_firmware", firmware(r.committed_major, r.committed_minor, r.committed_build));
+  if (r.version >= 5) {
+    v.field("launch_mit_vector", r.launch_mit_vector);
+    v.field("current_mit_vector", r.current_mit_vector);
+  }
+}
+
+// The report's own fields: version, algorithm, key selection, policy and reserved bytes.
+void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
+  bool version_ok = r.version == 2 || r.version == 3 || r.version == 5;
+  v.add("report.version", version_ok, std::to_string(r.version), "2, 3 or 5");
+  v.add("report.signature_algo", r.signature_algo == 1, std::to_string(r.signature_algo),
+        "1 (ECDSA P-384 with SHA-384)");
+  SnpSigningKey key = signingKey(r);
+  v.add("report.signing_key", key == SnpSigningKey::kVcek || key == SnpSigningKey::kVlek,
+        signingKeyName(key) + " (key_info " + hex(r.key_info) + ")", "VCEK or VLEK");
+
+  // Bit 17 must be 1; bits 63:26 are reserved (ABI 56860 "Guest Policy").
+  constexpr uint64_t kReservedPolicy = ~((1ull << 26) - 1);
+  bool policy_ok = (r.policy & kSnpPolicyReservedOne) != 0 && (r.policy & kReservedPolicy) == 0;
+  v.add("report.policy", policy_ok, hex(r.policy), "bit 17 set, bits 63:26 clear");
+
+  std::vector<std::string> nonzero;
+  auto mbz = [&](const char* name, Bytes b) {
+    if (!allZero(b)) {
+      nonzero.push_back(name);
+    }
+  };
+  mbz("0x04c", asBytes(r.reserved_04c));
+  if ((r.key_info >> 5) != 0) {
+    nonzero.push_back("key_info[31:5]");
+  }
+  mbz("0x18b", view(r.reserved_18b));
+  if (r.version < 3) {
+    mbz("cpuid (v2)", view(&r.cpuid_fam_id, 3));
+  }
+  mbz("0x1eb", asBytes(r.reserved_1eb));
+  mbz("0x1ef", asBytes(r.reserved_1ef));
+  if (r.version < 5) {
+    mbz("mit vectors (before v5)", asBytes(r.launch_mit_vector));
+    mbz("mit vectors (before v5)", asBytes(r.current_mit_vector));
+  }
+  mbz("0x208", view(r.reserved_208));
+  std::string list;
+  for (const std::string& n : nonzero) {
+    list += (list.empty() ? "" : ", ") + n;
+  }
+  v.add("report.reserved", nonzero.empty(), nonzero.empty() ? "all zero" : "non-zero: " + list,
+        "reserved fields zero");
+
+  // Only the low 48 bytes of r and s carry the P-384 values; the rest of the unsigned block is
+  // zero. Checking it keeps every byte of a report meaningful.
+  bool padding_ok = allZero(view(r.signature_r + 48, 24)) && allZero(view(r.signature_s + 48, 24)) &&
+                    allZero(view(r.signature_reserved));
+  v.add("report.signature_padding", padding_ok, padding_ok ? "zero" : "non-zero",
+        "bytes after r[0:48], s[0:48] zero");
+}
+
+Result<std::string> ia5(const ByteVector& value) {
+  IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerIa5String));
+  return std::string(reinterpret_cast<const char*>(t.value.data()), t.value.size());
+}
+
+Result<uint64_t> integer(const ByteVector& value) {
+  IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerInteger));
+  return internal::integerValue(t.value);
+}
+
+std::string splDiff(const char* name, const std::optional<uint64_t>& cert, uint8_t report,
+                    bool* ok) {
+  if (!cert) {
+    *ok = false;
+    return std::string(name) + "(missing)";
+  }
+  if (*cert != report) {
+    *ok = false;
+  }
+  return std::string(name) + std::to_string(*cert);
+}
+
+// The VCEK/VLEK against the report: its SPLs equal REPORTED_TCB and its hwID equals CHIP_ID.
+void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, bool is_vlek,
+                     Verdict& v) {
+  Result<AmdCertExtensions> ext = parseAmdExtensions(internal::extensions(vek));
+  TcbVersion tcb = decodeTcb(r.reported_tcb, layout);
+  if (!ext.ok()) {
+    v.add("vek.tcb", false, "unreadable extensions", tcb.describe(layout), ext.error().message);
+    if (!is_vlek) {
+      v.add("vek.hwid", false, "unreadable extensions", hexOf(r.chip_id), ext.error().message);
+    }
+    return;
+  }
+  bool ok = true;
+  std::string actual;
+  if (layout == SnpProduct::kTurin) {
+    actual += splDiff("fmc", ext->fmc_spl, tcb.fmc, &ok) + "/";
+  }
+  actual += splDiff("bl", ext->bl_spl, tcb.boot_loader, &ok) + "/";
+  actual += splDiff("tee", ext->tee_spl, tcb.tee, &ok) + "/";
+  actual += splDiff("snp", ext->snp_spl, tcb.snp, &ok) + "/";
+  actual += splDiff("ucode", ext->ucode_spl, tcb.microcode, &ok);
+  v.add("vek.tcb", ok, "certificate " + actual, "REPORTED_TCB " + tcb.describe(layout));
+
+  if (is_vlek) {
+    return;  // VLEKs are not chip-specific: no hwID (attest-format.md §1)
+  }
+  if (!ext->hwid) {
+    v.add("vek.hwid", false, "no hwID extension", hexOf(r.chip_id));
+    return;
+  }
+  ByteVector hwid = *ext->hwid;
+  Bytes chip = view(r.chip_id);
+  bool match = false;
+  std::string expected = hexBytes(chip);
+  if (layout == SnpProduct::kTurin) {
+    // Turin hwIDs are CHIP_ID[0:8]; the rest of CHIP_ID is zero.
+    expected = hexBytes(chip.subspan(0, 8)) + " (rest of CHIP_ID zero)";
+    match = hwid.size() == 8 && std::equal(hwid.begin(), hwid.end(), chip.begin()) &&
+            allZero(chip.subspan(8));
+  } else {
+    match = hwid.size() == 64 && std::equal(hwid.begin(), hwid.end(), chip.begin());
+  }
+  v.add("vek.hwid", match, hexBytes(hwid), "CHIP_ID " + expected);
+}
+
+void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<SnpProduct> product,
+                int64_t at, Verdict& v) {
+  SnpSigningKey key = signingKey(r);
+  bool want_vlek = key == SnpSigningKey::kVlek;
+  const char* vek_name = want_vlek ? "VLEK" : "VCEK";
+  const char* ask_name = want_vlek ? "ASVK" : "ASK";
+
+  // ARK: pinned for the product, self-signed.
+  if (chain.ark == nullptr) {
+    v.add("ark.pinned", false, "no ARK certificate given",
+          product ? "ARK-" + productName(*product) + " " + pinnedArk(*product) : "a pinned ARK");
+    v.add("ark.self_signature", false, "no ARK certificate given");
+  } else {
+    std::string fp = hexBytes(internal::sha256(internal::certificateDer(chain.ark->x509.get())));
+    std::optional<SnpProduct> ark_product = productFromPinnedArk(fp);
+    bool pinned = product ? fp == pinnedArk(*product) : ark_product.has_value();
+    std::string expected = product ? "ARK-" + productName(*product) + " " + pinnedArk(*product)
+                                   : "a pinned ARK (Milan, Genoa or Turin)";
+    v.add("ark.pinned", pinned, chain.ark->subject_cn + " " + fp, expected,
+          ark_product ? "" : "fingerprint is not a pinned AMD root");
+    std::optional<std::string> why =
+        internal::verifyCertificateSignature(chain.ark->x509.get(), chain.ark->x509.get());
+    v.add("ark.self_signature", !why, chain.ark->subject_cn + (why ? ": " + *why : " verifies"),
+          "", "");
+  }
+
+  // ASK / ASVK signed by the ARK.
+  if (chain.ask == nullptr) {
+    v.add("ask.signed_by_ark", false, std::string("no ") + ask_name + " certificate given");
+  } else if (chain.ark == nullptr) {
+    v.add("ask.signed_by_ark", false, chain.ask->subject_cn + ": no ARK to check it against");
+  } else {
+    std::optional<std::string> why =
+        internal::verifyCertificateSignature(chain.ask->x509.get(), chain.ark->x509.get());
+    v.add("ask.signed_by_ark", !why,
+          chain.ask->subject_cn + " by " + chain.ark->subject_cn + (why ? ": " + *why : ": verifies"),
+          "", "RSASSA-PSS SHA-384");
+  }
+
+  // VCEK / VLEK signed by the ASK / ASVK, valid at the verification time, of the right kind.
+  if (chain.vek == nullptr) {
+    v.add("vek.signed_by_ask", false, std::string("no ") + vek_name + " certificate given");
+    v.add("vek.validity", false, std::string("no ") + vek_name + " certificate given",
+          "valid at " + formatUtcTime(at));
+    v.add("vek.kind", false, std::string("no ") + vek_name + " certificate given", vek_name);
+    return;
+  }
+  X509* vek = chain.vek->x509.get();
+  if (chain.ask == nullptr) {
+    v.add("vek.signed_by_ask", false, chain.vek->subject_cn + std::string(": no ") + ask_name +
+                                          " to check it against");
+  } else {
+    std::optional<std::string> why = internal::verifyCertificateSignature(vek, chain.ask->x509.get());
+    v.add("vek.signed_by_ask", !why,
+          chain.vek->subject_cn + " by " + chain.ask->subject_cn + (why ? ": " + *why : ": verifies"),
+          "", "RSASSA-PSS SHA-384");
+  }
+  if (chain.ask != nullptr && chain.ark != nullptr) {
+    std::optional<std::string> why =
+        internal::verifyPath(vek, {chain.ask->x509.get()}, chain.ark->x509.get(), at, {});
+    v.add("chain.path", !why, why ? *why : "path " + chain.vek->subject_cn + " -> " +
+                                               chain.ask->subject_cn + " -> " +
+                                               chain.ark->subject_cn + " verifies",
+          "valid at " + formatUtcTime(at));
+  } else {
+    v.add("chain.path", false, "incomplete chain", "VCEK/VLEK -> ASK/ASVK -> ARK");
+  }
+  std::optional<std::string> validity = internal::checkValidity(vek, at);
+  v.add("vek.validity", !validity,
+        internal::validityRange(vek) + (validity ? " (" + *validity + ")" : ""),
+        "valid at " + formatUtcTime(at));
+  bool kind_ok = chain.vek->subject_cn == (want_vlek ? "SEV-VLEK" : "SEV-VCEK") &&
+                 (want_vlek ? chain.vek->issuer_cn.rfind("SEV-VLEK-", 0) == 0
+                            : chain.vek->issuer_cn.rfind("SEV-VLEK-", 0) != 0);
+  v.add("vek.kind", kind_ok, chain.vek->subject_cn + " issued by " + chain.vek->issuer_cn,
+        std::string(vek_name) + " (report KEY_INFO)");
+}
+
+void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chain, Verdict& v) {
+  if (chain.vek == nullptr) {
+    v.add("report.signature", false, "no VCEK/VLEK certificate to verify with");
+    return;
+  }
+  ByteVector sig = internal::ecdsaSignatureFromLittleEndian(view(r.signature_r, 48),
+                                                            view(r.signature_s, 48));
+  std::optional<std::string> why = internal::verifySignature(
+      X509_get0_pubkey(chain.vek->x509.get()), EVP_sha384(), report.subspan(0, kSnpSignedSize), sig);
+  v.add("report.signature", !why,
+        why ? *why : "ECDSA P-384/SHA-384 by " + chain.vek->subject_cn + " verifies", "",
+        "signed bytes 0x000..0x29f");
+}
+
+void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
+                    const measure::ReferenceValues& ref, Verdict& v) {
+  internal::checkMeasurement("snp", view(r.measurement), ref, v);
+  measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
+  bool debug = (r.policy & kSnpPolicyDebug) != 0;
+  v.add("ref.debug", !debug || policy.debug_allowed, debug ? "debug enabled" : "debug disabled",
+        policy.debug_allowed ? "debug allowed" : "debug disabled",
+        "policy " + hex(r.policy));
+  if (policy.min_tcb) {
+    const measure::MinimumTcb& min = *policy.min_tcb;
+    TcbVersion t = decodeTcb(r.reported_tcb, layout);
+    bool ok = true;
+    std::string want;
+    auto cmp = [&](const char* name, const std::optional<uint8_t>& m, uint8_t have) {
+      if (!m) {
+        return;
+      }
+      want += (want.empty() ? "" : "/") + std::string(name) + ">=" + std::to_string(*m);
+      ok = ok && have >= *m;
+    };
+    cmp("fmc", min.fmc, t.fmc);
+    cmp("bl", min.boot_loader, t.boot_loader);
+    cmp("tee", min.tee, t.tee);
+    cmp("snp", min.snp, t.snp);
+    cmp("ucode", min.microcode, t.microcode);
+    v.add("ref.min_tcb", ok, "REPORTED_TCB " + t.describe(layout), want);
+  }
+  if (policy.guest_svn) {
+    v.add("ref.guest_svn", r.guest_svn >= *policy.guest_svn, std::to_string(r.guest_svn),
+          ">= " + std::to_string(*policy.guest_svn));
+  }
+  internal::checkExact("ref.family_id", view(r.family_id), policy.family_id, v);
+  internal::checkExact("ref.image_id", view(r.image_id), policy.image_id, v);
+  internal::checkExact("ref.id_key_digest", view(r.id_key_digest), policy.id_key_digest, v);
+  internal::checkExact("ref.author_key_digest", view(r.author_key_digest), policy.author_key_digest,
+                       v);
+  internal::checkExact("ref.host_data", view(r.host_data), policy.host_data, v);
+  internal::checkReportData(view(r.report_data), policy.report_data, v);
+}
+
+std::optional<std::string> readCacheFile(const std::filesystem::path& p) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(p, ec)) {
+    return std::nullopt;
+  }
+  Result<ByteVector> bytes = readFile(p.string());
+  if (!bytes.ok()) {
+    return std::nullopt;
+  }
+  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+}
+
+}  // namespace
+
+std::string productName(SnpProduct product) {
+  switch (product) {
+    case SnpProduct::kMilan:
+      return "Milan";
+    case SnpProduct::kGenoa:
+      return "Genoa";
+    case SnpProduct::kTurin:
+      return "Turin";
+  }
+  return "?";
+}
+
+SnpSigningKey signingKey(const ATTESTATION_REPORT& report) {
+  switch ((report.key_info >> 2) & 7) {
+    case 0:
+      return SnpSigningKey::kVcek;
+    case 1:
+      return SnpSigningKey::kVlek;
+    case 7:
+      return SnpSigningKey::kNone;
+    default:
+      return SnpSigningKey::kReserved;
+  }
+}
+
+TcbVersion decodeTcb(uint64_t raw, SnpProduct product) {
+  TcbVersion t;
+  t.raw = raw;
+  auto byte = [raw](int i) { return static_cast<uint8_t>(raw >> (8 * i)); };
+  if (product == SnpProduct::kTurin) {
+    t.fmc = byte(0);
+    t.boot_loader = byte(1);
+    t.tee = byte(2);
+    t.snp = byte(3);
+  } else {
+    t.boot_loader = byte(0);
+    t.tee = byte(1);
+    t.snp = byte(6);
+  }
+  t.microcode = byte(7);
+  return t;
+}
+
+std::string TcbVersion::describe(SnpProduct product) const {
+  std::string out;
+  if (product == SnpProduct::kTurin) {
+    out = "fmc" + std::to_string(fmc) + "/";
+  }
+  return out + "bl" + std::to_string(boot_loader) + "/tee" + std::to_string(tee) + "/snp" +
+         std::to_string(snp) + "/ucode" + std::to_string(microcode) + " (" + hex(raw) + ")";
+}
+
+Result<ATTESTATION_REPORT> parseSnpReport(Bytes report) {
+  if (report.size() != kSnpReportSize) {
+    return invalid("report.size",
+                   "report is " + hex(report.size()) + " bytes, expected " + hex(kSnpReportSize));
+  }
+  return readStruct<ATTESTATION_REPORT>(report, 0);
+}
+
+std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT& r) {
+  if (r.version < 3) {
+    return std::nullopt;
+  }
+  uint8_t model = r.cpuid_mod_id;
+  if (r.cpuid_fam_id == 0x19) {
+    if (model <= 0x0F) {
+      return SnpProduct::kMilan;
+    }
+    if ((model >= 0x10 && model <= 0x1F) || (model >= 0xA0 && model <= 0xAF)) {
+      return SnpProduct::kGenoa;
+    }
+  }
+  if (r.cpuid_fam_id == 0x1A && model <= 0x11) {
+    return SnpProduct::kTurin;
+  }
+  return std::nullopt;
+}
+
+Result<Bytes> extractSnpReport(Bytes bytes) {
+  if (bytes.size() == kSnpReportSize) {
+    return bytes;
+  }
+  // Azure vTPM "HCL report": 32-byte header ("HCLA"), the hardware report at 0x20.
+  if (bytes.size() >= 0x20 + kSnpReportSize && std::memcmp(bytes.data(), "HCLA", 4) == 0) {
+    return bytes.subspan(0x20, kSnpReportSize);
+  }
+  return invalid("report.size",
+                 "report is " + hex(bytes.size()) + " bytes, expected " + hex(kSnpReportSize) +
+                     " (or an Azure HCL report)");
+}
+
+Result<AmdCertExtensions> parseAmdExtensions(
+    const std::vector<std::pair<std::string, ByteVector>>& extensions) {
+  AmdCertExtensions out;
+  for (const auto& entry : extensions) {
+    const std::string& oid = entry.first;
+    const ByteVector& value = entry.second;
+    if (oid.rfind(kAmdArc, 0) != 0) {
+      continue;
+    }
+    std::string leaf = oid.substr(std::string(kAmdArc).size());
+    auto need = [&](std::optional<uint64_t>& slot) -> Status {
+      Result<uint64_t> n = integer(value);
+      if (!n.ok()) {
+        return invalid("vek.extension", "extension " + oid + ": " + n.error().message);
+      }
+      slot = *n;
+      return okStatus();
+    };
+    if (leaf == "1") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.struct_version));
+    } else if (leaf == "2" || leaf == "5") {
+      Result<std::string> s = ia5(value);
+      if (!s.ok()) {
+        return invalid("vek.extension", "extension " + oid + ": " + s.error().message);
+      }
+      (leaf == "2" ? out.product_name : out.csp_id) = *s;
+    } else if (leaf == "3.1") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.bl_spl));
+    } else if (leaf == "3.2") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.tee_spl));
+    } else if (leaf == "3.3") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.snp_spl));
+    } else if (leaf == "3.8") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.ucode_spl));
+    } else if (leaf == "3.9") {
+      IGVMKIT_RETURN_IF_ERROR(need(out.fmc_spl));
+    } else if (leaf == "4") {
+      // hwID is stored as raw bytes without a DER tag (64 bytes, Turin 8); accept an OCTET
+      // STRING wrapper too, but only when it spans exactly the whole value.
+      ByteVector hwid = value;
+      if ((value.size() == 66 || value.size() == 10) &&
+          static_cast<uint8_t>(value[0]) == internal::kDerOctetString &&
+          static_cast<size_t>(value[1]) == value.size() - 2) {
+        hwid.assign(value.begin() + 2, value.end());
+      }
+      out.hwid = hwid;
+    }
+  }
+  return out;
+}
+
+Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
+                                const measure::ReferenceValues* reference) {
+  IGVMKIT_ASSIGN_OR_RETURN(ATTESTATION_REPORT r, parseSnpReport(evidence.report));
+  int64_t at = evidence.at ? *evidence.at : static_cast<int64_t>(std::time(nullptr));
+  IGVMKIT_ASSIGN_OR_RETURN(Chain chain, classify(evidence.certificates, signingKey(r)));
+
+  // Which product this is: the report's CPUID (v3+) and every certificate name must agree.
+  std::optional<SnpProduct> from_report = productFromCpuid(r);
+  std::optional<SnpProduct> from_vek =
+      chain.vek ? productFromName(chain.vek->issuer_cn) : std::nullopt;
+  std::optional<SnpProduct> from_ask =
+      chain.ask ? productFromName(chain.ask->subject_cn) : std::nullopt;
+  std::optional<SnpProduct> from_ark =
+      chain.ark ? productFromName(chain.ark->subject_cn) : std::nullopt;
+  std::optional<SnpProduct> product = from_report ? from_report : from_vek ? from_vek : from_ask;
+  SnpProduct layout = product.value_or(SnpProduct::kMilan);
+
+  Verdict v;
+  v.platform = "snp";
+  addFields(r, product, layout, v);
+  v.field("verified_at", formatUtcTime(at));
+  checkReportFormat(r, v);
+
+  bool agree = product.has_value();
+  for (const auto& p : {from_vek, from_ask, from_ark}) {
+    agree = agree && (!p || p == product);
+  }
+  std::string sources = "report " + (r.version >= 3 ? optProduct(from_report) : "v2 (unnamed)");
+  if (chain.vek) sources += ", " + chain.vek->subject_cn + " issuer " + chain.vek->issuer_cn;
+  if (chain.ask) sources += ", " + chain.ask->subject_cn;
+  if (chain.ark) sources += ", " + chain.ark->subject_cn;
+  v.add("product", agree, sources, product ? productName(*product) + " throughout" : "a known product",
+        chain.ignored.empty() ? "" : "ignored certificates: " + [&] {
+          std::string s;
+          for (const std::string& n : chain.ignored) s += (s.empty() ? "" : ", ") + n;
+          return s;
+        }());
+
+  checkChain(r, chain, product, at, v);
+  if (chain.vek != nullptr) {
+    checkVekBinding(r, layout, chain.vek->x509.get(), chain.vek->subject_cn == "SEV-VLEK", v);
+  } else {
+    v.add("vek.tcb", false, "no VCEK/VLEK certificate given");
+  }
+  checkSignature(evidence.report, r, chain, v);
+  if (reference != nullptr) {
+    checkReference(r, layout, *reference, v);
+  }
+  return v;
+}
+
+Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
+                                                 const ATTESTATION_REPORT& report) {
+  std::vector<ByteVector> out;
+  std::vector<SnpProduct> products;
+  if (std::optional<SnpProduct> p = productFromCpuid(report)) {
+    products.push_back(*p);
+  } else {
+    products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
+  }
+  bool vlek = signingKey(report) == SnpSigningKey::kVlek;
+  auto add = [&](const std::string& text) -> Status {
+    IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> certs, splitCertificates(toBytes(text)));
+    for (ByteVector& c : certs) {
+      out.push_back(std::move(c));
+    }
+    return okStatus();
+  };
+  for (SnpProduct p : products) {
+    std::filesystem::path base =
+        std::filesystem::path(dir) / (vlek ? "vlek" : "vcek") / "v1" / productName(p);
+    if (std::optional<std::string> chain = readCacheFile(base / "cert_chain")) {
+      IGVMKIT_RETURN_IF_ERROR(add(*chain));
+    }
+    if (vlek) {
+      continue;  // VLEKs are not fetched per chip; the host hands them out
+    }
+    TcbVersion t = decodeTcb(report.reported_tcb, p);
+    bool turin = p == SnpProduct::kTurin;
+    std::string hwid = hexBytes(view(report.chip_id, turin ? 8 : 64));
+    std::vector<std::string> names;
+    for (bool pad : {true, false}) {
+      auto n = [pad](uint8_t v) {
+        std::string s = std::to_string(v);
+        return pad && s.size() < 2 ? "0" + s : s;
+      };
+      std::string q = hwid + "?";
+      if (turin) {
+        q += "fmcSPL=" + n(t.fmc) + "&";
+      }
+      q += "blSPL=" + n(t.boot_loader) + "&teeSPL=" + n(t.tee) + "&snpSPL=" + n(t.snp) +
+           "&ucodeSPL=" + n(t.microcode);
+      names.push_back(q);
+    }
+    names.push_back(hwid);
+    for (const std::string& name : names) {
+      if (std::optional<std::string> vcek = readCacheFile(base / name)) {
+        IGVMKIT_RETURN_IF_ERROR(add(*vcek));
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace igvmkit::attest

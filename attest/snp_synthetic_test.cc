@@ -1,0 +1,201 @@
+// SEV-SNP checks on synthetic evidence: a Turin report signed by a throwaway P-384 key whose
+// self-made "VCEK" carries Turin-layout AMD extensions (no real Turin report is available), and
+// each product's KDS chain under the pins. The chain of the synthetic VCEK cannot verify (it is
+// not AMD's); the tests look at the checks that judge the report against the certificate.
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <gtest/gtest.h>
+
+#include "attest/internal/crypto.h"
+#include "attest/snp.h"
+#include "attest/testing/shared.h"
+
+namespace igvmkit::attest {
+namespace {
+
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+ByteVector derInteger(uint8_t v) {
+  if (v >= 0x80) {
+    return {std::byte{0x02}, std::byte{0x02}, std::byte{0x00}, std::byte{v}};
+  }
+  return {std::byte{0x02}, std::byte{0x01}, std::byte{v}};
+}
+
+void addExtension(X509* cert, const char* oid, const ByteVector& value) {
+  ASN1_OBJECT* obj = OBJ_txt2obj(oid, 1);
+  ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+  ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>(value.data()),
+                        static_cast<int>(value.size()));
+  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 0, data);
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+  ASN1_OCTET_STRING_free(data);
+  ASN1_OBJECT_free(obj);
+}
+
+struct Synthetic {
+  ByteVector report;
+  ByteVector vcek;
+};
+
+// A Turin v5 report (REPORTED_TCB fmc1 bl3 tee2 snp5 ucode 0x61, the reference example) and a
+// "VCEK" whose extensions state that TCB and CHIP_ID[0:8]; the report is signed with its key.
+Synthetic makeTurin(uint8_t cert_fmc, bool chip_tail_zero) {
+  std::unique_ptr<EVP_PKEY, KeyFree> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 0);  // like AMD's VCEKs
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_NAME* subject = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("SEV-VCEK"), -1, -1, 0);
+  X509_NAME* issuer = X509_get_issuer_name(cert);
+  X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("SEV-Turin"), -1, -1, 0);
+  X509_set_pubkey(cert, key.get());
+  const char* arc = "1.3.6.1.4.1.3704.1.";
+  addExtension(cert, (std::string(arc) + "1").c_str(), derInteger(1));
+  addExtension(cert, (std::string(arc) + "2").c_str(),
+               {std::byte{0x16}, std::byte{5}, std::byte{'T'}, std::byte{'u'}, std::byte{'r'},
+                std::byte{'i'}, std::byte{'n'}});
+  addExtension(cert, (std::string(arc) + "3.1").c_str(), derInteger(3));
+  addExtension(cert, (std::string(arc) + "3.2").c_str(), derInteger(2));
+  addExtension(cert, (std::string(arc) + "3.3").c_str(), derInteger(5));
+  addExtension(cert, (std::string(arc) + "3.8").c_str(), derInteger(0x61));
+  addExtension(cert, (std::string(arc) + "3.9").c_str(), derInteger(cert_fmc));
+  ByteVector hwid;
+  for (int i = 0; i < 8; ++i) {
+    hwid.push_back(static_cast<std::byte>(0xA0 + i));
+  }
+  addExtension(cert, (std::string(arc) + "4").c_str(), hwid);  // raw bytes, no DER tag
+  X509_sign(cert, key.get(), EVP_sha384());
+
+  ATTESTATION_REPORT r{};
+  r.version = 5;
+  r.policy = kSnpPolicySmt | kSnpPolicyReservedOne;
+  r.signature_algo = 1;
+  r.current_tcb = r.reported_tcb = r.committed_tcb = r.launch_tcb = 0x6100000005020301;
+  r.cpuid_fam_id = 0x1A;
+  r.cpuid_mod_id = 0x02;
+  r.cpuid_step = 0x01;
+  for (int i = 0; i < 8; ++i) {
+    r.chip_id[i] = static_cast<uint8_t>(0xA0 + i);
+  }
+  if (!chip_tail_zero) {
+    r.chip_id[63] = 1;
+  }
+  ByteVector bytes(asBytes(r).begin(), asBytes(r).end());
+  // Sign bytes 0x000..0x29F and store r, s little endian in their 72-byte fields.
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t len = 0;
+  EVP_DigestSignInit(ctx, nullptr, EVP_sha384(), nullptr, key.get());
+  EVP_DigestSign(ctx, nullptr, &len, reinterpret_cast<unsigned char*>(bytes.data()), kSnpSignedSize);
+  std::vector<unsigned char> sig(len);
+  EVP_DigestSign(ctx, sig.data(), &len, reinterpret_cast<unsigned char*>(bytes.data()),
+                 kSnpSignedSize);
+  EVP_MD_CTX_free(ctx);
+  const unsigned char* p = sig.data();
+  ECDSA_SIG* ecdsa = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(len));
+  BN_bn2lebinpad(ECDSA_SIG_get0_r(ecdsa), reinterpret_cast<unsigned char*>(bytes.data()) + 0x2A0, 72);
+  BN_bn2lebinpad(ECDSA_SIG_get0_s(ecdsa), reinterpret_cast<unsigned char*>(bytes.data()) + 0x2E8, 72);
+  ECDSA_SIG_free(ecdsa);
+
+  Synthetic out{bytes, internal::certificateDer(cert)};
+  X509_free(cert);
+  return out;
+}
+
+TEST(SnpSynthetic, TurinLayoutBindsTcbAndEightByteHwid) {
+  Synthetic s = makeTurin(/*cert_fmc=*/1, /*chip_tail_zero=*/true);
+  Result<Verdict> v = verifySnpReport({.report = s.report, .certificates = {s.vcek}, .at = std::nullopt});
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  for (const char* name : {"report.signature", "vek.tcb", "vek.hwid", "vek.kind", "product",
+                           "report.version", "report.reserved", "report.signature_padding"}) {
+    ASSERT_NE(v->find(name), nullptr) << name;
+    EXPECT_TRUE(v->find(name)->passed) << describe(*v->find(name));
+  }
+  EXPECT_EQ(v->find("vek.tcb")->expected,
+            "REPORTED_TCB fmc1/bl3/tee2/snp5/ucode97 (0x6100000005020301)");
+  EXPECT_EQ(v->find("vek.hwid")->actual, "a0a1a2a3a4a5a6a7");
+  // Not AMD's chain: the chain checks fail, so the verdict does.
+  EXPECT_FALSE(v->passed());
+  EXPECT_FALSE(v->find("ark.pinned")->passed);
+
+  Result<AmdCertExtensions> ext =
+      parseAmdExtensions(internal::extensions(internal::parseCertificate(s.vcek)->get()));
+  ASSERT_TRUE(ext.ok());
+  EXPECT_EQ(ext->struct_version, 1u);
+  EXPECT_EQ(ext->fmc_spl, 1u);
+  EXPECT_EQ(ext->ucode_spl, 0x61u);
+}
+
+TEST(SnpSynthetic, TurinMismatchesAreNamed) {
+  Synthetic fmc = makeTurin(/*cert_fmc=*/2, /*chip_tail_zero=*/true);
+  Result<Verdict> v = verifySnpReport({.report = fmc.report, .certificates = {fmc.vcek}, .at = std::nullopt});
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->find("vek.tcb")->passed);
+  EXPECT_TRUE(v->find("vek.hwid")->passed);
+  EXPECT_TRUE(v->find("report.signature")->passed);
+
+  Synthetic tail = makeTurin(/*cert_fmc=*/1, /*chip_tail_zero=*/false);
+  v = verifySnpReport({.report = tail.report, .certificates = {tail.vcek}, .at = std::nullopt});
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->find("vek.hwid")->passed);  // Turin: CHIP_ID beyond 8 bytes must be zero
+  EXPECT_TRUE(v->find("vek.tcb")->passed);
+}
+
+// Each product's KDS chains verify under their pins for a report of that product; another
+// product's ARK does not.
+TEST(SnpSynthetic, EveryProductsChainVerifiesUnderItsPin) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  struct P {
+    SnpProduct product;
+    uint8_t fam, mod;
+    const char* name;
+  } products[] = {{SnpProduct::kMilan, 0x19, 0x01, "milan"},
+                  {SnpProduct::kGenoa, 0x19, 0x11, "genoa"},
+                  {SnpProduct::kTurin, 0x1A, 0x02, "turin"}};
+  for (const P& p : products) {
+    for (const char* kind : {"vcek", "vlek"}) {
+      SCOPED_TRACE(std::string(p.name) + " " + kind);
+      ATTESTATION_REPORT r{};
+      r.version = 3;
+      r.cpuid_fam_id = p.fam;
+      r.cpuid_mod_id = p.mod;
+      r.key_info = std::string(kind) == "vlek" ? 4 : 0;
+      ByteVector bytes(asBytes(r).begin(), asBytes(r).end());
+      Result<std::vector<ByteVector>> chain = splitCertificates(testing::readShared(
+          shared, "amd/roots/" + std::string(p.name) + "_" + kind + "_cert_chain.pem"));
+      ASSERT_TRUE(chain.ok());
+      Result<Verdict> v = verifySnpReport({.report = bytes, .certificates = *chain, .at = std::nullopt});
+      ASSERT_TRUE(v.ok());
+      EXPECT_TRUE(v->find("ark.pinned")->passed) << describe(*v->find("ark.pinned"));
+      EXPECT_TRUE(v->find("ark.self_signature")->passed);
+      EXPECT_TRUE(v->find("ask.signed_by_ark")->passed);
+      EXPECT_TRUE(v->find("product")->passed) << describe(*v->find("product"));
+      for (const P& other : products) {
+        if (other.product == p.product) {
+          continue;
+        }
+        r.cpuid_fam_id = other.fam;
+        r.cpuid_mod_id = other.mod;
+        ByteVector wrong(asBytes(r).begin(), asBytes(r).end());
+        Result<Verdict> w =
+            verifySnpReport({.report = wrong, .certificates = *chain, .at = std::nullopt});
+        ASSERT_TRUE(w.ok());
+        EXPECT_FALSE(w->find("ark.pinned")->passed);
+        EXPECT_FALSE(w->find("product")->passed);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace igvmkit::attest

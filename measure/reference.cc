@@ -1,0 +1,299 @@
+#include "measure/reference.h"
+
+#include <array>
+
+namespace igvmkit::measure {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Error bad(const std::string& rule, const std::string& message) {
+  return invalid("reference." + rule, message);
+}
+
+Result<ByteVector> hexField(const Json& value, const std::string& key, size_t max_len,
+                            bool exact) {
+  if (!value.is_string()) {
+    return bad(key, "\"" + key + "\" must be a hex string");
+  }
+  std::string text = value.get<std::string>();
+  if (text.rfind("0x", 0) == 0 || text.rfind("0X", 0) == 0) {
+    text = text.substr(2);
+  }
+  Result<ByteVector> bytes = parseHexBytes(text);
+  if (!bytes.ok()) {
+    return bad(key, "\"" + key + "\": " + bytes.error().message);
+  }
+  if (exact ? bytes->size() != max_len : bytes->size() > max_len) {
+    return bad(key, "\"" + key + "\" has " + std::to_string(bytes->size()) + " bytes, expected " +
+                        (exact ? "" : "at most ") + std::to_string(max_len));
+  }
+  return std::move(bytes).value();
+}
+
+Result<uint64_t> unsignedField(const Json& value, const std::string& key, uint64_t max) {
+  if (!value.is_number_unsigned() && !(value.is_number_integer() && value.get<int64_t>() >= 0)) {
+    return bad(key, "\"" + key + "\" must be a non-negative integer");
+  }
+  uint64_t v = value.get<uint64_t>();
+  if (v > max) {
+    return bad(key, "\"" + key + "\" value " + std::to_string(v) + " exceeds " + std::to_string(max));
+  }
+  return v;
+}
+
+// TD attributes and XFAM: a number (the 64-bit value) or a 16-digit hex string of the 8 bytes in
+// quote order (little endian), as evidence dumps print them.
+Result<uint64_t> u64OrBytes(const Json& value, const std::string& key) {
+  if (value.is_string()) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, hexField(value, key, 8, true));
+    uint64_t v = 0;
+    for (size_t i = 0; i < 8; ++i) {
+      v |= static_cast<uint64_t>(bytes[i]) << (8 * i);
+    }
+    return v;
+  }
+  return unsignedField(value, key, UINT64_MAX);
+}
+
+std::string hexString(const ByteVector& bytes) { return hexBytes(bytes); }
+
+Result<ReferenceDigest> parseDigest(const Json& doc) {
+  if (!doc.is_object()) {
+    return bad("measurement", "a measurement must be a JSON object");
+  }
+  ReferenceDigest d;
+  if (!doc.contains("platform") || !doc["platform"].is_string()) {
+    return bad("platform", "measurement lacks a string \"platform\"");
+  }
+  d.platform = doc["platform"].get<std::string>();
+  if (!doc.contains("digest")) {
+    return bad("digest", "measurement lacks \"digest\"");
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(d.digest, hexField(doc["digest"], "digest", 64, false));
+  if (d.digest.empty()) {
+    return bad("digest", "\"digest\" is empty");
+  }
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    if (key == "platform" || key == "digest" || key == "policy") {
+      continue;
+    }
+    if (key == "host") {
+      if (!it.value().is_string()) {
+        return bad("host", "\"host\" must be a string");
+      }
+      d.host = it.value().get<std::string>();
+    } else if (key == "vcpus") {
+      IGVMKIT_ASSIGN_OR_RETURN(uint64_t v, unsignedField(it.value(), "vcpus", UINT32_MAX));
+      d.vcpus = static_cast<uint32_t>(v);
+    } else if (key == "pages_measured") {
+      IGVMKIT_ASSIGN_OR_RETURN(uint64_t v, unsignedField(it.value(), "pages_measured", UINT64_MAX));
+      d.pages_measured = v;
+    } else {
+      d.extra[key] = it.value();
+    }
+  }
+  return d;
+}
+
+Result<ReferencePolicy> parsePolicy(const Json& doc) {
+  if (!doc.is_object()) {
+    return bad("policy", "\"policy\" must be a JSON object");
+  }
+  ReferencePolicy p;
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& v = it.value();
+    if (key == "debug_allowed") {
+      if (!v.is_boolean()) {
+        return bad(key, "\"debug_allowed\" must be true or false");
+      }
+      p.debug_allowed = v.get<bool>();
+    } else if (key == "min_tcb") {
+      if (!v.is_object()) {
+        return bad(key, "\"min_tcb\" must be an object");
+      }
+      MinimumTcb tcb;
+      for (auto c = v.begin(); c != v.end(); ++c) {
+        IGVMKIT_ASSIGN_OR_RETURN(uint64_t level, unsignedField(c.value(), "min_tcb." + c.key(), 255));
+        auto u8 = static_cast<uint8_t>(level);
+        if (c.key() == "boot_loader") {
+          tcb.boot_loader = u8;
+        } else if (c.key() == "tee") {
+          tcb.tee = u8;
+        } else if (c.key() == "snp") {
+          tcb.snp = u8;
+        } else if (c.key() == "microcode") {
+          tcb.microcode = u8;
+        } else if (c.key() == "fmc") {
+          tcb.fmc = u8;
+        } else {
+          return bad("min_tcb", "unknown min_tcb component \"" + c.key() +
+                                    "\" (boot_loader, tee, snp, microcode, fmc)");
+        }
+      }
+      p.min_tcb = tcb;
+    } else if (key == "guest_svn") {
+      IGVMKIT_ASSIGN_OR_RETURN(uint64_t svn, unsignedField(v, key, UINT32_MAX));
+      p.guest_svn = static_cast<uint32_t>(svn);
+    } else if (key == "family_id") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.family_id, hexField(v, key, 16, true));
+    } else if (key == "image_id") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.image_id, hexField(v, key, 16, true));
+    } else if (key == "id_key_digest") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.id_key_digest, hexField(v, key, 48, true));
+    } else if (key == "author_key_digest") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.author_key_digest, hexField(v, key, 48, true));
+    } else if (key == "host_data") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.host_data, hexField(v, key, 32, true));
+    } else if (key == "report_data") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.report_data, hexField(v, key, 64, false));
+    } else if (key == "rtmrs") {
+      if (!v.is_array() || v.size() > 4) {
+        return bad(key, "\"rtmrs\" must be an array of at most 4 hex strings or nulls");
+      }
+      for (const Json& r : v) {
+        if (r.is_null()) {
+          p.rtmrs.emplace_back();
+          continue;
+        }
+        IGVMKIT_ASSIGN_OR_RETURN(ByteVector rtmr, hexField(r, "rtmrs", 48, true));
+        p.rtmrs.emplace_back(std::move(rtmr));
+      }
+    } else if (key == "td_attributes") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.td_attributes, u64OrBytes(v, key));
+    } else if (key == "xfam") {
+      IGVMKIT_ASSIGN_OR_RETURN(p.xfam, u64OrBytes(v, key));
+    } else {
+      return bad("policy", "unknown policy key \"" + key + "\"");
+    }
+  }
+  return p;
+}
+
+Json policyJson(const ReferencePolicy& p) {
+  Json out = Json::object();
+  out["debug_allowed"] = p.debug_allowed;
+  if (p.min_tcb) {
+    Json tcb = Json::object();
+    const MinimumTcb& t = *p.min_tcb;
+    if (t.boot_loader) tcb["boot_loader"] = *t.boot_loader;
+    if (t.tee) tcb["tee"] = *t.tee;
+    if (t.snp) tcb["snp"] = *t.snp;
+    if (t.microcode) tcb["microcode"] = *t.microcode;
+    if (t.fmc) tcb["fmc"] = *t.fmc;
+    out["min_tcb"] = tcb;
+  }
+  if (p.guest_svn) out["guest_svn"] = *p.guest_svn;
+  if (p.family_id) out["family_id"] = hexString(*p.family_id);
+  if (p.image_id) out["image_id"] = hexString(*p.image_id);
+  if (p.id_key_digest) out["id_key_digest"] = hexString(*p.id_key_digest);
+  if (p.author_key_digest) out["author_key_digest"] = hexString(*p.author_key_digest);
+  if (p.host_data) out["host_data"] = hexString(*p.host_data);
+  if (p.report_data) out["report_data"] = hexString(*p.report_data);
+  if (!p.rtmrs.empty()) {
+    Json arr = Json::array();
+    for (const auto& r : p.rtmrs) {
+      arr.push_back(r ? Json(hexString(*r)) : Json(nullptr));
+    }
+    out["rtmrs"] = arr;
+  }
+  if (p.td_attributes) out["td_attributes"] = *p.td_attributes;
+  if (p.xfam) out["xfam"] = *p.xfam;
+  return out;
+}
+
+Json digestJson(const ReferenceDigest& d) {
+  Json out = Json::object();
+  out["platform"] = d.platform;
+  if (!d.host.empty()) out["host"] = d.host;
+  if (d.vcpus) out["vcpus"] = *d.vcpus;
+  out["digest"] = hexString(d.digest);
+  if (d.pages_measured) out["pages_measured"] = *d.pages_measured;
+  for (auto it = d.extra.begin(); it != d.extra.end(); ++it) {
+    out[it.key()] = it.value();
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ReferenceDigest::label() const {
+  std::string out = platform;
+  if (!host.empty()) {
+    out += "/" + host;
+  }
+  if (vcpus) {
+    out += "/" + std::to_string(*vcpus) + (*vcpus == 1 ? " vcpu" : " vcpus");
+  }
+  return out;
+}
+
+std::vector<const ReferenceDigest*> ReferenceValues::forPlatform(std::string_view platform) const {
+  std::vector<const ReferenceDigest*> out;
+  for (const ReferenceDigest& d : measurements) {
+    if (d.platform == platform) {
+      out.push_back(&d);
+    }
+  }
+  return out;
+}
+
+Result<ReferenceValues> ReferenceValues::fromJson(std::string_view text) {
+  Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return bad("json", "reference values are not valid JSON");
+  }
+  return fromJsonDoc(doc);
+}
+
+Result<ReferenceValues> ReferenceValues::fromJsonDoc(const Json& doc) {
+  if (!doc.is_object()) {
+    return bad("json", "reference values must be a JSON object");
+  }
+  ReferenceValues out;
+  if (doc.contains("measurements")) {
+    const Json& list = doc["measurements"];
+    if (!list.is_array()) {
+      return bad("measurements", "\"measurements\" must be an array");
+    }
+    for (size_t i = 0; i < list.size(); ++i) {
+      Result<ReferenceDigest> d = parseDigest(list[i]);
+      if (!d.ok()) {
+        Error e = std::move(d).error();
+        e.message = "measurements[" + std::to_string(i) + "]: " + e.message;
+        return e;
+      }
+      out.measurements.push_back(std::move(d).value());
+    }
+  } else if (doc.contains("platform") || doc.contains("digest")) {
+    IGVMKIT_ASSIGN_OR_RETURN(ReferenceDigest d, parseDigest(doc));
+    out.measurements.push_back(std::move(d));
+  }
+  if (doc.contains("policy")) {
+    IGVMKIT_ASSIGN_OR_RETURN(out.policy, parsePolicy(doc["policy"]));
+  }
+  if (out.measurements.empty() && !out.policy) {
+    return bad("empty", "reference values hold neither a measurement nor a policy");
+  }
+  return out;
+}
+
+nlohmann::ordered_json ReferenceValues::toJson() const {
+  if (measurements.size() == 1 && !policy) {
+    return digestJson(measurements[0]);
+  }
+  Json out = Json::object();
+  Json list = Json::array();
+  for (const ReferenceDigest& d : measurements) {
+    list.push_back(digestJson(d));
+  }
+  out["measurements"] = list;
+  if (policy) {
+    out["policy"] = policyJson(*policy);
+  }
+  return out;
+}
+
+}  // namespace igvmkit::measure

@@ -1,0 +1,84 @@
+#include "measure/reference.h"
+
+#include <gtest/gtest.h>
+
+namespace igvmkit::measure {
+namespace {
+
+const std::string kDigest(96, 'a');
+
+TEST(ReferenceValues, ParsesSingleMeasureDocumentAndKeepsAssumptions) {
+  std::string text = R"({"platform":"snp","host":"kvm","vcpus":2,"digest":")" + kDigest +
+                     R"(","pages_measured":7,"vmsa_gpa":"0xfffffffff000"})";
+  Result<ReferenceValues> ref = ReferenceValues::fromJson(text);
+  ASSERT_TRUE(ref.ok()) << ref.error().message;
+  ASSERT_EQ(ref->measurements.size(), 1u);
+  const ReferenceDigest& d = ref->measurements[0];
+  EXPECT_EQ(d.platform, "snp");
+  EXPECT_EQ(d.host, "kvm");
+  EXPECT_EQ(d.vcpus, 2u);
+  EXPECT_EQ(d.pages_measured, 7u);
+  EXPECT_EQ(hexBytes(d.digest), kDigest);
+  EXPECT_EQ(d.extra["vmsa_gpa"], "0xfffffffff000");
+  EXPECT_EQ(d.label(), "snp/kvm/2 vcpus");
+  EXPECT_FALSE(ref->policy.has_value());
+  // A single document without policy round-trips to the same shape.
+  EXPECT_EQ(ref->toJson(), nlohmann::ordered_json::parse(text));
+}
+
+TEST(ReferenceValues, ParsesMeasurementsArrayAndPolicy) {
+  std::string text = R"({"measurements":[{"platform":"snp","host":"kvm","vcpus":1,"digest":")" +
+                     kDigest + R"("},{"platform":"tdx","digest":")" + std::string(96, 'b') +
+                     R"("},{"platform":"snp","host":"mshv","digest":")" + std::string(96, 'c') +
+                     R"("}],"policy":{"debug_allowed":true,"min_tcb":{"snp":8,"microcode":115},)"
+                     R"("guest_svn":3,"host_data":")" + std::string(64, '1') +
+                     R"(","report_data":"0102","rtmrs":[null,")" + std::string(96, '2') +
+                     R"("],"td_attributes":"0000001000000000","xfam":231}})";
+  Result<ReferenceValues> ref = ReferenceValues::fromJson(text);
+  ASSERT_TRUE(ref.ok()) << ref.error().message;
+  EXPECT_EQ(ref->measurements.size(), 3u);
+  EXPECT_EQ(ref->forPlatform("snp").size(), 2u);
+  EXPECT_EQ(ref->forPlatform("tdx").size(), 1u);
+  ASSERT_TRUE(ref->policy.has_value());
+  const ReferencePolicy& p = *ref->policy;
+  EXPECT_TRUE(p.debug_allowed);
+  EXPECT_EQ(p.min_tcb->snp, 8);
+  EXPECT_EQ(p.min_tcb->microcode, 115);
+  EXPECT_FALSE(p.min_tcb->tee.has_value());
+  EXPECT_EQ(p.guest_svn, 3u);
+  EXPECT_EQ(p.report_data->size(), 2u);
+  ASSERT_EQ(p.rtmrs.size(), 2u);
+  EXPECT_FALSE(p.rtmrs[0].has_value());
+  EXPECT_EQ(p.td_attributes, 0x10000000u);  // bit 28 SEPT_VE_DISABLE, bytes in quote order
+  EXPECT_EQ(p.xfam, 231u);
+  // Round trip through toJson keeps every value.
+  Result<ReferenceValues> again = ReferenceValues::fromJsonDoc(ref->toJson());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->toJson(), ref->toJson());
+}
+
+TEST(ReferenceValues, RejectsBadInputWithRule) {
+  struct Case {
+    std::string text;
+    std::string rule;
+  } cases[] = {
+      {"not json", "reference.json"},
+      {"[]", "reference.json"},
+      {"{}", "reference.empty"},
+      {R"({"platform":"snp"})", "reference.digest"},
+      {R"({"platform":"snp","digest":"zz"})", "reference.digest"},
+      {R"({"measurements":{}})", "reference.measurements"},
+      {R"({"policy":{"bogus":1}})", "reference.policy"},
+      {R"({"policy":{"host_data":"00"}})", "reference.host_data"},
+      {R"({"policy":{"min_tcb":{"snp":300}}})", "reference.min_tcb.snp"},
+      {R"({"policy":{"debug_allowed":"no"}})", "reference.debug_allowed"},
+  };
+  for (const Case& c : cases) {
+    Result<ReferenceValues> ref = ReferenceValues::fromJson(c.text);
+    ASSERT_FALSE(ref.ok()) << c.text;
+    EXPECT_EQ(ref.error().rule, c.rule) << c.text << ": " << ref.error().message;
+  }
+}
+
+}  // namespace
+}  // namespace igvmkit::measure
