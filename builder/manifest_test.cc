@@ -68,7 +68,7 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
        "manifest.conflict", 12, 8, ""},
       {"platform_not_targeted",
        base + "[[data]]\ngpa = 0x100000\nsize = 4096\nplatforms = [\"tdx\"]\n", "manifest.value",
-       13, 13, "platform \"tdx\" is listed but has no [platform.tdx] table"},
+       12, 13, "platform \"tdx\" is listed but has no [platform.tdx] table"},
       {"param_offset", base + "[[parameter_area]]\ngpa = 0x100000\nvp_count = 0xffe\n",
        "manifest.value", 11, 12, ""},
       {"param_empty", base + "[[parameter_area]]\ngpa = 0x100000\n", "manifest.missing_key", 9, 1,
