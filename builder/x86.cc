@@ -147,6 +147,8 @@ Result<PageTables> identityMap(const PageTableOptions& o) {
     }
   }
   pt.cr3 = o.table_gpa | enc;
+  pt.map_start = o.map_start;
+  pt.map_end = o.map_end;
   return pt;
 }
 

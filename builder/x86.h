@@ -14,7 +14,7 @@
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(PageTables pt, identityMap({.map_end = 4 * layout::kGiB}));
 //   X64State s = longModeState({.rip = entry, .rsp = layout::kStackTop, .cr3 = pt.cr3});
-//   IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, {.sev_features = 1, .kvm = true}));
+//   IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, VmsaOptions{}));
 //
 // Error rules: x86.page_tables, x86.state (the state cannot be expressed on that platform).
 #pragma once
@@ -52,6 +52,8 @@ struct PageTableOptions {
 // one PD per GiB touched, consecutive pages from table_gpa.
 struct PageTables {
   uint64_t cr3 = 0;         // PML4 address | encryption_mask
+  uint64_t map_start = 0;   // the identity-mapped range
+  uint64_t map_end = 0;
   std::vector<Page> pages;  // in address order, 4 KiB each (never empty)
   uint64_t end() const { return pages.empty() ? 0 : pages.back().gpa + layout::kPageSize; }
 };
