@@ -60,7 +60,7 @@ struct BootParamsInput {
   uint64_t cmdline_gpa = layout::kCommandLineGpa;
   uint64_t initrd_gpa = 0;  // 0 with initrd_size 0: no initrd
   uint64_t initrd_size = 0;
-  std::vector<E820Entry> e820;
+  std::vector<E820Entry> e820{};
   uint64_t cc_blob_gpa = 0;  // SEV-SNP: the cc_blob_sev_info page, else 0
 };
 
