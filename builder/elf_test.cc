@@ -129,7 +129,8 @@ TEST(Elf, BoundsChecksEveryOffset) {
 }
 
 TEST(PageSet, AssemblesSegmentsIntoPages) {
-  Result<ElfImage> elf = parseElf(makeElf(goodSpec()));
+  const ByteVector file = makeElf(goodSpec());  // segments are views into it
+  Result<ElfImage> elf = parseElf(file);
   ASSERT_TRUE(elf.ok());
   PageSet pages;
   for (const ElfSegment& s : elf->segments) {

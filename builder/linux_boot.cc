@@ -95,7 +95,9 @@ Result<ByteVector> makeCommandLine(const BzImage& image, std::string_view cmdlin
                                         " bytes does not fit its page");
   }
   ByteVector out(cmdline.size() + 1, std::byte{0});
-  std::memcpy(out.data(), cmdline.data(), cmdline.size());
+  if (!cmdline.empty()) {
+    std::memcpy(out.data(), cmdline.data(), cmdline.size());
+  }
   return out;
 }
 

@@ -52,6 +52,7 @@ TEST(E820, RangesThatMissTheHole) {
   EXPECT_EQ(r.error().rule, "linux.e820");
 }
 
+// BzImage views its file: callers keep the file alive as long as the image.
 BzImage image(const ByteVector& file) {
   Result<BzImage> img = parseBzImage(file);
   EXPECT_TRUE(img.ok());
@@ -107,7 +108,8 @@ TEST(BootParams, FieldsTheProtocolAsksFor) {
 }
 
 TEST(BootParams, NoInitrdMeansZeroFields) {
-  BzImage img = image(testing::makeBzImage({}));
+  ByteVector file_img = testing::makeBzImage({});
+  BzImage img = image(file_img);
   BootParamsInput in;
   in.load_address = 0x100'0000;
   Result<ByteVector> zp = makeBootParams(img, in);
@@ -118,13 +120,15 @@ TEST(BootParams, NoInitrdMeansZeroFields) {
 }
 
 TEST(Placement, InitrdAfterTheKernel) {
-  BzImage img = image(testing::makeBzImage({}));
+  ByteVector file_img = testing::makeBzImage({});
+  BzImage img = image(file_img);
   MemoryLayout mem = pcLayout();
   // pref 16 MiB + init_size 4 MiB = 20 MiB, already 2 MiB aligned.
   EXPECT_EQ(*placeInitrd(img, 0x100'0000, 0x1000, mem), 0x140'0000u);
   testing::BzImageSpec spec;
   spec.init_size = 0x41'0000;
-  BzImage odd = image(testing::makeBzImage(spec));
+  ByteVector file_odd = testing::makeBzImage(spec);
+  BzImage odd = image(file_odd);
   EXPECT_EQ(*placeInitrd(odd, 0x100'0000, 0x1000, mem), 0x160'0000u);
   // A kernel relocated above pref_address moves the initrd with it.
   EXPECT_EQ(*placeInitrd(img, 0x400'0000, 0x1000, mem), 0x440'0000u);
@@ -139,7 +143,8 @@ TEST(Placement, InitrdAfterTheKernel) {
   spec = {};
   spec.xloadflags = 0x1;  // not loadable above 4 GiB
   spec.initrd_addr_max = 0x1FF'FFFF;
-  BzImage capped = image(testing::makeBzImage(spec));
+  ByteVector file_capped = testing::makeBzImage(spec);
+  BzImage capped = image(file_capped);
   EXPECT_TRUE(placeInitrd(capped, 0x100'0000, 0xC0'0000, mem).ok());
   Result<uint64_t> over = placeInitrd(capped, 0x100'0000, 0xC0'1000, mem);
   ASSERT_FALSE(over.ok());
@@ -149,7 +154,8 @@ TEST(Placement, InitrdAfterTheKernel) {
 }
 
 TEST(Placement, KernelMustFitRam) {
-  BzImage img = image(testing::makeBzImage({}));
+  ByteVector file_img = testing::makeBzImage({});
+  BzImage img = image(file_img);
   EXPECT_TRUE(checkKernelPlacement(img, 0x100'0000, pcLayout()).ok());
   MemoryLayout small;
   small.ram = {{0, 0x120'0000}};
@@ -163,7 +169,8 @@ TEST(Placement, KernelMustFitRam) {
 TEST(CommandLine, NulTerminatedAndBounded) {
   testing::BzImageSpec spec;
   spec.cmdline_size = 16;
-  BzImage img = image(testing::makeBzImage(spec));
+  ByteVector file_img = testing::makeBzImage(spec);
+  BzImage img = image(file_img);
   Result<ByteVector> cl = makeCommandLine(img, "console=ttyS0");
   ASSERT_TRUE(cl.ok());
   ASSERT_EQ(cl->size(), 14u);

@@ -68,7 +68,9 @@ ByteVector makeElf(const ElfSpec& s) {
     put<uint64_t>(b, ph + 32, seg.data.size());
     put<uint64_t>(b, ph + 40, seg.mem_size);
     put<uint64_t>(b, ph + 48, 0x1000);
-    std::memcpy(b.data() + data_off, seg.data.data(), seg.data.size());
+    if (!seg.data.empty()) {
+      std::memcpy(b.data() + data_off, seg.data.data(), seg.data.size());
+    }
     data_off += seg.data.size();
   }
   return b;
