@@ -94,6 +94,7 @@ Result<ElfImage> parseElf(Bytes file) {
   }
   ElfImage image;
   image.entry = eh.e_entry;
+  uint64_t total = 0;
   for (uint16_t i = 0; i < eh.e_phnum; ++i) {
     const uint64_t ph_off = eh.e_phoff + uint64_t{i} * sizeof(Elf64_Phdr);
     if (eh.e_phoff > file.size() || ph_off < eh.e_phoff) {
@@ -139,6 +140,11 @@ Result<ElfImage> parseElf(Bytes file) {
       return elfError("truncated", name + ": file bytes " + hex(ph->p_offset) + " + " +
                                        hex(ph->p_filesz) + " exceed the file size " +
                                        hex(file.size()),
+                      ph_off);
+    }
+    total += ph->p_memsz;  // each term is below 2^30, so 512 of them cannot wrap
+    if (total > kElfMaxTotalBytes) {
+      return elfError("segment", "segments total more than " + hex(kElfMaxTotalBytes) + " bytes",
                       ph_off);
     }
     ElfSegment seg;

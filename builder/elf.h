@@ -5,7 +5,7 @@
 // identity-mapped page tables, so physical = virtual for a well-formed payload) and its entry
 // point. It rejects what it cannot load faithfully: other classes, byte orders, machines and
 // types; a PT_INTERP (needs a dynamic loader); segments whose file bytes lie outside the file,
-// whose p_filesz exceeds p_memsz, whose range wraps or exceeds kElfMaxSegmentBytes, or that
+// whose p_filesz exceeds p_memsz, whose range wraps or exceeds kElfMaxSegmentBytes (kElfMaxTotalBytes together), or that
 // overlap another segment; an entry point outside every executable segment.
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(MappedFile file, MappedFile::open(path));
@@ -26,6 +26,8 @@ namespace igvmkit::builder {
 // A segment larger than this is refused (1 GiB: more than any payload; it keeps a crafted p_memsz
 // from making the builder allocate or describe terabytes).
 inline constexpr uint64_t kElfMaxSegmentBytes = 0x4000'0000;
+// All segments together (p_memsz) may not exceed this either.
+inline constexpr uint64_t kElfMaxTotalBytes = 0x4000'0000;
 // Guest physical addresses must stay below 2^52 (the architectural maximum).
 inline constexpr uint64_t kElfMaxAddress = 1ull << 52;
 

@@ -33,7 +33,7 @@ class Layouter {
   // visible to one platform never overlap; things for disjoint platforms may share addresses.
   Status claim(const PlatformList& platforms, uint64_t gpa, uint64_t size, const std::string& what) {
     for (Platform p : platforms.empty() ? all_ : platforms) {
-      IGVMKIT_RETURN_IF_ERROR(claims_[p].zero(gpa, size, what));
+      IGVMKIT_RETURN_IF_ERROR(claims_[p].reserve(gpa, size, what));
     }
     return okStatus();
   }

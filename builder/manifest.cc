@@ -15,6 +15,9 @@ namespace igvmkit::builder {
 namespace {
 
 constexpr uint64_t kPage = layout::kPageSize;
+constexpr uint64_t kMaxDataBytes = layout::k4GiB;
+// Parameter areas hold tables and maps the loader writes; 16 MiB is far beyond any of them.
+constexpr uint64_t kMaxParameterAreaBytes = 0x100'0000;
 
 Location at(const toml::source_region& region) {
   Location loc;
@@ -725,8 +728,11 @@ Result<DataBlob> parseData(const toml::table& t, std::string_view base_dir, cons
   if (!d.file && !d.size) {
     return bad("missing_key", "a [[data]] without 'file' needs 'size'", t.source());
   }
-  if (d.size && (*d.size == 0 || d.gpa > std::numeric_limits<uint64_t>::max() - *d.size)) {
-    return bad("value", "'data.size' " + hex(*d.size) + " is empty or wraps",
+  // Every page of a blob becomes a directive; 4 GiB is already a million of them.
+  if (d.size && (*d.size == 0 || *d.size > kMaxDataBytes ||
+                 d.gpa > std::numeric_limits<uint64_t>::max() - *d.size)) {
+    return bad("value", "'data.size' " + hex(*d.size) + " must be in 1.." + hex(kMaxDataBytes) +
+                            " and not wrap",
                t.get("size")->source());
   }
   d.unmeasured = unmeasured.value_or(false);
@@ -807,6 +813,11 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
   }
   if (a.size == 0 || !aligned(a.size, kPage) || a.gpa > std::numeric_limits<uint64_t>::max() - a.size) {
     return bad("alignment", "'parameter_area.size' " + hex(a.size) + " must be a nonzero page multiple",
+               t.get("size")->source());
+  }
+  if (a.size > kMaxParameterAreaBytes) {
+    return bad("value", "'parameter_area.size' " + hex(a.size) + " exceeds " +
+                            hex(kMaxParameterAreaBytes),
                t.get("size")->source());
   }
   if (a.parameters.empty()) {

@@ -12,7 +12,7 @@ namespace {
 constexpr uint64_t kPage = layout::kPageSize;
 }
 
-Status PageSet::claim(uint64_t gpa, uint64_t size, std::string_view what) {
+Status PageSet::claim(uint64_t gpa, uint64_t size, std::string_view what, bool add_pages) {
   if (size == 0) {
     return okStatus();
   }
@@ -37,7 +37,7 @@ Status PageSet::claim(uint64_t gpa, uint64_t size, std::string_view what) {
     }
   }
   claims_.emplace(gpa, Claim{end, std::string(what)});
-  for (uint64_t page = gpa / kPage * kPage; page < end; page += kPage) {
+  for (uint64_t page = gpa / kPage * kPage; add_pages && page < end; page += kPage) {
     pages_.try_emplace(page);
     if (page > std::numeric_limits<uint64_t>::max() - kPage) {
       break;
@@ -47,7 +47,7 @@ Status PageSet::claim(uint64_t gpa, uint64_t size, std::string_view what) {
 }
 
 Status PageSet::write(uint64_t gpa, Bytes data, std::string_view what) {
-  IGVMKIT_RETURN_IF_ERROR(claim(gpa, data.size(), what));
+  IGVMKIT_RETURN_IF_ERROR(claim(gpa, data.size(), what, true));
   uint64_t done = 0;
   while (done < data.size()) {
     const uint64_t at = gpa + done;
@@ -65,7 +65,11 @@ Status PageSet::write(uint64_t gpa, Bytes data, std::string_view what) {
 }
 
 Status PageSet::zero(uint64_t gpa, uint64_t size, std::string_view what) {
-  return claim(gpa, size, what);
+  return claim(gpa, size, what, true);
+}
+
+Status PageSet::reserve(uint64_t gpa, uint64_t size, std::string_view what) {
+  return claim(gpa, size, what, false);
 }
 
 std::vector<Page> PageSet::pages() const {

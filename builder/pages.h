@@ -36,13 +36,15 @@ class PageSet {
   Status write(uint64_t gpa, Bytes data, std::string_view what);
   // Claims [gpa, gpa + size) as zeros.
   Status zero(uint64_t gpa, uint64_t size, std::string_view what);
+  // Claims [gpa, gpa + size) for overlap checks only: no pages (memory something else fills).
+  Status reserve(uint64_t gpa, uint64_t size, std::string_view what);
 
   // Every touched page in address order; bytes not written within a page are zero.
   std::vector<Page> pages() const;
   size_t pageCount() const { return pages_.size(); }
 
  private:
-  Status claim(uint64_t gpa, uint64_t size, std::string_view what);
+  Status claim(uint64_t gpa, uint64_t size, std::string_view what, bool add_pages);
 
   struct Claim {
     uint64_t end;
