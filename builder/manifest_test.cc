@@ -107,6 +107,20 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
   }
 }
 
+// toml++ 3.3 has undefined behaviour on U+FC06..U+FEFE; the parser refuses them up front.
+TEST(Manifest, RefusesCharactersTomlMishandles) {
+  Result<Manifest> r = parse("# ok \xc3\xa9\n[platform.native] # \xef\xbb\x9f\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().rule, "manifest.syntax");
+  EXPECT_EQ(r.error().message,
+            "unsupported character U+fedf (the TOML parser mishandles U+FC06..U+FEFE)");
+  EXPECT_EQ(r.error().location->line, 2u);
+  EXPECT_EQ(r.error().location->column, 21u);
+  // The byte-order mark U+FEFF and other non-ASCII text stay accepted.
+  EXPECT_TRUE(parse("\xef\xbb\xbf[platform.native] # \xc3\xa9\n[memory]\nsize = 4096\n"
+                    "[vp.registers]\nrip = 1\n").ok());
+}
+
 TEST(Manifest, SizeSplitsAroundTheDefaultMmioGap) {
   Result<Manifest> m = parse("[platform.native]\n[memory]\nsize = \"4G\"\n[payload]\nelf = \"p\"\n");
   ASSERT_TRUE(m.ok()) << m.error().describe();
