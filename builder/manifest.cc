@@ -1016,35 +1016,62 @@ Status checkLayout(Manifest& m, const toml::table& root) {
   return okStatus();
 }
 
-// toml++ 3.3's is_non_ascii_horizontal_whitespace() reaches TOML_UNREACHABLE (undefined
-// behaviour) for U+FC06..U+FEFE: its 64-bit range mask misses bit 63. Such characters are
-// refused before toml++ sees them (found by //builder:manifest_fuzz).
-Status rejectCharactersTomlMishandles(std::string_view text) {
+// The text must be well-formed UTF-8 (TOML requires it), checked here strictly (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF) because toml++ decodes malformed bytes
+// into arbitrary code points. And toml++ 3.3's is_non_ascii_horizontal_whitespace() reaches
+// TOML_UNREACHABLE (undefined behaviour) for U+FC06..U+FEFE, its 64-bit range mask missing bit
+// 63, so those characters are refused too. Both found by //builder:manifest_fuzz.
+Status checkText(std::string_view text) {
   uint32_t line = 1;
   uint32_t column = 1;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const auto b = static_cast<uint8_t>(text[i]);
-    if (b == '\n') {
+  auto fail = [&](std::string message) {
+    Location loc;
+    loc.line = line;
+    loc.column = column;
+    return invalid("manifest.syntax", std::move(message), loc);
+  };
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto b0 = static_cast<uint8_t>(text[i]);
+    if (b0 == '\n') {
       ++line;
       column = 1;
+      ++i;
       continue;
     }
-    if (b == 0xEF && i + 2 < text.size()) {
-      const uint32_t cp = ((b & 0x0Fu) << 12) | ((static_cast<uint8_t>(text[i + 1]) & 0x3Fu) << 6) |
-                          (static_cast<uint8_t>(text[i + 2]) & 0x3Fu);
+    size_t n = 1;
+    uint32_t cp = b0;
+    uint32_t min = 0;
+    if (b0 >= 0x80) {
+      if (b0 >= 0xC2 && b0 <= 0xDF) {
+        n = 2, cp = b0 & 0x1Fu, min = 0x80;
+      } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+        n = 3, cp = b0 & 0x0Fu, min = 0x800;
+      } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+        n = 4, cp = b0 & 0x07u, min = 0x1'0000;
+      } else {
+        return fail("invalid UTF-8 byte " + hex(b0));
+      }
+      if (text.size() - i < n) {
+        return fail("truncated UTF-8 sequence");
+      }
+      for (size_t k = 1; k < n; ++k) {
+        const auto b = static_cast<uint8_t>(text[i + k]);
+        if ((b & 0xC0) != 0x80) {
+          return fail("invalid UTF-8 sequence");
+        }
+        cp = (cp << 6) | (b & 0x3Fu);
+      }
+      if (cp < min || cp > 0x10'FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return fail("invalid UTF-8 sequence");
+      }
       if (cp >= 0xFC06 && cp <= 0xFEFE) {
-        Location loc;
-        loc.line = line;
-        loc.column = column;
-        return invalid("manifest.syntax",
-                       "unsupported character U+" + hex(cp).substr(2) +
-                           " (the TOML parser mishandles U+FC06..U+FEFE)",
-                       loc);
+        return fail("unsupported character U+" + hex(cp).substr(2) +
+                    " (the TOML parser mishandles U+FC06..U+FEFE)");
       }
     }
-    if ((b & 0xC0) != 0x80) {
-      ++column;
-    }
+    i += n;
+    ++column;
   }
   return okStatus();
 }
@@ -1176,7 +1203,7 @@ Result<uint64_t> parseSize(std::string_view text) {
 
 Result<Manifest> parseManifest(std::string_view text, std::string_view source_name,
                                std::string_view base_dir) {
-  IGVMKIT_RETURN_IF_ERROR(rejectCharactersTomlMishandles(text));
+  IGVMKIT_RETURN_IF_ERROR(checkText(text));
   toml::parse_result parsed = toml::parse(text, std::string(source_name));
   if (!parsed) {
     const toml::parse_error& e = parsed.error();

@@ -116,6 +116,14 @@ TEST(Manifest, RefusesCharactersTomlMishandles) {
             "unsupported character U+fedf (the TOML parser mishandles U+FC06..U+FEFE)");
   EXPECT_EQ(r.error().location->line, 2u);
   EXPECT_EQ(r.error().location->column, 21u);
+  Result<Manifest> malformed = parse("[platform.native]\nx = \"\xe0\xdf\xdf\"\n");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.error().message, "invalid UTF-8 sequence");
+  EXPECT_EQ(malformed.error().location->line, 2u);
+  EXPECT_EQ(malformed.error().location->column, 6u);
+  EXPECT_EQ(parse("\xc0\x80").error().message, "invalid UTF-8 byte 0xc0");  // overlong NUL
+  EXPECT_EQ(parse("# \xed\xa0\x80").error().message, "invalid UTF-8 sequence");  // surrogate
+  EXPECT_EQ(parse("# \xf0\x9f").error().message, "truncated UTF-8 sequence");
   // The byte-order mark U+FEFF and other non-ASCII text stay accepted.
   EXPECT_TRUE(parse("\xef\xbb\xbf[platform.native] # \xc3\xa9\n[memory]\nsize = 4096\n"
                     "[vp.registers]\nrip = 1\n").ok());
