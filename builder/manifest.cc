@@ -1019,8 +1019,10 @@ Status checkLayout(Manifest& m, const toml::table& root) {
 // The text must be well-formed UTF-8 (TOML requires it), checked here strictly (RFC 3629: no
 // overlong forms, no surrogates, nothing above U+10FFFF) because toml++ decodes malformed bytes
 // into arbitrary code points. And toml++ 3.3's is_non_ascii_horizontal_whitespace() reaches
-// TOML_UNREACHABLE (undefined behaviour) for U+FC06..U+FEFE, its 64-bit range mask missing bit
-// 63, so those characters are refused too. Both found by //builder:manifest_fuzz.
+// TOML_UNREACHABLE (undefined behaviour) for every code point of three of its 64 lookup blocks
+// but the one whitespace character each holds: U+00A1..U+0499, U+2C5E..U+3057 (except U+3000)
+// and U+FB26..U+FEFE. It is called wherever whitespace may occur, so those characters are refused
+// everywhere. Both found by //builder:manifest_fuzz.
 Status checkText(std::string_view text) {
   uint32_t line = 1;
   uint32_t column = 1;
@@ -1065,9 +1067,10 @@ Status checkText(std::string_view text) {
       if (cp < min || cp > 0x10'FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
         return fail("invalid UTF-8 sequence");
       }
-      if (cp >= 0xFC06 && cp <= 0xFEFE) {
+      if ((cp >= 0xA1 && cp <= 0x499) || (cp >= 0x2C5E && cp <= 0x3057 && cp != 0x3000) ||
+          (cp >= 0xFB26 && cp <= 0xFEFE)) {
         return fail("unsupported character U+" + hex(cp).substr(2) +
-                    " (the TOML parser mishandles U+FC06..U+FEFE)");
+                    " (toml++ 3.3 mishandles U+00A1..U+0499, U+2C5E..U+3057 and U+FB26..U+FEFE)");
       }
     }
     i += n;
