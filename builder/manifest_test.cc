@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "base/file.h"
 #include "builder/layout.h"
 
@@ -324,6 +326,35 @@ TEST(Manifest, ExamplesParse) {
   EXPECT_EQ(m->vp.identity_map_size, 8ull << 30);
   EXPECT_EQ(m->memory.ram.size(), 2u);
   EXPECT_EQ(m->payload->elf, "testdata/manifests/../../bazel-bin/testdata/guests/probe");
+}
+
+// demo.toml hands the probe its info block (testdata/guests/probe_abi.h) in RSI.
+TEST(Manifest, DemoPointsTheProbeAtItsInfoBlock) {
+  Result<std::string> text = readTextFile("testdata/manifests/demo.toml");
+  ASSERT_TRUE(text.ok());
+  Result<Manifest> m = parseManifest(*text, "demo.toml", "testdata/manifests");
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  ASSERT_EQ(m->data.size(), 1u);
+  EXPECT_EQ(m->vp.registers.at(Register::kRsi), m->data[0].gpa);
+  Result<ByteVector> info = readFile(*m->data[0].file);
+  ASSERT_TRUE(info.ok()) << info.error().describe();
+  ASSERT_EQ(info->size(), 88u);
+  uint64_t magic = 0, cmdline = 0, memmap = 0, vp_count = 0;
+  std::memcpy(&magic, info->data(), 8);
+  std::memcpy(&cmdline, info->data() + 0x10, 8);
+  std::memcpy(&memmap, info->data() + 0x20, 8);
+  std::memcpy(&vp_count, info->data() + 0x30, 8);
+  EXPECT_EQ(magic, 0x31424f5250564749u);  // "IGVPROB1"
+  const ParameterArea& area = m->parameter_areas.at(0);
+  for (const Parameter& p : area.parameters) {
+    const uint64_t gpa = area.gpa + p.byte_offset;
+    switch (p.kind) {
+      case ParameterKind::kCommandLine: EXPECT_EQ(cmdline, gpa); break;
+      case ParameterKind::kMemoryMap: EXPECT_EQ(memmap, gpa); break;
+      case ParameterKind::kVpCount: EXPECT_EQ(vp_count, gpa); break;
+      default: ADD_FAILURE() << "unexpected parameter " << parameterName(p.kind);
+    }
+  }
 }
 
 }  // namespace
