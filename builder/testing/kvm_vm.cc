@@ -154,7 +154,9 @@ KvmVm::Exit KvmVm::run() {
   e.reason = run_->exit_reason;
   if (e.reason == KVM_EXIT_IO) {
     e.port = run_->io.port;
-    e.value = reinterpret_cast<const uint8_t*>(run_)[run_->io.data_offset];
+    e.data = reinterpret_cast<uint8_t*>(run_) + run_->io.data_offset;
+    e.value = *e.data;
+    e.in = run_->io.direction == KVM_EXIT_IO_IN;
   }
   return e;
 }

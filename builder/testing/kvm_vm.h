@@ -34,6 +34,8 @@ class KvmVm {
     uint32_t reason = 0;  // KVM_EXIT_*
     uint16_t port = 0;    // KVM_EXIT_IO
     uint8_t value = 0;    // first byte written (KVM_EXIT_IO out)
+    bool in = false;      // KVM_EXIT_IO in: store the answer through `data`
+    uint8_t* data = nullptr;
   };
   Exit run();
   // Like run(), but a timer interrupts KVM_RUN after `ms` milliseconds: reason KVM_EXIT_INTR.
