@@ -1,0 +1,345 @@
+#include "builder/image.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "base/file.h"
+#include "builder/bzimage.h"
+#include "builder/elf.h"
+#include "builder/internal/bytes_io.h"
+#include "builder/layout.h"
+#include "builder/linux_boot.h"
+#include "builder/tdx_reset.h"
+#include "builder/x86.h"
+
+namespace igvmkit::builder {
+namespace {
+
+using internal::alignUp;
+constexpr uint64_t kPage = layout::kPageSize;
+
+Error placement(std::string message) { return invalid("image.placement", std::move(message)); }
+
+class Layouter {
+ public:
+  Layouter(const Manifest& m, const FileReader& read) : m_(m), read_(read), all_(m.platforms()) {}
+
+  Result<Image> run();
+
+ private:
+  // Claims [gpa, gpa+size) on each platform in `platforms` (empty = all), so that two things
+  // visible to one platform never overlap; things for disjoint platforms may share addresses.
+  Status claim(const PlatformList& platforms, uint64_t gpa, uint64_t size, const std::string& what) {
+    for (Platform p : platforms.empty() ? all_ : platforms) {
+      IGVMKIT_RETURN_IF_ERROR(claims_[p].reserve(gpa, size, what));
+    }
+    return okStatus();
+  }
+  // Content every platform sees.
+  Status common(uint64_t gpa, Bytes data, const std::string& what) {
+    IGVMKIT_RETURN_IF_ERROR(claim({}, gpa, data.size(), what));
+    return common_.write(gpa, data, what);
+  }
+  // Content for some platforms only, as its own region.
+  Status specific(const PlatformList& platforms, uint64_t gpa, Bytes data, const std::string& what,
+                  PageDataType type = PageDataType::kNormal) {
+    IGVMKIT_RETURN_IF_ERROR(claim(platforms, gpa, alignUp(data.size(), kPage), what));
+    PageSet set;
+    IGVMKIT_RETURN_IF_ERROR(set.write(gpa, data, what));
+    Region r;
+    r.what = what;
+    r.platforms = platforms == all_ ? PlatformList{} : platforms;
+    r.pages = set.pages();
+    r.type = type;
+    specific_.push_back(std::move(r));
+    return okStatus();
+  }
+  Status zeroPage(const PlatformList& platforms, uint64_t gpa, const std::string& what,
+                  PageDataType type) {
+    ByteVector zeros;
+    IGVMKIT_RETURN_IF_ERROR(claim(platforms, gpa, kPage, what));
+    Region r;
+    r.what = what;
+    r.platforms = platforms == all_ ? PlatformList{} : platforms;
+    r.pages.push_back(Page{gpa, {}});
+    r.type = type;
+    specific_.push_back(std::move(r));
+    return okStatus();
+  }
+
+  uint64_t identityMapEnd() const {
+    if (m_.vp.identity_map_size != 0) {
+      return m_.vp.identity_map_size;
+    }
+    uint64_t top = m_.memory.ram.empty() ? 0 : m_.memory.ram.back().end();
+    return std::max(layout::k4GiB, alignUp(top, layout::kGiB));
+  }
+
+  PlatformList without(Platform p) const {
+    PlatformList out;
+    for (Platform q : all_) {
+      if (q != p) {
+        out.push_back(q);
+      }
+    }
+    return out;
+  }
+
+  Status layoutLinux();
+  Status layoutPayload();
+  Status layoutFirmware();
+  Status layoutData();
+  Status layoutVp();
+
+  const Manifest& m_;
+  const FileReader& read_;
+  PlatformList all_;
+  std::map<Platform, PageSet> claims_;
+  PageSet common_;
+  std::vector<Region> specific_;
+  std::vector<Region> data_;
+  Image image_;
+  uint64_t rsi_ = 0;
+  uint64_t cr3_plain_ = 0;
+  uint64_t cr3_snp_ = 0;
+  uint64_t map_end_ = 0;
+};
+
+Status Layouter::layoutLinux() {
+  const LinuxComponent& lc = *m_.linux_boot;
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector kernel_file, read_(lc.kernel));
+  IGVMKIT_ASSIGN_OR_RETURN(BzImage img, parseBzImage(kernel_file));
+  IGVMKIT_ASSIGN_OR_RETURN(uint64_t load, chooseLoadAddress(img, lc.load_address));
+  IGVMKIT_RETURN_IF_ERROR(checkKernelPlacement(img, load, m_.memory));
+  IGVMKIT_RETURN_IF_ERROR(common(load, img.kernel, "kernel"));
+  // The kernel decompresses into [load, load + init_size): nothing else may go there.
+  IGVMKIT_RETURN_IF_ERROR(claim({}, load + img.kernel.size(), img.init_size - img.kernel.size(),
+                                "kernel init_size area"));
+  BootParamsInput in;
+  in.load_address = load;
+  if (lc.initrd) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector initrd, read_(*lc.initrd));
+    IGVMKIT_ASSIGN_OR_RETURN(in.initrd_gpa, placeInitrd(img, load, initrd.size(), m_.memory));
+    in.initrd_size = initrd.size();
+    IGVMKIT_RETURN_IF_ERROR(common(in.initrd_gpa, initrd, "initrd"));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector cmdline, makeCommandLine(img, lc.cmdline));
+  IGVMKIT_RETURN_IF_ERROR(common(layout::kCommandLineGpa, cmdline, "command line"));
+  IGVMKIT_ASSIGN_OR_RETURN(in.e820, e820FromLayout(m_.memory));
+  const PlatformList others = without(Platform::kSnp);
+  if (!others.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector zp, makeBootParams(img, in));
+    IGVMKIT_RETURN_IF_ERROR(specific(others, layout::kBootParamsGpa, zp, "zero page"));
+  }
+  if (m_.snp) {
+    // SNP Linux finds its secrets and CPUID pages through cc_blob_sev_info (loader-vmm.md §3.6).
+    in.cc_blob_gpa = layout::kSnpCcBlobGpa;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector zp, makeBootParams(img, in));
+    const PlatformList snp = {Platform::kSnp};
+    IGVMKIT_RETURN_IF_ERROR(specific(snp, layout::kBootParamsGpa, zp, "zero page (snp)"));
+    IGVMKIT_RETURN_IF_ERROR(
+        zeroPage(snp, layout::kSnpSecretsGpa, "snp secrets page", PageDataType::kSecrets));
+    IGVMKIT_RETURN_IF_ERROR(zeroPage(snp, layout::kSnpCpuidGpa, "snp cpuid page", PageDataType::kCpuid));
+    ByteVector blob = makeCcBlobPage(layout::kSnpSecretsGpa, layout::kSnpCpuidGpa);
+    IGVMKIT_RETURN_IF_ERROR(specific(snp, layout::kSnpCcBlobGpa, blob, "snp cc_blob"));
+  }
+  image_.entry = load + kBzImage64BitEntryOffset;
+  rsi_ = layout::kBootParamsGpa;
+  return okStatus();
+}
+
+Status Layouter::layoutPayload() {
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector file, read_(m_.payload->elf));
+  IGVMKIT_ASSIGN_OR_RETURN(ElfImage elf, parseElf(file));
+  for (size_t i = 0; i < elf.segments.size(); ++i) {
+    const ElfSegment& s = elf.segments[i];
+    const std::string what = "payload segment " + std::to_string(i);
+    if (s.gpa < layout::kLowAreaEnd) {
+      return placement(what + " at " + hex(s.gpa) + " lies in the builder's boot area below " +
+                       hex(layout::kLowAreaEnd));
+    }
+    if (!m_.memory.isRam(s.gpa, s.mem_size)) {
+      return placement(what + " at [" + hex(s.gpa) + ", " + hex(s.gpa + s.mem_size) +
+                       ") is not inside RAM");
+    }
+    IGVMKIT_RETURN_IF_ERROR(common(s.gpa, s.data, what));
+    const uint64_t bss = s.mem_size - s.data.size();
+    IGVMKIT_RETURN_IF_ERROR(claim({}, s.gpa + s.data.size(), bss, what + " bss"));
+    IGVMKIT_RETURN_IF_ERROR(common_.zero(s.gpa + s.data.size(), bss, what + " bss"));
+  }
+  image_.entry = elf.entry;
+  return okStatus();
+}
+
+Status Layouter::layoutFirmware() {
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector fw, read_(m_.firmware->image));
+  if (fw.empty()) {
+    return placement("firmware image " + m_.firmware->image + " is empty");
+  }
+  const uint64_t size = alignUp(fw.size(), kPage);
+  if (size > layout::kFirmwareEnd) {
+    return placement("firmware image of " + hex(fw.size()) + " bytes is larger than 4 GiB");
+  }
+  const uint64_t gpa = m_.firmware->gpa.value_or(layout::kFirmwareEnd - size);
+  fw.resize(size, std::byte{0});
+  return common(gpa, fw, "firmware");
+}
+
+Status Layouter::layoutData() {
+  for (size_t i = 0; i < m_.data.size(); ++i) {
+    const DataBlob& d = m_.data[i];
+    const std::string what = "data #" + std::to_string(i);
+    ByteVector bytes;
+    if (d.file) {
+      IGVMKIT_ASSIGN_OR_RETURN(bytes, read_(*d.file));
+    }
+    const uint64_t size = d.size.value_or(bytes.size());
+    if (size == 0) {
+      return placement(what + ": file " + d.file.value_or("") + " is empty");
+    }
+    if (bytes.size() > size) {
+      return placement(what + ": file of " + hex(bytes.size()) + " bytes exceeds size " + hex(size));
+    }
+    IGVMKIT_RETURN_IF_ERROR(claim(d.platforms, d.gpa, alignUp(size, kPage), what));
+    PageSet set;
+    IGVMKIT_RETURN_IF_ERROR(set.write(d.gpa, bytes, what));
+    IGVMKIT_RETURN_IF_ERROR(set.zero(d.gpa + bytes.size(), alignUp(size, kPage) - bytes.size(), what));
+    Region r;
+    r.what = what;
+    r.platforms = d.platforms;
+    r.pages = set.pages();
+    r.unmeasured = d.unmeasured;
+    r.shared = d.shared;
+    r.type = d.type;
+    data_.push_back(std::move(r));
+  }
+  for (size_t i = 0; i < m_.parameter_areas.size(); ++i) {
+    const ParameterArea& a = m_.parameter_areas[i];
+    IGVMKIT_RETURN_IF_ERROR(claim(a.platforms, a.gpa, a.size, "parameter area #" + std::to_string(i)));
+  }
+  return okStatus();
+}
+
+Status Layouter::layoutVp() {
+  if (m_.vp.mode == EntryMode::kReset) {
+    return okStatus();
+  }
+  auto stateFor = [&](uint64_t cr3) {
+    X64State s;
+    if (m_.vp.mode == EntryMode::kLongMode) {
+      s = longModeState({.rip = image_.entry, .rsp = layout::kStackTop, .rsi = rsi_, .cr3 = cr3,
+                         .gdt_gpa = layout::kGdtGpa});
+    } else {
+      s = registersBaseState();
+    }
+    applyRegisters(s, m_.vp.registers);
+    return s;
+  };
+  const X64State plain = stateFor(cr3_plain_);
+  image_.entry = plain.rip;
+  if (m_.native) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector ctx, nativeVpContext(plain));
+    image_.vp_contexts.push_back({Platform::kNative, 0, 0, std::move(ctx)});
+  }
+  if (m_.vbs) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector ctx, vbsVpContext(plain, m_.vbs->vtl));
+    image_.vp_contexts.push_back({Platform::kVbs, 0, 0, std::move(ctx)});
+  }
+  if (m_.tdx) {
+    // Generated tables end at map_end_; with explicit registers the manifest owns the tables.
+    const uint64_t mapped = m_.vp.mode == EntryMode::kLongMode ? map_end_ : ~uint64_t{0};
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector page, tdxResetPage(plain, mapped));
+    IGVMKIT_RETURN_IF_ERROR(
+        specific({Platform::kTdx}, layout::kTdxResetPageGpa, page, "tdx reset trampoline"));
+  }
+  if (m_.snp) {
+    const SnpSettings& snp = *m_.snp;
+    const X64State s = stateFor(cr3_snp_);
+    VmsaOptions o;
+    o.sev_features = snp.sev_features;
+    o.virtual_tom = (snp.sev_features & kSevFeatureVtom) != 0 ? snp.shared_gpa_boundary : 0;
+    o.kvm = snp.host == SnpHost::kKvm;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, o));
+    image_.vp_contexts.push_back({Platform::kSnp, snp.vmsa_gpa, 0, std::move(vmsa)});
+  }
+  return okStatus();
+}
+
+Result<Image> Layouter::run() {
+  if (m_.vp.mode == EntryMode::kLongMode) {
+    map_end_ = identityMapEnd();
+    Page gdt = makeGdtPage();
+    IGVMKIT_RETURN_IF_ERROR(common(gdt.gpa, gdt.bytes, "gdt"));
+    IGVMKIT_RETURN_IF_ERROR(claim({}, layout::kStackGpa, kPage, "boot stack"));
+    IGVMKIT_RETURN_IF_ERROR(common_.zero(layout::kStackGpa, kPage, "boot stack"));
+    const PlatformList others = without(Platform::kSnp);
+    if (!others.empty()) {
+      IGVMKIT_ASSIGN_OR_RETURN(PageTables pt, identityMap({.map_end = map_end_}));
+      cr3_plain_ = pt.cr3;
+      for (const Page& p : pt.pages) {
+        IGVMKIT_RETURN_IF_ERROR(specific(others, p.gpa, p.bytes, "page tables"));
+      }
+    }
+    if (m_.snp) {
+      PageTableOptions o;
+      o.map_end = map_end_;
+      o.encryption_mask = 1ull << m_.snp->c_bit;
+      IGVMKIT_ASSIGN_OR_RETURN(PageTables pt, identityMap(o));
+      cr3_snp_ = pt.cr3;
+      for (const Page& p : pt.pages) {
+        IGVMKIT_RETURN_IF_ERROR(specific({Platform::kSnp}, p.gpa, p.bytes, "page tables (snp)"));
+      }
+    }
+  }
+  if (m_.linux_boot) {
+    IGVMKIT_RETURN_IF_ERROR(layoutLinux());
+  }
+  if (m_.payload) {
+    IGVMKIT_RETURN_IF_ERROR(layoutPayload());
+  }
+  if (m_.firmware) {
+    IGVMKIT_RETURN_IF_ERROR(layoutFirmware());
+  }
+  IGVMKIT_RETURN_IF_ERROR(layoutData());
+  IGVMKIT_RETURN_IF_ERROR(layoutVp());
+  if (common_.pageCount() != 0) {
+    Region r;
+    r.what = "image";
+    r.pages = common_.pages();
+    image_.regions.push_back(std::move(r));
+  }
+  // Merge consecutive single-page regions of the same kind (page tables) for readability.
+  for (Region& r : specific_) {
+    if (!image_.regions.empty()) {
+      Region& last = image_.regions.back();
+      if (last.what == r.what && last.platforms == r.platforms && last.type == r.type &&
+          !last.pages.empty() && !r.pages.empty() &&
+          last.pages.back().gpa + kPage == r.pages.front().gpa) {
+        last.pages.insert(last.pages.end(), r.pages.begin(), r.pages.end());
+        continue;
+      }
+    }
+    image_.regions.push_back(std::move(r));
+  }
+  for (Region& r : data_) {
+    image_.regions.push_back(std::move(r));
+  }
+  image_.parameter_areas = m_.parameter_areas;
+  image_.required_memory = m_.required_memory;
+  return std::move(image_);
+}
+
+}  // namespace
+
+FileReader diskReader() {
+  return [](const std::string& path) { return readFile(path); };
+}
+
+Result<Image> layoutImage(const Manifest& manifest, const FileReader& read) {
+  Layouter l(manifest, read);
+  return l.run();
+}
+
+}  // namespace igvmkit::builder

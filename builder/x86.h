@@ -1,0 +1,182 @@
+// builder/x86.h: x86-64 boot structures and the initial processor state, rendered for each
+// IGVM platform.
+//
+// One X64State describes how the boot processor starts. longModeState() gives the state a 64-bit
+// entry needs (paging on through generated identity tables, flat segments from makeGdtPage(),
+// interrupts off); the manifest's [vp.registers] adjust it with applyRegisters(). The state is
+// then rendered per platform:
+//   * nativeVpContext(): IGVM's IgvmNativeVpContextX64 page (NATIVE, igvm-format.md §5.4),
+//   * snpVmsa():         an SEV-SNP VMSA page (igvm-format.md §5.2), optionally restricted to
+//                        what KVM can reproduce,
+//   * vbsVpContext():    a VBS register list (igvm-format.md §5.3),
+//   * tdxResetPage() in builder/tdx_reset.h: TDX has no VP context; a reset-vector trampoline
+//                        reaches the same state.
+//
+//   IGVMKIT_ASSIGN_OR_RETURN(PageTables pt, identityMap({.map_end = 4 * layout::kGiB}));
+//   X64State s = longModeState({.rip = entry, .rsp = layout::kStackTop, .cr3 = pt.cr3});
+//   IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, VmsaOptions{}));
+//
+// Error rules: x86.page_tables, x86.state (the state cannot be expressed on that platform).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "builder/layout.h"
+#include "builder/manifest.h"
+#include "builder/pages.h"
+
+namespace igvmkit::builder {
+
+// ---- page tables -----------------------------------------------------------------------------
+
+// Page-table entry bits (Intel SDM vol. 3 §4.5).
+inline constexpr uint64_t kPtePresent = 1ull << 0;
+inline constexpr uint64_t kPteWritable = 1ull << 1;
+inline constexpr uint64_t kPteLargePage = 1ull << 7;  // PS: a 2 MiB leaf in a PD entry
+inline constexpr uint64_t kPteAddressMask = 0x000F'FFFF'FFFF'F000ull;
+
+struct PageTableOptions {
+  uint64_t table_gpa = layout::kPageTablesGpa;  // where the PML4 and the tables after it go
+  uint64_t max_bytes = layout::kPageTablesMaxBytes;
+  uint64_t map_start = 0;  // 2 MiB aligned
+  uint64_t map_end = layout::k4GiB;  // 2 MiB aligned, at most 2^48 (4-level paging)
+  // Ored into every entry and into CR3: the SEV-SNP C-bit (1 << c_bit), or 0.
+  uint64_t encryption_mask = 0;
+};
+
+// An identity map of [map_start, map_end) with 2 MiB leaves: PML4, then the PDPTs it needs, then
+// one PD per GiB touched, consecutive pages from table_gpa.
+struct PageTables {
+  uint64_t cr3 = 0;         // PML4 address | encryption_mask
+  uint64_t map_start = 0;   // the identity-mapped range
+  uint64_t map_end = 0;
+  std::vector<Page> pages;  // in address order, 4 KiB each (never empty)
+  uint64_t end() const { return pages.empty() ? 0 : pages.back().gpa + layout::kPageSize; }
+};
+
+Result<PageTables> identityMap(const PageTableOptions& options);
+
+// ---- GDT -------------------------------------------------------------------------------------
+
+// Descriptors in the GDT page: null, null, 64-bit code at layout::kCodeSelector, flat data at
+// layout::kDataSelector (Firecracker's encodings, loader-vmm.md §5.2).
+inline constexpr uint64_t kGdtCode64 = 0x00AF'9B00'0000'FFFFull;
+inline constexpr uint64_t kGdtData = 0x00CF'9300'0000'FFFFull;
+// The same descriptors' attributes in the 16-bit form IGVM and Hyper-V use: low byte =
+// type/S/DPL/P, bits 12..15 = AVL/L/D/G.
+inline constexpr uint16_t kCode64Attributes = 0xA09B;
+inline constexpr uint16_t kDataAttributes = 0xC093;
+inline constexpr uint16_t kTss64BusyAttributes = 0x008B;
+
+Page makeGdtPage(uint64_t gpa = layout::kGdtGpa);
+
+// ---- processor state -------------------------------------------------------------------------
+
+inline constexpr uint64_t kCr0Pe = 1ull << 0;
+inline constexpr uint64_t kCr0Et = 1ull << 4;
+inline constexpr uint64_t kCr0Ne = 1ull << 5;
+inline constexpr uint64_t kCr0Pg = 1ull << 31;
+inline constexpr uint64_t kCr4Pae = 1ull << 5;
+inline constexpr uint64_t kCr4Mce = 1ull << 6;
+inline constexpr uint64_t kCr4Osfxsr = 1ull << 9;
+inline constexpr uint64_t kCr4Osxmmexcpt = 1ull << 10;
+inline constexpr uint64_t kEferSce = 1ull << 0;
+inline constexpr uint64_t kEferLme = 1ull << 8;
+inline constexpr uint64_t kEferLma = 1ull << 10;
+inline constexpr uint64_t kEferNxe = 1ull << 11;
+inline constexpr uint64_t kEferSvme = 1ull << 12;
+inline constexpr uint64_t kDefaultPat = 0x0007'0406'0007'0406ull;  // the architectural reset PAT
+
+struct SegmentRegister {
+  uint64_t base = 0;
+  uint32_t limit = 0;
+  uint16_t selector = 0;
+  uint16_t attributes = 0;  // 16-bit descriptor form (see kCode64Attributes)
+  bool operator==(const SegmentRegister&) const = default;
+};
+
+struct TableRegister {
+  uint64_t base = 0;
+  uint16_t limit = 0;
+};
+
+// The processor state the builder can hand to a platform. Anything not here is architectural
+// reset state.
+struct X64State {
+  uint64_t rax = 0, rcx = 0, rdx = 0, rbx = 0, rsp = 0, rbp = 0, rsi = 0, rdi = 0;
+  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
+  uint64_t rip = 0;
+  uint64_t rflags = 0x2;  // bit 1 is reserved-one; interrupts off
+  uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
+  uint64_t pat = kDefaultPat;
+  uint64_t xcr0 = 1;           // x87 only
+  uint64_t dr6 = 0xFFFF'0FF0;  // reset values (what KVM holds for a new vCPU)
+  uint64_t dr7 = 0x400;
+  uint32_t mxcsr = 0x1F80;
+  uint16_t fcw = 0x37F;
+  SegmentRegister cs, ds, es, fs, gs, ss, tr, ldtr;
+  TableRegister gdtr, idtr;
+};
+
+struct LongModeEntry {
+  uint64_t rip = 0;
+  uint64_t rsp = layout::kStackTop;
+  uint64_t rsi = 0;  // Linux: the zero page
+  uint64_t cr3 = 0;  // from identityMap()
+  uint64_t gdt_gpa = layout::kGdtGpa;
+};
+
+// 64-bit mode, paging on: CR0 = PE|ET|NE|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE,
+// CS = kCodeSelector (64-bit), DS/ES/FS/GS/SS = kDataSelector, GDTR = the GDT page, no IDT,
+// RFLAGS = 2. OSFXSR lets a payload's compiler use SSE without setting it up.
+X64State longModeState(const LongModeEntry& entry);
+
+// The state `vp.mode = "registers"` starts from: flat 4 GiB segments with zero selectors and
+// attributes, everything else zero (RFLAGS = 2).
+X64State registersBaseState();
+
+// Applies manifest registers: GPRs, RIP, RFLAGS, control registers, EFER, GDTR/IDTR, the code
+// segment's selector/attributes and the data segments' (all five at once).
+void applyRegisters(X64State& state, const std::map<Register, uint64_t>& registers);
+
+// ---- per-platform renderings -----------------------------------------------------------------
+
+// The IgvmNativeVpContextX64 in a zero-padded 4 KiB page. Fails when the state needs what the
+// context cannot say: data segments that differ (it has one data descriptor), code/data base or
+// limit above 32 bits, attribute bits 11:8, or registers outside the context (PAT, XCR0, TR ...
+// other than their reset values are dropped silently: the loader applies reset values).
+Result<ByteVector> nativeVpContext(const X64State& state);
+
+struct VmsaOptions {
+  uint64_t sev_features = 1;  // bit 0 (SNP) must be set
+  uint64_t virtual_tom = 0;   // with the vTOM feature
+  uint8_t vmpl = 0;
+  // Only what KVM reproduces from vCPU state (loader-vmm.md §1.2/1.3): no vTOM, and every field
+  // outside QEMU's accepted list left zero; the VMSA then goes at layout::kSnpKvmVmsaGpa.
+  bool kvm = true;
+};
+
+// A 4 KiB SEV-SNP VMSA page for the state. EFER gets SVME (the hardware requires it in a VMSA;
+// KVM sets it too). Segment attributes are stored in the VMSA's compressed form.
+Result<ByteVector> snpVmsa(const X64State& state, const VmsaOptions& options);
+
+// A VBS register list (header u32 count + 32-byte entries) loading the state into `vtl`. Fails
+// when a GPR outside the reference's accepted list (RAX, RBX, RCX, RDX, RDI, R13..R15) is nonzero.
+Result<ByteVector> vbsVpContext(const X64State& state, uint8_t vtl);
+
+// Hyper-V register names used in VBS contexts (igvm-format.md §5.3).
+enum HvX64Register : uint32_t {
+  kHvRsp = 0x00020004, kHvRbp = 0x00020005, kHvRsi = 0x00020006,
+  kHvR8 = 0x00020008, kHvR9 = 0x00020009, kHvR10 = 0x0002000A, kHvR11 = 0x0002000B,
+  kHvR12 = 0x0002000C, kHvRip = 0x00020010, kHvRflags = 0x00020011,
+  kHvCr0 = 0x00040000, kHvCr3 = 0x00040002, kHvCr4 = 0x00040003,
+  kHvEs = 0x00060000, kHvCs = 0x00060001, kHvSs = 0x00060002, kHvDs = 0x00060003,
+  kHvFs = 0x00060004, kHvGs = 0x00060005, kHvTr = 0x00060007,
+  kHvIdtr = 0x00070000, kHvGdtr = 0x00070001, kHvEfer = 0x00080001, kHvPat = 0x00080004,
+};
+
+}  // namespace igvmkit::builder
