@@ -1,0 +1,274 @@
+#include "loader/testing/snp_psp.h"
+
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+#include "loader/internal/kvm_abi.h"
+#include "loader/internal/mshv_abi.h"
+#include "loader/internal/vmsa.h"
+
+namespace igvmkit::loader::testing {
+namespace {
+
+using namespace kvm;   // NOLINT
+using namespace mshv;  // NOLINT
+
+Digest48 sha384(const void* data, size_t n) {
+  Digest48 out{};
+  unsigned int len = 0;
+  EVP_Digest(data, n, out.data(), &len, EVP_sha384(), nullptr);
+  return out;
+}
+
+template <class T>
+T load(const void* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+template <class T>
+void put(ByteVector& page, size_t off, T v) {
+  std::memcpy(page.data() + off, &v, sizeof(T));
+}
+
+constexpr uint8_t kBadMeasurement = 11;
+
+}  // namespace
+
+SnpPsp::SnpPsp(FakeDevice& device) {
+  device.observe([this](const FakeCall& call, void* arg) { onCall(call, arg); });
+  device.script("KVM_SEV_SNP_LAUNCH_FINISH",
+                [this](FakeCall& call, void* arg) { return onKvmFinish(call, arg); });
+  device.script("MSHV_COMPLETE_ISOLATED_IMPORT",
+                [this](FakeCall& call, void* arg) { return onMshvComplete(call, arg); });
+}
+
+void SnpPsp::measurePage(uint8_t type, uint64_t gpa, const std::byte* page) {
+  // PAGE_INFO (measurement.md §1.2): DIGEST_CUR, CONTENTS, LENGTH 0x70, PAGE_TYPE, IMI 0,
+  // VMPL permissions 0, reserved 0, GPA.
+  uint8_t info[0x70] = {};
+  std::memcpy(info, ld_.data(), 48);
+  Digest48 contents{};
+  if (type == kFwPageNormal || type == kFwPageVmsa) {
+    contents = sha384(page, 4096);
+  }
+  std::memcpy(info + 0x30, contents.data(), 48);
+  info[0x60] = 0x70;
+  info[0x61] = 0x00;
+  info[0x62] = type;
+  std::memcpy(info + 0x68, &gpa, 8);
+  ld_ = sha384(info, sizeof(info));
+  trace_.push_back({type, gpa, contents, ld_});
+}
+
+void SnpPsp::onCall(const FakeCall& call, void* arg) {
+  if (call.result < 0) {
+    return;
+  }
+  if (call.name == "KVM_CREATE_VCPU") {
+    vcpu_index_[static_cast<int>(call.result)] = static_cast<uint32_t>(call.value);
+    return;
+  }
+  auto vcpu = [&]() -> VcpuModel& { return vcpus_[vcpu_index_[call.fd]]; };
+  if (call.name == "KVM_SET_REGS") {
+    vcpu().regs = call.arg;
+  } else if (call.name == "KVM_SET_SREGS") {
+    vcpu().sregs = call.arg;
+  } else if (call.name == "KVM_SET_XCRS") {
+    vcpu().xcrs = call.arg;
+  } else if (call.name == "KVM_SET_DEBUGREGS") {
+    vcpu().debugregs = call.arg;
+  } else if (call.name == "KVM_SET_FPU") {
+    vcpu().fpu = call.arg;
+  } else if (call.name == "KVM_SET_MSRS") {
+    auto h = load<kvm_msrs>(call.arg.data());
+    for (uint32_t i = 0; i < h.nmsrs; ++i) {
+      auto e = load<kvm_msr_entry>(call.arg.data() + 8 + 16 * i);
+      if (e.index == kMsrPat) {
+        vcpu().pat = e.data;
+        vcpu().pat_set = true;
+      }
+    }
+  } else if (call.name == "KVM_SEV_INIT2") {
+    vmsa_features_ = load<kvm_sev_init>(call.payload.data()).vmsa_features;
+  } else if (call.name == "KVM_SEV_SNP_LAUNCH_START") {
+    policy_ = load<kvm_sev_snp_launch_start>(call.payload.data()).policy;
+    reset();
+  } else if (call.name == "KVM_SEV_SNP_LAUNCH_UPDATE") {
+    // The request as issued (the live struct has been advanced by the "kernel").
+    auto u = load<kvm_sev_snp_launch_update>(call.payload.data());
+    for (uint64_t i = 0; i < u.len / 4096; ++i) {
+      const auto* src = reinterpret_cast<const std::byte*>(u.uaddr + i * 4096);
+      measurePage(u.type, (u.gfn_start + i) * 4096, u.type == kFwPageZero ? nullptr : src);
+    }
+  } else if (call.name == "MSHV_CREATE_PARTITION") {
+    reset();
+  } else if (call.name == "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)") {
+    auto in = load<hv_input_set_partition_property>(call.payload.data());
+    if (in.property_code == kPropIsolationPolicy) {
+      policy_ = in.property_value;
+    }
+  } else if (call.name == "MSHV_SET_GUEST_MEMORY") {
+    auto m = load<mshv_user_mem_region>(call.arg.data());
+    mshv_memory_.push_back({m.guest_pfn * 4096, m.size, m.userspace_addr});
+  } else if (call.name == "MSHV_IMPORT_ISOLATED_PAGES") {
+    auto h = load<mshv_import_isolated_pages>(call.arg.data());
+    // HV isolated page type -> firmware page type (loader-vmm.md §2.4).
+    static constexpr uint8_t kToFirmware[] = {kFwPageNormal,     kFwPageVmsa,    kFwPageZero,
+                                              kFwPageUnmeasured, kFwPageSecrets, kFwPageCpuid};
+    uint8_t type = kToFirmware[h.page_type];
+    for (uint64_t i = 0; i < h.page_count; ++i) {
+      uint64_t gpa = load<uint64_t>(call.arg.data() + 16 + 8 * i) * 4096;
+      const std::byte* page = nullptr;
+      for (const Region& r : mshv_memory_) {
+        if (gpa >= r.gpa && gpa - r.gpa < r.size) {
+          page = reinterpret_cast<const std::byte*>(r.host + (gpa - r.gpa));
+        }
+      }
+      if (page == nullptr && (type == kFwPageNormal || type == kFwPageVmsa)) {
+        finish_error_ = "imported page " + hex(gpa) + " is not in guest memory";
+        continue;
+      }
+      measurePage(type, gpa, page);
+    }
+  }
+  (void)arg;
+}
+
+ByteVector SnpPsp::kvmVmsa(const VcpuModel& v) const {
+  // KVM's sev_es_sync_vmsa, reduced to the state this loader sets (loader-vmm.md §3.3 step 6).
+  using O = detail::VmsaOffsets;
+  ByteVector page(4096, std::byte{0});
+  if (v.sregs.size() == sizeof(kvm_sregs)) {
+    auto s = load<kvm_sregs>(v.sregs.data());
+    auto seg = [&](size_t off, const kvm_segment& k) {
+      uint16_t attrib = static_cast<uint16_t>(
+          (k.type & 0xF) | (k.s & 1) << 4 | (k.dpl & 3) << 5 | ((k.present & 1) && !k.unusable) << 7 |
+          (k.avl & 1) << 8 | (k.l & 1) << 9 | (k.db & 1) << 10 | (k.g & 1) << 11);
+      put(page, off, k.selector);
+      put(page, off + 2, attrib);
+      put(page, off + 4, k.limit);
+      put(page, off + 8, k.base);
+    };
+    seg(O::kEs, s.es);
+    seg(O::kCs, s.cs);
+    seg(O::kSs, s.ss);
+    seg(O::kDs, s.ds);
+    seg(O::kFs, s.fs);
+    seg(O::kGs, s.gs);
+    seg(O::kLdtr, s.ldt);
+    seg(O::kTr, s.tr);
+    put(page, O::kGdtr + 4, static_cast<uint32_t>(s.gdt.limit));
+    put(page, O::kGdtr + 8, s.gdt.base);
+    put(page, O::kIdtr + 4, static_cast<uint32_t>(s.idt.limit));
+    put(page, O::kIdtr + 8, s.idt.base);
+    put(page, O::kEfer, s.efer | detail::kEferSvme);  // KVM keeps SVME set in the save area
+    put(page, O::kCr0, s.cr0);
+    put(page, O::kCr2, s.cr2);
+    put(page, O::kCr3, s.cr3);
+    put(page, O::kCr4, s.cr4);
+  }
+  if (v.regs.size() == sizeof(kvm_regs)) {
+    auto r = load<kvm_regs>(v.regs.data());
+    put(page, O::kRax, r.rax);
+    put(page, O::kRbx, r.rbx);
+    put(page, O::kRcx, r.rcx);
+    put(page, O::kRdx, r.rdx);
+    put(page, O::kRsi, r.rsi);
+    put(page, O::kRdi, r.rdi);
+    put(page, O::kRsp, r.rsp);
+    put(page, O::kRbp, r.rbp);
+    const uint64_t high[] = {r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
+    for (size_t i = 0; i < 8; ++i) {
+      put(page, O::kR8 + 8 * i, high[i]);
+    }
+    put(page, O::kRip, r.rip);
+    put(page, O::kRflags, r.rflags);
+  }
+  if (v.xcrs.size() == sizeof(kvm_xcrs)) {
+    auto x = load<kvm_xcrs>(v.xcrs.data());
+    for (uint32_t i = 0; i < x.nr_xcrs && i < 16; ++i) {
+      if (x.xcrs[i].xcr == 0) {
+        put(page, O::kXcr0, x.xcrs[i].value);
+      }
+    }
+  }
+  if (v.debugregs.size() == sizeof(kvm_debugregs)) {
+    auto d = load<kvm_debugregs>(v.debugregs.data());
+    put(page, O::kDr6, d.dr6);
+    put(page, O::kDr7, d.dr7);
+  }
+  if (v.fpu.size() == sizeof(kvm_fpu)) {
+    auto f = load<kvm_fpu>(v.fpu.data());
+    put(page, O::kX87Fcw, f.fcw);
+    put(page, O::kMxcsr, f.mxcsr);
+  }
+  if (v.pat_set) {
+    put(page, O::kGPat, v.pat);
+  }
+  put(page, O::kSevFeatures, vmsa_features_ | 1);  // KVM adds SNP_ACTIVE
+  return page;
+}
+
+std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id) const {
+  if (std::memcmp(id, ld_.data(), 48) != 0) {
+    return "id block launch digest " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(id), 48)) +
+           " differs from the measured " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(ld_.data()), 48));
+  }
+  uint32_t version = load<uint32_t>(id + 0x50);
+  if (version != 1) {
+    return "id block version " + std::to_string(version) + " is not 1";
+  }
+  uint64_t policy = load<uint64_t>(id + 0x58);
+  if (policy != policy_) {
+    return "id block policy " + hex(policy) + " differs from the launch policy " + hex(policy_);
+  }
+  return std::nullopt;
+}
+
+std::optional<long> SnpPsp::onKvmFinish(FakeCall& call, void* arg) {
+  (void)call;
+  auto* cmd = static_cast<kvm_sev_cmd*>(arg);
+  auto fin = load<kvm_sev_snp_launch_finish>(reinterpret_cast<const void*>(cmd->data));
+  // KVM measures every vCPU's VMSA, in index order, at INITIAL_VMSA_GPA (measurement.md §1.5).
+  kvm_vmsas_.clear();
+  std::set<uint32_t> indices;
+  for (const auto& [fd, index] : vcpu_index_) {
+    indices.insert(index);
+  }
+  for (uint32_t index : indices) {
+    auto it = vcpus_.find(index);
+    kvm_vmsas_.push_back(kvmVmsa(it == vcpus_.end() ? VcpuModel{} : it->second));
+    measurePage(kFwPageVmsa, 0xFFFFFFFFF000ull, kvm_vmsas_.back().data());
+  }
+  if (fin.id_block_en != 0) {
+    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(fin.id_block_uaddr));
+    if (finish_error_) {
+      cmd->error = kBadMeasurement;
+      return -EIO;
+    }
+  }
+  finished_ = true;
+  return std::nullopt;
+}
+
+std::optional<long> SnpPsp::onMshvComplete(FakeCall& call, void* arg) {
+  (void)call;
+  const auto* d = static_cast<const hv_partition_complete_isolated_import_data*>(arg);
+  if (finish_error_) {
+    return -EIO;
+  }
+  if (d->psp_parameters.id_block_enabled != 0) {
+    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(&d->psp_parameters.id_block));
+    if (finish_error_) {
+      return -EIO;
+    }
+  }
+  finished_ = true;
+  return std::nullopt;
+}
+
+}  // namespace igvmkit::loader::testing
