@@ -56,7 +56,8 @@ Plan snpPlan(uint64_t sev_features = 1) {
 TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
   FakeDevice dev;
   auto backend = makeBackend(BackendKind::kKvmSnp, dev);
-  Status s = launch(*backend, snpPlan(0x21));
+  Plan plan = snpPlan(0x21);  // the finish call points into it
+  Status s = launch(*backend, plan);
   ASSERT_TRUE(s.ok()) << s.error().describe();
   ASSERT_TRUE(dev.violations().empty()) << dev.violations()[0];
   EXPECT_EQ(dev.ioctlNames(),

@@ -180,9 +180,9 @@ TEST(DeviceTree, ReadsBackWithLibfdt) {
   int n = 0;
   int node;
   fdt_for_each_subnode(node, fdt, cpus) {
-    const fdt32_t* reg = static_cast<const fdt32_t*>(fdt_getprop(fdt, node, "reg", &len));
+    const void* reg = fdt_getprop(fdt, node, "reg", &len);
     ASSERT_NE(reg, nullptr);
-    EXPECT_EQ(fdt32_to_cpu(*reg), static_cast<uint32_t>(n));
+    EXPECT_EQ(fdt32_ld(static_cast<const fdt32_t*>(reg)), static_cast<uint32_t>(n));
     ++n;
   }
   EXPECT_EQ(n, 2);
@@ -191,15 +191,17 @@ TEST(DeviceTree, ReadsBackWithLibfdt) {
   for (int i = 0; i < 2; ++i) {
     int mem = fdt_path_offset(fdt, paths[i]);
     ASSERT_GE(mem, 0) << paths[i];
-    const fdt64_t* reg = static_cast<const fdt64_t*>(fdt_getprop(fdt, mem, "reg", &len));
+    const void* reg = fdt_getprop(fdt, mem, "reg", &len);
     ASSERT_EQ(len, 16);
-    EXPECT_EQ(fdt64_to_cpu(reg[0]), expect[i][0]);
-    EXPECT_EQ(fdt64_to_cpu(reg[1]), expect[i][1]);
+    fdt64_t cells[2];
+    std::memcpy(cells, reg, sizeof(cells));  // properties are only 4-byte aligned
+    EXPECT_EQ(fdt64_to_cpu(cells[0]), expect[i][0]);
+    EXPECT_EQ(fdt64_to_cpu(cells[1]), expect[i][1]);
     const char* type = static_cast<const char*>(fdt_getprop(fdt, mem, "device_type", &len));
     EXPECT_STREQ(type, "memory");
-    const fdt32_t* igvm = static_cast<const fdt32_t*>(fdt_getprop(fdt, mem, "microsoft,igvm-type", &len));
+    const void* igvm = fdt_getprop(fdt, mem, "microsoft,igvm-type", &len);
     ASSERT_NE(igvm, nullptr);
-    EXPECT_EQ(fdt32_to_cpu(*igvm), 0u);
+    EXPECT_EQ(fdt32_ld(static_cast<const fdt32_t*>(igvm)), 0u);
   }
 }
 
