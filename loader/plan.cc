@@ -89,6 +89,15 @@ bool pageTypeAllowed(BackendKind b, PageType t) {
   return false;
 }
 
+bool overlapsRam(const std::vector<GpaRange>& ram, uint64_t gpa, uint64_t end) {
+  for (const GpaRange& r : ram) {
+    if (gpa < r.end() && r.gpa < end) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool inRam(const std::vector<GpaRange>& ram, uint64_t gpa, uint64_t end) {
   for (const GpaRange& r : ram) {
     if (gpa >= r.gpa && end <= r.end()) {
@@ -118,14 +127,14 @@ struct Checker {
   RangeSet loaded;  // imports, parameter areas and VMSAs that occupy guest pages
   std::vector<bool> vp_set;
 
-  Status placePages(size_t i, uint64_t gpa, uint64_t end, bool must_be_mapped) {
-    if (!inRam(ram, gpa, end)) {
-      return bad(i, "plan.outside_ram",
-                 "pages " + hex(gpa) + "-" + hex(end) + " are not inside guest ram");
-    }
-    if (must_be_mapped && !mapped.covers(gpa, end)) {
-      return bad(i, "plan.unmapped",
-                 "pages " + hex(gpa) + "-" + hex(end) + " are not mapped by an earlier map op");
+  Status placePages(size_t i, uint64_t gpa, uint64_t end) {
+    if (!mapped.covers(gpa, end)) {
+      if (inRam(ram, gpa, end)) {
+        return bad(i, "plan.unmapped",
+                   "pages " + hex(gpa) + "-" + hex(end) + " are not mapped by an earlier map op");
+      }
+      return bad(i, "plan.outside_ram", "pages " + hex(gpa) + "-" + hex(end) +
+                                            " are not inside guest ram or a mapped region");
     }
     if (auto other = loaded.overlap(gpa, end)) {
       return bad(i, "plan.overlap",
@@ -142,9 +151,14 @@ struct Checker {
                  "map " + hex(m.gpa) + " size " + hex(m.size) +
                      " is not a nonzero whole number of 4 KiB pages");
     }
-    if (m.gpa > UINT64_MAX - m.size || !inRam(ram, m.gpa, m.gpa + m.size)) {
-      return bad(i, "plan.outside_ram",
-                 "map " + hex(m.gpa) + " size " + hex(m.size) + " is not inside one ram range");
+    if (m.gpa > UINT64_MAX - m.size) {
+      return bad(i, "plan.outside_ram", "map " + hex(m.gpa) + " size " + hex(m.size) + " wraps");
+    }
+    // Either RAM, or an extra region wholly outside RAM for file data (QEMU's igvm.N regions,
+    // e.g. firmware below 4 GiB in the MMIO hole).
+    if (!inRam(ram, m.gpa, m.gpa + m.size) && overlapsRam(ram, m.gpa, m.gpa + m.size)) {
+      return bad(i, "plan.outside_ram", "map " + hex(m.gpa) + " size " + hex(m.size) +
+                                            " is partly inside guest ram but not inside one ram range");
     }
     if (auto other = mapped.overlap(m.gpa, m.gpa + m.size)) {
       return bad(i, "plan.map_overlap",
@@ -196,7 +210,7 @@ struct Checker {
       return bad(i, "plan.single_page", std::string(pageTypeName(p.type)) + " import at " +
                                             hex(p.gpa) + " must be one page");
     }
-    return placePages(i, p.gpa, *end, true);
+    return placePages(i, p.gpa, *end);
   }
 
   Status check(size_t i, const FillParameter& f) {
@@ -209,7 +223,7 @@ struct Checker {
     if (!end) {
       return bad(i, "plan.outside_ram", "parameter area at " + hex(f.gpa) + " wraps");
     }
-    return placePages(i, f.gpa, *end, true);
+    return placePages(i, f.gpa, *end);
   }
 
   Status check(size_t i, const SetVpState& s) {
@@ -264,7 +278,7 @@ struct Checker {
     if (vmsa.gpa > UINT64_MAX - kPageSize) {
       return bad(i, "plan.outside_ram", "vmsa gpa " + hex(vmsa.gpa) + " wraps");
     }
-    return placePages(i, vmsa.gpa, vmsa.gpa + kPageSize, true);
+    return placePages(i, vmsa.gpa, vmsa.gpa + kPageSize);
   }
 
   Status check(size_t i, const Finalize& f) {

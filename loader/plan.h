@@ -83,7 +83,9 @@ std::string_view pageTypeName(PageType type);  // "normal", "zero", ...
 inline constexpr uint32_t kPageFlagShared = 1u << 0;
 inline constexpr uint32_t kKnownPageFlags = kPageFlagShared;
 
-// Creates guest memory for [gpa, gpa + size); private memory is guest_memfd-backed on KVM.
+// Creates guest memory for [gpa, gpa + size); private memory is guest_memfd-backed on KVM. The
+// range lies inside one RAM range, or wholly outside RAM: an extra region that holds file data
+// (firmware below 4 GiB in the MMIO hole), which the memory map does not list as RAM.
 struct MapMemory {
   uint64_t gpa = 0;
   uint64_t size = 0;

@@ -129,7 +129,7 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
   const BadCase kBad[] = {
       {"outside_ram", BackendKind::kKvm,
        [](Plan& p) { insertBeforeFinalize(p, filledPages(kTestMemory, 1, 1)); }, "plan.outside_ram",
-       "op #2: pages 0x1000000-0x1001000 are not inside guest ram"},
+       "op #2: pages 0x1000000-0x1001000 are not inside guest ram or a mapped region"},
       {"in_mmio_gap", BackendKind::kKvm,
        [](Plan& p) {
          p.config.memory_size = 4ull << 30;
@@ -186,7 +186,7 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
       {"map_unaligned", BackendKind::kKvm, [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = 0x1800; },
        "plan.map_alignment", "is not a nonzero whole number of 4 KiB pages"},
       {"map_outside", BackendKind::kKvm, [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = kTestMemory * 2; },
-       "plan.outside_ram", "is not inside one ram range"},
+       "plan.outside_ram", "is partly inside guest ram but not inside one ram range"},
       {"map_twice", BackendKind::kKvm, [](Plan& p) { p.ops.insert(p.ops.begin() + 1, MapMemory{0x1000, 0x1000, false}); },
        "plan.map_overlap", "map 0x1000 overlaps the map at 0x0"},
       {"parameter_unaligned", BackendKind::kKvm,
@@ -257,6 +257,17 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
     EXPECT_NE(s.error().message.find(c.message_part), std::string::npos)
         << c.name << ": got '" << s.error().message << "'";
   }
+}
+
+TEST(CheckPlan, AcceptsAnExtraRegionOutsideRam) {
+  // Firmware just below 4 GiB, in the MMIO hole: its own mapped region, not RAM.
+  Plan p = basePlan(BackendKind::kKvm);
+  p.ops.push_back(mapAll(p.backend));
+  p.ops.push_back(MapMemory{0xFFC0'0000, 0x40'0000, false});
+  p.ops.push_back(filledPages(0xFFFF'F000, 1, 0x90));
+  p.ops.push_back(Finalize{});
+  Status s = checkPlan(p);
+  EXPECT_TRUE(s.ok()) << s.error().describe();
 }
 
 TEST(Coalesce, MergesAdjacentDataAndZeroRuns) {
