@@ -175,6 +175,7 @@ TEST(SnpPsp, IdBlockIsCheckedAtFinish) {
   uint64_t policy = 0x30000;
   std::memcpy(id.id_block.data() + 0x50, &version, 4);
   std::memcpy(id.id_block.data() + 0x58, &policy, 8);
+  testing::signIdBlock(id, /*author=*/true);
   {
     FakeDevice dev;
     SnpPsp psp(dev);
@@ -206,12 +207,82 @@ TEST(SnpPsp, IdBlockPolicyAndVersionAreChecked) {
     std::memcpy(id.id_block.data(), learn.digest().data(), 48);
     std::memcpy(id.id_block.data() + 0x50, &version, 4);
     std::memcpy(id.id_block.data() + 0x58, &policy, 8);
+    testing::signIdBlock(id, false);
     FakeDevice dev;
     SnpPsp psp(dev);
     Status s = launch(*makeBackend(BackendKind::kKvmSnp, dev), kvmSnpWith({}, id));
     ASSERT_FALSE(s.ok()) << needle;
     ASSERT_TRUE(psp.finishError().has_value());
     EXPECT_NE(psp.finishError()->find(needle), std::string::npos) << *psp.finishError();
+  }
+}
+
+SnpIdBlock signedBlockFor(const std::array<uint8_t, 48>& ld) {
+  SnpIdBlock id;
+  std::memcpy(id.id_block.data(), ld.data(), 48);
+  uint32_t version = 1;
+  uint64_t policy = 0x30000;
+  std::memcpy(id.id_block.data() + 0x50, &version, 4);
+  std::memcpy(id.id_block.data() + 0x58, &policy, 8);
+  testing::signIdBlock(id, true);
+  return id;
+}
+
+TEST(SnpPsp, IdBlockSignaturesAreVerified) {
+  FakeDevice dev0;
+  SnpPsp learn(dev0);
+  ASSERT_TRUE(launch(*makeBackend(BackendKind::kKvmSnp, dev0), kvmSnpWith({})).ok());
+  const struct {
+    const char* name;
+    size_t offset;  // byte of id_auth to flip
+    const char* needle;
+  } kCases[] = {{"id block signature", 0x40, "id block signature does not verify"},
+                {"id key", 0x244, "id block"},
+                {"author signature", 0x680, "id key author signature does not verify"},
+                {"author key curve", 0x880, "id key author public key curve"}};
+  for (const auto& c : kCases) {
+    SnpIdBlock id = signedBlockFor(learn.digest());
+    id.id_auth[c.offset] ^= 0x01;
+    FakeDevice dev;
+    SnpPsp psp(dev);
+    Status s = launch(*makeBackend(BackendKind::kKvmSnp, dev), kvmSnpWith({}, id));
+    ASSERT_FALSE(s.ok()) << c.name;
+    ASSERT_TRUE(psp.finishError().has_value()) << c.name;
+    EXPECT_NE(psp.finishError()->find(c.needle), std::string::npos) << c.name << ": " << *psp.finishError();
+  }
+  // Untouched, it passes; without author_key_enabled the author fields are not checked.
+  SnpIdBlock id = signedBlockFor(learn.digest());
+  id.id_auth[0x680] ^= 0x01;
+  id.author_key_enabled = false;
+  FakeDevice dev;
+  SnpPsp psp(dev);
+  Status s = launch(*makeBackend(BackendKind::kKvmSnp, dev), kvmSnpWith({}, id));
+  EXPECT_TRUE(s.ok()) << s.error().describe();
+}
+
+TEST(SnpPsp, MshvSnpChecksTheIdBlockAtCompleteImport) {
+  std::array<uint8_t, 48> ld{};
+  {
+    FakeDevice dev;
+    SnpPsp psp(dev);
+    ASSERT_TRUE(launch(*makeBackend(BackendKind::kMshvSnp, dev),
+                       mshvSnpWith({testing::vmsaOp(0, 0x803000, ByteVector(kPageSize))}))
+                    .ok());
+    ld = psp.digest();
+  }
+  for (bool good : {true, false}) {
+    SnpIdBlock id = signedBlockFor(ld);
+    if (!good) {
+      id.id_block[0] ^= 1;
+      testing::signIdBlock(id, true);  // validly signed, wrong digest
+    }
+    Plan p = mshvSnpWith({testing::vmsaOp(0, 0x803000, ByteVector(kPageSize))});
+    std::get<Finalize>(p.ops.back()).snp_id = id;
+    FakeDevice dev;
+    SnpPsp psp(dev);
+    Status s = launch(*makeBackend(BackendKind::kMshvSnp, dev), p);
+    EXPECT_EQ(s.ok(), good) << (s.ok() ? "" : s.error().describe());
+    EXPECT_EQ(psp.finished(), good);
   }
 }
 

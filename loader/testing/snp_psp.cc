@@ -1,6 +1,9 @@
 #include "loader/testing/snp_psp.h"
 
+#include <openssl/core_names.h>
+#include <openssl/ecdsa.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 
 #include <cerrno>
 #include <cstring>
@@ -36,7 +39,123 @@ void put(ByteVector& page, size_t off, T v) {
 
 constexpr uint8_t kBadMeasurement = 11;
 
+// The 48 low bytes of a 72-byte little-endian field, as a big-endian integer.
+std::array<uint8_t, 48> bigEndian48(const uint8_t* le72) {
+  std::array<uint8_t, 48> be{};
+  for (size_t i = 0; i < 48; ++i) {
+    be[i] = le72[47 - i];
+  }
+  return be;
+}
+
+// Verifies an SNP signature structure (r, s little endian at 0 and 0x48) by the SNP public key
+// structure `key` (curve u32, qx at 4, qy at 0x4C) over `msg`: ECDSA P-384 with SHA-384
+// (measurement.md §2.3-2.4).
+std::optional<std::string> verifySnpSignature(const uint8_t* key, const uint8_t* sig, const uint8_t* msg,
+                                              size_t msg_len) {
+  uint32_t curve;
+  std::memcpy(&curve, key, 4);
+  if (curve != 2) {
+    return "public key curve " + std::to_string(curve) + " is not p-384 (2)";
+  }
+  uint8_t point[97];
+  point[0] = 0x04;
+  auto x = bigEndian48(key + 4);
+  auto y = bigEndian48(key + 0x4C);
+  std::memcpy(point + 1, x.data(), 48);
+  std::memcpy(point + 49, y.data(), 48);
+  OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+  OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "P-384", 0);
+  OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point));
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(bld);
+  EVP_PKEY_CTX* pctx = EVP_PKEY_CTX_new_from_name(nullptr, "EC", nullptr);
+  EVP_PKEY* pkey = nullptr;
+  bool key_ok = pctx != nullptr && EVP_PKEY_fromdata_init(pctx) == 1 &&
+                EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) == 1;
+  OSSL_PARAM_free(params);
+  OSSL_PARAM_BLD_free(bld);
+  EVP_PKEY_CTX_free(pctx);
+  if (!key_ok) {
+    EVP_PKEY_free(pkey);
+    return std::string("public key is not a p-384 point");
+  }
+  auto r = bigEndian48(sig);
+  auto s = bigEndian48(sig + 0x48);
+  ECDSA_SIG* esig = ECDSA_SIG_new();
+  ECDSA_SIG_set0(esig, BN_bin2bn(r.data(), 48, nullptr), BN_bin2bn(s.data(), 48, nullptr));
+  unsigned char* der = nullptr;
+  int der_len = i2d_ECDSA_SIG(esig, &der);
+  ECDSA_SIG_free(esig);
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  bool ok = der_len > 0 && EVP_DigestVerifyInit(md, nullptr, EVP_sha384(), nullptr, pkey) == 1 &&
+            EVP_DigestVerify(md, der, static_cast<size_t>(der_len), msg, msg_len) == 1;
+  EVP_MD_CTX_free(md);
+  OPENSSL_free(der);
+  EVP_PKEY_free(pkey);
+  if (!ok) {
+    return std::string("signature does not verify");
+  }
+  return std::nullopt;
+}
+
+// A P-384 key's public point as an SNP public key structure at `out` (curve 2, LE qx, qy).
+void writePublicKey(EVP_PKEY* key, uint8_t* out) {
+  uint32_t curve = 2;
+  std::memcpy(out, &curve, 4);
+  const char* names[] = {OSSL_PKEY_PARAM_EC_PUB_X, OSSL_PKEY_PARAM_EC_PUB_Y};
+  for (int i = 0; i < 2; ++i) {
+    BIGNUM* bn = nullptr;
+    EVP_PKEY_get_bn_param(key, names[i], &bn);
+    uint8_t be[48] = {};
+    BN_bn2binpad(bn, be, 48);
+    BN_free(bn);
+    for (size_t j = 0; j < 48; ++j) {
+      out[4 + 0x48 * i + j] = be[47 - j];
+    }
+  }
+}
+
+// ECDSA P-384/SHA-384 of `msg` as an SNP signature structure at `out` (LE r at 0, s at 0x48).
+void writeSignature(EVP_PKEY* key, const uint8_t* msg, size_t len, uint8_t* out) {
+  EVP_MD_CTX* md = EVP_MD_CTX_new();
+  size_t der_len = 0;
+  EVP_DigestSignInit(md, nullptr, EVP_sha384(), nullptr, key);
+  EVP_DigestSign(md, nullptr, &der_len, msg, len);
+  std::vector<unsigned char> der(der_len);
+  EVP_DigestSign(md, der.data(), &der_len, msg, len);
+  EVP_MD_CTX_free(md);
+  const unsigned char* p = der.data();
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der_len));
+  const BIGNUM* parts[2] = {ECDSA_SIG_get0_r(sig), ECDSA_SIG_get0_s(sig)};
+  for (int i = 0; i < 2; ++i) {
+    uint8_t be[48] = {};
+    BN_bn2binpad(parts[i], be, 48);
+    for (size_t j = 0; j < 48; ++j) {
+      out[0x48 * i + j] = be[47 - j];
+    }
+  }
+  ECDSA_SIG_free(sig);
+}
+
 }  // namespace
+
+void signIdBlock(SnpIdBlock& id, bool author) {
+  id.id_auth.fill(0);
+  EVP_PKEY* id_key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+  uint32_t one = 1;
+  std::memcpy(id.id_auth.data(), &one, 4);  // ID_KEY_ALGO: ECDSA P-384 with SHA-384
+  writePublicKey(id_key, id.id_auth.data() + 0x240);
+  writeSignature(id_key, id.id_block.data(), 96, id.id_auth.data() + 0x40);
+  EVP_PKEY_free(id_key);
+  id.author_key_enabled = author;
+  if (author) {
+    EVP_PKEY* author_key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384");
+    std::memcpy(id.id_auth.data() + 4, &one, 4);
+    writePublicKey(author_key, id.id_auth.data() + 0x880);
+    writeSignature(author_key, id.id_auth.data() + 0x240, 0x404, id.id_auth.data() + 0x680);
+    EVP_PKEY_free(author_key);
+  }
+}
 
 SnpPsp::SnpPsp(FakeDevice& device) {
   device.observe([this](const FakeCall& call, void* arg) { onCall(call, arg); });
@@ -213,7 +332,8 @@ ByteVector SnpPsp::kvmVmsa(const VcpuModel& v) const {
   return page;
 }
 
-std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id) const {
+std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id, const uint8_t* auth,
+                                                 bool author_key_enabled) const {
   if (std::memcmp(id, ld_.data(), 48) != 0) {
     return "id block launch digest " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(id), 48)) +
            " differs from the measured " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(ld_.data()), 48));
@@ -225,6 +345,16 @@ std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id) const {
   uint64_t policy = load<uint64_t>(id + 0x58);
   if (policy != policy_) {
     return "id block policy " + hex(policy) + " differs from the launch policy " + hex(policy_);
+  }
+  // ID_AUTH_INFO (measurement.md §2.2): the ID key signs the ID block; the author key, when
+  // enabled, signs the ID key structure.
+  if (auto e = verifySnpSignature(auth + 0x240, auth + 0x40, id, 96)) {
+    return "id block " + *e;
+  }
+  if (author_key_enabled) {
+    if (auto e = verifySnpSignature(auth + 0x880, auth + 0x680, auth + 0x240, 0x404)) {
+      return "id key author " + *e;
+    }
   }
   return std::nullopt;
 }
@@ -245,7 +375,8 @@ std::optional<long> SnpPsp::onKvmFinish(FakeCall& call, void* arg) {
     measurePage(kFwPageVmsa, 0xFFFFFFFFF000ull, kvm_vmsas_.back().data());
   }
   if (fin.id_block_en != 0) {
-    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(fin.id_block_uaddr));
+    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(fin.id_block_uaddr),
+                                 reinterpret_cast<const uint8_t*>(fin.id_auth_uaddr), fin.auth_key_en != 0);
     if (finish_error_) {
       cmd->error = kBadMeasurement;
       return -EIO;
@@ -262,7 +393,11 @@ std::optional<long> SnpPsp::onMshvComplete(FakeCall& call, void* arg) {
     return -EIO;
   }
   if (d->psp_parameters.id_block_enabled != 0) {
-    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(&d->psp_parameters.id_block));
+    // The hypervisor's packed auth info is ID_AUTH_INFO without its reserved tail.
+    std::array<uint8_t, 4096> auth{};
+    std::memcpy(auth.data(), &d->psp_parameters.id_auth_info, sizeof(d->psp_parameters.id_auth_info));
+    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(&d->psp_parameters.id_block), auth.data(),
+                                 d->psp_parameters.author_key_enabled != 0);
     if (finish_error_) {
       return -EIO;
     }

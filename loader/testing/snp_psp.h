@@ -12,8 +12,10 @@
 // source buffer; LAUNCH_FINISH measures one VMSA per vCPU in index order at 0xFFFFFFFFF000, built
 // from the register state the backend set (KVM's sev_es_sync_vmsa model), then checks the ID block.
 // mshv-snp: IMPORT_ISOLATED_PAGES measures the named GPNs from the guest memory registered with
-// SET_GUEST_MEMORY; COMPLETE_ISOLATED_IMPORT checks the ID block. A failed check makes the call
-// fail with -EIO (KVM: firmware error 11, BAD_MEASUREMENT), as hardware would.
+// SET_GUEST_MEMORY; COMPLETE_ISOLATED_IMPORT checks the ID block. The ID block check: LD equals
+// the measured digest, version 1, policy = launch policy, the ID key's ECDSA P-384 signature over
+// the 96 bytes, and with author_key_en the author key's signature over the ID key structure. A
+// failed check makes the call fail with -EIO (KVM: firmware error 11), as hardware would.
 #pragma once
 
 #include <array>
@@ -24,6 +26,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "loader/plan.h"
 #include "loader/testing/fake_device.h"
 
 namespace igvmkit::loader::testing {
@@ -33,6 +36,10 @@ using Digest48 = std::array<uint8_t, 48>;
 // Firmware page types (measurement.md §1.3).
 inline constexpr uint8_t kFwPageNormal = 1, kFwPageVmsa = 2, kFwPageZero = 3,
                          kFwPageUnmeasured = 4, kFwPageSecrets = 5, kFwPageCpuid = 6;
+
+// Test helper: fills id.id_auth with fresh P-384 keys: the ID key's signature over id.id_block
+// and, with `author`, an author key's signature over the ID key (and sets author_key_enabled).
+void signIdBlock(SnpIdBlock& id, bool author);
 
 class SnpPsp {
  public:
@@ -68,7 +75,8 @@ class SnpPsp {
   std::optional<long> onKvmFinish(FakeCall& call, void* arg);
   std::optional<long> onMshvComplete(FakeCall& call, void* arg);
   ByteVector kvmVmsa(const VcpuModel& v) const;
-  std::optional<std::string> checkIdBlock(const uint8_t* id_block96) const;
+  std::optional<std::string> checkIdBlock(const uint8_t* id_block96, const uint8_t* id_auth4096,
+                                          bool author_key_enabled) const;
 
   Digest48 ld_{};
   std::vector<PageRecord> trace_;
