@@ -122,6 +122,25 @@ TEST(KvmTdxBackend, ReportsTheModuleStatus) {
             "0xc000010000000000");
 }
 
+TEST(KvmTdxBackend, FollowsPartialProgressAndRefusesNone) {
+  FakeDevice dev;
+  dev.script("KVM_TDX_INIT_MEM_REGION", [](FakeCall&, void* arg) -> std::optional<long> {
+    auto* cmd = static_cast<kvm::kvm_tdx_cmd*>(arg);
+    auto* r = reinterpret_cast<kvm::kvm_tdx_init_mem_region*>(cmd->data);
+    r->gpa += 0x1000;
+    r->source_addr += 0x1000;
+    r->nr_pages -= 1;
+    return 0;
+  });
+  ASSERT_TRUE(launch(*makeBackend(BackendKind::kKvmTdx, dev), tdxPlan()).ok());
+  EXPECT_EQ(dev.find("KVM_TDX_INIT_MEM_REGION").size(), 4u);  // 2 + 1 + 1 pages, one per call
+  FakeDevice stuck;
+  stuck.script("KVM_TDX_INIT_MEM_REGION", [](FakeCall&, void*) { return std::optional<long>(0); });
+  Status s = launch(*makeBackend(BackendKind::kKvmTdx, stuck), tdxPlan());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().message, "op #1: KVM_TDX_INIT_MEM_REGION at 0x100000 made no progress");
+}
+
 TEST(KvmTdxBackend, RefusesRegistersBeforeAnyCall) {
   FakeDevice dev;
   Plan p = tdxPlan();

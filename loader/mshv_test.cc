@@ -181,6 +181,20 @@ TEST(MshvSnpBackend, UpstreamKernelIsRefusedClearly) {
   EXPECT_NE(s.error().message.find("needs a downstream (Microsoft) kernel"), std::string::npos);
 }
 
+TEST(MshvSnpBackend, UpstreamDetectedByTheProbeIsRefused) {
+  // A kernel that accepts the partition but lacks the downstream ioctls.
+  FakeDevice dev;
+  dev.script("MSHV_GET_PARTITION_PROPERTY", [](FakeCall&, void*) { return std::optional<long>(-ENOTTY); });
+  auto backend = makeBackend(BackendKind::kMshvSnp, dev);
+  Status s = launch(*backend, mshvSnpPlan());
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.error().rule, "mshv.no_snp");
+  EXPECT_EQ(s.error().message,
+            "this /dev/mshv is the upstream flavour, which has no isolated-import ioctls; mshv-snp "
+            "needs a downstream (Microsoft) kernel");
+  EXPECT_TRUE(dev.find("MSHV_IMPORT_ISOLATED_PAGES").empty());
+}
+
 TEST(MshvSnpBackend, MissingDeviceAndFailingImport) {
   {
     FakeDevice dev;
