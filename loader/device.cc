@@ -56,7 +56,8 @@ std::unique_ptr<Device> systemDevice() { return std::make_unique<SystemDevice>()
 
 Error errnoError(const std::string& what, long rc) {
   int e = static_cast<int>(-rc);
-  std::string message = what + " failed: " + std::strerror(e) + " (errno " + std::to_string(e) + ")";
+  std::string message =
+      what + " failed: " + std::strerror(e) + " (errno " + std::to_string(e) + ")";
   if (e == ENOTTY || e == ENODEV || e == ENOENT || e == EOPNOTSUPP) {
     return unsupported("device.unsupported", message);
   }

@@ -104,7 +104,8 @@ TEST(FakeDevice, RefusesBadMshvArguments) {
   } imp{};
   imp.h.page_type = 1;
   imp.h.page_count = 1;
-  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_IMPORT_ISOLATED_PAGES, &imp), -EINVAL);  // not an snp partition
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_IMPORT_ISOLATED_PAGES, &imp),
+            -EINVAL);  // not an snp partition
   mshv::mshv_root_hvcall call{};
   call.code = 0x00EF;  // IMPORT_ISOLATED_PAGES: not on the upstream allow-list we model
   uint64_t in[2] = {};
@@ -113,8 +114,10 @@ TEST(FakeDevice, RefusesBadMshvArguments) {
   EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), -EINVAL);
   ASSERT_EQ(dev.violations().size(), 3u);
   EXPECT_EQ(dev.violations()[0], "MSHV_CREATE_PARTITION: unknown partition flags 0x10000000000");
-  EXPECT_EQ(dev.violations()[1], "MSHV_IMPORT_ISOLATED_PAGES: isolated imports need an snp partition");
-  EXPECT_EQ(dev.violations()[2], "MSHV_ROOT_HVCALL(0xef): hypercall 0xef is not on the pass-through allow-list");
+  EXPECT_EQ(dev.violations()[1],
+            "MSHV_IMPORT_ISOLATED_PAGES: isolated imports need an snp partition");
+  EXPECT_EQ(dev.violations()[2],
+            "MSHV_ROOT_HVCALL(0xef): hypercall 0xef is not on the pass-through allow-list");
 }
 
 TEST(FakeDevice, ScriptsAndFailuresApplyByName) {

@@ -39,7 +39,8 @@ Plan smallPlan(BackendKind b) {
     p.ops.push_back(testing::registersOp(0));
   }
   if (b == BackendKind::kKvmSnp) {
-    p.ops.push_back(testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
+    p.ops.push_back(
+        testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
   }
   if (b == BackendKind::kMshvSnp) {
     p.ops.push_back(testing::vmsaOp(0, 0x300000, detail::encodeVmsa(testing::sampleVmsaState())));

@@ -60,15 +60,30 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
   Status s = launch(*backend, plan);
   ASSERT_TRUE(s.ok()) << s.error().describe();
   ASSERT_TRUE(dev.violations().empty()) << dev.violations()[0];
-  EXPECT_EQ(dev.ioctlNames(),
-            (std::vector<std::string>{
-                "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_CREATE_VM", "KVM_ENABLE_CAP",
-                "KVM_ENABLE_CAP", "KVM_SEV_INIT2", "KVM_CREATE_VCPU", "KVM_SEV_SNP_LAUNCH_START",
-                "KVM_CREATE_GUEST_MEMFD", "KVM_SET_USER_MEMORY_REGION2", "KVM_SET_MEMORY_ATTRIBUTES",
-                "KVM_SEV_SNP_LAUNCH_UPDATE", "KVM_SEV_SNP_LAUNCH_UPDATE", "KVM_SET_MEMORY_ATTRIBUTES",
-                "KVM_SEV_SNP_LAUNCH_UPDATE", "KVM_SEV_SNP_LAUNCH_UPDATE", "KVM_GET_SREGS", "KVM_SET_SREGS",
-                "KVM_SET_REGS", "KVM_SET_XCRS", "KVM_SET_MSRS", "KVM_SET_DEBUGREGS", "KVM_SET_FPU",
-                "KVM_SEV_SNP_LAUNCH_FINISH"}));
+  EXPECT_EQ(dev.ioctlNames(), (std::vector<std::string>{"KVM_GET_API_VERSION",
+                                                        "KVM_CHECK_EXTENSION",
+                                                        "KVM_CREATE_VM",
+                                                        "KVM_ENABLE_CAP",
+                                                        "KVM_ENABLE_CAP",
+                                                        "KVM_SEV_INIT2",
+                                                        "KVM_CREATE_VCPU",
+                                                        "KVM_SEV_SNP_LAUNCH_START",
+                                                        "KVM_CREATE_GUEST_MEMFD",
+                                                        "KVM_SET_USER_MEMORY_REGION2",
+                                                        "KVM_SET_MEMORY_ATTRIBUTES",
+                                                        "KVM_SEV_SNP_LAUNCH_UPDATE",
+                                                        "KVM_SEV_SNP_LAUNCH_UPDATE",
+                                                        "KVM_SET_MEMORY_ATTRIBUTES",
+                                                        "KVM_SEV_SNP_LAUNCH_UPDATE",
+                                                        "KVM_SEV_SNP_LAUNCH_UPDATE",
+                                                        "KVM_GET_SREGS",
+                                                        "KVM_SET_SREGS",
+                                                        "KVM_SET_REGS",
+                                                        "KVM_SET_XCRS",
+                                                        "KVM_SET_MSRS",
+                                                        "KVM_SET_DEBUGREGS",
+                                                        "KVM_SET_FPU",
+                                                        "KVM_SEV_SNP_LAUNCH_FINISH"}));
   EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, kvm::kVmSnp);
   EXPECT_EQ(dev.find("KVM_CHECK_EXTENSION")[0]->value, kvm::kCapVmTypes);
   auto cap = argOf<kvm::kvm_enable_cap>(dev.find("KVM_ENABLE_CAP")[0]);
@@ -78,10 +93,13 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(payloadOf<kvm::kvm_sev_init>(dev.find("KVM_SEV_INIT2")[0]).vmsa_features, 0x20u);
   auto sev_cmd = argOf<kvm::kvm_sev_cmd>(dev.find("KVM_SEV_INIT2")[0]);
   EXPECT_EQ(sev_cmd.id, kvm::kSevInit2);
-  EXPECT_EQ(payloadOf<kvm::kvm_sev_snp_launch_start>(dev.find("KVM_SEV_SNP_LAUNCH_START")[0]).policy, 0x30000u);
+  EXPECT_EQ(
+      payloadOf<kvm::kvm_sev_snp_launch_start>(dev.find("KVM_SEV_SNP_LAUNCH_START")[0]).policy,
+      0x30000u);
   auto gmem = argOf<kvm::kvm_create_guest_memfd>(dev.find("KVM_CREATE_GUEST_MEMFD")[0]);
   EXPECT_EQ(gmem.size, testing::kTestMemory);
-  auto region = argOf<kvm::kvm_userspace_memory_region2>(dev.find("KVM_SET_USER_MEMORY_REGION2")[0]);
+  auto region =
+      argOf<kvm::kvm_userspace_memory_region2>(dev.find("KVM_SET_USER_MEMORY_REGION2")[0]);
   EXPECT_EQ(region.flags, kvm::kMemGuestMemfd);
   EXPECT_EQ(static_cast<long>(region.guest_memfd), dev.find("KVM_CREATE_GUEST_MEMFD")[0]->result);
   auto attrs = dev.find("KVM_SET_MEMORY_ATTRIBUTES");
@@ -102,7 +120,8 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
     EXPECT_EQ(u.gfn_start, want[i].gfn) << i;
     EXPECT_EQ(u.len, want[i].len) << i;
     EXPECT_EQ(u.type, want[i].type) << i;
-    EXPECT_EQ(u.uaddr, reinterpret_cast<uint64_t>(vm.memory[0].host + want[i].gfn * kPageSize)) << i;
+    EXPECT_EQ(u.uaddr, reinterpret_cast<uint64_t>(vm.memory[0].host + want[i].gfn * kPageSize))
+        << i;
   }
   // The VMSA became registers; EFER goes in without SVME (KVM sets it).
   auto sregs = argOf<kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
@@ -160,8 +179,9 @@ TEST(KvmSnpBackend, FirmwareErrorsAreReported) {
   auto backend = makeBackend(BackendKind::kKvmSnp, dev);
   Status s = launch(*backend, snpPlan());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message,
-            "op #7: KVM_SEV_SNP_LAUNCH_FINISH failed: Input/output error (errno 5), firmware error 0xb");
+  EXPECT_EQ(
+      s.error().message,
+      "op #7: KVM_SEV_SNP_LAUNCH_FINISH failed: Input/output error (errno 5), firmware error 0xb");
 }
 
 TEST(KvmSnpBackend, RefusesWithoutTheSnpVmType) {

@@ -52,12 +52,12 @@ TEST(KvmTdxBackend, IssuesTheDocumentedSequence) {
   ASSERT_TRUE(dev.violations().empty()) << dev.violations()[0];
   EXPECT_EQ(dev.ioctlNames(),
             (std::vector<std::string>{
-                "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_CREATE_VM", "KVM_TDX_CAPABILITIES",
-                "KVM_GET_SUPPORTED_CPUID", "KVM_ENABLE_CAP", "KVM_TDX_INIT_VM", "KVM_CREATE_VCPU",
-                "KVM_CREATE_VCPU", "KVM_TDX_INIT_VCPU", "KVM_TDX_INIT_VCPU", "KVM_CREATE_GUEST_MEMFD",
-                "KVM_SET_USER_MEMORY_REGION2", "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_INIT_MEM_REGION",
-                "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_MEM_REGION", "KVM_SET_MEMORY_ATTRIBUTES",
-                "KVM_TDX_FINALIZE_VM"}));
+                "KVM_GET_API_VERSION", "KVM_CHECK_EXTENSION", "KVM_CREATE_VM",
+                "KVM_TDX_CAPABILITIES", "KVM_GET_SUPPORTED_CPUID", "KVM_ENABLE_CAP",
+                "KVM_TDX_INIT_VM", "KVM_CREATE_VCPU", "KVM_CREATE_VCPU", "KVM_TDX_INIT_VCPU",
+                "KVM_TDX_INIT_VCPU", "KVM_CREATE_GUEST_MEMFD", "KVM_SET_USER_MEMORY_REGION2",
+                "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_MEM_REGION",
+                "KVM_TDX_INIT_MEM_REGION", "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_FINALIZE_VM"}));
   EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, kvm::kVmTdx);
   auto init = payloadOf<kvm::kvm_tdx_init_vm>(dev.find("KVM_TDX_INIT_VM")[0]);
   EXPECT_EQ(init.attributes, 1ull << 28);
@@ -65,7 +65,8 @@ TEST(KvmTdxBackend, IssuesTheDocumentedSequence) {
   // Leaf 1 from the supported list, masked by the configurable bits the capabilities gave.
   ASSERT_EQ(init.cpuid.nent, 1u);
   kvm::kvm_cpuid_entry2 leaf;
-  std::memcpy(&leaf, dev.find("KVM_TDX_INIT_VM")[0]->payload.data() + sizeof(kvm::kvm_tdx_init_vm), sizeof(leaf));
+  std::memcpy(&leaf, dev.find("KVM_TDX_INIT_VM")[0]->payload.data() + sizeof(kvm::kvm_tdx_init_vm),
+              sizeof(leaf));
   EXPECT_EQ(leaf.function, 1u);
   EXPECT_EQ(leaf.ecx, 0xFEFA3223u & 0x800u);
   const LoadedVm& vm = backend->vm();
@@ -117,9 +118,10 @@ TEST(KvmTdxBackend, ReportsTheModuleStatus) {
   auto backend = makeBackend(BackendKind::kKvmTdx, dev);
   Status s = launch(*backend, tdxPlan());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message,
-            "op #1: KVM_TDX_INIT_MEM_REGION failed: Input/output error (errno 5), tdx module status "
-            "0xc000010000000000");
+  EXPECT_EQ(
+      s.error().message,
+      "op #1: KVM_TDX_INIT_MEM_REGION failed: Input/output error (errno 5), tdx module status "
+      "0xc000010000000000");
 }
 
 TEST(KvmTdxBackend, FollowsPartialProgressAndRefusesNone) {

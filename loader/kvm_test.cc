@@ -26,7 +26,8 @@ Plan kvmPlan() {
   Plan p = testing::basePlan(BackendKind::kKvm, 2);
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
-  p.ops.push_back(FillParameter{{ParameterKind::kCommandLine}, 0x20000, ByteVector(kPageSize, std::byte{0x33})});
+  p.ops.push_back(FillParameter{
+      {ParameterKind::kCommandLine}, 0x20000, ByteVector(kPageSize, std::byte{0x33})});
   p.ops.push_back(testing::registersOp(0));
   p.ops.push_back(Finalize{});
   return p;
@@ -39,11 +40,11 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   Status s = launch(*backend, p);
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_TRUE(dev.violations().empty()) << dev.violations()[0];
-  EXPECT_EQ(dev.ioctlNames(), (std::vector<std::string>{
-                                  "KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
-                                  "KVM_CREATE_IRQCHIP", "KVM_CREATE_VCPU", "KVM_CREATE_VCPU",
-                                  "KVM_SET_USER_MEMORY_REGION", "KVM_GET_SREGS", "KVM_SET_SREGS",
-                                  "KVM_SET_REGS"}));
+  EXPECT_EQ(dev.ioctlNames(),
+            (std::vector<std::string>{"KVM_GET_API_VERSION", "KVM_CREATE_VM", "KVM_SET_TSS_ADDR",
+                                      "KVM_CREATE_IRQCHIP", "KVM_CREATE_VCPU", "KVM_CREATE_VCPU",
+                                      "KVM_SET_USER_MEMORY_REGION", "KVM_GET_SREGS",
+                                      "KVM_SET_SREGS", "KVM_SET_REGS"}));
   EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, 0u);
   EXPECT_EQ(dev.find("KVM_SET_TSS_ADDR")[0]->value, 0xFFFBD000u);
   EXPECT_EQ(dev.find("KVM_CREATE_VCPU")[1]->value, 1u);
@@ -147,7 +148,8 @@ TEST(KvmBackend, AnIoctlFailureNamesTheCallAndOp) {
 
 TEST(KvmBackend, WrongApiVersionIsUnsupported) {
   FakeDevice dev;
-  dev.script("KVM_GET_API_VERSION", [](testing::FakeCall&, void*) { return std::optional<long>(11); });
+  dev.script("KVM_GET_API_VERSION",
+             [](testing::FakeCall&, void*) { return std::optional<long>(11); });
   auto backend = makeBackend(BackendKind::kKvm, dev);
   Status s = launch(*backend, kvmPlan());
   ASSERT_FALSE(s.ok());

@@ -49,9 +49,9 @@ Plan mshvSnpPlan() {
   Finalize fin;
   fin.snp_id = SnpIdBlock{};
   fin.snp_id->id_block[0] = 0xEE;
-  fin.snp_id->id_auth[0] = 1;       // id key algorithm
-  fin.snp_id->id_auth[0x240] = 2;   // id key curve
-  fin.snp_id->id_auth[0xC83] = 9;   // last byte of the author key
+  fin.snp_id->id_auth[0] = 1;      // id key algorithm
+  fin.snp_id->id_auth[0x240] = 2;  // id key curve
+  fin.snp_id->id_auth[0xC83] = 9;  // last byte of the author key
   fin.host_data[0] = 0x42;
   p.ops.push_back(fin);
   return p;
@@ -87,7 +87,8 @@ TEST(MshvBackend, DownstreamPlainSequenceAndRegisters) {
   for (uint16_t i = 0; i < call.reps; ++i) {
     auto a = at<mshv::hv_register_assoc>(regs->payload, 16 + 32 * i);
     if (a.name == mshv::kRegRip) {
-      EXPECT_EQ(at<uint64_t>(ByteVector(reinterpret_cast<std::byte*>(a.value), reinterpret_cast<std::byte*>(a.value) + 16)),
+      EXPECT_EQ(at<uint64_t>(ByteVector(reinterpret_cast<std::byte*>(a.value),
+                                        reinterpret_cast<std::byte*>(a.value) + 16)),
                 0x100000u);
       saw_rip = true;
     }
@@ -119,14 +120,15 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
   Status s = launch(*backend, mshvSnpPlan());
   ASSERT_TRUE(s.ok()) << s.error().describe();
   ASSERT_TRUE(dev.violations().empty()) << dev.violations()[0];
-  EXPECT_EQ(dev.ioctlNames(),
-            (std::vector<std::string>{
-                "MSHV_CREATE_PARTITION", "MSHV_GET_PARTITION_PROPERTY", "MSHV_INITIALIZE_PARTITION",
-                "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "MSHV_CREATE_VP",
-                "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "MSHV_SET_GUEST_MEMORY",
-                "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
-                "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
-                "MSHV_COMPLETE_ISOLATED_IMPORT", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
+  EXPECT_EQ(
+      dev.ioctlNames(),
+      (std::vector<std::string>{
+          "MSHV_CREATE_PARTITION", "MSHV_GET_PARTITION_PROPERTY", "MSHV_INITIALIZE_PARTITION",
+          "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "MSHV_CREATE_VP",
+          "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "MSHV_SET_GUEST_MEMORY",
+          "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
+          "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
+          "MSHV_COMPLETE_ISOLATED_IMPORT", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
   EXPECT_EQ(at<mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg).pt_isolation,
             mshv::kIsolationSnp);
   auto props = dev.find("MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)");
@@ -141,9 +143,12 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
   const struct {
     uint8_t type;
     std::vector<uint64_t> gpns;
-  } want[] = {{mshv::kIsoPageNormal, {0x100, 0x101}}, {mshv::kIsoPageZero, {0x102}},
-              {mshv::kIsoPageUnmeasured, {0x200, 0x201}}, {mshv::kIsoPageSecrets, {0x400}},
-              {mshv::kIsoPageCpuid, {0x401}}, {mshv::kIsoPageVmsa, {0x803}}};
+  } want[] = {{mshv::kIsoPageNormal, {0x100, 0x101}},
+              {mshv::kIsoPageZero, {0x102}},
+              {mshv::kIsoPageUnmeasured, {0x200, 0x201}},
+              {mshv::kIsoPageSecrets, {0x400}},
+              {mshv::kIsoPageCpuid, {0x401}},
+              {mshv::kIsoPageVmsa, {0x803}}};
   ASSERT_EQ(imports.size(), 6u);
   for (size_t i = 0; i < 6; ++i) {
     auto h = at<mshv::mshv_import_isolated_pages>(imports[i]->arg);
@@ -157,13 +162,13 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
   EXPECT_EQ(backend->vm().memory[0].host[0x803000 + 0x3B0], std::byte{1});
   const FakeCall* complete = dev.find("MSHV_COMPLETE_ISOLATED_IMPORT")[0];
   ASSERT_EQ(complete->arg.size(), 3334u);
-  EXPECT_EQ(complete->arg[0], std::byte{0xEE});               // id block
-  EXPECT_EQ(complete->arg[96], std::byte{1});                 // id key algorithm
-  EXPECT_EQ(complete->arg[96 + 0x240], std::byte{2});         // id key curve
-  EXPECT_EQ(complete->arg[96 + 0xC83], std::byte{9});         // end of the author key
-  EXPECT_EQ(complete->arg[3300], std::byte{0x42});            // host data
-  EXPECT_EQ(complete->arg[3332], std::byte{1});               // id_block_enabled
-  EXPECT_EQ(complete->arg[3333], std::byte{0});               // author_key_enabled
+  EXPECT_EQ(complete->arg[0], std::byte{0xEE});        // id block
+  EXPECT_EQ(complete->arg[96], std::byte{1});          // id key algorithm
+  EXPECT_EQ(complete->arg[96 + 0x240], std::byte{2});  // id key curve
+  EXPECT_EQ(complete->arg[96 + 0xC83], std::byte{9});  // end of the author key
+  EXPECT_EQ(complete->arg[3300], std::byte{0x42});     // host data
+  EXPECT_EQ(complete->arg[3332], std::byte{1});        // id_block_enabled
+  EXPECT_EQ(complete->arg[3333], std::byte{0});        // author_key_enabled
   const FakeCall* sev = dev.find("MSHV_ROOT_HVCALL(SET_VP_REGISTERS)")[0];
   auto reg = at<mshv::hv_register_assoc>(sev->payload, 16);
   EXPECT_EQ(reg.name, mshv::kRegSevControl);
@@ -184,7 +189,8 @@ TEST(MshvSnpBackend, UpstreamKernelIsRefusedClearly) {
 TEST(MshvSnpBackend, UpstreamDetectedByTheProbeIsRefused) {
   // A kernel that accepts the partition but lacks the downstream ioctls.
   FakeDevice dev;
-  dev.script("MSHV_GET_PARTITION_PROPERTY", [](FakeCall&, void*) { return std::optional<long>(-ENOTTY); });
+  dev.script("MSHV_GET_PARTITION_PROPERTY",
+             [](FakeCall&, void*) { return std::optional<long>(-ENOTTY); });
   auto backend = makeBackend(BackendKind::kMshvSnp, dev);
   Status s = launch(*backend, mshvSnpPlan());
   ASSERT_FALSE(s.ok());
@@ -208,7 +214,8 @@ TEST(MshvSnpBackend, MissingDeviceAndFailingImport) {
   auto backend = makeBackend(BackendKind::kMshvSnp, dev);
   Status s = launch(*backend, mshvSnpPlan());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "op #1: MSHV_IMPORT_ISOLATED_PAGES failed: Input/output error (errno 5)");
+  EXPECT_EQ(s.error().message,
+            "op #1: MSHV_IMPORT_ISOLATED_PAGES failed: Input/output error (errno 5)");
 }
 
 TEST(MshvBackend, RetriesHypercallsOnEagain) {

@@ -45,7 +45,8 @@ Result<ByteVector> memoryMap(const VmConfig& config, std::span<const GpaRange> r
         cuts.push_back({lo, hi, kMemoryMapPlatformReserved});
       }
     }
-    std::sort(cuts.begin(), cuts.end(), [](const Piece& a, const Piece& b) { return a.gpa < b.gpa; });
+    std::sort(cuts.begin(), cuts.end(),
+              [](const Piece& a, const Piece& b) { return a.gpa < b.gpa; });
     uint64_t cursor = r.gpa;
     for (const Piece& c : cuts) {
       if (c.gpa > cursor) {
@@ -61,7 +62,8 @@ Result<ByteVector> memoryMap(const VmConfig& config, std::span<const GpaRange> r
       pieces.push_back({cursor, r.end(), kMemoryMapMemory});
     }
   }
-  std::sort(pieces.begin(), pieces.end(), [](const Piece& a, const Piece& b) { return a.gpa < b.gpa; });
+  std::sort(pieces.begin(), pieces.end(),
+            [](const Piece& a, const Piece& b) { return a.gpa < b.gpa; });
   uint64_t needed = (pieces.size() + 1) * sizeof(IGVM_VHS_MEMORY_MAP_ENTRY);
   if (needed > max_bytes) {
     return invalid("params.memory_map_size",
@@ -164,12 +166,12 @@ int buildFdt(std::vector<char>& buf, const VmConfig& config, const std::vector<G
   void* fdt = buf.data();
   int size = static_cast<int>(buf.size());
   auto cell64 = [](uint64_t v) { return cpu_to_fdt64(v); };
-#define IGVMKIT_FDT(call)  \
-  do {                     \
-    int err_ = (call);     \
-    if (err_ != 0) {       \
-      return err_;         \
-    }                      \
+#define IGVMKIT_FDT(call) \
+  do {                    \
+    int err_ = (call);    \
+    if (err_ != 0) {      \
+      return err_;        \
+    }                     \
   } while (false)
   IGVMKIT_FDT(fdt_create(fdt, size));
   IGVMKIT_FDT(fdt_finish_reservemap(fdt));

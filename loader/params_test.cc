@@ -75,7 +75,8 @@ TEST(Params, VpCountAndEnvironmentInfo) {
   VmConfig c;
   c.vcpus = 3;
   EXPECT_EQ(vpCount(c), (ByteVector{std::byte{3}, std::byte{0}, std::byte{0}, std::byte{0}}));
-  EXPECT_EQ(environmentInfo(true), (ByteVector{std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}}));
+  EXPECT_EQ(environmentInfo(true),
+            (ByteVector{std::byte{1}, std::byte{0}, std::byte{0}, std::byte{0}}));
   EXPECT_EQ(environmentInfo(false), ByteVector(4, std::byte{0}));
 }
 
@@ -102,7 +103,8 @@ TEST(Params, WriteParameterChecksBounds) {
   EXPECT_EQ(area[0xFF7], std::byte{0});
   Status s = writeParameter(area, 0xFF9, v);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().message, "parameter of 0x8 bytes at offset 0xff9 does not fit the area of 0x1000 bytes");
+  EXPECT_EQ(s.error().message,
+            "parameter of 0x8 bytes at offset 0xff9 does not fit the area of 0x1000 bytes");
   EXPECT_FALSE(writeParameter(area, UINT64_MAX, v).ok());
 }
 

@@ -133,13 +133,14 @@ struct Checker {
         return bad(i, "plan.unmapped",
                    "pages " + hex(gpa) + "-" + hex(end) + " are not mapped by an earlier map op");
       }
-      return bad(i, "plan.outside_ram", "pages " + hex(gpa) + "-" + hex(end) +
-                                            " are not inside guest ram or a mapped region");
+      return bad(
+          i, "plan.outside_ram",
+          "pages " + hex(gpa) + "-" + hex(end) + " are not inside guest ram or a mapped region");
     }
     if (auto other = loaded.overlap(gpa, end)) {
-      return bad(i, "plan.overlap",
-                 "pages " + hex(gpa) + "-" + hex(end) + " overlap pages loaded earlier at " +
-                     hex(*other));
+      return bad(
+          i, "plan.overlap",
+          "pages " + hex(gpa) + "-" + hex(end) + " overlap pages loaded earlier at " + hex(*other));
     }
     loaded.add(gpa, end);
     return okStatus();
@@ -157,15 +158,16 @@ struct Checker {
     // Either RAM, or an extra region wholly outside RAM for file data (QEMU's igvm.N regions,
     // e.g. firmware below 4 GiB in the MMIO hole).
     if (!inRam(ram, m.gpa, m.gpa + m.size) && overlapsRam(ram, m.gpa, m.gpa + m.size)) {
-      return bad(i, "plan.outside_ram", "map " + hex(m.gpa) + " size " + hex(m.size) +
-                                            " is partly inside guest ram but not inside one ram range");
+      return bad(i, "plan.outside_ram",
+                 "map " + hex(m.gpa) + " size " + hex(m.size) +
+                     " is partly inside guest ram but not inside one ram range");
     }
     if (auto other = mapped.overlap(m.gpa, m.gpa + m.size)) {
       return bad(i, "plan.map_overlap",
                  "map " + hex(m.gpa) + " overlaps the map at " + hex(*other));
     }
-    bool confidential = plan.backend == BackendKind::kKvmSnp ||
-                        plan.backend == BackendKind::kKvmTdx;
+    bool confidential =
+        plan.backend == BackendKind::kKvmSnp || plan.backend == BackendKind::kKvmTdx;
     if (m.is_private && !confidential && plan.backend != BackendKind::kMshvSnp) {
       return cannot(i, "plan.private_memory",
                     std::string(backendName(plan.backend)) + " has no private memory");
@@ -183,13 +185,14 @@ struct Checker {
     }
     std::optional<uint64_t> end = pagesEnd(p.gpa, p.page_count);
     if (!end) {
-      return bad(i, "plan.outside_ram", "import at " + hex(p.gpa) + " of " + hex(p.page_count) +
-                                            " pages wraps the address space");
+      return bad(i, "plan.outside_ram",
+                 "import at " + hex(p.gpa) + " of " + hex(p.page_count) +
+                     " pages wraps the address space");
     }
     if (p.data.size() > p.page_count * kPageSize) {
-      return bad(i, "plan.import_data",
-                 "import data " + hex(p.data.size()) + " exceeds its " + hex(p.page_count) +
-                     " pages");
+      return bad(
+          i, "plan.import_data",
+          "import data " + hex(p.data.size()) + " exceeds its " + hex(p.page_count) + " pages");
     }
     if ((p.flags & ~kKnownPageFlags) != 0) {
       return bad(i, "plan.import_flags", "import flags " + hex(p.flags) + " has unknown bits");
@@ -198,17 +201,20 @@ struct Checker {
       return bad(i, "plan.vmsa_import", "a vmsa is loaded with a vp op, not imported as data");
     }
     if (!pageTypeAllowed(plan.backend, p.type)) {
-      return cannot(i, "plan.page_type", std::string(backendName(plan.backend)) + " has no " +
-                                             std::string(pageTypeName(p.type)) + " pages");
+      return cannot(i, "plan.page_type",
+                    std::string(backendName(plan.backend)) + " has no " +
+                        std::string(pageTypeName(p.type)) + " pages");
     }
     if ((p.flags & kPageFlagShared) != 0 && p.type != PageType::kNormal) {
-      return bad(i, "plan.shared_type", "shared pages at " + hex(p.gpa) + " must be normal, not " +
-                                            std::string(pageTypeName(p.type)));
+      return bad(i, "plan.shared_type",
+                 "shared pages at " + hex(p.gpa) + " must be normal, not " +
+                     std::string(pageTypeName(p.type)));
     }
     if ((p.type == PageType::kSecrets || p.type == PageType::kCpuid) && p.page_count != 1 &&
         !allowsMultiPageImport(plan.backend, p.type)) {
-      return bad(i, "plan.single_page", std::string(pageTypeName(p.type)) + " import at " +
-                                            hex(p.gpa) + " must be one page");
+      return bad(
+          i, "plan.single_page",
+          std::string(pageTypeName(p.type)) + " import at " + hex(p.gpa) + " must be one page");
     }
     return placePages(i, p.gpa, *end);
   }
@@ -228,8 +234,9 @@ struct Checker {
 
   Status check(size_t i, const SetVpState& s) {
     if (s.vp_index >= plan.config.vcpus) {
-      return bad(i, "plan.vp_index", "vp index " + std::to_string(s.vp_index) + " is not below " +
-                                         std::to_string(plan.config.vcpus) + " vcpus");
+      return bad(i, "plan.vp_index",
+                 "vp index " + std::to_string(s.vp_index) + " is not below " +
+                     std::to_string(plan.config.vcpus) + " vcpus");
     }
     if (vp_set[s.vp_index]) {
       return bad(i, "plan.vp_twice",
@@ -240,12 +247,11 @@ struct Checker {
     if (const auto* regs = std::get_if<X64Registers>(&s.state)) {
       (void)regs;
       if (b != BackendKind::kKvm && b != BackendKind::kMshv) {
-        return cannot(i, "plan.vp_registers",
-                      std::string(backendName(b)) +
-                          " cannot load vcpu registers: " +
-                          (b == BackendKind::kKvmTdx
-                               ? "a td starts from the architectural reset state"
-                               : "an snp guest starts from its vmsa"));
+        return cannot(
+            i, "plan.vp_registers",
+            std::string(backendName(b)) + " cannot load vcpu registers: " +
+                (b == BackendKind::kKvmTdx ? "a td starts from the architectural reset state"
+                                           : "an snp guest starts from its vmsa"));
       }
       return okStatus();
     }
@@ -292,8 +298,9 @@ struct Checker {
     if (plan.backend == BackendKind::kKvmSnp) {
       for (uint32_t vp = 0; vp < vp_set.size(); ++vp) {
         if (!vp_set[vp]) {
-          return bad(i, "kvm_snp.vp_missing", "vcpu " + std::to_string(vp) +
-                                                  " has no vmsa, but kvm measures one for every vcpu");
+          return bad(
+              i, "kvm_snp.vp_missing",
+              "vcpu " + std::to_string(vp) + " has no vmsa, but kvm measures one for every vcpu");
         }
       }
     }
@@ -313,13 +320,13 @@ struct Checker {
                                               " does not set bit 17, which must be one");
       }
       if ((plan.setup.sev_features & kSevFeatureSnpActive) == 0) {
-        return invalid("plan.sev_features", "sev features " + hex(plan.setup.sev_features) +
-                                                " lack snp_active (bit 0)");
+        return invalid("plan.sev_features",
+                       "sev features " + hex(plan.setup.sev_features) + " lack snp_active (bit 0)");
       }
     }
     for (size_t i = 0; i < plan.ops.size(); ++i) {
-      IGVMKIT_RETURN_IF_ERROR(std::visit([&](const auto& op) { return check(i, op); },
-                                         plan.ops[i]));
+      IGVMKIT_RETURN_IF_ERROR(
+          std::visit([&](const auto& op) { return check(i, op); }, plan.ops[i]));
     }
     if (plan.ops.empty() || !std::holds_alternative<Finalize>(plan.ops.back())) {
       return invalid("plan.no_finalize", "the plan does not end with finalize");
@@ -357,7 +364,9 @@ Result<BackendKind> parseBackend(std::string_view name) {
                "' (expected kvm, kvm-snp, kvm-tdx, mshv or mshv-snp)");
 }
 
-bool isSnp(BackendKind kind) { return kind == BackendKind::kKvmSnp || kind == BackendKind::kMshvSnp; }
+bool isSnp(BackendKind kind) {
+  return kind == BackendKind::kKvmSnp || kind == BackendKind::kMshvSnp;
+}
 
 std::vector<GpaRange> defaultMmioGaps() { return {GpaRange{0xC000'0000, 0x4000'0000}}; }
 
@@ -370,7 +379,8 @@ Result<std::vector<GpaRange>> VmConfig::ramLayout() const {
     return invalid("config.vcpus", "vcpu count " + std::to_string(vcpus) + " is not in 1..255");
   }
   std::vector<GpaRange> gaps = mmio_gaps;
-  std::sort(gaps.begin(), gaps.end(), [](const GpaRange& a, const GpaRange& b) { return a.gpa < b.gpa; });
+  std::sort(gaps.begin(), gaps.end(),
+            [](const GpaRange& a, const GpaRange& b) { return a.gpa < b.gpa; });
   for (size_t i = 0; i < gaps.size(); ++i) {
     const GpaRange& g = gaps[i];
     if (g.gpa % kPageSize != 0 || g.size % kPageSize != 0 || g.size == 0 ||
@@ -379,8 +389,8 @@ Result<std::vector<GpaRange>> VmConfig::ramLayout() const {
                                             " is not a nonzero whole number of aligned pages");
     }
     if (i > 0 && gaps[i - 1].end() > g.gpa) {
-      return invalid("config.mmio_gap", "mmio gaps at " + hex(gaps[i - 1].gpa) + " and " +
-                                            hex(g.gpa) + " overlap");
+      return invalid("config.mmio_gap",
+                     "mmio gaps at " + hex(gaps[i - 1].gpa) + " and " + hex(g.gpa) + " overlap");
     }
   }
   std::vector<GpaRange> ram;
@@ -414,10 +424,20 @@ Result<uint64_t> parseMemorySize(std::string_view text) {
   uint64_t shift = 0;
   char last = text.back();
   switch (last) {
-    case 'K': case 'k': shift = 10; break;
-    case 'M': case 'm': shift = 20; break;
-    case 'G': case 'g': shift = 30; break;
-    default: break;
+    case 'K':
+    case 'k':
+      shift = 10;
+      break;
+    case 'M':
+    case 'm':
+      shift = 20;
+      break;
+    case 'G':
+    case 'g':
+      shift = 30;
+      break;
+    default:
+      break;
   }
   std::string_view digits = shift ? text.substr(0, text.size() - 1) : text;
   uint64_t value = 0;
@@ -433,28 +453,44 @@ Result<uint64_t> parseMemorySize(std::string_view text) {
 
 std::string_view pageTypeName(PageType type) {
   switch (type) {
-    case PageType::kNormal: return "normal";
-    case PageType::kZero: return "zero";
-    case PageType::kUnmeasured: return "unmeasured";
-    case PageType::kSecrets: return "secrets";
-    case PageType::kCpuid: return "cpuid";
-    case PageType::kVmsa: return "vmsa";
+    case PageType::kNormal:
+      return "normal";
+    case PageType::kZero:
+      return "zero";
+    case PageType::kUnmeasured:
+      return "unmeasured";
+    case PageType::kSecrets:
+      return "secrets";
+    case PageType::kCpuid:
+      return "cpuid";
+    case PageType::kVmsa:
+      return "vmsa";
   }
   return "?";
 }
 
 std::string_view parameterKindName(ParameterKind kind) {
   switch (kind) {
-    case ParameterKind::kVpCount: return "vp_count";
-    case ParameterKind::kMemoryMap: return "memory_map";
-    case ParameterKind::kCommandLine: return "command_line";
-    case ParameterKind::kMadt: return "madt";
-    case ParameterKind::kSrat: return "srat";
-    case ParameterKind::kSlit: return "slit";
-    case ParameterKind::kPptt: return "pptt";
-    case ParameterKind::kMmioRanges: return "mmio_ranges";
-    case ParameterKind::kDeviceTree: return "device_tree";
-    case ParameterKind::kEnvironmentInfo: return "environment_info";
+    case ParameterKind::kVpCount:
+      return "vp_count";
+    case ParameterKind::kMemoryMap:
+      return "memory_map";
+    case ParameterKind::kCommandLine:
+      return "command_line";
+    case ParameterKind::kMadt:
+      return "madt";
+    case ParameterKind::kSrat:
+      return "srat";
+    case ParameterKind::kSlit:
+      return "slit";
+    case ParameterKind::kPptt:
+      return "pptt";
+    case ParameterKind::kMmioRanges:
+      return "mmio_ranges";
+    case ParameterKind::kDeviceTree:
+      return "device_tree";
+    case ParameterKind::kEnvironmentInfo:
+      return "environment_info";
   }
   return "?";
 }
@@ -598,8 +634,8 @@ nlohmann::ordered_json renderJson(const Plan& plan) {
             }
           } else {
             j["id_block"] = v.snp_id.has_value();
-            j["host_data"] = hexBytes(Bytes(reinterpret_cast<const std::byte*>(v.host_data.data()),
-                                            v.host_data.size()));
+            j["host_data"] = hexBytes(
+                Bytes(reinterpret_cast<const std::byte*>(v.host_data.data()), v.host_data.size()));
           }
         },
         op);

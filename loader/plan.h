@@ -7,7 +7,8 @@
 //
 //   loader::Plan p{.backend = BackendKind::kKvmSnp, .config = config};
 //   p.ops.push_back(loader::MapMemory{.gpa = 0, .size = config.memory_size, .is_private = true});
-//   p.ops.push_back(loader::ImportPages{.gpa = 0x100000, .page_count = 4, .type = PageType::kNormal,
+//   p.ops.push_back(loader::ImportPages{.gpa = 0x100000, .page_count = 4, .type =
+//   PageType::kNormal,
 //                                       .data = kernel_bytes});
 //   p.ops.push_back(loader::Finalize{});
 //   coalesce(p);                          // merge runs of identical consecutive page imports
@@ -132,7 +133,8 @@ struct X64Segment {
   uint64_t base = 0;
   uint32_t limit = 0;
   uint16_t selector = 0;
-  uint16_t attributes = 0;  // SVM/VMSA attribute format: type 0-3, S 4, DPL 5-6, P 7, AVL 8, L 9, DB 10, G 11
+  uint16_t attributes =
+      0;  // SVM/VMSA attribute format: type 0-3, S 4, DPL 5-6, P 7, AVL 8, L 9, DB 10, G 11
 };
 struct X64Table {
   uint64_t base = 0;
@@ -174,10 +176,10 @@ using LaunchOp = std::variant<MapMemory, ImportPages, FillParameter, SetVpState,
 
 // What a backend needs before its first operation (VM creation and launch start).
 struct LaunchSetup {
-  uint64_t snp_policy = 0x30000;  // SNP guest policy: bit 17 must be one, bit 16 SMT
+  uint64_t snp_policy = 0x30000;                 // SNP guest policy: bit 17 must be one, bit 16 SMT
   uint64_t sev_features = kSevFeatureSnpActive;  // the VMSAs' SEV_FEATURES (SNP_ACTIVE included)
-  uint64_t tdx_attributes = 0;    // TD ATTRIBUTES (bit 0 debug, bit 28 SEPT_VE_DISABLE)
-  uint64_t tdx_xfam = 0x3;        // x87 | SSE
+  uint64_t tdx_attributes = 0;  // TD ATTRIBUTES (bit 0 debug, bit 28 SEPT_VE_DISABLE)
+  uint64_t tdx_xfam = 0x3;      // x87 | SSE
 };
 
 struct Plan {

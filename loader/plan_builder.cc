@@ -54,8 +54,9 @@ Status PlanBuilder::setGuestPolicy(uint64_t policy) {
   }
   if (backend_ == BackendKind::kKvmTdx) {
     if ((policy & ~uint64_t{0x3}) != 0) {
-      return unsupported("builder.tdx_policy", "tdx policy " + hex(policy) +
-                                                   " asks for migration or unknown bits, which kvm-tdx does not offer");
+      return unsupported("builder.tdx_policy",
+                         "tdx policy " + hex(policy) +
+                             " asks for migration or unknown bits, which kvm-tdx does not offer");
     }
     setup_.tdx_attributes = ((policy & 1) != 0 ? 1ull : 0) | ((policy & 2) != 0 ? (1ull << 28) : 0);
   }
@@ -80,11 +81,12 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
                              std::shared_ptr<const void> keep_alive) {
   uint64_t size = (flags & kIgvmPageIs2Mb) != 0 ? 0x200000 : kPageSize;
   if (gpa % size != 0) {
-    return invalid("builder.page_alignment", "page data gpa " + hex(gpa) + " is not aligned to " + hex(size));
+    return invalid("builder.page_alignment",
+                   "page data gpa " + hex(gpa) + " is not aligned to " + hex(size));
   }
   if (data.size() > size) {
-    return invalid("builder.page_data_size", "page data at " + hex(gpa) + " has " + hex(data.size()) +
-                                                 " bytes, more than its page");
+    return invalid("builder.page_data_size", "page data at " + hex(gpa) + " has " +
+                                                 hex(data.size()) + " bytes, more than its page");
   }
   if (gpa > UINT64_MAX - size) {
     return invalid("builder.page_alignment", "page data at " + hex(gpa) + " wraps");
@@ -102,8 +104,8 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
       type = PageType::kCpuid;
       break;
     default:
-      return invalid("builder.page_data_type", "page data at " + hex(gpa) + " has unknown data type " +
-                                                   hex(data_type));
+      return invalid("builder.page_data_type",
+                     "page data at " + hex(gpa) + " has unknown data type " + hex(data_type));
   }
   uint32_t op_flags = 0;
   if ((flags & kIgvmPageShared) != 0 &&
@@ -127,15 +129,18 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
 
 Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) {
   if (size == 0 || size % kPageSize != 0 || size > (1ull << 30)) {
-    return invalid("builder.area_size", "parameter area " + std::to_string(index) + " size " + hex(size) +
+    return invalid("builder.area_size", "parameter area " + std::to_string(index) + " size " +
+                                            hex(size) +
                                             " is not a whole number of pages up to 1 GiB");
   }
   if (initial.size() > size) {
-    return invalid("builder.area_size", "parameter area " + std::to_string(index) + " initial data " +
-                                            hex(initial.size()) + " exceeds its size " + hex(size));
+    return invalid("builder.area_size", "parameter area " + std::to_string(index) +
+                                            " initial data " + hex(initial.size()) +
+                                            " exceeds its size " + hex(size));
   }
   if (areas_.count(index) != 0) {
-    return invalid("builder.area_index", "parameter area " + std::to_string(index) + " is declared twice");
+    return invalid("builder.area_index",
+                   "parameter area " + std::to_string(index) + " is declared twice");
   }
   Area area;
   area.bytes.assign(size, std::byte{0});
@@ -147,12 +152,13 @@ Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) 
 Result<PlanBuilder::Area*> PlanBuilder::liveArea(uint32_t index, const char* what) {
   auto it = areas_.find(index);
   if (it == areas_.end()) {
-    return invalid("builder.area_index", std::string(what) + " names undeclared parameter area " +
-                                             std::to_string(index));
+    return invalid("builder.area_index",
+                   std::string(what) + " names undeclared parameter area " + std::to_string(index));
   }
   if (it->second.inserted) {
     return invalid("builder.area_index", std::string(what) + " names parameter area " +
-                                             std::to_string(index) + ", which was already inserted");
+                                             std::to_string(index) +
+                                             ", which was already inserted");
   }
   return &it->second;
 }
@@ -161,8 +167,9 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
   IGVMKIT_RETURN_IF_ERROR(config_status_);
   IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter"));
   if (byte_offset > area->bytes.size()) {
-    return invalid("params.too_large", "parameter offset " + hex(byte_offset) + " is past the area of " +
-                                           hex(area->bytes.size()) + " bytes");
+    return invalid("params.too_large", "parameter offset " + hex(byte_offset) +
+                                           " is past the area of " + hex(area->bytes.size()) +
+                                           " bytes");
   }
   uint64_t room = area->bytes.size() - byte_offset;
   ByteVector value;
@@ -203,8 +210,9 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
     case ParameterKind::kSrat:
     case ParameterKind::kSlit:
     case ParameterKind::kPptt:
-      return unsupported("builder.parameter_kind", "parameter " + std::string(parameterKindName(kind)) +
-                                                       " is not supported by this loader");
+      return unsupported(
+          "builder.parameter_kind",
+          "parameter " + std::string(parameterKindName(kind)) + " is not supported by this loader");
   }
   IGVMKIT_RETURN_IF_ERROR(writeParameter(area->bytes, byte_offset, value));
   area->kinds.push_back(kind);
@@ -214,7 +222,8 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
 Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
   IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter insert"));
   if (gpa % kPageSize != 0 || gpa > UINT64_MAX - area->bytes.size()) {
-    return invalid("builder.insert_gpa", "parameter insert gpa " + hex(gpa) + " is not page aligned");
+    return invalid("builder.insert_gpa",
+                   "parameter insert gpa " + hex(gpa) + " is not page aligned");
   }
   area->inserted = true;
   noteOutsideRam(gpa, area->bytes.size());
@@ -238,8 +247,9 @@ Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
   switch (backend_) {
     case BackendKind::kKvmSnp:
       if (gpa != kKvmSnpVmsaGpa) {
-        return unsupported("kvm_snp.vmsa_gpa", "vmsa of vp " + std::to_string(vp_index) + " is at " + hex(gpa) +
-                                                   ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
+        return unsupported("kvm_snp.vmsa_gpa",
+                           "vmsa of vp " + std::to_string(vp_index) + " is at " + hex(gpa) +
+                               ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
       }
       if (kvm_vmsas_.count(vp_index) != 0) {
         return invalid("plan.vp_twice", "vp " + std::to_string(vp_index) + " has two vmsas");
@@ -258,17 +268,19 @@ Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
       return okStatus();
     }
     default:
-      return unsupported("plan.vp_vmsa", std::string(backendName(backend_)) + " cannot load an snp vmsa");
+      return unsupported("plan.vp_vmsa",
+                         std::string(backendName(backend_)) + " cannot load an snp vmsa");
   }
 }
 
 Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
   if (backend_ != BackendKind::kKvm && backend_ != BackendKind::kMshv) {
-    return unsupported("plan.vp_registers", std::string(backendName(backend_)) +
-                                                " cannot load a native vp context");
+    return unsupported("plan.vp_registers",
+                       std::string(backendName(backend_)) + " cannot load a native vp context");
   }
   if (c.size() < kIgvmNativeContextSize) {
-    return invalid("builder.native_context", "native vp context is " + hex(c.size()) + " bytes, expected 0xe8");
+    return invalid("builder.native_context",
+                   "native vp context is " + hex(c.size()) + " bytes, expected 0xe8");
   }
   if (vp_index >= config_.vcpus) {
     return okStatus();
@@ -286,11 +298,14 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
   uint16_t code_attr = le<uint16_t>(c, 0xAA);
   uint16_t data_attr = le<uint16_t>(c, 0xB6);
   if ((code_attr & 0x0F00) != 0 || (data_attr & 0x0F00) != 0) {
-    return invalid("builder.native_context", "native vp context segment attributes " + hex(code_attr) + "/" +
-                                                 hex(data_attr) + " set bits 11:8");
+    return invalid("builder.native_context", "native vp context segment attributes " +
+                                                 hex(code_attr) + "/" + hex(data_attr) +
+                                                 " set bits 11:8");
   }
-  r.cs = {le<uint32_t>(c, 0xAC), le<uint32_t>(c, 0xB0), le<uint16_t>(c, 0xA8), descriptorToSvm(code_attr)};
-  X64Segment data{le<uint32_t>(c, 0xB8), le<uint32_t>(c, 0xBC), le<uint16_t>(c, 0xB4), descriptorToSvm(data_attr)};
+  r.cs = {le<uint32_t>(c, 0xAC), le<uint32_t>(c, 0xB0), le<uint16_t>(c, 0xA8),
+          descriptorToSvm(code_attr)};
+  X64Segment data{le<uint32_t>(c, 0xB8), le<uint32_t>(c, 0xBC), le<uint16_t>(c, 0xB4),
+                  descriptorToSvm(data_attr)};
   r.ds = r.es = r.ss = r.fs = r.gs = data;
   r.gs.base = le<uint64_t>(c, 0xC0);
   r.tr = {0, 0xFFFF, 0, 0x008B};    // architectural reset: busy 32-bit TSS, present
@@ -309,8 +324,8 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
 Status PlanBuilder::requiredMemory(uint64_t gpa, uint64_t size) {
   IGVMKIT_RETURN_IF_ERROR(config_status_);
   if (gpa > UINT64_MAX - size || !inAnyRange(ram_, gpa, gpa + size)) {
-    return invalid("builder.required_memory", "required memory " + hex(gpa) + " size " + hex(size) +
-                                                  " is not guest ram");
+    return invalid("builder.required_memory",
+                   "required memory " + hex(gpa) + " size " + hex(size) + " is not guest ram");
   }
   return okStatus();
 }
@@ -320,7 +335,8 @@ Status PlanBuilder::snpIdBlock(Bytes b) {
     return okStatus();  // not this platform's business
   }
   if (b.size() != kIgvmSnpIdBlockSize) {
-    return invalid("builder.id_block", "snp id block is " + hex(b.size()) + " bytes, expected 0x2b8");
+    return invalid("builder.id_block",
+                   "snp id block is " + hex(b.size()) + " bytes, expected 0x2b8");
   }
   if (id_block_) {
     return invalid("builder.id_block", "a second snp id block");
@@ -341,7 +357,8 @@ Result<Plan> PlanBuilder::finish() {
   }
   // Extra regions: page-aligned runs outside RAM, merged where they touch.
   std::vector<GpaRange> extra = extra_;
-  std::sort(extra.begin(), extra.end(), [](const GpaRange& a, const GpaRange& b) { return a.gpa < b.gpa; });
+  std::sort(extra.begin(), extra.end(),
+            [](const GpaRange& a, const GpaRange& b) { return a.gpa < b.gpa; });
   std::vector<GpaRange> merged;
   for (const GpaRange& r : extra) {
     if (!merged.empty() && merged.back().end() >= r.gpa) {
@@ -374,21 +391,22 @@ Result<Plan> PlanBuilder::finish() {
   if (id_block_) {
     Bytes b(*id_block_);
     SnpIdBlock id;
-    std::memcpy(id.id_block.data(), b.data() + 0x08, 48);        // ld
-    std::memcpy(id.id_block.data() + 0x30, b.data() + 0x38, 16); // family_id
-    std::memcpy(id.id_block.data() + 0x40, b.data() + 0x48, 16); // image_id
+    std::memcpy(id.id_block.data(), b.data() + 0x08, 48);         // ld
+    std::memcpy(id.id_block.data() + 0x30, b.data() + 0x38, 16);  // family_id
+    std::memcpy(id.id_block.data() + 0x40, b.data() + 0x48, 16);  // image_id
     uint32_t version = 1;
     std::memcpy(id.id_block.data() + 0x50, &version, 4);
     std::memcpy(id.id_block.data() + 0x54, b.data() + 0x5C, 4);  // guest_svn
     std::memcpy(id.id_block.data() + 0x58, &setup_.snp_policy, 8);
-    std::memcpy(id.id_auth.data() + 0x000, b.data() + 0x60, 4);  // id_key_algorithm
-    std::memcpy(id.id_auth.data() + 0x004, b.data() + 0x64, 4);  // author_key_algorithm
+    std::memcpy(id.id_auth.data() + 0x000, b.data() + 0x60, 4);    // id_key_algorithm
+    std::memcpy(id.id_auth.data() + 0x004, b.data() + 0x64, 4);    // author_key_algorithm
     std::memcpy(id.id_auth.data() + 0x040, b.data() + 0x68, 144);  // id block signature r, s
     std::memcpy(id.id_auth.data() + 0x240, b.data() + 0xF8, 4);    // id key curve
-    std::memcpy(id.id_auth.data() + 0x244, b.data() + 0x100, 144); // qx, qy (IGVM reserved u32 dropped)
-    std::memcpy(id.id_auth.data() + 0x680, b.data() + 0x190, 144); // author signature
-    std::memcpy(id.id_auth.data() + 0x880, b.data() + 0x220, 4);   // author key curve
-    std::memcpy(id.id_auth.data() + 0x884, b.data() + 0x228, 144); // author qx, qy
+    std::memcpy(id.id_auth.data() + 0x244, b.data() + 0x100,
+                144);  // qx, qy (IGVM reserved u32 dropped)
+    std::memcpy(id.id_auth.data() + 0x680, b.data() + 0x190, 144);  // author signature
+    std::memcpy(id.id_auth.data() + 0x880, b.data() + 0x220, 4);    // author key curve
+    std::memcpy(id.id_auth.data() + 0x884, b.data() + 0x228, 144);  // author qx, qy
     id.author_key_enabled = b[4] != std::byte{0};
     fin.snp_id = id;
   }

@@ -32,11 +32,11 @@ TEST(PlanBuilder, MapsPageDataTypesAndFlags) {
   PlanBuilder b(BackendKind::kKvmSnp, smallConfig());
   ByteVector page(kPageSize, std::byte{1});
   ASSERT_TRUE(b.pageData(0x10000, 0, kIgvmDataNormal, page).ok());
-  ASSERT_TRUE(b.pageData(0x20000, 0, kIgvmDataNormal, {}).ok());                      // zeros: NORMAL
+  ASSERT_TRUE(b.pageData(0x20000, 0, kIgvmDataNormal, {}).ok());  // zeros: NORMAL
   ASSERT_TRUE(b.pageData(0x30000, kIgvmPageUnmeasured, kIgvmDataNormal, {}).ok());
   ASSERT_TRUE(b.pageData(0x40000, 0, kIgvmDataSecrets, {}).ok());
   ASSERT_TRUE(b.pageData(0x41000, 0, kIgvmDataCpuidXf, {}).ok());
-  ASSERT_TRUE(b.pageData(0x50000, kIgvmPageShared, kIgvmDataNormal, {}).ok());        // kvm: measured
+  ASSERT_TRUE(b.pageData(0x50000, kIgvmPageShared, kIgvmDataNormal, {}).ok());  // kvm: measured
   ASSERT_TRUE(b.pageData(0x200000, kIgvmPageIs2Mb, kIgvmDataNormal, {}).ok());
   ASSERT_TRUE(b.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).ok());
   Result<Plan> p = b.finish();
@@ -84,7 +84,8 @@ TEST(PlanBuilder, KvmSnpPutsOneVmsaPerVcpuLast) {
   for (uint32_t i = 0; i < 3; ++i) {
     const auto& s = opAt<SetVpState>(*p, 2 + i);
     EXPECT_EQ(s.vp_index, i);
-    EXPECT_EQ(std::get<SnpVmsa>(s.state).page, i == 2 ? vp2 : vp0) << i;  // vCPU 1 falls back to vp 0
+    EXPECT_EQ(std::get<SnpVmsa>(s.state).page, i == 2 ? vp2 : vp0)
+        << i;  // vCPU 1 falls back to vp 0
   }
 }
 
@@ -123,7 +124,8 @@ TEST(PlanBuilder, ParameterAreasAreFilledAndInsertedWhole) {
 TEST(PlanBuilder, RefusesParameterAreaMisuse) {
   PlanBuilder b(BackendKind::kKvm, smallConfig());
   ASSERT_TRUE(b.parameterArea(1, kPageSize, {}).ok());
-  EXPECT_EQ(b.parameterArea(1, kPageSize, {}).error().message, "parameter area 1 is declared twice");
+  EXPECT_EQ(b.parameterArea(1, kPageSize, {}).error().message,
+            "parameter area 1 is declared twice");
   EXPECT_EQ(b.parameterArea(2, 100, {}).error().rule, "builder.area_size");
   EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 9, 0).error().message,
             "a parameter names undeclared parameter area 9");
@@ -138,7 +140,8 @@ TEST(PlanBuilder, RefusesParameterAreaMisuse) {
 TEST(PlanBuilder, RefusesBadPageData) {
   PlanBuilder b(BackendKind::kKvm, smallConfig());
   EXPECT_EQ(b.pageData(0x1800, 0, 0, {}).error().rule, "builder.page_alignment");
-  EXPECT_EQ(b.pageData(0x1000, 0, 9, {}).error().message, "page data at 0x1000 has unknown data type 0x9");
+  EXPECT_EQ(b.pageData(0x1000, 0, 9, {}).error().message,
+            "page data at 0x1000 has unknown data type 0x9");
   ByteVector big(kPageSize + 1);
   EXPECT_EQ(b.pageData(0x1000, 0, 0, big).error().rule, "builder.page_data_size");
   EXPECT_EQ(b.pageData(0x1000, kIgvmPageIs2Mb, 0, {}).error().rule, "builder.page_alignment");
@@ -154,7 +157,8 @@ TEST(PlanBuilder, RefusesContextsTheBackendCannotLoad) {
   EXPECT_EQ(tdx.setGuestPolicy(4).error().rule, "builder.tdx_policy");
   PlanBuilder kvm(BackendKind::kKvm, smallConfig());
   EXPECT_EQ(kvm.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).error().rule, "plan.vp_vmsa");
-  EXPECT_EQ(kvm.requiredMemory(testing::kTestMemory, 0x1000).error().rule, "builder.required_memory");
+  EXPECT_EQ(kvm.requiredMemory(testing::kTestMemory, 0x1000).error().rule,
+            "builder.required_memory");
   EXPECT_TRUE(kvm.requiredMemory(0, 0x1000).ok());
 }
 
@@ -170,17 +174,17 @@ TEST(PlanBuilder, TdxPolicyBecomesAttributes) {
 TEST(PlanBuilder, NativeContextBecomesRegisters) {
   ByteVector c(kPageSize, std::byte{0});
   auto put = [&](size_t off, auto v) { std::memcpy(c.data() + off, &v, sizeof(v)); };
-  put(0x20, uint64_t{0x8FF0});       // rsp
-  put(0x80, uint64_t{0x100000});     // rip
-  put(0x88, uint64_t{2});            // rflags
-  put(0x9E, uint16_t{0x1F});         // gdtr limit
-  put(0xA0, uint64_t{0x500});        // gdtr base
-  put(0xA8, uint16_t{0x08});         // code selector
-  put(0xAA, uint16_t{0xA09B});       // code attributes, descriptor form: G, L, P, S, type B
+  put(0x20, uint64_t{0x8FF0});    // rsp
+  put(0x80, uint64_t{0x100000});  // rip
+  put(0x88, uint64_t{2});         // rflags
+  put(0x9E, uint16_t{0x1F});      // gdtr limit
+  put(0xA0, uint64_t{0x500});     // gdtr base
+  put(0xA8, uint16_t{0x08});      // code selector
+  put(0xAA, uint16_t{0xA09B});    // code attributes, descriptor form: G, L, P, S, type B
   put(0xB0, uint32_t{0xFFFFFFFF});
   put(0xB4, uint16_t{0x10});
   put(0xB6, uint16_t{0xC093});
-  put(0xC0, uint64_t{0x7777});       // gs base
+  put(0xC0, uint64_t{0x7777});  // gs base
   put(0xC8, uint64_t{0x80000011});
   put(0xD0, uint64_t{0x9000});
   put(0xD8, uint64_t{0x20});
@@ -225,19 +229,19 @@ TEST(PlanBuilder, IdBlockIsConvertedToFirmwareLayout) {
   for (size_t i = 0; i < 48; ++i) {
     igvm[0x08 + i] = std::byte{static_cast<uint8_t>(0xA0 + i % 16)};
   }
-  igvm[0x04] = std::byte{1};     // author key enabled
-  igvm[0x38] = std::byte{0xF1};  // family id
-  igvm[0x48] = std::byte{0x11};  // image id
-  igvm[0x58] = std::byte{7};     // version: forced to 1
-  igvm[0x5C] = std::byte{5};     // svn
-  igvm[0x60] = std::byte{1};     // id key algorithm
-  igvm[0x68] = std::byte{0x51};  // r[0]
-  igvm[0xB0] = std::byte{0x52};  // s[0]
-  igvm[0xF8] = std::byte{2};     // curve
-  igvm[0xFC] = std::byte{0xFF};  // IGVM's reserved word: dropped
-  igvm[0x100] = std::byte{0x71}; // qx[0]
-  igvm[0x148] = std::byte{0x72}; // qy[0]
-  igvm[0x228] = std::byte{0x81}; // author qx[0]
+  igvm[0x04] = std::byte{1};      // author key enabled
+  igvm[0x38] = std::byte{0xF1};   // family id
+  igvm[0x48] = std::byte{0x11};   // image id
+  igvm[0x58] = std::byte{7};      // version: forced to 1
+  igvm[0x5C] = std::byte{5};      // svn
+  igvm[0x60] = std::byte{1};      // id key algorithm
+  igvm[0x68] = std::byte{0x51};   // r[0]
+  igvm[0xB0] = std::byte{0x52};   // s[0]
+  igvm[0xF8] = std::byte{2};      // curve
+  igvm[0xFC] = std::byte{0xFF};   // IGVM's reserved word: dropped
+  igvm[0x100] = std::byte{0x71};  // qx[0]
+  igvm[0x148] = std::byte{0x72};  // qy[0]
+  igvm[0x228] = std::byte{0x81};  // author qx[0]
   PlanBuilder b(BackendKind::kKvmSnp, smallConfig());
   ASSERT_TRUE(b.setGuestPolicy(0x30000).ok());
   ASSERT_TRUE(b.snpIdBlock(igvm).ok());

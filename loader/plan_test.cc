@@ -140,13 +140,16 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
        [](Plan& p) { insertBeforeFinalize(p, filledPages(0x101000, 1, 1)); }, "plan.overlap",
        "op #2: pages 0x101000-0x102000 overlap pages loaded earlier at 0x100000"},
       {"unmapped", BackendKind::kKvm,
-       [](Plan& p) { p.ops[0] = MapMemory{0, 0x1000, false}; }, "plan.unmapped",
-       "pages 0x100000-0x102000 are not mapped by an earlier map op"},
+       [](Plan& p) {
+         p.ops[0] = MapMemory{0, 0x1000, false};
+       },
+       "plan.unmapped", "pages 0x100000-0x102000 are not mapped by an earlier map op"},
       {"unaligned_import", BackendKind::kKvm,
        [](Plan& p) { std::get<ImportPages>(p.ops[1]).gpa = 0x100800; }, "plan.import_alignment",
        "import gpa 0x100800 is not page aligned"},
-      {"no_pages", BackendKind::kKvm, [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 0; },
-       "plan.import_empty", "has no pages"},
+      {"no_pages", BackendKind::kKvm,
+       [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 0; }, "plan.import_empty",
+       "has no pages"},
       {"wrapping", BackendKind::kKvm,
        [](Plan& p) {
          auto& i = std::get<ImportPages>(p.ops[1]);
@@ -155,25 +158,27 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
          i.page_count = 2;
        },
        "plan.outside_ram", "wraps the address space"},
-      {"data_too_long", BackendKind::kKvm, [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 1; },
-       "plan.import_data", "import data 0x2000 exceeds its 0x1 pages"},
-      {"unknown_flags", BackendKind::kKvm, [](Plan& p) { std::get<ImportPages>(p.ops[1]).flags = 0x80; },
-       "plan.import_flags", "unknown bits"},
+      {"data_too_long", BackendKind::kKvm,
+       [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 1; }, "plan.import_data",
+       "import data 0x2000 exceeds its 0x1 pages"},
+      {"unknown_flags", BackendKind::kKvm,
+       [](Plan& p) { std::get<ImportPages>(p.ops[1]).flags = 0x80; }, "plan.import_flags",
+       "unknown bits"},
       {"vmsa_import", BackendKind::kKvmSnp,
-       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kVmsa)); }, "plan.vmsa_import",
-       "a vmsa is loaded with a vp op"},
+       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kVmsa)); },
+       "plan.vmsa_import", "a vmsa is loaded with a vp op"},
       {"secrets_on_kvm", BackendKind::kKvm,
-       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kSecrets)); }, "plan.page_type",
-       "kvm has no secrets pages"},
+       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kSecrets)); },
+       "plan.page_type", "kvm has no secrets pages"},
       {"cpuid_on_tdx", BackendKind::kKvmTdx,
-       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kCpuid)); }, "plan.page_type",
-       "kvm-tdx has no cpuid pages"},
+       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kCpuid)); },
+       "plan.page_type", "kvm-tdx has no cpuid pages"},
       {"zero_on_tdx", BackendKind::kKvmTdx,
-       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kZero)); }, "plan.page_type",
-       "kvm-tdx has no zero pages"},
+       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 1, PageType::kZero)); },
+       "plan.page_type", "kvm-tdx has no zero pages"},
       {"multi_page_secrets", BackendKind::kKvmSnp,
-       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 2, PageType::kSecrets)); }, "plan.single_page",
-       "secrets import at 0x200000 must be one page"},
+       [](Plan& p) { insertBeforeFinalize(p, zeroPages(0x200000, 2, PageType::kSecrets)); },
+       "plan.single_page", "secrets import at 0x200000 must be one page"},
       {"shared_secrets", BackendKind::kKvmSnp,
        [](Plan& p) {
          ImportPages i = zeroPages(0x200000, 1, PageType::kSecrets);
@@ -181,75 +186,102 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
          insertBeforeFinalize(p, i);
        },
        "plan.shared_type", "shared pages at 0x200000 must be normal"},
-      {"private_on_kvm", BackendKind::kKvm, [](Plan& p) { std::get<MapMemory>(p.ops[0]).is_private = true; },
-       "plan.private_memory", "kvm has no private memory"},
-      {"map_unaligned", BackendKind::kKvm, [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = 0x1800; },
-       "plan.map_alignment", "is not a nonzero whole number of 4 KiB pages"},
-      {"map_outside", BackendKind::kKvm, [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = kTestMemory * 2; },
-       "plan.outside_ram", "is partly inside guest ram but not inside one ram range"},
-      {"map_twice", BackendKind::kKvm, [](Plan& p) { p.ops.insert(p.ops.begin() + 1, MapMemory{0x1000, 0x1000, false}); },
+      {"private_on_kvm", BackendKind::kKvm,
+       [](Plan& p) { std::get<MapMemory>(p.ops[0]).is_private = true; }, "plan.private_memory",
+       "kvm has no private memory"},
+      {"map_unaligned", BackendKind::kKvm,
+       [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = 0x1800; }, "plan.map_alignment",
+       "is not a nonzero whole number of 4 KiB pages"},
+      {"map_outside", BackendKind::kKvm,
+       [](Plan& p) { std::get<MapMemory>(p.ops[0]).size = kTestMemory * 2; }, "plan.outside_ram",
+       "is partly inside guest ram but not inside one ram range"},
+      {"map_twice", BackendKind::kKvm,
+       [](Plan& p) {
+         p.ops.insert(p.ops.begin() + 1, MapMemory{0x1000, 0x1000, false});
+       },
        "plan.map_overlap", "map 0x1000 overlaps the map at 0x0"},
       {"parameter_unaligned", BackendKind::kKvm,
-       [](Plan& p) { insertBeforeFinalize(p, FillParameter{{}, 0x300000, ByteVector(100)}); },
+       [](Plan& p) {
+         insertBeforeFinalize(p, FillParameter{{}, 0x300000, ByteVector(100)});
+       },
        "plan.parameter_alignment", "is not a nonzero whole number of aligned pages"},
       {"parameter_overlap", BackendKind::kKvm,
-       [](Plan& p) { insertBeforeFinalize(p, FillParameter{{}, 0x100000, ByteVector(kPageSize)}); },
+       [](Plan& p) {
+         insertBeforeFinalize(p, FillParameter{{}, 0x100000, ByteVector(kPageSize)});
+       },
        "plan.overlap", "overlap pages loaded earlier at 0x100000"},
-      {"vp_index", BackendKind::kKvm, [](Plan& p) { insertBeforeFinalize(p, testing::registersOp(1)); },
-       "plan.vp_index", "vp index 1 is not below 1 vcpus"},
+      {"vp_index", BackendKind::kKvm,
+       [](Plan& p) { insertBeforeFinalize(p, testing::registersOp(1)); }, "plan.vp_index",
+       "vp index 1 is not below 1 vcpus"},
       {"vp_twice", BackendKind::kKvm,
        [](Plan& p) {
          insertBeforeFinalize(p, testing::registersOp(0));
          insertBeforeFinalize(p, testing::registersOp(0));
        },
        "plan.vp_twice", "vp 0 already has its state set"},
-      {"registers_on_tdx", BackendKind::kKvmTdx, [](Plan& p) { insertBeforeFinalize(p, testing::registersOp(0)); },
-       "plan.vp_registers", "architectural reset state"},
-      {"registers_on_snp", BackendKind::kKvmSnp, [](Plan& p) { p.ops[2] = testing::registersOp(0); },
-       "plan.vp_registers", "an snp guest starts from its vmsa"},
+      {"registers_on_tdx", BackendKind::kKvmTdx,
+       [](Plan& p) { insertBeforeFinalize(p, testing::registersOp(0)); }, "plan.vp_registers",
+       "architectural reset state"},
+      {"registers_on_snp", BackendKind::kKvmSnp,
+       [](Plan& p) { p.ops[2] = testing::registersOp(0); }, "plan.vp_registers",
+       "an snp guest starts from its vmsa"},
       {"vmsa_on_kvm", BackendKind::kKvm,
-       [](Plan& p) { insertBeforeFinalize(p, vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(sampleVmsaState()))); },
+       [](Plan& p) {
+         insertBeforeFinalize(p, vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(sampleVmsaState())));
+       },
        "plan.vp_vmsa", "kvm cannot load an snp vmsa"},
       {"vmsa_gpa_on_kvm_snp", BackendKind::kKvmSnp,
        [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).gpa = 0x803000; },
-       "kvm_snp.vmsa_gpa", "vmsa of vp 0 is at 0x803000, but kvm places every vmsa at 0xfffffffff000"},
+       "kvm_snp.vmsa_gpa",
+       "vmsa of vp 0 is at 0x803000, but kvm places every vmsa at 0xfffffffff000"},
       {"vmsa_field_pkru", BackendKind::kKvmSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x2E8] = std::byte{1}; },
+       [](Plan& p) {
+         std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x2E8] = std::byte{1};
+       },
        "kvm_snp.vmsa_field", "vmsa byte at offset 0x2e8 is nonzero but kvm cannot set that field"},
       {"vmsa_segment_attr", BackendKind::kKvmSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x13] = std::byte{0x10}; },
+       [](Plan& p) {
+         std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x13] = std::byte{0x10};
+       },
        "kvm_snp.vmsa_field", "vmsa cs attributes 0x109b have bits above 11"},
       {"vmsa_gdtr_limit", BackendKind::kKvmSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x66] = std::byte{1}; },
+       [](Plan& p) {
+         std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x66] = std::byte{1};
+       },
        "kvm_snp.vmsa_field", "vmsa gdtr limit 0x1001f"},
       {"vmsa_no_svme", BackendKind::kKvmSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0xD1] = std::byte{0x0D}; },
+       [](Plan& p) {
+         std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0xD1] = std::byte{0x0D};
+       },
        "kvm_snp.vmsa_field", "vmsa efer 0xd00 lacks svme"},
       {"vmsa_features", BackendKind::kKvmSnp, [](Plan& p) { p.setup.sev_features = 0x21; },
        "kvm_snp.vmsa_field", "vmsa sev_features 0x1 differ from the launch's 0x21"},
       {"vmsa_size", BackendKind::kKvmSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page.resize(100); }, "vmsa.size",
-       "vmsa is 0x64 bytes"},
-      {"vp_missing_kvm_snp", BackendKind::kKvmSnp, [](Plan& p) { p.config.vcpus = 2; }, "kvm_snp.vp_missing",
-       "vcpu 1 has no vmsa, but kvm measures one for every vcpu"},
-      {"vp_missing_mshv_snp", BackendKind::kMshvSnp, [](Plan& p) { p.ops.erase(p.ops.begin() + 2); },
-       "mshv_snp.vp_missing", "vcpu 0 has no vmsa"},
+       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page.resize(100); },
+       "vmsa.size", "vmsa is 0x64 bytes"},
+      {"vp_missing_kvm_snp", BackendKind::kKvmSnp, [](Plan& p) { p.config.vcpus = 2; },
+       "kvm_snp.vp_missing", "vcpu 1 has no vmsa, but kvm measures one for every vcpu"},
+      {"vp_missing_mshv_snp", BackendKind::kMshvSnp,
+       [](Plan& p) { p.ops.erase(p.ops.begin() + 2); }, "mshv_snp.vp_missing",
+       "vcpu 0 has no vmsa"},
       {"mshv_snp_vmsa_overlap", BackendKind::kMshvSnp,
-       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).gpa = 0x101000; }, "plan.overlap",
-       "overlap pages loaded earlier at 0x100000"},
-      {"policy_bit17", BackendKind::kKvmSnp, [](Plan& p) { p.setup.snp_policy = 0x10000; }, "plan.snp_policy",
-       "does not set bit 17"},
+       [](Plan& p) { std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).gpa = 0x101000; },
+       "plan.overlap", "overlap pages loaded earlier at 0x100000"},
+      {"policy_bit17", BackendKind::kKvmSnp, [](Plan& p) { p.setup.snp_policy = 0x10000; },
+       "plan.snp_policy", "does not set bit 17"},
       {"id_block_on_kvm", BackendKind::kKvm,
        [](Plan& p) { std::get<Finalize>(p.ops.back()).snp_id = SnpIdBlock{}; }, "plan.id_block",
        "kvm has no snp id block"},
-      {"finalize_not_last", BackendKind::kKvm, [](Plan& p) { p.ops.insert(p.ops.begin() + 1, Finalize{}); },
-       "plan.finalize_last", "finalize must be the last op"},
+      {"finalize_not_last", BackendKind::kKvm,
+       [](Plan& p) { p.ops.insert(p.ops.begin() + 1, Finalize{}); }, "plan.finalize_last",
+       "finalize must be the last op"},
       {"no_finalize", BackendKind::kKvm, [](Plan& p) { p.ops.pop_back(); }, "plan.no_finalize",
        "the plan does not end with finalize"},
   };
   for (const BadCase& c : kBad) {
     Plan p = validFor(c.backend);
-    ASSERT_TRUE(checkPlan(p).ok()) << c.name << ": base plan must be valid: " << checkPlan(p).error().describe();
+    ASSERT_TRUE(checkPlan(p).ok())
+        << c.name << ": base plan must be valid: " << checkPlan(p).error().describe();
     c.mutate(p);
     Status s = checkPlan(p);
     ASSERT_FALSE(s.ok()) << c.name;
@@ -308,7 +340,7 @@ TEST(Coalesce, KeepsApartWhatDiffers) {
   ImportPages shared = zeroPages(0x12000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);
-  p.ops.push_back(zeroPages(0x13000, 1, PageType::kNormal));  // flags differ from the previous
+  p.ops.push_back(zeroPages(0x13000, 1, PageType::kNormal));      // flags differ from the previous
   p.ops.push_back(zeroPages(0x14000, 1, PageType::kUnmeasured));  // type differs
   coalesce(p);
   EXPECT_EQ(p.ops.size(), 5u);
@@ -316,13 +348,17 @@ TEST(Coalesce, KeepsApartWhatDiffers) {
 
 TEST(Render, TextAndJsonDescribeEveryOp) {
   Plan p = validSnp();
-  p.ops.insert(p.ops.begin() + 2, FillParameter{{ParameterKind::kMemoryMap, ParameterKind::kCommandLine}, 0x200000,
-                                                ByteVector(kPageSize)});
+  p.ops.insert(p.ops.begin() + 2,
+               FillParameter{{ParameterKind::kMemoryMap, ParameterKind::kCommandLine},
+                             0x200000,
+                             ByteVector(kPageSize)});
   std::string text = renderText(p);
   EXPECT_NE(text.find("backend kvm-snp memory=0x1000000 vcpus=1"), std::string::npos) << text;
   EXPECT_NE(text.find("0 map gpa=0x0 size=0x1000000 private"), std::string::npos) << text;
-  EXPECT_NE(text.find("1 import gpa=0x100000 pages=2 type=normal data=0x2000"), std::string::npos) << text;
-  EXPECT_NE(text.find("2 parameter gpa=0x200000 size=0x1000 holds=memory_map,command_line"), std::string::npos);
+  EXPECT_NE(text.find("1 import gpa=0x100000 pages=2 type=normal data=0x2000"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("2 parameter gpa=0x200000 size=0x1000 holds=memory_map,command_line"),
+            std::string::npos);
   EXPECT_NE(text.find("3 vp index=0 vmsa gpa=0xfffffffff000"), std::string::npos) << text;
   EXPECT_NE(text.find("4 finalize"), std::string::npos) << text;
   nlohmann::ordered_json j = renderJson(p);

@@ -19,24 +19,33 @@ using testing::TdxModule;
 
 // measurement.md §1.3 (computed with sev-snp-measure, checked against an independent formula).
 constexpr char kSnpNormalZeroAt0[] =
-    "9d13634b6014bb21cf059b2dc694e7bff01a8a7137041100cd2b695f3d10fb687267b97808b27f8f471d943bc6f53a20";
+    "9d13634b6014bb21cf059b2dc694e7bff01a8a7137041100cd2b695f3d10fb687267b97808b27f8f471d943bc6f53a"
+    "20";
 constexpr char kSnpZeroAt0[] =
-    "70c0ecaab9608f14ebf8ac6f0f07bcd8728f4e2ab30382b539b4de4de904ca9f8ebdf4b2cd3cd84dd996bd55dd794676";
+    "70c0ecaab9608f14ebf8ac6f0f07bcd8728f4e2ab30382b539b4de4de904ca9f8ebdf4b2cd3cd84dd996bd55dd7946"
+    "76";
 constexpr char kSnpUnmeasuredAt1000[] =
-    "81475a112c0223cebe1ccb31a0aa2567772871200b33515a3cbbd5ed6a68a8e630902dd83469ea6553554bfb67111fad";
+    "81475a112c0223cebe1ccb31a0aa2567772871200b33515a3cbbd5ed6a68a8e630902dd83469ea6553554bfb67111f"
+    "ad";
 constexpr char kSnpSecretsThenCpuid[] =
-    "9674080570feb3e400fbae0fc64b0fc8a42ced71747fe316052778e04f005a343ae83daee87cb29d1949f5a8fbd819df";
+    "9674080570feb3e400fbae0fc64b0fc8a42ced71747fe316052778e04f005a343ae83daee87cb29d1949f5a8fbd819"
+    "df";
 constexpr char kSnpZeroVmsaAtKvmGpa[] =
-    "f4577da9b848673216afc3909e5ea7aa80150dda441526874cd2b0282894709b46484c13a07221aefbedfff667199259";
+    "f4577da9b848673216afc3909e5ea7aa80150dda441526874cd2b0282894709b46484c13a07221aefbedfff6671992"
+    "59";
 constexpr char kSnpZeroVmsaAt803000[] =
-    "dcc38e5afb33480847b33ea8de3da9608b61565c1177cd25645e2ad063bc6b586af6f76eb92b3d70e4b9f03d60fd7278";
+    "dcc38e5afb33480847b33ea8de3da9608b61565c1177cd25645e2ad063bc6b586af6f76eb92b3d70e4b9f03d60fd72"
+    "78";
 constexpr char kSnpZeroPageContents[] =
-    "c0e59a3e3ffbd3b5c75428fb36432facabc745944296ff515f737c4fef4efc64586809f7a16f56354a1eaecf2aa8d774";
+    "c0e59a3e3ffbd3b5c75428fb36432facabc745944296ff515f737c4fef4efc64586809f7a16f56354a1eaecf2aa8d7"
+    "74";
 // measurement.md §3.1.
 constexpr char kTdxZeroPageMeasured[] =
-    "236f0efa607ff8843f1855d7ef80dc3dda8fb455787a186b8787212951eab0096e3193bb26f817c2b63c21f5e10f9938";
+    "236f0efa607ff8843f1855d7ef80dc3dda8fb455787a186b8787212951eab0096e3193bb26f817c2b63c21f5e10f99"
+    "38";
 constexpr char kTdxPageAddOnly[] =
-    "8f3e9a8aca6784eab874f7aa4dda5d49104a88047f1f86695ef2a88f5691a90e34aac48ce45ffa1f5a23c7d62980d570";
+    "8f3e9a8aca6784eab874f7aa4dda5d49104a88047f1f86695ef2a88f5691a90e34aac48ce45ffa1f5a23c7d62980d5"
+    "70";
 
 std::string hexOf(const std::array<uint8_t, 48>& d) {
   return hexBytes(Bytes(reinterpret_cast<const std::byte*>(d.data()), d.size()));
@@ -49,7 +58,8 @@ Plan kvmSnpWith(std::vector<LaunchOp> ops, std::optional<SnpIdBlock> id = std::n
   for (LaunchOp& op : ops) {
     p.ops.push_back(std::move(op));
   }
-  p.ops.push_back(testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
+  p.ops.push_back(
+      testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
   Finalize fin;
   fin.snp_id = std::move(id);
   p.ops.push_back(fin);
@@ -74,9 +84,12 @@ TEST(SnpPsp, SinglePageVectorsThroughKvmSnp) {
   } kCases[] = {
       {"normal zero page at 0", {testing::zeroPages(0, 1, PageType::kNormal)}, kSnpNormalZeroAt0},
       {"zero at 0", {testing::zeroPages(0, 1, PageType::kZero)}, kSnpZeroAt0},
-      {"unmeasured at 0x1000", {testing::zeroPages(0x1000, 1, PageType::kUnmeasured)}, kSnpUnmeasuredAt1000},
+      {"unmeasured at 0x1000",
+       {testing::zeroPages(0x1000, 1, PageType::kUnmeasured)},
+       kSnpUnmeasuredAt1000},
       {"secrets then cpuid",
-       {testing::zeroPages(0x1000, 1, PageType::kSecrets), testing::zeroPages(0x2000, 1, PageType::kCpuid)},
+       {testing::zeroPages(0x1000, 1, PageType::kSecrets),
+        testing::zeroPages(0x2000, 1, PageType::kCpuid)},
        kSnpSecretsThenCpuid},
   };
   for (const auto& c : kCases) {
@@ -201,8 +214,9 @@ TEST(SnpPsp, IdBlockPolicyAndVersionAreChecked) {
   FakeDevice dev0;
   SnpPsp learn(dev0);
   ASSERT_TRUE(launch(*makeBackend(BackendKind::kKvmSnp, dev0), kvmSnpWith({})).ok());
-  for (auto [version, policy, needle] : {std::tuple<uint32_t, uint64_t, const char*>{2, 0x30000, "version 2"},
-                                         {1, 0xB0000, "policy 0xb0000 differs"}}) {
+  for (auto [version, policy, needle] :
+       {std::tuple<uint32_t, uint64_t, const char*>{2, 0x30000, "version 2"},
+        {1, 0xB0000, "policy 0xb0000 differs"}}) {
     SnpIdBlock id;
     std::memcpy(id.id_block.data(), learn.digest().data(), 48);
     std::memcpy(id.id_block.data() + 0x50, &version, 4);
@@ -248,7 +262,8 @@ TEST(SnpPsp, IdBlockSignaturesAreVerified) {
     Status s = launch(*makeBackend(BackendKind::kKvmSnp, dev), kvmSnpWith({}, id));
     ASSERT_FALSE(s.ok()) << c.name;
     ASSERT_TRUE(psp.finishError().has_value()) << c.name;
-    EXPECT_NE(psp.finishError()->find(c.needle), std::string::npos) << c.name << ": " << *psp.finishError();
+    EXPECT_NE(psp.finishError()->find(c.needle), std::string::npos)
+        << c.name << ": " << *psp.finishError();
   }
   // Untouched, it passes; without author_key_enabled the author fields are not checked.
   SnpIdBlock id = signedBlockFor(learn.digest());
@@ -318,8 +333,9 @@ TEST(TdxModule, ParameterAreasAreAddedNotExtended) {
   FakeDevice dev;
   TdxModule tdx(dev);
   auto backend = makeBackend(BackendKind::kKvmTdx, dev);
-  Status s = launch(*backend, tdxWith({testing::filledPages(0x100000, 2, 0x99),
-                                       FillParameter{{ParameterKind::kVpCount}, 0, ByteVector(3 * kPageSize)}}));
+  Status s = launch(
+      *backend, tdxWith({testing::filledPages(0x100000, 2, 0x99),
+                         FillParameter{{ParameterKind::kVpCount}, 0, ByteVector(3 * kPageSize)}}));
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_EQ(tdx.pagesAdded(), 5u);
   EXPECT_EQ(tdx.chunksExtended(), 32u);

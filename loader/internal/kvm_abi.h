@@ -282,8 +282,7 @@ static_assert(sizeof(kvm_tdx_init_mem_region) == 24);
 // VM types and capabilities (§3.1).
 inline constexpr unsigned long kVmDefault = 0, kVmSnp = 4, kVmTdx = 5;
 inline constexpr unsigned long kCapExitHypercall = 201, kCapUserMemory2 = 231,
-                               kCapMemoryAttributes = 233, kCapGuestMemfd = 234,
-                               kCapVmTypes = 235;
+                               kCapMemoryAttributes = 233, kCapGuestMemfd = 234, kCapVmTypes = 235;
 inline constexpr uint64_t kHcMapGpaRange = 12;
 
 // ioctl numbers (loader-vmm.md §5.7; static_asserts below pin the documented values).

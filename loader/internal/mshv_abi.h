@@ -157,12 +157,11 @@ inline constexpr uint64_t kIsolationStateSecure = 3;
 // Register names (Hyper-V TLFS HV_REGISTER_NAME values).
 inline constexpr uint32_t kRegRax = 0x20000, kRegRcx = 0x20001, kRegRdx = 0x20002,
                           kRegRbx = 0x20003, kRegRsp = 0x20004, kRegRbp = 0x20005,
-                          kRegRsi = 0x20006, kRegRdi = 0x20007, kRegR8 = 0x20008,
-                          kRegRip = 0x20010, kRegRflags = 0x20011;
+                          kRegRsi = 0x20006, kRegRdi = 0x20007, kRegR8 = 0x20008, kRegRip = 0x20010,
+                          kRegRflags = 0x20011;
 inline constexpr uint32_t kRegCr0 = 0x40000, kRegCr3 = 0x40002, kRegCr4 = 0x40003;
 inline constexpr uint32_t kRegEs = 0x60000, kRegCs = 0x60001, kRegSs = 0x60002, kRegDs = 0x60003,
-                          kRegFs = 0x60004, kRegGs = 0x60005, kRegLdtr = 0x60006,
-                          kRegTr = 0x60007;
+                          kRegFs = 0x60004, kRegGs = 0x60005, kRegLdtr = 0x60006, kRegTr = 0x60007;
 inline constexpr uint32_t kRegIdtr = 0x70000, kRegGdtr = 0x70001;
 inline constexpr uint32_t kRegEfer = 0x80001;
 inline constexpr uint32_t kRegSevControl = 0x00090040;
@@ -181,7 +180,8 @@ inline constexpr unsigned long MSHV_ROOT_HVCALL = ioc(kvm::kRead | kvm::kWrite, 
 inline constexpr unsigned long MSHV_IMPORT_ISOLATED_PAGES = ioc(kvm::kWrite, kMshvIo, 0x0A, 16);
 inline constexpr unsigned long MSHV_GET_PARTITION_PROPERTY =
     ioc(kvm::kRead | kvm::kWrite, kMshvIo, 0xF3, 16);
-inline constexpr unsigned long MSHV_COMPLETE_ISOLATED_IMPORT = ioc(kvm::kWrite, kMshvIo, 0xF4, 3334);
+inline constexpr unsigned long MSHV_COMPLETE_ISOLATED_IMPORT =
+    ioc(kvm::kWrite, kMshvIo, 0xF4, 3334);
 static_assert(MSHV_CREATE_PARTITION == 0x4010B800 && MSHV_INITIALIZE_PARTITION == 0xB800);
 static_assert(MSHV_CREATE_VP == 0x4004B801 && MSHV_SET_GUEST_MEMORY == 0x4020B802);
 static_assert(MSHV_ROOT_HVCALL == 0xC020B807 && MSHV_IMPORT_ISOLATED_PAGES == 0x4010B80A);

@@ -30,9 +30,9 @@ std::vector<Field> knownFields() {
   for (size_t seg = 0; seg <= O::kTr; seg += 16) {
     f.push_back({seg, 16});
   }
-  for (size_t off : {O::kEfer, O::kCr4, O::kCr3, O::kCr0, O::kDr7, O::kDr6, O::kRflags, O::kRip,
-                     O::kRsp, O::kRax, O::kCr2, O::kGPat, O::kRcx, O::kRdx, O::kRbx, O::kRbp,
-                     O::kRsi, O::kRdi, O::kSevFeatures, O::kXcr0}) {
+  for (size_t off : {O::kEfer, O::kCr4, O::kCr3, O::kCr0, O::kDr7,         O::kDr6, O::kRflags,
+                     O::kRip,  O::kRsp, O::kRax, O::kCr2, O::kGPat,        O::kRcx, O::kRdx,
+                     O::kRbx,  O::kRbp, O::kRsi, O::kRdi, O::kSevFeatures, O::kXcr0}) {
     f.push_back({off, 8});
   }
   f.push_back({O::kR8, 64});
@@ -86,10 +86,9 @@ Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
   r.gs = readSegment(page, O::kGs);
   r.ldtr = readSegment(page, O::kLdtr);
   r.tr = readSegment(page, O::kTr);
-  const std::pair<const char*, size_t> kSegments[] = {{"es", O::kEs},   {"cs", O::kCs},
-                                                      {"ss", O::kSs},   {"ds", O::kDs},
-                                                      {"fs", O::kFs},   {"gs", O::kGs},
-                                                      {"ldtr", O::kLdtr}, {"tr", O::kTr}};
+  const std::pair<const char*, size_t> kSegments[] = {
+      {"es", O::kEs}, {"cs", O::kCs}, {"ss", O::kSs},     {"ds", O::kDs},
+      {"fs", O::kFs}, {"gs", O::kGs}, {"ldtr", O::kLdtr}, {"tr", O::kTr}};
   for (const auto& [name, off] : kSegments) {
     uint16_t attrib = get<uint16_t>(page, off + 2);
     if ((attrib & 0xF000) != 0) {
@@ -106,8 +105,10 @@ Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
                         ": kvm takes only a 16-bit limit and a base");
     }
   }
-  r.gdtr = {get<uint64_t>(page, O::kGdtr + 8), static_cast<uint16_t>(get<uint32_t>(page, O::kGdtr + 4))};
-  r.idtr = {get<uint64_t>(page, O::kIdtr + 8), static_cast<uint16_t>(get<uint32_t>(page, O::kIdtr + 4))};
+  r.gdtr = {get<uint64_t>(page, O::kGdtr + 8),
+            static_cast<uint16_t>(get<uint32_t>(page, O::kGdtr + 4))};
+  r.idtr = {get<uint64_t>(page, O::kIdtr + 8),
+            static_cast<uint16_t>(get<uint32_t>(page, O::kIdtr + 4))};
   r.efer = get<uint64_t>(page, O::kEfer);
   r.cr4 = get<uint64_t>(page, O::kCr4);
   r.cr3 = get<uint64_t>(page, O::kCr3);
@@ -140,9 +141,8 @@ Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
                       "differ from the file's");
   }
   if (s.sev_features != sev_features) {
-    return fieldError("vmsa sev_features " + hex(s.sev_features) +
-                      " differ from the launch's " + hex(sev_features) +
-                      ": kvm gives every vcpu the same features");
+    return fieldError("vmsa sev_features " + hex(s.sev_features) + " differ from the launch's " +
+                      hex(sev_features) + ": kvm gives every vcpu the same features");
   }
   if ((s.sev_features & kSevFeatureSnpActive) == 0) {
     return fieldError("vmsa sev_features " + hex(s.sev_features) + " lack snp_active (bit 0)");

@@ -29,7 +29,8 @@ inline constexpr uint64_t kEferSvme = 0x1000;
 
 // The VMSA as the registers KVM can load.
 struct KvmVmsaState {
-  X64Registers regs;  // GPRs, RIP, RFLAGS, segments (attributes as in the VMSA), tables, CR0/3/4, EFER
+  X64Registers
+      regs;  // GPRs, RIP, RFLAGS, segments (attributes as in the VMSA), tables, CR0/3/4, EFER
   uint64_t cr2 = 0;
   uint64_t dr6 = 0, dr7 = 0;
   uint64_t xcr0 = 0;

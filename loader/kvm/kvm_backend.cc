@@ -60,7 +60,8 @@ class KvmBackend final : public Backend {
     kvm_fd_ = kvm_fd;
     long api = dev.ioctl(kvm_fd, KVM_GET_API_VERSION, 0ul);
     if (api != 12) {
-      return unsupported("kvm.api_version", "kvm api version is " + std::to_string(api) + ", expected 12");
+      return unsupported("kvm.api_version",
+                         "kvm api version is " + std::to_string(api) + ", expected 12");
     }
     unsigned long type = kind_ == BackendKind::kKvmSnp   ? kVmSnp
                          : kind_ == BackendKind::kKvmTdx ? kVmTdx
@@ -69,8 +70,8 @@ class KvmBackend final : public Backend {
       long types = dev.ioctl(kvm_fd, KVM_CHECK_EXTENSION, kCapVmTypes);
       if (types <= 0 || (types & (1l << type)) == 0) {
         return unsupported("kvm.vm_type",
-                           "this kernel's kvm does not offer vm type " + std::to_string(type) + " (" +
-                               std::string(backendName(kind_)) + "): KVM_CAP_VM_TYPES is " +
+                           "this kernel's kvm does not offer vm type " + std::to_string(type) +
+                               " (" + std::string(backendName(kind_)) + "): KVM_CAP_VM_TYPES is " +
                                hex(types < 0 ? 0 : static_cast<uint64_t>(types)));
       }
     }
@@ -82,8 +83,10 @@ class KvmBackend final : public Backend {
     vm_.vm_fd = static_cast<int>(vm);
     switch (kind_) {
       case BackendKind::kKvm:
-        IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_TSS_ADDR", dev.ioctl(vm_.vm_fd, KVM_SET_TSS_ADDR, kTssAddress)));
-        IGVMKIT_RETURN_IF_ERROR(check("KVM_CREATE_IRQCHIP", dev.ioctl(vm_.vm_fd, KVM_CREATE_IRQCHIP, 0ul)));
+        IGVMKIT_RETURN_IF_ERROR(
+            check("KVM_SET_TSS_ADDR", dev.ioctl(vm_.vm_fd, KVM_SET_TSS_ADDR, kTssAddress)));
+        IGVMKIT_RETURN_IF_ERROR(
+            check("KVM_CREATE_IRQCHIP", dev.ioctl(vm_.vm_fd, KVM_CREATE_IRQCHIP, 0ul)));
         return createVcpus();
       case BackendKind::kKvmSnp:
         return startSnp();
@@ -191,7 +194,8 @@ class KvmBackend final : public Backend {
   Status startTdx() {
     Device& dev = res_.device();
     // Capabilities: supported attributes, XFAM, and the configurable CPUID bits.
-    std::vector<uint64_t> caps_buf((sizeof(kvm_tdx_capabilities) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
+    std::vector<uint64_t> caps_buf(
+        (sizeof(kvm_tdx_capabilities) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
     auto* caps = reinterpret_cast<kvm_tdx_capabilities*>(caps_buf.data());
     caps->cpuid.nent = kMaxCpuidEntries;
     IGVMKIT_RETURN_IF_ERROR(tdxCommand("KVM_TDX_CAPABILITIES", vm_.vm_fd, kTdxCapabilities, 0,
@@ -203,18 +207,22 @@ class KvmBackend final : public Backend {
     }
     if ((setup_.tdx_xfam & ~caps->supported_xfam) != 0) {
       return unsupported("kvm_tdx.xfam", "td xfam " + hex(setup_.tdx_xfam) +
-                                             " is not within the supported " + hex(caps->supported_xfam));
+                                             " is not within the supported " +
+                                             hex(caps->supported_xfam));
     }
     uint32_t configurable = std::min(caps->cpuid.nent, kMaxCpuidEntries);
     const auto* conf = reinterpret_cast<const kvm_cpuid_entry2*>(caps + 1);
     // The host's supported CPUID, masked by what the TDX module lets the VMM configure.
-    std::vector<uint64_t> sup_buf((sizeof(kvm_cpuid2) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
+    std::vector<uint64_t> sup_buf(
+        (sizeof(kvm_cpuid2) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
     auto* sup = reinterpret_cast<kvm_cpuid2*>(sup_buf.data());
     sup->nent = kMaxCpuidEntries;
-    IGVMKIT_RETURN_IF_ERROR(check("KVM_GET_SUPPORTED_CPUID", dev.ioctl(kvm_fd_, KVM_GET_SUPPORTED_CPUID, sup)));
+    IGVMKIT_RETURN_IF_ERROR(
+        check("KVM_GET_SUPPORTED_CPUID", dev.ioctl(kvm_fd_, KVM_GET_SUPPORTED_CPUID, sup)));
     const auto* sup_entries = reinterpret_cast<const kvm_cpuid_entry2*>(sup + 1);
     uint32_t supported = std::min(sup->nent, kMaxCpuidEntries);
-    std::vector<uint64_t> init_buf((sizeof(kvm_tdx_init_vm) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
+    std::vector<uint64_t> init_buf(
+        (sizeof(kvm_tdx_init_vm) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
     auto* init = reinterpret_cast<kvm_tdx_init_vm*>(init_buf.data());
     init->attributes = setup_.tdx_attributes;
     init->xfam = setup_.tdx_xfam;
@@ -240,8 +248,8 @@ class KvmBackend final : public Backend {
     }
     init->cpuid.nent = n;
     IGVMKIT_RETURN_IF_ERROR(enableCap(kCapSplitIrqchip, 24));
-    IGVMKIT_RETURN_IF_ERROR(tdxCommand("KVM_TDX_INIT_VM", vm_.vm_fd, kTdxInitVm, 0,
-                                       reinterpret_cast<uint64_t>(init)));
+    IGVMKIT_RETURN_IF_ERROR(
+        tdxCommand("KVM_TDX_INIT_VM", vm_.vm_fd, kTdxInitVm, 0, reinterpret_cast<uint64_t>(init)));
     IGVMKIT_RETURN_IF_ERROR(createVcpus());
     for (uint32_t i = 0; i < vcpus_; ++i) {
       IGVMKIT_RETURN_IF_ERROR(tdxCommand("KVM_TDX_INIT_VCPU", vm_.vcpu_fds[i], kTdxInitVcpu, 0, 0));
@@ -263,7 +271,8 @@ class KvmBackend final : public Backend {
     a.address = gpa;
     a.size = size;
     a.attributes = is_private ? kMemoryAttributePrivate : 0;
-    return check("KVM_SET_MEMORY_ATTRIBUTES", res_.device().ioctl(vm_.vm_fd, KVM_SET_MEMORY_ATTRIBUTES, &a));
+    return check("KVM_SET_MEMORY_ATTRIBUTES",
+                 res_.device().ioctl(vm_.vm_fd, KVM_SET_MEMORY_ATTRIBUTES, &a));
   }
 
   Status applyOp(const MapMemory& m) {
@@ -280,7 +289,8 @@ class KvmBackend final : public Backend {
       r.guest_phys_addr = m.gpa;
       r.memory_size = m.size;
       r.userspace_addr = reinterpret_cast<uint64_t>(host);
-      IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_USER_MEMORY_REGION", dev.ioctl(vm_.vm_fd, KVM_SET_USER_MEMORY_REGION, &r)));
+      IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_USER_MEMORY_REGION",
+                                    dev.ioctl(vm_.vm_fd, KVM_SET_USER_MEMORY_REGION, &r)));
       vm_.memory.push_back(region);
       return okStatus();
     }
@@ -301,7 +311,8 @@ class KvmBackend final : public Backend {
       r.flags = kMemGuestMemfd;
       r.guest_memfd = static_cast<uint32_t>(gmem);
     }
-    IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_USER_MEMORY_REGION2", dev.ioctl(vm_.vm_fd, KVM_SET_USER_MEMORY_REGION2, &r)));
+    IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_USER_MEMORY_REGION2",
+                                  dev.ioctl(vm_.vm_fd, KVM_SET_USER_MEMORY_REGION2, &r)));
     vm_.memory.push_back(region);
     if (m.is_private) {
       // Initial guest memory is private, as QEMU makes it; imports then measure into it.
@@ -339,8 +350,8 @@ class KvmBackend final : public Backend {
     r.nr_pages = pages;
     for (int round = 0; round < kMaxRetries && r.nr_pages != 0; ++round) {
       uint64_t before = r.nr_pages;
-      IGVMKIT_RETURN_IF_ERROR(tdxCommand("KVM_TDX_INIT_MEM_REGION", vm_.vcpu_fds.at(0), kTdxInitMemRegion,
-                                         measured ? kTdxMeasureMemoryRegion : 0,
+      IGVMKIT_RETURN_IF_ERROR(tdxCommand("KVM_TDX_INIT_MEM_REGION", vm_.vcpu_fds.at(0),
+                                         kTdxInitMemRegion, measured ? kTdxMeasureMemoryRegion : 0,
                                          reinterpret_cast<uint64_t>(&r)));
       if (r.nr_pages >= before) {
         return internal("KVM_TDX_INIT_MEM_REGION at " + hex(gpa) + " made no progress");
@@ -356,7 +367,8 @@ class KvmBackend final : public Backend {
     const GuestRegion* r = regionOf(gpa);
     if (r == nullptr || r->guest_memfd < 0) {
       return unsupported("kvm.import_shared_memory",
-                         "pages at " + hex(gpa) + " are measured but lie in memory mapped without " +
+                         "pages at " + hex(gpa) +
+                             " are measured but lie in memory mapped without " +
                              "private (guest_memfd) backing");
     }
     return okStatus();
@@ -364,12 +376,18 @@ class KvmBackend final : public Backend {
 
   static uint8_t snpType(PageType t) {
     switch (t) {
-      case PageType::kNormal: return kSnpPageNormal;
-      case PageType::kZero: return kSnpPageZero;
-      case PageType::kUnmeasured: return kSnpPageUnmeasured;
-      case PageType::kSecrets: return kSnpPageSecrets;
-      case PageType::kCpuid: return kSnpPageCpuid;
-      case PageType::kVmsa: return 0;
+      case PageType::kNormal:
+        return kSnpPageNormal;
+      case PageType::kZero:
+        return kSnpPageZero;
+      case PageType::kUnmeasured:
+        return kSnpPageUnmeasured;
+      case PageType::kSecrets:
+        return kSnpPageSecrets;
+      case PageType::kCpuid:
+        return kSnpPageCpuid;
+      case PageType::kVmsa:
+        return 0;
     }
     return 0;
   }
@@ -390,7 +408,8 @@ class KvmBackend final : public Backend {
       return snpUpdate(p.gpa, p.page_count, snpType(p.type));
     }
     if (p.type != PageType::kNormal && p.type != PageType::kUnmeasured) {
-      return unsupported("plan.page_type", "kvm-tdx has no " + std::string(pageTypeName(p.type)) + " pages");
+      return unsupported("plan.page_type",
+                         "kvm-tdx has no " + std::string(pageTypeName(p.type)) + " pages");
     }
     return tdxAdd(p.gpa, p.page_count, p.type == PageType::kNormal);
   }
@@ -457,7 +476,8 @@ class KvmBackend final : public Backend {
     int fd = vm_.vcpu_fds[s.vp_index];
     if (const auto* regs = std::get_if<X64Registers>(&s.state)) {
       if (kind_ != BackendKind::kKvm) {
-        return unsupported("plan.vp_registers", std::string(backendName(kind_)) + " cannot load vcpu registers");
+        return unsupported("plan.vp_registers",
+                           std::string(backendName(kind_)) + " cannot load vcpu registers");
       }
       IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, *regs, true, 0));
       vp_state_set_[s.vp_index] = true;
@@ -465,11 +485,13 @@ class KvmBackend final : public Backend {
     }
     const SnpVmsa& vmsa = std::get<SnpVmsa>(s.state);
     if (kind_ != BackendKind::kKvmSnp) {
-      return unsupported("plan.vp_vmsa", std::string(backendName(kind_)) + " cannot load an snp vmsa");
+      return unsupported("plan.vp_vmsa",
+                         std::string(backendName(kind_)) + " cannot load an snp vmsa");
     }
     if (vmsa.gpa != kKvmSnpVmsaGpa) {
-      return unsupported("kvm_snp.vmsa_gpa", "vmsa at " + hex(vmsa.gpa) + ", but kvm places every vmsa at " +
-                                                 hex(kKvmSnpVmsaGpa));
+      return unsupported(
+          "kvm_snp.vmsa_gpa",
+          "vmsa at " + hex(vmsa.gpa) + ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
     }
     IGVMKIT_ASSIGN_OR_RETURN(KvmVmsaState st, decodeKvmVmsa(vmsa.page, setup_.sev_features));
     // KVM sets EFER.SVME itself; openvmm clears it before KVM_SET_SREGS (loader-vmm.md §1.2).
@@ -514,8 +536,9 @@ class KvmBackend final : public Backend {
     }
     for (uint32_t i = 0; i < vcpus_; ++i) {
       if (!vp_state_set_[i]) {
-        return invalid("kvm_snp.vp_missing", "vcpu " + std::to_string(i) +
-                                                 " has no vmsa, but kvm measures one for every vcpu");
+        return invalid(
+            "kvm_snp.vp_missing",
+            "vcpu " + std::to_string(i) + " has no vmsa, but kvm measures one for every vcpu");
       }
     }
     kvm_sev_snp_launch_finish fin{};

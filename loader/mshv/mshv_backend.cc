@@ -60,11 +60,13 @@ class MshvBackend final : public Backend {
     long rc = dev.ioctl(vm_.vm_fd, MSHV_GET_PARTITION_PROPERTY, &probe);
     flavor_ = rc == -ENOTTY || rc == -EINVAL ? MshvFlavor::kUpstream : MshvFlavor::kDownstream;
     if (snp && flavor_ == MshvFlavor::kUpstream) {
-      return unsupported("mshv.no_snp", "this /dev/mshv is the upstream flavour, which has no "
-                                        "isolated-import ioctls; mshv-snp needs a downstream "
-                                        "(Microsoft) kernel");
+      return unsupported("mshv.no_snp",
+                         "this /dev/mshv is the upstream flavour, which has no "
+                         "isolated-import ioctls; mshv-snp needs a downstream "
+                         "(Microsoft) kernel");
     }
-    IGVMKIT_RETURN_IF_ERROR(check("MSHV_INITIALIZE_PARTITION", dev.ioctl(vm_.vm_fd, MSHV_INITIALIZE_PARTITION, 0ul)));
+    IGVMKIT_RETURN_IF_ERROR(
+        check("MSHV_INITIALIZE_PARTITION", dev.ioctl(vm_.vm_fd, MSHV_INITIALIZE_PARTITION, 0ul)));
     if (snp) {
       IGVMKIT_RETURN_IF_ERROR(setProperty(kPropIsolationPolicy, setup_.snp_policy));
     }
@@ -138,8 +140,8 @@ class MshvBackend final : public Backend {
       for (size_t i = 0; i < n; ++i) {
         appendStruct(bytes, regs[first + i]);
       }
-      IGVMKIT_RETURN_IF_ERROR(hvcall("SET_VP_REGISTERS", kHvcallSetVpRegisters,
-                                     static_cast<uint16_t>(n), bytes));
+      IGVMKIT_RETURN_IF_ERROR(
+          hvcall("SET_VP_REGISTERS", kHvcallSetVpRegisters, static_cast<uint16_t>(n), bytes));
     }
     return okStatus();
   }
@@ -153,17 +155,24 @@ class MshvBackend final : public Backend {
     for (uint64_t i = 0; i < pages; ++i) {
       appendStruct(arg, gpa / kPageSize + i);
     }
-    return check("MSHV_IMPORT_ISOLATED_PAGES", res_.device().ioctl(vm_.vm_fd, MSHV_IMPORT_ISOLATED_PAGES, arg.data()));
+    return check("MSHV_IMPORT_ISOLATED_PAGES",
+                 res_.device().ioctl(vm_.vm_fd, MSHV_IMPORT_ISOLATED_PAGES, arg.data()));
   }
 
   static uint8_t isoType(PageType t) {
     switch (t) {
-      case PageType::kNormal: return kIsoPageNormal;
-      case PageType::kZero: return kIsoPageZero;
-      case PageType::kUnmeasured: return kIsoPageUnmeasured;
-      case PageType::kSecrets: return kIsoPageSecrets;
-      case PageType::kCpuid: return kIsoPageCpuid;
-      case PageType::kVmsa: return kIsoPageVmsa;
+      case PageType::kNormal:
+        return kIsoPageNormal;
+      case PageType::kZero:
+        return kIsoPageZero;
+      case PageType::kUnmeasured:
+        return kIsoPageUnmeasured;
+      case PageType::kSecrets:
+        return kIsoPageSecrets;
+      case PageType::kCpuid:
+        return kIsoPageCpuid;
+      case PageType::kVmsa:
+        return kIsoPageVmsa;
     }
     return kIsoPageNormal;
   }
@@ -175,7 +184,8 @@ class MshvBackend final : public Backend {
     r.guest_pfn = m.gpa / kPageSize;
     r.userspace_addr = reinterpret_cast<uint64_t>(host);
     r.flags = kMemWritable | kMemExecutable;
-    IGVMKIT_RETURN_IF_ERROR(check("MSHV_SET_GUEST_MEMORY", res_.device().ioctl(vm_.vm_fd, MSHV_SET_GUEST_MEMORY, &r)));
+    IGVMKIT_RETURN_IF_ERROR(
+        check("MSHV_SET_GUEST_MEMORY", res_.device().ioctl(vm_.vm_fd, MSHV_SET_GUEST_MEMORY, &r)));
     GuestRegion region;
     region.gpa = m.gpa;
     region.size = m.size;
@@ -278,8 +288,9 @@ class MshvBackend final : public Backend {
       psp.id_block_enabled = 1;
       psp.author_key_enabled = f.snp_id->author_key_enabled ? 1 : 0;
     }
-    IGVMKIT_RETURN_IF_ERROR(check("MSHV_COMPLETE_ISOLATED_IMPORT",
-                                  res_.device().ioctl(vm_.vm_fd, MSHV_COMPLETE_ISOLATED_IMPORT, data.get())));
+    IGVMKIT_RETURN_IF_ERROR(
+        check("MSHV_COMPLETE_ISOLATED_IMPORT",
+              res_.device().ioctl(vm_.vm_fd, MSHV_COMPLETE_ISOLATED_IMPORT, data.get())));
     // Point each VP with a VMSA at it: SEV_CONTROL bit 0 enables, bits 12-63 hold the GPN.
     for (uint32_t i = 0; i < vmsa_gpa_.size(); ++i) {
       if (vmsa_gpa_[i]) {

@@ -75,29 +75,44 @@ const std::map<unsigned long, std::string>& requestNames() {
 
 std::string sevName(uint32_t id) {
   switch (id) {
-    case kSevInit2: return "KVM_SEV_INIT2";
-    case kSevSnpLaunchStart: return "KVM_SEV_SNP_LAUNCH_START";
-    case kSevSnpLaunchUpdate: return "KVM_SEV_SNP_LAUNCH_UPDATE";
-    case kSevSnpLaunchFinish: return "KVM_SEV_SNP_LAUNCH_FINISH";
-    default: return "KVM_SEV_CMD(" + std::to_string(id) + ")";
+    case kSevInit2:
+      return "KVM_SEV_INIT2";
+    case kSevSnpLaunchStart:
+      return "KVM_SEV_SNP_LAUNCH_START";
+    case kSevSnpLaunchUpdate:
+      return "KVM_SEV_SNP_LAUNCH_UPDATE";
+    case kSevSnpLaunchFinish:
+      return "KVM_SEV_SNP_LAUNCH_FINISH";
+    default:
+      return "KVM_SEV_CMD(" + std::to_string(id) + ")";
   }
 }
 std::string tdxName(uint32_t id) {
   switch (id) {
-    case kTdxCapabilities: return "KVM_TDX_CAPABILITIES";
-    case kTdxInitVm: return "KVM_TDX_INIT_VM";
-    case kTdxInitVcpu: return "KVM_TDX_INIT_VCPU";
-    case kTdxInitMemRegion: return "KVM_TDX_INIT_MEM_REGION";
-    case kTdxFinalizeVm: return "KVM_TDX_FINALIZE_VM";
-    default: return "KVM_TDX_CMD(" + std::to_string(id) + ")";
+    case kTdxCapabilities:
+      return "KVM_TDX_CAPABILITIES";
+    case kTdxInitVm:
+      return "KVM_TDX_INIT_VM";
+    case kTdxInitVcpu:
+      return "KVM_TDX_INIT_VCPU";
+    case kTdxInitMemRegion:
+      return "KVM_TDX_INIT_MEM_REGION";
+    case kTdxFinalizeVm:
+      return "KVM_TDX_FINALIZE_VM";
+    default:
+      return "KVM_TDX_CMD(" + std::to_string(id) + ")";
   }
 }
 std::string hvcallName(uint16_t code) {
   switch (code) {
-    case kHvcallGetPartitionProperty: return "GET_PARTITION_PROPERTY";
-    case kHvcallSetPartitionProperty: return "SET_PARTITION_PROPERTY";
-    case kHvcallSetVpRegisters: return "SET_VP_REGISTERS";
-    default: return hex(code);
+    case kHvcallGetPartitionProperty:
+      return "GET_PARTITION_PROPERTY";
+    case kHvcallSetPartitionProperty:
+      return "SET_PARTITION_PROPERTY";
+    case kHvcallSetVpRegisters:
+      return "SET_VP_REGISTERS";
+    default:
+      return hex(code);
   }
 }
 
@@ -131,7 +146,9 @@ int FakeDevice::open(const std::string& path, int flags) {
   if (devices_.count(path) == 0) {
     call.result = -ENOENT;
   } else {
-    FdKind kind = path == "/dev/kvm" ? FdKind::kKvm : path == "/dev/sev" ? FdKind::kSev : FdKind::kMshv;
+    FdKind kind = path == "/dev/kvm"   ? FdKind::kKvm
+                  : path == "/dev/sev" ? FdKind::kSev
+                                       : FdKind::kMshv;
     call.result = newFd({kind});
   }
   calls_.push_back(call);
@@ -158,7 +175,8 @@ void* FakeDevice::mmap(size_t length, int prot, int flags, int fd, off_t offset,
   call.fd = fd;
   call.value = length;
   (void)offset;
-  void* p = ::mmap(nullptr, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_NORESERVE), -1, 0);
+  void* p =
+      ::mmap(nullptr, length, prot, MAP_PRIVATE | MAP_ANONYMOUS | (flags & MAP_NORESERVE), -1, 0);
   if (p == MAP_FAILED) {
     *err = errno;
     call.result = -errno;
@@ -198,7 +216,9 @@ int FakeDevice::eventfd(unsigned int initval, int flags) {
   return static_cast<int>(call.result);
 }
 
-void FakeDevice::script(const std::string& name, Handler handler) { scripts_[name] = std::move(handler); }
+void FakeDevice::script(const std::string& name, Handler handler) {
+  scripts_[name] = std::move(handler);
+}
 void FakeDevice::failOnce(const std::string& name, int err) { fail_once_[name] = err; }
 void FakeDevice::removeDevice(const std::string& path) { devices_.erase(path); }
 
@@ -281,7 +301,9 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
     return;
   }
   const FdInfo& fd = fd_it->second;
-  auto on = [&](FdKind kind, const char* what) { need(fd.kind == kind, std::string("must be issued on ") + what); };
+  auto on = [&](FdKind kind, const char* what) {
+    need(fd.kind == kind, std::string("must be issued on ") + what);
+  };
   const std::string& n = call.name;
   const unsigned long r = call.request;
   if (r == KVM_GET_API_VERSION || r == KVM_CREATE_VM || r == KVM_GET_SUPPORTED_CPUID) {
@@ -311,40 +333,47 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
   if (r == KVM_SET_USER_MEMORY_REGION) {
     auto m = load<kvm_userspace_memory_region>(arg);
     need((m.flags & ~(kMemLogDirtyPages | kMemReadonly)) == 0, "unknown flags " + hex(m.flags));
-    need(m.guest_phys_addr % 0x1000 == 0 && m.memory_size % 0x1000 == 0 && m.userspace_addr % 0x1000 == 0,
+    need(m.guest_phys_addr % 0x1000 == 0 && m.memory_size % 0x1000 == 0 &&
+             m.userspace_addr % 0x1000 == 0,
          "addresses and size must be page aligned");
   }
   if (r == KVM_SET_USER_MEMORY_REGION2) {
     auto m = load<kvm_userspace_memory_region2>(arg);
-    need((m.flags & ~(kMemLogDirtyPages | kMemReadonly | kMemGuestMemfd)) == 0, "unknown flags " + hex(m.flags));
+    need((m.flags & ~(kMemLogDirtyPages | kMemReadonly | kMemGuestMemfd)) == 0,
+         "unknown flags " + hex(m.flags));
     need(m.pad1 == 0 && zero(m.pad2, sizeof(m.pad2)), "padding must be zero");
-    need(m.guest_phys_addr % 0x1000 == 0 && m.memory_size % 0x1000 == 0 && m.userspace_addr % 0x1000 == 0 &&
-             m.guest_memfd_offset % 0x1000 == 0,
+    need(m.guest_phys_addr % 0x1000 == 0 && m.memory_size % 0x1000 == 0 &&
+             m.userspace_addr % 0x1000 == 0 && m.guest_memfd_offset % 0x1000 == 0,
          "addresses, offset and size must be page aligned");
     if ((m.flags & kMemGuestMemfd) != 0) {
       auto g = fds_.find(static_cast<int>(m.guest_memfd));
       need(g != fds_.end() && g->second.kind == FdKind::kGuestMemfd && g->second.parent == call.fd,
            "guest_memfd " + std::to_string(m.guest_memfd) + " is not a guest_memfd of this vm");
       if (g != fds_.end()) {
-        need(m.guest_memfd_offset + m.memory_size <= g->second.size, "slot runs past the guest_memfd");
+        need(m.guest_memfd_offset + m.memory_size <= g->second.size,
+             "slot runs past the guest_memfd");
       }
     } else {
-      need(m.guest_memfd == 0 && m.guest_memfd_offset == 0, "guest_memfd fields set without the flag");
+      need(m.guest_memfd == 0 && m.guest_memfd_offset == 0,
+           "guest_memfd fields set without the flag");
     }
   }
   if (r == KVM_CREATE_GUEST_MEMFD) {
     auto g = load<kvm_create_guest_memfd>(arg);
     need(zero(g.reserved, sizeof(g.reserved)), "reserved must be zero");
-    need((g.flags & ~(kGuestMemfdFlagMmap | kGuestMemfdFlagInitShared)) == 0, "unknown flags " + hex(g.flags));
+    need((g.flags & ~(kGuestMemfdFlagMmap | kGuestMemfdFlagInitShared)) == 0,
+         "unknown flags " + hex(g.flags));
     need(g.size != 0 && g.size % 0x1000 == 0, "size must be a nonzero multiple of 4 KiB");
   }
   if (r == KVM_SET_MEMORY_ATTRIBUTES) {
     auto a = load<kvm_memory_attributes>(arg);
     need(a.flags == 0, "flags must be zero");
     need((a.attributes & ~kMemoryAttributePrivate) == 0, "unknown attributes " + hex(a.attributes));
-    need(a.address % 0x1000 == 0 && a.size % 0x1000 == 0 && a.size != 0, "range must be whole pages");
+    need(a.address % 0x1000 == 0 && a.size % 0x1000 == 0 && a.size != 0,
+         "range must be whole pages");
     auto vm = fds_.find(call.fd);
-    need(vm != fds_.end() && vm->second.type != kVmDefault, "memory attributes exist only for confidential vm types");
+    need(vm != fds_.end() && vm->second.type != kVmDefault,
+         "memory attributes exist only for confidential vm types");
   }
   if (r == KVM_ENABLE_CAP) {
     auto c = load<kvm_enable_cap>(arg);
@@ -372,7 +401,8 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
   }
   if (r == KVM_SET_XCRS) {
     auto x = load<kvm_xcrs>(arg);
-    need(x.nr_xcrs <= 16 && x.flags == 0 && zero(x.padding, sizeof(x.padding)), "nr_xcrs <= 16, flags and padding zero");
+    need(x.nr_xcrs <= 16 && x.flags == 0 && zero(x.padding, sizeof(x.padding)),
+         "nr_xcrs <= 16, flags and padding zero");
     for (uint32_t i = 0; i < std::min<uint32_t>(x.nr_xcrs, 16); ++i) {
       need(x.xcrs[i].reserved == 0, "xcr reserved must be zero");
     }
@@ -413,35 +443,44 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
       switch (cmd.id) {
         case kSevInit2: {
           auto i = load<kvm_sev_init>(data);
-          need(i.flags == 0 && i.pad1 == 0 && zero(i.pad2, sizeof(i.pad2)), "flags and padding must be zero");
+          need(i.flags == 0 && i.pad1 == 0 && zero(i.pad2, sizeof(i.pad2)),
+               "flags and padding must be zero");
           need((i.vmsa_features & 1) == 0, "vmsa_features must not include snp_active");
           need(!vm.sev_initialized && vm.vcpus == 0, "INIT2 must come once, before any vcpu");
           break;
         }
         case kSevSnpLaunchStart: {
           auto l = load<kvm_sev_snp_launch_start>(data);
-          need(l.flags == 0 && zero(l.pad0, sizeof(l.pad0)) && zero(l.pad1, sizeof(l.pad1)), "flags and padding must be zero");
+          need(l.flags == 0 && zero(l.pad0, sizeof(l.pad0)) && zero(l.pad1, sizeof(l.pad1)),
+               "flags and padding must be zero");
           need((l.policy & (1ull << 17)) != 0, "policy bit 17 must be one");
           need(vm.sev_initialized && !vm.snp_started, "LAUNCH_START must follow INIT2, once");
           break;
         }
         case kSevSnpLaunchUpdate: {
           auto u = load<kvm_sev_snp_launch_update>(data);
-          need(u.flags == 0 && u.pad0 == 0 && u.pad1 == 0 && zero(u.pad2, sizeof(u.pad2)), "flags and padding must be zero");
+          need(u.flags == 0 && u.pad0 == 0 && u.pad1 == 0 && zero(u.pad2, sizeof(u.pad2)),
+               "flags and padding must be zero");
           need(u.type == kSnpPageNormal || u.type == kSnpPageZero || u.type == kSnpPageUnmeasured ||
                    u.type == kSnpPageSecrets || u.type == kSnpPageCpuid,
                "invalid page type " + std::to_string(u.type));
-          need(u.uaddr % 0x1000 == 0 && u.len % 0x1000 == 0 && u.len != 0, "uaddr aligned, len a nonzero page multiple");
-          need(vm.snp_started && !vm.snp_finished, "LAUNCH_UPDATE must come between LAUNCH_START and LAUNCH_FINISH");
-          need(isPrivate(vm, u.gfn_start * 0x1000, u.len), "range " + hex(u.gfn_start * 0x1000) + " is not private guest_memfd memory");
+          need(u.uaddr % 0x1000 == 0 && u.len % 0x1000 == 0 && u.len != 0,
+               "uaddr aligned, len a nonzero page multiple");
+          need(vm.snp_started && !vm.snp_finished,
+               "LAUNCH_UPDATE must come between LAUNCH_START and LAUNCH_FINISH");
+          need(isPrivate(vm, u.gfn_start * 0x1000, u.len),
+               "range " + hex(u.gfn_start * 0x1000) + " is not private guest_memfd memory");
           break;
         }
         case kSevSnpLaunchFinish: {
           auto f = load<kvm_sev_snp_launch_finish>(data);
-          need(f.flags == 0 && zero(f.pad0, sizeof(f.pad0)) && zero(f.pad1, sizeof(f.pad1)), "flags and padding must be zero");
-          need(f.id_block_en <= 1 && f.auth_key_en <= 1 && f.vcek_disabled <= 1, "booleans must be 0 or 1");
+          need(f.flags == 0 && zero(f.pad0, sizeof(f.pad0)) && zero(f.pad1, sizeof(f.pad1)),
+               "flags and padding must be zero");
+          need(f.id_block_en <= 1 && f.auth_key_en <= 1 && f.vcek_disabled <= 1,
+               "booleans must be 0 or 1");
           need(f.auth_key_en == 0 || f.id_block_en == 1, "auth_key_en needs id_block_en");
-          need(f.id_block_en == 0 || (f.id_block_uaddr != 0 && f.id_auth_uaddr != 0), "id block and auth addresses needed");
+          need(f.id_block_en == 0 || (f.id_block_uaddr != 0 && f.id_auth_uaddr != 0),
+               "id block and auth addresses needed");
           need(vm.snp_started && !vm.snp_finished, "LAUNCH_FINISH must follow LAUNCH_START, once");
           break;
         }
@@ -463,21 +502,26 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
         case kTdxInitVcpu:
         case kTdxInitMemRegion:
           need(vcpu, "a vcpu-scope tdx command on a vm fd");
-          need((cmd.flags & ~(cmd.id == kTdxInitMemRegion ? kTdxMeasureMemoryRegion : 0u)) == 0, "unknown flags");
+          need((cmd.flags & ~(cmd.id == kTdxInitMemRegion ? kTdxMeasureMemoryRegion : 0u)) == 0,
+               "unknown flags");
           break;
         default:
           need(false, "unexpected tdx command " + std::to_string(cmd.id));
       }
       if (cmd.id == kTdxInitVm) {
         const auto* i = reinterpret_cast<const kvm_tdx_init_vm*>(cmd.data);
-        need(i != nullptr && zero(i->reserved, sizeof(i->reserved)) && i->cpuid.padding == 0, "reserved must be zero");
+        need(i != nullptr && zero(i->reserved, sizeof(i->reserved)) && i->cpuid.padding == 0,
+             "reserved must be zero");
         need(!vm.tdx_initialized && vm.vcpus == 0, "INIT_VM must come once, before any vcpu");
       }
       if (cmd.id == kTdxInitMemRegion) {
         auto m = load<kvm_tdx_init_mem_region>(reinterpret_cast<const void*>(cmd.data));
-        need(m.gpa % 0x1000 == 0 && m.source_addr % 0x1000 == 0 && m.nr_pages > 0, "aligned gpa and source, pages > 0");
-        need(isPrivate(vm, m.gpa, m.nr_pages * 0x1000), "range " + hex(m.gpa) + " is not private guest_memfd memory");
-        need(vm.tdx_initialized && !vm.tdx_finalized, "INIT_MEM_REGION must come between INIT_VM and FINALIZE_VM");
+        need(m.gpa % 0x1000 == 0 && m.source_addr % 0x1000 == 0 && m.nr_pages > 0,
+             "aligned gpa and source, pages > 0");
+        need(isPrivate(vm, m.gpa, m.nr_pages * 0x1000),
+             "range " + hex(m.gpa) + " is not private guest_memfd memory");
+        need(vm.tdx_initialized && !vm.tdx_finalized,
+             "INIT_MEM_REGION must come between INIT_VM and FINALIZE_VM");
       }
       if (cmd.id == kTdxFinalizeVm) {
         need(cmd.data == 0, "data must be zero");
@@ -501,26 +545,32 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
     on(FdKind::kPartition, "a partition fd");
   }
   if (r == MSHV_ROOT_HVCALL) {
-    need(fd.kind == FdKind::kPartition || fd.kind == FdKind::kVp, "must be issued on a partition or vp fd");
+    need(fd.kind == FdKind::kPartition || fd.kind == FdKind::kVp,
+         "must be issued on a partition or vp fd");
     auto h = load<mshv_root_hvcall>(arg);
     need(h.status == 0 && zero(h.rsvd, sizeof(h.rsvd)), "status and reserved must be zero");
-    need(h.in_sz <= 4096 && h.out_sz <= 4096 && h.in_sz >= 8 && h.in_ptr != 0, "in_sz 8..4096 with input, out_sz <= 4096");
-    need(allowedHvcall(h.code), "hypercall " + hex(h.code) + " is not on the pass-through allow-list");
+    need(h.in_sz <= 4096 && h.out_sz <= 4096 && h.in_sz >= 8 && h.in_ptr != 0,
+         "in_sz 8..4096 with input, out_sz <= 4096");
+    need(allowedHvcall(h.code),
+         "hypercall " + hex(h.code) + " is not on the pass-through allow-list");
     if (h.code == kHvcallSetVpRegisters && h.in_ptr != 0) {
-      need(h.in_sz == sizeof(hv_input_set_vp_registers) + h.reps * sizeof(hv_register_assoc) && h.reps > 0,
+      need(h.in_sz == sizeof(hv_input_set_vp_registers) + h.reps * sizeof(hv_register_assoc) &&
+               h.reps > 0,
            "in_sz must be the header plus reps register entries");
       auto head = load<hv_input_set_vp_registers>(reinterpret_cast<const void*>(h.in_ptr));
       need(head.rsvd_z8 == 0 && head.rsvd_z16 == 0, "reserved must be zero");
     }
     if (h.code == kHvcallSetPartitionProperty) {
-      need(h.in_sz == sizeof(hv_input_set_partition_property) && h.reps == 0, "set property takes 24 bytes, no reps");
+      need(h.in_sz == sizeof(hv_input_set_partition_property) && h.reps == 0,
+           "set property takes 24 bytes, no reps");
     }
   }
   if (r == MSHV_SET_GUEST_MEMORY) {
     auto m = load<mshv_user_mem_region>(arg);
     need(zero(m.rsvd, sizeof(m.rsvd)), "rsvd must be zero");
     need((m.flags & ~(kMemWritable | kMemExecutable | kMemUnmap)) == 0, "unknown flags");
-    need(m.size % 0x1000 == 0 && m.size != 0 && m.userspace_addr % 0x1000 == 0, "size and address page aligned");
+    need(m.size % 0x1000 == 0 && m.size != 0 && m.userspace_addr % 0x1000 == 0,
+         "size and address page aligned");
   }
   if (r == MSHV_IMPORT_ISOLATED_PAGES) {
     auto h = load<mshv_import_isolated_pages>(arg);
@@ -530,7 +580,8 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
   }
   if (r == MSHV_COMPLETE_ISOLATED_IMPORT) {
     const auto* d = static_cast<const hv_partition_complete_isolated_import_data*>(arg);
-    need(d->psp_parameters.id_block_enabled <= 1 && d->psp_parameters.author_key_enabled <= 1, "booleans must be 0 or 1");
+    need(d->psp_parameters.id_block_enabled <= 1 && d->psp_parameters.author_key_enabled <= 1,
+         "booleans must be 0 or 1");
     need(fd.type == kIsolationSnp, "complete import needs an snp partition");
   }
   (void)n;
@@ -549,7 +600,8 @@ long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
   } else if (request == KVM_GET_SUPPORTED_CPUID) {
     size = sizeof(kvm_cpuid2) + load<kvm_cpuid2>(arg).nent * sizeof(kvm_cpuid_entry2);
   } else if (request == MSHV_IMPORT_ISOLATED_PAGES) {
-    size = sizeof(mshv_import_isolated_pages) + load<mshv_import_isolated_pages>(arg).page_count * 8;
+    size =
+        sizeof(mshv_import_isolated_pages) + load<mshv_import_isolated_pages>(arg).page_count * 8;
   }
   call.arg = copyOf(arg, size);
   if (request == KVM_MEMORY_ENCRYPT_OP) {
@@ -562,7 +614,8 @@ long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
     if (call.name == "KVM_SEV_SNP_LAUNCH_FINISH") n = sizeof(kvm_sev_snp_launch_finish);
     if (call.name == "KVM_TDX_INIT_MEM_REGION") n = sizeof(kvm_tdx_init_mem_region);
     if (call.name == "KVM_TDX_INIT_VM") {
-      n = sizeof(kvm_tdx_init_vm) + load<kvm_tdx_init_vm>(data).cpuid.nent * sizeof(kvm_cpuid_entry2);
+      n = sizeof(kvm_tdx_init_vm) +
+          load<kvm_tdx_init_vm>(data).cpuid.nent * sizeof(kvm_cpuid_entry2);
     }
     if (data != nullptr && n != 0) {
       call.payload = copyOf(data, n);
@@ -648,8 +701,9 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
   }
   if (r == KVM_SET_USER_MEMORY_REGION2) {
     auto m = load<kvm_userspace_memory_region2>(arg);
-    vms_[call.fd].slots.emplace_back(m.guest_phys_addr, m.memory_size,
-                                     (m.flags & kMemGuestMemfd) != 0 ? static_cast<int>(m.guest_memfd) : -1);
+    vms_[call.fd].slots.emplace_back(
+        m.guest_phys_addr, m.memory_size,
+        (m.flags & kMemGuestMemfd) != 0 ? static_cast<int>(m.guest_memfd) : -1);
     return 0;
   }
   if (r == KVM_SET_MEMORY_ATTRIBUTES) {
@@ -674,9 +728,15 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
     auto* sev = static_cast<kvm_sev_cmd*>(arg);
     if (fds_[vm_fd].type == kVmSnp) {
       switch (sev->id) {
-        case kSevInit2: vm.sev_initialized = true; break;
-        case kSevSnpLaunchStart: vm.snp_started = true; break;
-        case kSevSnpLaunchFinish: vm.snp_finished = true; break;
+        case kSevInit2:
+          vm.sev_initialized = true;
+          break;
+        case kSevSnpLaunchStart:
+          vm.snp_started = true;
+          break;
+        case kSevSnpLaunchFinish:
+          vm.snp_finished = true;
+          break;
         case kSevSnpLaunchUpdate: {
           auto* u = reinterpret_cast<kvm_sev_snp_launch_update*>(sev->data);
           u->gfn_start += u->len / 0x1000;
@@ -684,7 +744,8 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
           u->len = 0;
           break;
         }
-        default: break;
+        default:
+          break;
       }
       return 0;
     }
@@ -702,8 +763,12 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
         }
         return 0;
       }
-      case kTdxInitVm: vm.tdx_initialized = true; return 0;
-      case kTdxFinalizeVm: vm.tdx_finalized = true; return 0;
+      case kTdxInitVm:
+        vm.tdx_initialized = true;
+        return 0;
+      case kTdxFinalizeVm:
+        vm.tdx_finalized = true;
+        return 0;
       case kTdxInitMemRegion: {
         auto* m = reinterpret_cast<kvm_tdx_init_mem_region*>(tdx->data);
         m->gpa += m->nr_pages * 0x1000;
@@ -711,7 +776,8 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
         m->nr_pages = 0;
         return 0;
       }
-      default: return 0;
+      default:
+        return 0;
     }
   }
   if (r == MSHV_CREATE_PARTITION) {

@@ -60,7 +60,7 @@ class FakeDevice : public Device {
   void script(const std::string& name, Handler handler);
   // The next call named `name` fails with -err.
   void failOnce(const std::string& name, int err);
-  void removeDevice(const std::string& path);    // open() then fails with ENOENT
+  void removeDevice(const std::string& path);           // open() then fails with ENOENT
   void setVmTypes(uint64_t mask) { vm_types_ = mask; }  // KVM_CAP_VM_TYPES answer
   void setMshvUpstream(bool upstream) { mshv_upstream_ = upstream; }
 
@@ -77,9 +77,9 @@ class FakeDevice : public Device {
   enum class FdKind { kKvm, kSev, kMshv, kVm, kVcpu, kGuestMemfd, kPartition, kVp, kEventfd };
   struct FdInfo {
     FdKind kind;
-    int parent = -1;          // the VM / partition of a vCPU, VP or guest_memfd
-    unsigned long type = 0;   // VM type, partition isolation, vCPU index
-    uint64_t size = 0;        // guest_memfd size
+    int parent = -1;         // the VM / partition of a vCPU, VP or guest_memfd
+    unsigned long type = 0;  // VM type, partition isolation, vCPU index
+    uint64_t size = 0;       // guest_memfd size
   };
   struct VmState {
     bool sev_initialized = false, snp_started = false, snp_finished = false;

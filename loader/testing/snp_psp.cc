@@ -51,8 +51,8 @@ std::array<uint8_t, 48> bigEndian48(const uint8_t* le72) {
 // Verifies an SNP signature structure (r, s little endian at 0 and 0x48) by the SNP public key
 // structure `key` (curve u32, qx at 4, qy at 0x4C) over `msg`: ECDSA P-384 with SHA-384
 // (measurement.md §2.3-2.4).
-std::optional<std::string> verifySnpSignature(const uint8_t* key, const uint8_t* sig, const uint8_t* msg,
-                                              size_t msg_len) {
+std::optional<std::string> verifySnpSignature(const uint8_t* key, const uint8_t* sig,
+                                              const uint8_t* msg, size_t msg_len) {
   uint32_t curve;
   std::memcpy(&curve, key, 4);
   if (curve != 2) {
@@ -264,9 +264,10 @@ ByteVector SnpPsp::kvmVmsa(const VcpuModel& v) const {
   if (v.sregs.size() == sizeof(kvm_sregs)) {
     auto s = load<kvm_sregs>(v.sregs.data());
     auto seg = [&](size_t off, const kvm_segment& k) {
-      uint16_t attrib = static_cast<uint16_t>(
-          (k.type & 0xF) | (k.s & 1) << 4 | (k.dpl & 3) << 5 | ((k.present & 1) && !k.unusable) << 7 |
-          (k.avl & 1) << 8 | (k.l & 1) << 9 | (k.db & 1) << 10 | (k.g & 1) << 11);
+      uint16_t attrib =
+          static_cast<uint16_t>((k.type & 0xF) | (k.s & 1) << 4 | (k.dpl & 3) << 5 |
+                                ((k.present & 1) && !k.unusable) << 7 | (k.avl & 1) << 8 |
+                                (k.l & 1) << 9 | (k.db & 1) << 10 | (k.g & 1) << 11);
       put(page, off, k.selector);
       put(page, off + 2, attrib);
       put(page, off + 4, k.limit);
@@ -333,10 +334,11 @@ ByteVector SnpPsp::kvmVmsa(const VcpuModel& v) const {
 }
 
 std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id, const uint8_t* auth,
-                                                 bool author_key_enabled) const {
+                                                bool author_key_enabled) const {
   if (std::memcmp(id, ld_.data(), 48) != 0) {
     return "id block launch digest " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(id), 48)) +
-           " differs from the measured " + hexBytes(Bytes(reinterpret_cast<const std::byte*>(ld_.data()), 48));
+           " differs from the measured " +
+           hexBytes(Bytes(reinterpret_cast<const std::byte*>(ld_.data()), 48));
   }
   uint32_t version = load<uint32_t>(id + 0x50);
   if (version != 1) {
@@ -375,8 +377,9 @@ std::optional<long> SnpPsp::onKvmFinish(FakeCall& call, void* arg) {
     measurePage(kFwPageVmsa, 0xFFFFFFFFF000ull, kvm_vmsas_.back().data());
   }
   if (fin.id_block_en != 0) {
-    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(fin.id_block_uaddr),
-                                 reinterpret_cast<const uint8_t*>(fin.id_auth_uaddr), fin.auth_key_en != 0);
+    finish_error_ =
+        checkIdBlock(reinterpret_cast<const uint8_t*>(fin.id_block_uaddr),
+                     reinterpret_cast<const uint8_t*>(fin.id_auth_uaddr), fin.auth_key_en != 0);
     if (finish_error_) {
       cmd->error = kBadMeasurement;
       return -EIO;
@@ -395,9 +398,10 @@ std::optional<long> SnpPsp::onMshvComplete(FakeCall& call, void* arg) {
   if (d->psp_parameters.id_block_enabled != 0) {
     // The hypervisor's packed auth info is ID_AUTH_INFO without its reserved tail.
     std::array<uint8_t, 4096> auth{};
-    std::memcpy(auth.data(), &d->psp_parameters.id_auth_info, sizeof(d->psp_parameters.id_auth_info));
-    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(&d->psp_parameters.id_block), auth.data(),
-                                 d->psp_parameters.author_key_enabled != 0);
+    std::memcpy(auth.data(), &d->psp_parameters.id_auth_info,
+                sizeof(d->psp_parameters.id_auth_info));
+    finish_error_ = checkIdBlock(reinterpret_cast<const uint8_t*>(&d->psp_parameters.id_block),
+                                 auth.data(), d->psp_parameters.author_key_enabled != 0);
     if (finish_error_) {
       return -EIO;
     }

@@ -34,8 +34,8 @@ namespace igvmkit::loader::testing {
 using Digest48 = std::array<uint8_t, 48>;
 
 // Firmware page types (measurement.md §1.3).
-inline constexpr uint8_t kFwPageNormal = 1, kFwPageVmsa = 2, kFwPageZero = 3,
-                         kFwPageUnmeasured = 4, kFwPageSecrets = 5, kFwPageCpuid = 6;
+inline constexpr uint8_t kFwPageNormal = 1, kFwPageVmsa = 2, kFwPageZero = 3, kFwPageUnmeasured = 4,
+                         kFwPageSecrets = 5, kFwPageCpuid = 6;
 
 // Test helper: fills id.id_auth with fresh P-384 keys: the ID key's signature over id.id_block
 // and, with `author`, an author key's signature over the ID key (and sets author_key_enabled).
@@ -63,7 +63,10 @@ class SnpPsp {
   // One firmware measurement step: `page` (4096 bytes) is hashed for NORMAL and VMSA; other types
   // contribute 48 zero bytes (and may pass nullptr).
   void measurePage(uint8_t type, uint64_t gpa, const std::byte* page);
-  void reset() { ld_.fill(0); trace_.clear(); }
+  void reset() {
+    ld_.fill(0);
+    trace_.clear();
+  }
 
  private:
   struct VcpuModel {
@@ -84,7 +87,7 @@ class SnpPsp {
   std::optional<std::string> finish_error_;
   uint64_t vmsa_features_ = 0;
   uint64_t policy_ = 0;
-  std::map<int, uint32_t> vcpu_index_;   // vcpu fd -> index
+  std::map<int, uint32_t> vcpu_index_;  // vcpu fd -> index
   std::map<uint32_t, VcpuModel> vcpus_;
   std::vector<ByteVector> kvm_vmsas_;
   struct Region {

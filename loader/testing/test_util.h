@@ -32,7 +32,8 @@ inline MapMemory mapAll(BackendKind backend) {
 }
 
 // Pages of `byte` repeated, owned by the op.
-inline ImportPages filledPages(uint64_t gpa, uint64_t pages, uint8_t byte, PageType type = PageType::kNormal) {
+inline ImportPages filledPages(uint64_t gpa, uint64_t pages, uint8_t byte,
+                               PageType type = PageType::kNormal) {
   auto data = std::make_shared<ByteVector>(pages * kPageSize, std::byte{byte});
   ImportPages op;
   op.gpa = gpa;
