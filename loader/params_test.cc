@@ -207,5 +207,20 @@ TEST(DeviceTree, ReadsBackWithLibfdt) {
   }
 }
 
+TEST(DeviceTree, GrowsItsBufferForLargeInputs) {
+  VmConfig c;
+  c.vcpus = 200;
+  c.cmdline = std::string(20000, 'x');
+  Result<ByteVector> dtb = deviceTree(c);
+  ASSERT_TRUE(dtb.ok()) << dtb.error().describe();
+  ASSERT_EQ(fdt_check_header(dtb->data()), 0);
+  EXPECT_GE(fdt_path_offset(dtb->data(), "/cpus/cpu@199"), 0);
+  int len = 0;
+  fdt_getprop(dtb->data(), fdt_path_offset(dtb->data(), "/chosen"), "bootargs", &len);
+  EXPECT_EQ(len, 20001);
+  c.cmdline = std::string("a\0b", 3);
+  EXPECT_EQ(deviceTree(c).error().rule, "params.cmdline_nul");
+}
+
 }  // namespace
 }  // namespace igvmkit::loader

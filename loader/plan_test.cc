@@ -254,6 +254,11 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
          std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0xD1] = std::byte{0x0D};
        },
        "kvm_snp.vmsa_field", "vmsa efer 0xd00 lacks svme"},
+      {"vmsa_xcr0", BackendKind::kKvmSnp,
+       [](Plan& p) {
+         std::get<SnpVmsa>(std::get<SetVpState>(p.ops[2]).state).page[0x3E8] = std::byte{0};
+       },
+       "kvm_snp.vmsa_field", "vmsa xcr0 0x0 lacks x87 (bit 0)"},
       {"vmsa_features", BackendKind::kKvmSnp, [](Plan& p) { p.setup.sev_features = 0x21; },
        "kvm_snp.vmsa_field", "vmsa sev_features 0x1 differ from the launch's 0x21"},
       {"vmsa_size", BackendKind::kKvmSnp,

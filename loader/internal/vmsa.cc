@@ -140,6 +140,10 @@ Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
                       " lacks svme (0x1000), which kvm always sets: the measured vmsa would "
                       "differ from the file's");
   }
+  if ((s.xcr0 & 1) == 0) {
+    return fieldError("vmsa xcr0 " + hex(s.xcr0) +
+                      " lacks x87 (bit 0), which kvm requires: KVM_SET_XCRS would refuse it");
+  }
   if (s.sev_features != sev_features) {
     return fieldError("vmsa sev_features " + hex(s.sev_features) + " differ from the launch's " +
                       hex(sev_features) + ": kvm gives every vcpu the same features");

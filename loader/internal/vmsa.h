@@ -42,7 +42,7 @@ struct KvmVmsaState {
 
 // Decodes a 4096-byte VMSA for KVM, refusing (kUnsupported, rule "kvm_snp.vmsa_field") any nonzero
 // byte outside the fields KVM can set, segment attributes above bit 11, a GDTR/IDTR limit above
-// 0xffff, EFER without SVME, and SEV_FEATURES other than `sev_features`.
+// 0xffff, EFER without SVME, XCR0 without x87 (bit 0), and SEV_FEATURES other than `sev_features`.
 Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features);
 
 // Writes `state` back into a zeroed VMSA page (the inverse of decodeKvmVmsa on accepted pages).
