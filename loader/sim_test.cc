@@ -107,6 +107,24 @@ TEST(SnpPsp, SinglePageVectorsThroughKvmSnp) {
   }
 }
 
+TEST(Simulate, OneCallLaunches) {
+  Result<testing::Digest48> snp = testing::simulateSnpLaunch(
+      mshvSnpWith({testing::vmsaOp(0, 0x803000, ByteVector(kPageSize))}));
+  ASSERT_TRUE(snp.ok()) << snp.error().describe();
+  EXPECT_EQ(hexOf(*snp), kSnpZeroVmsaAt803000);
+  Result<std::array<uint8_t, 48>> tdx = testing::simulateTdxLaunch([] {
+    Plan p = testing::basePlan(BackendKind::kKvmTdx);
+    p.ops.push_back(testing::mapAll(p.backend));
+    p.ops.push_back(testing::zeroPages(0, 1, PageType::kNormal));
+    p.ops.push_back(Finalize{});
+    return p;
+  }());
+  ASSERT_TRUE(tdx.ok()) << tdx.error().describe();
+  EXPECT_EQ(hexOf(*tdx), kTdxZeroPageMeasured);
+  EXPECT_EQ(testing::simulateSnpLaunch(testing::basePlan(BackendKind::kKvm)).error().code,
+            Code::kUsage);
+}
+
 TEST(SnpPsp, NormalPageContentsIsTheHashOfThePage) {
   FakeDevice dev;
   SnpPsp psp(dev);

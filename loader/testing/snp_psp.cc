@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "loader/backend.h"
 #include "loader/internal/kvm_abi.h"
 #include "loader/internal/mshv_abi.h"
 #include "loader/internal/vmsa.h"
@@ -155,6 +156,20 @@ void signIdBlock(SnpIdBlock& id, bool author) {
     writeSignature(author_key, id.id_auth.data() + 0x240, 0x404, id.id_auth.data() + 0x680);
     EVP_PKEY_free(author_key);
   }
+}
+
+Result<Digest48> simulateSnpLaunch(const Plan& plan) {
+  if (!isSnp(plan.backend)) {
+    return usage("simulateSnpLaunch needs a kvm-snp or mshv-snp plan");
+  }
+  FakeDevice dev;
+  SnpPsp psp(dev);
+  std::unique_ptr<Backend> backend = makeBackend(plan.backend, dev);
+  IGVMKIT_RETURN_IF_ERROR(launch(*backend, plan));
+  if (!dev.violations().empty()) {
+    return internal("fake device violation: " + dev.violations()[0]);
+  }
+  return psp.digest();
 }
 
 SnpPsp::SnpPsp(FakeDevice& device) {

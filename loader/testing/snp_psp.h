@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/status.h"
 #include "loader/plan.h"
 #include "loader/testing/fake_device.h"
 
@@ -40,6 +41,11 @@ inline constexpr uint8_t kFwPageNormal = 1, kFwPageVmsa = 2, kFwPageZero = 3, kF
 // Test helper: fills id.id_auth with fresh P-384 keys: the ID key's signature over id.id_block
 // and, with `author`, an author key's signature over the ID key (and sets author_key_enabled).
 void signIdBlock(SnpIdBlock& id, bool author);
+
+// Launches `plan` (kvm-snp or mshv-snp) on a fresh FakeDevice watched by an SnpPsp and returns the
+// launch digest, or the launch's error (including an ID block the PSP refused). For the invariant
+// test: this digest must equal measure/'s for the same file and host model.
+Result<Digest48> simulateSnpLaunch(const Plan& plan);
 
 class SnpPsp {
  public:

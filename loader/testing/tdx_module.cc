@@ -4,9 +4,27 @@
 
 #include <cstring>
 
+#include "loader/backend.h"
 #include "loader/internal/kvm_abi.h"
 
 namespace igvmkit::loader::testing {
+
+Result<std::array<uint8_t, 48>> simulateTdxLaunch(const Plan& plan) {
+  if (plan.backend != BackendKind::kKvmTdx) {
+    return usage("simulateTdxLaunch needs a kvm-tdx plan");
+  }
+  FakeDevice dev;
+  TdxModule tdx(dev);
+  std::unique_ptr<Backend> backend = makeBackend(plan.backend, dev);
+  IGVMKIT_RETURN_IF_ERROR(launch(*backend, plan));
+  if (!dev.violations().empty()) {
+    return internal("fake device violation: " + dev.violations()[0]);
+  }
+  if (!tdx.mrtd()) {
+    return internal("the tdx module was not finalized");
+  }
+  return *tdx.mrtd();
+}
 
 struct TdxModule::Ctx {
   EVP_MD_CTX* md = nullptr;

@@ -15,9 +15,14 @@
 #include <memory>
 #include <optional>
 
+#include "base/status.h"
+#include "loader/plan.h"
 #include "loader/testing/fake_device.h"
 
 namespace igvmkit::loader::testing {
+
+// Launches a kvm-tdx `plan` on a fresh FakeDevice watched by a TdxModule and returns MRTD.
+Result<std::array<uint8_t, 48>> simulateTdxLaunch(const Plan& plan);
 
 class TdxModule {
  public:
