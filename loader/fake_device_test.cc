@@ -1,0 +1,139 @@
+// The FakeDevice's own checks: a call that breaks a documented rule is refused and recorded, so the
+// backend tests above can trust an empty violations() list.
+#include "loader/testing/fake_device.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+
+#include <cerrno>
+
+#include "loader/internal/kvm_abi.h"
+#include "loader/internal/mshv_abi.h"
+
+namespace igvmkit::loader::testing {
+namespace {
+
+using namespace kvm;  // NOLINT
+
+struct SnpVm {
+  FakeDevice dev;
+  int kvm_fd = dev.open("/dev/kvm", O_RDWR);
+  int sev_fd = dev.open("/dev/sev", O_RDWR);
+  int vm = static_cast<int>(dev.ioctl(kvm_fd, KVM_CREATE_VM, kVmSnp));
+
+  long sev(uint32_t id, void* data) {
+    kvm_sev_cmd cmd{};
+    cmd.id = id;
+    cmd.data = reinterpret_cast<uint64_t>(data);
+    cmd.sev_fd = static_cast<uint32_t>(sev_fd);
+    return dev.ioctl(vm, KVM_MEMORY_ENCRYPT_OP, &cmd);
+  }
+};
+
+TEST(FakeDevice, RefusesNonzeroPaddingInRegion2) {
+  SnpVm v;
+  kvm_userspace_memory_region2 r{};
+  r.memory_size = 0x1000;
+  r.pad2[3] = 1;
+  EXPECT_EQ(v.dev.ioctl(v.vm, KVM_SET_USER_MEMORY_REGION2, &r), -EINVAL);
+  ASSERT_EQ(v.dev.violations().size(), 1u);
+  EXPECT_EQ(v.dev.violations()[0], "KVM_SET_USER_MEMORY_REGION2: padding must be zero");
+}
+
+TEST(FakeDevice, RefusesVcpusBeforeInit2AndUpdatesOfSharedMemory) {
+  SnpVm v;
+  EXPECT_EQ(v.dev.ioctl(v.vm, KVM_CREATE_VCPU, 0ul), -EINVAL);
+  kvm_sev_init init{};
+  EXPECT_EQ(v.sev(kSevInit2, &init), 0);
+  kvm_sev_snp_launch_start start{};
+  start.policy = 0x30000;
+  EXPECT_EQ(v.sev(kSevSnpLaunchStart, &start), 0);
+  alignas(4096) static uint8_t page[4096];
+  kvm_sev_snp_launch_update u{};
+  u.gfn_start = 0;
+  u.uaddr = reinterpret_cast<uint64_t>(page);
+  u.len = 0x1000;
+  u.type = kSnpPageNormal;
+  EXPECT_EQ(v.sev(kSevSnpLaunchUpdate, &u), -EINVAL);
+  u.type = 2;  // VMSA: not a uAPI type
+  EXPECT_EQ(v.sev(kSevSnpLaunchUpdate, &u), -EINVAL);
+  ASSERT_EQ(v.dev.violations().size(), 4u);
+  EXPECT_EQ(v.dev.violations()[0], "KVM_CREATE_VCPU: vcpus must be created after KVM_SEV_INIT2");
+  EXPECT_EQ(v.dev.violations()[1],
+            "KVM_SEV_SNP_LAUNCH_UPDATE: range 0x0 is not private guest_memfd memory");
+  EXPECT_EQ(v.dev.violations()[2], "KVM_SEV_SNP_LAUNCH_UPDATE: invalid page type 2");
+}
+
+TEST(FakeDevice, RefusesPolicyWithoutBit17AndInit2WithSnpActive) {
+  SnpVm v;
+  kvm_sev_init init{};
+  init.vmsa_features = 1;
+  EXPECT_EQ(v.sev(kSevInit2, &init), -EINVAL);
+  kvm_sev_snp_launch_start start{};
+  start.policy = 0x10000;
+  EXPECT_EQ(v.sev(kSevSnpLaunchStart, &start), -EINVAL);
+  ASSERT_GE(v.dev.violations().size(), 2u);
+  EXPECT_EQ(v.dev.violations()[0], "KVM_SEV_INIT2: vmsa_features must not include snp_active");
+  EXPECT_EQ(v.dev.violations()[1], "KVM_SEV_SNP_LAUNCH_START: policy bit 17 must be one");
+}
+
+TEST(FakeDevice, RefusesValueFormForPointerIoctlsAndWrongFds) {
+  FakeDevice dev;
+  int kvm_fd = dev.open("/dev/kvm", O_RDWR);
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_SET_REGS, 0ul), -EFAULT);
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_CREATE_VCPU, 0ul), -EINVAL);  // a vm ioctl on /dev/kvm
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_CREATE_VM, 9ul), -EINVAL);
+  ASSERT_EQ(dev.violations().size(), 3u);
+  EXPECT_EQ(dev.violations()[0], "KVM_SET_REGS: takes a pointer, not a value");
+  EXPECT_EQ(dev.violations()[1], "KVM_CREATE_VCPU: must be issued on a vm fd");
+  EXPECT_EQ(dev.violations()[2], "KVM_CREATE_VM: unknown vm type 9");
+}
+
+TEST(FakeDevice, RefusesBadMshvArguments) {
+  FakeDevice dev;
+  int mshv_fd = dev.open("/dev/mshv", O_RDWR);
+  mshv::mshv_create_partition p{};
+  p.pt_flags = 1ull << 40;
+  EXPECT_EQ(dev.ioctl(mshv_fd, mshv::MSHV_CREATE_PARTITION, &p), -EINVAL);
+  p.pt_flags = 0;
+  int pt = static_cast<int>(dev.ioctl(mshv_fd, mshv::MSHV_CREATE_PARTITION, &p));
+  ASSERT_GE(pt, 0);
+  struct {
+    mshv::mshv_import_isolated_pages h;
+    uint64_t gpn;
+  } imp{};
+  imp.h.page_type = 1;
+  imp.h.page_count = 1;
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_IMPORT_ISOLATED_PAGES, &imp),
+            -EINVAL);  // not an snp partition
+  mshv::mshv_root_hvcall call{};
+  call.code = 0x00EF;  // IMPORT_ISOLATED_PAGES: not on the upstream allow-list we model
+  uint64_t in[2] = {};
+  call.in_sz = sizeof(in);
+  call.in_ptr = reinterpret_cast<uint64_t>(in);
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), -EINVAL);
+  ASSERT_EQ(dev.violations().size(), 3u);
+  EXPECT_EQ(dev.violations()[0], "MSHV_CREATE_PARTITION: unknown partition flags 0x10000000000");
+  EXPECT_EQ(dev.violations()[1],
+            "MSHV_IMPORT_ISOLATED_PAGES: isolated imports need an snp partition");
+  EXPECT_EQ(dev.violations()[2],
+            "MSHV_ROOT_HVCALL(0xef): hypercall 0xef is not on the pass-through allow-list");
+}
+
+TEST(FakeDevice, ScriptsAndFailuresApplyByName) {
+  FakeDevice dev;
+  int kvm_fd = dev.open("/dev/kvm", O_RDWR);
+  dev.failOnce("KVM_GET_API_VERSION", EPERM);
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_GET_API_VERSION, 0ul), -EPERM);
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_GET_API_VERSION, 0ul), 12);
+  dev.script("KVM_CHECK_EXTENSION", [](FakeCall& c, void*) -> std::optional<long> {
+    return c.value == 7 ? std::optional<long>(42) : std::nullopt;
+  });
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_CHECK_EXTENSION, 7ul), 42);
+  EXPECT_EQ(dev.ioctl(kvm_fd, KVM_CHECK_EXTENSION, 8ul), 1);
+  EXPECT_EQ(dev.open("/dev/nope", O_RDWR), -ENOENT);
+  EXPECT_TRUE(dev.violations().empty());
+}
+
+}  // namespace
+}  // namespace igvmkit::loader::testing

@@ -1,0 +1,212 @@
+// loader/plan.h: launch plans, the loader's backend-neutral description of how to start a guest.
+//
+// A plan is an ordered list of LaunchOps (map memory, import pages, fill a parameter area, set a
+// vCPU's state, finalize) plus the VM configuration and the few launch settings a backend needs
+// before its first operation. plan(const igvm::File&, ...) turns IGVM directives into a plan; the
+// backends in backend.h turn a plan into hypervisor calls; `igvmkit plan` prints it.
+//
+//   loader::Plan p{.backend = BackendKind::kKvmSnp, .config = config};
+//   p.ops.push_back(loader::MapMemory{.gpa = 0, .size = config.memory_size, .is_private = true});
+//   p.ops.push_back(loader::ImportPages{.gpa = 0x100000, .page_count = 4, .type =
+//   PageType::kNormal,
+//                                       .data = kernel_bytes});
+//   p.ops.push_back(loader::Finalize{});
+//   coalesce(p);                          // merge runs of identical consecutive page imports
+//   IGVMKIT_RETURN_IF_ERROR(checkPlan(p));  // bounds, overlaps, backend rules: before any ioctl
+//   std::cout << renderText(p);
+//
+// checkPlan() is the single place that refuses a plan; every backend calls it before it issues
+// its first hypervisor call, so a bad plan never half-creates a VM.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+
+namespace igvmkit::loader {
+
+inline constexpr uint64_t kPageSize = 0x1000;
+// KVM places every SNP VMSA at this GPA (INITIAL_VMSA_GPA, loader-vmm.md §1.5); a kvm-snp plan
+// must name it for its VMSAs.
+inline constexpr uint64_t kKvmSnpVmsaGpa = 0xFFFF'FFFF'F000;
+// SEV_FEATURES bit 0: SNP active (measurement.md §1.5).
+inline constexpr uint64_t kSevFeatureSnpActive = 1;
+
+// The five backends (cli-contract.md `plan --backend`).
+enum class BackendKind { kKvm, kKvmSnp, kKvmTdx, kMshv, kMshvSnp };
+
+// "kvm", "kvm-snp", "kvm-tdx", "mshv", "mshv-snp".
+std::string_view backendName(BackendKind kind);
+// The inverse of backendName(); a usage error names the accepted values.
+Result<BackendKind> parseBackend(std::string_view name);
+bool isSnp(BackendKind kind);
+
+// [gpa, gpa + size).
+struct GpaRange {
+  uint64_t gpa = 0;
+  uint64_t size = 0;
+  uint64_t end() const { return gpa + size; }
+  bool operator==(const GpaRange&) const = default;
+};
+
+// The 32-bit MMIO hole [3 GiB, 4 GiB) (IOAPIC, LAPIC, the flash and reset vector area).
+std::vector<GpaRange> defaultMmioGaps();
+
+struct VmConfig {
+  uint64_t memory_size = 512ull << 20;  // bytes of RAM, a multiple of 4 KiB
+  uint32_t vcpus = 1;
+  std::string cmdline;
+  // Guest-physical ranges that are not RAM; RAM fills the address space from GPA 0 around them.
+  std::vector<GpaRange> mmio_gaps = defaultMmioGaps();
+
+  // RAM as sorted, disjoint ranges: memory_size bytes laid out from GPA 0, skipping the gaps.
+  // Fails on a malformed configuration (unaligned or overlapping gaps, zero memory or vCPUs).
+  Result<std::vector<GpaRange>> ramLayout() const;
+};
+
+// "512M", "2G", "4096K", "1048576" (bytes) -> bytes; a usage error otherwise.
+Result<uint64_t> parseMemorySize(std::string_view text);
+
+// How the hardware treats an imported page. The SNP numbering differs between KVM and MSHV; each
+// backend translates (loader-vmm.md §2.4).
+enum class PageType : uint8_t { kNormal, kZero, kUnmeasured, kSecrets, kCpuid, kVmsa };
+std::string_view pageTypeName(PageType type);  // "normal", "zero", ...
+
+// ImportPages::flags: the pages are shared with the host (not private, not accepted).
+inline constexpr uint32_t kPageFlagShared = 1u << 0;
+inline constexpr uint32_t kKnownPageFlags = kPageFlagShared;
+
+// Creates guest memory for [gpa, gpa + size); private memory is guest_memfd-backed on KVM. The
+// range lies inside one RAM range, or wholly outside RAM: an extra region that holds file data
+// (firmware below 4 GiB in the MMIO hole), which the memory map does not list as RAM.
+struct MapMemory {
+  uint64_t gpa = 0;
+  uint64_t size = 0;
+  bool is_private = false;
+};
+
+// Loads page_count 4 KiB pages at gpa. `data` holds the contents in order; bytes missing at the end
+// (or all of them when data is empty) are zeros. The plan does not own `data` unless keep_alive
+// does; plan() points it into the mapped IGVM file.
+struct ImportPages {
+  uint64_t gpa = 0;
+  uint64_t page_count = 1;
+  PageType type = PageType::kNormal;
+  uint32_t flags = 0;
+  Bytes data;
+  std::shared_ptr<const void> keep_alive;
+};
+
+// What a parameter area holds (igvm-format.md §4.2).
+enum class ParameterKind {
+  kVpCount,
+  kMemoryMap,
+  kCommandLine,
+  kMadt,
+  kSrat,
+  kSlit,
+  kPptt,
+  kMmioRanges,
+  kDeviceTree,
+  kEnvironmentInfo,
+};
+std::string_view parameterKindName(ParameterKind kind);
+
+// Writes a filled parameter area (a whole number of pages) at gpa. Confidential backends import it
+// as unmeasured pages, every page of the area, at this point of the order (measurement.md §1.6).
+struct FillParameter {
+  std::vector<ParameterKind> kinds;  // what the area holds, for display
+  uint64_t gpa = 0;
+  ByteVector bytes;
+};
+
+// x86-64 register state for non-confidential backends (the IGVM native VP context).
+struct X64Segment {
+  uint64_t base = 0;
+  uint32_t limit = 0;
+  uint16_t selector = 0;
+  uint16_t attributes =
+      0;  // SVM/VMSA attribute format: type 0-3, S 4, DPL 5-6, P 7, AVL 8, L 9, DB 10, G 11
+};
+struct X64Table {
+  uint64_t base = 0;
+  uint16_t limit = 0;
+};
+struct X64Registers {
+  uint64_t rax = 0, rcx = 0, rdx = 0, rbx = 0, rsp = 0, rbp = 0, rsi = 0, rdi = 0;
+  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
+  uint64_t rip = 0, rflags = 2;
+  X64Segment cs, ds, es, fs, gs, ss, tr, ldtr;
+  X64Table gdtr, idtr;
+  uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
+};
+// An SEV-SNP VMSA page (4096 bytes) and the GPA the file names for it.
+struct SnpVmsa {
+  uint64_t gpa = 0;
+  ByteVector page;
+};
+struct SetVpState {
+  uint32_t vp_index = 0;
+  std::variant<X64Registers, SnpVmsa> state;
+};
+
+// SNP_LAUNCH_FINISH's ID block and ID authentication structure, in firmware layout
+// (measurement.md §2.1-2.2).
+struct SnpIdBlock {
+  std::array<uint8_t, 96> id_block{};
+  std::array<uint8_t, 4096> id_auth{};
+  bool author_key_enabled = false;
+};
+// Completes the launch: SNP LAUNCH_FINISH / MSHV complete-import with the optional ID block; TDX
+// FINALIZE_VM; plain backends only check that the plan ended.
+struct Finalize {
+  std::optional<SnpIdBlock> snp_id;
+  std::array<uint8_t, 32> host_data{};
+};
+
+using LaunchOp = std::variant<MapMemory, ImportPages, FillParameter, SetVpState, Finalize>;
+
+// What a backend needs before its first operation (VM creation and launch start).
+struct LaunchSetup {
+  uint64_t snp_policy = 0x30000;                 // SNP guest policy: bit 17 must be one, bit 16 SMT
+  uint64_t sev_features = kSevFeatureSnpActive;  // the VMSAs' SEV_FEATURES (SNP_ACTIVE included)
+  uint64_t tdx_attributes = 0;  // TD ATTRIBUTES (bit 0 debug, bit 28 SEPT_VE_DISABLE)
+  uint64_t tdx_xfam = 0x3;      // x87 | SSE
+};
+
+struct Plan {
+  BackendKind backend = BackendKind::kKvm;
+  VmConfig config;
+  LaunchSetup setup;
+  std::vector<LaunchOp> ops;
+};
+
+// Every refusal a backend would make, before any hypervisor call: configuration, alignment, pages
+// outside RAM or outside mapped memory, overlapping imports, ops the backend cannot express (e.g.
+// a VMSA under kvm at a GPA other than kKvmSnpVmsaGpa, a VMSA field KVM cannot set, registers on
+// TDX), and the Finalize that must end the plan. Errors name the op index ("op #3").
+Status checkPlan(const Plan& plan);
+
+// Whether `backend` can import several pages of `type` in one call (secrets, CPUID and VMSA pages
+// are always imported one at a time).
+bool allowsMultiPageImport(BackendKind backend, PageType type);
+
+// Merges runs of consecutive ImportPages with the same type and flags, contiguous GPAs, and either
+// no data or adjacent data (whole pages), where the backend allows it. Order is kept.
+void coalesce(Plan& plan);
+
+// One line per op, e.g. "3 import gpa=0x100000 pages=16 type=normal data=0x10000".
+std::string renderText(const Plan& plan);
+// {"backend":..., "memory_size":..., "vcpus":..., "ram":[...], "ops":[{"op":"import",...}]}.
+nlohmann::ordered_json renderJson(const Plan& plan);
+
+}  // namespace igvmkit::loader

@@ -1,0 +1,419 @@
+#include "loader/plan_builder.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "loader/internal/vmsa.h"
+#include "loader/params.h"
+
+namespace igvmkit::loader {
+namespace {
+
+template <class T>
+T le(Bytes b, size_t off) {
+  T v;
+  std::memcpy(&v, b.data() + off, sizeof(T));
+  return v;
+}
+
+bool confidential(BackendKind b) {
+  return b == BackendKind::kKvmSnp || b == BackendKind::kKvmTdx || b == BackendKind::kMshvSnp;
+}
+
+bool inAnyRange(const std::vector<GpaRange>& ranges, uint64_t gpa, uint64_t end) {
+  for (const GpaRange& r : ranges) {
+    if (gpa >= r.gpa && end <= r.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// 16-bit descriptor attribute form (type, S, DPL, P in bits 0-7; AVL, L, DB, G in bits 12-15) to
+// the VMSA/SVM form X64Segment uses (those four in bits 8-11).
+uint16_t descriptorToSvm(uint16_t a) {
+  return static_cast<uint16_t>((a & 0xFF) | (((a >> 12) & 0xF) << 8));
+}
+
+}  // namespace
+
+PlanBuilder::PlanBuilder(BackendKind backend, VmConfig config)
+    : backend_(backend), config_(std::move(config)) {
+  Result<std::vector<GpaRange>> ram = config_.ramLayout();
+  if (ram.ok()) {
+    ram_ = *ram;
+  } else {
+    config_status_ = ram.status();
+  }
+}
+
+Status PlanBuilder::setGuestPolicy(uint64_t policy) {
+  if (isSnp(backend_)) {
+    setup_.snp_policy = policy;
+    return okStatus();
+  }
+  if (backend_ == BackendKind::kKvmTdx) {
+    if ((policy & ~uint64_t{0x3}) != 0) {
+      return unsupported("builder.tdx_policy",
+                         "tdx policy " + hex(policy) +
+                             " asks for migration or unknown bits, which kvm-tdx does not offer");
+    }
+    setup_.tdx_attributes = ((policy & 1) != 0 ? 1ull : 0) | ((policy & 2) != 0 ? (1ull << 28) : 0);
+  }
+  return okStatus();
+}
+
+void PlanBuilder::noteOutsideRam(uint64_t gpa, uint64_t size) {
+  if (inAnyRange(ram_, gpa, gpa + size)) {
+    return;
+  }
+  // Extend the last extra region when contiguous, else start a new one.
+  if (!extra_.empty() && extra_.back().end() == gpa) {
+    extra_.back().size += size;
+    return;
+  }
+  if (!inAnyRange(extra_, gpa, gpa + size)) {
+    extra_.push_back({gpa, size});
+  }
+}
+
+Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, Bytes data,
+                             std::shared_ptr<const void> keep_alive) {
+  uint64_t size = (flags & kIgvmPageIs2Mb) != 0 ? 0x200000 : kPageSize;
+  if (gpa % size != 0) {
+    return invalid("builder.page_alignment",
+                   "page data gpa " + hex(gpa) + " is not aligned to " + hex(size));
+  }
+  if (data.size() > size) {
+    return invalid("builder.page_data_size", "page data at " + hex(gpa) + " has " +
+                                                 hex(data.size()) + " bytes, more than its page");
+  }
+  if (gpa > UINT64_MAX - size) {
+    return invalid("builder.page_alignment", "page data at " + hex(gpa) + " wraps");
+  }
+  PageType type;
+  switch (data_type) {
+    case kIgvmDataNormal:
+      type = (flags & kIgvmPageUnmeasured) != 0 ? PageType::kUnmeasured : PageType::kNormal;
+      break;
+    case kIgvmDataSecrets:
+      type = PageType::kSecrets;
+      break;
+    case kIgvmDataCpuid:
+    case kIgvmDataCpuidXf:
+      type = PageType::kCpuid;
+      break;
+    default:
+      return invalid("builder.page_data_type",
+                     "page data at " + hex(gpa) + " has unknown data type " + hex(data_type));
+  }
+  uint32_t op_flags = 0;
+  if ((flags & kIgvmPageShared) != 0 &&
+      (backend_ == BackendKind::kMshvSnp || backend_ == BackendKind::kKvmTdx)) {
+    op_flags = kPageFlagShared;
+    if (type == PageType::kUnmeasured) {
+      type = PageType::kNormal;  // a shared page is not measured either way
+    }
+  }
+  ImportPages op;
+  op.gpa = gpa;
+  op.page_count = size / kPageSize;
+  op.type = type;
+  op.flags = op_flags;
+  op.data = data;
+  op.keep_alive = std::move(keep_alive);
+  noteOutsideRam(gpa, size);
+  ops_.push_back(std::move(op));
+  return okStatus();
+}
+
+Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) {
+  if (size == 0 || size % kPageSize != 0 || size > (1ull << 30)) {
+    return invalid("builder.area_size", "parameter area " + std::to_string(index) + " size " +
+                                            hex(size) +
+                                            " is not a whole number of pages up to 1 GiB");
+  }
+  if (initial.size() > size) {
+    return invalid("builder.area_size", "parameter area " + std::to_string(index) +
+                                            " initial data " + hex(initial.size()) +
+                                            " exceeds its size " + hex(size));
+  }
+  if (areas_.count(index) != 0) {
+    return invalid("builder.area_index",
+                   "parameter area " + std::to_string(index) + " is declared twice");
+  }
+  Area area;
+  area.bytes.assign(size, std::byte{0});
+  std::copy(initial.begin(), initial.end(), area.bytes.begin());
+  areas_[index] = std::move(area);
+  return okStatus();
+}
+
+Result<PlanBuilder::Area*> PlanBuilder::liveArea(uint32_t index, const char* what) {
+  auto it = areas_.find(index);
+  if (it == areas_.end()) {
+    return invalid("builder.area_index",
+                   std::string(what) + " names undeclared parameter area " + std::to_string(index));
+  }
+  if (it->second.inserted) {
+    return invalid("builder.area_index", std::string(what) + " names parameter area " +
+                                             std::to_string(index) +
+                                             ", which was already inserted");
+  }
+  return &it->second;
+}
+
+Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t byte_offset) {
+  IGVMKIT_RETURN_IF_ERROR(config_status_);
+  IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter"));
+  if (byte_offset > area->bytes.size()) {
+    return invalid("params.too_large", "parameter offset " + hex(byte_offset) +
+                                           " is past the area of " + hex(area->bytes.size()) +
+                                           " bytes");
+  }
+  uint64_t room = area->bytes.size() - byte_offset;
+  ByteVector value;
+  switch (kind) {
+    case ParameterKind::kVpCount:
+      value = vpCount(config_);
+      break;
+    case ParameterKind::kMemoryMap: {
+      IGVMKIT_ASSIGN_OR_RETURN(value, memoryMap(config_, {}, room));
+      break;
+    }
+    case ParameterKind::kCommandLine: {
+      IGVMKIT_ASSIGN_OR_RETURN(value, commandLine(config_.cmdline, room));
+      break;
+    }
+    case ParameterKind::kMadt: {
+      IGVMKIT_ASSIGN_OR_RETURN(value, madt(config_));
+      break;
+    }
+    case ParameterKind::kDeviceTree: {
+      IGVMKIT_ASSIGN_OR_RETURN(value, deviceTree(config_));
+      break;
+    }
+    case ParameterKind::kEnvironmentInfo:
+      // Memory an mshv-snp guest has not accepted is host-owned; kvm-snp and kvm-tdx memory
+      // starts private (this loader marks all RAM private at map time).
+      value = environmentInfo(backend_ == BackendKind::kMshvSnp);
+      break;
+    case ParameterKind::kMmioRanges: {
+      // IGVM_VHS_MMIO_RANGES: exactly two {starting_gpa_page_number, number_of_pages}.
+      for (size_t i = 0; i < 2; ++i) {
+        GpaRange g = i < config_.mmio_gaps.size() ? config_.mmio_gaps[i] : GpaRange{};
+        appendStruct(value, g.gpa / kPageSize);
+        appendStruct(value, g.size / kPageSize);
+      }
+      break;
+    }
+    case ParameterKind::kSrat:
+    case ParameterKind::kSlit:
+    case ParameterKind::kPptt:
+      return unsupported(
+          "builder.parameter_kind",
+          "parameter " + std::string(parameterKindName(kind)) + " is not supported by this loader");
+  }
+  IGVMKIT_RETURN_IF_ERROR(writeParameter(area->bytes, byte_offset, value));
+  area->kinds.push_back(kind);
+  return okStatus();
+}
+
+Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
+  IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter insert"));
+  if (gpa % kPageSize != 0 || gpa > UINT64_MAX - area->bytes.size()) {
+    return invalid("builder.insert_gpa",
+                   "parameter insert gpa " + hex(gpa) + " is not page aligned");
+  }
+  area->inserted = true;
+  noteOutsideRam(gpa, area->bytes.size());
+  FillParameter f;
+  f.kinds = area->kinds;
+  f.gpa = gpa;
+  f.bytes = std::move(area->bytes);
+  ops_.push_back(std::move(f));
+  return okStatus();
+}
+
+Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
+  if (vmsa.size() > detail::kVmsaSize) {
+    return invalid("vmsa.size", "vmsa is " + hex(vmsa.size()) + " bytes, expected 0x1000");
+  }
+  ByteVector page(detail::kVmsaSize, std::byte{0});
+  std::copy(vmsa.begin(), vmsa.end(), page.begin());
+  if (vp_index == 0) {
+    setup_.sev_features = le<uint64_t>(page, detail::VmsaOffsets::kSevFeatures);
+  }
+  switch (backend_) {
+    case BackendKind::kKvmSnp:
+      if (gpa != kKvmSnpVmsaGpa) {
+        return unsupported("kvm_snp.vmsa_gpa",
+                           "vmsa of vp " + std::to_string(vp_index) + " is at " + hex(gpa) +
+                               ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
+      }
+      if (kvm_vmsas_.count(vp_index) != 0) {
+        return invalid("plan.vp_twice", "vp " + std::to_string(vp_index) + " has two vmsas");
+      }
+      kvm_vmsas_[vp_index] = std::move(page);
+      return okStatus();
+    case BackendKind::kMshvSnp: {
+      if (vp_index >= config_.vcpus) {
+        return okStatus();  // a context for a vCPU this VM does not have
+      }
+      noteOutsideRam(gpa, kPageSize);
+      SetVpState s;
+      s.vp_index = vp_index;
+      s.state = SnpVmsa{gpa, std::move(page)};
+      ops_.push_back(std::move(s));
+      return okStatus();
+    }
+    default:
+      return unsupported("plan.vp_vmsa",
+                         std::string(backendName(backend_)) + " cannot load an snp vmsa");
+  }
+}
+
+Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
+  if (backend_ != BackendKind::kKvm && backend_ != BackendKind::kMshv) {
+    return unsupported("plan.vp_registers",
+                       std::string(backendName(backend_)) + " cannot load a native vp context");
+  }
+  if (c.size() < kIgvmNativeContextSize) {
+    return invalid("builder.native_context",
+                   "native vp context is " + hex(c.size()) + " bytes, expected 0xe8");
+  }
+  if (vp_index >= config_.vcpus) {
+    return okStatus();
+  }
+  X64Registers r;
+  uint64_t* gprs[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
+                      &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
+  for (size_t i = 0; i < 16; ++i) {
+    *gprs[i] = le<uint64_t>(c, 8 * i);
+  }
+  r.rip = le<uint64_t>(c, 0x80);
+  r.rflags = le<uint64_t>(c, 0x88);
+  r.idtr = {le<uint64_t>(c, 0x90), le<uint16_t>(c, 0x98)};
+  r.gdtr = {le<uint64_t>(c, 0xA0), le<uint16_t>(c, 0x9E)};
+  uint16_t code_attr = le<uint16_t>(c, 0xAA);
+  uint16_t data_attr = le<uint16_t>(c, 0xB6);
+  if ((code_attr & 0x0F00) != 0 || (data_attr & 0x0F00) != 0) {
+    return invalid("builder.native_context", "native vp context segment attributes " +
+                                                 hex(code_attr) + "/" + hex(data_attr) +
+                                                 " set bits 11:8");
+  }
+  r.cs = {le<uint32_t>(c, 0xAC), le<uint32_t>(c, 0xB0), le<uint16_t>(c, 0xA8),
+          descriptorToSvm(code_attr)};
+  X64Segment data{le<uint32_t>(c, 0xB8), le<uint32_t>(c, 0xBC), le<uint16_t>(c, 0xB4),
+                  descriptorToSvm(data_attr)};
+  r.ds = r.es = r.ss = r.fs = r.gs = data;
+  r.gs.base = le<uint64_t>(c, 0xC0);
+  r.tr = {0, 0xFFFF, 0, 0x008B};    // architectural reset: busy 32-bit TSS, present
+  r.ldtr = {0, 0xFFFF, 0, 0x0082};  // reset: LDT, present
+  r.cr0 = le<uint64_t>(c, 0xC8);
+  r.cr3 = le<uint64_t>(c, 0xD0);
+  r.cr4 = le<uint64_t>(c, 0xD8);
+  r.efer = le<uint64_t>(c, 0xE0);
+  SetVpState s;
+  s.vp_index = vp_index;
+  s.state = r;
+  ops_.push_back(std::move(s));
+  return okStatus();
+}
+
+Status PlanBuilder::requiredMemory(uint64_t gpa, uint64_t size) {
+  IGVMKIT_RETURN_IF_ERROR(config_status_);
+  if (gpa > UINT64_MAX - size || !inAnyRange(ram_, gpa, gpa + size)) {
+    return invalid("builder.required_memory",
+                   "required memory " + hex(gpa) + " size " + hex(size) + " is not guest ram");
+  }
+  return okStatus();
+}
+
+Status PlanBuilder::snpIdBlock(Bytes b) {
+  if (!isSnp(backend_)) {
+    return okStatus();  // not this platform's business
+  }
+  if (b.size() != kIgvmSnpIdBlockSize) {
+    return invalid("builder.id_block",
+                   "snp id block is " + hex(b.size()) + " bytes, expected 0x2b8");
+  }
+  if (id_block_) {
+    return invalid("builder.id_block", "a second snp id block");
+  }
+  id_block_ = ByteVector(b.begin(), b.end());
+  return okStatus();
+}
+
+Result<Plan> PlanBuilder::finish() {
+  IGVMKIT_RETURN_IF_ERROR(config_status_);
+  Plan plan;
+  plan.backend = backend_;
+  plan.config = config_;
+  plan.setup = setup_;
+  bool priv = confidential(backend_);
+  for (const GpaRange& r : ram_) {
+    plan.ops.push_back(MapMemory{r.gpa, r.size, priv});
+  }
+  // Extra regions: page-aligned runs outside RAM, merged where they touch.
+  std::vector<GpaRange> extra = extra_;
+  std::sort(extra.begin(), extra.end(),
+            [](const GpaRange& a, const GpaRange& b) { return a.gpa < b.gpa; });
+  std::vector<GpaRange> merged;
+  for (const GpaRange& r : extra) {
+    if (!merged.empty() && merged.back().end() >= r.gpa) {
+      merged.back().size = std::max(merged.back().end(), r.end()) - merged.back().gpa;
+    } else {
+      merged.push_back(r);
+    }
+  }
+  for (const GpaRange& r : merged) {
+    plan.ops.push_back(MapMemory{r.gpa, r.size, priv});
+  }
+  for (LaunchOp& op : ops_) {
+    plan.ops.push_back(std::move(op));
+  }
+  ops_.clear();
+  if (backend_ == BackendKind::kKvmSnp) {
+    if (kvm_vmsas_.count(0) == 0) {
+      return invalid("kvm_snp.vp_missing", "the file has no snp vmsa for vp 0");
+    }
+    for (uint32_t i = 0; i < config_.vcpus; ++i) {
+      auto it = kvm_vmsas_.find(static_cast<uint16_t>(i));
+      SetVpState s;
+      s.vp_index = i;
+      s.state = SnpVmsa{kKvmSnpVmsaGpa, (it != kvm_vmsas_.end() ? it : kvm_vmsas_.find(0))->second};
+      plan.ops.push_back(std::move(s));
+    }
+  }
+  Finalize fin;
+  fin.host_data = host_data_;
+  if (id_block_) {
+    Bytes b(*id_block_);
+    SnpIdBlock id;
+    std::memcpy(id.id_block.data(), b.data() + 0x08, 48);         // ld
+    std::memcpy(id.id_block.data() + 0x30, b.data() + 0x38, 16);  // family_id
+    std::memcpy(id.id_block.data() + 0x40, b.data() + 0x48, 16);  // image_id
+    uint32_t version = 1;
+    std::memcpy(id.id_block.data() + 0x50, &version, 4);
+    std::memcpy(id.id_block.data() + 0x54, b.data() + 0x5C, 4);  // guest_svn
+    std::memcpy(id.id_block.data() + 0x58, &setup_.snp_policy, 8);
+    std::memcpy(id.id_auth.data() + 0x000, b.data() + 0x60, 4);    // id_key_algorithm
+    std::memcpy(id.id_auth.data() + 0x004, b.data() + 0x64, 4);    // author_key_algorithm
+    std::memcpy(id.id_auth.data() + 0x040, b.data() + 0x68, 144);  // id block signature r, s
+    std::memcpy(id.id_auth.data() + 0x240, b.data() + 0xF8, 4);    // id key curve
+    std::memcpy(id.id_auth.data() + 0x244, b.data() + 0x100,
+                144);  // qx, qy (IGVM reserved u32 dropped)
+    std::memcpy(id.id_auth.data() + 0x680, b.data() + 0x190, 144);  // author signature
+    std::memcpy(id.id_auth.data() + 0x880, b.data() + 0x220, 4);    // author key curve
+    std::memcpy(id.id_auth.data() + 0x884, b.data() + 0x228, 144);  // author qx, qy
+    id.author_key_enabled = b[4] != std::byte{0};
+    fin.snp_id = id;
+  }
+  plan.ops.push_back(fin);
+  coalesce(plan);
+  IGVMKIT_RETURN_IF_ERROR(checkPlan(plan));
+  return plan;
+}
+
+}  // namespace igvmkit::loader

@@ -1,0 +1,113 @@
+// loader/testing/fake_device.h: a Device that records every call, checks each argument against
+// the documented uAPI structure (sizes, reserved fields zero, flags known, the right fd kind, the
+// orderings the kernel enforces), and answers like a cooperative kernel. Tests script results.
+//
+//   testing::FakeDevice dev;                     // /dev/kvm, /dev/sev, /dev/mshv present
+//   dev.failOnce("KVM_SEV_SNP_LAUNCH_UPDATE", EIO);
+//   auto backend = makeBackend(BackendKind::kKvmSnp, dev);
+//   Status s = launch(*backend, plan);
+//   EXPECT_THAT(dev.ioctlNames(), ElementsAre("KVM_GET_API_VERSION", ...));
+//   EXPECT_TRUE(dev.violations().empty());
+//
+// A call whose argument breaks a documented rule is recorded in violations() and fails with
+// -EINVAL, as the kernel would.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "loader/device.h"
+
+namespace igvmkit::loader::testing {
+
+struct FakeCall {
+  enum class Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kEventfd };
+  Kind kind = Kind::kIoctl;
+  // The decoded name: "open /dev/kvm", "KVM_CREATE_VM", "KVM_SEV_SNP_LAUNCH_UPDATE",
+  // "KVM_TDX_INIT_MEM_REGION", "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "mmap", ...
+  std::string name;
+  int fd = -1;
+  unsigned long request = 0;
+  unsigned long value = 0;  // the integer argument of value-form ioctls
+  ByteVector arg;           // the argument structure as passed in
+  ByteVector payload;       // what it points to: SEV/TDX command data, hypercall input
+  long result = 0;
+};
+
+class FakeDevice : public Device {
+ public:
+  FakeDevice();
+  ~FakeDevice() override;
+
+  int open(const std::string& path, int flags) override;
+  int close(int fd) override;
+  long ioctl(int fd, unsigned long request, void* arg) override;
+  long ioctl(int fd, unsigned long request, unsigned long value) override;
+  void* mmap(size_t length, int prot, int flags, int fd, off_t offset, int* err) override;
+  int munmap(void* addr, size_t length) override;
+  int eventfd(unsigned int initval, int flags) override;
+
+  // Returns a result instead of the default answer (nullopt: answer as usual). `arg` is the live
+  // argument (nullptr for value-form ioctls).
+  using Handler = std::function<std::optional<long>(FakeCall& call, void* arg)>;
+  void script(const std::string& name, Handler handler);
+  // The next call named `name` fails with -err.
+  void failOnce(const std::string& name, int err);
+  void removeDevice(const std::string& path);           // open() then fails with ENOENT
+  void setVmTypes(uint64_t mask) { vm_types_ = mask; }  // KVM_CAP_VM_TYPES answer
+  void setMshvUpstream(bool upstream) { mshv_upstream_ = upstream; }
+
+  // Called after every ioctl (after the default answer or the script) with the live argument.
+  using Observer = std::function<void(const FakeCall& call, void* arg)>;
+  void observe(Observer observer) { observers_.push_back(std::move(observer)); }
+
+  const std::vector<FakeCall>& calls() const { return calls_; }
+  std::vector<std::string> ioctlNames() const;  // names of the ioctl calls, in order
+  std::vector<const FakeCall*> find(std::string_view name) const;
+  const std::vector<std::string>& violations() const { return violations_; }
+
+ private:
+  enum class FdKind { kKvm, kSev, kMshv, kVm, kVcpu, kGuestMemfd, kPartition, kVp, kEventfd };
+  struct FdInfo {
+    FdKind kind;
+    int parent = -1;         // the VM / partition of a vCPU, VP or guest_memfd
+    unsigned long type = 0;  // VM type, partition isolation, vCPU index
+    uint64_t size = 0;       // guest_memfd size
+  };
+  struct VmState {
+    bool sev_initialized = false, snp_started = false, snp_finished = false;
+    bool tdx_initialized = false, tdx_finalized = false;
+    int vcpus = 0;
+    std::vector<std::tuple<uint64_t, uint64_t, bool>> attributes;  // (gpa, size, private) in order
+    std::vector<std::tuple<uint64_t, uint64_t, int>> slots;        // (gpa, size, guest_memfd or -1)
+  };
+
+  long dispatch(FakeCall& call, void* arg);
+  long defaultAnswer(FakeCall& call, void* arg);
+  std::string decodeName(int fd, unsigned long request, void* arg) const;
+  void validate(FakeCall& call, void* arg, std::vector<std::string>& problems);
+  bool isPrivate(const VmState& vm, uint64_t gpa, uint64_t size) const;
+  int newFd(FdInfo info);
+
+  std::map<int, FdInfo> fds_;
+  std::map<int, VmState> vms_;
+  std::set<std::string> devices_{"/dev/kvm", "/dev/sev", "/dev/mshv"};
+  std::map<std::string, Handler> scripts_;
+  std::map<std::string, int> fail_once_;
+  std::vector<Observer> observers_;
+  std::vector<FakeCall> calls_;
+  std::vector<std::string> violations_;
+  std::map<void*, size_t> maps_;
+  uint64_t vm_types_ = (1u << 0) | (1u << 4) | (1u << 5);
+  bool mshv_upstream_ = false;
+  int next_fd_ = 100;
+};
+
+}  // namespace igvmkit::loader::testing
