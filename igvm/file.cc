@@ -703,15 +703,28 @@ class Parser {
                      "region " + hex(gpa) + " + " + hex(size) + " wraps the address space");
     }
     Region r{gpa, gpa + (size - 1), mask, static_cast<uint32_t>(i), page_table};
-    for (const Region& o : regions_) {
+    // Page-table regions (at most one per mask bit) are checked against everything now;
+    // relocatable regions, which can be many, against each other by a sweep in finish().
+    auto overlap = [&](const Region& o) -> Status {
       if ((o.mask & mask) != 0 && o.first <= r.last && r.first <= o.last) {
         return invalid("relocation.overlap",
                        "region " + hex(gpa) + " + " + hex(size) + " overlaps the region of header #" +
                            std::to_string(all_[o.index].index) + " for mask bits " +
                            hex(o.mask & mask));
       }
+      return okStatus();
+    };
+    for (const Region& o : regions_) {
+      IGVMKIT_RETURN_IF_ERROR(overlap(o));
     }
-    regions_.push_back(r);
+    if (page_table) {
+      for (const Import& o : reloc_regions_) {
+        IGVMKIT_RETURN_IF_ERROR(overlap(Region{o.first, o.last, o.mask, o.index, false}));
+      }
+      regions_.push_back(r);
+    } else {
+      reloc_regions_.push_back(Import{r.first, r.last, mask, r.index});
+    }
     return okStatus();
   }
 
@@ -1091,6 +1104,16 @@ class Parser {
       return invalid("vh.no_platform", "the file has no SUPPORTED_PLATFORM header",
                      at(vh_begin_));
     }
+    // Relocatable regions of a shared bit must not overlap (§2.6).
+    if (std::optional<Overlap> o = firstOverlap(reloc_regions_)) {
+      const Import& r = o->later;
+      return invalid("relocation.overlap",
+                     "region " + hex(r.first) + "-" + hex(r.last) +
+                         " overlaps the region of header #" +
+                         std::to_string(all_[o->earlier_index].index) + " for mask bit " +
+                         hex(o->bit),
+                     where(r.index));
+    }
     for (const VpRequirement& req : requirements_) {
       if (!req.satisfied) {
         return invalid("relocation.no_vp_context",
@@ -1099,24 +1122,39 @@ class Parser {
                        where(req.index));
       }
     }
-    // Per platform bit, no two imported ranges may overlap. Sorted by start, the later-starting
-    // range of an overlapping pair is reported.
-    std::sort(imports_.begin(), imports_.end(), [](const Import& a, const Import& b) {
+    // Per platform bit, no two imported ranges may overlap.
+    if (std::optional<Overlap> o = firstOverlap(imports_)) {
+      const Import& imp = o->later;
+      return invalid("page.overlap",
+                     "gpa range " + hex(imp.first) + "-" + hex(imp.last) +
+                         " overlaps the pages of header #" +
+                         std::to_string(all_[o->earlier_index].index) + " for mask bit " +
+                         hex(o->bit),
+                     where(imp.index));
+    }
+    return okStatus();
+  }
+
+  struct Overlap {
+    Import later;            // the range that starts inside an earlier one
+    uint32_t earlier_index;  // index into all_ of that earlier range
+    uint32_t bit;
+  };
+
+  // Sorted by start (then file order), the first range that starts inside an earlier range of a
+  // shared mask bit. O(n log n).
+  static std::optional<Overlap> firstOverlap(std::vector<Import>& ranges) {
+    std::sort(ranges.begin(), ranges.end(), [](const Import& a, const Import& b) {
       return a.first != b.first ? a.first < b.first : a.index < b.index;
     });
     std::array<uint64_t, 32> max_last{};
     std::array<uint32_t, 32> owner{};
     uint32_t seen = 0;
-    for (const Import& imp : imports_) {
+    for (const Import& imp : ranges) {
       for (uint32_t m = imp.mask; m != 0; m &= m - 1) {
         int bit = std::countr_zero(m);
         if ((seen & (1u << bit)) != 0 && imp.first <= max_last[bit]) {
-          return invalid("page.overlap",
-                         "gpa range " + hex(imp.first) + "-" + hex(imp.last) +
-                             " overlaps the pages of header #" +
-                             std::to_string(all_[owner[bit]].index) + " for mask bit " +
-                             hex(1u << bit),
-                         where(imp.index));
+          return Overlap{imp, owner[bit], 1u << bit};
         }
         if ((seen & (1u << bit)) == 0 || imp.last > max_last[bit]) {
           max_last[bit] = imp.last;
@@ -1125,7 +1163,7 @@ class Parser {
         seen |= 1u << bit;
       }
     }
-    return okStatus();
+    return std::nullopt;
   }
 
   Status applyFilter() {
@@ -1189,7 +1227,8 @@ class Parser {
   uint32_t corim_doc_bits_ = 0;
   uint32_t corim_sig_bits_ = 0;
   uint32_t id_block_bits_ = 0;
-  std::vector<Region> regions_;
+  std::vector<Region> regions_;         // page-table regions (at most one per bit)
+  std::vector<Import> reloc_regions_;  // relocatable regions
   std::vector<VpRequirement> requirements_;
   std::unordered_set<uint64_t> vp_keys_;
   std::unordered_map<uint32_t, Area> areas_;

@@ -450,6 +450,18 @@ const std::vector<Case>& cases() {
          w = header(t, t.add(kVhtPageTableRelocationRegion, pt));
          return t.bytes();
        }},
+      {"relocation.overlap",
+       [](Want& w) {
+         TestImage t = vbs();
+         auto a = reloc();
+         a.relocation_region_gpa = 0x400000;
+         size_t first = t.add(kVhtRelocatableRegion, a);
+         auto b = reloc();
+         b.relocation_region_size = 0x400000;  // 0x200000-0x5fffff covers the first region
+         t.add(kVhtRelocatableRegion, b);
+         w = header(t, first);  // the later-starting region of the pair is reported
+         return t.bytes();
+       }},
       {"relocation.no_vp_context",
        [](Want& w) {
          TestImage t = vbs();
