@@ -648,6 +648,16 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
       chain.ask ? productFromName(chain.ask->subject_cn) : std::nullopt;
   std::optional<SnpProduct> from_ark =
       chain.ark ? productFromName(chain.ark->subject_cn) : std::nullopt;
+  // The VCEK/VLEK's productName extension ("Milan-B0", "Genoa", "Turin") must agree as well.
+  std::optional<SnpProduct> from_ext;
+  std::string ext_name;
+  if (chain.vek != nullptr) {
+    Result<AmdCertExtensions> ext = parseAmdExtensions(internal::extensions(chain.vek->x509.get()));
+    if (ext.ok() && ext->product_name) {
+      ext_name = *ext->product_name;
+      from_ext = productFromName(ext_name);
+    }
+  }
   std::optional<SnpProduct> product = from_report ? from_report : from_vek ? from_vek : from_ask;
   SnpProduct layout = product.value_or(SnpProduct::kMilan);
 
@@ -658,11 +668,15 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
   checkReportFormat(r, v);
 
   bool agree = product.has_value();
-  for (const auto& p : {from_vek, from_ask, from_ark}) {
+  for (const auto& p : {from_vek, from_ext, from_ask, from_ark}) {
     agree = agree && (!p || p == product);
+  }
+  if (!ext_name.empty() && !from_ext) {
+    agree = false;  // a productName this verifier does not know
   }
   std::string sources = "report " + (r.version >= 3 ? optProduct(from_report) : "v2 (unnamed)");
   if (chain.vek) sources += ", " + chain.vek->subject_cn + " issuer " + chain.vek->issuer_cn;
+  if (!ext_name.empty()) sources += " productName " + ext_name;
   if (chain.ask) sources += ", " + chain.ask->subject_cn;
   if (chain.ark) sources += ", " + chain.ark->subject_cn;
   v.add("product", agree, sources, product ? productName(*product) + " throughout" : "a known product",

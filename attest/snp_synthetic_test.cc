@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "attest/internal/crypto.h"
 #include "attest/snp.h"
 #include "attest/testing/shared.h"
@@ -46,7 +48,7 @@ struct Synthetic {
 
 // A Turin v5 report (REPORTED_TCB fmc1 bl3 tee2 snp5 ucode 0x61, the reference example) and a
 // "VCEK" whose extensions state that TCB and CHIP_ID[0:8]; the report is signed with its key.
-Synthetic makeTurin(uint8_t cert_fmc, bool chip_tail_zero) {
+Synthetic makeTurin(uint8_t cert_fmc, bool chip_tail_zero, const char* product_name = "Turin") {
   std::unique_ptr<EVP_PKEY, KeyFree> key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
   X509* cert = X509_new();
   X509_set_version(cert, 2);
@@ -62,9 +64,11 @@ Synthetic makeTurin(uint8_t cert_fmc, bool chip_tail_zero) {
   X509_set_pubkey(cert, key.get());
   const char* arc = "1.3.6.1.4.1.3704.1.";
   addExtension(cert, (std::string(arc) + "1").c_str(), derInteger(1));
-  addExtension(cert, (std::string(arc) + "2").c_str(),
-               {std::byte{0x16}, std::byte{5}, std::byte{'T'}, std::byte{'u'}, std::byte{'r'},
-                std::byte{'i'}, std::byte{'n'}});
+  ByteVector name = {std::byte{0x16}, static_cast<std::byte>(std::strlen(product_name))};
+  for (const char* c = product_name; *c != '\0'; ++c) {
+    name.push_back(static_cast<std::byte>(*c));
+  }
+  addExtension(cert, (std::string(arc) + "2").c_str(), name);
   addExtension(cert, (std::string(arc) + "3.1").c_str(), derInteger(3));
   addExtension(cert, (std::string(arc) + "3.2").c_str(), derInteger(2));
   addExtension(cert, (std::string(arc) + "3.3").c_str(), derInteger(5));
@@ -149,6 +153,13 @@ TEST(SnpSynthetic, TurinMismatchesAreNamed) {
   ASSERT_TRUE(v.ok());
   EXPECT_FALSE(v->find("vek.hwid")->passed);  // Turin: CHIP_ID beyond 8 bytes must be zero
   EXPECT_TRUE(v->find("vek.tcb")->passed);
+
+  // A certificate whose productName names another product.
+  Synthetic genoa = makeTurin(/*cert_fmc=*/1, /*chip_tail_zero=*/true, "Genoa");
+  v = verifySnpReport({.report = genoa.report, .certificates = {genoa.vcek}, .at = std::nullopt});
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->find("product")->passed) << describe(*v->find("product"));
+  EXPECT_TRUE(v->find("report.signature")->passed);
 }
 
 // Each product's KDS chains verify under their pins for a report of that product; another
