@@ -1,5 +1,5 @@
-// A main for parse_fuzz.cc without libFuzzer: runs LLVMFuzzerTestOneInput on every file named
-// on the command line (files or directories), or on igvm/testdata/fuzz/ when none is given.
+// A main for fuzz targets without libFuzzer: runs LLVMFuzzerTestOneInput on every file named
+// on the command line (files, or directories walked recursively). Fails when it ran none.
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -29,9 +29,6 @@ int main(int argc, char** argv) {
   std::vector<std::filesystem::path> roots;
   for (int i = 1; i < argc; ++i) {
     roots.emplace_back(argv[i]);
-  }
-  if (roots.empty()) {
-    roots.emplace_back("igvm/testdata/fuzz");
   }
   int files = 0;
   int failures = 0;
