@@ -65,7 +65,7 @@ struct MeasureOptions {
   uint32_t vcpus = 1;                // SNP under kvm only: one VMSA per vCPU
   bool native_zero = false;          // SNP: PAGE_DATA without data as ZERO (3), not NORMAL zeros
   unsigned threads = 0;              // SNP content-hash threads; 0 = hardware concurrency
-  TraceFn trace;                     // optional, one call per measured operation
+  TraceFn trace = nullptr;           // optional, one call per measured operation
 };
 
 struct Measurement {
