@@ -1,7 +1,7 @@
 // Writes small IGVM files for the measure/sign CLI test (cli/measure_cli_test.sh) with the igvm
 // writer: make_test_igvm OUTDIR
 //   snp.igvm   SNP (mask 1, GUEST_POLICY 0x30000) + TDX (mask 2): 4 pages, a zero page, a
-//              2-page parameter area, VMSAs for vp 0 and 1 at 0xFFFFFFFFF000
+//              2-page parameter area, VMSAs for vp 0 (at 0xFFFFFFFFF000) and vp 1 (0xFFFFFFFFE000)
 //   novmsa.igvm SNP pages without a VMSA
 #include <cstdio>
 #include <string>
@@ -23,7 +23,12 @@ ByteVector pattern(size_t n, uint32_t seed) {
 
 int save(const std::string& path, const igvm::Model& m) {
   Result<ByteVector> bytes = igvm::write(m, {.version = 2});
-  if (!bytes.ok() || !writeFile(path, *bytes).ok()) {
+  if (!bytes.ok()) {
+    std::fprintf(stderr, "%s: %s: %s\n", path.c_str(), bytes.error().rule.c_str(),
+                 bytes.error().message.c_str());
+    return 1;
+  }
+  if (!writeFile(path, *bytes).ok()) {
     std::fprintf(stderr, "cannot write %s\n", path.c_str());
     return 1;
   }
@@ -57,7 +62,7 @@ int main(int argc, char** argv) {
     ByteVector vmsa(4096, std::byte{0});
     vmsa[0x3B0] = std::byte{1};
     vmsa[0x100] = static_cast<std::byte>(vp + 1);
-    m.add(igvm::vpContextEntry(0xFFFFFFFFF000, 0x1, vp, igvm::Blob(std::move(vmsa))));
+    m.add(igvm::vpContextEntry(0xFFFFFFFFF000 - vp * 0x1000, 0x1, vp, igvm::Blob(std::move(vmsa))));
   }
   return save(dir + "/snp.igvm", m) | save(dir + "/novmsa.igvm", novmsa);
 }
