@@ -4,7 +4,7 @@
 #   bench/measure_bench.sh [MIB]     (run from the repository root; default 1024)
 set -euo pipefail
 mib=${1:-1024}
-bazel build -c opt //bench:make_big_igvm //cli:igvmkit >/dev/null
+bazel build //bench:make_big_igvm //cli:igvmkit >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 f=$tmp/big.igvm

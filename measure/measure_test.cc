@@ -28,7 +28,9 @@ struct Naive {
     std::memcpy(info, ld, 48);
     if (page != nullptr) {
       unsigned char buf[4096] = {};
-      std::memcpy(buf, page->data(), page->size());
+      if (!page->empty()) {
+        std::memcpy(buf, page->data(), page->size());
+      }
       SHA384(buf, 4096, info + 0x30);
     }
     info[0x60] = 0x70;
