@@ -29,6 +29,14 @@ for b in kvm kvm-snp kvm-tdx mshv mshv-snp; do
       has "$name $b error" "^error: .*vmsa_per_vp.igvm: header #[0-9]+ \(VP_CONTEXT 0x304\) at offset 0x[0-9a-f]+: vmsa of vp 1 is at 0xffffffffe000" "$out"
       continue
     fi
+    if [[ $name == vmsa_per_vp && $b == mshv-snp ]]; then
+      expect "$name $b refused with 2 cpus" 1 $rc
+      has "$name $b error" "^error: .*vmsa_per_vp.igvm: header #[0-9]+ \(VP_CONTEXT 0x304\) at offset 0x[0-9a-f]+: the file has a vmsa for vp 2 but the vm has 2 vcpus; give at least 3$" "$out"
+      out=$($bin plan "$img" --backend "$b" --memory 16M --cpus 3 2>&1); rc=$?
+      expect "$name $b with 3 cpus" 0 $rc
+      has "$name $b third vmsa" "vp index=2 vmsa gpa=0xffffffffd000" "$out"
+      continue
+    fi
     expect "$name $b status" 0 $rc
     has "$name $b header" "^backend $b memory=0x1000000 vcpus=2$" "$out"
     has "$name $b first op maps RAM" "^0 map gpa=0x0 size=0x1000000 " "$out"
