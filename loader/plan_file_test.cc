@@ -241,15 +241,45 @@ TEST(PlanFile, KvmSnpNeedsAVmsaForVpZero) {
   EXPECT_EQ(p.error().rule, "kvm_snp.vp_missing");
 }
 
-TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseWhenValid) {
-  // NATIVE cannot carry relocation headers (they need a VBS VP context, igvm-format.md §2.6), so
-  // this only checks that a file without them is unaffected and that the placement rule holds:
-  // the rule itself is exercised by the parser's tests.
-  auto bytes = nativeOnly();
-  ASSERT_TRUE(bytes.ok());
-  auto file = igvm::File::parse(*bytes);
-  ASSERT_TRUE(file.ok());
-  EXPECT_TRUE(plan(*file, BackendKind::kKvm, config()).ok());
+// A relocatable region whose mask covers NATIVE and VSM_ISOLATION (the parser wants a VBS VP
+// context for it): the loader keeps it at its own GPA when that is a valid base, and refuses it
+// otherwise (it never moves pages).
+Result<ByteVector> relocatable(uint64_t min_gpa, uint64_t max_gpa) {
+  igvm::Model m;
+  m.add(igvm::platformEntry(igvm::PlatformType::kNative, 1));
+  m.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, 2));
+  igvm::IGVM_VHS_RELOCATABLE_REGION r{};
+  r.compatibility_mask = 3;
+  r.relocation_alignment = 0x200000;
+  r.relocation_region_gpa = 0x200000;
+  r.relocation_region_size = 0x200000;
+  r.minimum_relocation_gpa = min_gpa;
+  r.maximum_relocation_gpa = max_gpa;
+  r.flags = igvm::kRelocationFlagApplyPc;
+  m.add(igvm::makeEntry(igvm::kVhtRelocatableRegion, r));
+  m.add(igvm::pageDataEntry(0x200000, 3, igvm::Blob(testing::patternPage(7))));
+  m.add(igvm::vpContextEntry(0, 2, 0, igvm::Blob(igvm::vbsRegisterList({{igvm::kHvX64RegisterRip, 0x200000}}))));
+  return igvm::write(m, {.version = 2});
+}
+
+TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseOrIsRefused) {
+  auto ok_bytes = relocatable(0x200000, 0x800000);
+  ASSERT_TRUE(ok_bytes.ok()) << ok_bytes.error().describe();
+  auto ok_file = igvm::File::parse(*ok_bytes);
+  ASSERT_TRUE(ok_file.ok());
+  auto p = plan(*ok_file, BackendKind::kKvm, config());
+  ASSERT_TRUE(p.ok()) << p.error().describe();
+  Loaded l = load(*p);
+  EXPECT_EQ(l.pages[0x200000], testing::patternPage(7));
+
+  auto bad_bytes = relocatable(0x400000, 0x800000);  // its own GPA is below the minimum
+  ASSERT_TRUE(bad_bytes.ok()) << bad_bytes.error().describe();
+  auto bad_file = igvm::File::parse(*bad_bytes);
+  ASSERT_TRUE(bad_file.ok());
+  auto refused = plan(*bad_file, BackendKind::kKvm, config());
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().rule, "plan.relocation");
+  EXPECT_EQ(refused.error().code, Code::kUnsupported);
 }
 
 }  // namespace
