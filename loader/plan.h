@@ -31,6 +31,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "igvm/file.h"
 
 namespace igvmkit::loader {
 
@@ -203,6 +204,23 @@ bool allowsMultiPageImport(BackendKind backend, PageType type);
 // Merges runs of consecutive ImportPages with the same type and flags, contiguous GPAs, and either
 // no data or adjacent data (whole pages), where the backend allows it. Order is kept.
 void coalesce(Plan& plan);
+// Appends `op` to `ops`, merged into the last op when coalesce() would merge the two (so a plan
+// built one page at a time never holds one op per page).
+void appendCoalesced(std::vector<LaunchOp>& ops, BackendKind backend, LaunchOp op);
+
+// The IGVM platform a backend runs: NATIVE for kvm and mshv (mshv runs no VBS/VSM guests: VTL
+// support is out of scope), SEV_SNP for kvm-snp and mshv-snp, TDX for kvm-tdx.
+igvm::PlatformType platformFor(BackendKind backend);
+
+// The plan for `file` on `backend`: picks the file's platform header for platformFor(backend)
+// (refused with rule "plan.platform" when the file has none, "plan.vtl" for VTL 2 images,
+// "plan.vtom" for a shared GPA boundary), then feeds every initialization header and directive
+// whose compatibility mask selects that platform to a PlanBuilder, in file order; parameter areas
+// are filled from `config`. Relocatable regions stay at their own GPA (refused, "plan.relocation",
+// when that is not a valid base). Every refusal happens here or in checkPlan(), before any
+// hypervisor call; errors name the header. Page data stays a view into file.bytes(): keep the
+// file's bytes alive while the plan is used.
+Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& config);
 
 // One line per op, e.g. "3 import gpa=0x100000 pages=16 type=normal data=0x10000".
 std::string renderText(const Plan& plan);

@@ -123,7 +123,7 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
   op.data = data;
   op.keep_alive = std::move(keep_alive);
   noteOutsideRam(gpa, size);
-  ops_.push_back(std::move(op));
+  appendCoalesced(ops_, backend_, std::move(op));
   return okStatus();
 }
 
@@ -258,7 +258,12 @@ Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
       return okStatus();
     case BackendKind::kMshvSnp: {
       if (vp_index >= config_.vcpus) {
-        return okStatus();  // a context for a vCPU this VM does not have
+        // MSHV measures every VMSA it imports and `measure --host mshv` counts every one in the
+        // file: skipping this one would launch a guest whose digest nobody predicted.
+        return unsupported("mshv_snp.vp_count",
+                           "the file has a vmsa for vp " + std::to_string(vp_index) +
+                               " but the vm has " + std::to_string(config_.vcpus) +
+                               " vcpus; give at least " + std::to_string(vp_index + 1));
       }
       noteOutsideRam(gpa, kPageSize);
       SetVpState s;
