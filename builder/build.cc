@@ -3,7 +3,9 @@
 #include <utility>
 
 #include "igvm/defs.h"
+#include "igvm/file.h"
 #include "igvm/writer.h"
+#include "measure/measure.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -150,6 +152,34 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
 
   IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
   return out;
+}
+
+Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm) {
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(igvm));
+  std::vector<measure::Measurement> all;
+  auto add = [&](const measure::MeasureOptions& o) -> Status {
+    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, o));
+    all.push_back(std::move(m));
+    return okStatus();
+  };
+  if (manifest.snp) {
+    for (uint32_t n = 1; n <= manifest.snp->vcpus; ++n) {
+      IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
+                                   .host = measure::HostModel::kKvm,
+                                   .vcpus = n,
+                                   .threads = 1}));
+    }
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
+                                 .host = measure::HostModel::kMshv,
+                                 .threads = 1}));
+  }
+  if (manifest.tdx) {
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kTdx}));
+  }
+  if (manifest.vbs) {
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kVbs}));
+  }
+  return measure::toReference(all);
 }
 
 }  // namespace igvmkit::builder

@@ -32,6 +32,7 @@
 #include "base/status.h"
 #include "builder/image.h"
 #include "builder/manifest.h"
+#include "measure/reference.h"
 
 namespace igvmkit::builder {
 
@@ -47,5 +48,11 @@ struct BuildOutput {
 };
 
 Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = diskReader());
+
+// The launch measurements of a built file (`igvmkit build --measurements`), as the
+// {"measurements":[...]} document measure::ReferenceValues::fromJson reads, each entry what
+// `igvmkit measure --json` prints: SNP under kvm for 1..snp.vcpus vCPUs, then SNP under mshv;
+// TDX (MRTD); VBS. Native has no measurement. Errors: measure's rules.
+Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm);
 
 }  // namespace igvmkit::builder

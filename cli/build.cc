@@ -37,6 +37,21 @@ RunFn addBuild(CLI::App& app) {
     if (!written.ok()) {
       return fail("", written.error());
     }
+    if (!measurements->empty()) {
+      Result<measure::ReferenceValues> ref = builder::measureBuilt(*m, built->igvm);
+      if (!ref.ok()) {
+        return fail(*out, ref.error());
+      }
+      nlohmann::ordered_json doc = ref->toJson();
+      if (!doc.contains("measurements")) {  // toJson writes one measurement bare
+        doc = nlohmann::ordered_json{{"measurements", nlohmann::ordered_json::array({doc})}};
+      }
+      const std::string text = doc.dump(2) + "\n";
+      Status w = writeFile(*measurements, toBytes(text));
+      if (!w.ok()) {
+        return fail("", w.error());
+      }
+    }
     return kExitOk;
   };
 }
