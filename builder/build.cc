@@ -1,10 +1,15 @@
 #include "builder/build.h"
 
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string_view>
 #include <utility>
 
 #include "igvm/defs.h"
 #include "igvm/file.h"
 #include "igvm/writer.h"
+#include "measure/id_block.h"
 #include "measure/measure.h"
 
 namespace igvmkit::builder {
@@ -151,6 +156,44 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
   }
 
   IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
+  if (manifest.snp && manifest.snp->id_block) {
+    // The ID block is not measured: sign the digest of the file without it, then append it.
+    const SnpSettings& snp = *manifest.snp;
+    const SnpIdBlock& idb = *snp.id_block;
+    IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(out.igvm));
+    measure::MeasureOptions o;
+    o.platform = measure::Platform::kSnp;
+    o.host = snp.host == SnpHost::kKvm ? measure::HostModel::kKvm : measure::HostModel::kMshv;
+    o.vcpus = snp.vcpus;
+    o.threads = 1;
+    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement ld, measure::measure(file, o));
+    measure::IdBlockParams params;
+    std::memcpy(params.ld.data(), ld.digest.data(), params.ld.size());
+    std::memcpy(params.family_id.data(), idb.family_id.data(),
+                std::min(idb.family_id.size(), params.family_id.size()));
+    std::memcpy(params.image_id.data(), idb.image_id.data(),
+                std::min(idb.image_id.size(), params.image_id.size()));
+    params.guest_svn = idb.guest_svn;
+    params.policy = snp.policy;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector id_key, read(idb.id_key));
+    std::optional<ByteVector> author_key;
+    if (idb.author_key) {
+      IGVMKIT_ASSIGN_OR_RETURN(author_key, read(*idb.author_key));
+    }
+    auto text = [](const ByteVector& b) {
+      return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+    };
+    std::optional<std::string_view> author_pem;
+    if (author_key) {
+      author_pem = text(*author_key);
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(
+        measure::SignedIdBlock signed_block,
+        measure::signIdBlock(measure::makeIdBlock(params), text(id_key), author_pem));
+    model.add(igvm::makeEntry(igvm::kVhtSnpIdBlock,
+                              measure::toIgvmIdBlock(signed_block, compatibilityBit(all, Platform::kSnp))));
+    IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
+  }
   return out;
 }
 
