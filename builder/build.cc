@@ -1,0 +1,228 @@
+#include "builder/build.h"
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+#include <string_view>
+#include <utility>
+
+#include "igvm/defs.h"
+#include "igvm/file.h"
+#include "igvm/writer.h"
+#include "measure/id_block.h"
+#include "measure/measure.h"
+
+namespace igvmkit::builder {
+namespace {
+
+uint32_t maskOf(const PlatformList& all, const PlatformList& which) {
+  const PlatformList& list = which.empty() ? all : which;
+  uint32_t mask = 0;
+  for (Platform p : list) {
+    mask |= compatibilityBit(all, p);
+  }
+  return mask;
+}
+
+uint32_t parameterType(ParameterKind k) {
+  switch (k) {
+    case ParameterKind::kVpCount:
+      return igvm::kVhtVpCountParameter;
+    case ParameterKind::kSrat:
+      return igvm::kVhtSrat;
+    case ParameterKind::kMadt:
+      return igvm::kVhtMadt;
+    case ParameterKind::kMmioRanges:
+      return igvm::kVhtMmioRanges;
+    case ParameterKind::kMemoryMap:
+      return igvm::kVhtMemoryMap;
+    case ParameterKind::kCommandLine:
+      return igvm::kVhtCommandLine;
+    case ParameterKind::kSlit:
+      return igvm::kVhtSlit;
+    case ParameterKind::kPptt:
+      return igvm::kVhtPptt;
+    case ParameterKind::kDeviceTree:
+      return igvm::kVhtDeviceTree;
+    case ParameterKind::kEnvironmentInfo:
+      return igvm::kVhtEnvironmentInfoParameter;
+  }
+  return igvm::kVhtInvalid;
+}
+
+igvm::PageDataType pageType(PageDataType t) {
+  switch (t) {
+    case PageDataType::kNormal:
+      return igvm::PageDataType::kNormal;
+    case PageDataType::kSecrets:
+      return igvm::PageDataType::kSecrets;
+    case PageDataType::kCpuid:
+      return igvm::PageDataType::kCpuidData;
+    case PageDataType::kCpuidXf:
+      return igvm::PageDataType::kCpuidXf;
+  }
+  return igvm::PageDataType::kNormal;
+}
+
+}  // namespace
+
+uint32_t compatibilityBit(const PlatformList& platforms, Platform p) {
+  for (size_t i = 0; i < platforms.size(); ++i) {
+    if (platforms[i] == p) {
+      return 1u << i;
+    }
+  }
+  return 0;
+}
+
+Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
+  IGVMKIT_ASSIGN_OR_RETURN(Image image, layoutImage(manifest, read));
+  BuildOutput out;
+  out.platforms = manifest.platforms();
+  const PlatformList& all = out.platforms;
+  igvm::Model model;
+
+  for (Platform p : all) {
+    const uint32_t bit = compatibilityBit(all, p);
+    out.masks.push_back(bit);
+    switch (p) {
+      case Platform::kNative:
+        model.add(igvm::platformEntry(igvm::PlatformType::kNative, bit));
+        break;
+      case Platform::kSnp:
+        model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, bit, 0,
+                                      manifest.snp->shared_gpa_boundary));
+        break;
+      case Platform::kTdx:
+        model.add(igvm::platformEntry(igvm::PlatformType::kTdx, bit, 0,
+                                      manifest.tdx->shared_gpa_boundary));
+        break;
+      case Platform::kVbs:
+        model.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, bit, manifest.vbs->vtl));
+        break;
+    }
+  }
+  for (Platform p : all) {
+    igvm::IGVM_VHS_GUEST_POLICY policy{};
+    policy.compatibility_mask = compatibilityBit(all, p);
+    if (p == Platform::kSnp) {
+      policy.policy = manifest.snp->policy;
+    } else if (p == Platform::kTdx) {
+      policy.policy = manifest.tdx->policy();
+    } else {
+      continue;
+    }
+    model.add(igvm::makeEntry(igvm::kVhtGuestPolicy, policy));
+  }
+
+  for (Region& region : image.regions) {
+    const uint32_t mask = maskOf(all, region.platforms);
+    uint32_t flags = 0;
+    if (region.unmeasured) {
+      flags |= igvm::kPageDataFlagUnmeasured;
+    }
+    if (region.shared) {
+      flags |= igvm::kPageDataFlagShared;
+    }
+    for (Page& page : region.pages) {
+      model.add(igvm::pageDataEntry(page.gpa, mask, igvm::Blob(std::move(page.bytes)), flags,
+                                    pageType(region.type)));
+      ++out.page_data_directives;
+    }
+  }
+
+  for (size_t i = 0; i < image.parameter_areas.size(); ++i) {
+    const ParameterArea& area = image.parameter_areas[i];
+    const auto index = static_cast<uint32_t>(i);
+    model.add(igvm::parameterAreaEntry(index, area.size));
+    for (const Parameter& param : area.parameters) {
+      model.add(igvm::parameterEntry(parameterType(param.kind), index, param.byte_offset));
+    }
+    model.add(igvm::parameterInsertEntry(area.gpa, maskOf(all, area.platforms), index));
+  }
+
+  for (const RequiredMemory& rm : image.required_memory) {
+    igvm::IGVM_VHS_REQUIRED_MEMORY r{};
+    r.gpa = rm.gpa;
+    r.compatibility_mask = maskOf(all, {});
+    r.number_of_bytes = rm.size;
+    r.flags = rm.vtl2_protectable ? igvm::kRequiredMemoryFlagVtl2Protectable : 0;
+    model.add(igvm::makeEntry(igvm::kVhtRequiredMemory, r));
+  }
+
+  for (VpContext& vp : image.vp_contexts) {
+    model.add(igvm::vpContextEntry(vp.gpa, compatibilityBit(all, vp.platform), vp.vp_index,
+                                   igvm::Blob(std::move(vp.bytes))));
+  }
+
+  IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
+  if (manifest.snp && manifest.snp->id_block) {
+    // The ID block is not measured: sign the digest of the file without it, then append it.
+    const SnpSettings& snp = *manifest.snp;
+    const SnpIdBlock& idb = *snp.id_block;
+    IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(out.igvm));
+    measure::MeasureOptions o;
+    o.platform = measure::Platform::kSnp;
+    o.host = snp.host == SnpHost::kKvm ? measure::HostModel::kKvm : measure::HostModel::kMshv;
+    o.vcpus = snp.vcpus;
+    o.threads = 1;
+    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement ld, measure::measure(file, o));
+    measure::IdBlockParams params;
+    std::memcpy(params.ld.data(), ld.digest.data(), params.ld.size());
+    std::memcpy(params.family_id.data(), idb.family_id.data(),
+                std::min(idb.family_id.size(), params.family_id.size()));
+    std::memcpy(params.image_id.data(), idb.image_id.data(),
+                std::min(idb.image_id.size(), params.image_id.size()));
+    params.guest_svn = idb.guest_svn;
+    params.policy = snp.policy;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector id_key, read(idb.id_key));
+    std::optional<ByteVector> author_key;
+    if (idb.author_key) {
+      IGVMKIT_ASSIGN_OR_RETURN(author_key, read(*idb.author_key));
+    }
+    auto text = [](const ByteVector& b) {
+      return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+    };
+    std::optional<std::string_view> author_pem;
+    if (author_key) {
+      author_pem = text(*author_key);
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(
+        measure::SignedIdBlock signed_block,
+        measure::signIdBlock(measure::makeIdBlock(params), text(id_key), author_pem));
+    model.add(igvm::makeEntry(igvm::kVhtSnpIdBlock,
+                              measure::toIgvmIdBlock(signed_block, compatibilityBit(all, Platform::kSnp))));
+    IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
+  }
+  return out;
+}
+
+Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm) {
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(igvm));
+  std::vector<measure::Measurement> all;
+  auto add = [&](const measure::MeasureOptions& o) -> Status {
+    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, o));
+    all.push_back(std::move(m));
+    return okStatus();
+  };
+  if (manifest.snp) {
+    for (uint32_t n = 1; n <= manifest.snp->vcpus; ++n) {
+      IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
+                                   .host = measure::HostModel::kKvm,
+                                   .vcpus = n,
+                                   .threads = 1}));
+    }
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
+                                 .host = measure::HostModel::kMshv,
+                                 .threads = 1}));
+  }
+  if (manifest.tdx) {
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kTdx}));
+  }
+  if (manifest.vbs) {
+    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kVbs}));
+  }
+  return measure::toReference(all);
+}
+
+}  // namespace igvmkit::builder

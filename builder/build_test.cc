@@ -1,0 +1,321 @@
+#include "builder/build.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "base/file.h"
+#include "builder/testing/test_images.h"
+#include "igvm/defs.h"
+#include "igvm/file.h"
+#include "igvm/writer.h"
+
+namespace igvmkit::builder {
+namespace {
+
+class Files {
+ public:
+  void add(const std::string& path, ByteVector bytes) { files_[path] = std::move(bytes); }
+  FileReader reader() const {
+    return [this](const std::string& path) -> Result<ByteVector> {
+      auto it = files_.find(path);
+      if (it == files_.end()) {
+        return unreadable(path + ": not found");
+      }
+      return it->second;
+    };
+  }
+
+ private:
+  std::map<std::string, ByteVector> files_;
+};
+
+ByteVector probeElf() {
+  testing::ElfSpec s;
+  s.entry = 0x10'0000;
+  s.segments.push_back({1, 5, 0x10'0000, 0x10'0000, ByteVector(0x20, std::byte{0x90}), 0x20});
+  s.segments.push_back({1, 6, 0x10'1000, 0x10'1000, ByteVector(8, std::byte{0x55}), 0x3000});
+  return makeElf(s);
+}
+
+Files standardFiles() {
+  Files f;
+  f.add("/m/probe", probeElf());
+  f.add("/m/bz", testing::makeBzImage({}));
+  f.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
+  f.add("/m/fw", ByteVector(0x2800, std::byte{0xAB}));
+  f.add("/m/blob", ByteVector(0x1234, std::byte{0x42}));
+  return f;
+}
+
+Manifest parse(std::string_view text) {
+  Result<Manifest> m = parseManifest(text, "t.toml", "/m");
+  EXPECT_TRUE(m.ok()) << m.error().describe();
+  return *m;
+}
+
+// Builds, then checks: the parser accepts it, fromFile + write reproduces it, and a second build
+// is byte-identical.
+igvm::File buildChecked(const Manifest& m, const Files& files, ByteVector& storage) {
+  Result<BuildOutput> out = build(m, files.reader());
+  EXPECT_TRUE(out.ok()) << out.error().describe();
+  if (!out.ok()) {
+    return *igvm::File::parse({});
+  }
+  storage = out->igvm;
+  Result<BuildOutput> again = build(m, files.reader());
+  EXPECT_TRUE(again.ok());
+  EXPECT_EQ(again->igvm, storage) << "two builds differ";
+  Result<igvm::File> file = igvm::File::parse(storage);
+  EXPECT_TRUE(file.ok()) << file.error().describe();
+  Result<ByteVector> rewritten = igvm::write(igvm::fromFile(*file), {.version = file->version()});
+  EXPECT_TRUE(rewritten.ok()) << rewritten.error().describe();
+  EXPECT_EQ(*rewritten, storage) << "fromFile -> write does not round-trip";
+  return *file;
+}
+
+std::vector<const igvm::Header*> ofType(const igvm::File& f, uint32_t type) {
+  std::vector<const igvm::Header*> out;
+  for (const igvm::Header& h : f.headers()) {
+    if (h.type == type) {
+      out.push_back(&h);
+    }
+  }
+  return out;
+}
+
+constexpr const char* kAreas = R"(
+[memory]
+size = "64M"
+[[parameter_area]]
+gpa = 0x80000
+vp_count = 0
+memory_map = 0x10
+)";
+
+TEST(Build, PayloadEachPlatformAlone) {
+  const std::map<std::string, igvm::PlatformType> platforms = {
+      {"native", igvm::PlatformType::kNative},
+      {"snp", igvm::PlatformType::kSevSnp},
+      {"tdx", igvm::PlatformType::kTdx},
+      {"vbs", igvm::PlatformType::kVsmIsolation}};
+  Files files = standardFiles();
+  for (const auto& [name, type] : platforms) {
+    SCOPED_TRACE(name);
+    Manifest m = parse("[platform." + name + "]\n" + kAreas + "[payload]\nelf = \"probe\"\n");
+    ByteVector bytes;
+    igvm::File f = buildChecked(m, files, bytes);
+    ASSERT_EQ(f.platforms().size(), 1u);
+    const auto* p = f.platforms()[0].get<igvm::IGVM_VHS_SUPPORTED_PLATFORM>();
+    ASSERT_NE(p, nullptr);
+    EXPECT_EQ(p->platform_type, static_cast<uint8_t>(type));
+    EXPECT_EQ(p->compatibility_mask, 1u);
+    // The payload's code page is in the file.
+    bool code = false;
+    for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+      const auto* pd = h->get<igvm::IGVM_VHS_PAGE_DATA>();
+      if (pd->gpa == 0x10'0000) {
+        code = !h->data.empty() && h->data[0x1F] == std::byte{0x90};
+      }
+    }
+    EXPECT_TRUE(code);
+    // VP contexts: none for TDX (the reset trampoline page instead), one otherwise.
+    const auto vps = ofType(f, igvm::kVhtVpContext);
+    EXPECT_EQ(vps.size(), name == "tdx" ? 0u : 1u);
+    if (name == "snp") {
+      const auto* vp = vps[0]->get<igvm::IGVM_VHS_VP_CONTEXT>();
+      EXPECT_EQ(vp->gpa, 0xFFFF'FFFF'F000u);  // KVM host model
+      uint64_t efer = 0, sev_features = 0, xcr0 = 0;
+      std::memcpy(&efer, vps[0]->data.data() + 0xD0, 8);
+      std::memcpy(&xcr0, vps[0]->data.data() + 0x3E8, 8);
+      std::memcpy(&sev_features, vps[0]->data.data() + 0x3B0, 8);
+      EXPECT_NE(efer & 0x1000, 0u) << "EFER.SVME";
+      EXPECT_NE(xcr0 & 1, 0u);
+      EXPECT_NE(sev_features & 1, 0u);
+      EXPECT_EQ(&f.headers().back(), vps[0]) << "the VMSA is the last directive";
+    }
+    if (name == "tdx") {
+      bool trampoline = false;
+      for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+        trampoline |= h->get<igvm::IGVM_VHS_PAGE_DATA>()->gpa == 0xFFFF'F000;
+      }
+      EXPECT_TRUE(trampoline);
+    }
+    // SNP and TDX carry a guest policy.
+    EXPECT_EQ(ofType(f, igvm::kVhtGuestPolicy).size(), (name == "snp" || name == "tdx") ? 1u : 0u);
+    // The parameter area with its two parameters and the insert.
+    ASSERT_EQ(ofType(f, igvm::kVhtParameterArea).size(), 1u);
+    EXPECT_EQ(ofType(f, igvm::kVhtVpCountParameter).size(), 1u);
+    EXPECT_EQ(ofType(f, igvm::kVhtMemoryMap).size(), 1u);
+    ASSERT_EQ(ofType(f, igvm::kVhtParameterInsert).size(), 1u);
+    EXPECT_EQ(ofType(f, igvm::kVhtParameterInsert)[0]->get<igvm::IGVM_VHS_PARAMETER_INSERT>()->gpa,
+              0x80000u);
+  }
+}
+
+TEST(Build, MultiPlatformMasksAndSharedPagesStoredOnce) {
+  Manifest m = parse(std::string("[platform.native]\n[platform.snp]\n[platform.tdx]\n[platform.vbs]\n") +
+                     kAreas + "[payload]\nelf = \"probe\"\n");
+  ByteVector bytes;
+  igvm::File f = buildChecked(m, standardFiles(), bytes);
+  ASSERT_EQ(f.platforms().size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(f.platforms()[i].get<igvm::IGVM_VHS_SUPPORTED_PLATFORM>()->compatibility_mask,
+              1u << i);
+  }
+  // Every page of the payload appears once, for all four platforms.
+  std::map<uint64_t, std::vector<uint32_t>> masks_at;
+  for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+    const auto* pd = h->get<igvm::IGVM_VHS_PAGE_DATA>();
+    masks_at[pd->gpa].push_back(pd->compatibility_mask);
+  }
+  EXPECT_EQ(masks_at[0x10'0000], std::vector<uint32_t>{0xF});
+  EXPECT_EQ(masks_at[0x1000], std::vector<uint32_t>{0xF});  // GDT
+  // Page tables differ (the SNP C-bit): one directive set for SNP, one for the others.
+  std::set<uint32_t> pt(masks_at[0x10000].begin(), masks_at[0x10000].end());
+  EXPECT_EQ(pt, (std::set<uint32_t>{0x2, 0xD}));
+  // Per-platform VP contexts: native 0x1, vbs 0x8, snp 0x2 last; none for TDX.
+  std::vector<uint32_t> vp_masks;
+  for (const igvm::Header* h : ofType(f, igvm::kVhtVpContext)) {
+    vp_masks.push_back(*h->compatibilityMask());
+  }
+  EXPECT_EQ(vp_masks, (std::vector<uint32_t>{0x1, 0x8, 0x2}));
+  EXPECT_EQ(ofType(f, igvm::kVhtParameterInsert)[0]->compatibilityMask(), 0xFu);
+}
+
+TEST(Build, LinuxNativeSnpTdx) {
+  Manifest m = parse(R"(
+[platform.native]
+[platform.snp]
+[platform.tdx]
+[memory]
+size = "256M"
+[linux]
+kernel = "bz"
+initrd = "rd"
+cmdline = "console=ttyS0"
+)");
+  ByteVector bytes;
+  igvm::File f = buildChecked(m, standardFiles(), bytes);
+  EXPECT_EQ(f.platforms().size(), 3u);
+  std::map<uint16_t, int> types;
+  for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+    types[h->get<igvm::IGVM_VHS_PAGE_DATA>()->data_type]++;
+  }
+  EXPECT_EQ(types[static_cast<uint16_t>(igvm::PageDataType::kSecrets)], 1);
+  EXPECT_EQ(types[static_cast<uint16_t>(igvm::PageDataType::kCpuidData)], 1);
+}
+
+TEST(Build, FirmwareAndData) {
+  Manifest m = parse(R"(
+[platform.native]
+[platform.tdx]
+[memory]
+size = "64M"
+[firmware]
+image = "fw"
+[vp]
+mode = "reset"
+[[data]]
+file = "blob"
+gpa = 0x200000
+unmeasured = true
+[[data]]
+gpa = 0x300000
+size = "8K"
+shared = true
+platforms = ["tdx"]
+)");
+  ByteVector bytes;
+  igvm::File f = buildChecked(m, standardFiles(), bytes);
+  bool fw_top = false, unmeasured = false, shared_tdx = false;
+  for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+    const auto* pd = h->get<igvm::IGVM_VHS_PAGE_DATA>();
+    fw_top |= pd->gpa == 0xFFFF'F000 && pd->compatibility_mask == 0x3;
+    unmeasured |= pd->gpa == 0x20'1000 && (pd->flags & igvm::kPageDataFlagUnmeasured) != 0 &&
+                  h->data[0x233] == std::byte{0x42};
+    shared_tdx |= pd->gpa == 0x30'1000 && (pd->flags & igvm::kPageDataFlagShared) != 0 &&
+                  pd->compatibility_mask == 0x2;
+  }
+  EXPECT_TRUE(fw_top);
+  EXPECT_TRUE(unmeasured);
+  EXPECT_TRUE(shared_tdx);
+}
+
+TEST(Build, MeasurementsCoverEveryMeasuredPlatform) {
+  Manifest m = parse(std::string("[platform.native]\n[platform.snp]\nvcpus = 2\n[platform.tdx]\n") +
+                     kAreas + "[payload]\nelf = \"probe\"\n");
+  Result<BuildOutput> out = build(m, standardFiles().reader());
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  Result<measure::ReferenceValues> ref = measureBuilt(m, out->igvm);
+  ASSERT_TRUE(ref.ok()) << ref.error().describe();
+  // Round-trips through the reader verify --expect uses.
+  Result<measure::ReferenceValues> back =
+      measure::ReferenceValues::fromJson(ref->toJson().dump());
+  ASSERT_TRUE(back.ok()) << back.error().describe();
+  ASSERT_EQ(back->forPlatform("snp").size(), 3u);  // kvm x1, kvm x2, mshv
+  EXPECT_EQ(back->forPlatform("snp")[0]->host, "kvm");
+  EXPECT_EQ(back->forPlatform("snp")[1]->vcpus, 2u);
+  EXPECT_NE(back->forPlatform("snp")[0]->digest, back->forPlatform("snp")[1]->digest);
+  EXPECT_EQ(back->forPlatform("snp")[2]->host, "mshv");
+  ASSERT_EQ(back->forPlatform("tdx").size(), 1u);
+  EXPECT_EQ(back->forPlatform("tdx")[0]->digest.size(), 48u);
+}
+
+TEST(Build, MissingInputIsAnError) {
+  Manifest m = parse(std::string("[platform.native]\n") + kAreas + "[payload]\nelf = \"nope\"\n");
+  Result<BuildOutput> out = build(m, standardFiles().reader());
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.error().describe().find("nope"), std::string::npos);
+}
+
+// A real Debian kernel (IGVMKIT_KERNEL or /boot/vmlinuz-*) for native + SNP + TDX in one file.
+TEST(Build, RealKernel) {
+  std::string kernel;
+  if (const char* k = std::getenv("IGVMKIT_KERNEL"); k != nullptr && *k != 0) {
+    kernel = k;
+  } else {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/boot", ec)) {
+      if (e.path().filename().string().rfind("vmlinuz-", 0) == 0) {
+        kernel = e.path().string();
+        break;
+      }
+    }
+  }
+  if (kernel.empty() || !std::filesystem::exists(kernel)) {
+    GTEST_SKIP() << "no kernel: set IGVMKIT_KERNEL or install one under /boot";
+  }
+  Result<ByteVector> probe = readFile(kernel);
+  if (!probe.ok()) {
+    GTEST_SKIP() << "kernel not readable: " << probe.error().describe();
+  }
+  Result<Manifest> m = parseManifest(R"(
+[platform.native]
+[platform.snp]
+[platform.tdx]
+[memory]
+size = "512M"
+[linux]
+kernel = ")" + kernel + R"("
+cmdline = "console=ttyS0"
+)",
+                                     "real.toml", "/");
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  Result<BuildOutput> out = build(*m);
+  ASSERT_TRUE(out.ok()) << out.error().describe();
+  Result<igvm::File> f = igvm::File::parse(out->igvm);
+  ASSERT_TRUE(f.ok()) << f.error().describe();
+  EXPECT_EQ(f->platforms().size(), 3u);
+  EXPECT_GT(out->page_data_directives, 1000u);  // a multi-MiB kernel
+  Result<BuildOutput> again = build(*m);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->igvm, out->igvm);
+}
+
+}  // namespace
+}  // namespace igvmkit::builder
