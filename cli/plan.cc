@@ -1,23 +1,64 @@
+#include <iostream>
 #include <memory>
-#include <tuple>
 
+#include "base/file.h"
 #include "cli/command.h"
+#include "igvm/file.h"
+#include "loader/plan.h"
 
 namespace igvmkit::cli {
 
 RunFn addPlan(CLI::App& app) {
   auto* cmd = app.add_subcommand("plan", "the launch operations the loader would issue");
-  auto path = std::make_shared<std::string>();
-  auto backend = std::make_shared<std::string>();
-  auto memory = std::make_shared<std::string>();
-  auto cpus = std::make_shared<unsigned>(1);
-  cmd->add_option("FILE", *path, "IGVM file")->required();
-  cmd->add_option("--backend", *backend, "kvm|kvm-snp|kvm-tdx|mshv|mshv-snp")->required();
-  cmd->add_option("--memory", *memory, "guest memory size, e.g. 512M");
-  cmd->add_option("--cpus", *cpus, "vCPU count");
-  auto json_flag = std::make_shared<bool>(false);
-  cmd->add_flag("--json", *json_flag, "one JSON document on stdout");
-  return notImplemented("plan", std::make_shared<std::tuple<decltype(path), decltype(backend), decltype(memory), decltype(cpus), decltype(json_flag)>>(path, backend, memory, cpus, json_flag));
+  struct Options {
+    std::string path;
+    std::string backend;
+    std::string memory;
+    unsigned cpus = 1;
+    std::string cmdline;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd->add_option("FILE", o->path, "IGVM file")->required();
+  cmd->add_option("--backend", o->backend, "kvm|kvm-snp|kvm-tdx|mshv|mshv-snp")->required();
+  cmd->add_option("--memory", o->memory, "guest memory size, e.g. 512M (default 512M)");
+  cmd->add_option("--cpus", o->cpus, "vCPU count (default 1)");
+  cmd->add_option("--cmdline", o->cmdline, "the COMMAND_LINE parameter's value");
+  cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  return [o] {
+    Result<loader::BackendKind> backend = loader::parseBackend(o->backend);
+    if (!backend.ok()) {
+      return fail("", backend.error());
+    }
+    loader::VmConfig config;
+    if (!o->memory.empty()) {
+      Result<uint64_t> size = loader::parseMemorySize(o->memory);
+      if (!size.ok()) {
+        return fail("", size.error());
+      }
+      config.memory_size = *size;
+    }
+    config.vcpus = o->cpus;
+    config.cmdline = o->cmdline;
+    Result<MappedFile> mapped = MappedFile::open(o->path);
+    if (!mapped.ok()) {
+      return fail("", mapped.error());
+    }
+    Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+    if (!file.ok()) {
+      return fail(o->path, file.error());
+    }
+    Result<loader::Plan> plan = loader::plan(*file, *backend, config);
+    if (!plan.ok()) {
+      return fail(o->path, plan.error());
+    }
+    if (o->json) {
+      printJson(loader::renderJson(*plan));
+    } else {
+      std::cout << loader::renderText(*plan);
+    }
+    return kExitOk;
+  };
 }
 
 }  // namespace igvmkit::cli

@@ -502,31 +502,35 @@ bool allowsMultiPageImport(BackendKind backend, PageType type) {
   return type == PageType::kNormal || type == PageType::kZero || type == PageType::kUnmeasured;
 }
 
+void appendCoalesced(std::vector<LaunchOp>& ops, BackendKind backend, LaunchOp op) {
+  auto* next = std::get_if<ImportPages>(&op);
+  auto* prev = ops.empty() ? nullptr : std::get_if<ImportPages>(&ops.back());
+  if (next != nullptr && prev != nullptr && prev->type == next->type &&
+      prev->flags == next->flags && allowsMultiPageImport(backend, next->type) &&
+      prev->page_count <= (UINT64_MAX >> 13) && next->page_count <= (UINT64_MAX >> 13) &&
+      prev->gpa <= UINT64_MAX - prev->page_count * kPageSize &&
+      prev->gpa + prev->page_count * kPageSize == next->gpa) {
+    bool both_zero = prev->data.empty() && next->data.empty();
+    bool adjacent = !prev->data.empty() && !next->data.empty() &&
+                    prev->data.size() == prev->page_count * kPageSize &&
+                    prev->data.data() + prev->data.size() == next->data.data() &&
+                    prev->keep_alive == next->keep_alive;
+    if (both_zero || adjacent) {
+      if (adjacent) {
+        prev->data = Bytes(prev->data.data(), prev->data.size() + next->data.size());
+      }
+      prev->page_count += next->page_count;
+      return;
+    }
+  }
+  ops.push_back(std::move(op));
+}
+
 void coalesce(Plan& plan) {
   std::vector<LaunchOp> out;
   out.reserve(plan.ops.size());
   for (LaunchOp& op : plan.ops) {
-    auto* next = std::get_if<ImportPages>(&op);
-    auto* prev = out.empty() ? nullptr : std::get_if<ImportPages>(&out.back());
-    if (next != nullptr && prev != nullptr && prev->type == next->type &&
-        prev->flags == next->flags && allowsMultiPageImport(plan.backend, next->type) &&
-        prev->page_count <= (UINT64_MAX >> 13) && next->page_count <= (UINT64_MAX >> 13) &&
-        prev->gpa <= UINT64_MAX - prev->page_count * kPageSize &&
-        prev->gpa + prev->page_count * kPageSize == next->gpa) {
-      bool both_zero = prev->data.empty() && next->data.empty();
-      bool adjacent = !prev->data.empty() && !next->data.empty() &&
-                      prev->data.size() == prev->page_count * kPageSize &&
-                      prev->data.data() + prev->data.size() == next->data.data() &&
-                      prev->keep_alive == next->keep_alive;
-      if (both_zero || adjacent) {
-        if (adjacent) {
-          prev->data = Bytes(prev->data.data(), prev->data.size() + next->data.size());
-        }
-        prev->page_count += next->page_count;
-        continue;
-      }
-    }
-    out.push_back(std::move(op));
+    appendCoalesced(out, plan.backend, std::move(op));
   }
   plan.ops = std::move(out);
 }

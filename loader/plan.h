@@ -204,6 +204,9 @@ bool allowsMultiPageImport(BackendKind backend, PageType type);
 // Merges runs of consecutive ImportPages with the same type and flags, contiguous GPAs, and either
 // no data or adjacent data (whole pages), where the backend allows it. Order is kept.
 void coalesce(Plan& plan);
+// Appends `op` to `ops`, merged into the last op when coalesce() would merge the two (so a plan
+// built one page at a time never holds one op per page).
+void appendCoalesced(std::vector<LaunchOp>& ops, BackendKind backend, LaunchOp op);
 
 // The IGVM platform a backend runs: NATIVE for kvm and mshv (mshv runs no VBS/VSM guests: VTL
 // support is out of scope), SEV_SNP for kvm-snp and mshv-snp, TDX for kvm-tdx.

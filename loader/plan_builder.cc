@@ -123,7 +123,7 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
   op.data = data;
   op.keep_alive = std::move(keep_alive);
   noteOutsideRam(gpa, size);
-  ops_.push_back(std::move(op));
+  appendCoalesced(ops_, backend_, std::move(op));
   return okStatus();
 }
 

@@ -32,6 +32,9 @@ Status SnpHostMeasurement::pageData(const SnpPageData& page) {
   switch (page.kind) {
     case SnpDataKind::kNormal:
       type = page.unmeasured ? SnpPageType::kUnmeasured : SnpPageType::kNormal;
+      if (type == SnpPageType::kNormal && page.native_zero && page.data.empty()) {
+        type = SnpPageType::kZero;
+      }
       break;
     case SnpDataKind::kSecrets:
       type = SnpPageType::kSecrets;

@@ -53,6 +53,7 @@ struct SnpPageData {
   bool unmeasured = false;  // IGVM_VHF_PAGE_DATA_FLAGS unmeasured (bit 1)
   bool shared = false;      // IGVM_VHF_PAGE_DATA_FLAGS shared (bit 2)
   Bytes data{};             // the file data (at most 4096 bytes), empty for file_offset 0
+  bool native_zero = false; // empty data measured as ZERO (3) instead of a NORMAL zero page
 };
 
 struct SnpHostResult {

@@ -1,0 +1,286 @@
+// measure() over files the igvm writer produces. Expected values come from a deliberately tiny,
+// serial reimplementation of the SNP PAGE_INFO chain written here against OpenSSL's one-shot
+// SHA384() (measurement.md §1.1-§1.2), independent of measure/snp.cc and parallel.cc, and from
+// SnpHostMeasurement fed by hand.
+#include "measure/measure.h"
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "igvm/writer.h"
+#include "measure/tdx.h"
+
+namespace igvmkit::measure {
+namespace {
+
+using igvm::Blob;
+using igvm::Model;
+
+// --- the naive model (SNP) ---
+struct Naive {
+  unsigned char ld[48] = {};
+  void add(uint64_t gpa, uint8_t type, const ByteVector* page) {
+    unsigned char info[0x70] = {};
+    std::memcpy(info, ld, 48);
+    if (page != nullptr) {
+      unsigned char buf[4096] = {};
+      std::memcpy(buf, page->data(), page->size());
+      SHA384(buf, 4096, info + 0x30);
+    }
+    info[0x60] = 0x70;
+    info[0x62] = type;
+    for (int i = 0; i < 8; ++i) {
+      info[0x68 + i] = static_cast<unsigned char>(gpa >> (8 * i));
+    }
+    SHA384(info, sizeof(info), ld);
+  }
+  std::string hexld() const {
+    return hexBytes(Bytes(reinterpret_cast<const std::byte*>(ld), 48));
+  }
+};
+
+ByteVector pattern(size_t n, uint32_t seed) {
+  ByteVector v(n);
+  for (size_t i = 0; i < n; ++i) {
+    v[i] = static_cast<std::byte>((i * 131 + seed * 17 + (i >> 8)) & 0xFF);
+  }
+  return v;
+}
+
+ByteVector vmsaPage(uint8_t tag) {
+  ByteVector v(4096, std::byte{0});
+  v[0x3B0] = std::byte{1};  // sev_features = SNP_ACTIVE
+  v[0x100] = std::byte{tag};
+  return v;
+}
+
+constexpr uint64_t kVmsaGpaOther = 0x7000;
+
+// An SNP (mask 1) + TDX (mask 2) + VBS (mask 4) file: 6 data pages (one 2 MiB-free), a zero page,
+// an unmeasured page, a shared page, a secrets and a CPUID page, a 2-page parameter area, a
+// page for TDX only, and VMSAs for vp 0 and 1.
+struct Fixture {
+  Model model;
+  ByteVector bytes;
+  std::vector<ByteVector> pages;
+  Fixture() {
+    model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1, 0, 0));
+    model.add(igvm::platformEntry(igvm::PlatformType::kTdx, 0x2, 0, 0));
+    model.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, 0x4));
+    for (uint32_t i = 0; i < 6; ++i) {
+      pages.push_back(pattern(i == 5 ? 1000 : 4096, i));  // the last one short (zero padded)
+      model.add(igvm::pageDataEntry(0x100000 + i * 0x1000, 0x7, Blob(pages.back())));
+    }
+    model.add(igvm::pageDataEntry(0x200000, 0x7));  // no data: a page of zeros
+    model.add(igvm::pageDataEntry(0x201000, 0x7, Blob(pattern(4096, 9)),
+                                  igvm::kPageDataFlagUnmeasured));
+    model.add(igvm::pageDataEntry(0x202000, 0x3, Blob(pattern(4096, 10)),
+                                  igvm::kPageDataFlagShared));
+    model.add(igvm::pageDataEntry(0x203000, 0x1, {}, 0, igvm::PageDataType::kSecrets));
+    model.add(igvm::pageDataEntry(0x204000, 0x1, Blob(pattern(4096, 11)), 0,
+                                  igvm::PageDataType::kCpuidData));
+    model.add(igvm::parameterAreaEntry(0, 0x2000));
+    model.add(igvm::makeEntry(igvm::kVhtVpCountParameter, igvm::IGVM_VHS_PARAMETER{0, 0}));
+    model.add(igvm::parameterInsertEntry(0x300000, 0x7, 0));
+    model.add(igvm::pageDataEntry(0x400000, 0x2, Blob(pattern(4096, 12))));
+    model.add(igvm::vpContextEntry(kVmsaGpaOther, 0x1, 0, Blob(vmsaPage(0xA0))));
+    model.add(igvm::vpContextEntry(0xFFFFFFFFF000, 0x1, 1, Blob(vmsaPage(0xA1))));
+    Result<ByteVector> w = igvm::write(model, {.version = 2});
+    EXPECT_TRUE(w.ok()) << (w.ok() ? "" : w.error().message);
+    if (w.ok()) {
+      bytes = std::move(*w);
+    }
+  }
+  // The SNP chain up to (not including) VMSAs; `shared` says whether the shared page counts.
+  void naivePages(Naive& n, bool shared) const {
+    for (uint32_t i = 0; i < 6; ++i) {
+      n.add(0x100000 + i * 0x1000, 1, &pages[i]);
+    }
+    ByteVector zero;
+    n.add(0x200000, 1, &zero);
+    n.add(0x201000, 4, nullptr);
+    if (shared) {
+      ByteVector p = pattern(4096, 10);
+      n.add(0x202000, 1, &p);
+    }
+    n.add(0x203000, 5, nullptr);
+    n.add(0x204000, 6, nullptr);
+    n.add(0x300000, 4, nullptr);
+    n.add(0x301000, 4, nullptr);
+  }
+};
+
+Result<Measurement> run(const Fixture& f, MeasureOptions o) {
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(f.bytes));
+  return measure(file, o);
+}
+
+TEST(MeasureTest, SnpKvmMatchesNaiveChainForEveryVcpuCountAndThreadCount) {
+  Fixture f;
+  for (uint32_t vcpus : {1u, 2u, 3u}) {
+    Naive n;
+    f.naivePages(n, /*shared=*/true);
+    ByteVector v0 = vmsaPage(0xA0), v1 = vmsaPage(0xA1);
+    for (uint32_t i = 0; i < vcpus; ++i) {
+      n.add(0xFFFFFFFFF000, 2, i == 1 ? &v1 : &v0);
+    }
+    for (unsigned threads : {1u, 2u, 4u}) {
+      Result<Measurement> m = run(f, {.vcpus = vcpus, .threads = threads});
+      ASSERT_TRUE(m.ok()) << m.error().message;
+      EXPECT_EQ(hexBytes(m->digest), n.hexld()) << vcpus << " vcpus, " << threads << " threads";
+      EXPECT_EQ(m->pages_measured, 13u + vcpus);
+      EXPECT_EQ(m->host, "kvm");
+      EXPECT_EQ(m->vcpus, vcpus);
+    }
+  }
+}
+
+TEST(MeasureTest, SnpKvmWarnsAboutTheVmsaAtAnotherGpa) {
+  Fixture f;
+  Result<Measurement> m = run(f, {.vcpus = 1});
+  ASSERT_TRUE(m.ok());
+  bool found = false;
+  for (const std::string& w : m->warnings) {
+    found = found || w.find("0x7000") != std::string::npos;
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(MeasureTest, SnpMshvMatchesNaiveChain) {
+  Fixture f;
+  Naive n;
+  f.naivePages(n, /*shared=*/false);
+  ByteVector v0 = vmsaPage(0xA0), v1 = vmsaPage(0xA1);
+  n.add(kVmsaGpaOther, 2, &v0);
+  n.add(0xFFFFFFFFF000, 2, &v1);
+  Result<Measurement> m = run(f, {.host = HostModel::kMshv, .vcpus = 7});
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(hexBytes(m->digest), n.hexld());
+  EXPECT_FALSE(m->vcpus.has_value());
+  EXPECT_EQ(m->assumptions["shared_pages"], "skipped");
+}
+
+TEST(MeasureTest, NativeZeroUsesZeroPageType) {
+  Fixture f;
+  Result<Measurement> normal = run(f, {.host = HostModel::kMshv});
+  Result<Measurement> native = run(f, {.host = HostModel::kMshv, .native_zero = true});
+  ASSERT_TRUE(normal.ok() && native.ok());
+  EXPECT_NE(normal->digest, native->digest);
+  EXPECT_EQ(native->assumptions["zero_pages"], "zero");
+}
+
+TEST(MeasureTest, FileDigestEqualsSnpHostMeasurementFedByHand) {
+  Fixture f;
+  SnpHostMeasurement h(HostModel::kKvm, 2);
+  for (uint32_t i = 0; i < 6; ++i) {
+    ASSERT_TRUE(h.pageData({.gpa = 0x100000 + i * 0x1000, .data = f.pages[i]}).ok());
+  }
+  ASSERT_TRUE(h.pageData({.gpa = 0x200000}).ok());
+  ByteVector un = pattern(4096, 9), sh = pattern(4096, 10), cp = pattern(4096, 11);
+  ASSERT_TRUE(h.pageData({.gpa = 0x201000, .unmeasured = true, .data = un}).ok());
+  ASSERT_TRUE(h.pageData({.gpa = 0x202000, .shared = true, .data = sh}).ok());
+  ASSERT_TRUE(h.pageData({.gpa = 0x203000, .kind = SnpDataKind::kSecrets}).ok());
+  ASSERT_TRUE(h.pageData({.gpa = 0x204000, .kind = SnpDataKind::kCpuid, .data = cp}).ok());
+  ASSERT_TRUE(h.parameterInsert(0x300000, 0x2000).ok());
+  ByteVector v0 = vmsaPage(0xA0), v1 = vmsaPage(0xA1);
+  ASSERT_TRUE(h.vpContext(0, kVmsaGpaOther, v0).ok());
+  ASSERT_TRUE(h.vpContext(1, 0xFFFFFFFFF000, v1).ok());
+  Result<SnpHostResult> r = h.finish();
+  ASSERT_TRUE(r.ok());
+  Result<Measurement> m = run(f, {.vcpus = 2});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(hexBytes(m->digest), hexDigest(r->digest));
+}
+
+TEST(MeasureTest, TraceLinesFollowTheChain) {
+  Fixture f;
+  std::vector<std::string> lines;
+  Result<Measurement> m =
+      run(f, {.vcpus = 1, .trace = [&](const std::string& l) { lines.push_back(l); }});
+  ASSERT_TRUE(m.ok());
+  ASSERT_EQ(lines.size(), m->pages_measured);
+  EXPECT_EQ(lines[0].rfind("0 normal gpa=0x100000 contents=", 0), 0u) << lines[0];
+  EXPECT_NE(lines.back().find("digest=" + hexBytes(m->digest)), std::string::npos);
+}
+
+TEST(MeasureTest, TdxMatchesMrtdFedByHand) {
+  Fixture f;
+  TdxMrtd t;
+  for (uint32_t i = 0; i < 6; ++i) {
+    ASSERT_TRUE(t.addPage(0x100000 + i * 0x1000, f.pages[i], true).ok());
+  }
+  ASSERT_TRUE(t.addPage(0x200000, {}, true).ok());
+  ASSERT_TRUE(t.addPage(0x201000, {}, false).ok());
+  // 0x202000 is shared: skipped; secrets/cpuid pages are SNP only (mask 1).
+  ASSERT_TRUE(t.pageAddRange(0x300000, 0x2000).ok());
+  ByteVector p = pattern(4096, 12);
+  ASSERT_TRUE(t.addPage(0x400000, p, true).ok());
+  Result<Sha384Digest> want = t.result();
+  ASSERT_TRUE(want.ok());
+  Result<Measurement> m = run(f, {.platform = Platform::kTdx});
+  ASSERT_TRUE(m.ok()) << m.error().message;
+  EXPECT_EQ(hexBytes(m->digest), hexDigest(*want));
+  EXPECT_EQ(m->pages_measured, 11u);
+}
+
+TEST(MeasureTest, MissingPlatformIsAnError) {
+  Fixture f;
+  Result<Measurement> m = run(f, {.platform = Platform::kSev});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().rule, "measure.no_platform");
+}
+
+TEST(MeasureTest, KvmWithoutVmsaIsAnError) {
+  Model model;
+  model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1, 0, 0));
+  model.add(igvm::pageDataEntry(0x1000, 0x1));
+  Result<ByteVector> bytes = igvm::write(model);
+  ASSERT_TRUE(bytes.ok());
+  Result<igvm::File> file = igvm::File::parse(*bytes);
+  ASSERT_TRUE(file.ok());
+  Result<Measurement> m = measure(*file, {});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().rule, "measure.no_vmsa");
+  // mshv measures such a file.
+  EXPECT_TRUE(measure(*file, {.host = HostModel::kMshv}).ok());
+}
+
+TEST(MeasureTest, VbsRejectsNonNormalPages) {
+  Model model;
+  model.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, 0x1));
+  model.add(igvm::pageDataEntry(0x1000, 0x1, {}, 0, igvm::PageDataType::kSecrets));
+  Result<ByteVector> bytes = igvm::write(model);
+  ASSERT_TRUE(bytes.ok());
+  Result<igvm::File> file = igvm::File::parse(*bytes);
+  ASSERT_TRUE(file.ok());
+  Result<Measurement> m = measure(*file, {.platform = Platform::kVbs});
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.error().rule, "measure.unsupported");
+}
+
+TEST(MeasureTest, ReferenceDocumentRoundTrips) {
+  Fixture f;
+  std::vector<Measurement> ms;
+  for (uint32_t v : {1u, 2u}) {
+    Result<Measurement> m = run(f, {.vcpus = v});
+    ASSERT_TRUE(m.ok());
+    ms.push_back(*m);
+  }
+  nlohmann::ordered_json one = ms[0].toReference().toJson();
+  EXPECT_EQ(one["platform"], "snp");
+  EXPECT_EQ(one["digest"], hexBytes(ms[0].digest));
+  nlohmann::ordered_json all = toReference(ms).toJson();
+  ASSERT_TRUE(all.contains("measurements"));
+  Result<ReferenceValues> back = ReferenceValues::fromJson(all.dump());
+  ASSERT_TRUE(back.ok());
+  ASSERT_EQ(back->measurements.size(), 2u);
+  EXPECT_EQ(back->measurements[1].vcpus, 2u);
+  EXPECT_EQ(back->measurements[1].digest, ms[1].digest);
+}
+
+}  // namespace
+}  // namespace igvmkit::measure
