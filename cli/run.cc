@@ -136,8 +136,13 @@ int runFile(const RunOptions& o) {
     return fail(o.path, outcome.error());
   }
   if (outcome->exit_status == vmm::kFailureStatus) {
-    std::fprintf(stderr, "error: %s: %s (vcpu %u, rip %s)\n", o.path.c_str(),
-                 outcome->cause.c_str(), outcome->vcpu, hex(outcome->rip).c_str());
+    // Causes such as "triple fault on vcpu 0 at rip 0x100000" already say where.
+    std::string where = outcome->cause.find(" at rip ") != std::string::npos
+                            ? ""
+                            : " on vcpu " + std::to_string(outcome->vcpu) + " at rip " +
+                                  hex(outcome->rip);
+    std::fprintf(stderr, "error: %s: %s%s\n", o.path.c_str(), outcome->cause.c_str(),
+                 where.c_str());
   }
   return outcome->exit_status;
 }
