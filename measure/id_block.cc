@@ -18,7 +18,7 @@ namespace igvmkit::measure {
 namespace {
 
 static_assert(std::is_trivially_copyable_v<SNP_ID_AUTH_INFO>);
-static_assert(std::is_trivially_copyable_v<igvm_wire::IGVM_VHS_SNP_ID_BLOCK>);
+static_assert(std::is_trivially_copyable_v<igvm::IGVM_VHS_SNP_ID_BLOCK>);
 
 template <auto Fn>
 struct Deleter {
@@ -194,14 +194,14 @@ Result<SigPtr> parseDer(Bytes der) {
 }
 
 void copyPublicKeyToIgvm(const SNP_ECDSA_PUBLIC_KEY& in,
-                         igvm_wire::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& out) {
+                         igvm::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& out) {
   out.curve = in.curve;
   out.reserved = 0;
   std::memcpy(out.qx, in.qx, sizeof(out.qx));
   std::memcpy(out.qy, in.qy, sizeof(out.qy));
 }
 
-void copyPublicKeyFromIgvm(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& in,
+void copyPublicKeyFromIgvm(const igvm::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& in,
                            SNP_ECDSA_PUBLIC_KEY& out) {
   std::memset(&out, 0, sizeof(out));
   out.curve = in.curve;
@@ -363,9 +363,9 @@ Status verifyIdBlock(const SignedIdBlock& block) {
                             block.auth_info.author_key);
 }
 
-igvm_wire::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
+igvm::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
                                                uint32_t compatibility_mask) {
-  igvm_wire::IGVM_VHS_SNP_ID_BLOCK d;
+  igvm::IGVM_VHS_SNP_ID_BLOCK d;
   std::memset(&d, 0, sizeof(d));
   d.compatibility_mask = compatibility_mask;
   d.author_key_enabled = block.author_key_enabled ? 1 : 0;
@@ -388,7 +388,7 @@ igvm_wire::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
   return d;
 }
 
-Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& directive,
+Result<SignedIdBlock> fromIgvmIdBlock(const igvm::IGVM_VHS_SNP_ID_BLOCK& directive,
                                       uint64_t policy) {
   // author_key_enabled is a boolean; with it clear, author fields must be zero (igvm-format §6).
   if (directive.author_key_enabled > 1) {

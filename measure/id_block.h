@@ -16,7 +16,7 @@
 //   ByteVector key_msg = bytesToSign(id.public_key);          // 0x404 bytes for the author key
 //   IGVMKIT_ASSIGN_OR_RETURN(auto author, importSignature(key_msg, der2, author_public_pem));
 //   IGVMKIT_ASSIGN_OR_RETURN(SignedIdBlock signed_block, assembleIdBlock(block, id, author));
-//   igvm_wire::IGVM_VHS_SNP_ID_BLOCK directive = toIgvmIdBlock(signed_block, /*mask=*/0x1);
+//   igvm::IGVM_VHS_SNP_ID_BLOCK directive = toIgvmIdBlock(signed_block, /*mask=*/0x1);
 //
 // With local PEM keys, signIdBlock() does all of that.
 #pragma once
@@ -29,6 +29,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "igvm/defs.h"
 #include "measure/digest.h"
 
 namespace igvmkit::measure {
@@ -98,62 +99,9 @@ static_assert(offsetof(SNP_ID_AUTH_INFO, id_key_sig) == 0x680);
 static_assert(offsetof(SNP_ID_AUTH_INFO, author_key) == 0x880);
 static_assert(offsetof(SNP_ID_AUTH_INFO, reserved2) == 0xC84);
 
-// ---------------------------------------------------------------------------------------------
-// IGVM wire layout of the SNP ID block directive (type 0x30B, igvm-format.md §6).
-// Defined here until igvm/defs.h lands; the lead reconciles the two. Keep it in this one place.
-namespace igvm_wire {
-
-inline constexpr uint32_t kIgvmVhtSnpIdBlock = 0x30B;
-
-struct [[gnu::packed]] IGVM_VHS_SNP_ID_BLOCK_SIGNATURE {
-  std::byte r_comp[72];  // little endian, zero-padded
-  std::byte s_comp[72];
-};
-static_assert(sizeof(IGVM_VHS_SNP_ID_BLOCK_SIGNATURE) == 144);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK_SIGNATURE, s_comp) == 72);
-
-struct [[gnu::packed]] IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY {
-  uint32_t curve;     // 2 = P-384
-  uint32_t reserved;  // 0; NOT part of the AMD 0x404 form that is signed and digested
-  std::byte qx[72];
-  std::byte qy[72];
-};
-static_assert(sizeof(IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY) == 152);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY, qx) == 8);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY, qy) == 80);
-
-struct [[gnu::packed]] IGVM_VHS_SNP_ID_BLOCK {
-  uint32_t compatibility_mask;
-  uint8_t author_key_enabled;  // 1 if the author fields are used, else they are all zero
-  uint8_t reserved[3];
-  std::byte ld[48];
-  std::byte family_id[16];
-  std::byte image_id[16];
-  uint32_t version;  // 1
-  uint32_t guest_svn;
-  uint32_t id_key_algorithm;      // 1
-  uint32_t author_key_algorithm;  // 1 with an author key, 0 without (OpenVMM's convention)
-  IGVM_VHS_SNP_ID_BLOCK_SIGNATURE id_key_signature;
-  IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY id_public_key;
-  IGVM_VHS_SNP_ID_BLOCK_SIGNATURE author_key_signature;
-  IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY author_public_key;
-};
-static_assert(sizeof(IGVM_VHS_SNP_ID_BLOCK) == 696);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, author_key_enabled) == 0x004);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, ld) == 0x008);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, family_id) == 0x038);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, image_id) == 0x048);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, version) == 0x058);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, guest_svn) == 0x05C);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, id_key_algorithm) == 0x060);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, author_key_algorithm) == 0x064);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, id_key_signature) == 0x068);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, id_public_key) == 0x0F8);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, author_key_signature) == 0x190);
-static_assert(offsetof(IGVM_VHS_SNP_ID_BLOCK, author_public_key) == 0x220);
-
-}  // namespace igvm_wire
-// ---------------------------------------------------------------------------------------------
+// The IGVM directive that carries these (type 0x30B) is igvm::IGVM_VHS_SNP_ID_BLOCK in
+// igvm/defs.h (696 bytes). It has no policy, and its public keys carry an extra reserved u32
+// after the curve that is NOT part of the signed 0x404 form.
 
 struct IdBlockParams {
   Sha384Digest ld{};
@@ -225,7 +173,7 @@ Status verifyIdBlock(const SignedIdBlock& block);
 
 // The 696-byte IGVM directive for a signed block (the policy is not stored there: it comes from
 // the file's GUEST_POLICY header).
-igvm_wire::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
+igvm::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
                                                uint32_t compatibility_mask);
 
 // What a QEMU-style loader rebuilds from the directive for LAUNCH_FINISH: `policy` from the
@@ -234,7 +182,7 @@ igvm_wire::IGVM_VHS_SNP_ID_BLOCK toIgvmIdBlock(const SignedIdBlock& block,
 // author_key_enabled is neither 0 nor 1; "id_block.algorithm" for an algorithm other than 1
 // (author_key_algorithm may be 0 or 1 without an author key). AUTH_KEY_ALGO becomes 1 with an
 // author key and 0 without.
-Result<SignedIdBlock> fromIgvmIdBlock(const igvm_wire::IGVM_VHS_SNP_ID_BLOCK& directive,
+Result<SignedIdBlock> fromIgvmIdBlock(const igvm::IGVM_VHS_SNP_ID_BLOCK& directive,
                                       uint64_t policy);
 
 }  // namespace igvmkit::measure

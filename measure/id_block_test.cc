@@ -291,7 +291,7 @@ TEST(IdBlock, IgvmDirectiveRoundTrip) {
   Result<SignedIdBlock> signed_block =
       signIdBlock(block, readText(kIdKey), std::string_view(readText(kAuthorKey)));
   ASSERT_TRUE(signed_block.ok()) << signed_block.error().message;
-  igvm_wire::IGVM_VHS_SNP_ID_BLOCK d = toIgvmIdBlock(*signed_block, 0x1);
+  igvm::IGVM_VHS_SNP_ID_BLOCK d = toIgvmIdBlock(*signed_block, 0x1);
   Bytes raw = asBytes(d);
   ASSERT_EQ(raw.size(), 696u);
   EXPECT_EQ(raw[0x000], std::byte{1});        // compatibility mask
@@ -326,7 +326,7 @@ TEST(IdBlock, WithoutAuthorKey) {
   EXPECT_FALSE(signed_block->author_key_enabled);
   EXPECT_EQ(signed_block->auth_info.auth_key_algo, 0u);
   EXPECT_TRUE(allZero(asBytes(signed_block->auth_info.author_key)));
-  igvm_wire::IGVM_VHS_SNP_ID_BLOCK d = toIgvmIdBlock(*signed_block, 0x1);
+  igvm::IGVM_VHS_SNP_ID_BLOCK d = toIgvmIdBlock(*signed_block, 0x1);
   EXPECT_EQ(d.author_key_enabled, 0);
   EXPECT_EQ(d.author_key_algorithm, 0u);
   EXPECT_TRUE(allZero(asBytes(d.author_public_key)));
@@ -369,10 +369,10 @@ TEST(IdBlock, VerifyRejectsMalformedKeys) {
 TEST(IdBlock, ArbitraryDirectiveBytesAreRejectedCleanly) {
   Result<SignedIdBlock> good = signIdBlock(testBlock(), readText(kIdKey), std::nullopt);
   ASSERT_TRUE(good.ok());
-  igvm_wire::IGVM_VHS_SNP_ID_BLOCK base = toIgvmIdBlock(*good, 1);
+  igvm::IGVM_VHS_SNP_ID_BLOCK base = toIgvmIdBlock(*good, 1);
   uint32_t seed = 12345;
   for (int round = 0; round < 200; ++round) {
-    igvm_wire::IGVM_VHS_SNP_ID_BLOCK d = base;
+    igvm::IGVM_VHS_SNP_ID_BLOCK d = base;
     auto* raw = reinterpret_cast<unsigned char*>(&d);
     // Flip a few bytes (xorshift), sometimes everything.
     int flips = round % 10 == 0 ? static_cast<int>(sizeof(d)) : 1 + round % 4;

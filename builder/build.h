@@ -1,0 +1,51 @@
+// builder/build.h: a manifest assembled into IGVM file bytes (the `igvmkit build` library).
+//
+// build() lays the manifest out (layoutImage(), image.h) and encodes it with //igvm's writer:
+//
+//   SUPPORTED_PLATFORM  one per [platform.*], compatibility bits in the fixed order native 0x1,
+//                       snp 0x2, tdx 0x4, vbs 0x8 (bits of absent platforms are skipped, so a
+//                       snp+tdx file uses 0x1 and 0x2)
+//   GUEST_POLICY        SNP (its policy) and TDX (TdxSettings::policy())
+//   PAGE_DATA           one per 4 KiB page of every Region, in Image order; a region shared by
+//                       several platforms is written once with the OR of their bits, so identical
+//                       pages are stored once; per-platform regions carry their own bits
+//   PARAMETER_AREA      + one parameter directive per value + PARAMETER_INSERT, per area
+//   REQUIRED_MEMORY     every platform's bits
+//   VP_CONTEXT          native x64 context, VBS register list, SNP VMSA (last); none for TDX,
+//                       whose state is the reset trampoline page
+//
+// Nothing depends on time or on host paths: the same manifest and input files give the same
+// bytes. The output has passed igvm::File::parse() (igvm::write validates what it writes).
+//
+//   IGVMKIT_ASSIGN_OR_RETURN(builder::Manifest m, builder::parseManifest(text, path, dir));
+//   IGVMKIT_ASSIGN_OR_RETURN(builder::BuildOutput out, builder::build(m));
+//   IGVMKIT_RETURN_IF_ERROR(writeFile(out_path, out.igvm));
+//
+// Error rules: those of layoutImage(), and the igvm writer's ("write.*" / parser rules) should
+// the assembled model be refused (a builder bug).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/status.h"
+#include "builder/image.h"
+#include "builder/manifest.h"
+
+namespace igvmkit::builder {
+
+// The compatibility-mask bit build() gives `p` in a file for `platforms` (Manifest::platforms()),
+// 0 when `p` is not among them.
+uint32_t compatibilityBit(const PlatformList& platforms, Platform p);
+
+struct BuildOutput {
+  ByteVector igvm;                      // the IGVM file (format version 1)
+  PlatformList platforms;               // in file order (= compatibility bit order)
+  std::vector<uint32_t> masks;          // masks[i] = the bit of platforms[i]
+  uint64_t page_data_directives = 0;    // PAGE_DATA headers written
+};
+
+Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = diskReader());
+
+}  // namespace igvmkit::builder

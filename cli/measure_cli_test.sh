@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# igvmkit measure / sign end to end over files the igvm writer produced (measure/make_test_igvm):
+# plain, --json, --trace and vCPU-range output shapes, error lines and exit statuses, and sign's
+# output checked with the `openssl` command line tool and re-measured.
+set -uo pipefail
+bin=cli/igvmkit
+keys=measure/testdata
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+measure/make_test_igvm "$tmp" || { echo "FAIL: make_test_igvm"; exit 1; }
+f=$tmp/snp.igvm
+fails=0
+expect() {  # expect NAME WANT GOT
+  if [[ "$2" != "$3" ]]; then
+    echo "FAIL: $1: want [$2] got [$3]"
+    fails=$((fails + 1))
+  fi
+}
+matches() {  # matches NAME REGEX TEXT
+  if ! [[ "$3" =~ $2 ]]; then
+    echo "FAIL: $1: [$3] does not match [$2]"
+    fails=$((fails + 1))
+  fi
+}
+
+digest=$($bin measure "$f" --platform snp 2>/dev/null); rc=$?
+expect "measure status" 0 $rc
+matches "measure plain" '^[0-9a-f]{96}$' "$digest"
+d1=$($bin measure "$f" --platform snp --threads 1 2>/dev/null)
+d2=$($bin measure "$f" --platform snp --threads 2 2>/dev/null)
+expect "threads do not change the digest" "$d1" "$d2"
+expect "default host is kvm" "$digest" "$($bin measure "$f" --platform snp --host kvm 2>/dev/null)"
+mshv=$($bin measure "$f" --platform snp --host mshv 2>/dev/null)
+[[ "$mshv" != "$digest" ]] || { echo "FAIL: mshv digest equals kvm"; fails=$((fails + 1)); }
+
+trace=$($bin measure "$f" --platform snp --trace 2>/dev/null)
+expect "trace lines" 8 "$(wc -l <<<"$trace")"
+bad=$(grep -Ecv '^[0-9]+ [a-z]+ gpa=0x[0-9a-f]+ contents=([0-9a-f]{96}|zero) digest=[0-9a-f]{96}$' <<<"$trace")
+expect "trace line shape" 0 "$bad"
+expect "trace first" "0 normal gpa=0x10000" "$(head -n1 <<<"$trace" | cut -d' ' -f1-3)"
+expect "trace last is the vmsa" "7 vmsa gpa=0xfffffffff000" "$(tail -n1 <<<"$trace" | cut -d' ' -f1-3)"
+expect "trace ends at the digest" "digest=$digest" "$(tail -n1 <<<"$trace" | cut -d' ' -f5)"
+expect "unmeasured has zero contents" "contents=zero" "$(sed -n 6p <<<"$trace" | cut -d' ' -f4)"
+
+json=$($bin measure "$f" --platform snp --json 2>/dev/null); rc=$?
+expect "json status" 0 $rc
+expect "json digest" "$digest" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["digest"])' <<<"$json")"
+expect "json vcpus" 1 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["vcpus"])' <<<"$json")"
+expect "json pages" 8 "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["pages_measured"])' <<<"$json")"
+
+range=$($bin measure "$f" --platform snp --vcpus 1-3 --json 2>/dev/null); rc=$?
+expect "range status" 0 $rc
+expect "range vcpus" "1 2 3" "$(python3 -c 'import json,sys; print(*[m["vcpus"] for m in json.load(sys.stdin)["measurements"]])' <<<"$range")"
+expect "range first is the single" "$digest" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["measurements"][0]["digest"])' <<<"$range")"
+expect "range plain lines" 3 "$($bin measure "$f" --platform snp --vcpus 2-4 2>/dev/null | wc -l)"
+three=$($bin measure "$f" --platform snp --vcpus 3 2>/dev/null)
+expect "range third is --vcpus 3" "$three" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["measurements"][2]["digest"])' <<<"$range")"
+
+tdx=$($bin measure "$f" --platform tdx 2>/dev/null); rc=$?
+expect "tdx status" 0 $rc
+matches "tdx mrtd" '^[0-9a-f]{96}$' "$tdx"
+
+err=$($bin measure "$f" --platform vbs 2>&1 >/dev/null); rc=$?
+expect "no platform status" 1 $rc
+matches "no platform line" '^error: .*snp\.igvm: .*VSM_ISOLATION' "$err"
+err=$($bin measure "$tmp/novmsa.igvm" --platform snp 2>&1 >/dev/null); rc=$?
+expect "no vmsa status" 1 $rc
+matches "no vmsa line" '^error: .*no snp vp context' "$err"
+$bin measure "$tmp/novmsa.igvm" --platform snp --host mshv >/dev/null 2>&1; rc=$?
+expect "no vmsa under mshv" 0 $rc
+$bin measure "$f" --platform arm >/dev/null 2>&1; rc=$?
+expect "bad platform status" 2 $rc
+$bin measure "$f" --platform snp --vcpus 3-1 >/dev/null 2>&1; rc=$?
+expect "bad range status" 2 $rc
+$bin measure "$tmp/missing.igvm" --platform snp >/dev/null 2>&1; rc=$?
+expect "missing file status" 2 $rc
+
+# sign with local keys; the ID block's LD is the file's digest, the signature verifies with
+# openssl over the bytes --export-tbs gives, and the signed file measures the same.
+$bin sign "$f" --id-key $keys/id_key.pem --author-key $keys/author_key.pem -o "$tmp/signed.igvm"; rc=$?
+expect "sign status" 0 $rc
+expect "signed file measures the same" "$digest" "$($bin measure "$tmp/signed.igvm" --platform snp 2>/dev/null)"
+$bin check "$tmp/signed.igvm" >/dev/null; expect "signed file checks" 0 $?
+$bin sign "$f" --export-tbs "$tmp/tbs.bin"; rc=$?
+expect "export status" 0 $rc
+expect "tbs size" 96 "$(stat -c %s "$tmp/tbs.bin")"
+expect "tbs starts with the digest" "${digest}" "$(od -An -tx1 -v -N48 "$tmp/tbs.bin" | tr -d ' \n')"
+$bin dump "$tmp/signed.igvm" --json >"$tmp/dump.json" 2>/dev/null
+python3 - "$tmp/dump.json" "$tmp/sig.der" <<'PY' || { echo "FAIL: no id block in dump"; fails=$((fails + 1)); }
+import json, sys
+doc = json.load(open(sys.argv[1]))
+def walk(x):
+    if isinstance(x, dict):
+        if x.get("type") == "SNP_ID_BLOCK":
+            yield x
+        for v in x.values():
+            yield from walk(v)
+    elif isinstance(x, list):
+        for v in x:
+            yield from walk(v)
+ids = list(walk(doc))
+assert len(ids) == 1, ids
+sig = ids[0]["id_key_signature"]
+def integer(hexle):
+    b = bytes.fromhex(hexle)[:48][::-1].lstrip(b"\0") or b"\0"
+    if b[0] & 0x80:
+        b = b"\0" + b
+    return b"\x02" + bytes([len(b)]) + b
+body = integer(sig["r"]) + integer(sig["s"])
+open(sys.argv[2], "wb").write(b"\x30" + bytes([len(body)]) + body)
+print(ids[0]["ld"], file=open(sys.argv[2] + ".ld", "w"))
+PY
+expect "id block ld" "$digest" "$(cat "$tmp/sig.der.ld")"
+out=$(openssl dgst -sha384 -verify $keys/id_key.pub.pem -signature "$tmp/sig.der" "$tmp/tbs.bin" 2>&1)
+expect "openssl verifies the id block signature" "Verified OK" "$out"
+
+# two-step: sign the exported bytes with openssl, import the DER signature.
+openssl dgst -sha384 -sign $keys/id_key.pem -out "$tmp/ext.der" "$tmp/tbs.bin"
+$bin sign "$f" --id-pubkey $keys/id_key.pub.pem --id-signature "$tmp/ext.der" -o "$tmp/two.igvm"; rc=$?
+expect "two-step status" 0 $rc
+expect "two-step measures the same" "$digest" "$($bin measure "$tmp/two.igvm" --platform snp 2>/dev/null)"
+# a signature over other bytes is refused, and nothing is written.
+head -c 96 /dev/zero >"$tmp/other.bin"
+openssl dgst -sha384 -sign $keys/id_key.pem -out "$tmp/bad.der" "$tmp/other.bin"
+err=$($bin sign "$f" --id-pubkey $keys/id_key.pub.pem --id-signature "$tmp/bad.der" -o "$tmp/bad.igvm" 2>&1); rc=$?
+expect "bad signature status" 1 $rc
+matches "bad signature line" '^error: ' "$err"
+[[ ! -e "$tmp/bad.igvm" ]] || { echo "FAIL: bad signature wrote a file"; fails=$((fails + 1)); }
+# re-signing replaces the block (still exactly one).
+$bin sign "$tmp/signed.igvm" --id-key $keys/id_key.pem -o "$tmp/resigned.igvm"; rc=$?
+expect "re-sign status" 0 $rc
+expect "one id block after re-sign" 1 "$($bin dump "$tmp/resigned.igvm" --json | grep -c '"SNP_ID_BLOCK"')"
+
+if [[ $fails -ne 0 ]]; then
+  exit 1
+fi
+echo "all igvmkit measure/sign cases passed"
