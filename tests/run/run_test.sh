@@ -70,4 +70,33 @@ check "bad --memory" 2 $?
 "$IGVMKIT" run "$T/missing.igvm" >"$T/out" 2>"$T/err"
 check "missing file" 2 $?
 
+# The demo: igvmkit build testdata/manifests/demo.toml, then the probe on 1 and 2 vCPUs. The
+# manifest names the probe as ../../bazel-bin/testdata/guests/probe.elf, so lay the files out so.
+mkdir -p "$T/demo/testdata/manifests" "$T/demo/bazel-bin/testdata/guests"
+cp testdata/manifests/demo.toml testdata/manifests/probe-info.bin "$T/demo/testdata/manifests/"
+cp testdata/guests/probe.elf "$T/demo/bazel-bin/testdata/guests/"
+if ! "$IGVMKIT" build "$T/demo/testdata/manifests/demo.toml" -o "$T/demo.igvm" 2>"$T/err"; then
+  echo "FAIL: igvmkit build demo.toml:"
+  cat "$T/err"
+  exit 1
+fi
+for cpus in 1 2; do
+  "$IGVMKIT" run "$T/demo.igvm" --cpus "$cpus" --cmdline "hello probe" --timeout 30 \
+    >"$T/probe$cpus" 2>"$T/err"
+  check "probe on $cpus vcpu(s)" 0 $?
+  cat >"$T/want$cpus" <<WANT
+probe: igvmkit probe 1
+cmdline: hello probe
+memmap[0]: gpa 0x0 pages 0x20000 type 0 flags 0
+memmap: 1 entries
+vp_count: $cpus
+blob: (none)
+probe: ok
+WANT
+  if ! diff -u "$T/want$cpus" "$T/probe$cpus"; then
+    echo "FAIL: probe output on $cpus vcpu(s)"
+    failures=$((failures + 1))
+  fi
+done
+
 exit $((failures > 0))
