@@ -31,6 +31,7 @@
 #include <ostream>
 #include <thread>
 
+#include "loader/internal/vmsa.h"
 #include "vmm/internal/exit.h"
 #include "vmm/internal/kvm_abi.h"
 #include "vmm/internal/layout.h"
@@ -80,6 +81,8 @@ class Fd {
  public:
   Fd() = default;
   Fd(DeviceLayer* sys, int fd) : sys_(sys), fd_(fd) {}
+  // A descriptor someone else owns (the loader's backend): never closed here.
+  static Fd borrowed(int fd) { return Fd(nullptr, fd); }
   Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
   Fd& operator=(Fd&& o) noexcept {
     reset();
@@ -92,7 +95,7 @@ class Fd {
 
  private:
   void reset() {
-    if (fd_ >= 0) {
+    if (fd_ >= 0 && sys_ != nullptr) {
       sys_->close(fd_);
     }
     fd_ = -1;
@@ -238,13 +241,23 @@ class Machine {
   Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
       : sys_(sys),
         setup_(setup),
+        bsp_(setup.bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
+  Machine(DeviceLayer& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+      : sys_(sys),
+        setup_(empty_setup_),
+        bsp_(bsp),
+        config_(config),
+        devices_(
+            config.serial, [this](bool level) { setIrq4(level); }, vcpus) {}
 
   ~Machine() { stopThreads(); }
 
   Status build();
+  // Takes over a VM the loader built (fds borrowed, memory left to the loader).
+  Status adopt(const loader::LoadedVm& vm);
   RunOutcome run();
 
  private:
@@ -252,6 +265,8 @@ class Machine {
   Status createVm();
   Status setupMemory();
   Status createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid);
+  Status setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid);
+  Status createPit();
   Status setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
   Status setMsrs(Vcpu& v);
   Status setLapic(Vcpu& v);
@@ -270,7 +285,9 @@ class Machine {
   void stopThreads();
 
   DeviceLayer& sys_;
+  const GuestSetup empty_setup_;
   const GuestSetup& setup_;
+  const VpState& bsp_;
   const RunConfig& config_;
   Fd kvm_;
   Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
@@ -460,8 +477,8 @@ Status Machine::setMsrs(Vcpu& v) {
       {kMsrMtrrDefType, kMtrrEnableWriteBack},
   };
   if (v.index == 0) {
-    msrs.push_back({kMsrPat, setup_.bsp.pat});
-    msrs.insert(msrs.end(), setup_.bsp.msrs.begin(), setup_.bsp.msrs.end());
+    msrs.push_back({kMsrPat, bsp_.pat});
+    msrs.insert(msrs.end(), bsp_.msrs.begin(), bsp_.msrs.end());
   }
   VarStruct<kvm::MsrsHeader, kvm_msr_entry> buf(msrs.size());
   buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
@@ -504,7 +521,7 @@ Status Machine::setLapic(Vcpu& v) {
 }
 
 Status Machine::setBspRegisters(Vcpu& v) {
-  const VpState& s = setup_.bsp;
+  const VpState& s = bsp_;
   kvm_fpu fpu{};
   fpu.fcw = 0x37F;     // x87 reset control word
   fpu.mxcsr = 0x1F80;  // SSE: all exceptions masked
@@ -580,6 +597,11 @@ Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& 
     return kvmError("KVM_CREATE_VCPU " + std::to_string(index), fd);
   }
   v->fd = Fd(&sys_, static_cast<int>(fd));
+  return setupVcpu(std::move(v), cpuid);
+}
+
+Status Machine::setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid) {
+  const unsigned index = v->index;
   int error = 0;
   void* p =
       sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
@@ -613,14 +635,38 @@ Status Machine::build() {
   if (long r = vmIoctl(KVM_CREATE_IRQCHIP, 0); r < 0) {
     return kvmError("KVM_CREATE_IRQCHIP", r);
   }
+  IGVMKIT_RETURN_IF_ERROR(createPit());
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
+  for (unsigned i = 0; i < setup_.vcpus; ++i) {
+    IGVMKIT_RETURN_IF_ERROR(createVcpu(i, cpuid));
+  }
+  return okStatus();
+}
+
+Status Machine::createPit() {
   kvm_pit_config pit{};
   pit.flags = KVM_PIT_SPEAKER_DUMMY;
   if (long r = sys_.ioctl(vm_.get(), KVM_CREATE_PIT2, &pit); r < 0) {
     return kvmError("KVM_CREATE_PIT2", r);
   }
+  return okStatus();
+}
+
+Status Machine::adopt(const loader::LoadedVm& vm) {
+  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
+    return usage("the loaded vm has no vm fd or " + std::to_string(vm.vcpu_fds.size()) +
+                 " vcpus (1.." + std::to_string(kMaxVcpus) + ")");
+  }
+  IGVMKIT_RETURN_IF_ERROR(openKvm());
+  vm_ = Fd::borrowed(vm.vm_fd);
+  // The loader made the irqchip; the PIT is the VMM's (it is a device of this machine model).
+  IGVMKIT_RETURN_IF_ERROR(createPit());
   IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
-  for (unsigned i = 0; i < setup_.vcpus; ++i) {
-    IGVMKIT_RETURN_IF_ERROR(createVcpu(i, cpuid));
+  for (size_t i = 0; i < vm.vcpu_fds.size(); ++i) {
+    auto v = std::make_unique<Vcpu>();
+    v->index = static_cast<unsigned>(i);
+    v->fd = Fd::borrowed(vm.vcpu_fds[i]);
+    IGVMKIT_RETURN_IF_ERROR(setupVcpu(std::move(v), cpuid));
   }
   return okStatus();
 }
@@ -948,6 +994,91 @@ Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
   Machine machine(sys, setup, config);
   IGVMKIT_RETURN_IF_ERROR(machine.build());
   return machine.run();
+}
+
+Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
+  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
+  IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
+  return machine.run();
+}
+
+namespace {
+
+Segment fromSvm(const loader::X64Segment& s) {
+  uint16_t a = static_cast<uint16_t>((s.attributes & 0xff) | ((s.attributes & 0xf00) << 4));
+  return Segment{s.base, s.limit, s.selector, a};
+}
+
+}  // namespace
+
+VpState vpStateFromRegisters(const loader::X64Registers& r) {
+  VpState v;
+  v.rax = r.rax, v.rcx = r.rcx, v.rdx = r.rdx, v.rbx = r.rbx;
+  v.rsp = r.rsp, v.rbp = r.rbp, v.rsi = r.rsi, v.rdi = r.rdi;
+  v.r8 = r.r8, v.r9 = r.r9, v.r10 = r.r10, v.r11 = r.r11;
+  v.r12 = r.r12, v.r13 = r.r13, v.r14 = r.r14, v.r15 = r.r15;
+  v.rip = r.rip;
+  v.rflags = r.rflags;
+  v.idtr = {r.idtr.base, r.idtr.limit};
+  v.gdtr = {r.gdtr.base, r.gdtr.limit};
+  v.cs = fromSvm(r.cs);
+  v.ds = fromSvm(r.ds);
+  v.es = fromSvm(r.es);
+  v.fs = fromSvm(r.fs);
+  v.gs = fromSvm(r.gs);
+  v.ss = fromSvm(r.ss);
+  v.tr = fromSvm(r.tr);
+  v.ldtr = fromSvm(r.ldtr);
+  v.cr0 = r.cr0;
+  v.cr3 = r.cr3;
+  v.cr4 = r.cr4;
+  v.efer = r.efer;
+  return v;
+}
+
+Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
+  std::optional<VpState> bsp;
+  std::vector<loader::LaunchOp> kept;
+  kept.reserve(plan.ops.size());
+  for (loader::LaunchOp& op : plan.ops) {
+    const auto* s = std::get_if<loader::SetVpState>(&op);
+    if (s == nullptr) {
+      kept.push_back(std::move(op));
+      continue;
+    }
+    if (s->vp_index != 0) {
+      continue;  // APs start by INIT/SIPI from the guest
+    }
+    if (const auto* regs = std::get_if<loader::X64Registers>(&s->state)) {
+      bsp = vpStateFromRegisters(*regs);
+      continue;
+    }
+    const auto& vmsa = std::get<loader::SnpVmsa>(s->state);
+    if (!allow_vmsa) {
+      return Error{Code::kUnsupported, "run.snp_vmsa",
+                   "vcpu 0 starts from an snp vmsa; plain kvm can run it only with --insecure",
+                   std::nullopt};
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(loader::detail::KvmVmsaState st,
+                             loader::detail::decodeKvmVmsa(vmsa.page, plan.setup.sev_features));
+    VpState v = vpStateFromRegisters(st.regs);
+    v.efer &= ~loader::detail::kEferSvme;
+    v.cr2 = st.cr2;
+    if (st.xcr0 != 0) {
+      v.xcr0 = st.xcr0;
+    }
+    if (st.pat != 0) {
+      v.pat = st.pat;
+    }
+    bsp = v;
+  }
+  plan.ops = std::move(kept);
+  if (!bsp) {
+    return Error{Code::kInvalidInput, "run.no_vp_context", "the file sets no state for vcpu 0",
+                 std::nullopt};
+  }
+  return *bsp;
 }
 
 }  // namespace igvmkit::vmm

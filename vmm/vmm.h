@@ -43,6 +43,8 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "loader/backend.h"
+#include "loader/plan.h"
 #include "vmm/device_layer.h"
 
 namespace igvmkit::vmm {
@@ -155,5 +157,29 @@ struct RunOutcome {
 // Builds the VM described by `setup`, runs it to its end, and tears it down (threads joined,
 // memory unmapped, descriptors closed) on every path.
 Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config);
+
+// Runs a VM the loader's plain `kvm` backend created and loaded (loader::launch() done, the plan
+// without SetVpState ops): `vm` supplies the VM fd, the vCPU fds and guest memory, which stay
+// owned by the backend. The VMM adds what the loader does not do: the PIT, per-vCPU CPUID, MSRs,
+// LAPIC, the BSP's registers (`bsp`), APs waiting for SIPI, the devices, the vCPU threads, exit
+// handling and the timeout. The devices are torn down and the threads joined before it returns;
+// the caller then destroys the backend.
+//
+//   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kKvm, config));
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::VpState bsp, vmm::takeBspState(plan, false));
+//   auto backend = loader::makeBackend(loader::BackendKind::kKvm, *device);
+//   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(backend->vm(), bsp, run_config));
+Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config);
+
+// The IGVM native context as VpState: segment attributes go from the loader's SVM form (AVL, L,
+// D/B, G in bits 8-11) to the descriptor form (bits 12-15).
+VpState vpStateFromRegisters(const loader::X64Registers& regs);
+
+// Removes every SetVpState op from `plan` and returns vCPU 0's state as VpState. An SNP VMSA is
+// refused (rule "run.snp_vmsa") unless `allow_vmsa`, in which case its fields are translated to
+// plain registers (the guest then runs without any SNP protection). A plan without a vCPU 0 state
+// is refused (rule "run.no_vp_context").
+Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa);
 
 }  // namespace igvmkit::vmm
