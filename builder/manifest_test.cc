@@ -325,7 +325,7 @@ TEST(Manifest, ExamplesParse) {
   EXPECT_EQ(m->snp->vcpus, 2u);
   EXPECT_EQ(m->vp.identity_map_size, 8ull << 30);
   EXPECT_EQ(m->memory.ram.size(), 2u);
-  EXPECT_EQ(m->payload->elf, "testdata/manifests/../../bazel-bin/testdata/guests/probe");
+  EXPECT_EQ(m->payload->elf, "testdata/manifests/../../bazel-bin/testdata/guests/probe.elf");
 }
 
 // demo.toml hands the probe its info block (testdata/guests/probe_abi.h) in RSI.

@@ -21,11 +21,11 @@ for t in ("SUPPORTED_PLATFORM", "PAGE_DATA", "PARAMETER_INSERT", "VP_CONTEXT", "
     assert t in text, t
 m = json.load(open("m.json"))
 plats = sorted({e["platform"] for e in m["measurements"]})
-assert plats == ["snp", "tdx"], plats
+assert plats == ["snp", "tdx", "vbs"], plats
 hosts = sorted(e.get("host", "") for e in m["measurements"] if e["platform"] == "snp")
 assert hosts == ["kvm", "mshv"], hosts
 for e in m["measurements"]:
-    assert len(e["digest"]) == 96, e
+    assert len(e["digest"]) == (64 if e["platform"] == "vbs" else 96), e  # VBS: SHA-256
 PY
 # The measurements agree with igvmkit measure.
 snp=$("$BIN" measure x.igvm --platform snp --host kvm --vcpus 1)
