@@ -32,28 +32,6 @@ Status located(Status s, const Header& h) {
   return std::move(s).at(where(h));
 }
 
-// One 4 KiB page of a PAGE_DATA directive (2 MiB pages are split into 512).
-struct PageSlice {
-  uint64_t gpa;
-  Bytes data;
-};
-
-std::vector<PageSlice> splitPages(const igvm::IGVM_VHS_PAGE_DATA& pd, Bytes data) {
-  const bool big = (pd.flags & igvm::kPageDataFlagIs2MbPage) != 0;
-  const uint64_t count = big ? 512 : 1;
-  std::vector<PageSlice> out;
-  out.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    const uint64_t off = i * kPageSize;
-    Bytes slice;
-    if (off < data.size()) {
-      slice = data.subspan(off, std::min<uint64_t>(kPageSize, data.size() - off));
-    }
-    out.push_back({pd.gpa + off, slice});
-  }
-  return out;
-}
-
 Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
   const igvm::IGVM_VHS_SUPPORTED_PLATFORM* p = file.platform(igvmPlatformType(platform));
   if (p == nullptr) {
@@ -65,26 +43,64 @@ Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
   return p->compatibility_mask;
 }
 
-// Parameter area sizes by index, collected in file order.
-class Areas {
- public:
-  void see(const Header& h) {
-    if (const auto* a = h.get<igvm::IGVM_VHS_PARAMETER_AREA>()) {
-      sizes_[a->parameter_area_index] = a->number_of_bytes;
-    }
-  }
-  Result<uint64_t> sizeOf(const Header& h, uint32_t index) const {
-    auto it = sizes_.find(index);
-    if (it == sizes_.end()) {
-      return invalid("measure.parameter_area",
-                     "parameter area " + std::to_string(index) + " is not declared", where(h));
-    }
-    return it->second;
-  }
-
- private:
-  std::map<uint32_t, uint64_t> sizes_;
+// One 4 KiB page of a PAGE_DATA directive: 2 MiB pages arrive as 512 of them. `data` is empty for
+// a page the file gives no bytes for, and shorter than 4 KiB for a short last page.
+struct PageSlice {
+  uint64_t gpa;
+  Bytes data;
 };
+
+// What every measurement reads of the file: the directives one platform sees (its
+// compatibility-mask bit), in file order. Page data arrives as 4 KiB slices straight from the
+// mapping, a parameter insert with its area's size. A handler left empty skips that directive
+// kind; a handler's error gets the header's location.
+struct DirectiveHandlers {
+  std::function<Status(const igvm::IGVM_VHS_PAGE_DATA&, const PageSlice&)> page = nullptr;
+  std::function<Status(uint64_t gpa, uint64_t size)> parameter_insert = nullptr;
+  std::function<Status(const Header&, const igvm::IGVM_VHS_VP_CONTEXT&)> vp_context = nullptr;
+  std::function<Status(const igvm::IGVM_VHS_ERROR_RANGE&)> error_range = nullptr;
+};
+
+Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHandlers& on) {
+  std::map<uint32_t, uint64_t> area_sizes;  // parameter area index -> bytes, declared so far
+  for (const Header& h : file.headers()) {
+    if (const auto* a = h.get<igvm::IGVM_VHS_PARAMETER_AREA>()) {
+      area_sizes[a->parameter_area_index] = a->number_of_bytes;
+    }
+    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit)) {
+      continue;
+    }
+    Status s;
+    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>(); pd != nullptr && on.page) {
+      const uint64_t count = (pd->flags & igvm::kPageDataFlagIs2MbPage) != 0 ? 512 : 1;
+      for (uint64_t i = 0; i < count && s.ok(); ++i) {
+        const uint64_t off = i * kPageSize;
+        Bytes slice;
+        if (off < h.data.size()) {
+          slice = h.data.subspan(off, std::min<uint64_t>(kPageSize, h.data.size() - off));
+        }
+        s = on.page(*pd, {pd->gpa + off, slice});
+      }
+    } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>();
+               pi != nullptr && on.parameter_insert) {
+      // The parser guarantees the area is declared before it is inserted (rule
+      // parameter_insert.undeclared); the check keeps a hand-built File from reading garbage.
+      auto it = area_sizes.find(pi->parameter_area_index);
+      s = it == area_sizes.end()
+              ? invalid("measure.parameter_area",
+                        "parameter area " + hex(pi->parameter_area_index) + " is not declared")
+              : on.parameter_insert(pi->gpa, it->second);
+    } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>();
+               vp != nullptr && on.vp_context) {
+      s = on.vp_context(h, *vp);
+    } else if (const auto* er = h.get<igvm::IGVM_VHS_ERROR_RANGE>();
+               er != nullptr && on.error_range) {
+      s = on.error_range(*er);
+    }
+    IGVMKIT_RETURN_IF_ERROR(located(std::move(s), h));
+  }
+  return {};
+}
 
 unsigned threadCount(unsigned requested) {
   if (requested != 0) {
@@ -99,69 +115,59 @@ std::string traceLine(uint64_t index, const char* op, uint64_t gpa) {
 
 // --- SNP --------------------------------------------------------------------------------------
 
+Result<SnpDataKind> snpDataKind(const igvm::IGVM_VHS_PAGE_DATA& pd) {
+  switch (static_cast<igvm::PageDataType>(pd.data_type)) {
+    case igvm::PageDataType::kNormal:
+      return SnpDataKind::kNormal;
+    case igvm::PageDataType::kSecrets:
+      return SnpDataKind::kSecrets;
+    case igvm::PageDataType::kCpuidData:
+    case igvm::PageDataType::kCpuidXf:
+      return SnpDataKind::kCpuid;
+    default:
+      return unsupported("measure.unsupported",
+                         "page data type " + hex(pd.data_type) + " has no snp page type");
+  }
+}
+
 Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
   SnpHostMeasurement m(o.host, o.vcpus, {.threads = threadCount(o.threads)});
   if (o.trace) {
     m.setTrace([&o](const SnpTraceRecord& r) { o.trace(formatSnpTrace(r)); });
   }
-  Areas areas;
   std::deque<ByteVector> padded;  // VMSA payloads shorter than a page, zero padded
   std::vector<uint64_t> sev_features;
   std::vector<uint64_t> vmsa_gpas;
   uint64_t shared_pages = 0;
-  for (const Header& h : file.headers()) {
-    areas.see(h);
-    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit)) {
-      continue;
-    }
-    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>()) {
-      SnpDataKind kind = SnpDataKind::kNormal;
-      switch (static_cast<igvm::PageDataType>(pd->data_type)) {
-        case igvm::PageDataType::kNormal:
-          break;
-        case igvm::PageDataType::kSecrets:
-          kind = SnpDataKind::kSecrets;
-          break;
-        case igvm::PageDataType::kCpuidData:
-        case igvm::PageDataType::kCpuidXf:
-          kind = SnpDataKind::kCpuid;
-          break;
-        default:
-          return unsupported("measure.unsupported",
-                             "page data type " + hex(pd->data_type) + " has no snp page type",
-                             where(h));
-      }
-      const bool shared = (pd->flags & igvm::kPageDataFlagShared) != 0;
-      for (const PageSlice& p : splitPages(*pd, h.data)) {
-        shared_pages += shared ? 1 : 0;
-        IGVMKIT_RETURN_IF_ERROR(located(
-            m.pageData({.gpa = p.gpa,
-                        .kind = kind,
-                        .unmeasured = (pd->flags & igvm::kPageDataFlagUnmeasured) != 0,
-                        .shared = shared,
-                        .data = p.data,
-                        .native_zero = o.native_zero}),
-            h));
-      }
-    } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>()) {
-      IGVMKIT_ASSIGN_OR_RETURN(uint64_t size, areas.sizeOf(h, pi->parameter_area_index));
-      IGVMKIT_RETURN_IF_ERROR(located(m.parameterInsert(pi->gpa, size), h));
-    } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>()) {
-      if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
-        return invalid("measure.vp_context", "vp context is not an snp vmsa", where(h));
-      }
-      Bytes page = h.data;
-      if (page.size() < kPageSize) {
-        ByteVector& p = padded.emplace_back(kPageSize, std::byte{0});
-        std::memcpy(p.data(), h.data.data(), h.data.size());
-        page = p;
-      }
-      IGVMKIT_ASSIGN_OR_RETURN(igvm::SevVmsa vmsa, igvm::vmsaOf(h));
-      sev_features.push_back(vmsa.sev_features);
-      vmsa_gpas.push_back(vp->gpa);
-      IGVMKIT_RETURN_IF_ERROR(located(m.vpContext(vp->vp_index, vp->gpa, page), h));
-    }
-  }
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
+      file, bit,
+      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+         IGVMKIT_ASSIGN_OR_RETURN(SnpDataKind kind, snpDataKind(pd));
+         const bool shared = (pd.flags & igvm::kPageDataFlagShared) != 0;
+         shared_pages += shared ? 1 : 0;
+         return m.pageData({.gpa = p.gpa,
+                            .kind = kind,
+                            .unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0,
+                            .shared = shared,
+                            .data = p.data,
+                            .native_zero = o.native_zero});
+       },
+       .parameter_insert = [&](uint64_t gpa, uint64_t size) { return m.parameterInsert(gpa, size); },
+       .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
+         if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
+           return invalid("measure.vp_context", "vp context is not an snp vmsa");
+         }
+         Bytes page = h.data;
+         if (page.size() < kPageSize) {
+           ByteVector& p = padded.emplace_back(kPageSize, std::byte{0});
+           std::memcpy(p.data(), h.data.data(), h.data.size());
+           page = p;
+         }
+         IGVMKIT_ASSIGN_OR_RETURN(igvm::SevVmsa vmsa, igvm::vmsaOf(h));
+         sev_features.push_back(vmsa.sev_features);
+         vmsa_gpas.push_back(vp.gpa);
+         return m.vpContext(vp.vp_index, vp.gpa, page);
+       }}));
   if (o.host == HostModel::kKvm && vmsa_gpas.empty()) {
     return invalid("measure.no_vmsa",
                    "the file has no snp vp context; the kvm host model measures one vmsa per "
@@ -200,34 +206,27 @@ Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, 
 
 Result<Measurement> measureTdx(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
   TdxMrtd mrtd;
-  Areas areas;
   uint64_t index = 0;
-  for (const Header& h : file.headers()) {
-    areas.see(h);
-    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit)) {
-      continue;
-    }
-    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>()) {
-      if ((pd->flags & igvm::kPageDataFlagShared) != 0) {
-        continue;
-      }
-      const bool measured = (pd->flags & igvm::kPageDataFlagUnmeasured) == 0;
-      for (const PageSlice& p : splitPages(*pd, h.data)) {
-        IGVMKIT_RETURN_IF_ERROR(located(mrtd.addPage(p.gpa, p.data, measured), h));
-        if (o.trace) {
-          o.trace(traceLine(index++, measured ? "page.add+extend" : "page.add", p.gpa));
-        }
-      }
-    } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>()) {
-      IGVMKIT_ASSIGN_OR_RETURN(uint64_t size, areas.sizeOf(h, pi->parameter_area_index));
-      IGVMKIT_RETURN_IF_ERROR(located(mrtd.pageAddRange(pi->gpa, size), h));
-      if (o.trace) {
-        for (uint64_t off = 0; off < size; off += kPageSize) {
-          o.trace(traceLine(index++, "page.add", pi->gpa + off));
-        }
-      }
-    }
-  }
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
+      file, bit,
+      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+         if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
+           return {};
+         }
+         const bool measured = (pd.flags & igvm::kPageDataFlagUnmeasured) == 0;
+         IGVMKIT_RETURN_IF_ERROR(mrtd.addPage(p.gpa, p.data, measured));
+         if (o.trace) {
+           o.trace(traceLine(index++, measured ? "page.add+extend" : "page.add", p.gpa));
+         }
+         return {};
+       },
+       .parameter_insert = [&](uint64_t gpa, uint64_t size) -> Status {
+         IGVMKIT_RETURN_IF_ERROR(mrtd.pageAddRange(gpa, size));
+         for (uint64_t off = 0; o.trace && off < size; off += kPageSize) {
+           o.trace(traceLine(index++, "page.add", gpa + off));
+         }
+         return {};
+       }}));
   IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest d, mrtd.result());
   Measurement out;
   out.platform = "tdx";
@@ -246,58 +245,55 @@ Result<Measurement> measureTdx(const igvm::File& file, const MeasureOptions& o, 
 
 Result<Measurement> measureVbs(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
   VbsBootDigest vbs;
-  Areas areas;
   uint64_t index = 0;
-  for (const Header& h : file.headers()) {
-    areas.see(h);
-    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit)) {
-      continue;
-    }
-    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>()) {
-      if ((pd->flags & igvm::kPageDataFlagShared) != 0) {
-        continue;
-      }
-      if (pd->data_type != static_cast<uint16_t>(igvm::PageDataType::kNormal)) {
-        return unsupported("measure.unsupported",
-                           "vbs page data must be NORMAL, not type " + hex(pd->data_type),
-                           where(h));
-      }
-      const bool unmeasured = (pd->flags & igvm::kPageDataFlagUnmeasured) != 0;
-      for (const PageSlice& p : splitPages(*pd, h.data)) {
-        IGVMKIT_RETURN_IF_ERROR(
-            located(vbs.addPage(p.gpa, p.data, VbsAcceptance::kNone, unmeasured), h));
-        if (o.trace) {
-          o.trace(traceLine(index++, unmeasured ? "page.unmeasured" : "page", p.gpa));
-        }
-      }
-    } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>()) {
-      IGVMKIT_ASSIGN_OR_RETURN(uint64_t size, areas.sizeOf(h, pi->parameter_area_index));
-      IGVMKIT_RETURN_IF_ERROR(
-          located(vbs.addUnmeasuredPages(pi->gpa, size / kPageSize, VbsAcceptance::kNone), h));
-      if (o.trace) {
-        o.trace(traceLine(index++, "parameter_area", pi->gpa));
-      }
-    } else if (const auto* er = h.get<igvm::IGVM_VHS_ERROR_RANGE>()) {
-      const uint64_t pages = (uint64_t{er->size_bytes} + kPageSize - 1) / kPageSize;
-      IGVMKIT_RETURN_IF_ERROR(
-          located(vbs.addUnmeasuredPages(er->gpa, pages, VbsAcceptance::kReadWrite), h));
-      if (o.trace) {
-        o.trace(traceLine(index++, "error_range", er->gpa));
-      }
-    } else if (h.get<igvm::IGVM_VHS_VP_CONTEXT>() != nullptr) {
-      if (h.vp_format != igvm::VpContextFormat::kVbsX64 &&
-          h.vp_format != igvm::VpContextFormat::kVbsAArch64) {
-        return invalid("measure.vp_context", "vp context is not a vbs register list", where(h));
-      }
-      IGVMKIT_ASSIGN_OR_RETURN(std::vector<igvm::VbsVpContextRegister> regs,
-                               igvm::vbsRegistersOf(h));
-      for (const igvm::VbsVpContextRegister& r : regs) {
-        VbsRegisterValue value{};
-        std::memcpy(value.data(), r.register_value, value.size());
-        vbs.addRegister(r.vtl, r.register_name, value);
-      }
-    }
-  }
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
+      file, bit,
+      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+         if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
+           return {};
+         }
+         if (pd.data_type != static_cast<uint16_t>(igvm::PageDataType::kNormal)) {
+           return unsupported("measure.unsupported",
+                              "vbs page data must be NORMAL, not type " + hex(pd.data_type));
+         }
+         const bool unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0;
+         IGVMKIT_RETURN_IF_ERROR(vbs.addPage(p.gpa, p.data, VbsAcceptance::kNone, unmeasured));
+         if (o.trace) {
+           o.trace(traceLine(index++, unmeasured ? "page.unmeasured" : "page", p.gpa));
+         }
+         return {};
+       },
+       .parameter_insert = [&](uint64_t gpa, uint64_t size) -> Status {
+         IGVMKIT_RETURN_IF_ERROR(
+             vbs.addUnmeasuredPages(gpa, size / kPageSize, VbsAcceptance::kNone));
+         if (o.trace) {
+           o.trace(traceLine(index++, "parameter_area", gpa));
+         }
+         return {};
+       },
+       .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT&) -> Status {
+         if (h.vp_format != igvm::VpContextFormat::kVbsX64 &&
+             h.vp_format != igvm::VpContextFormat::kVbsAArch64) {
+           return invalid("measure.vp_context", "vp context is not a vbs register list");
+         }
+         IGVMKIT_ASSIGN_OR_RETURN(std::vector<igvm::VbsVpContextRegister> regs,
+                                  igvm::vbsRegistersOf(h));
+         for (const igvm::VbsVpContextRegister& r : regs) {
+           VbsRegisterValue value{};
+           std::memcpy(value.data(), r.register_value, value.size());
+           vbs.addRegister(r.vtl, r.register_name, value);
+         }
+         return {};
+       },
+       .error_range = [&](const igvm::IGVM_VHS_ERROR_RANGE& er) -> Status {
+         const uint64_t pages = (uint64_t{er.size_bytes} + kPageSize - 1) / kPageSize;
+         IGVMKIT_RETURN_IF_ERROR(
+             vbs.addUnmeasuredPages(er.gpa, pages, VbsAcceptance::kReadWrite));
+         if (o.trace) {
+           o.trace(traceLine(index++, "error_range", er.gpa));
+         }
+         return {};
+       }}));
   IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, vbs.digest());
   Measurement out;
   out.platform = "vbs";
@@ -318,37 +314,34 @@ Result<Measurement> measureSev(const igvm::File& file, const MeasureOptions& o, 
   SevDigest sev(es ? SevMode::kSevEs : SevMode::kSev);
   uint64_t pages = 0;
   uint64_t vmsas = 0;
-  for (const Header& h : file.directives()) {
-    if (!h.appliesTo(bit)) {
-      continue;
+  DirectiveHandlers on{.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd,
+                                   const PageSlice& p) -> Status {
+    if ((pd.flags & igvm::kPageDataFlagUnmeasured) != 0) {
+      return {};
     }
-    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>()) {
-      if ((pd->flags & igvm::kPageDataFlagUnmeasured) != 0) {
-        continue;
-      }
-      for (const PageSlice& p : splitPages(*pd, h.data)) {
-        IGVMKIT_RETURN_IF_ERROR(located(sev.addData(p.data), h));
-        ++pages;
-        if (o.trace) {
-          o.trace(traceLine(pages - 1, "data", p.gpa));
-        }
-      }
-    } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>()) {
-      if (!es) {
-        continue;
-      }
+    IGVMKIT_RETURN_IF_ERROR(sev.addData(p.data));
+    if (o.trace) {
+      o.trace(traceLine(pages, "data", p.gpa));
+    }
+    ++pages;
+    return {};
+  }};
+  if (es) {
+    on.vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
       if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
-        return invalid("measure.vp_context", "vp context is not a vmsa", where(h));
+        return invalid("measure.vp_context", "vp context is not a vmsa");
       }
       ByteVector page(kPageSize, std::byte{0});
       std::memcpy(page.data(), h.data.data(), std::min<size_t>(h.data.size(), kPageSize));
-      IGVMKIT_RETURN_IF_ERROR(located(sev.addVmsa(page), h));
+      IGVMKIT_RETURN_IF_ERROR(sev.addVmsa(page));
       ++vmsas;
       if (o.trace) {
-        o.trace("vmsa gpa=" + hex(vp->gpa));
+        o.trace("vmsa gpa=" + hex(vp.gpa));
       }
-    }
+      return {};
+    };
   }
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(file, bit, on));
   if (es && vmsas == 0) {
     return invalid("measure.no_vmsa", "the file has no sev-es vp context");
   }
