@@ -75,6 +75,43 @@ expect "bad range status" 2 $rc
 $bin measure "$tmp/missing.igvm" --platform snp >/dev/null 2>&1; rc=$?
 expect "missing file status" 2 $rc
 
+# openvmm.igvm holds the imports of openvmm's file_loader tests, whose SNP (microsoft/igvm = the mshv
+# host model) and VBS digests measurement.md §5 publishes; SEV and SEV-ES are derived here with
+# Python's hashlib from the algorithm in measurement.md §1.7 (the two measured pages' data, then
+# the VMSA page).
+o=$tmp/openvmm.igvm
+expect "openvmm snp (mshv) vector" \
+  889a19386c82e2219bded3e92a764e8c00c29b966d04a662bca6cfdfec647b9051995653390783846557913263d71c4f \
+  "$($bin measure "$o" --platform snp --host mshv 2>/dev/null)"
+vbs=$($bin measure "$o" --platform vbs 2>/dev/null); rc=$?
+expect "vbs status" 0 $rc
+expect "openvmm vbs vector" 30134c9bb89cd72d8a418d1e7afb75927f45e8571dda7ac7be87d4b6c72ca64c "$vbs"
+vjson=$($bin measure "$o" --platform vbs --json 2>/dev/null)
+expect "vbs json" "vbs $vbs 11 False False 2" "$(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["platform"], d["digest"], d["pages_measured"], "host" in d, "vcpus" in d, d["assumptions"]["compatibility_mask"])' <<<"$vjson")"
+vtrace=$($bin measure "$o" --platform vbs --trace 2>/dev/null)
+expect "vbs trace lines" 11 "$(wc -l <<<"$vtrace")"
+expect "vbs trace shape" 0 "$(grep -Ecv '^[0-9]+ (page|page\.unmeasured) gpa=0x[0-9a-f]+$' <<<"$vtrace")"
+expect "vbs trace unmeasured pages" 5 "$(grep -c ' page.unmeasured ' <<<"$vtrace")"
+expect "vbs trace skips the shared page" 0 "$(grep -c 'gpa=0x14000$' <<<"$vtrace")"
+err=$($bin measure "$tmp/vbs-secrets.igvm" --platform vbs 2>&1 >/dev/null); rc=$?
+expect "vbs secrets status" 1 $rc
+matches "vbs secrets line" '^error: .*vbs-secrets\.igvm: header #1 \(PAGE_DATA 0x302\) at offset 0x[0-9a-f]+: vbs page data must be NORMAL' "$err"
+read -r sev_want sev_es_want < <(python3 -c '
+import hashlib
+page = bytearray(4096); page[1] = 5
+vmsa = bytearray(4096); vmsa[0x3b0] = 1
+print(hashlib.sha256(bytes(page) * 2).hexdigest(), hashlib.sha256(bytes(page) * 2 + bytes(vmsa)).hexdigest())')
+sev_out=$($bin measure "$o" --platform sev 2>"$tmp/sev.err"); rc=$?
+expect "sev status" 0 $rc
+expect "sev digest" "$sev_want" "$sev_out"
+matches "sev warns it is unconfirmed" '^warning: .*the sev digest algorithm is unconfirmed' "$(cat "$tmp/sev.err")"
+expect "sev-es digest" "$sev_es_want" "$($bin measure "$o" --platform sev-es 2>/dev/null)"
+expect "sev-es json pages" "3 sev-es" "$($bin measure "$o" --platform sev-es --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["pages_measured"], d["platform"])')"
+expect "sev-es trace" "0 data gpa=0x0|1 data gpa=0xa000|vmsa gpa=0xfffffffff000" "$($bin measure "$o" --platform sev-es --trace 2>/dev/null | paste -sd'|')"
+err=$($bin measure "$f" --platform sev-es 2>&1 >/dev/null); rc=$?
+expect "sev-es without the platform" 1 $rc
+matches "sev-es no platform line" '^error: .*declares no SEV_ES platform' "$err"
+
 # sign with local keys; the ID block's LD is the file's digest, the signature verifies with
 # openssl over the bytes --export-tbs gives, and the signed file measures the same.
 $bin sign "$f" --id-key $keys/id_key.pem --author-key $keys/author_key.pem -o "$tmp/signed.igvm"; rc=$?

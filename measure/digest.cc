@@ -57,6 +57,13 @@ Status Hasher::snapshot(std::byte* out) const {
   return okStatus();
 }
 
+Status Hasher::copyFrom(const Hasher& other) {
+  if (ctx_ == nullptr || EVP_MD_CTX_copy_ex(ctx_.get(), other.ctx_.get()) != 1) {
+    return internal("openssl digest copy failed");
+  }
+  return okStatus();
+}
+
 }  // namespace impl
 
 Result<Sha384Digest> sha384(Bytes data) {

@@ -316,7 +316,8 @@ Result<Measurement> measureSev(const igvm::File& file, const MeasureOptions& o, 
   uint64_t vmsas = 0;
   DirectiveHandlers on{.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd,
                                    const PageSlice& p) -> Status {
-    if ((pd.flags & igvm::kPageDataFlagUnmeasured) != 0) {
+    // A page without data adds no bytes (measurement.md §1.7), so it is not counted or traced.
+    if ((pd.flags & igvm::kPageDataFlagUnmeasured) != 0 || p.data.empty()) {
       return {};
     }
     IGVMKIT_RETURN_IF_ERROR(sev.addData(p.data));

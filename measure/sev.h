@@ -12,7 +12,7 @@
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -20,11 +20,18 @@
 
 namespace igvmkit::measure {
 
+namespace impl {
+class Hasher;
+}
+
 enum class SevMode { kSev, kSevEs };
 
 class SevDigest {
  public:
-  explicit SevDigest(SevMode mode) : mode_(mode) {}
+  explicit SevDigest(SevMode mode);
+  ~SevDigest();
+  SevDigest(SevDigest&&) noexcept;
+  SevDigest& operator=(SevDigest&&) noexcept;
 
   // The data of one measured page as the file holds it (empty data adds nothing; more than 4096
   // bytes is "page.too_large").
@@ -37,11 +44,15 @@ class SevDigest {
   // SHA-256 of all data, then all VMSAs.
   Result<Sha256Digest> digest() const;
 
-  uint64_t bytesMeasured() const { return data_.size(); }
+  uint64_t bytesMeasured() const { return data_bytes_; }
 
  private:
   SevMode mode_;
-  ByteVector data_;   // the concatenated page data (SEV images are small)
+  // Page data streams into the running hash (an image of any size costs no memory); the first
+  // error, if any, is kept for digest(). VMSAs are hashed after all data, so they wait in vmsas_.
+  std::unique_ptr<impl::Hasher> data_hash_;
+  Status data_status_;
+  uint64_t data_bytes_ = 0;
   ByteVector vmsas_;  // the concatenated VMSA pages
 };
 

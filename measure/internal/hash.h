@@ -33,6 +33,8 @@ class Hasher {
   Status finish(std::byte* out);
   // Copies the running state so a digest can be read without ending the stream.
   Status snapshot(std::byte* out) const;
+  // Takes over `other`'s running state (same digest), so the copy can hash on alone.
+  Status copyFrom(const Hasher& other);
 
  private:
   const EVP_MD* md_;
