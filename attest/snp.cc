@@ -66,15 +66,6 @@ std::optional<SnpProduct> productFromName(std::string name) {
 
 std::string optProduct(const std::optional<SnpProduct>& p) { return p ? productName(*p) : "?"; }
 
-Bytes view(const uint8_t* p, size_t n) { return Bytes(reinterpret_cast<const std::byte*>(p), n); }
-template <size_t N>
-Bytes view(const uint8_t (&a)[N]) {
-  return view(a, N);
-}
-template <size_t N>
-std::string hexOf(const uint8_t (&a)[N]) {
-  return hexBytes(view(a));
-}
 
 std::string firmware(uint8_t major, uint8_t minor, uint8_t build) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build);
@@ -200,16 +191,16 @@ void addFields(const ATTESTATION_REPORT& r, std::optional<SnpProduct> product, S
   v.field("signature_algo", r.signature_algo);
   v.field("platform_info", r.platform_info);
   v.field("key_info", r.key_info);
-  v.field("family_id", hexOf(r.family_id));
-  v.field("image_id", hexOf(r.image_id));
-  v.field("report_data", hexOf(r.report_data));
-  v.field("measurement", hexOf(r.measurement));
-  v.field("host_data", hexOf(r.host_data));
-  v.field("id_key_digest", hexOf(r.id_key_digest));
-  v.field("author_key_digest", hexOf(r.author_key_digest));
-  v.field("report_id", hexOf(r.report_id));
-  v.field("report_id_ma", hexOf(r.report_id_ma));
-  v.field("chip_id", hexOf(r.chip_id));
+  v.field("family_id", hexBytes(r.family_id));
+  v.field("image_id", hexBytes(r.image_id));
+  v.field("report_data", hexBytes(r.report_data));
+  v.field("measurement", hexBytes(r.measurement));
+  v.field("host_data", hexBytes(r.host_data));
+  v.field("id_key_digest", hexBytes(r.id_key_digest));
+  v.field("author_key_digest", hexBytes(r.author_key_digest));
+  v.field("report_id", hexBytes(r.report_id));
+  v.field("report_id_ma", hexBytes(r.report_id_ma));
+  v.field("chip_id", hexBytes(r.chip_id));
   if (r.version >= 3) {
     v.field("cpuid_fam_id", r.cpuid_fam_id);
     v.field("cpuid_mod_id", r.cpuid_mod_id);
@@ -252,9 +243,9 @@ void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
   if ((r.key_info >> 5) != 0) {
     nonzero.push_back("key_info[31:5]");
   }
-  mbz("0x18b", view(r.reserved_18b));
+  mbz("0x18b", asBytes(r.reserved_18b));
   if (r.version < 3) {
-    mbz("cpuid (v2)", view(&r.cpuid_fam_id, 3));
+    mbz("cpuid (v2)", bytesAt(&r.cpuid_fam_id, 3));
   }
   mbz("0x1eb", asBytes(r.reserved_1eb));
   mbz("0x1ef", asBytes(r.reserved_1ef));
@@ -262,7 +253,7 @@ void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
     mbz("mit vectors (before v5)", asBytes(r.launch_mit_vector));
     mbz("mit vectors (before v5)", asBytes(r.current_mit_vector));
   }
-  mbz("0x208", view(r.reserved_208));
+  mbz("0x208", asBytes(r.reserved_208));
   std::string list;
   for (const std::string& n : nonzero) {
     list += (list.empty() ? "" : ", ") + n;
@@ -272,8 +263,8 @@ void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
 
   // Only the low 48 bytes of r and s carry the P-384 values; the rest of the unsigned block is
   // zero. Checking it keeps every byte of a report meaningful.
-  bool padding_ok = allZero(view(r.signature_r + 48, 24)) && allZero(view(r.signature_s + 48, 24)) &&
-                    allZero(view(r.signature_reserved));
+  bool padding_ok = allZero(bytesAt(r.signature_r + 48, 24)) && allZero(bytesAt(r.signature_s + 48, 24)) &&
+                    allZero(asBytes(r.signature_reserved));
   v.add("report.signature_padding", padding_ok, padding_ok ? "zero" : "non-zero",
         "bytes after r[0:48], s[0:48] zero");
 }
@@ -308,7 +299,7 @@ void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, 
   if (!ext.ok()) {
     v.add("vek.tcb", false, "unreadable extensions", tcb.describe(layout), ext.error().message);
     if (!is_vlek) {
-      v.add("vek.hwid", false, "unreadable extensions", hexOf(r.chip_id), ext.error().message);
+      v.add("vek.hwid", false, "unreadable extensions", hexBytes(r.chip_id), ext.error().message);
     }
     return;
   }
@@ -327,11 +318,11 @@ void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, 
     return;  // VLEKs are not chip-specific: no hwID (attest-format.md §1)
   }
   if (!ext->hwid) {
-    v.add("vek.hwid", false, "no hwID extension", hexOf(r.chip_id));
+    v.add("vek.hwid", false, "no hwID extension", hexBytes(r.chip_id));
     return;
   }
   ByteVector hwid = *ext->hwid;
-  Bytes chip = view(r.chip_id);
+  Bytes chip = asBytes(r.chip_id);
   bool match = false;
   std::string expected = hexBytes(chip);
   if (layout == SnpProduct::kTurin) {
@@ -428,8 +419,8 @@ void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chai
     v.add("report.signature", false, "no VCEK/VLEK certificate to verify with");
     return;
   }
-  ByteVector sig = internal::ecdsaSignatureFromLittleEndian(view(r.signature_r, 48),
-                                                            view(r.signature_s, 48));
+  ByteVector sig = internal::ecdsaSignatureFromLittleEndian(bytesAt(r.signature_r, 48),
+                                                            bytesAt(r.signature_s, 48));
   std::optional<std::string> why = internal::verifySignature(
       X509_get0_pubkey(chain.vek->x509.get()), EVP_sha384(), report.subspan(0, kSnpSignedSize), sig);
   v.add("report.signature", !why,
@@ -439,7 +430,7 @@ void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chai
 
 void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
                     const measure::ReferenceValues& ref, Verdict& v) {
-  internal::checkMeasurement("snp", view(r.measurement), ref, v);
+  internal::checkMeasurement("snp", asBytes(r.measurement), ref, v);
   measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
   bool debug = (r.policy & kSnpPolicyDebug) != 0;
   v.add("ref.debug", !debug || policy.debug_allowed, debug ? "debug enabled" : "debug disabled",
@@ -468,13 +459,13 @@ void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
     v.add("ref.guest_svn", r.guest_svn >= *policy.guest_svn, std::to_string(r.guest_svn),
           ">= " + std::to_string(*policy.guest_svn));
   }
-  internal::checkExact("ref.family_id", view(r.family_id), policy.family_id, v);
-  internal::checkExact("ref.image_id", view(r.image_id), policy.image_id, v);
-  internal::checkExact("ref.id_key_digest", view(r.id_key_digest), policy.id_key_digest, v);
-  internal::checkExact("ref.author_key_digest", view(r.author_key_digest), policy.author_key_digest,
+  internal::checkExact("ref.family_id", asBytes(r.family_id), policy.family_id, v);
+  internal::checkExact("ref.image_id", asBytes(r.image_id), policy.image_id, v);
+  internal::checkExact("ref.id_key_digest", asBytes(r.id_key_digest), policy.id_key_digest, v);
+  internal::checkExact("ref.author_key_digest", asBytes(r.author_key_digest), policy.author_key_digest,
                        v);
-  internal::checkExact("ref.host_data", view(r.host_data), policy.host_data, v);
-  internal::checkReportData(view(r.report_data), policy.report_data, v);
+  internal::checkExact("ref.host_data", asBytes(r.host_data), policy.host_data, v);
+  internal::checkReportData(asBytes(r.report_data), policy.report_data, v);
 }
 
 std::optional<std::string> readCacheFile(const std::filesystem::path& p) {
@@ -727,7 +718,7 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
     }
     TcbVersion t = decodeTcb(report.reported_tcb, p);
     bool turin = p == SnpProduct::kTurin;
-    std::string hwid = hexBytes(view(report.chip_id, turin ? 8 : 64));
+    std::string hwid = hexBytes(bytesAt(report.chip_id, turin ? 8 : 64));
     std::vector<std::string> names;
     for (bool pad : {true, false}) {
       auto n = [pad](uint8_t v) {

@@ -28,15 +28,6 @@ constexpr const char* kSgxExtensionOid = "1.2.840.113741.1.13.1";
 constexpr uint16_t kTdxBody10 = 2;
 constexpr uint16_t kTdxBody15 = 3;
 
-Bytes view(const uint8_t* p, size_t n) { return Bytes(reinterpret_cast<const std::byte*>(p), n); }
-template <size_t N>
-Bytes view(const uint8_t (&a)[N]) {
-  return view(a, N);
-}
-template <size_t N>
-std::string hexOf(const uint8_t (&a)[N]) {
-  return hexBytes(view(a));
-}
 
 Location offsetLocation(uint64_t offset) {
   Location where;
@@ -127,32 +118,32 @@ void addFields(const TdxQuote& q, Verdict& v) {
   v.field("version", q.header.version);
   v.field("attestation_key_type", q.header.attestation_key_type);
   v.field("tee_type", q.header.tee_type);
-  v.field("qe_vendor_id", hexOf(q.header.qe_vendor_id));
+  v.field("qe_vendor_id", hexBytes(q.header.qe_vendor_id));
   v.field("body_type", q.body_type);
   v.field("body_size", q.body_size);
   const TD_REPORT_BODY& b = q.body;
-  v.field("tee_tcb_svn", hexOf(b.tee_tcb_svn));
-  v.field("mr_seam", hexOf(b.mr_seam));
-  v.field("mr_signer_seam", hexOf(b.mr_signer_seam));
+  v.field("tee_tcb_svn", hexBytes(b.tee_tcb_svn));
+  v.field("mr_seam", hexBytes(b.mr_seam));
+  v.field("mr_signer_seam", hexBytes(b.mr_signer_seam));
   v.field("seam_attributes", hexBytes(asBytes(b.seam_attributes)));
   v.field("td_attributes", hexBytes(asBytes(b.td_attributes)));
   v.field("debug", (b.td_attributes & kTdAttributesDebug) != 0);
   v.field("xfam", hexBytes(asBytes(b.xfam)));
-  v.field("mr_td", hexOf(b.mr_td));
-  v.field("mr_config_id", hexOf(b.mr_config_id));
-  v.field("mr_owner", hexOf(b.mr_owner));
-  v.field("mr_owner_config", hexOf(b.mr_owner_config));
+  v.field("mr_td", hexBytes(b.mr_td));
+  v.field("mr_config_id", hexBytes(b.mr_config_id));
+  v.field("mr_owner", hexBytes(b.mr_owner));
+  v.field("mr_owner_config", hexBytes(b.mr_owner_config));
   for (int i = 0; i < 4; ++i) {
-    v.field("rtmr" + std::to_string(i), hexBytes(view(b.rtmr[i], 48)));
+    v.field("rtmr" + std::to_string(i), hexBytes(bytesAt(b.rtmr[i], 48)));
   }
-  v.field("report_data", hexOf(b.report_data));
+  v.field("report_data", hexBytes(b.report_data));
   if (q.body_15) {
-    v.field("tee_tcb_svn_2", hexOf(q.body_15->tee_tcb_svn_2));
-    v.field("mr_service_td", hexOf(q.body_15->mr_service_td));
+    v.field("tee_tcb_svn_2", hexBytes(q.body_15->tee_tcb_svn_2));
+    v.field("mr_service_td", hexBytes(q.body_15->mr_service_td));
   }
   v.field("quote_size", q.size);
-  v.field("qe_mr_enclave", hexOf(q.qe_report.mr_enclave));
-  v.field("qe_mr_signer", hexOf(q.qe_report.mr_signer));
+  v.field("qe_mr_enclave", hexBytes(q.qe_report.mr_enclave));
+  v.field("qe_mr_signer", hexBytes(q.qe_report.mr_signer));
   v.field("qe_isv_prod_id", q.qe_report.isv_prod_id);
   v.field("qe_isv_svn", q.qe_report.isv_svn);
   v.field("qe_auth_data_size", q.qe_auth_data.size());
@@ -263,7 +254,7 @@ Result<uint64_t> hexNumber(const std::string& text) {
 void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
   std::vector<std::string> mismatches;
   std::string mrsigner = str(id, "mrsigner");
-  if (upper(mrsigner) != upper(hexOf(qe.mr_signer))) {
+  if (upper(mrsigner) != upper(hexBytes(qe.mr_signer))) {
     mismatches.push_back("mrsigner");
   }
   if (integer(id, "isvprodid") != std::optional<int64_t>(qe.isv_prod_id)) {
@@ -289,7 +280,7 @@ void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
     list += (list.empty() ? "" : ", ") + m;
   }
   v.add("collateral.qe_identity.match", mismatches.empty(),
-        "QE mr_signer " + hexOf(qe.mr_signer) + ", isv_prod_id " + std::to_string(qe.isv_prod_id),
+        "QE mr_signer " + hexBytes(qe.mr_signer) + ", isv_prod_id " + std::to_string(qe.isv_prod_id),
         "QE identity " + str(id, "id", "?"),
         mismatches.empty() ? "" : "mismatch: " + list);
   // The QE's TCB status: the first level whose isvsvn the QE meets.
@@ -483,16 +474,16 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
 
 void checkReference(const TdxQuote& q, const measure::ReferenceValues& ref, Verdict& v) {
   const TD_REPORT_BODY& b = q.body;
-  internal::checkMeasurement("tdx", view(b.mr_td), ref, v);
+  internal::checkMeasurement("tdx", asBytes(b.mr_td), ref, v);
   measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
   bool debug = (b.td_attributes & kTdAttributesDebug) != 0;
   v.add("ref.debug", !debug || policy.debug_allowed, debug ? "debug TD" : "not a debug TD",
         policy.debug_allowed ? "debug allowed" : "debug disabled",
         "td_attributes " + hex(b.td_attributes));
   for (size_t i = 0; i < policy.rtmrs.size() && i < 4; ++i) {
-    internal::checkExact("ref.rtmr" + std::to_string(i), view(b.rtmr[i], 48), policy.rtmrs[i], v);
+    internal::checkExact("ref.rtmr" + std::to_string(i), bytesAt(b.rtmr[i], 48), policy.rtmrs[i], v);
   }
-  internal::checkReportData(view(b.report_data), policy.report_data, v);
+  internal::checkReportData(asBytes(b.report_data), policy.report_data, v);
   if (policy.td_attributes) {
     v.add("ref.td_attributes", b.td_attributes == *policy.td_attributes, hex(b.td_attributes),
           hex(*policy.td_attributes));
@@ -681,7 +672,7 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence& ev, const measure::ReferenceVa
         std::to_string(q.header.attestation_key_type), "2 (ECDSA P-256)");
   v.add("quote.tee_type", q.header.tee_type == 0x81, hex(q.header.tee_type), "0x81 (TDX)");
   bool intel = std::memcmp(q.header.qe_vendor_id, kIntelQeVendor, 16) == 0;
-  v.add("quote.qe_vendor", intel, hexOf(q.header.qe_vendor_id), hexOf(kIntelQeVendor));
+  v.add("quote.qe_vendor", intel, hexBytes(q.header.qe_vendor_id), hexBytes(kIntelQeVendor));
 
   // The PCK chain and its trust anchor.
   IGVMKIT_ASSIGN_OR_RETURN(PckChain pck, splitPckChain(q.pck_chain));
@@ -756,7 +747,7 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence& ev, const measure::ReferenceVa
   bound.insert(bound.end(), q.attestation_key.begin(), q.attestation_key.end());
   bound.insert(bound.end(), q.qe_auth_data.begin(), q.qe_auth_data.end());
   ByteVector digest = internal::sha256(bound);
-  Bytes rd = view(q.qe_report.report_data);
+  Bytes rd = asBytes(q.qe_report.report_data);
   bool binds = std::equal(digest.begin(), digest.end(), rd.begin(), rd.begin() + 32) &&
                allZero(rd.subspan(32));
   v.add("qe_report.binding", binds, hexBytes(rd),

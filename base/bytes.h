@@ -57,6 +57,16 @@ std::string hex(uint64_t value);
 // Lowercase hex of every byte, two digits each ("00ff10").
 std::string hexBytes(Bytes bytes);
 inline std::string hexBytes(const ByteVector& bytes) { return hexBytes(Bytes(bytes)); }
+// The same for a byte-array field of a wire struct (a digest, an ID): hexBytes(report.chip_id).
+template <size_t N>
+std::string hexBytes(const uint8_t (&field)[N]) {
+  return hexBytes(asBytes(field));
+}
+
+// `n` bytes of a wire struct from `field` on, e.g. the used part of a zero-padded array.
+inline Bytes bytesAt(const uint8_t* field, size_t n) {
+  return Bytes(reinterpret_cast<const std::byte*>(field), n);
+}
 
 // Parses hexBytes()'s output (either case, even length, no prefix); nullopt-style error otherwise.
 Result<ByteVector> parseHexBytes(std::string_view text);

@@ -36,11 +36,6 @@ std::string sha256(Bytes b) {
   return h.hexDigest();
 }
 
-template <size_t N>
-std::string hexArray(const uint8_t (&a)[N]) {
-  return hexBytes(Bytes(reinterpret_cast<const std::byte*>(a), N));
-}
-
 std::string_view x64RegisterName(uint32_t name) {
   switch (name) {
     case kHvX64RegisterRsp: return "Rsp";
@@ -176,7 +171,7 @@ void decodeVpContext(const Header& h, Json& j, const DumpOptions& opts) {
         regs.push_back(Json{{"vtl", reg.vtl},
                             {"register_name", reg_name},
                             {"name", name},
-                            {"value", hexArray(reg.register_value)}});
+                            {"value", hexBytes(reg.register_value)}});
       }
       j["registers"] = std::move(regs);
       return;
@@ -195,10 +190,10 @@ void decodeVpContext(const Header& h, Json& j, const DumpOptions& opts) {
 }
 
 Json publicKey(const IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& k) {
-  return Json{{"curve", k.curve}, {"qx", hexArray(k.qx)}, {"qy", hexArray(k.qy)}};
+  return Json{{"curve", k.curve}, {"qx", hexBytes(k.qx)}, {"qy", hexBytes(k.qy)}};
 }
 Json signature(const IGVM_VHS_SNP_ID_BLOCK_SIGNATURE& s) {
-  return Json{{"r", hexArray(s.r_comp)}, {"s", hexArray(s.s_comp)}};
+  return Json{{"r", hexBytes(s.r_comp)}, {"s", hexBytes(s.s_comp)}};
 }
 
 // Every field of one non-PAGE_DATA header.
@@ -269,9 +264,9 @@ Json decode(const Header& h, const DumpOptions& opts) {
   } else if (const auto* id = h.get<IGVM_VHS_SNP_ID_BLOCK>()) {
     j["compatibility_mask"] = id->compatibility_mask;
     j["author_key_enabled"] = id->author_key_enabled;
-    j["ld"] = hexArray(id->ld);
-    j["family_id"] = hexArray(id->family_id);
-    j["image_id"] = hexArray(id->image_id);
+    j["ld"] = hexBytes(id->ld);
+    j["family_id"] = hexBytes(id->family_id);
+    j["image_id"] = hexBytes(id->image_id);
     j["version"] = id->version;
     j["guest_svn"] = id->guest_svn;
     j["id_key_algorithm"] = id->id_key_algorithm;
@@ -293,9 +288,9 @@ Json decode(const Header& h, const DumpOptions& opts) {
     j["policy_flags"] = m->policy_flags;
     j["boot_digest_algo"] = m->boot_digest_algo;
     j["signing_algo"] = m->signing_algo;
-    j["boot_measurement_digest"] = hexArray(m->boot_measurement_digest);
-    j["signature"] = hexArray(m->signature);
-    j["public_key"] = hexArray(m->public_key);
+    j["boot_measurement_digest"] = hexBytes(m->boot_measurement_digest);
+    j["signature"] = hexBytes(m->signature);
+    j["public_key"] = hexBytes(m->public_key);
   } else if (const auto* u = h.get<UnknownHeader>()) {
     j["optional"] = true;
     j["size"] = u->content.size();
