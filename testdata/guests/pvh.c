@@ -7,8 +7,10 @@
  *                    0xfeffc000 before high RAM): RAM -> MEMORY with partial pages left out,
  *                    PMEM (7) -> PERSISTENT, anything else -> PLATFORM_RESERVED with partial
  *                    pages included
- *   vCPU count    <- CPUID leaf 0xB subleaf 1 EBX[15:0] (logical processors in the package, as the
- *                    VMM's topology says; hvm_start_info has none), "(none)" without leaf 0xB
+ *   vCPU count    <- CPUID (hvm_start_info has none): leaf 0xB subleaf 1 EBX[15:0], the logical
+ *                    processors in the package, or without leaf 0xB (igvmkit's VMM on an AMD
+ *                    host whose KVM lists none) leaf 1 EBX[23:16] when EDX.HTT is set, else 1;
+ *                    right for the one-package topologies QEMU and igvmkit give
  *   blob          <- none
  *   SMP page      <- the highest whole RAM page below 1 MiB other than page 0
  * A start_info without the magic makes the probe report PROBE_FAIL_INFO. */
@@ -53,16 +55,25 @@ static struct probe_info info;
 static struct probe_memory_map_entry memmap[PVH_MAX_MEMMAP + 1]; /* zero entry ends the list */
 static uint32_t vp_count;
 
+static void cpuid(uint32_t leaf, uint32_t subleaf, uint32_t r[4]) {
+  __asm__ volatile("cpuid"
+                   : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+                   : "a"(leaf), "c"(subleaf));
+}
+
+/* Logical processors in the (one) package: CPUID 0xB subleaf 1 EBX[15:0] when the VMM gives leaf
+ * 0xB, else leaf 1 EBX[23:16] when EDX.HTT says that field is valid, else 1. */
 static uint32_t cpuid_vcpus(void) {
-  uint32_t a = 0, b, c = 0, d;
-  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  if (a < 0xb) {
-    return 0;
+  uint32_t r[4];
+  cpuid(0, 0, r);
+  if (r[0] >= 0xb) {
+    cpuid(0xb, 1, r);
+    if (r[1] & 0xffff) {
+      return r[1] & 0xffff;
+    }
   }
-  a = 0xb;
-  c = 1;
-  __asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-  return b & 0xffff;
+  cpuid(1, 0, r);
+  return (r[3] & (1u << 28)) ? (r[1] >> 16) & 0xff : 1;
 }
 
 /* Converts the e820 table and picks the SMP trampoline page. */
