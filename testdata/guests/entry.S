@@ -71,6 +71,7 @@ ap_trampoline_start:
   mov %eax, %cr0
   ljmpl $0x08, $ap_long_mode
   .balign 8
+  .globl ap_gdtr /* pvh_entry.S loads this GDT too */
 ap_gdtr:
   .word ap_gdt_end - ap_gdt - 1
   .long ap_gdt
@@ -97,4 +98,5 @@ ap_stacks:
   .skip AP_STACK_SIZE * (MAX_APIC_ID + 1)
 bsp_stack:
   .skip 4096
+  .globl bsp_stack_top /* pvh_entry.S's stack too */
 bsp_stack_top:
