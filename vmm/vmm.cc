@@ -42,6 +42,11 @@ namespace {
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
 
+// CPUID feature bits (Intel SDM vol. 2A, CPUID) that RunConfig::emulator_safe_cpuid clears.
+constexpr uint32_t kCpuid1EcxCx16 = 1u << 13, kCpuid1EcxXsave = 1u << 26,
+                   kCpuid1EcxOsxsave = 1u << 27, kCpuid1EcxAvx = 1u << 28,
+                   kCpuid7EbxAvx2 = 1u << 5;
+
 // MSR indices (Intel SDM vol. 4) and the values Firecracker gives them (§5.2 item 2).
 constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
                    kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrDefType = 0x2FF,
@@ -236,6 +241,12 @@ unsigned bitsFor(unsigned n) {
   return bits;
 }
 
+}  // namespace
+
+bool hostEmulatesGuestKernel() { return ::access("/sys/module/kvm_pvm", F_OK) == 0; }
+
+namespace {
+
 class Machine {
  public:
   Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
@@ -412,6 +423,10 @@ Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
 Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
   const uint32_t apic_id = v.index;
   const uint32_t n = setup_.vcpus;
+  const bool emulator_safe_cpuid =
+      config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kOn ||
+      (config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kAuto &&
+       hostEmulatesGuestKernel());
   for (kvm_cpuid_entry2& e : cpuid) {
     switch (e.function) {
       case 0x1:
@@ -451,6 +466,15 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
         break;
       default:
         break;
+    }
+    if (emulator_safe_cpuid) {
+      // KVM's emulator refuses CMPXCHG16B (em_cmpxchg8b: 16 bytes -> X86EMUL_UNHANDLEABLE) and
+      // has no XGETBV; without these bits Linux uses its slab lock and FXSAVE instead.
+      if (e.function == 0x1) {
+        e.ecx &= ~(kCpuid1EcxCx16 | kCpuid1EcxXsave | kCpuid1EcxOsxsave | kCpuid1EcxAvx);
+      } else if (e.function == 0x7 && e.index == 0) {
+        e.ebx &= ~kCpuid7EbxAvx2;
+      }
     }
   }
   VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());
