@@ -42,10 +42,8 @@ namespace {
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
 
-// CPUID feature bits (Intel SDM vol. 2A, CPUID) that RunConfig::emulator_safe_cpuid clears.
-constexpr uint32_t kCpuid1EcxCx16 = 1u << 13, kCpuid1EcxXsave = 1u << 26,
-                   kCpuid1EcxOsxsave = 1u << 27, kCpuid1EcxAvx = 1u << 28,
-                   kCpuid7EbxAvx2 = 1u << 5;
+// CPUID.1:ECX.CX16 (Intel SDM vol. 2A, CPUID), which RunConfig::emulator_safe_cpuid clears.
+constexpr uint32_t kCpuid1EcxCx16 = 1u << 13;
 
 // MSR indices (Intel SDM vol. 4) and the values Firecracker gives them (§5.2 item 2).
 constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
@@ -467,14 +465,11 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
       default:
         break;
     }
-    if (emulator_safe_cpuid) {
-      // KVM's emulator refuses CMPXCHG16B (em_cmpxchg8b: 16 bytes -> X86EMUL_UNHANDLEABLE) and
-      // has no XGETBV; without these bits Linux uses its slab lock and FXSAVE instead.
-      if (e.function == 0x1) {
-        e.ecx &= ~(kCpuid1EcxCx16 | kCpuid1EcxXsave | kCpuid1EcxOsxsave | kCpuid1EcxAvx);
-      } else if (e.function == 0x7 && e.index == 0) {
-        e.ebx &= ~kCpuid7EbxAvx2;
-      }
+    if (emulator_safe_cpuid && e.function == 0x1) {
+      // KVM's emulator refuses CMPXCHG16B (em_cmpxchg8b: 16 bytes -> X86EMUL_UNHANDLEABLE);
+      // without CX16 Linux's SLUB takes its slab lock instead. (kvm-pvm keeps this bit as set
+      // but forces XSAVE/AVX on whatever we set: those need the guest's `noxsave`, README.md.)
+      e.ecx &= ~kCpuid1EcxCx16;
     }
   }
   VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());

@@ -134,11 +134,10 @@ struct RunConfig {
   DeviceLayer* device_layer = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
-  // Hide CPU features whose instructions KVM's instruction emulator cannot execute (CPUID leaf 1
-  // ECX: CX16, XSAVE, OSXSAVE, AVX; leaf 7 EBX: AVX2). Only matters on a host that emulates the
-  // guest's kernel code instead of running it (kvm-pvm, vmm/README.md "Linux on this host"):
-  // there Linux stops at its first CMPXCHG16B or XGETBV. kAuto: on when the kvm_pvm module is
-  // loaded (/sys/module/kvm_pvm).
+  // Hide CPU features whose instructions KVM's instruction emulator cannot execute: CPUID leaf 1
+  // ECX.CX16 (CMPXCHG16B). Only matters on a host that emulates the guest's kernel code instead
+  // of running it (kvm-pvm, vmm/README.md "Linux on this host"), where Linux otherwise stops at
+  // its first CMPXCHG16B. kAuto: on when the kvm_pvm module is loaded (/sys/module/kvm_pvm).
   enum class EmulatorSafeCpuid { kAuto, kOn, kOff };
   EmulatorSafeCpuid emulator_safe_cpuid = EmulatorSafeCpuid::kAuto;
 };
