@@ -62,7 +62,7 @@ Error elfError(std::string rule, std::string message, std::optional<uint64_t> of
 
 }  // namespace
 
-Result<ElfImage> parseElf(Bytes file) {
+Result<ElfImage> parseElf(Bytes file, ElfOptions options) {
   if (file.size() < sizeof(Elf64_Ehdr)) {
     return elfError("truncated", "file of " + hex(file.size()) + " bytes is shorter than an ELF64 header");
   }
@@ -115,7 +115,7 @@ Result<ElfImage> parseElf(Bytes file) {
       continue;
     }
     // The payload runs on an identity map, so its virtual addresses must be its physical ones.
-    if (ph->p_vaddr != ph->p_paddr) {
+    if (!options.physical && ph->p_vaddr != ph->p_paddr) {
       return elfError("unsupported", name + ": p_vaddr " + hex(ph->p_vaddr) + " differs from p_paddr " +
                                          hex(ph->p_paddr) + " (the payload runs identity mapped)",
                       ph_off);

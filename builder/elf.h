@@ -44,6 +44,13 @@ struct ElfImage {
   std::vector<ElfSegment> segments;  // PT_LOAD with p_memsz > 0, sorted by gpa
 };
 
-Result<ElfImage> parseElf(Bytes file);
+struct ElfOptions {
+  // Load at p_paddr even where p_vaddr differs (an uncompressed Linux vmlinux links its segments
+  // at 0xffffffff8xxxxxxx and sets up its own virtual mapping; e_entry is physical). Off for
+  // payloads, which run on the builder's identity map and so must have p_vaddr == p_paddr.
+  bool physical = false;
+};
+
+Result<ElfImage> parseElf(Bytes file, ElfOptions options = {});
 
 }  // namespace igvmkit::builder

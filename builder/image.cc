@@ -88,6 +88,8 @@ class Layouter {
   }
 
   Status layoutLinux();
+  Status layoutVmlinux(Bytes kernel_file);
+  Status layoutBootData(const BzImage& img, uint64_t load, uint64_t entry);
   Status layoutPayload();
   Status layoutFirmware();
   Status layoutData();
@@ -107,9 +109,18 @@ class Layouter {
   uint64_t map_end_ = 0;
 };
 
+// A kernel file is an uncompressed ELF vmlinux when it starts with the ELF magic, else a bzImage.
+bool isElf(Bytes file) {
+  return file.size() >= 4 && file[0] == std::byte{0x7F} && file[1] == std::byte{'E'} &&
+         file[2] == std::byte{'L'} && file[3] == std::byte{'F'};
+}
+
 Status Layouter::layoutLinux() {
   const LinuxComponent& lc = *m_.linux_boot;
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector kernel_file, read_(lc.kernel));
+  if (isElf(kernel_file)) {
+    return layoutVmlinux(kernel_file);
+  }
   IGVMKIT_ASSIGN_OR_RETURN(BzImage img, parseBzImage(kernel_file));
   IGVMKIT_ASSIGN_OR_RETURN(uint64_t load, chooseLoadAddress(img, lc.load_address));
   IGVMKIT_RETURN_IF_ERROR(checkKernelPlacement(img, load, m_.memory));
@@ -117,6 +128,40 @@ Status Layouter::layoutLinux() {
   // The kernel decompresses into [load, load + init_size): nothing else may go there.
   IGVMKIT_RETURN_IF_ERROR(claim({}, load + img.kernel.size(), img.init_size - img.kernel.size(),
                                 "kernel init_size area"));
+  return layoutBootData(img, load, load + kBzImage64BitEntryOffset);
+}
+
+// An uncompressed vmlinux: its PT_LOAD segments at p_paddr, entered at e_entry (startup_64, the
+// entry the bzImage's decompressor jumps to), with a synthesized setup header. It skips the
+// decompressor, which matters where guest code is slow (an emulating host, vmm/README.md).
+Status Layouter::layoutVmlinux(Bytes kernel_file) {
+  const LinuxComponent& lc = *m_.linux_boot;
+  IGVMKIT_ASSIGN_OR_RETURN(ElfImage elf, parseElf(kernel_file, {.physical = true}));
+  const uint64_t load = elf.segments.front().gpa;
+  const uint64_t end = elf.segments.back().gpa + elf.segments.back().mem_size;
+  if (lc.load_address && *lc.load_address != load) {
+    return placement("an ELF kernel loads at its p_paddr " + hex(load) + ", not at load_address " +
+                     hex(*lc.load_address));
+  }
+  if (end - load > 0xFFFF'FFFF) {
+    return placement("ELF kernel spans " + hex(end - load) + " bytes (init_size is 32 bits)");
+  }
+  ElfKernelHeader h = makeElfKernelHeader(load, end - load);
+  IGVMKIT_RETURN_IF_ERROR(checkKernelPlacement(h.image, load, m_.memory));
+  for (size_t i = 0; i < elf.segments.size(); ++i) {
+    const ElfSegment& s = elf.segments[i];
+    const std::string what = "kernel segment " + std::to_string(i);
+    IGVMKIT_RETURN_IF_ERROR(common(s.gpa, s.data, what));
+    const uint64_t bss = s.mem_size - s.data.size();
+    IGVMKIT_RETURN_IF_ERROR(claim({}, s.gpa + s.data.size(), bss, what + " bss"));
+    IGVMKIT_RETURN_IF_ERROR(common_.zero(s.gpa + s.data.size(), bss, what + " bss"));
+  }
+  return layoutBootData(h.image, load, elf.entry);
+}
+
+// The initrd, the command line, the zero page(s) and the SNP pages, for a kernel at `load`.
+Status Layouter::layoutBootData(const BzImage& img, uint64_t load, uint64_t entry) {
+  const LinuxComponent& lc = *m_.linux_boot;
   BootParamsInput in;
   in.load_address = load;
   if (lc.initrd) {
@@ -145,7 +190,7 @@ Status Layouter::layoutLinux() {
     ByteVector blob = makeCcBlobPage(layout::kSnpSecretsGpa, layout::kSnpCpuidGpa);
     IGVMKIT_RETURN_IF_ERROR(specific(snp, layout::kSnpCcBlobGpa, blob, "snp cc_blob"));
   }
-  image_.entry = load + kBzImage64BitEntryOffset;
+  image_.entry = entry;
   rsi_ = layout::kBootParamsGpa;
   return okStatus();
 }

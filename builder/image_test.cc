@@ -173,6 +173,62 @@ cmdline = "console=ttyS0"
   EXPECT_EQ(at<uint64_t>(img->vp_contexts[1].bytes, 0x330), layout::kBootParamsGpa);  // vmsa rsi
 }
 
+// An uncompressed ELF vmlinux: segments at p_paddr (p_vaddr in the kernel's high mapping), entry
+// e_entry, and a synthesized setup header in the zero page.
+TEST(Image, LinuxElfVmlinux) {
+  Manifest m = parse(R"(
+[platform.native]
+[platform.snp]
+[memory]
+size = "256M"
+[linux]
+kernel = "vmlinux"
+initrd = "rd"
+cmdline = "console=ttyS0"
+)");
+  testing::ElfSpec e;
+  e.entry = 0x100'0000;
+  e.segments.push_back({1, 5, 0x100'0000, 0xFFFF'FFFF'8100'0000, ByteVector(0x1800, std::byte{0xC3}), 0x1800});
+  e.segments.push_back({1, 6, 0x130'0000, 0xFFFF'FFFF'8130'0000, ByteVector(0x10, std::byte{0x77}), 0x5'0000});
+  Files files;
+  files.add("/m/vmlinux", makeElf(e));
+  files.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
+  Result<Image> img = layoutImage(m, files.reader());
+  ASSERT_TRUE(img.ok()) << img.error().describe();
+  EXPECT_EQ(img->entry, 0x100'0000u);  // e_entry itself, not + 0x200
+  const Region& common = img->regions[0];
+  EXPECT_EQ(pageAt(common, 0x100'1000)->bytes[0x7FF], std::byte{0xC3});
+  EXPECT_EQ(pageAt(common, 0x130'0000)->bytes[0xF], std::byte{0x77});
+  EXPECT_NE(pageAt(common, 0x134'F000), nullptr);  // .bss claimed as zeros
+  const Region* zp = find(*img, "zero page");
+  ASSERT_NE(zp, nullptr);
+  const ByteVector& p = zp->pages[0].bytes;
+  EXPECT_EQ(at<uint16_t>(p, 0x1FE), 0xAA55);
+  EXPECT_EQ(at<uint32_t>(p, 0x202), 0x53726448u);  // "HdrS"
+  EXPECT_EQ(at<uint16_t>(p, 0x206), 0x020F);
+  EXPECT_EQ(at<uint8_t>(p, 0x210), 0xFF);
+  EXPECT_EQ(at<uint8_t>(p, 0x211), 1);  // LOADED_HIGH
+  EXPECT_EQ(at<uint16_t>(p, 0x236), 1);  // XLF_KERNEL_64
+  EXPECT_EQ(at<uint32_t>(p, 0x238), 2047u);
+  EXPECT_EQ(at<uint32_t>(p, 0x228), layout::kCommandLineGpa);
+  // init_size = the segments' span; the initrd goes at the next 2 MiB boundary after it.
+  EXPECT_EQ(at<uint32_t>(p, 0x260), 0x35'0000u);
+  EXPECT_EQ(at<uint32_t>(p, 0x218), 0x140'0000u);
+  EXPECT_EQ(at<uint32_t>(p, 0x21C), 0x1800u);
+  ASSERT_EQ(img->vp_contexts.size(), 2u);
+  EXPECT_EQ(at<uint64_t>(img->vp_contexts[1].bytes, 0x178), 0x100'0000u);  // vmsa rip
+
+  // load_address cannot move an ELF kernel.
+  Manifest moved = parse("[platform.native]\n[memory]\nsize = \"256M\"\n[linux]\n"
+                         "kernel = \"vmlinux\"\nload_address = \"32M\"\n");
+  Result<Image> bad = layoutImage(moved, files.reader());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.error().rule, "image.placement");
+  // Payloads still need p_vaddr == p_paddr.
+  Manifest payload = parse("[platform.native]\n[memory]\nsize = \"256M\"\n[payload]\nelf = \"vmlinux\"\n");
+  EXPECT_EQ(layoutImage(payload, files.reader()).error().rule, "elf.unsupported");
+}
+
 TEST(Image, FirmwareEndsAtFourGiBAndHasNoVpContext) {
   Manifest m = parse("[platform.native]\n[platform.tdx]\n[memory]\nsize=\"64M\"\n[firmware]\nimage=\"fw\"\n");
   Files files;

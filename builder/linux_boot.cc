@@ -137,6 +137,35 @@ Result<ByteVector> makeBootParams(const BzImage& image, const BootParamsInput& i
   return zp;
 }
 
+ElfKernelHeader makeElfKernelHeader(uint64_t load, uint64_t span) {
+  constexpr size_t kEnd = 0x268;  // kernel_info_offset: the last field this header describes
+  ElfKernelHeader h;
+  ByteVector zp(kEnd, std::byte{0});
+  put<uint16_t>(zp, 0x1FE, kBzImageBootFlag);
+  put<uint8_t>(zp, 0x200, 0xEB);  // the "jump": its offset byte gives the header's length
+  put<uint8_t>(zp, 0x201, static_cast<uint8_t>(kEnd - 0x202));
+  put<uint32_t>(zp, 0x202, kBzImageHeaderMagic);
+  put<uint16_t>(zp, 0x206, 0x020F);
+  put<uint8_t>(zp, 0x211, kLoadedHigh);
+  put<uint32_t>(zp, 0x22C, 0x7FFF'FFFF);  // initrd_addr_max
+  put<uint32_t>(zp, 0x230, static_cast<uint32_t>(layout::kLargePageSize));  // kernel_alignment
+  put<uint16_t>(zp, 0x236, kXlfKernel64);
+  put<uint32_t>(zp, 0x238, kElfKernelCmdlineSize);
+  put<uint64_t>(zp, 0x258, load);  // pref_address
+  put<uint32_t>(zp, 0x260, static_cast<uint32_t>(span));  // init_size
+  h.setup_header.assign(zp.begin() + kSetupHeaderOffset, zp.end());
+  h.image.version = 0x020F;
+  h.image.loadflags = kLoadedHigh;
+  h.image.xloadflags = kXlfKernel64;
+  h.image.kernel_alignment = static_cast<uint32_t>(layout::kLargePageSize);
+  h.image.initrd_addr_max = 0x7FFF'FFFF;
+  h.image.cmdline_size = kElfKernelCmdlineSize;
+  h.image.pref_address = load;
+  h.image.init_size = static_cast<uint32_t>(span);
+  h.image.setup_header = h.setup_header;
+  return h;
+}
+
 ByteVector makeCcBlobPage(uint64_t secrets_gpa, uint64_t cpuid_gpa) {
   ByteVector page(kPage, std::byte{0});
   put<uint32_t>(page, 0, 0x45444D41);  // "AMDE"

@@ -84,6 +84,24 @@ inline constexpr size_t kCmdLinePtr = 0x228;
 inline constexpr size_t kE820Table = 0x2D0;  // 128 x {addr u64, size u64, type u32}
 }  // namespace boot_params
 
+// An uncompressed ELF vmlinux (Firecracker loads these, loader-vmm.md §5) has no setup header;
+// the zero page then gets this one: boot_flag 0xAA55, "HdrS", protocol 2.15, LOADED_HIGH,
+// XLF_KERNEL_64, initrd_addr_max 0x7FFFFFFF, kernel_alignment 2 MiB, cmdline_size 2047 (x86's
+// COMMAND_LINE_SIZE - 1). `load` and `span` are the lowest segment address and the bytes from it
+// to the end of the last segment; they become pref_address and init_size.
+struct ElfKernelHeader {
+  ByteVector setup_header;  // bytes [0x1F1, 0x268) of the zero page
+  BzImage image;            // the fields the builder reads; image.setup_header views the above
+  // Moves keep the vector's buffer (and so the view); a copy would not.
+  ElfKernelHeader() = default;
+  ElfKernelHeader(ElfKernelHeader&&) = default;
+  ElfKernelHeader& operator=(ElfKernelHeader&&) = default;
+  ElfKernelHeader(const ElfKernelHeader&) = delete;
+  ElfKernelHeader& operator=(const ElfKernelHeader&) = delete;
+};
+ElfKernelHeader makeElfKernelHeader(uint64_t load, uint64_t span);
+inline constexpr uint32_t kElfKernelCmdlineSize = 2047;
+
 // The 40-byte cc_blob_sev_info in a page (loader-vmm.md §3.6): magic "AMDE", version 1, the
 // secrets and CPUID pages.
 ByteVector makeCcBlobPage(uint64_t secrets_gpa, uint64_t cpuid_gpa);

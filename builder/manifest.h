@@ -108,7 +108,7 @@ struct MemoryLayout {
 
 // Linux bzImage direct boot (64-bit boot protocol).
 struct LinuxComponent {
-  std::string kernel;                   // bzImage path
+  std::string kernel;                   // bzImage or uncompressed ELF vmlinux path
   std::optional<std::string> initrd;    // initramfs path
   std::string cmdline;                  // baked into a measured page
   std::optional<uint64_t> load_address;  // default: the kernel's pref_address

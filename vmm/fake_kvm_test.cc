@@ -206,6 +206,22 @@ TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
   }
 }
 
+// CPUID.1:ECX.CX16 reaches the guest unless emulator_safe_cpuid asks to hide it (kvm-pvm hosts).
+TEST(FakeKvmRun, EmulatorSafeCpuidHidesCx16) {
+  for (auto mode : {RunConfig::EmulatorSafeCpuid::kOn, RunConfig::EmulatorSafeCpuid::kOff}) {
+    FakeKvm kvm;
+    kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+    RunConfig c = configFor(kvm);
+    c.emulator_safe_cpuid = mode;
+    ASSERT_TRUE(run(smallGuest(1), c).ok());
+    auto cpuid = kvm.cpuidOf(0);
+    auto it = std::find_if(cpuid.begin(), cpuid.end(),
+                           [](const kvm_cpuid_entry2& e) { return e.function == 1; });
+    ASSERT_NE(it, cpuid.end());
+    EXPECT_EQ((it->ecx >> 13) & 1, mode == RunConfig::EmulatorSafeCpuid::kOn ? 0u : 1u);
+  }
+}
+
 TEST(FakeKvmRun, LoadsLandInRamAndRamIsSplitAroundTheMmioGap) {
   FakeKvm kvm;
   GuestSetup setup = testing::longModeGuest(5ull << 30, 0x100000, testing::bytes({0xF4}));

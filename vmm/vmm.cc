@@ -42,6 +42,9 @@ namespace {
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
 
+// CPUID.1:ECX.CX16 (Intel SDM vol. 2A, CPUID), which RunConfig::emulator_safe_cpuid clears.
+constexpr uint32_t kCpuid1EcxCx16 = 1u << 13;
+
 // MSR indices (Intel SDM vol. 4) and the values Firecracker gives them (§5.2 item 2).
 constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
                    kMsrSysenterEip = 0x176, kMsrPat = 0x277, kMsrMtrrDefType = 0x2FF,
@@ -236,6 +239,12 @@ unsigned bitsFor(unsigned n) {
   return bits;
 }
 
+}  // namespace
+
+bool hostEmulatesGuestKernel() { return ::access("/sys/module/kvm_pvm", F_OK) == 0; }
+
+namespace {
+
 class Machine {
  public:
   Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
@@ -412,6 +421,10 @@ Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
 Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
   const uint32_t apic_id = v.index;
   const uint32_t n = setup_.vcpus;
+  const bool emulator_safe_cpuid =
+      config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kOn ||
+      (config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kAuto &&
+       hostEmulatesGuestKernel());
   for (kvm_cpuid_entry2& e : cpuid) {
     switch (e.function) {
       case 0x1:
@@ -451,6 +464,12 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
         break;
       default:
         break;
+    }
+    if (emulator_safe_cpuid && e.function == 0x1) {
+      // KVM's emulator refuses CMPXCHG16B (em_cmpxchg8b: 16 bytes -> X86EMUL_UNHANDLEABLE);
+      // without CX16 Linux's SLUB takes its slab lock instead. (kvm-pvm keeps this bit as set
+      // but forces XSAVE/AVX on whatever we set: those need the guest's `noxsave`, README.md.)
+      e.ecx &= ~kCpuid1EcxCx16;
     }
   }
   VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());

@@ -134,7 +134,17 @@ struct RunConfig {
   DeviceLayer* device_layer = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
+  // Hide CPU features whose instructions KVM's instruction emulator cannot execute: CPUID leaf 1
+  // ECX.CX16 (CMPXCHG16B). Only matters on a host that emulates the guest's kernel code instead
+  // of running it (kvm-pvm, vmm/README.md "Linux on this host"), where Linux otherwise stops at
+  // its first CMPXCHG16B. kAuto: on when the kvm_pvm module is loaded (/sys/module/kvm_pvm).
+  enum class EmulatorSafeCpuid { kAuto, kOn, kOff };
+  EmulatorSafeCpuid emulator_safe_cpuid = EmulatorSafeCpuid::kAuto;
 };
+
+// True when /sys/module/kvm_pvm exists: the host's KVM runs guests on kvm-pvm, which emulates
+// guest kernel code instruction by instruction.
+bool hostEmulatesGuestKernel();
 
 // What the devices saw that a careful guest should not do; all of it was ignored.
 struct RunStats {

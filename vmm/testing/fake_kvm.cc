@@ -148,6 +148,7 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
         entries[0].eax = 0xB;
         entries[1].function = 1;
         entries[1].ebx = 0xFFFFFFFF;  // the VMM must replace the APIC ID and count fields
+        entries[1].ecx = 1u << 13;    // CX16, which emulator_safe_cpuid hides
         entries[2].function = 0xB;
         entries[2].index = 0;
         entries[3].function = 0xB;
