@@ -323,7 +323,7 @@ TEST(Manifest, ParseSize) {
 
 // The example manifests in testdata/manifests parse (their files need not exist).
 TEST(Manifest, ExamplesParse) {
-  for (const char* name : {"demo", "linux", "multi-platform", "firmware"}) {
+  for (const char* name : {"demo", "linux", "multi-platform", "firmware", "relocatable"}) {
     std::string path = std::string("testdata/manifests/") + name + ".toml";
     Result<std::string> text = readTextFile(path);
     ASSERT_TRUE(text.ok()) << text.error().describe();
