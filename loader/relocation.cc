@@ -645,7 +645,10 @@ Result<Relocator> Relocator::prepare(const igvm::File& file, uint32_t bit, Backe
           return e;
         }
         size_t off = pd->gpa - pt->gpa;
-        std::memcpy(tables.bytes.data() + off, h.data.data(), std::min<size_t>(h.data.size(), size));
+        if (!h.data.empty()) {  // no data: a page of zeros
+          std::memcpy(tables.bytes.data() + off, h.data.data(),
+                      std::min<size_t>(h.data.size(), size));
+        }
         for (uint64_t p = 0; p < size; p += kPageSize) {
           r.file_has_page_[(off + p) / kPageSize] = true;
         }

@@ -159,7 +159,9 @@ std::map<uint64_t, ByteVector> filePages(const igvm::File& f) {
       continue;
     }
     ByteVector page(kPage);
-    std::memcpy(page.data(), h.data.data(), std::min<size_t>(h.data.size(), kPage));
+    if (!h.data.empty()) {
+      std::memcpy(page.data(), h.data.data(), std::min<size_t>(h.data.size(), kPage));
+    }
     out[pd->gpa] = page;
   }
   return out;
