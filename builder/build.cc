@@ -115,6 +115,23 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
     model.add(igvm::makeEntry(igvm::kVhtGuestPolicy, policy));
   }
 
+  // Relocation headers for the non-confidential platforms only: SNP and TDX digests cover GPAs,
+  // so their images never move (loader/relocation.h); the VBS VP context the parser requires
+  // for these headers comes later, with the other VP contexts.
+  const uint32_t movable = compatibilityBit(all, Platform::kNative) |
+                           compatibilityBit(all, Platform::kVbs);
+  for (const RelocatableRange& r : image.relocatable) {
+    const Relocation& rel = r.relocation;
+    const uint8_t flags = (rel.apply_rip ? igvm::kRelocationFlagApplyPc : 0) |
+                          (rel.apply_gdtr ? igvm::kRelocationFlagApplyGdtr : 0);
+    model.add(igvm::relocatableRegionEntry(movable, r.gpa, r.size, rel.alignment, rel.minimum,
+                                           rel.maximum, flags));
+  }
+  if (image.page_table_region) {
+    const PageTableRange& t = *image.page_table_region;
+    model.add(igvm::pageTableRelocationEntry(movable, t.gpa, t.size, t.used_size));
+  }
+
   for (Region& region : image.regions) {
     const uint32_t mask = maskOf(all, region.platforms);
     uint32_t flags = 0;

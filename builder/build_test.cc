@@ -392,5 +392,78 @@ guest_svn = 7
   EXPECT_FALSE(opensslVerifies(id.key.get(), msg, b->id_key_signature));
 }
 
+// A relocatable payload: RELOCATABLE_REGION and PAGE_TABLE_RELOCATION for native + vbs only
+// (SNP and TDX digests cover GPAs), covering the payload's pages and the generated tables.
+TEST(Build, RelocatablePayloadAndPageTables) {
+  Files files = standardFiles();
+  Manifest m = parse(std::string(R"(
+[platform.native]
+[platform.snp]
+[platform.vbs]
+[payload]
+elf = "probe"
+[payload.relocatable]
+alignment = "1M"
+minimum = "1M"
+maximum = "1G"
+apply_rip = true
+[vp]
+page_table_relocation = true
+page_table_free_pages = 4
+)") + kAreas);
+  ByteVector storage;
+  igvm::File f = buildChecked(m, files, storage);
+  auto regions = ofType(f, igvm::kVhtRelocatableRegion);
+  ASSERT_EQ(regions.size(), 1u);
+  const auto* r = regions[0]->get<igvm::IGVM_VHS_RELOCATABLE_REGION>();
+  EXPECT_EQ(r->compatibility_mask, 0x1u | 0x4u);  // native and vbs, not snp
+  EXPECT_EQ(r->relocation_region_gpa, 0x100000u);
+  EXPECT_EQ(r->relocation_region_size, 0x4000u);  // 0x100000..0x101000 and 0x101000..0x104000
+  EXPECT_EQ(r->relocation_alignment, 0x100000u);
+  EXPECT_EQ(r->minimum_relocation_gpa, 0x100000u);
+  EXPECT_EQ(r->maximum_relocation_gpa, 0x40000000u);
+  EXPECT_EQ(r->flags, igvm::kRelocationFlagApplyPc);
+  auto tables = ofType(f, igvm::kVhtPageTableRelocationRegion);
+  ASSERT_EQ(tables.size(), 1u);
+  const auto* t = tables[0]->get<igvm::IGVM_VHS_PAGE_TABLE_RELOCATION>();
+  EXPECT_EQ(t->compatibility_mask, 0x5u);
+  EXPECT_EQ(t->gpa, 0x10000u);
+  // [0, 4 GiB) with 2 MiB leaves: PML4, PDPT and four PDs, then the four free pages.
+  EXPECT_EQ(t->used_size, 0x6000u);
+  EXPECT_EQ(t->size, 0xA000u);
+  // The native tables are the PAGE_DATA at [gpa, gpa + used_size); nothing in the free pages.
+  std::set<uint64_t> native_pages;
+  for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
+    const auto* pd = h->get<igvm::IGVM_VHS_PAGE_DATA>();
+    if ((pd->compatibility_mask & 0x1) != 0 && pd->gpa >= t->gpa && pd->gpa < t->gpa + t->size) {
+      native_pages.insert(pd->gpa);
+    }
+  }
+  EXPECT_EQ(native_pages.size(), 6u);
+  EXPECT_EQ(*native_pages.rbegin(), 0x15000u);
+}
+
+TEST(Build, RelocationPlacementErrors) {
+  Files files = standardFiles();
+  auto fails = [&](const std::string& relocatable, const std::string& message) {
+    Result<Manifest> m = parseManifest(
+        "[platform.native]\n[platform.vbs]\n[payload]\nelf = \"probe\"\n[payload.relocatable]\n" +
+            relocatable + kAreas,
+        "t.toml", "/m");
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    Result<BuildOutput> out = build(*m, files.reader());
+    ASSERT_FALSE(out.ok()) << relocatable;
+    EXPECT_EQ(out.error().rule, "image.placement");
+    EXPECT_EQ(out.error().message, message);
+  };
+  fails("alignment = \"2M\"\nmaximum = \"1G\"\n",
+        "the relocatable payload starts at 0x100000, not a multiple of its alignment 0x200000");
+  fails("alignment = \"1M\"\nminimum = \"2M\"\nmaximum = \"1G\"\n",
+        "the relocatable payload [0x100000, 0x104000) lies outside its own range [0x200000, "
+        "0x40000000)");
+  fails("alignment = \"1M\"\nmaximum = \"1G\"\napply_gdtr = true\n",
+        "apply_gdtr: the gdt at 0x1000 is outside the relocatable payload [0x100000, 0x104000)");
+}
+
 }  // namespace
 }  // namespace igvmkit::builder

@@ -215,6 +215,26 @@ Status Layouter::layoutPayload() {
     IGVMKIT_RETURN_IF_ERROR(common_.zero(s.gpa + s.data.size(), bss, what + " bss"));
   }
   image_.entry = elf.entry;
+  if (m_.payload->relocatable && !elf.segments.empty()) {
+    // The region is the payload's pages; it must start on the alignment (igvm-format.md §2.6).
+    const Relocation& rel = *m_.payload->relocatable;
+    uint64_t lo = ~uint64_t{0}, hi = 0;
+    for (const ElfSegment& s : elf.segments) {
+      lo = std::min(lo, s.gpa / kPage * kPage);
+      hi = std::max(hi, alignUp(s.gpa + s.mem_size, kPage));
+    }
+    if (lo % rel.alignment != 0) {
+      return placement("the relocatable payload starts at " + hex(lo) +
+                       ", not a multiple of its alignment " + hex(rel.alignment));
+    }
+    if (lo < rel.minimum || hi - lo > rel.maximum - rel.minimum ||
+        lo - rel.minimum > rel.maximum - rel.minimum - (hi - lo)) {
+      return placement("the relocatable payload [" + hex(lo) + ", " + hex(hi) +
+                       ") lies outside its own range [" + hex(rel.minimum) + ", " +
+                       hex(rel.maximum) + ")");
+    }
+    image_.relocatable.push_back(RelocatableRange{"payload", lo, hi - lo, rel});
+  }
   return okStatus();
 }
 
@@ -284,6 +304,19 @@ Status Layouter::layoutVp() {
   };
   const X64State plain = stateFor(cr3_plain_);
   image_.entry = plain.rip;
+  for (const RelocatableRange& r : image_.relocatable) {
+    // The loader adds the delta to RIP / GDTR.base: they must point into the moving region.
+    auto inside = [&](uint64_t a) { return a >= r.gpa && a - r.gpa < r.size; };
+    if (r.relocation.apply_rip && !inside(plain.rip)) {
+      return placement("apply_rip: the entry " + hex(plain.rip) + " is outside the relocatable " +
+                       r.what + " [" + hex(r.gpa) + ", " + hex(r.gpa + r.size) + ")");
+    }
+    if (r.relocation.apply_gdtr && !inside(plain.gdtr.base)) {
+      return placement("apply_gdtr: the gdt at " + hex(plain.gdtr.base) +
+                       " is outside the relocatable " + r.what + " [" + hex(r.gpa) + ", " +
+                       hex(r.gpa + r.size) + ")");
+    }
+  }
   if (m_.native) {
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector ctx, nativeVpContext(plain));
     image_.vp_contexts.push_back({Platform::kNative, 0, 0, std::move(ctx)});
@@ -325,6 +358,18 @@ Result<Image> Layouter::run() {
       cr3_plain_ = pt.cr3;
       for (const Page& p : pt.pages) {
         IGVMKIT_RETURN_IF_ERROR(specific(others, p.gpa, p.bytes, "page tables"));
+      }
+      if (m_.vp.page_table_relocation) {
+        // Free pages after the tables for the loader's new tables (igvm-format.md §2.6).
+        const uint64_t free = uint64_t{m_.vp.page_table_free_pages} * kPage;
+        if (pt.end() + free > layout::kLowAreaEnd) {
+          return placement("the page tables and " + std::to_string(m_.vp.page_table_free_pages) +
+                           " free pages end at " + hex(pt.end() + free) + ", past " +
+                           hex(layout::kLowAreaEnd));
+        }
+        IGVMKIT_RETURN_IF_ERROR(claim(others, pt.end(), free, "page-table free pages"));
+        const uint64_t first = pt.pages.front().gpa;
+        image_.page_table_region = PageTableRange{first, pt.end() + free - first, pt.end() - first};
       }
     }
     if (m_.snp) {

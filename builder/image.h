@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,7 +48,21 @@ struct VpContext {
   ByteVector bytes;        // VMSA page, native context page or VBS register list
 };
 
+// A component the loader may move (RELOCATABLE_REGION) and the page tables it may fix up
+// (PAGE_TABLE_RELOCATION), both for the non-confidential platforms (native, vbs) only.
+struct RelocatableRange {
+  std::string what;  // "payload"
+  uint64_t gpa = 0;  // the component's pages
+  uint64_t size = 0;
+  Relocation relocation;
+};
+struct PageTableRange {
+  uint64_t gpa = 0, size = 0, used_size = 0;  // [gpa, gpa + used_size) holds the tables
+};
+
 struct Image {
+  std::vector<RelocatableRange> relocatable;
+  std::optional<PageTableRange> page_table_region;
   std::vector<Region> regions;
   std::vector<ParameterArea> parameter_areas;  // index = position
   std::vector<RequiredMemory> required_memory;

@@ -680,10 +680,57 @@ Result<FirmwareComponent> parseFirmware(const toml::table& t, std::string_view b
   return c;
 }
 
+// [<component>.relocatable] (igvm-format.md §2.6).
+Result<Relocation> parseRelocation(const toml::table& t, const std::string& path) {
+  TableReader r(t, path);
+  Relocation rel;
+  IGVMKIT_ASSIGN_OR_RETURN(auto alignment, r.optSize("alignment"));
+  IGVMKIT_ASSIGN_OR_RETURN(auto minimum, r.optSize("minimum"));
+  IGVMKIT_ASSIGN_OR_RETURN(auto maximum, r.optSize("maximum"));
+  if (!alignment) {
+    return r.missing("alignment");
+  }
+  if (!maximum) {
+    return r.missing("maximum");
+  }
+  if (*alignment == 0 || !aligned(*alignment, kPage)) {
+    return bad("alignment", "'" + path + ".alignment' " + hex(*alignment) +
+                                " must be a nonzero multiple of 0x1000",
+               t.get("alignment")->source());
+  }
+  rel.alignment = *alignment;
+  rel.minimum = minimum.value_or(0);
+  rel.maximum = *maximum;
+  for (auto [key, v] : {std::pair{"minimum", rel.minimum}, std::pair{"maximum", rel.maximum}}) {
+    if (!aligned(v, rel.alignment)) {
+      const toml::node* n = t.get(key);
+      return bad("alignment",
+                 "'" + path + "." + key + "' " + hex(v) + " is not a multiple of the alignment " +
+                     hex(rel.alignment),
+                 n != nullptr ? n->source() : t.source());
+    }
+  }
+  if (rel.maximum <= rel.minimum) {
+    return bad("value", "'" + path + ".maximum' " + hex(rel.maximum) + " must be above minimum " +
+                            hex(rel.minimum),
+               t.get("maximum")->source());
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(auto rip, r.optBool("apply_rip"));
+  IGVMKIT_ASSIGN_OR_RETURN(auto gdtr, r.optBool("apply_gdtr"));
+  rel.apply_rip = rip.value_or(true);
+  rel.apply_gdtr = gdtr.value_or(false);
+  IGVMKIT_RETURN_IF_ERROR(r.finish());
+  return rel;
+}
+
 Result<PayloadComponent> parsePayload(const toml::table& t, std::string_view base_dir) {
   TableReader r(t, "payload");
   PayloadComponent c;
   IGVMKIT_ASSIGN_OR_RETURN(c.elf, requiredPath(r, "elf", base_dir));
+  IGVMKIT_ASSIGN_OR_RETURN(const toml::table* rel, r.optTable("relocatable"));
+  if (rel != nullptr) {
+    IGVMKIT_ASSIGN_OR_RETURN(c.relocatable, parseRelocation(*rel, "payload.relocatable"));
+  }
   IGVMKIT_RETURN_IF_ERROR(r.finish());
   return c;
 }
@@ -890,6 +937,12 @@ Status parseVp(const toml::table& t, Manifest& m) {
     }
     m.vp.identity_map_size = *map;
   }
+  IGVMKIT_ASSIGN_OR_RETURN(auto pt_reloc, r.optBool("page_table_relocation"));
+  m.vp.page_table_relocation = pt_reloc.value_or(false);
+  IGVMKIT_ASSIGN_OR_RETURN(auto free_pages, r.optU64("page_table_free_pages", 64));
+  if (free_pages) {
+    m.vp.page_table_free_pages = static_cast<uint32_t>(*free_pages);
+  }
   IGVMKIT_ASSIGN_OR_RETURN(const toml::table* regs, r.optTable("registers"));
   if (regs != nullptr) {
     TableReader rr(*regs, "vp.registers");
@@ -952,6 +1005,21 @@ Status checkLayout(Manifest& m, const toml::table& root) {
   }
   if (m.vp.mode == EntryMode::kLongMode && m.firmware && m.vp.registers.count(Register::kRip) == 0) {
     return bad("missing_key", "[firmware] entered in long mode needs 'vp.registers.rip'", vp_where);
+  }
+  const bool relocatable = m.payload && m.payload->relocatable;
+  if (relocatable || m.vp.page_table_relocation) {
+    // The parser accepts relocation headers only with a later VBS VP context of the same VTL
+    // (igvm-format.md §2.6), and the loader relocates VTL 0 guests only.
+    if (!m.vbs || m.vbs->vtl != 0) {
+      return bad("conflict",
+                 "relocation needs [platform.vbs] with vtl = 0 (IGVM relocation headers must be "
+                 "followed by a VBS VP context)",
+                 root.source());
+    }
+  }
+  if (m.vp.page_table_relocation && m.vp.mode != EntryMode::kLongMode) {
+    return bad("conflict", "vp.page_table_relocation needs vp.mode = \"long\" (generated tables)",
+               vp_where);
   }
   if (m.vp.mode == EntryMode::kReset && (m.snp || m.vbs)) {
     // SNP and VBS start from an initial VP context the file must carry (igvm-format.md §5).

@@ -120,10 +120,22 @@ struct FirmwareComponent {
   std::optional<uint64_t> gpa;
 };
 
+// A component the loader may move (IGVM RELOCATABLE_REGION, igvm-format.md §2.6): the region
+// covers the component's pages and may go to any base that is a multiple of `alignment` with
+// [base, base + size) inside [minimum, maximum).
+struct Relocation {
+  uint64_t alignment = 0;  // nonzero 4 KiB multiple; the component must start on it
+  uint64_t minimum = 0;    // multiples of alignment
+  uint64_t maximum = 0;
+  bool apply_rip = true;    // the loader adds the delta to RIP (the entry must be inside)
+  bool apply_gdtr = false;  // ... and to GDTR.base (the GDT must be inside)
+};
+
 // A freestanding x86-64 ELF (ET_EXEC): PT_LOAD segments at their physical addresses, entered in
 // 64-bit mode at e_entry.
 struct PayloadComponent {
   std::string elf;
+  std::optional<Relocation> relocatable;  // [payload.relocatable]
 };
 
 enum class PageDataType { kNormal, kSecrets, kCpuid, kCpuidXf };  // IGVM data_type 0..3
@@ -197,6 +209,10 @@ struct VpSettings {
   uint64_t identity_map_size = 0;
   // Long mode: overrides of the generated state; registers mode: the whole state.
   std::map<Register, uint64_t> registers;
+  // Long mode: declare the generated (non-SNP) page tables a PAGE_TABLE_RELOCATION region, with
+  // this many free pages after them for the loader's new tables.
+  bool page_table_relocation = false;
+  uint32_t page_table_free_pages = 8;
 };
 
 struct Manifest {

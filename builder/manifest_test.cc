@@ -94,6 +94,19 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
       {"vtom_on_kvm", "[platform.snp]\nsev_features = [\"vtom\"]\nshared_gpa_boundary = \"64G\"\n",
        "manifest.conflict", 2, 16, ""},
       {"vbs_vtl1", "[platform.vbs]\nvtl = 1\n", "manifest.value", 2, 7, "'platform.vbs.vtl' must be 0 or 2"},
+      {"reloc_alignment", base + "[payload.relocatable]\nalignment = 0x800\nmaximum = \"1G\"\n",
+       "manifest.alignment", 10, 13,
+       "'payload.relocatable.alignment' 0x800 must be a nonzero multiple of 0x1000"},
+      {"reloc_minimum", base + "[payload.relocatable]\nalignment = 0x100000\nminimum = 0x1000\n"
+       "maximum = \"1G\"\n", "manifest.alignment", 11, 11,
+       "'payload.relocatable.minimum' 0x1000 is not a multiple of the alignment 0x100000"},
+      {"reloc_max_below_min", base + "[payload.relocatable]\nalignment = 0x100000\n"
+       "minimum = \"2M\"\nmaximum = \"1M\"\n", "manifest.value", 12, 11,
+       "'payload.relocatable.maximum' 0x100000 must be above minimum 0x200000"},
+      {"reloc_needs_vbs", base + "[payload.relocatable]\nalignment = 0x100000\nmaximum = \"1G\"\n",
+       "manifest.conflict", 1, 1,
+       "relocation needs [platform.vbs] with vtl = 0 (IGVM relocation headers must be followed by "
+       "a VBS VP context)"},
   };
   for (const ErrorCase& c : cases) {
     Result<Manifest> r = parse(c.text);
@@ -310,7 +323,7 @@ TEST(Manifest, ParseSize) {
 
 // The example manifests in testdata/manifests parse (their files need not exist).
 TEST(Manifest, ExamplesParse) {
-  for (const char* name : {"demo", "linux", "multi-platform", "firmware"}) {
+  for (const char* name : {"demo", "linux", "multi-platform", "firmware", "relocatable"}) {
     std::string path = std::string("testdata/manifests/") + name + ".toml";
     Result<std::string> text = readTextFile(path);
     ASSERT_TRUE(text.ok()) << text.error().describe();

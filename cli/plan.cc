@@ -1,10 +1,13 @@
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "base/file.h"
 #include "cli/command.h"
 #include "igvm/file.h"
 #include "loader/plan.h"
+#include "loader/relocation.h"
 
 namespace igvmkit::cli {
 
@@ -16,6 +19,7 @@ RunFn addPlan(CLI::App& app) {
     std::string memory;
     unsigned cpus = 1;
     std::string cmdline;
+    std::vector<std::string> relocate;
     bool json = false;
   };
   auto o = std::make_shared<Options>();
@@ -24,6 +28,9 @@ RunFn addPlan(CLI::App& app) {
   cmd->add_option("--memory", o->memory, "guest memory size, e.g. 512M (default 512M)");
   cmd->add_option("--cpus", o->cpus, "vCPU count (default 1)");
   cmd->add_option("--cmdline", o->cmdline, "the COMMAND_LINE parameter's value");
+  cmd->add_option("--relocate", o->relocate,
+                  "relocatable regions: highest (default) | lowest | keep | BASE | "
+                  "REGION_GPA=BASE | page-tables=BASE (repeatable)");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
   return [o] {
     Result<loader::BackendKind> backend = loader::parseBackend(o->backend);
@@ -40,6 +47,11 @@ RunFn addPlan(CLI::App& app) {
     }
     config.vcpus = o->cpus;
     config.cmdline = o->cmdline;
+    for (const std::string& r : o->relocate) {
+      if (Status s = loader::parseRelocateOption(r, config); !s.ok()) {
+        return fail("", s.error());
+      }
+    }
     Result<MappedFile> mapped = MappedFile::open(o->path);
     if (!mapped.ok()) {
       return fail("", mapped.error());

@@ -10,6 +10,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <vector>
 #include <tuple>
 #include <variant>
 
@@ -20,6 +21,7 @@
 #include "loader/backend.h"
 #include "loader/device.h"
 #include "loader/plan.h"
+#include "loader/relocation.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::cli {
@@ -30,6 +32,7 @@ struct RunOptions {
   std::string memory;
   unsigned cpus = 1;
   std::string cmdline;
+  std::vector<std::string> relocate;
   double timeout = 0;
   std::string hypervisor = "kvm";
   std::string platform = "native";
@@ -98,6 +101,11 @@ int runFile(const RunOptions& o) {
   }
   config.vcpus = o.cpus;
   config.cmdline = o.cmdline;
+  for (const std::string& r : o.relocate) {
+    if (Status s = loader::parseRelocateOption(r, config); !s.ok()) {
+      return fail("", s.error());
+    }
+  }
 
   Result<MappedFile> mapped = MappedFile::open(o.path);
   if (!mapped.ok()) {
@@ -156,6 +164,9 @@ RunFn addRun(CLI::App& app) {
   cmd->add_option("--memory", o->memory, "guest memory size, e.g. 512M (default 512M)");
   cmd->add_option("--cpus", o->cpus, "vCPU count (default 1)");
   cmd->add_option("--cmdline", o->cmdline, "guest command line");
+  cmd->add_option("--relocate", o->relocate,
+                  "relocatable regions: highest (default) | lowest | keep | BASE | "
+                  "REGION_GPA=BASE | page-tables=BASE (repeatable)");
   cmd->add_option("--timeout", o->timeout, "seconds before the run is stopped (status 125)");
   cmd->add_option("--hypervisor", o->hypervisor, "kvm|mshv (default kvm)");
   cmd->add_option("--platform", o->platform, "native|snp: which of the file's platforms to run");

@@ -764,6 +764,15 @@ class Parser {
                                          r.minimum_relocation_gpa, r.relocation_alignment));
     IGVMKIT_RETURN_IF_ERROR(checkAligned("relocation.address", "maximum_relocation_gpa",
                                          r.maximum_relocation_gpa, r.relocation_alignment));
+    // A base is valid iff aligned, >= minimum and base + size <= maximum (§2.6); a range that
+    // cannot hold the region leaves the loader no valid base at all.
+    if (r.minimum_relocation_gpa > r.maximum_relocation_gpa ||
+        r.relocation_region_size > r.maximum_relocation_gpa - r.minimum_relocation_gpa) {
+      return invalid("relocation.range",
+                     "no base in [" + hex(r.minimum_relocation_gpa) + ", " +
+                         hex(r.maximum_relocation_gpa) + ") holds the region of size " +
+                         hex(r.relocation_region_size));
+    }
     IGVMKIT_RETURN_IF_ERROR(addRegion(r.relocation_region_gpa, r.relocation_region_size,
                                       r.compatibility_mask, i, false));
     requirements_.push_back(

@@ -511,6 +511,35 @@ TEST(RoundTrip, Deterministic) {
   EXPECT_EQ(mustWrite(everyHeaderX64(), 2), mustWrite(everyHeaderX64(), 2));
 }
 
+TEST(RoundTrip, RelocationBuildersWriteTheirFields) {
+  Model m;
+  m.add(platformEntry(PlatformType::kVsmIsolation, 1));
+  m.add(relocatableRegionEntry(1, 0x100000, 0x3000, 0x100000, 0x100000, 0x40000000,
+                               kRelocationFlagApplyPc | kRelocationFlagApplyGdtr));
+  m.add(pageTableRelocationEntry(1, 0x10000, 0x8000, 0x3000));
+  m.add(vpContextEntry(0, 1, 0, Blob(vbsRegisterList({{kHvX64RegisterRip, 0x100000}}))));
+  Result<ByteVector> bytes = write(m);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().describe();
+  Result<File> f = File::parse(*bytes);
+  ASSERT_TRUE(f.ok()) << f.error().describe();
+  auto init = f->initializationHeaders();
+  ASSERT_EQ(init.size(), 2u);
+  const auto* rr = init[0].get<IGVM_VHS_RELOCATABLE_REGION>();
+  ASSERT_NE(rr, nullptr);
+  EXPECT_EQ(rr->compatibility_mask, 1u);
+  EXPECT_EQ(rr->relocation_region_gpa, 0x100000u);
+  EXPECT_EQ(rr->relocation_region_size, 0x3000u);
+  EXPECT_EQ(rr->relocation_alignment, 0x100000u);
+  EXPECT_EQ(rr->minimum_relocation_gpa, 0x100000u);
+  EXPECT_EQ(rr->maximum_relocation_gpa, 0x40000000u);
+  EXPECT_EQ(rr->flags, kRelocationFlagApplyPc | kRelocationFlagApplyGdtr);
+  const auto* pt = init[1].get<IGVM_VHS_PAGE_TABLE_RELOCATION>();
+  ASSERT_NE(pt, nullptr);
+  EXPECT_EQ(pt->gpa, 0x10000u);
+  EXPECT_EQ(pt->size, 0x8000u);
+  EXPECT_EQ(pt->used_size, 0x3000u);
+}
+
 TEST(RoundTrip, WriterRejectsInvalidModelWithLocation) {
   Model m = vectorB();
   std::get<IGVM_VHS_PAGE_DATA>(m.directives[3].body).gpa = 0x1001;

@@ -441,6 +441,22 @@ const std::vector<Case>& cases() {
          w = header(t, t.add(kVhtRelocatableRegion, r));
          return t.bytes();
        }},
+      {"relocation.range",
+       [](Want& w) {
+         TestImage t = vbs();
+         auto r = reloc();
+         r.maximum_relocation_gpa = 0x200000;  // [0x200000, 0x200000) holds nothing
+         w = header(t, t.add(kVhtRelocatableRegion, r));
+         return t.bytes();
+       }},
+      {"relocation.range",
+       [](Want& w) {
+         TestImage t = vbs();
+         auto r = reloc();
+         r.minimum_relocation_gpa = 0x1200000;  // minimum above maximum
+         w = header(t, t.add(kVhtRelocatableRegion, r));
+         return t.bytes();
+       }},
       {"relocation.overlap",
        [](Want& w) {
          TestImage t = vbs();

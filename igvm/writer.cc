@@ -304,6 +304,34 @@ Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payloa
   return makeEntry(kVhtVpContext, vp, std::move(payload));
 }
 
+Entry relocatableRegionEntry(uint32_t mask, uint64_t gpa, uint64_t size, uint64_t alignment,
+                             uint64_t minimum, uint64_t maximum, uint8_t flags, uint16_t vp_index,
+                             uint8_t vtl) {
+  IGVM_VHS_RELOCATABLE_REGION r{};
+  r.compatibility_mask = mask;
+  r.vp_index = vp_index;
+  r.vtl = vtl;
+  r.flags = flags;
+  r.relocation_alignment = alignment;
+  r.relocation_region_gpa = gpa;
+  r.relocation_region_size = size;
+  r.minimum_relocation_gpa = minimum;
+  r.maximum_relocation_gpa = maximum;
+  return makeEntry(kVhtRelocatableRegion, r);
+}
+
+Entry pageTableRelocationEntry(uint32_t mask, uint64_t gpa, uint64_t size, uint64_t used_size,
+                               uint16_t vp_index, uint8_t vtl) {
+  IGVM_VHS_PAGE_TABLE_RELOCATION r{};
+  r.compatibility_mask = mask;
+  r.vp_index = vp_index;
+  r.vtl = vtl;
+  r.gpa = gpa;
+  r.size = size;
+  r.used_size = used_size;
+  return makeEntry(kVhtPageTableRelocationRegion, r);
+}
+
 ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,
                            uint8_t vtl) {
   ByteVector out;

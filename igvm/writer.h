@@ -74,6 +74,12 @@ Entry parameterAreaEntry(uint32_t index, uint64_t number_of_bytes, Blob initial 
 Entry parameterEntry(uint32_t type, uint32_t index, uint32_t byte_offset);  // 0x307..0x313
 Entry parameterInsertEntry(uint64_t gpa, uint32_t mask, uint32_t index);
 Entry vpContextEntry(uint64_t gpa, uint32_t mask, uint16_t vp_index, Blob payload);
+// RELOCATABLE_REGION (flags: kRelocationFlag*) and PAGE_TABLE_RELOCATION_REGION (§2.6).
+Entry relocatableRegionEntry(uint32_t mask, uint64_t gpa, uint64_t size, uint64_t alignment,
+                             uint64_t minimum, uint64_t maximum, uint8_t flags,
+                             uint16_t vp_index = 0, uint8_t vtl = 0);
+Entry pageTableRelocationEntry(uint32_t mask, uint64_t gpa, uint64_t size, uint64_t used_size,
+                               uint16_t vp_index = 0, uint8_t vtl = 0);
 // A VBS register list payload (VbsVpContextHeader + registers), every register in `vtl`; each
 // value is the low 64 bits of the 128-bit register value.
 ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& name_values,

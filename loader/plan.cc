@@ -551,6 +551,25 @@ std::string renderText(const Plan& plan) {
   std::ostringstream out;
   out << "backend " << backendName(plan.backend) << " memory=" << hex(plan.config.memory_size)
       << " vcpus=" << plan.config.vcpus << '\n';
+  for (const RegionPlacement& r : plan.relocations) {
+    out << "relocate header=" << r.header_index << " gpa=" << hex(r.gpa) << " size=" << hex(r.size)
+        << " -> base=" << hex(r.base) << " (" << r.chosen_by << ") range=[" << hex(r.minimum)
+        << ", " << hex(r.maximum) << ") align=" << hex(r.alignment);
+    if ((r.flags & igvm::kRelocationFlagApplyPc) != 0) {
+      out << " apply_rip";
+    }
+    if ((r.flags & igvm::kRelocationFlagApplyGdtr) != 0) {
+      out << " apply_gdtr";
+    }
+    out << '\n';
+  }
+  if (plan.page_tables) {
+    const PageTablePlacement& t = *plan.page_tables;
+    out << "page-tables header=" << t.header_index << " gpa=" << hex(t.gpa)
+        << " size=" << hex(t.size) << " -> base=" << hex(t.base) << " cr3=" << hex(t.cr3)
+        << " -> " << hex(t.new_cr3) << " entries_patched=" << t.entries_patched
+        << " tables_allocated=" << t.tables_allocated << '\n';
+  }
   for (size_t i = 0; i < plan.ops.size(); ++i) {
     out << i << ' ' << opName(plan.ops[i]);
     std::visit(
@@ -599,6 +618,31 @@ nlohmann::ordered_json renderJson(const Plan& plan) {
     }
   }
   doc["ram"] = ram;
+  nlohmann::ordered_json relocations = nlohmann::ordered_json::array();
+  for (const RegionPlacement& r : plan.relocations) {
+    relocations.push_back({{"header_index", r.header_index},
+                           {"gpa", r.gpa},
+                           {"size", r.size},
+                           {"base", r.base},
+                           {"chosen_by", r.chosen_by},
+                           {"minimum", r.minimum},
+                           {"maximum", r.maximum},
+                           {"alignment", r.alignment},
+                           {"apply_rip", (r.flags & igvm::kRelocationFlagApplyPc) != 0},
+                           {"apply_gdtr", (r.flags & igvm::kRelocationFlagApplyGdtr) != 0},
+                           {"vp_index", r.vp_index}});
+  }
+  doc["relocation_policy"] = relocationPolicyName(plan.config.relocation_policy);
+  doc["relocations"] = relocations;
+  if (plan.page_tables) {
+    const PageTablePlacement& t = *plan.page_tables;
+    doc["page_tables"] = {{"header_index", t.header_index}, {"gpa", t.gpa},
+                          {"size", t.size},                 {"used_size", t.used_size},
+                          {"base", t.base},                 {"vp_index", t.vp_index},
+                          {"cr3", t.cr3},                   {"new_cr3", t.new_cr3},
+                          {"entries_patched", t.entries_patched},
+                          {"tables_allocated", t.tables_allocated}};
+  }
   nlohmann::ordered_json ops = nlohmann::ordered_json::array();
   for (const LaunchOp& op : plan.ops) {
     nlohmann::ordered_json j;
@@ -632,6 +676,7 @@ nlohmann::ordered_json renderJson(const Plan& plan) {
               j["rsp"] = r->rsp;
               j["cr0"] = r->cr0;
               j["cr3"] = r->cr3;
+              j["gdtr_base"] = r->gdtr.base;
             } else {
               j["kind"] = "vmsa";
               j["gpa"] = std::get<SnpVmsa>(v.state).gpa;

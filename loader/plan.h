@@ -62,12 +62,33 @@ struct GpaRange {
 // The 32-bit MMIO hole [3 GiB, 4 GiB) (IOAPIC, LAPIC, the flash and reset vector area).
 std::vector<GpaRange> defaultMmioGaps();
 
+// How plan() places a RELOCATABLE_REGION on a non-confidential backend (loader/relocation.h).
+enum class RelocationPolicy {
+  kHighest,  // the highest aligned base in [minimum, maximum) that lies in RAM and is free
+  kLowest,   // the lowest such base
+  kKeep,     // the region's own GPA in the file (refused when that is not a valid, free base)
+};
+std::string_view relocationPolicyName(RelocationPolicy policy);  // "highest", "lowest", "keep"
+
+// A base the user chose: for the region whose file GPA is `region_gpa`, or, without it, for the
+// file's only relocatable region.
+struct RelocationRequest {
+  std::optional<uint64_t> region_gpa;
+  uint64_t base = 0;
+  bool operator==(const RelocationRequest&) const = default;
+};
+
 struct VmConfig {
   uint64_t memory_size = 512ull << 20;  // bytes of RAM, a multiple of 4 KiB
   uint32_t vcpus = 1;
   std::string cmdline;
   // Guest-physical ranges that are not RAM; RAM fills the address space from GPA 0 around them.
   std::vector<GpaRange> mmio_gaps = defaultMmioGaps();
+  // Relocation (non-confidential backends only; confidential ones load every region at its file
+  // GPA, which is what the launch measurement covers).
+  RelocationPolicy relocation_policy = RelocationPolicy::kHighest;
+  std::vector<RelocationRequest> relocate;  // user bases, override the policy
+  std::optional<uint64_t> page_table_base;  // where the PAGE_TABLE_RELOCATION region goes
 
   // RAM as sorted, disjoint ranges: memory_size bytes laid out from GPA 0, skipping the gaps.
   // Fails on a malformed configuration (unaligned or overlapping gaps, zero memory or vCPUs).
@@ -184,11 +205,37 @@ struct LaunchSetup {
   uint64_t tdx_xfam = 0x3;      // x87 | SSE
 };
 
+// Where plan() put one RELOCATABLE_REGION (igvm-format.md §2.6).
+struct RegionPlacement {
+  uint32_t header_index = 0;  // the RELOCATABLE_REGION header
+  uint64_t gpa = 0;           // the region in the file
+  uint64_t size = 0;
+  uint64_t alignment = 0, minimum = 0, maximum = 0;  // valid bases: aligned, [minimum, maximum)
+  uint8_t flags = 0;                                 // igvm::kRelocationFlag*
+  uint16_t vp_index = 0;
+  uint64_t base = 0;        // where the region is loaded
+  std::string chosen_by;    // "highest", "lowest", "keep", "user", "measured" (file GPA kept)
+  uint64_t delta() const { return base - gpa; }  // modulo 2^64
+};
+
+// Where plan() put the PAGE_TABLE_RELOCATION region and what it patched.
+struct PageTablePlacement {
+  uint32_t header_index = 0;
+  uint64_t gpa = 0, size = 0, used_size = 0;  // the region in the file
+  uint16_t vp_index = 0;
+  uint64_t base = 0;                          // where the tables are loaded
+  uint64_t cr3 = 0, new_cr3 = 0;
+  uint32_t entries_patched = 0;   // 8-byte entries whose value changed
+  uint32_t tables_allocated = 0;  // new tables taken from [used_size, size)
+};
+
 struct Plan {
   BackendKind backend = BackendKind::kKvm;
   VmConfig config;
   LaunchSetup setup;
   std::vector<LaunchOp> ops;
+  std::vector<RegionPlacement> relocations;      // file order; empty when the file has none
+  std::optional<PageTablePlacement> page_tables;
 };
 
 // Every refusal a backend would make, before any hypervisor call: configuration, alignment, pages
@@ -216,8 +263,12 @@ igvm::PlatformType platformFor(BackendKind backend);
 // (refused with rule "plan.platform" when the file has none, "plan.vtl" for VTL 2 images,
 // "plan.vtom" for a shared GPA boundary), then feeds every initialization header and directive
 // whose compatibility mask selects that platform to a PlanBuilder, in file order; parameter areas
-// are filled from `config`. Relocatable regions stay at their own GPA (refused, "plan.relocation",
-// when that is not a valid base). Every refusal happens here or in checkPlan(), before any
+// are filled from `config`. Relocation (loader/relocation.h): on kvm and mshv every
+// RELOCATABLE_REGION is placed by config's policy or the user's base, its pages, parameter inserts
+// and required memory move with it, the VP's RIP/GDTR are patched per the header's flags, and the
+// PAGE_TABLE_RELOCATION region's tables are fixed up (CR3 too when they move); confidential
+// backends keep every region at its file GPA (refused, "plan.relocation", when that is not a valid
+// base) because the launch measurement covers the file's GPAs. Every refusal happens here or in checkPlan(), before any
 // hypervisor call; errors name the header. Page data stays a view into file.bytes(): keep the
 // file's bytes alive while the plan is used.
 Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& config);

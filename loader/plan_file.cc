@@ -6,6 +6,7 @@
 #include "igvm/file.h"
 #include "loader/plan.h"
 #include "loader/plan_builder.h"
+#include "loader/relocation.h"
 
 namespace igvmkit::loader {
 namespace {
@@ -110,6 +111,7 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
   }
   const uint32_t bit = platform->compatibility_mask;
   PlanBuilder b(backend, config);
+  IGVMKIT_ASSIGN_OR_RETURN(Relocator reloc, Relocator::prepare(file, bit, backend, config));
 
   for (const igvm::Header& h : file.initializationHeaders()) {
     if (!h.appliesTo(bit)) {
@@ -117,21 +119,9 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
     }
     if (const auto* gp = h.get<igvm::IGVM_VHS_GUEST_POLICY>()) {
       IGVMKIT_RETURN_IF_ERROR(at(b.setGuestPolicy(gp->policy), h));
-    } else if (const auto* rr = h.get<igvm::IGVM_VHS_RELOCATABLE_REGION>()) {
-      // The region stays at its own GPA, which must be a valid base (igvm-format.md §2.6): this
-      // loader never moves pages, so RIP/GDTR/CR3 need no patching.
-      uint64_t base = rr->relocation_region_gpa;
-      if (base < rr->minimum_relocation_gpa ||
-          base + rr->relocation_region_size > rr->maximum_relocation_gpa) {
-        return at(unsupported("plan.relocation",
-                              "relocatable region at " + hex(base) +
-                                  " must be moved into [" + hex(rr->minimum_relocation_gpa) +
-                                  ", " + hex(rr->maximum_relocation_gpa) +
-                                  "); this loader does not relocate"),
-                  h);
-      }
-    } else if (h.get<igvm::IGVM_VHS_PAGE_TABLE_RELOCATION>() != nullptr) {
-      // Tables stay where they are, identity mapped as built: nothing to fix up.
+    } else if (h.get<igvm::IGVM_VHS_RELOCATABLE_REGION>() != nullptr ||
+               h.get<igvm::IGVM_VHS_PAGE_TABLE_RELOCATION>() != nullptr) {
+      // Placed by the Relocator above (relocation.h).
     } else if (h.get<igvm::IGVM_VHS_CCA_POLICY>() != nullptr ||
                h.get<igvm::IGVM_VHS_CORIM_DATA>() != nullptr ||
                h.get<igvm::UnknownHeader>() != nullptr) {
@@ -145,7 +135,15 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
     }
     Status s = okStatus();
     if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>()) {
-      s = b.pageData(pd->gpa, pd->flags, pd->data_type, h.data);
+      uint64_t size = (pd->flags & igvm::kPageDataFlagIs2MbPage) != 0 ? 0x200000 : kPageSize;
+      Result<uint64_t> gpa = reloc.map(pd->gpa, size);
+      if (!gpa.ok()) {
+        s = gpa.error();
+      } else if (std::optional<Bytes> table = reloc.tablePage(pd->gpa, size)) {
+        s = b.pageData(*gpa, pd->flags, pd->data_type, *table, reloc.keepAlive());
+      } else {
+        s = b.pageData(*gpa, pd->flags, pd->data_type, h.data);
+      }
     } else if (const auto* pa = h.get<igvm::IGVM_VHS_PARAMETER_AREA>()) {
       s = b.parameterArea(pa->parameter_area_index, pa->number_of_bytes, h.data);
     } else if (const auto* p = h.get<igvm::IGVM_VHS_PARAMETER>()) {
@@ -156,12 +154,14 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
         s = b.parameter(*kind, p->parameter_area_index, p->byte_offset);
       }
     } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>()) {
-      s = b.parameterInsert(pi->gpa, pi->parameter_area_index);
+      Result<uint64_t> gpa = reloc.map(pi->gpa, kPageSize);
+      s = gpa.ok() ? b.parameterInsert(*gpa, pi->parameter_area_index) : Status(gpa.error());
     } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>()) {
       if (h.vp_format == igvm::VpContextFormat::kSnpVmsa) {
         s = b.vpContextSnp(vp->vp_index, vp->gpa, h.data);
       } else if (h.vp_format == igvm::VpContextFormat::kNativeX64) {
-        s = b.vpContextNative(vp->vp_index, h.data);
+        ByteVector context = reloc.patchNativeContext(vp->vp_index, h.data);
+        s = b.vpContextNative(vp->vp_index, context);
       } else if (backend == BackendKind::kKvmTdx) {
         // TDX: the TDX module sets the initial state; the file's context is not loadable.
         s = unsupported("plan.vp_context", "tdx vp contexts are set by the tdx module");
@@ -172,7 +172,8 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
                             " is not loadable on " + std::string(backendName(backend)));
       }
     } else if (const auto* rm = h.get<igvm::IGVM_VHS_REQUIRED_MEMORY>()) {
-      s = b.requiredMemory(rm->gpa, rm->number_of_bytes);
+      Result<uint64_t> gpa = reloc.map(rm->gpa, rm->number_of_bytes);
+      s = gpa.ok() ? b.requiredMemory(*gpa, rm->number_of_bytes) : Status(gpa.error());
     } else if (const auto* id = h.get<igvm::IGVM_VHS_SNP_ID_BLOCK>()) {
       ByteVector raw(sizeof(*id));
       std::memcpy(raw.data(), id, sizeof(*id));
@@ -181,7 +182,14 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
     // ERROR_RANGE, VBS_MEASUREMENT and unknown optional headers do not change a launch.
     IGVMKIT_RETURN_IF_ERROR(at(std::move(s), h));
   }
-  return b.finish();
+  // Tables the page-table fix-up allocated where the file has no page (relocation.h).
+  for (auto [gpa, page] : reloc.allocatedTablePages()) {
+    IGVMKIT_RETURN_IF_ERROR(b.pageData(gpa, 0, 0, page, reloc.keepAlive()));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(Plan p, b.finish());
+  p.relocations = reloc.placements();
+  p.page_tables = reloc.pageTables();
+  return p;
 }
 
 }  // namespace igvmkit::loader

@@ -242,8 +242,8 @@ TEST(PlanFile, KvmSnpNeedsAVmsaForVpZero) {
 }
 
 // A relocatable region whose mask covers NATIVE and VSM_ISOLATION (the parser wants a VBS VP
-// context for it): the loader keeps it at its own GPA when that is a valid base, and refuses it
-// otherwise (it never moves pages).
+// context for it): with the "keep" policy the loader keeps it at its own GPA when that is a valid
+// base, and refuses it otherwise (relocation_test covers moving it).
 Result<ByteVector> relocatable(uint64_t min_gpa, uint64_t max_gpa) {
   igvm::Model m;
   m.add(igvm::platformEntry(igvm::PlatformType::kNative, 1));
@@ -267,7 +267,9 @@ TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseOrIsRefused) {
   ASSERT_TRUE(ok_bytes.ok()) << ok_bytes.error().describe();
   auto ok_file = igvm::File::parse(*ok_bytes);
   ASSERT_TRUE(ok_file.ok());
-  auto p = plan(*ok_file, BackendKind::kKvm, config());
+  VmConfig keep = config();
+  keep.relocation_policy = RelocationPolicy::kKeep;
+  auto p = plan(*ok_file, BackendKind::kKvm, keep);
   ASSERT_TRUE(p.ok()) << p.error().describe();
   Loaded l = load(*p);
   EXPECT_EQ(l.pages[0x200000], testing::patternPage(7));
@@ -276,7 +278,7 @@ TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseOrIsRefused) {
   ASSERT_TRUE(bad_bytes.ok()) << bad_bytes.error().describe();
   auto bad_file = igvm::File::parse(*bad_bytes);
   ASSERT_TRUE(bad_file.ok());
-  auto refused = plan(*bad_file, BackendKind::kKvm, config());
+  auto refused = plan(*bad_file, BackendKind::kKvm, keep);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error().rule, "plan.relocation");
   EXPECT_EQ(refused.error().code, Code::kUnsupported);
