@@ -1,21 +1,11 @@
-// The KVM machine: VM and vCPU setup in Firecracker's order (loader-vmm.md §5.1-5.2), one thread
-// per vCPU, and a supervisor (the caller's thread) that enforces the timeout and notices when
-// every vCPU has halted.
-//
-// Stopping a vCPU: the supervisor sets kvm_run.immediate_exit and sends the vCPU thread a signal
-// whose handler does nothing. A thread inside KVM_RUN returns with EINTR; one about to enter it
-// returns at once because of immediate_exit. The thread clears immediate_exit before it looks at
-// its requests, so no request is lost between the two.
-//
-// Noticing halts: with the in-kernel LAPIC, HLT never leaves the kernel. Every `halt_poll` the
-// supervisor asks each vCPU thread for its state (KVM_GET_MP_STATE, and RFLAGS.IF when halted) and
-// feeds it to handleExit(). When two rounds in a row find no vCPU running, the run ends (status 0).
+// The KVM machine: VM and vCPU setup in Firecracker's order (loader-vmm.md §5.1-5.2), and KvmVcpu,
+// the KVM side of the vCPU-run seam (vmm/internal/vcpu_runner.h): KVM_RUN, struct kvm_run exits,
+// and KVM_GET_MP_STATE for the halt polls. The threads, the supervisor and the exit handling are
+// RunLoop's (vmm/internal/run_loop.cc), shared with MSHV (vmm/internal/mshv_vcpu.cc).
 #include "vmm/vmm.h"
 
 #include <fcntl.h>
 #include <linux/kvm.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -23,7 +13,6 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -35,6 +24,7 @@
 #include "vmm/internal/exit.h"
 #include "vmm/internal/kvm_abi.h"
 #include "vmm/internal/layout.h"
+#include "vmm/internal/vcpu_runner.h"
 
 namespace igvmkit::vmm {
 namespace {
@@ -56,20 +46,6 @@ constexpr uint32_t kDeliveryExtInt = 7, kDeliveryNmi = 4;
 
 constexpr uint64_t kRflagsIf = 1u << 9;
 
-int kickSignal() { return SIGRTMIN + 3; }
-
-void ignoreKick(int) {}
-
-void installKickHandler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = ignoreKick;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must come back with EINTR
-    sigaction(kickSignal(), &sa, nullptr);
-  });
-}
 
 Error kvmError(const std::string& what, long r) {
   return Error{Code::kInternal, "vmm.kvm_ioctl",
@@ -146,24 +122,37 @@ class VarStruct {
   std::vector<uint64_t> storage_;
 };
 
-struct Vcpu {
-  unsigned index = 0;
+// The KVM side of the vCPU-run seam: one vCPU fd and its kvm_run mapping.
+class KvmVcpu final : public VcpuRunner {
+ public:
+  KvmVcpu(DeviceLayer& sys, unsigned index) : sys_(sys), index_(index) {}
+
+  unsigned index() const override { return index_; }
+  Result<std::optional<Exit>> run() override;
+  Status complete(const Exit&) override { return okStatus(); }  // data lives in kvm_run
+  uint64_t rip() override;
+  bool canPoll() const override { return true; }
+  Exit pollState() override;
+  void requestExit() override { std::atomic_ref<uint8_t>(run_->immediate_exit).store(1); }
+  void clearExitRequest() override { std::atomic_ref<uint8_t>(run_->immediate_exit).store(0); }
+
   Fd fd;
   Mapping run_map;
-  kvm_run* run = nullptr;
-  std::thread thread;
-  std::atomic<bool> poll_request{false};
-  std::atomic<uint64_t> polled_round{0};
+
+  void attach(size_t run_size) {
+    run_size_ = run_size;
+    run_ = reinterpret_cast<kvm_run*>(run_map.data());
+  }
+
+ private:
+  Exit translate(bool* ok);
+
+  DeviceLayer& sys_;
+  unsigned index_;
+  kvm_run* run_ = nullptr;
+  size_t run_size_ = 0;
 };
 
-void kick(Vcpu& v) {
-  std::atomic_ref<uint8_t>(v.run->immediate_exit).store(1);
-  if (v.thread.joinable()) {
-    pthread_kill(v.thread.native_handle(), kickSignal());
-  }
-}
-
-// The machine's RAM layout: [0, low) at host offset 0, [4 GiB, 4 GiB + high) after it.
 struct RamLayout {
   uint64_t low = 0;
   uint64_t high = 0;
@@ -236,6 +225,7 @@ unsigned bitsFor(unsigned n) {
   return bits;
 }
 
+
 class Machine {
  public:
   Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
@@ -253,8 +243,6 @@ class Machine {
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, vcpus) {}
 
-  ~Machine() { stopThreads(); }
-
   Status build();
   // Takes over a VM the loader built (fds borrowed, memory left to the loader).
   Status adopt(const loader::LoadedVm& vm);
@@ -265,24 +253,16 @@ class Machine {
   Status createVm();
   Status setupMemory();
   Status createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid);
-  Status setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid);
+  Status setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid);
   Status createPit();
-  Status setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
-  Status setMsrs(Vcpu& v);
-  Status setLapic(Vcpu& v);
-  Status setBspRegisters(Vcpu& v);
+  Status setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
+  Status setMsrs(KvmVcpu& v);
+  Status setLapic(KvmVcpu& v);
+  Status setBspRegisters(KvmVcpu& v);
   Result<std::vector<kvm_cpuid_entry2>> supportedCpuid();
   long vmIoctl(unsigned long request, uintptr_t arg) { return sys_.ioctl(vm_.get(), request, arg); }
 
   void setIrq4(bool level);
-  void vcpuLoop(Vcpu& v);
-  Exit translate(Vcpu& v, bool* ok);
-  void pollState(Vcpu& v);
-  uint64_t readRip(Vcpu& v);
-  void finish(int status, std::string cause, unsigned vcpu, uint64_t rip);
-  bool pollRound();
-  void pumpInput();
-  void stopThreads();
 
   DeviceLayer& sys_;
   const GuestSetup empty_setup_;
@@ -293,18 +273,10 @@ class Machine {
   Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
   Fd vm_;
   size_t run_size_ = 0;
-  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
 
   std::mutex device_mutex_;  // guards devices_
   Devices devices_;
-
-  std::mutex state_mutex_;  // guards outcome_ and the poll rounds
-  std::condition_variable state_cv_;
-  std::optional<RunOutcome> outcome_;
-  std::atomic<bool> stop_{false};
-  uint64_t round_ = 0;
-  int input_fd_ = -1;          // -1 once the input reached its end
-  std::string input_backlog_;  // read from the host but not yet taken by the UART
 };
 
 Status Machine::openKvm() {
@@ -409,8 +381,8 @@ Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
 
 // Per-vCPU CPUID: the host's supported list with this vCPU's APIC ID and the machine's topology
 // (one thread per core, `vcpus` cores in one package), as Firecracker's normalization (§5.2).
-Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
-  const uint32_t apic_id = v.index;
+Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
+  const uint32_t apic_id = v.index();
   const uint32_t n = setup_.vcpus;
   for (kvm_cpuid_entry2& e : cpuid) {
     switch (e.function) {
@@ -462,7 +434,7 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
   return okStatus();
 }
 
-Status Machine::setMsrs(Vcpu& v) {
+Status Machine::setMsrs(KvmVcpu& v) {
   std::vector<Msr> msrs = {
       {kMsrSysenterCs, 0},
       {kMsrSysenterEsp, 0},
@@ -476,7 +448,7 @@ Status Machine::setMsrs(Vcpu& v) {
       {kMsrMiscEnable, kMiscEnableFastString},
       {kMsrMtrrDefType, kMtrrEnableWriteBack},
   };
-  if (v.index == 0) {
+  if (v.index() == 0) {
     msrs.push_back({kMsrPat, bsp_.pat});
     msrs.insert(msrs.end(), bsp_.msrs.begin(), bsp_.msrs.end());
   }
@@ -495,12 +467,12 @@ Status Machine::setMsrs(Vcpu& v) {
   if (static_cast<size_t>(r) < msrs.size()) {
     return invalid("vmm.msr_refused", "kvm refused msr " + hex(msrs[r].index) + " = " +
                                           hex(msrs[r].value) + " on vcpu " +
-                                          std::to_string(v.index));
+                                          std::to_string(v.index()));
   }
   return okStatus();
 }
 
-Status Machine::setLapic(Vcpu& v) {
+Status Machine::setLapic(KvmVcpu& v) {
   kvm_lapic_state lapic{};
   if (long r = sys_.ioctl(v.fd.get(), KVM_GET_LAPIC, &lapic); r < 0) {
     return kvmError("KVM_GET_LAPIC", r);
@@ -520,7 +492,7 @@ Status Machine::setLapic(Vcpu& v) {
   return okStatus();
 }
 
-Status Machine::setBspRegisters(Vcpu& v) {
+Status Machine::setBspRegisters(KvmVcpu& v) {
   const VpState& s = bsp_;
   kvm_fpu fpu{};
   fpu.fcw = 0x37F;     // x87 reset control word
@@ -590,8 +562,7 @@ Status Machine::setBspRegisters(Vcpu& v) {
 }
 
 Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid) {
-  auto v = std::make_unique<Vcpu>();
-  v->index = index;
+  auto v = std::make_unique<KvmVcpu>(sys_, index);
   long fd = sys_.ioctl(vm_.get(), KVM_CREATE_VCPU, uintptr_t{index});
   if (fd < 0) {
     return kvmError("KVM_CREATE_VCPU " + std::to_string(index), fd);
@@ -600,8 +571,8 @@ Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& 
   return setupVcpu(std::move(v), cpuid);
 }
 
-Status Machine::setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid) {
-  const unsigned index = v->index;
+Status Machine::setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid) {
+  const unsigned index = v->index();
   int error = 0;
   void* p =
       sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
@@ -609,7 +580,7 @@ Status Machine::setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_e
     return kvmError("mmap of kvm_run", -error);
   }
   v->run_map = Mapping(&sys_, p, run_size_);
-  v->run = static_cast<kvm_run*>(p);
+  v->attach(run_size_);
   IGVMKIT_RETURN_IF_ERROR(setCpuid(*v, cpuid));
   IGVMKIT_RETURN_IF_ERROR(setMsrs(*v));
   IGVMKIT_RETURN_IF_ERROR(setLapic(*v));
@@ -663,8 +634,7 @@ Status Machine::adopt(const loader::LoadedVm& vm) {
   IGVMKIT_RETURN_IF_ERROR(createPit());
   IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
   for (size_t i = 0; i < vm.vcpu_fds.size(); ++i) {
-    auto v = std::make_unique<Vcpu>();
-    v->index = static_cast<unsigned>(i);
+    auto v = std::make_unique<KvmVcpu>(sys_, static_cast<unsigned>(i));
     v->fd = Fd::borrowed(vm.vcpu_fds[i]);
     IGVMKIT_RETURN_IF_ERROR(setupVcpu(std::move(v), cpuid));
   }
@@ -678,26 +648,46 @@ void Machine::setIrq4(bool level) {
   (void)sys_.ioctl(vm_.get(), KVM_IRQ_LINE, &irq);
 }
 
-uint64_t Machine::readRip(Vcpu& v) {
+uint64_t KvmVcpu::rip() {
   kvm_regs regs{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) < 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) < 0) {
     return 0;
   }
   return regs.rip;
 }
 
-void Machine::finish(int status, std::string cause, unsigned vcpu, uint64_t rip) {
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  if (!outcome_) {
-    outcome_ = RunOutcome{status, std::move(cause), rip, vcpu, {}};
+Result<std::optional<Exit>> KvmVcpu::run() {
+  long r = sys_.ioctl(fd.get(), KVM_RUN, uintptr_t{0});
+  if (r == -EINTR || r == -EAGAIN) {
+    return std::optional<Exit>();
   }
-  state_cv_.notify_all();
+  if (r < 0) {
+    return Error{Code::kInternal, "vmm.kvm_ioctl",
+                 "KVM_RUN failed on vcpu " + std::to_string(index_) + ": " +
+                     errnoText(static_cast<int>(-r)),
+                 std::nullopt};
+  }
+  bool ok = false;
+  Exit e = translate(&ok);
+  if (!ok) {
+    return std::optional<Exit>();
+  }
+  return std::optional<Exit>(e);
 }
 
-Exit Machine::translate(Vcpu& v, bool* ok) {
-  kvm_run& run = *v.run;
+RunOutcome Machine::run() {
+  std::vector<VcpuRunner*> runners;
+  for (auto& v : vcpus_) {
+    runners.push_back(v.get());
+  }
+  return RunLoop(runners, devices_, device_mutex_, config_).run();
+}
+
+
+Exit KvmVcpu::translate(bool* ok) {
+  kvm_run& run = *run_;
   Exit e;
-  e.vcpu = v.index;
+  e.vcpu = index_;
   *ok = true;
   switch (run.exit_reason) {
     case KVM_EXIT_IO: {
@@ -713,7 +703,7 @@ Exit Machine::translate(Vcpu& v, bool* ok) {
         e.detail = KVM_EXIT_IO;
         break;
       }
-      e.data = std::span<uint8_t>(v.run_map.data() + run.io.data_offset, bytes);
+      e.data = std::span<uint8_t>(run_map.data() + run.io.data_offset, bytes);
       return e;
     }
     case KVM_EXIT_MMIO:
@@ -750,23 +740,23 @@ Exit Machine::translate(Vcpu& v, bool* ok) {
   }
   // Everything but I/O may end the run and must say where the vCPU was.
   kvm_regs regs{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) >= 0) {
     e.rip = regs.rip;
     e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
   }
   return e;
 }
 
-void Machine::pollState(Vcpu& v) {
+Exit KvmVcpu::pollState() {
   Exit e;
-  e.vcpu = v.index;
+  e.vcpu = index_;
   kvm_mp_state mp{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
     switch (mp.mp_state) {
       case KVM_MP_STATE_HALTED: {
         e.kind = Exit::Kind::kHlt;
         kvm_regs regs{};
-        if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+        if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) >= 0) {
           e.rip = regs.rip;
           e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
         } else {
@@ -785,181 +775,9 @@ void Machine::pollState(Vcpu& v) {
   } else {
     e.kind = Exit::Kind::kRunning;
   }
-  {
-    // The verdict on a polled halt is the supervisor's (two quiet rounds); here it only records
-    // the state, so the returned action is not acted on.
-    std::lock_guard<std::mutex> lock(device_mutex_);
-    (void)handleExit(e, devices_);
-  }
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  v.polled_round.store(round_);
-  state_cv_.notify_all();
+  return e;
 }
 
-void Machine::vcpuLoop(Vcpu& v) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, kickSignal());
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  std::atomic_ref<uint8_t> immediate_exit(v.run->immediate_exit);
-  while (true) {
-    immediate_exit.store(0);  // before looking at requests: see the comment at the top
-    if (stop_.load()) {
-      return;
-    }
-    if (v.poll_request.exchange(false)) {
-      pollState(v);
-      continue;
-    }
-    long r = sys_.ioctl(v.fd.get(), KVM_RUN, uintptr_t{0});
-    if (r == -EINTR || r == -EAGAIN) {
-      continue;
-    }
-    if (r < 0) {
-      finish(kFailureStatus,
-             "KVM_RUN failed on vcpu " + std::to_string(v.index) + ": " +
-                 errnoText(static_cast<int>(-r)),
-             v.index, readRip(v));
-      return;
-    }
-    bool ok = false;
-    Exit e = translate(v, &ok);
-    if (!ok) {
-      continue;
-    }
-    Action action;
-    {
-      std::lock_guard<std::mutex> lock(device_mutex_);
-      action = handleExit(e, devices_);
-    }
-    if (action.kind == Action::Kind::kStop) {
-      finish(action.status, action.cause, v.index, e.rip != 0 ? e.rip : readRip(v));
-      return;
-    }
-  }
-}
-
-// One poll round: every vCPU reports its state. True when no vCPU was found running.
-bool Machine::pollRound() {
-  uint64_t round;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    round = ++round_;
-  }
-  for (auto& v : vcpus_) {
-    v->poll_request.store(true);
-    kick(*v);
-  }
-  std::unique_lock<std::mutex> lock(state_mutex_);
-  bool all = state_cv_.wait_for(lock, std::chrono::seconds(1), [&] {
-    return outcome_.has_value() || std::all_of(vcpus_.begin(), vcpus_.end(), [&](auto& v) {
-             return v->polled_round.load() >= round;
-           });
-  });
-  if (!all || outcome_) {
-    return false;
-  }
-  lock.unlock();
-  std::lock_guard<std::mutex> dlock(device_mutex_);
-  return std::none_of(devices_.vcpus.begin(), devices_.vcpus.end(),
-                      [](VcpuState s) { return s == VcpuState::kRunning; });
-}
-
-// Moves whatever host input is ready into the UART's receive buffer (never blocks).
-void Machine::pumpInput() {
-  if (input_fd_ >= 0 && input_backlog_.size() < 4096) {
-    pollfd p{input_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
-      char buf[512];
-      ssize_t n = ::read(input_fd_, buf, sizeof(buf));
-      if (n > 0) {
-        input_backlog_.append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        input_fd_ = -1;  // end of input: the guest just sees no more bytes
-      }
-    }
-  }
-  if (!input_backlog_.empty()) {
-    std::lock_guard<std::mutex> lock(device_mutex_);
-    input_backlog_.erase(0, devices_.com1.receive(input_backlog_));
-  }
-}
-
-void Machine::stopThreads() {
-  // stop_ is set before immediate_exit, and a vCPU thread clears immediate_exit before it reads
-  // stop_, so one kick is enough: either the thread sees stop_, or KVM_RUN returns at once.
-  stop_.store(true);
-  for (auto& v : vcpus_) {
-    if (v->thread.joinable()) {
-      kick(*v);
-    }
-  }
-  for (auto& v : vcpus_) {
-    if (v->thread.joinable()) {
-      v->thread.join();
-    }
-  }
-}
-
-RunOutcome Machine::run() {
-  installKickHandler();
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const bool has_deadline = config_.timeout.count() > 0;
-  const auto deadline = start + config_.timeout;
-  const auto halt_poll = std::max(config_.halt_poll, std::chrono::milliseconds(1));
-  input_fd_ = config_.serial_input_fd;
-  const auto tick = input_fd_ >= 0 ? std::min(halt_poll, std::chrono::milliseconds(10)) : halt_poll;
-  auto next_halt_poll = start + halt_poll;
-  for (auto& v : vcpus_) {
-    Vcpu* raw = v.get();
-    v->thread = std::thread([this, raw] { vcpuLoop(*raw); });
-  }
-  int quiet_rounds = 0;
-  bool timed_out = false;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(state_mutex_);
-      auto until = Clock::now() + tick;
-      if (has_deadline && deadline < until) {
-        until = deadline;
-      }
-      state_cv_.wait_until(lock, until, [&] { return outcome_.has_value(); });
-      if (outcome_) {
-        break;
-      }
-    }
-    if (has_deadline && Clock::now() >= deadline) {
-      timed_out = true;
-      break;
-    }
-    pumpInput();
-    if (Clock::now() < next_halt_poll) {
-      continue;
-    }
-    next_halt_poll = Clock::now() + halt_poll;
-    quiet_rounds = pollRound() ? quiet_rounds + 1 : 0;
-    if (quiet_rounds >= 2) {
-      break;  // every vCPU halted with interrupts off (or never started), twice in a row
-    }
-  }
-  stopThreads();
-  RunOutcome out;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (outcome_) {
-      out = *outcome_;
-    } else {
-      out.exit_status = timed_out ? kFailureStatus : 0;
-      out.cause = timed_out ? "timeout" : "halt";
-      out.vcpu = 0;
-      out.rip = readRip(*vcpus_[0]);
-    }
-  }
-  std::lock_guard<std::mutex> lock(device_mutex_);
-  out.stats = devices_.stats;
-  return out;
-}
 
 }  // namespace
 
@@ -1001,6 +819,36 @@ Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const Run
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
   return machine.run();
+}
+
+Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present) {
+  if (name == "kvm") {
+    return Hypervisor::kKvm;
+  }
+  if (name == "mshv") {
+    if (!mshv_present) {
+      return Error{Code::kUsage, "run.no_mshv",
+                   "--hypervisor mshv needs /dev/mshv, which is absent or not accessible on this "
+                   "host",
+                   std::nullopt};
+    }
+    return Hypervisor::kMshv;
+  }
+  if (!name.empty()) {
+    return Error{Code::kUsage, "run.hypervisor",
+                 "--hypervisor must be kvm or mshv, not '" + std::string(name) + "'",
+                 std::nullopt};
+  }
+  if (kvm_present) {
+    return Hypervisor::kKvm;
+  }
+  if (mshv_present) {
+    return Hypervisor::kMshv;
+  }
+  return Error{Code::kUnsupported, "run.no_hypervisor",
+               "neither /dev/kvm nor /dev/mshv is present: igvmkit run needs kvm or the microsoft "
+               "hypervisor (mshv)",
+               std::nullopt};
 }
 
 namespace {

@@ -1,4 +1,6 @@
-// vmm/vmm.h: a minimal KVM virtual machine monitor that runs an already-loaded x86-64 guest.
+// vmm/vmm.h: a minimal KVM (and MSHV) virtual machine monitor that runs an already-loaded x86-64
+// guest. KVM and MSHV share one vCPU-run loop and the same devices; runMshv() below is the MSHV
+// entry point.
 //
 // The caller (the loader's `kvm` backend, or a test) describes the machine as a value: how much
 // RAM, which bytes go where, the boot vCPU's registers, and how many vCPUs. run() creates the VM,
@@ -44,6 +46,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "loader/backend.h"
+#include "loader/device.h"
 #include "loader/plan.h"
 #include "vmm/device_layer.h"
 
@@ -171,6 +174,30 @@ Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
 //   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(backend->vm(), bsp, run_config));
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config);
+
+// Runs a partition the loader's plain `mshv` backend created and loaded on /dev/mshv
+// (loader::launch() done with the whole plan: on MSHV the backend itself writes the vCPUs'
+// registers from the plan's SetVpState ops, and the hypervisor supplies CPUID, MSRs and the
+// LAPICs). `device` is the one the backend used. The VMM adds the devices, one thread per VP
+// running MSHV_RUN_VP, intercept handling and the timeout. Port I/O reaches the same COM1, i8042
+// and debug-exit devices as on KVM; what MSHV intercepts are emulated is listed in vmm/README.md
+// ("MSHV"). COM1's interrupt line is not connected on MSHV (guests poll LSR, as the probe does).
+//
+//   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kMshv, config));
+//   auto device = loader::systemDevice();
+//   auto backend = loader::makeBackend(loader::BackendKind::kMshv, *device);
+//   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), *device, cfg));
+Result<RunOutcome> runMshv(const loader::LoadedVm& vm, loader::Device& device,
+                           const RunConfig& config);
+
+enum class Hypervisor { kKvm, kMshv };
+
+// `igvmkit run --hypervisor NAME`: "kvm" or "mshv" as named (an unknown name is a usage error,
+// rule "run.hypervisor"; "mshv" without /dev/mshv is one too, rule "run.no_mshv"), or "" for
+// whichever of /dev/kvm and /dev/mshv is present (KVM when both are; rule "run.no_hypervisor",
+// kUnsupported, when neither is).
+Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present);
 
 // The IGVM native context as VpState: segment attributes go from the loader's SVM form (AVL, L,
 // D/B, G in bits 8-11) to the descriptor form (bits 12-15).
