@@ -135,7 +135,8 @@ int runFile(const RunOptions& o) {
   run_config.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(o.timeout * 1000)));
   std::cout.flush();
   run_config.serial = vmm::serialToFd(STDOUT_FILENO);
-  Result<vmm::RunOutcome> outcome = mshv ? vmm::runMshv(backend->vm(), *device, run_config)
+  run_config.device = device.get();  // the fds belong to the device the backend used
+  Result<vmm::RunOutcome> outcome = mshv ? vmm::runMshv(backend->vm(), run_config)
                                          : vmm::run(backend->vm(), *bsp, run_config);
   if (!outcome.ok()) {
     return fail(o.path, outcome.error());

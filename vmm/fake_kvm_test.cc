@@ -26,7 +26,7 @@ GuestSetup smallGuest(unsigned vcpus = 1) {
 
 RunConfig configFor(FakeKvm& kvm, std::string* out = nullptr) {
   RunConfig c;
-  c.device_layer = &kvm;
+  c.device = &kvm;
   c.timeout = std::chrono::seconds(20);  // a hang in the VMM fails the test instead of stalling
   if (out != nullptr) {
     c.serial = serialToString(*out);

@@ -121,8 +121,9 @@ std::unique_ptr<Partition> launched(uint32_t vcpus = 1) {
   return p;
 }
 
-RunConfig config(std::string* out = nullptr) {
+RunConfig config(FakeDevice& dev, std::string* out = nullptr) {
   RunConfig c;
+  c.device = &dev;
   c.timeout = std::chrono::seconds(20);  // a hang fails the test instead of stalling it
   if (out != nullptr) {
     c.serial = serialToString(*out);
@@ -171,7 +172,7 @@ TEST(MshvRun, SerialOutputThenDebugExitStatus) {
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0x3F8, .rax = 'i', .rip = 0x100008}));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 0xFFFF'FF00 | 42, .rip = 0x10000C}));
   std::string out;
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config(&out));
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev, &out));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 42);
   EXPECT_EQ(o->cause, "debug exit port 0xf4");
@@ -203,7 +204,7 @@ TEST(MshvRun, InWidthsFillAlAxOrEax) {
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0x80, .write = false, .size = 4,
                                          .rax = 0x1234'5678'0000'0000, .rip = 0x100003}));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 0, .rip = 0x100004}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 0);
   EXPECT_EQ(o->stats.unhandled_pio, 3u);
@@ -222,7 +223,7 @@ TEST(MshvRun, UnknownPortWritesAreIgnoredCountedAndStepped) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0x80, .rax = 0x55, .length = 2}));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 3, .rip = 0x100002}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 3);
   EXPECT_EQ(o->stats.unhandled_pio, 1u);
@@ -234,7 +235,7 @@ TEST(MshvRun, UnknownPortWritesAreIgnoredCountedAndStepped) {
 TEST(MshvRun, I8042ResetEndsWithZero) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0x64, .rax = 0xFE}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 0);
   EXPECT_EQ(o->cause, "i8042 reset");
@@ -243,7 +244,7 @@ TEST(MshvRun, I8042ResetEndsWithZero) {
 TEST(MshvRun, HaltWithInterruptsOffEndsWithZero) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x2));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 0);
   EXPECT_EQ(o->cause, "halt");
@@ -255,7 +256,7 @@ TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x202));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 7, .rip = 0x100021}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 7);
 }
@@ -263,7 +264,7 @@ TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
 TEST(MshvRun, TripleFaultIs125WithCauseAndRip) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgUnrecoverableException, 0, 0x100123, 2));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause, "triple fault on vcpu 0 at rip 0x100123");
@@ -275,7 +276,7 @@ TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
     auto p = launched();
     p->dev.queueRunVpMessage(0, memoryMessage(type, 0xFED0'0000, mshv::kHvInterceptWrite,
                                               0x100040));
-    Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+    Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
     ASSERT_TRUE(o.ok()) << o.error().describe();
     EXPECT_EQ(o->exit_status, kFailureStatus);
     EXPECT_EQ(o->cause,
@@ -287,7 +288,7 @@ TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, memoryMessage(mshv::kHvMsgUnmappedGpa, 0xC000'0000,
                                             mshv::kHvInterceptExecute, 0xC000'0000));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause, "instruction fetch from unmapped gpa 0xc0000000 on vcpu 0 at rip 0xc0000000");
@@ -297,14 +298,14 @@ TEST(MshvRun, StringIoAndUnknownMessagesEndTheRun) {
   auto p = launched();
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0x3F8, .rax = 0, .rip = 0x100050,
                                          .string_op = true}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause, "string i/o on port 0x3f8 is not emulated on mshv on vcpu 0 at rip 0x100050");
 
   auto q = launched();
   q->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64MsrIntercept, 0, 0x100060, 2));
-  o = runMshv(q->backend->vm(), q->dev, config());
+  o = runMshv(q->backend->vm(), config(q->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause,
@@ -313,9 +314,9 @@ TEST(MshvRun, StringIoAndUnknownMessagesEndTheRun) {
 
 TEST(MshvRun, TimeoutReportsTheRipReadBack) {
   auto p = launched();  // nothing scripted: MSHV_RUN_VP keeps returning EINTR
-  RunConfig c = config();
+  RunConfig c = config(p->dev);
   c.timeout = std::chrono::milliseconds(100);
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, c);
+  Result<RunOutcome> o = runMshv(p->backend->vm(), c);
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause, "timeout");
@@ -327,7 +328,7 @@ TEST(MshvRun, TimeoutReportsTheRipReadBack) {
 TEST(MshvRun, RunVpFailureEndsTheRun) {
   auto p = launched();
   p->dev.failOnce("MSHV_RUN_VP", EIO);
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
   EXPECT_EQ(o->cause.rfind("MSHV_RUN_VP on vcpu 0 failed: ", 0), 0u) << o->cause;
@@ -338,7 +339,7 @@ TEST(MshvRun, SecondVpEndsTheRunWithItsOwnIndex) {
   auto p = launched(2);
   p->dev.queueRunVpMessage(1, ioMessage({.port = 0x80, .rax = 1, .rip = 0x8000, .vp = 1}));
   p->dev.queueRunVpMessage(1, ioMessage({.port = 0xF4, .rax = 55, .rip = 0x8001, .vp = 1}));
-  Result<RunOutcome> o = runMshv(p->backend->vm(), p->dev, config());
+  Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 55);
   EXPECT_EQ(o->vcpu, 1u);
@@ -353,7 +354,7 @@ TEST(MshvRun, APartitionWithoutVpsIsRefused) {
   FakeDevice dev;
   loader::LoadedVm vm;
   vm.vm_fd = 3;
-  Result<RunOutcome> o = runMshv(vm, dev, config());
+  Result<RunOutcome> o = runMshv(vm, config(dev));
   ASSERT_FALSE(o.ok());
   EXPECT_EQ(o.error().code, Code::kUsage);
 }

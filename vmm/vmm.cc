@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -47,6 +48,17 @@ constexpr uint32_t kDeliveryExtInt = 7, kDeliveryNmi = 4;
 constexpr uint64_t kRflagsIf = 1u << 9;
 
 
+// strerror-style text for an errno value, e.g. "permission denied (errno 13)".
+std::string errnoText(int error) {
+  char buf[128];
+  // GNU strerror_r returns the message pointer (thread-safe, unlike strerror).
+  std::string text = strerror_r(error, buf, sizeof(buf));
+  if (!text.empty()) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text + " (errno " + std::to_string(error) + ")";
+}
+
 Error kvmError(const std::string& what, long r) {
   return Error{Code::kInternal, "vmm.kvm_ioctl",
                what + " failed: " + errnoText(static_cast<int>(-r)), std::nullopt};
@@ -56,7 +68,7 @@ Error kvmError(const std::string& what, long r) {
 class Fd {
  public:
   Fd() = default;
-  Fd(DeviceLayer* sys, int fd) : sys_(sys), fd_(fd) {}
+  Fd(loader::Device* sys, int fd) : sys_(sys), fd_(fd) {}
   // A descriptor someone else owns (the loader's backend): never closed here.
   static Fd borrowed(int fd) { return Fd(nullptr, fd); }
   Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
@@ -76,7 +88,7 @@ class Fd {
     }
     fd_ = -1;
   }
-  DeviceLayer* sys_ = nullptr;
+  loader::Device* sys_ = nullptr;
   int fd_ = -1;
 };
 
@@ -84,7 +96,7 @@ class Fd {
 class Mapping {
  public:
   Mapping() = default;
-  Mapping(DeviceLayer* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
+  Mapping(loader::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
   Mapping(Mapping&& o) noexcept
       : sys_(o.sys_), addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -105,7 +117,7 @@ class Mapping {
     }
     addr_ = nullptr;
   }
-  DeviceLayer* sys_ = nullptr;
+  loader::Device* sys_ = nullptr;
   void* addr_ = nullptr;
   size_t size_ = 0;
 };
@@ -125,7 +137,7 @@ class VarStruct {
 // The KVM side of the vCPU-run seam: one vCPU fd and its kvm_run mapping.
 class KvmVcpu final : public VcpuRunner {
  public:
-  KvmVcpu(DeviceLayer& sys, unsigned index) : sys_(sys), index_(index) {}
+  KvmVcpu(loader::Device& sys, unsigned index) : sys_(sys), index_(index) {}
 
   unsigned index() const override { return index_; }
   Result<std::optional<Exit>> run() override;
@@ -147,7 +159,7 @@ class KvmVcpu final : public VcpuRunner {
  private:
   Exit translate(bool* ok);
 
-  DeviceLayer& sys_;
+  loader::Device& sys_;
   unsigned index_;
   kvm_run* run_ = nullptr;
   size_t run_size_ = 0;
@@ -228,14 +240,14 @@ unsigned bitsFor(unsigned n) {
 
 class Machine {
  public:
-  Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
+  Machine(loader::Device& sys, const GuestSetup& setup, const RunConfig& config)
       : sys_(sys),
         setup_(setup),
         bsp_(setup.bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
-  Machine(DeviceLayer& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(loader::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         setup_(empty_setup_),
         bsp_(bsp),
@@ -264,7 +276,7 @@ class Machine {
 
   void setIrq4(bool level);
 
-  DeviceLayer& sys_;
+  loader::Device& sys_;
   const GuestSetup empty_setup_;
   const GuestSetup& setup_;
   const VpState& bsp_;
@@ -324,7 +336,7 @@ Status Machine::createVm() {
 
 Status Machine::setupMemory() {
   int error = 0;
-  void* p = sys_.mmap(nullptr, setup_.memory_bytes, PROT_READ | PROT_WRITE,
+  void* p = sys_.mmap(setup_.memory_bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
   if (p == nullptr) {
     return Error{
@@ -575,7 +587,7 @@ Status Machine::setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpui
   const unsigned index = v->index();
   int error = 0;
   void* p =
-      sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
+      sys_.mmap(run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
   if (p == nullptr) {
     return kvmError("mmap of kvm_run", -error);
   }
@@ -657,7 +669,8 @@ uint64_t KvmVcpu::rip() {
 }
 
 Result<std::optional<Exit>> KvmVcpu::run() {
-  long r = sys_.ioctl(fd.get(), KVM_RUN, uintptr_t{0});
+  // Interruptible: the supervisor's kick must come back as EINTR, not be retried.
+  long r = sys_.ioctlInterruptible(fd.get(), KVM_RUN, nullptr);
   if (r == -EINTR || r == -EAGAIN) {
     return std::optional<Exit>();
   }
@@ -808,14 +821,16 @@ SerialSink serialToString(std::string& out) {
 }
 
 Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
-  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  std::unique_ptr<loader::Device> real;
+  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
   Machine machine(sys, setup, config);
   IGVMKIT_RETURN_IF_ERROR(machine.build());
   return machine.run();
 }
 
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
-  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  std::unique_ptr<loader::Device> real;
+  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
   return machine.run();

@@ -48,7 +48,6 @@
 #include "loader/backend.h"
 #include "loader/device.h"
 #include "loader/plan.h"
-#include "vmm/device_layer.h"
 
 namespace igvmkit::vmm {
 
@@ -133,8 +132,10 @@ struct RunConfig {
   // Interactive input: bytes read from this descriptor (checked every 10 ms) reach the guest
   // through COM1's receive side. -1 = none. The VMM neither closes it nor changes its mode.
   int serial_input_fd = -1;
-  // The system-call layer; nullptr = the real one. Tests pass a fake to run without /dev/kvm.
-  DeviceLayer* device_layer = nullptr;
+  // The system-call layer (loader/device.h, the one the loader's backends use); nullptr = the real
+  // one. Tests pass a fake to run without /dev/kvm or /dev/mshv. For a VM the loader built, it
+  // must be the device that built it (the fds are that device's).
+  loader::Device* device = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
 };
@@ -182,14 +183,14 @@ Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const Run
 // running MSHV_RUN_VP, intercept handling and the timeout. Port I/O reaches the same COM1, i8042
 // and debug-exit devices as on KVM; what MSHV intercepts are emulated is listed in vmm/README.md
 // ("MSHV"). COM1's interrupt line is not connected on MSHV (guests poll LSR, as the probe does).
+// `config.device` must be the device the backend used (nullptr = the real /dev/mshv).
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kMshv, config));
 //   auto device = loader::systemDevice();
 //   auto backend = loader::makeBackend(loader::BackendKind::kMshv, *device);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
-//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), *device, cfg));
-Result<RunOutcome> runMshv(const loader::LoadedVm& vm, loader::Device& device,
-                           const RunConfig& config);
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), run_config));
+Result<RunOutcome> runMshv(const loader::LoadedVm& vm, const RunConfig& config);
 
 enum class Hypervisor { kKvm, kMshv };
 

@@ -205,7 +205,8 @@ uint64_t raxAfterIn(uint64_t rax, std::span<const uint8_t> data) {
 
 Result<std::optional<Exit>> MshvVcpu::run() {
   message_ = hv_message{};
-  long r = device_.ioctl(vp_fd_, MSHV_RUN_VP, &message_);
+  // Interruptible: the supervisor's kick must come back as EINTR, not be retried.
+  long r = device_.ioctlInterruptible(vp_fd_, MSHV_RUN_VP, &message_);
   if (r == -EINTR || r == -EAGAIN) {
     return std::optional<Exit>();
   }
@@ -309,13 +310,15 @@ Exit MshvVcpu::pollState() {
   return e;
 }
 
-Result<RunOutcome> runMshv(const loader::LoadedVm& vm, loader::Device& device,
-                           const RunConfig& config) {
+Result<RunOutcome> runMshv(const loader::LoadedVm& vm, const RunConfig& config) {
   if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
     return usage("the loaded partition has no partition fd or " +
                  std::to_string(vm.vcpu_fds.size()) + " vcpus (1.." + std::to_string(kMaxVcpus) +
                  ")");
   }
+  std::unique_ptr<loader::Device> real;
+  loader::Device& device =
+      config.device != nullptr ? *config.device : *(real = loader::systemDevice());
   std::vector<std::unique_ptr<MshvVcpu>> vcpus;
   std::vector<VcpuRunner*> runners;
   for (size_t i = 0; i < vm.vcpu_fds.size(); ++i) {

@@ -99,12 +99,12 @@ bool FakeKvm::allReleased() const {
   return fds_.empty() && maps_.empty();
 }
 
-int FakeKvm::open(const char* path, int /*flags*/) {
+int FakeKvm::open(const std::string& path, int /*flags*/) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (open_error_ != 0) {
     return -open_error_;
   }
-  if (std::strcmp(path, "/dev/kvm") != 0) {
+  if (path != "/dev/kvm") {
     return -ENOENT;
   }
   int fd = next_fd_++;
@@ -112,12 +112,12 @@ int FakeKvm::open(const char* path, int /*flags*/) {
   return fd;
 }
 
-void FakeKvm::close(int fd) {
+int FakeKvm::close(int fd) {
   std::lock_guard<std::mutex> lock(mutex_);
-  fds_.erase(fd);
+  return fds_.erase(fd) == 1 ? 0 : -EBADF;
 }
 
-long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
+long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto it = fds_.find(fd);
   if (it == fds_.end()) {
@@ -267,8 +267,7 @@ long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
   }
 }
 
-void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset,
-                    int* error) {
+void* FakeKvm::mmap(size_t length, int prot, int flags, int fd, off_t offset, int* error) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string target;
   if (fd >= 0) {
@@ -282,7 +281,7 @@ void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_
     fd = -1;
     offset = 0;
   }
-  void* p = ::mmap(addr, length, prot, flags, fd, offset);
+  void* p = ::mmap(nullptr, length, prot, flags, fd, offset);
   if (p == MAP_FAILED) {
     *error = errno;
     return nullptr;
@@ -298,13 +297,15 @@ void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_
   return p;
 }
 
-void FakeKvm::munmap(void* addr, size_t length) {
+int FakeKvm::munmap(void* addr, size_t length) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = maps_.find(addr);
-  if (it != maps_.end() && it->second == length) {
-    maps_.erase(it);
-    ::munmap(addr, length);
+  if (it == maps_.end() || it->second != length) {
+    return -EINVAL;
   }
+  maps_.erase(it);
+  ::munmap(addr, length);
+  return 0;
 }
 
 }  // namespace igvmkit::vmm::testing
