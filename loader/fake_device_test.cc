@@ -7,8 +7,8 @@
 
 #include <cerrno>
 
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace igvmkit::loader::testing {
 namespace {

@@ -12,7 +12,7 @@
 
 #include "base/bytes.h"
 #include "loader/backend.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/mshv_abi.h"
 #include "loader/plan.h"
 #include "loader/testing/fake_device.h"
 #include "vmm/internal/mshv_vcpu.h"

@@ -5,7 +5,6 @@
 #include "vmm/vmm.h"
 
 #include <fcntl.h>
-#include <linux/kvm.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -21,14 +20,16 @@
 #include <ostream>
 #include <thread>
 
+#include "loader/abi/kvm_abi.h"
 #include "loader/internal/vmsa.h"
 #include "vmm/internal/exit.h"
-#include "vmm/internal/kvm_abi.h"
 #include "vmm/internal/layout.h"
 #include "vmm/internal/vcpu_runner.h"
 
 namespace igvmkit::vmm {
 namespace {
+
+using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
 
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
@@ -303,8 +304,8 @@ Status Machine::openKvm() {
                        "kvm api version " + std::to_string(version) + " is not 12");
   }
   // The supervisor's way of stopping vCPUs needs kvm_run.immediate_exit (Linux 4.11+).
-  if (sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{KVM_CAP_IMMEDIATE_EXIT}) <= 0) {
-    return unsupported("vmm.kvm_capability", "kvm lacks KVM_CAP_IMMEDIATE_EXIT");
+  if (sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{kCapImmediateExit}) <= 0) {
+    return unsupported("vmm.kvm_capability", "kvm lacks kCapImmediateExit");
   }
   long size = sys_.ioctl(kvm_.get(), KVM_GET_VCPU_MMAP_SIZE, uintptr_t{0});
   if (size < static_cast<long>(sizeof(kvm_run))) {
@@ -376,9 +377,9 @@ Status Machine::setupMemory() {
 
 Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
   for (uint32_t n = 128; n <= 4096; n *= 2) {
-    VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(n);
+    VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(n);
     buf.header()->nent = n;
-    long r = sys_.ioctl(kvm_.get(), kvm::kGetSupportedCpuid, buf.header());
+    long r = sys_.ioctl(kvm_.get(), KVM_GET_SUPPORTED_CPUID, buf.header());
     if (r == -E2BIG) {
       continue;
     }
@@ -437,10 +438,10 @@ Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
         break;
     }
   }
-  VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());
+  VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(cpuid.size());
   buf.header()->nent = static_cast<uint32_t>(cpuid.size());
   std::copy(cpuid.begin(), cpuid.end(), buf.entries());
-  if (long r = sys_.ioctl(v.fd.get(), kvm::kSetCpuid2, buf.header()); r < 0) {
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_CPUID2, buf.header()); r < 0) {
     return kvmError("KVM_SET_CPUID2", r);
   }
   return okStatus();
@@ -464,14 +465,14 @@ Status Machine::setMsrs(KvmVcpu& v) {
     msrs.push_back({kMsrPat, bsp_.pat});
     msrs.insert(msrs.end(), bsp_.msrs.begin(), bsp_.msrs.end());
   }
-  VarStruct<kvm::MsrsHeader, kvm_msr_entry> buf(msrs.size());
+  VarStruct<kvm_msrs, kvm_msr_entry> buf(msrs.size());
   buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
   for (size_t i = 0; i < msrs.size(); ++i) {
     buf.entries()[i] = kvm_msr_entry{};
     buf.entries()[i].index = msrs[i].index;
     buf.entries()[i].data = msrs[i].value;
   }
-  long r = sys_.ioctl(v.fd.get(), kvm::kSetMsrs, buf.header());
+  long r = sys_.ioctl(v.fd.get(), KVM_SET_MSRS, buf.header());
   if (r < 0) {
     return kvmError("KVM_SET_MSRS", r);
   }
@@ -600,7 +601,7 @@ Status Machine::setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpui
     IGVMKIT_RETURN_IF_ERROR(setBspRegisters(*v));
   } else {
     // Application processors wait for INIT/SIPI from the guest, as on real hardware.
-    kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
+    kvm_mp_state mp{kMpStateInitReceived};
     if (long r = sys_.ioctl(v->fd.get(), KVM_SET_MP_STATE, &mp); r < 0) {
       return kvmError("KVM_SET_MP_STATE", r);
     }
@@ -628,7 +629,7 @@ Status Machine::build() {
 
 Status Machine::createPit() {
   kvm_pit_config pit{};
-  pit.flags = KVM_PIT_SPEAKER_DUMMY;
+  pit.flags = kPitSpeakerDummy;
   if (long r = sys_.ioctl(vm_.get(), KVM_CREATE_PIT2, &pit); r < 0) {
     return kvmError("KVM_CREATE_PIT2", r);
   }
@@ -703,46 +704,46 @@ Exit KvmVcpu::translate(bool* ok) {
   e.vcpu = index_;
   *ok = true;
   switch (run.exit_reason) {
-    case KVM_EXIT_IO: {
+    case kExitIo: {
       e.kind = Exit::Kind::kIo;
       e.port = run.io.port;
       e.size = run.io.size;
       e.count = run.io.count;
-      e.is_write = run.io.direction == KVM_EXIT_IO_OUT;
+      e.is_write = run.io.direction == kExitIoOut;
       // The data lives inside the kvm_run mapping; refuse an offset that points outside it.
       uint64_t bytes = static_cast<uint64_t>(run.io.size) * run.io.count;
       if (run.io.data_offset > run_size_ || bytes > run_size_ - run.io.data_offset) {
         e.kind = Exit::Kind::kOther;
-        e.detail = KVM_EXIT_IO;
+        e.detail = kExitIo;
         break;
       }
       e.data = std::span<uint8_t>(run_map.data() + run.io.data_offset, bytes);
       return e;
     }
-    case KVM_EXIT_MMIO:
+    case kExitMmio:
       e.kind = Exit::Kind::kMmio;
       e.address = run.mmio.phys_addr;
       e.is_write = run.mmio.is_write != 0;
       e.data = std::span<uint8_t>(run.mmio.data, std::min<uint32_t>(run.mmio.len, 8));
       return e;
-    case KVM_EXIT_INTR:
+    case kExitIntr:
       *ok = false;  // nothing happened; just run again
       return e;
-    case KVM_EXIT_HLT:
+    case kExitHlt:
       e.kind = Exit::Kind::kHlt;
       break;
-    case KVM_EXIT_SHUTDOWN:
+    case kExitShutdown:
       e.kind = Exit::Kind::kShutdown;
       break;
-    case KVM_EXIT_SYSTEM_EVENT:
+    case kExitSystemEvent:
       e.kind = Exit::Kind::kSystemEvent;
       e.detail = run.system_event.type;
       break;
-    case KVM_EXIT_FAIL_ENTRY:
+    case kExitFailEntry:
       e.kind = Exit::Kind::kFailEntry;
       e.detail = run.fail_entry.hardware_entry_failure_reason;
       break;
-    case KVM_EXIT_INTERNAL_ERROR:
+    case kExitInternalError:
       e.kind = Exit::Kind::kInternalError;
       e.detail = run.internal.suberror;
       break;
@@ -766,7 +767,7 @@ Exit KvmVcpu::pollState() {
   kvm_mp_state mp{};
   if (sys_.ioctl(fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
     switch (mp.mp_state) {
-      case KVM_MP_STATE_HALTED: {
+      case kMpStateHalted: {
         e.kind = Exit::Kind::kHlt;
         kvm_regs regs{};
         if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) >= 0) {
@@ -777,8 +778,8 @@ Exit KvmVcpu::pollState() {
         }
         break;
       }
-      case KVM_MP_STATE_UNINITIALIZED:
-      case KVM_MP_STATE_INIT_RECEIVED:
+      case kMpStateUninitialized:
+      case kMpStateInitReceived:
         e.kind = Exit::Kind::kWaitForSipi;
         break;
       default:

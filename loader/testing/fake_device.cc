@@ -7,8 +7,8 @@
 #include <cstring>
 #include <thread>
 
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace igvmkit::loader::testing {
 namespace {
@@ -16,7 +16,6 @@ namespace {
 using namespace kvm;   // NOLINT
 using namespace mshv;  // NOLINT
 
-inline constexpr unsigned long KVM_GET_SREGS = ioc(kRead, kKvmIo, 0x83, 312);
 
 template <class T>
 T load(const void* p) {

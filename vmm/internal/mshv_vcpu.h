@@ -28,7 +28,7 @@
 
 #include "base/status.h"
 #include "loader/device.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/mshv_abi.h"
 #include "vmm/internal/vcpu_runner.h"
 
 namespace igvmkit::vmm {

@@ -8,17 +8,19 @@
 #include <cstring>
 #include <thread>
 
-#include "vmm/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 
 namespace igvmkit::vmm::testing {
 namespace {
+
+using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
 constexpr long kRunSize = 8192;
 constexpr uint32_t kIoDataOffset = 1024;
 }  // namespace
 
 long FakeKvm::Run::ioOut(uint16_t port, uint8_t value) {
-  run->exit_reason = KVM_EXIT_IO;
-  run->io.direction = KVM_EXIT_IO_OUT;
+  run->exit_reason = kExitIo;
+  run->io.direction = kExitIoOut;
   run->io.size = 1;
   run->io.port = port;
   run->io.count = 1;
@@ -141,8 +143,8 @@ long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
         fds_[vm] = "vm";
         return vm;
       }
-      case kvm::kGetSupportedCpuid: {
-        auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
+      case KVM_GET_SUPPORTED_CPUID: {
+        auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
         kvm_cpuid_entry2 entries[4] = {};
         entries[0].function = 0;
         entries[0].eax = 0xB;
@@ -189,14 +191,14 @@ long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
 long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
                         std::unique_lock<std::mutex>& lock) {
   switch (request) {
-    case kvm::kSetCpuid2: {
-      auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
+    case KVM_SET_CPUID2: {
+      auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
       auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(c + 1);
       cpuid_[vcpu].assign(entries, entries + c->nent);
       return 0;
     }
-    case kvm::kSetMsrs:
-      return reinterpret_cast<kvm::MsrsHeader*>(arg)->nmsrs;
+    case KVM_SET_MSRS:
+      return reinterpret_cast<kvm_msrs*>(arg)->nmsrs;
     case KVM_GET_LAPIC:
       std::memset(reinterpret_cast<void*>(arg), 0, sizeof(kvm_lapic_state));
       return 0;
@@ -227,7 +229,7 @@ long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
     case KVM_GET_MP_STATE: {
       auto it = mp_.find(vcpu);
       reinterpret_cast<kvm_mp_state*>(arg)->mp_state =
-          it == mp_.end() ? KVM_MP_STATE_RUNNABLE : it->second.first;
+          it == mp_.end() ? kMpStateRunnable : it->second.first;
       return 0;
     }
     case KVM_GET_REGS: {

@@ -11,8 +11,6 @@
 // halted or waiting vCPU. Anonymous mmaps (guest RAM) are real, so loads can be checked.
 #pragma once
 
-#include <linux/kvm.h>
-
 #include <cerrno>
 #include <cstdint>
 #include <deque>
@@ -23,9 +21,17 @@
 #include <string>
 #include <vector>
 
+#include "loader/abi/kvm_abi.h"
 #include "loader/device.h"
 
 namespace igvmkit::vmm::testing {
+
+using loader::kvm::kvm_cpuid_entry2;
+using loader::kvm::kvm_mp_state;
+using loader::kvm::kvm_regs;
+using loader::kvm::kvm_run;
+using loader::kvm::kvm_sregs;
+using loader::kvm::kvm_userspace_memory_region;
 
 class FakeKvm final : public loader::Device {
  public:

@@ -1,4 +1,4 @@
-// loader/internal/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
+// loader/abi/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
 // from loader-vmm.md §2.2-2.4. No system header exists on this machine; the sizes and offsets
 // below are the documented ones.
 #pragma once
@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "loader/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 
 namespace igvmkit::loader::mshv {
 
