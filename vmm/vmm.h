@@ -31,8 +31,8 @@
 // the i8042 reset line; the debug-exit port 0xf4. vCPU 0 starts with `bsp`; the others wait for
 // INIT/SIPI from the guest, as on real hardware. See vmm/README.md for what is not emulated.
 //
-// run() installs a do-nothing handler for SIGRTMIN+3, which it uses to kick vCPU threads out of
-// KVM_RUN; a program that embeds the VMM must leave that signal alone.
+// run() and runMshv() install a do-nothing handler for SIGRTMIN+3, which they use to kick vCPU
+// threads out of KVM_RUN / MSHV_RUN_VP; a program that embeds the VMM must leave that signal alone.
 #pragma once
 
 #include <chrono>
