@@ -1,6 +1,6 @@
-// igvmkit run FILE: plan the file for plain KVM, let the loader's kvm backend create and load the
-// VM, and run it with the VMM (vmm/vmm.h). The guest's COM1 output goes to stdout; the exit status
-// is the guest's (cli-contract.md "run details").
+// igvmkit run FILE: plan the file for plain KVM (or MSHV), let the loader's kvm (or mshv) backend
+// create and load the VM, and run it with the VMM (vmm/vmm.h). The guest's COM1 output goes to
+// stdout; the exit status is the guest's (cli-contract.md "run details").
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -34,7 +34,7 @@ struct RunOptions {
   std::string cmdline;
   std::vector<std::string> relocate;
   double timeout = 0;
-  std::string hypervisor = "kvm";
+  std::string hypervisor;  // "" = whichever of /dev/kvm and /dev/mshv exists
   std::string platform = "native";
   bool insecure = false;
 };
@@ -60,10 +60,12 @@ void stripSnp(loader::Plan& plan) {
 }
 
 int runFile(const RunOptions& o) {
-  if (o.hypervisor != "kvm" && o.hypervisor != "mshv") {
-    return fail("", usageError("run.hypervisor", "--hypervisor must be kvm or mshv, not '" +
-                                                     o.hypervisor + "'"));
+  Result<vmm::Hypervisor> hypervisor = vmm::chooseHypervisor(
+      o.hypervisor, ::access("/dev/kvm", F_OK) == 0, ::access("/dev/mshv", R_OK | W_OK) == 0);
+  if (!hypervisor.ok()) {
+    return fail("", hypervisor.error());
   }
+  const bool mshv = *hypervisor == vmm::Hypervisor::kMshv;
   if (o.platform != "native" && o.platform != "snp") {
     return fail("", usageError("run.platform",
                                "--platform must be native or snp (tdx guests cannot run "
@@ -74,15 +76,10 @@ int runFile(const RunOptions& o) {
                                "running an snp image on plain kvm drops all of snp's "
                                "protection; pass --insecure to do it anyway"));
   }
-  if (o.hypervisor == "mshv") {
-    if (::access("/dev/mshv", R_OK | W_OK) != 0) {
-      return fail("", usageError("run.no_mshv", "--hypervisor mshv needs /dev/mshv, which is "
-                                                "absent or not accessible on this host"));
-    }
-    return fail("", Error{Code::kUnsupported, "run.mshv_run_loop",
-                          "the mshv run loop is not implemented yet (the loader can build the "
-                          "partition: see `igvmkit plan --backend mshv`)",
-                          std::nullopt});
+  if (mshv && o.platform != "native") {
+    return fail("", usageError("run.platform",
+                               "--hypervisor mshv runs the file's native platform only (the "
+                               "--insecure snp path is kvm's)"));
   }
   if (!std::isfinite(o.timeout) || o.timeout < 0) {
     return fail("", usageError("run.timeout", "--timeout must be a number of seconds >= 0"));
@@ -116,14 +113,20 @@ int runFile(const RunOptions& o) {
     return fail(o.path, file.error());
   }
   const bool snp = o.platform == "snp";
-  Result<loader::Plan> plan =
-      loader::plan(*file, snp ? loader::BackendKind::kKvmSnp : loader::BackendKind::kKvm, config);
+  const loader::BackendKind kind = mshv  ? loader::BackendKind::kMshv
+                                   : snp ? loader::BackendKind::kKvmSnp
+                                         : loader::BackendKind::kKvm;
+  Result<loader::Plan> plan = loader::plan(*file, kind, config);
   if (!plan.ok()) {
     return fail(o.path, plan.error());
   }
-  Result<vmm::VpState> bsp = vmm::takeBspState(*plan, snp);
-  if (!bsp.ok()) {
-    return fail(o.path, bsp.error());
+  // On KVM the VMM sets vCPU 0's registers; on MSHV the loader's backend does (SetVpState stays).
+  Result<vmm::VpState> bsp = vmm::VpState{};
+  if (!mshv) {
+    bsp = vmm::takeBspState(*plan, snp);
+    if (!bsp.ok()) {
+      return fail(o.path, bsp.error());
+    }
   }
   if (snp) {
     warn("--insecure: running the snp image on plain kvm: the vmsa becomes ordinary registers, "
@@ -131,7 +134,8 @@ int runFile(const RunOptions& o) {
     stripSnp(*plan);
   }
   std::unique_ptr<loader::Device> device = loader::systemDevice();
-  std::unique_ptr<loader::Backend> backend = loader::makeBackend(loader::BackendKind::kKvm, *device);
+  std::unique_ptr<loader::Backend> backend =
+      loader::makeBackend(mshv ? loader::BackendKind::kMshv : loader::BackendKind::kKvm, *device);
   if (Status s = loader::launch(*backend, *plan); !s.ok()) {
     return fail(o.path, s.error());
   }
@@ -139,7 +143,9 @@ int runFile(const RunOptions& o) {
   run_config.timeout = std::chrono::milliseconds(static_cast<int64_t>(std::llround(o.timeout * 1000)));
   std::cout.flush();
   run_config.serial = vmm::serialToFd(STDOUT_FILENO);
-  Result<vmm::RunOutcome> outcome = vmm::run(backend->vm(), *bsp, run_config);
+  run_config.device = device.get();  // the fds belong to the device the backend used
+  Result<vmm::RunOutcome> outcome = mshv ? vmm::runMshv(backend->vm(), run_config)
+                                         : vmm::run(backend->vm(), *bsp, run_config);
   if (!outcome.ok()) {
     return fail(o.path, outcome.error());
   }
@@ -168,10 +174,17 @@ RunFn addRun(CLI::App& app) {
                   "relocatable regions: highest (default) | lowest | keep | BASE | "
                   "REGION_GPA=BASE | page-tables=BASE (repeatable)");
   cmd->add_option("--timeout", o->timeout, "seconds before the run is stopped (status 125)");
-  cmd->add_option("--hypervisor", o->hypervisor, "kvm|mshv (default kvm)");
-  cmd->add_option("--platform", o->platform, "native|snp: which of the file's platforms to run");
+  cmd->add_option("--hypervisor", o->hypervisor,
+                  "kvm|mshv (default: whichever of /dev/kvm and /dev/mshv exists, kvm if both)");
+  cmd->add_option("--platform", o->platform,
+                  "native|snp: which of the file's platforms to run (snp: kvm only)");
   cmd->add_flag("--insecure", o->insecure,
                 "with --platform snp: run the snp image as a plain, unprotected kvm guest");
+  cmd->footer(
+      "The guest ends the run with a byte V to port 0xf4 (exit status V); a reset (0xfe to port "
+      "0x64) or hlt with interrupts off ends it with 0; a triple fault, an unhandled exit or the "
+      "timeout with 125. On mshv, port i/o (not string i/o) is emulated; mmio outside ram ends "
+      "the run with 125 (no instruction emulator). See vmm/README.md.");
   return [o] { return runFile(*o); };
 }
 

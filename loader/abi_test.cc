@@ -1,11 +1,11 @@
 // The locally defined KVM ABI against this machine's <linux/kvm.h>, for the parts the (older)
 // system header has. The newer parts (guest_memfd, SNP, TDX) are pinned by static_asserts on the
-// documented sizes and offsets in loader/internal/kvm_abi.h.
+// documented sizes and offsets in loader/abi/kvm_abi.h.
 #include <cstddef>
 #include <utility>
 
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace ours {
 namespace k = igvmkit::loader::kvm;
@@ -43,6 +43,32 @@ constexpr size_t kOffsets[] = {offsetof(k::kvm_sregs, tr),        offsetof(k::kv
                                offsetof(k::kvm_fpu, xmm),         offsetof(k::kvm_fpu, mxcsr),
                                offsetof(k::kvm_sev_cmd, data),    offsetof(k::kvm_sev_cmd, error),
                                offsetof(k::kvm_sev_cmd, sev_fd),  offsetof(k::kvm_regs, rip)};
+// What the VMM's run loop uses (vmm/vmm.cc).
+constexpr unsigned long kVmmIoctls[] = {
+    k::KVM_GET_VCPU_MMAP_SIZE, k::KVM_SET_IDENTITY_MAP_ADDR, k::KVM_IRQ_LINE,
+    k::KVM_CREATE_PIT2,        k::KVM_RUN,                   k::KVM_GET_REGS,
+    k::KVM_GET_SREGS,          k::KVM_GET_LAPIC,             k::KVM_SET_LAPIC,
+    k::KVM_GET_MP_STATE,       k::KVM_SET_MP_STATE};
+constexpr size_t kVmmLayout[] = {sizeof(k::kvm_run),
+                                 offsetof(k::kvm_run, immediate_exit),
+                                 offsetof(k::kvm_run, exit_reason),
+                                 offsetof(k::kvm_run, io.data_offset),
+                                 offsetof(k::kvm_run, mmio.len),
+                                 offsetof(k::kvm_run, mmio.is_write),
+                                 offsetof(k::kvm_run, fail_entry.cpu),
+                                 offsetof(k::kvm_run, internal.suberror),
+                                 offsetof(k::kvm_run, system_event.data),
+                                 offsetof(k::kvm_run, kvm_valid_regs),
+                                 sizeof(k::kvm_lapic_state),
+                                 sizeof(k::kvm_pit_config),
+                                 sizeof(k::kvm_irq_level),
+                                 sizeof(k::kvm_mp_state)};
+constexpr uint64_t kVmmConstants[] = {
+    k::kExitIo,           k::kExitHlt,         k::kExitMmio,          k::kExitShutdown,
+    k::kExitFailEntry,    k::kExitIntr,        k::kExitInternalError, k::kExitSystemEvent,
+    k::kExitIoIn,         k::kExitIoOut,       k::kMpStateRunnable,   k::kMpStateUninitialized,
+    k::kMpStateInitReceived, k::kMpStateHalted, k::kPitSpeakerDummy,  k::kCapImmediateExit,
+    k::kSystemEventShutdown, k::kSystemEventReset};
 }  // namespace ours
 
 #include <gtest/gtest.h>
@@ -98,6 +124,45 @@ TEST(KvmAbi, StructLayoutsMatchTheSystemHeader) {
       offsetof(kvm_sev_cmd, error), offsetof(kvm_sev_cmd, sev_fd),  offsetof(kvm_regs, rip)};
   for (size_t i = 0; i < std::size(offsets); ++i) {
     EXPECT_EQ(ours::kOffsets[i], offsets[i]) << "offset #" << i;
+  }
+}
+
+TEST(KvmAbi, TheVmmsPartMatchesTheSystemHeader) {
+  const unsigned long ioctls[] = {KVM_GET_VCPU_MMAP_SIZE, KVM_SET_IDENTITY_MAP_ADDR, KVM_IRQ_LINE,
+                                  KVM_CREATE_PIT2,        KVM_RUN,                   KVM_GET_REGS,
+                                  KVM_GET_SREGS,          KVM_GET_LAPIC,             KVM_SET_LAPIC,
+                                  KVM_GET_MP_STATE,       KVM_SET_MP_STATE};
+  static_assert(std::size(ioctls) == std::size(ours::kVmmIoctls));
+  for (size_t i = 0; i < std::size(ioctls); ++i) {
+    EXPECT_EQ(ours::kVmmIoctls[i], ioctls[i]) << "vmm ioctl #" << i;
+  }
+  const size_t layout[] = {sizeof(kvm_run),
+                           offsetof(kvm_run, immediate_exit),
+                           offsetof(kvm_run, exit_reason),
+                           offsetof(kvm_run, io.data_offset),
+                           offsetof(kvm_run, mmio.len),
+                           offsetof(kvm_run, mmio.is_write),
+                           offsetof(kvm_run, fail_entry.cpu),
+                           offsetof(kvm_run, internal.suberror),
+                           offsetof(kvm_run, system_event.data),
+                           offsetof(kvm_run, kvm_valid_regs),
+                           sizeof(kvm_lapic_state),
+                           sizeof(kvm_pit_config),
+                           sizeof(kvm_irq_level),
+                           sizeof(kvm_mp_state)};
+  static_assert(std::size(layout) == std::size(ours::kVmmLayout));
+  for (size_t i = 0; i < std::size(layout); ++i) {
+    EXPECT_EQ(ours::kVmmLayout[i], layout[i]) << "vmm layout #" << i;
+  }
+  const uint64_t constants[] = {
+      KVM_EXIT_IO,           KVM_EXIT_HLT,        KVM_EXIT_MMIO,           KVM_EXIT_SHUTDOWN,
+      KVM_EXIT_FAIL_ENTRY,   KVM_EXIT_INTR,       KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_SYSTEM_EVENT,
+      KVM_EXIT_IO_IN,        KVM_EXIT_IO_OUT,     KVM_MP_STATE_RUNNABLE,   KVM_MP_STATE_UNINITIALIZED,
+      KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_HALTED, KVM_PIT_SPEAKER_DUMMY, KVM_CAP_IMMEDIATE_EXIT,
+      KVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_RESET};
+  static_assert(std::size(constants) == std::size(ours::kVmmConstants));
+  for (size_t i = 0; i < std::size(constants); ++i) {
+    EXPECT_EQ(ours::kVmmConstants[i], constants[i]) << "vmm constant #" << i;
   }
 }
 

@@ -26,6 +26,10 @@ class SystemDevice final : public Device {
     } while (rc < 0 && errno == EINTR);
     return rc >= 0 ? rc : -errno;
   }
+  long ioctlInterruptible(int fd, unsigned long request, void* arg) override {
+    long rc = ::ioctl(fd, request, arg);
+    return rc >= 0 ? rc : -errno;
+  }
   long ioctl(int fd, unsigned long request, unsigned long value) override {
     long rc;
     do {

@@ -31,6 +31,12 @@ class Device {
   virtual long ioctl(int fd, unsigned long request, void* arg) = 0;
   // An ioctl whose argument is an integer (KVM_CREATE_VM's type, KVM_CHECK_EXTENSION's cap).
   virtual long ioctl(int fd, unsigned long request, unsigned long value) = 0;
+  // An ioctl a signal may interrupt: -EINTR comes back instead of being retried. For the vCPU run
+  // calls (KVM_RUN, MSHV_RUN_VP), where a signal is how the VMM stops a vCPU. The plain ioctl()s
+  // retry EINTR. A fake that never blocks may keep the default.
+  virtual long ioctlInterruptible(int fd, unsigned long request, void* arg) {
+    return ioctl(fd, request, arg);
+  }
   // mmap(); on failure returns nullptr and sets *err to the errno.
   virtual void* mmap(size_t length, int prot, int flags, int fd, off_t offset, int* err) = 0;
   virtual int munmap(void* addr, size_t length) = 0;

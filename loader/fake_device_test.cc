@@ -7,8 +7,8 @@
 
 #include <cerrno>
 
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace igvmkit::loader::testing {
 namespace {
@@ -118,6 +118,69 @@ TEST(FakeDevice, RefusesBadMshvArguments) {
             "MSHV_IMPORT_ISOLATED_PAGES: isolated imports need an snp partition");
   EXPECT_EQ(dev.violations()[2],
             "MSHV_ROOT_HVCALL(0xef): hypercall 0xef is not on the pass-through allow-list");
+}
+
+TEST(FakeDevice, ChecksRunVpAndVpRegisterHypercalls) {
+  FakeDevice dev;
+  int mshv_fd = dev.open("/dev/mshv", O_RDWR);
+  mshv::mshv_create_partition p{};
+  int pt = static_cast<int>(dev.ioctl(mshv_fd, mshv::MSHV_CREATE_PARTITION, &p));
+  mshv::mshv_create_vp vp_arg{0};
+  int vp = static_cast<int>(dev.ioctl(pt, mshv::MSHV_CREATE_VP, &vp_arg));
+  ASSERT_GE(vp, 0);
+  mshv::hv_message msg{};
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_RUN_VP, &msg), -EINVAL);  // a partition fd, not a vp fd
+  // A queued message is copied out once; then the VP "runs" until a signal (-EINTR).
+  mshv::hv_message halt{};
+  halt.header.message_type = mshv::kHvMsgX64Halt;
+  Bytes b = asBytes(halt);
+  dev.queueRunVpMessage(0, ByteVector(b.begin(), b.end()));
+  EXPECT_EQ(dev.ioctl(vp, mshv::MSHV_RUN_VP, &msg), 0);
+  EXPECT_EQ(msg.header.message_type, mshv::kHvMsgX64Halt);
+  EXPECT_EQ(dev.ioctl(vp, mshv::MSHV_RUN_VP, &msg), -EINTR);
+
+  // SET then GET of RIP on VP 0; GET with a wrong output size and SET for a VP that does not
+  // exist are refused.
+  struct {
+    mshv::hv_input_set_vp_registers h;
+    mshv::hv_register_assoc a;
+  } set{};
+  set.a.name = mshv::kRegRip;
+  set.a.value[0] = 0x34;
+  set.a.value[1] = 0x12;
+  mshv::mshv_root_hvcall call{};
+  call.code = mshv::kHvcallSetVpRegisters;
+  call.reps = 1;
+  call.in_sz = sizeof(set);
+  call.in_ptr = reinterpret_cast<uint64_t>(&set);
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), 0);
+  EXPECT_EQ(dev.vpRegister(pt, 0, mshv::kRegRip), 0x1234u);
+  set.h.vp_index = 1;
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), -EINVAL);
+  struct {
+    mshv::hv_input_get_vp_registers h;
+    uint32_t name;
+  } get{};
+  get.name = mshv::kRegRip;
+  uint8_t out[16] = {};
+  mshv::mshv_root_hvcall g{};
+  g.code = mshv::kHvcallGetVpRegisters;
+  g.reps = 1;
+  g.in_sz = sizeof(get.h) + sizeof(get.name);  // 20: the struct itself is padded to 24
+  g.out_sz = sizeof(out);
+  g.in_ptr = reinterpret_cast<uint64_t>(&get);
+  g.out_ptr = reinterpret_cast<uint64_t>(out);
+  EXPECT_EQ(dev.ioctl(vp, mshv::MSHV_ROOT_HVCALL, &g), 0);
+  EXPECT_EQ(out[0], 0x34);
+  EXPECT_EQ(out[1], 0x12);
+  g.out_sz = 8;
+  EXPECT_EQ(dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &g), -EINVAL);
+  ASSERT_EQ(dev.violations().size(), 3u);
+  EXPECT_EQ(dev.violations()[0], "MSHV_RUN_VP: must be issued on a vp fd");
+  EXPECT_EQ(dev.violations()[1],
+            "MSHV_ROOT_HVCALL(SET_VP_REGISTERS): vp_index 1 names no vp of this partition");
+  EXPECT_EQ(dev.violations()[2],
+            "MSHV_ROOT_HVCALL(GET_VP_REGISTERS): out_sz must be reps 16-byte register values");
 }
 
 TEST(FakeDevice, ScriptsAndFailuresApplyByName) {

@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "loader/backend.h"
-#include "loader/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {

@@ -3,7 +3,6 @@
 #include "vmm/testing/fake_kvm.h"
 
 #include <gtest/gtest.h>
-#include <linux/kvm.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,13 +10,14 @@
 #include <sstream>
 #include <string>
 
-#include "vmm/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::vmm {
 namespace {
 
+using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
 using testing::FakeKvm;
 
 GuestSetup smallGuest(unsigned vcpus = 1) {
@@ -26,7 +26,7 @@ GuestSetup smallGuest(unsigned vcpus = 1) {
 
 RunConfig configFor(FakeKvm& kvm, std::string* out = nullptr) {
   RunConfig c;
-  c.device_layer = &kvm;
+  c.device = &kvm;
   c.timeout = std::chrono::seconds(20);  // a hang in the VMM fails the test instead of stalling
   if (out != nullptr) {
     c.serial = serialToString(*out);
@@ -94,7 +94,7 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   size_t irqchip = indexOf(calls, "vm", KVM_CREATE_IRQCHIP);
   size_t pit = indexOf(calls, "vm", KVM_CREATE_PIT2);
   size_t vcpu = indexOf(calls, "vm", KVM_CREATE_VCPU);
-  size_t cpuid = indexOf(calls, "vcpu0", kvm::kSetCpuid2);
+  size_t cpuid = indexOf(calls, "vcpu0", KVM_SET_CPUID2);
   size_t sregs = indexOf(calls, "vcpu0", KVM_SET_SREGS);
   size_t regs = indexOf(calls, "vcpu0", KVM_SET_REGS);
   size_t run0 = indexOf(calls, "vcpu0", KVM_RUN);
@@ -116,7 +116,7 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   EXPECT_EQ(indexOf(calls, "vcpu1", KVM_SET_REGS), calls.size());
   auto mp = kvm.mpStatesSet(1);
   ASSERT_EQ(mp.size(), 1u);
-  EXPECT_EQ(mp[0].mp_state, static_cast<uint32_t>(KVM_MP_STATE_INIT_RECEIVED));
+  EXPECT_EQ(mp[0].mp_state, static_cast<uint32_t>(kMpStateInitReceived));
   EXPECT_TRUE(kvm.mpStatesSet(0).empty());
 }
 
@@ -262,8 +262,8 @@ TEST(FakeKvmRun, TimeoutKicksBlockedVcpusOut) {
 
 TEST(FakeKvmRun, AllVcpusHaltedWithInterruptsOffEndsWithZero) {
   FakeKvm kvm;
-  kvm.setMpState(0, KVM_MP_STATE_HALTED, 0x2);  // IF clear
-  kvm.setMpState(1, KVM_MP_STATE_INIT_RECEIVED, 0x2);
+  kvm.setMpState(0, kMpStateHalted, 0x2);  // IF clear
+  kvm.setMpState(1, kMpStateInitReceived, 0x2);
   Result<RunOutcome> outcome = run(smallGuest(2), configFor(kvm));
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->exit_status, 0);
@@ -273,7 +273,7 @@ TEST(FakeKvmRun, AllVcpusHaltedWithInterruptsOffEndsWithZero) {
 
 TEST(FakeKvmRun, HaltWithInterruptsOnKeepsRunningUntilTimeout) {
   FakeKvm kvm;
-  kvm.setMpState(0, KVM_MP_STATE_HALTED, 0x202);  // IF set: an interrupt may wake it
+  kvm.setMpState(0, kMpStateHalted, 0x202);  // IF set: an interrupt may wake it
   RunConfig config = configFor(kvm);
   config.timeout = std::chrono::milliseconds(150);
   Result<RunOutcome> outcome = run(smallGuest(1), config);
@@ -283,7 +283,7 @@ TEST(FakeKvmRun, HaltWithInterruptsOnKeepsRunningUntilTimeout) {
 
 TEST(FakeKvmRun, ShutdownExitIsATripleFault) {
   FakeKvm kvm;
-  kvm.onRun(1, [](FakeKvm::Run& r) { return r.exitReason(KVM_EXIT_SHUTDOWN); });
+  kvm.onRun(1, [](FakeKvm::Run& r) { return r.exitReason(kExitShutdown); });
   Result<RunOutcome> outcome = run(smallGuest(2), configFor(kvm));
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->exit_status, 125);
@@ -331,7 +331,7 @@ TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
       {"vm", KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP failed: no such device (errno 19)"},
       {"vm", KVM_SET_USER_MEMORY_REGION,
        "KVM_SET_USER_MEMORY_REGION failed: no such device (errno 19)"},
-      {"vcpu1", kvm::kSetCpuid2, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
+      {"vcpu1", KVM_SET_CPUID2, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
       {"vcpu2", KVM_SET_MP_STATE, "KVM_SET_MP_STATE failed: no such device (errno 19)"},
   };
   for (const Case& c : cases) {

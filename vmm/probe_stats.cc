@@ -10,10 +10,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
-#include "vmm/device_layer.h"
+#include "loader/device.h"
 #include "vmm/testing/probe_guest.h"
 #include "vmm/vmm.h"
 
@@ -21,23 +22,29 @@ namespace igvmkit::vmm {
 namespace {
 
 // The real device layer, remembering the guest RAM mapping so its resident pages can be counted.
-class RecordingLayer final : public DeviceLayer {
+class RecordingLayer final : public loader::Device {
  public:
-  int open(const char* path, int flags) override { return real_.open(path, flags); }
-  void close(int fd) override { real_.close(fd); }
-  long ioctl(int fd, unsigned long request, uintptr_t arg) override {
-    return real_.ioctl(fd, request, arg);
+  int open(const std::string& path, int flags) override { return real_->open(path, flags); }
+  int close(int fd) override { return real_->close(fd); }
+  long ioctl(int fd, unsigned long request, void* arg) override {
+    return real_->ioctl(fd, request, arg);
   }
-  void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset,
-             int* error) override {
-    void* p = real_.mmap(addr, length, prot, flags, fd, offset, error);
+  long ioctl(int fd, unsigned long request, unsigned long value) override {
+    return real_->ioctl(fd, request, value);
+  }
+  long ioctlInterruptible(int fd, unsigned long request, void* arg) override {
+    return real_->ioctlInterruptible(fd, request, arg);
+  }
+  int eventfd(unsigned int initval, int flags) override { return real_->eventfd(initval, flags); }
+  void* mmap(size_t length, int prot, int flags, int fd, off_t offset, int* error) override {
+    void* p = real_->mmap(length, prot, flags, fd, offset, error);
     if (p != nullptr && fd < 0) {
       ram = p;
       ram_size = length;
     }
     return p;
   }
-  void munmap(void* addr, size_t length) override { real_.munmap(addr, length); }
+  int munmap(void* addr, size_t length) override { return real_->munmap(addr, length); }
 
   size_t residentRamBytes() const {
     long page = sysconf(_SC_PAGESIZE);
@@ -54,7 +61,7 @@ class RecordingLayer final : public DeviceLayer {
   size_t ram_size = 0;
 
  private:
-  DeviceLayer& real_ = realDeviceLayer();
+  std::unique_ptr<loader::Device> real_ = loader::systemDevice();
 };
 
 size_t rssBytes() {
@@ -89,7 +96,7 @@ int main(int argc, char** argv) {
     bool sampled = false;
     RunConfig config;
     config.timeout = std::chrono::seconds(30);
-    config.device_layer = &layer;
+    config.device = &layer;
     // Sample while the VM is alive: when the probe prints the last line, just before it exits.
     config.serial = [&](std::string_view bytes) {
       out.append(bytes);

@@ -1,29 +1,18 @@
-// The KVM machine: VM and vCPU setup in Firecracker's order (loader-vmm.md §5.1-5.2), one thread
-// per vCPU, and a supervisor (the caller's thread) that enforces the timeout and notices when
-// every vCPU has halted.
-//
-// Stopping a vCPU: the supervisor sets kvm_run.immediate_exit and sends the vCPU thread a signal
-// whose handler does nothing. A thread inside KVM_RUN returns with EINTR; one about to enter it
-// returns at once because of immediate_exit. The thread clears immediate_exit before it looks at
-// its requests, so no request is lost between the two.
-//
-// Noticing halts: with the in-kernel LAPIC, HLT never leaves the kernel. Every `halt_poll` the
-// supervisor asks each vCPU thread for its state (KVM_GET_MP_STATE, and RFLAGS.IF when halted) and
-// feeds it to handleExit(). When two rounds in a row find no vCPU running, the run ends (status 0).
+// The KVM machine: VM and vCPU setup in Firecracker's order (loader-vmm.md §5.1-5.2), and KvmVcpu,
+// the KVM side of the vCPU-run seam (vmm/internal/vcpu_runner.h): KVM_RUN, struct kvm_run exits,
+// and KVM_GET_MP_STATE for the halt polls. The threads, the supervisor and the exit handling are
+// RunLoop's (vmm/internal/run_loop.cc), shared with MSHV (vmm/internal/mshv_vcpu.cc).
 #include "vmm/vmm.h"
 
 #include <fcntl.h>
-#include <linux/kvm.h>
-#include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <cerrno>
-#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -31,13 +20,16 @@
 #include <ostream>
 #include <thread>
 
+#include "loader/abi/kvm_abi.h"
 #include "loader/internal/vmsa.h"
 #include "vmm/internal/exit.h"
-#include "vmm/internal/kvm_abi.h"
 #include "vmm/internal/layout.h"
+#include "vmm/internal/vcpu_runner.h"
 
 namespace igvmkit::vmm {
 namespace {
+
+using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
 
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
@@ -59,19 +51,16 @@ constexpr uint32_t kDeliveryExtInt = 7, kDeliveryNmi = 4;
 
 constexpr uint64_t kRflagsIf = 1u << 9;
 
-int kickSignal() { return SIGRTMIN + 3; }
 
-void ignoreKick(int) {}
-
-void installKickHandler() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    struct sigaction sa {};
-    sa.sa_handler = ignoreKick;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must come back with EINTR
-    sigaction(kickSignal(), &sa, nullptr);
-  });
+// strerror-style text for an errno value, e.g. "permission denied (errno 13)".
+std::string errnoText(int error) {
+  char buf[128];
+  // GNU strerror_r returns the message pointer (thread-safe, unlike strerror).
+  std::string text = strerror_r(error, buf, sizeof(buf));
+  if (!text.empty()) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text + " (errno " + std::to_string(error) + ")";
 }
 
 Error kvmError(const std::string& what, long r) {
@@ -83,7 +72,7 @@ Error kvmError(const std::string& what, long r) {
 class Fd {
  public:
   Fd() = default;
-  Fd(DeviceLayer* sys, int fd) : sys_(sys), fd_(fd) {}
+  Fd(loader::Device* sys, int fd) : sys_(sys), fd_(fd) {}
   // A descriptor someone else owns (the loader's backend): never closed here.
   static Fd borrowed(int fd) { return Fd(nullptr, fd); }
   Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
@@ -103,7 +92,7 @@ class Fd {
     }
     fd_ = -1;
   }
-  DeviceLayer* sys_ = nullptr;
+  loader::Device* sys_ = nullptr;
   int fd_ = -1;
 };
 
@@ -111,7 +100,7 @@ class Fd {
 class Mapping {
  public:
   Mapping() = default;
-  Mapping(DeviceLayer* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
+  Mapping(loader::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
   Mapping(Mapping&& o) noexcept
       : sys_(o.sys_), addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -132,7 +121,7 @@ class Mapping {
     }
     addr_ = nullptr;
   }
-  DeviceLayer* sys_ = nullptr;
+  loader::Device* sys_ = nullptr;
   void* addr_ = nullptr;
   size_t size_ = 0;
 };
@@ -149,24 +138,37 @@ class VarStruct {
   std::vector<uint64_t> storage_;
 };
 
-struct Vcpu {
-  unsigned index = 0;
+// The KVM side of the vCPU-run seam: one vCPU fd and its kvm_run mapping.
+class KvmVcpu final : public VcpuRunner {
+ public:
+  KvmVcpu(loader::Device& sys, unsigned index) : sys_(sys), index_(index) {}
+
+  unsigned index() const override { return index_; }
+  Result<std::optional<Exit>> run() override;
+  Status complete(const Exit&) override { return okStatus(); }  // data lives in kvm_run
+  uint64_t rip() override;
+  bool canPoll() const override { return true; }
+  Exit pollState() override;
+  void requestExit() override { std::atomic_ref<uint8_t>(run_->immediate_exit).store(1); }
+  void clearExitRequest() override { std::atomic_ref<uint8_t>(run_->immediate_exit).store(0); }
+
   Fd fd;
   Mapping run_map;
-  kvm_run* run = nullptr;
-  std::thread thread;
-  std::atomic<bool> poll_request{false};
-  std::atomic<uint64_t> polled_round{0};
+
+  void attach(size_t run_size) {
+    run_size_ = run_size;
+    run_ = reinterpret_cast<kvm_run*>(run_map.data());
+  }
+
+ private:
+  Exit translate(bool* ok);
+
+  loader::Device& sys_;
+  unsigned index_;
+  kvm_run* run_ = nullptr;
+  size_t run_size_ = 0;
 };
 
-void kick(Vcpu& v) {
-  std::atomic_ref<uint8_t>(v.run->immediate_exit).store(1);
-  if (v.thread.joinable()) {
-    pthread_kill(v.thread.native_handle(), kickSignal());
-  }
-}
-
-// The machine's RAM layout: [0, low) at host offset 0, [4 GiB, 4 GiB + high) after it.
 struct RamLayout {
   uint64_t low = 0;
   uint64_t high = 0;
@@ -247,22 +249,20 @@ namespace {
 
 class Machine {
  public:
-  Machine(DeviceLayer& sys, const GuestSetup& setup, const RunConfig& config)
+  Machine(loader::Device& sys, const GuestSetup& setup, const RunConfig& config)
       : sys_(sys),
         setup_(setup),
         bsp_(setup.bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
-  Machine(DeviceLayer& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(loader::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         setup_(empty_setup_),
         bsp_(bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, vcpus) {}
-
-  ~Machine() { stopThreads(); }
 
   Status build();
   // Takes over a VM the loader built (fds borrowed, memory left to the loader).
@@ -274,26 +274,18 @@ class Machine {
   Status createVm();
   Status setupMemory();
   Status createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid);
-  Status setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid);
+  Status setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid);
   Status createPit();
-  Status setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
-  Status setMsrs(Vcpu& v);
-  Status setLapic(Vcpu& v);
-  Status setBspRegisters(Vcpu& v);
+  Status setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid);
+  Status setMsrs(KvmVcpu& v);
+  Status setLapic(KvmVcpu& v);
+  Status setBspRegisters(KvmVcpu& v);
   Result<std::vector<kvm_cpuid_entry2>> supportedCpuid();
   long vmIoctl(unsigned long request, uintptr_t arg) { return sys_.ioctl(vm_.get(), request, arg); }
 
   void setIrq4(bool level);
-  void vcpuLoop(Vcpu& v);
-  Exit translate(Vcpu& v, bool* ok);
-  void pollState(Vcpu& v);
-  uint64_t readRip(Vcpu& v);
-  void finish(int status, std::string cause, unsigned vcpu, uint64_t rip);
-  bool pollRound();
-  void pumpInput();
-  void stopThreads();
 
-  DeviceLayer& sys_;
+  loader::Device& sys_;
   const GuestSetup empty_setup_;
   const GuestSetup& setup_;
   const VpState& bsp_;
@@ -302,18 +294,10 @@ class Machine {
   Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
   Fd vm_;
   size_t run_size_ = 0;
-  std::vector<std::unique_ptr<Vcpu>> vcpus_;
+  std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
 
   std::mutex device_mutex_;  // guards devices_
   Devices devices_;
-
-  std::mutex state_mutex_;  // guards outcome_ and the poll rounds
-  std::condition_variable state_cv_;
-  std::optional<RunOutcome> outcome_;
-  std::atomic<bool> stop_{false};
-  uint64_t round_ = 0;
-  int input_fd_ = -1;          // -1 once the input reached its end
-  std::string input_backlog_;  // read from the host but not yet taken by the UART
 };
 
 Status Machine::openKvm() {
@@ -328,8 +312,8 @@ Status Machine::openKvm() {
                        "kvm api version " + std::to_string(version) + " is not 12");
   }
   // The supervisor's way of stopping vCPUs needs kvm_run.immediate_exit (Linux 4.11+).
-  if (sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{KVM_CAP_IMMEDIATE_EXIT}) <= 0) {
-    return unsupported("vmm.kvm_capability", "kvm lacks KVM_CAP_IMMEDIATE_EXIT");
+  if (sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{kCapImmediateExit}) <= 0) {
+    return unsupported("vmm.kvm_capability", "kvm lacks kCapImmediateExit");
   }
   long size = sys_.ioctl(kvm_.get(), KVM_GET_VCPU_MMAP_SIZE, uintptr_t{0});
   if (size < static_cast<long>(sizeof(kvm_run))) {
@@ -361,7 +345,7 @@ Status Machine::createVm() {
 
 Status Machine::setupMemory() {
   int error = 0;
-  void* p = sys_.mmap(nullptr, setup_.memory_bytes, PROT_READ | PROT_WRITE,
+  void* p = sys_.mmap(setup_.memory_bytes, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
   if (p == nullptr) {
     return Error{
@@ -401,9 +385,9 @@ Status Machine::setupMemory() {
 
 Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
   for (uint32_t n = 128; n <= 4096; n *= 2) {
-    VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(n);
+    VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(n);
     buf.header()->nent = n;
-    long r = sys_.ioctl(kvm_.get(), kvm::kGetSupportedCpuid, buf.header());
+    long r = sys_.ioctl(kvm_.get(), KVM_GET_SUPPORTED_CPUID, buf.header());
     if (r == -E2BIG) {
       continue;
     }
@@ -418,8 +402,8 @@ Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
 
 // Per-vCPU CPUID: the host's supported list with this vCPU's APIC ID and the machine's topology
 // (one thread per core, `vcpus` cores in one package), as Firecracker's normalization (§5.2).
-Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
-  const uint32_t apic_id = v.index;
+Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
+  const uint32_t apic_id = v.index();
   const uint32_t n = setup_.vcpus;
   const bool emulator_safe_cpuid =
       config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kOn ||
@@ -472,16 +456,16 @@ Status Machine::setCpuid(Vcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
       e.ecx &= ~kCpuid1EcxCx16;
     }
   }
-  VarStruct<kvm::Cpuid2Header, kvm_cpuid_entry2> buf(cpuid.size());
+  VarStruct<kvm_cpuid2, kvm_cpuid_entry2> buf(cpuid.size());
   buf.header()->nent = static_cast<uint32_t>(cpuid.size());
   std::copy(cpuid.begin(), cpuid.end(), buf.entries());
-  if (long r = sys_.ioctl(v.fd.get(), kvm::kSetCpuid2, buf.header()); r < 0) {
+  if (long r = sys_.ioctl(v.fd.get(), KVM_SET_CPUID2, buf.header()); r < 0) {
     return kvmError("KVM_SET_CPUID2", r);
   }
   return okStatus();
 }
 
-Status Machine::setMsrs(Vcpu& v) {
+Status Machine::setMsrs(KvmVcpu& v) {
   std::vector<Msr> msrs = {
       {kMsrSysenterCs, 0},
       {kMsrSysenterEsp, 0},
@@ -495,18 +479,18 @@ Status Machine::setMsrs(Vcpu& v) {
       {kMsrMiscEnable, kMiscEnableFastString},
       {kMsrMtrrDefType, kMtrrEnableWriteBack},
   };
-  if (v.index == 0) {
+  if (v.index() == 0) {
     msrs.push_back({kMsrPat, bsp_.pat});
     msrs.insert(msrs.end(), bsp_.msrs.begin(), bsp_.msrs.end());
   }
-  VarStruct<kvm::MsrsHeader, kvm_msr_entry> buf(msrs.size());
+  VarStruct<kvm_msrs, kvm_msr_entry> buf(msrs.size());
   buf.header()->nmsrs = static_cast<uint32_t>(msrs.size());
   for (size_t i = 0; i < msrs.size(); ++i) {
     buf.entries()[i] = kvm_msr_entry{};
     buf.entries()[i].index = msrs[i].index;
     buf.entries()[i].data = msrs[i].value;
   }
-  long r = sys_.ioctl(v.fd.get(), kvm::kSetMsrs, buf.header());
+  long r = sys_.ioctl(v.fd.get(), KVM_SET_MSRS, buf.header());
   if (r < 0) {
     return kvmError("KVM_SET_MSRS", r);
   }
@@ -514,12 +498,12 @@ Status Machine::setMsrs(Vcpu& v) {
   if (static_cast<size_t>(r) < msrs.size()) {
     return invalid("vmm.msr_refused", "kvm refused msr " + hex(msrs[r].index) + " = " +
                                           hex(msrs[r].value) + " on vcpu " +
-                                          std::to_string(v.index));
+                                          std::to_string(v.index()));
   }
   return okStatus();
 }
 
-Status Machine::setLapic(Vcpu& v) {
+Status Machine::setLapic(KvmVcpu& v) {
   kvm_lapic_state lapic{};
   if (long r = sys_.ioctl(v.fd.get(), KVM_GET_LAPIC, &lapic); r < 0) {
     return kvmError("KVM_GET_LAPIC", r);
@@ -539,7 +523,7 @@ Status Machine::setLapic(Vcpu& v) {
   return okStatus();
 }
 
-Status Machine::setBspRegisters(Vcpu& v) {
+Status Machine::setBspRegisters(KvmVcpu& v) {
   const VpState& s = bsp_;
   kvm_fpu fpu{};
   fpu.fcw = 0x37F;     // x87 reset control word
@@ -609,8 +593,7 @@ Status Machine::setBspRegisters(Vcpu& v) {
 }
 
 Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& cpuid) {
-  auto v = std::make_unique<Vcpu>();
-  v->index = index;
+  auto v = std::make_unique<KvmVcpu>(sys_, index);
   long fd = sys_.ioctl(vm_.get(), KVM_CREATE_VCPU, uintptr_t{index});
   if (fd < 0) {
     return kvmError("KVM_CREATE_VCPU " + std::to_string(index), fd);
@@ -619,16 +602,16 @@ Status Machine::createVcpu(unsigned index, const std::vector<kvm_cpuid_entry2>& 
   return setupVcpu(std::move(v), cpuid);
 }
 
-Status Machine::setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid) {
-  const unsigned index = v->index;
+Status Machine::setupVcpu(std::unique_ptr<KvmVcpu> v, const std::vector<kvm_cpuid_entry2>& cpuid) {
+  const unsigned index = v->index();
   int error = 0;
   void* p =
-      sys_.mmap(nullptr, run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
+      sys_.mmap(run_size_, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0, &error);
   if (p == nullptr) {
     return kvmError("mmap of kvm_run", -error);
   }
   v->run_map = Mapping(&sys_, p, run_size_);
-  v->run = static_cast<kvm_run*>(p);
+  v->attach(run_size_);
   IGVMKIT_RETURN_IF_ERROR(setCpuid(*v, cpuid));
   IGVMKIT_RETURN_IF_ERROR(setMsrs(*v));
   IGVMKIT_RETURN_IF_ERROR(setLapic(*v));
@@ -636,7 +619,7 @@ Status Machine::setupVcpu(std::unique_ptr<Vcpu> v, const std::vector<kvm_cpuid_e
     IGVMKIT_RETURN_IF_ERROR(setBspRegisters(*v));
   } else {
     // Application processors wait for INIT/SIPI from the guest, as on real hardware.
-    kvm_mp_state mp{KVM_MP_STATE_INIT_RECEIVED};
+    kvm_mp_state mp{kMpStateInitReceived};
     if (long r = sys_.ioctl(v->fd.get(), KVM_SET_MP_STATE, &mp); r < 0) {
       return kvmError("KVM_SET_MP_STATE", r);
     }
@@ -664,7 +647,7 @@ Status Machine::build() {
 
 Status Machine::createPit() {
   kvm_pit_config pit{};
-  pit.flags = KVM_PIT_SPEAKER_DUMMY;
+  pit.flags = kPitSpeakerDummy;
   if (long r = sys_.ioctl(vm_.get(), KVM_CREATE_PIT2, &pit); r < 0) {
     return kvmError("KVM_CREATE_PIT2", r);
   }
@@ -682,8 +665,7 @@ Status Machine::adopt(const loader::LoadedVm& vm) {
   IGVMKIT_RETURN_IF_ERROR(createPit());
   IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
   for (size_t i = 0; i < vm.vcpu_fds.size(); ++i) {
-    auto v = std::make_unique<Vcpu>();
-    v->index = static_cast<unsigned>(i);
+    auto v = std::make_unique<KvmVcpu>(sys_, static_cast<unsigned>(i));
     v->fd = Fd::borrowed(vm.vcpu_fds[i]);
     IGVMKIT_RETURN_IF_ERROR(setupVcpu(std::move(v), cpuid));
   }
@@ -697,68 +679,89 @@ void Machine::setIrq4(bool level) {
   (void)sys_.ioctl(vm_.get(), KVM_IRQ_LINE, &irq);
 }
 
-uint64_t Machine::readRip(Vcpu& v) {
+uint64_t KvmVcpu::rip() {
   kvm_regs regs{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) < 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) < 0) {
     return 0;
   }
   return regs.rip;
 }
 
-void Machine::finish(int status, std::string cause, unsigned vcpu, uint64_t rip) {
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  if (!outcome_) {
-    outcome_ = RunOutcome{status, std::move(cause), rip, vcpu, {}};
+Result<std::optional<Exit>> KvmVcpu::run() {
+  // Interruptible: the supervisor's kick must come back as EINTR, not be retried.
+  long r = sys_.ioctlInterruptible(fd.get(), KVM_RUN, nullptr);
+  if (r == -EINTR || r == -EAGAIN) {
+    return std::optional<Exit>();
   }
-  state_cv_.notify_all();
+  if (r < 0) {
+    return Error{Code::kInternal, "vmm.kvm_ioctl",
+                 "KVM_RUN failed on vcpu " + std::to_string(index_) + ": " +
+                     errnoText(static_cast<int>(-r)),
+                 std::nullopt};
+  }
+  bool ok = false;
+  Exit e = translate(&ok);
+  if (!ok) {
+    return std::optional<Exit>();
+  }
+  return std::optional<Exit>(e);
 }
 
-Exit Machine::translate(Vcpu& v, bool* ok) {
-  kvm_run& run = *v.run;
+RunOutcome Machine::run() {
+  std::vector<VcpuRunner*> runners;
+  for (auto& v : vcpus_) {
+    runners.push_back(v.get());
+  }
+  return RunLoop(runners, devices_, device_mutex_, config_).run();
+}
+
+
+Exit KvmVcpu::translate(bool* ok) {
+  kvm_run& run = *run_;
   Exit e;
-  e.vcpu = v.index;
+  e.vcpu = index_;
   *ok = true;
   switch (run.exit_reason) {
-    case KVM_EXIT_IO: {
+    case kExitIo: {
       e.kind = Exit::Kind::kIo;
       e.port = run.io.port;
       e.size = run.io.size;
       e.count = run.io.count;
-      e.is_write = run.io.direction == KVM_EXIT_IO_OUT;
+      e.is_write = run.io.direction == kExitIoOut;
       // The data lives inside the kvm_run mapping; refuse an offset that points outside it.
       uint64_t bytes = static_cast<uint64_t>(run.io.size) * run.io.count;
       if (run.io.data_offset > run_size_ || bytes > run_size_ - run.io.data_offset) {
         e.kind = Exit::Kind::kOther;
-        e.detail = KVM_EXIT_IO;
+        e.detail = kExitIo;
         break;
       }
-      e.data = std::span<uint8_t>(v.run_map.data() + run.io.data_offset, bytes);
+      e.data = std::span<uint8_t>(run_map.data() + run.io.data_offset, bytes);
       return e;
     }
-    case KVM_EXIT_MMIO:
+    case kExitMmio:
       e.kind = Exit::Kind::kMmio;
       e.address = run.mmio.phys_addr;
       e.is_write = run.mmio.is_write != 0;
       e.data = std::span<uint8_t>(run.mmio.data, std::min<uint32_t>(run.mmio.len, 8));
       return e;
-    case KVM_EXIT_INTR:
+    case kExitIntr:
       *ok = false;  // nothing happened; just run again
       return e;
-    case KVM_EXIT_HLT:
+    case kExitHlt:
       e.kind = Exit::Kind::kHlt;
       break;
-    case KVM_EXIT_SHUTDOWN:
+    case kExitShutdown:
       e.kind = Exit::Kind::kShutdown;
       break;
-    case KVM_EXIT_SYSTEM_EVENT:
+    case kExitSystemEvent:
       e.kind = Exit::Kind::kSystemEvent;
       e.detail = run.system_event.type;
       break;
-    case KVM_EXIT_FAIL_ENTRY:
+    case kExitFailEntry:
       e.kind = Exit::Kind::kFailEntry;
       e.detail = run.fail_entry.hardware_entry_failure_reason;
       break;
-    case KVM_EXIT_INTERNAL_ERROR:
+    case kExitInternalError:
       e.kind = Exit::Kind::kInternalError;
       e.detail = run.internal.suberror;
       break;
@@ -769,23 +772,23 @@ Exit Machine::translate(Vcpu& v, bool* ok) {
   }
   // Everything but I/O may end the run and must say where the vCPU was.
   kvm_regs regs{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) >= 0) {
     e.rip = regs.rip;
     e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
   }
   return e;
 }
 
-void Machine::pollState(Vcpu& v) {
+Exit KvmVcpu::pollState() {
   Exit e;
-  e.vcpu = v.index;
+  e.vcpu = index_;
   kvm_mp_state mp{};
-  if (sys_.ioctl(v.fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
+  if (sys_.ioctl(fd.get(), KVM_GET_MP_STATE, &mp) >= 0) {
     switch (mp.mp_state) {
-      case KVM_MP_STATE_HALTED: {
+      case kMpStateHalted: {
         e.kind = Exit::Kind::kHlt;
         kvm_regs regs{};
-        if (sys_.ioctl(v.fd.get(), KVM_GET_REGS, &regs) >= 0) {
+        if (sys_.ioctl(fd.get(), KVM_GET_REGS, &regs) >= 0) {
           e.rip = regs.rip;
           e.interrupts_enabled = (regs.rflags & kRflagsIf) != 0;
         } else {
@@ -793,8 +796,8 @@ void Machine::pollState(Vcpu& v) {
         }
         break;
       }
-      case KVM_MP_STATE_UNINITIALIZED:
-      case KVM_MP_STATE_INIT_RECEIVED:
+      case kMpStateUninitialized:
+      case kMpStateInitReceived:
         e.kind = Exit::Kind::kWaitForSipi;
         break;
       default:
@@ -804,181 +807,9 @@ void Machine::pollState(Vcpu& v) {
   } else {
     e.kind = Exit::Kind::kRunning;
   }
-  {
-    // The verdict on a polled halt is the supervisor's (two quiet rounds); here it only records
-    // the state, so the returned action is not acted on.
-    std::lock_guard<std::mutex> lock(device_mutex_);
-    (void)handleExit(e, devices_);
-  }
-  std::lock_guard<std::mutex> lock(state_mutex_);
-  v.polled_round.store(round_);
-  state_cv_.notify_all();
+  return e;
 }
 
-void Machine::vcpuLoop(Vcpu& v) {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, kickSignal());
-  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-  std::atomic_ref<uint8_t> immediate_exit(v.run->immediate_exit);
-  while (true) {
-    immediate_exit.store(0);  // before looking at requests: see the comment at the top
-    if (stop_.load()) {
-      return;
-    }
-    if (v.poll_request.exchange(false)) {
-      pollState(v);
-      continue;
-    }
-    long r = sys_.ioctl(v.fd.get(), KVM_RUN, uintptr_t{0});
-    if (r == -EINTR || r == -EAGAIN) {
-      continue;
-    }
-    if (r < 0) {
-      finish(kFailureStatus,
-             "KVM_RUN failed on vcpu " + std::to_string(v.index) + ": " +
-                 errnoText(static_cast<int>(-r)),
-             v.index, readRip(v));
-      return;
-    }
-    bool ok = false;
-    Exit e = translate(v, &ok);
-    if (!ok) {
-      continue;
-    }
-    Action action;
-    {
-      std::lock_guard<std::mutex> lock(device_mutex_);
-      action = handleExit(e, devices_);
-    }
-    if (action.kind == Action::Kind::kStop) {
-      finish(action.status, action.cause, v.index, e.rip != 0 ? e.rip : readRip(v));
-      return;
-    }
-  }
-}
-
-// One poll round: every vCPU reports its state. True when no vCPU was found running.
-bool Machine::pollRound() {
-  uint64_t round;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    round = ++round_;
-  }
-  for (auto& v : vcpus_) {
-    v->poll_request.store(true);
-    kick(*v);
-  }
-  std::unique_lock<std::mutex> lock(state_mutex_);
-  bool all = state_cv_.wait_for(lock, std::chrono::seconds(1), [&] {
-    return outcome_.has_value() || std::all_of(vcpus_.begin(), vcpus_.end(), [&](auto& v) {
-             return v->polled_round.load() >= round;
-           });
-  });
-  if (!all || outcome_) {
-    return false;
-  }
-  lock.unlock();
-  std::lock_guard<std::mutex> dlock(device_mutex_);
-  return std::none_of(devices_.vcpus.begin(), devices_.vcpus.end(),
-                      [](VcpuState s) { return s == VcpuState::kRunning; });
-}
-
-// Moves whatever host input is ready into the UART's receive buffer (never blocks).
-void Machine::pumpInput() {
-  if (input_fd_ >= 0 && input_backlog_.size() < 4096) {
-    pollfd p{input_fd_, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
-      char buf[512];
-      ssize_t n = ::read(input_fd_, buf, sizeof(buf));
-      if (n > 0) {
-        input_backlog_.append(buf, static_cast<size_t>(n));
-      } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-        input_fd_ = -1;  // end of input: the guest just sees no more bytes
-      }
-    }
-  }
-  if (!input_backlog_.empty()) {
-    std::lock_guard<std::mutex> lock(device_mutex_);
-    input_backlog_.erase(0, devices_.com1.receive(input_backlog_));
-  }
-}
-
-void Machine::stopThreads() {
-  // stop_ is set before immediate_exit, and a vCPU thread clears immediate_exit before it reads
-  // stop_, so one kick is enough: either the thread sees stop_, or KVM_RUN returns at once.
-  stop_.store(true);
-  for (auto& v : vcpus_) {
-    if (v->thread.joinable()) {
-      kick(*v);
-    }
-  }
-  for (auto& v : vcpus_) {
-    if (v->thread.joinable()) {
-      v->thread.join();
-    }
-  }
-}
-
-RunOutcome Machine::run() {
-  installKickHandler();
-  using Clock = std::chrono::steady_clock;
-  const auto start = Clock::now();
-  const bool has_deadline = config_.timeout.count() > 0;
-  const auto deadline = start + config_.timeout;
-  const auto halt_poll = std::max(config_.halt_poll, std::chrono::milliseconds(1));
-  input_fd_ = config_.serial_input_fd;
-  const auto tick = input_fd_ >= 0 ? std::min(halt_poll, std::chrono::milliseconds(10)) : halt_poll;
-  auto next_halt_poll = start + halt_poll;
-  for (auto& v : vcpus_) {
-    Vcpu* raw = v.get();
-    v->thread = std::thread([this, raw] { vcpuLoop(*raw); });
-  }
-  int quiet_rounds = 0;
-  bool timed_out = false;
-  while (true) {
-    {
-      std::unique_lock<std::mutex> lock(state_mutex_);
-      auto until = Clock::now() + tick;
-      if (has_deadline && deadline < until) {
-        until = deadline;
-      }
-      state_cv_.wait_until(lock, until, [&] { return outcome_.has_value(); });
-      if (outcome_) {
-        break;
-      }
-    }
-    if (has_deadline && Clock::now() >= deadline) {
-      timed_out = true;
-      break;
-    }
-    pumpInput();
-    if (Clock::now() < next_halt_poll) {
-      continue;
-    }
-    next_halt_poll = Clock::now() + halt_poll;
-    quiet_rounds = pollRound() ? quiet_rounds + 1 : 0;
-    if (quiet_rounds >= 2) {
-      break;  // every vCPU halted with interrupts off (or never started), twice in a row
-    }
-  }
-  stopThreads();
-  RunOutcome out;
-  {
-    std::lock_guard<std::mutex> lock(state_mutex_);
-    if (outcome_) {
-      out = *outcome_;
-    } else {
-      out.exit_status = timed_out ? kFailureStatus : 0;
-      out.cause = timed_out ? "timeout" : "halt";
-      out.vcpu = 0;
-      out.rip = readRip(*vcpus_[0]);
-    }
-  }
-  std::lock_guard<std::mutex> lock(device_mutex_);
-  out.stats = devices_.stats;
-  return out;
-}
 
 }  // namespace
 
@@ -1009,17 +840,49 @@ SerialSink serialToString(std::string& out) {
 }
 
 Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
-  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  std::unique_ptr<loader::Device> real;
+  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
   Machine machine(sys, setup, config);
   IGVMKIT_RETURN_IF_ERROR(machine.build());
   return machine.run();
 }
 
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
-  DeviceLayer& sys = config.device_layer != nullptr ? *config.device_layer : realDeviceLayer();
+  std::unique_ptr<loader::Device> real;
+  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
   return machine.run();
+}
+
+Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present) {
+  if (name == "kvm") {
+    return Hypervisor::kKvm;
+  }
+  if (name == "mshv") {
+    if (!mshv_present) {
+      return Error{Code::kUsage, "run.no_mshv",
+                   "--hypervisor mshv needs /dev/mshv, which is absent or not accessible on this "
+                   "host",
+                   std::nullopt};
+    }
+    return Hypervisor::kMshv;
+  }
+  if (!name.empty()) {
+    return Error{Code::kUsage, "run.hypervisor",
+                 "--hypervisor must be kvm or mshv, not '" + std::string(name) + "'",
+                 std::nullopt};
+  }
+  if (kvm_present) {
+    return Hypervisor::kKvm;
+  }
+  if (mshv_present) {
+    return Hypervisor::kMshv;
+  }
+  return Error{Code::kUnsupported, "run.no_hypervisor",
+               "neither /dev/kvm nor /dev/mshv is present: igvmkit run needs kvm or the microsoft "
+               "hypervisor (mshv)",
+               std::nullopt};
 }
 
 namespace {

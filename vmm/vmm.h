@@ -1,4 +1,6 @@
-// vmm/vmm.h: a minimal KVM virtual machine monitor that runs an already-loaded x86-64 guest.
+// vmm/vmm.h: a minimal KVM (and MSHV) virtual machine monitor that runs an already-loaded x86-64
+// guest. KVM and MSHV share one vCPU-run loop and the same devices; runMshv() below is the MSHV
+// entry point.
 //
 // The caller (the loader's `kvm` backend, or a test) describes the machine as a value: how much
 // RAM, which bytes go where, the boot vCPU's registers, and how many vCPUs. run() creates the VM,
@@ -29,8 +31,8 @@
 // the i8042 reset line; the debug-exit port 0xf4. vCPU 0 starts with `bsp`; the others wait for
 // INIT/SIPI from the guest, as on real hardware. See vmm/README.md for what is not emulated.
 //
-// run() installs a do-nothing handler for SIGRTMIN+3, which it uses to kick vCPU threads out of
-// KVM_RUN; a program that embeds the VMM must leave that signal alone.
+// run() and runMshv() install a do-nothing handler for SIGRTMIN+3, which they use to kick vCPU
+// threads out of KVM_RUN / MSHV_RUN_VP; a program that embeds the VMM must leave that signal alone.
 #pragma once
 
 #include <chrono>
@@ -44,8 +46,8 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "loader/backend.h"
+#include "loader/device.h"
 #include "loader/plan.h"
-#include "vmm/device_layer.h"
 
 namespace igvmkit::vmm {
 
@@ -130,8 +132,10 @@ struct RunConfig {
   // Interactive input: bytes read from this descriptor (checked every 10 ms) reach the guest
   // through COM1's receive side. -1 = none. The VMM neither closes it nor changes its mode.
   int serial_input_fd = -1;
-  // The system-call layer; nullptr = the real one. Tests pass a fake to run without /dev/kvm.
-  DeviceLayer* device_layer = nullptr;
+  // The system-call layer (loader/device.h, the one the loader's backends use); nullptr = the real
+  // one. Tests pass a fake to run without /dev/kvm or /dev/mshv. For a VM the loader built, it
+  // must be the device that built it (the fds are that device's).
+  loader::Device* device = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
   // Hide CPU features whose instructions KVM's instruction emulator cannot execute: CPUID leaf 1
@@ -181,6 +185,30 @@ Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
 //   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(backend->vm(), bsp, run_config));
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config);
+
+// Runs a partition the loader's plain `mshv` backend created and loaded on /dev/mshv
+// (loader::launch() done with the whole plan: on MSHV the backend itself writes the vCPUs'
+// registers from the plan's SetVpState ops, and the hypervisor supplies CPUID, MSRs and the
+// LAPICs). `device` is the one the backend used. The VMM adds the devices, one thread per VP
+// running MSHV_RUN_VP, intercept handling and the timeout. Port I/O reaches the same COM1, i8042
+// and debug-exit devices as on KVM; what MSHV intercepts are emulated is listed in vmm/README.md
+// ("MSHV"). COM1's interrupt line is not connected on MSHV (guests poll LSR, as the probe does).
+// `config.device` must be the device the backend used (nullptr = the real /dev/mshv).
+//
+//   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kMshv, config));
+//   auto device = loader::systemDevice();
+//   auto backend = loader::makeBackend(loader::BackendKind::kMshv, *device);
+//   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), run_config));
+Result<RunOutcome> runMshv(const loader::LoadedVm& vm, const RunConfig& config);
+
+enum class Hypervisor { kKvm, kMshv };
+
+// `igvmkit run --hypervisor NAME`: "kvm" or "mshv" as named (an unknown name is a usage error,
+// rule "run.hypervisor"; "mshv" without /dev/mshv is one too, rule "run.no_mshv"), or "" for
+// whichever of /dev/kvm and /dev/mshv is present (KVM when both are; rule "run.no_hypervisor",
+// kUnsupported, when neither is).
+Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present);
 
 // The IGVM native context as VpState: segment attributes go from the loader's SVM form (AVL, L,
 // D/B, G in bits 8-11) to the descriptor form (bits 12-15).

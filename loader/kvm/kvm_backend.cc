@@ -6,7 +6,7 @@
 #include <optional>
 
 #include "loader/internal/backends.h"
-#include "loader/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader::detail {
@@ -14,7 +14,6 @@ namespace {
 
 using namespace kvm;  // NOLINT: the ABI names read like the kernel's
 
-inline constexpr unsigned long KVM_GET_SREGS = ioc(kRead, kKvmIo, 0x83, 312);
 inline constexpr unsigned long kCapSplitIrqchip = 121;
 inline constexpr int kMaxRetries = 1000;
 inline constexpr uint32_t kMaxCpuidEntries = 256;

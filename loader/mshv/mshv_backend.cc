@@ -10,7 +10,7 @@
 #include <cstring>
 
 #include "loader/internal/backends.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace igvmkit::loader::detail {
 namespace {

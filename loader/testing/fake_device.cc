@@ -3,10 +3,12 @@
 #include <sys/mman.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 
 namespace igvmkit::loader::testing {
 namespace {
@@ -14,7 +16,6 @@ namespace {
 using namespace kvm;   // NOLINT
 using namespace mshv;  // NOLINT
 
-inline constexpr unsigned long KVM_GET_SREGS = ioc(kRead, kKvmIo, 0x83, 312);
 
 template <class T>
 T load(const void* p) {
@@ -69,6 +70,7 @@ const std::map<unsigned long, std::string>& requestNames() {
       {MSHV_IMPORT_ISOLATED_PAGES, "MSHV_IMPORT_ISOLATED_PAGES"},
       {MSHV_GET_PARTITION_PROPERTY, "MSHV_GET_PARTITION_PROPERTY"},
       {MSHV_COMPLETE_ISOLATED_IMPORT, "MSHV_COMPLETE_ISOLATED_IMPORT"},
+      {MSHV_RUN_VP, "MSHV_RUN_VP"},
   };
   return names;
 }
@@ -111,6 +113,8 @@ std::string hvcallName(uint16_t code) {
       return "SET_PARTITION_PROPERTY";
     case kHvcallSetVpRegisters:
       return "SET_VP_REGISTERS";
+    case kHvcallGetVpRegisters:
+      return "GET_VP_REGISTERS";
     default:
       return hex(code);
   }
@@ -119,7 +123,7 @@ std::string hvcallName(uint16_t code) {
 // The hypercalls upstream's MSHV_ROOT_HVCALL allow-list passes (loader-vmm.md §2.1) that we use.
 bool allowedHvcall(uint16_t code) {
   return code == kHvcallGetPartitionProperty || code == kHvcallSetPartitionProperty ||
-         code == kHvcallSetVpRegisters;
+         code == kHvcallSetVpRegisters || code == kHvcallGetVpRegisters;
 }
 
 }  // namespace
@@ -139,6 +143,7 @@ int FakeDevice::newFd(FdInfo info) {
 }
 
 int FakeDevice::open(const std::string& path, int flags) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.kind = FakeCall::Kind::kOpen;
   call.name = "open " + path;
@@ -156,6 +161,7 @@ int FakeDevice::open(const std::string& path, int flags) {
 }
 
 int FakeDevice::close(int fd) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.kind = FakeCall::Kind::kClose;
   call.name = "close";
@@ -169,6 +175,7 @@ int FakeDevice::close(int fd) {
 }
 
 void* FakeDevice::mmap(size_t length, int prot, int flags, int fd, off_t offset, int* err) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.kind = FakeCall::Kind::kMmap;
   call.name = "mmap";
@@ -189,6 +196,7 @@ void* FakeDevice::mmap(size_t length, int prot, int flags, int fd, off_t offset,
 }
 
 int FakeDevice::munmap(void* addr, size_t length) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.kind = FakeCall::Kind::kMunmap;
   call.name = "munmap";
@@ -206,6 +214,7 @@ int FakeDevice::munmap(void* addr, size_t length) {
 }
 
 int FakeDevice::eventfd(unsigned int initval, int flags) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.kind = FakeCall::Kind::kEventfd;
   call.name = "eventfd";
@@ -217,12 +226,40 @@ int FakeDevice::eventfd(unsigned int initval, int flags) {
 }
 
 void FakeDevice::script(const std::string& name, Handler handler) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   scripts_[name] = std::move(handler);
 }
-void FakeDevice::failOnce(const std::string& name, int err) { fail_once_[name] = err; }
-void FakeDevice::removeDevice(const std::string& path) { devices_.erase(path); }
+void FakeDevice::failOnce(const std::string& name, int err) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  fail_once_[name] = err;
+}
+void FakeDevice::removeDevice(const std::string& path) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  devices_.erase(path);
+}
+
+void FakeDevice::queueRunVpMessage(uint32_t vp_index, ByteVector message) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  message.resize(sizeof(hv_message));
+  run_vp_messages_[vp_index].push_back(std::move(message));
+}
+
+std::optional<uint64_t> FakeDevice::vpRegister(int partition_fd, uint32_t vp_index,
+                                               uint32_t name) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  auto vp = vp_regs_.find({partition_fd, vp_index});
+  if (vp == vp_regs_.end()) {
+    return std::nullopt;
+  }
+  auto reg = vp->second.find(name);
+  if (reg == vp->second.end()) {
+    return std::nullopt;
+  }
+  return load<uint64_t>(reg->second.data());
+}
 
 std::vector<std::string> FakeDevice::ioctlNames() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<std::string> out;
   for (const FakeCall& c : calls_) {
     if (c.kind == FakeCall::Kind::kIoctl) {
@@ -233,6 +270,7 @@ std::vector<std::string> FakeDevice::ioctlNames() const {
 }
 
 std::vector<const FakeCall*> FakeDevice::find(std::string_view name) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   std::vector<const FakeCall*> out;
   for (const FakeCall& c : calls_) {
     if (c.name == name) {
@@ -544,6 +582,10 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
       r == MSHV_COMPLETE_ISOLATED_IMPORT) {
     on(FdKind::kPartition, "a partition fd");
   }
+  if (r == MSHV_RUN_VP) {
+    on(FdKind::kVp, "a vp fd");
+    need(arg != nullptr, "needs a 256-byte message buffer");
+  }
   if (r == MSHV_ROOT_HVCALL) {
     need(fd.kind == FdKind::kPartition || fd.kind == FdKind::kVp,
          "must be issued on a partition or vp fd");
@@ -559,6 +601,20 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
            "in_sz must be the header plus reps register entries");
       auto head = load<hv_input_set_vp_registers>(reinterpret_cast<const void*>(h.in_ptr));
       need(head.rsvd_z8 == 0 && head.rsvd_z16 == 0, "reserved must be zero");
+      int partition = fd.kind == FdKind::kVp ? fd.parent : call.fd;
+      need(head.vp_index < static_cast<uint32_t>(vms_[partition].vps),
+           "vp_index " + std::to_string(head.vp_index) + " names no vp of this partition");
+    }
+    if (h.code == kHvcallGetVpRegisters && h.in_ptr != 0) {
+      need(h.reps > 0 && h.in_sz == sizeof(hv_input_get_vp_registers) + h.reps * 4u,
+           "in_sz must be the header plus reps u32 register names");
+      need(h.out_ptr != 0 && h.out_sz == h.reps * kHvRegisterValueSize,
+           "out_sz must be reps 16-byte register values");
+      auto head = load<hv_input_get_vp_registers>(reinterpret_cast<const void*>(h.in_ptr));
+      need(head.rsvd_z8 == 0 && head.rsvd_z16 == 0, "reserved must be zero");
+      int partition = fd.kind == FdKind::kVp ? fd.parent : call.fd;
+      need(head.vp_index < static_cast<uint32_t>(vms_[partition].vps),
+           "vp_index " + std::to_string(head.vp_index) + " names no vp of this partition");
     }
     if (h.code == kHvcallSetPartitionProperty) {
       need(h.in_sz == sizeof(hv_input_set_partition_property) && h.reps == 0,
@@ -588,6 +644,20 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
 }
 
 long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
+  long rc;
+  {
+    std::lock_guard<std::recursive_mutex> lock(mutex_);
+    rc = ioctlLocked(fd, request, arg);
+  }
+  if (request == MSHV_RUN_VP && rc == -EINTR) {
+    // Nothing scripted: the VP "runs" a moment, then a signal interrupts it. Outside the lock, so
+    // other VPs and the supervisor go on.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return rc;
+}
+
+long FakeDevice::ioctlLocked(int fd, unsigned long request, void* arg) {
   FakeCall call;
   call.fd = fd;
   call.request = request;
@@ -636,6 +706,7 @@ long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
 }
 
 long FakeDevice::ioctl(int fd, unsigned long request, unsigned long value) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.fd = fd;
   call.request = request;
@@ -788,12 +859,54 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
     return newFd({FdKind::kPartition, -1, p.pt_isolation});
   }
   if (r == MSHV_CREATE_VP) {
+    vms_[call.fd].vps++;
     return newFd({FdKind::kVp, call.fd, load<mshv_create_vp>(arg).vp_index});
+  }
+  if (r == MSHV_RUN_VP) {
+    auto& queue = run_vp_messages_[static_cast<uint32_t>(fd.type)];
+    if (queue.empty()) {
+      return -EINTR;
+    }
+    std::memcpy(arg, queue.front().data(), sizeof(hv_message));
+    queue.pop_front();
+    return 0;
+  }
+  if (r == MSHV_ROOT_HVCALL) {
+    return hvcallAnswer(call, arg);
   }
   if (r == MSHV_GET_PARTITION_PROPERTY || r == MSHV_IMPORT_ISOLATED_PAGES ||
       r == MSHV_COMPLETE_ISOLATED_IMPORT) {
     return mshv_upstream_ ? -ENOTTY : 0;
   }
+  return 0;
+}
+
+long FakeDevice::hvcallAnswer(FakeCall& call, void* arg) {
+  auto h = load<mshv_root_hvcall>(arg);
+  if (h.code != kHvcallSetVpRegisters && h.code != kHvcallGetVpRegisters) {
+    return 0;
+  }
+  const FdInfo& fd = fds_[call.fd];
+  int partition = fd.kind == FdKind::kVp ? fd.parent : call.fd;
+  const auto* in = reinterpret_cast<const std::byte*>(h.in_ptr);
+  auto head = load<hv_input_set_vp_registers>(in);
+  auto& regs = vp_regs_[{partition, head.vp_index}];
+  for (uint16_t i = 0; i < h.reps; ++i) {
+    if (h.code == kHvcallSetVpRegisters) {
+      auto a = load<hv_register_assoc>(in + sizeof(head) + i * sizeof(hv_register_assoc));
+      std::memcpy(regs[a.name].data(), a.value, sizeof(a.value));
+    } else {
+      auto name = load<uint32_t>(in + sizeof(head) + i * 4u);
+      std::array<std::byte, 16> value{};
+      if (auto it = regs.find(name); it != regs.end()) {
+        value = it->second;
+      }
+      std::memcpy(reinterpret_cast<std::byte*>(h.out_ptr) + i * kHvRegisterValueSize, value.data(),
+                  value.size());
+    }
+  }
+  auto* out = static_cast<mshv_root_hvcall*>(arg);
+  out->reps = h.reps;  // every rep completed
   return 0;
 }
 

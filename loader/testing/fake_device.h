@@ -11,11 +11,20 @@
 //
 // A call whose argument breaks a documented rule is recorded in violations() and fails with
 // -EINVAL, as the kernel would.
+//
+// MSHV VPs run scripted intercepts: queueRunVpMessage(vp, message) makes the VP's next
+// MSHV_RUN_VP return that 256-byte hv_message; with none queued, MSHV_RUN_VP waits a millisecond
+// and fails with -EINTR (as a signal would make it). SET_VP_REGISTERS / GET_VP_REGISTERS through
+// MSHV_ROOT_HVCALL keep a register file per VP (vpRegister()). The fake is thread-safe, so a VMM
+// may run several VPs on their own threads against it.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <array>
+#include <deque>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,11 +72,16 @@ class FakeDevice : public Device {
   void removeDevice(const std::string& path);           // open() then fails with ENOENT
   void setVmTypes(uint64_t mask) { vm_types_ = mask; }  // KVM_CAP_VM_TYPES answer
   void setMshvUpstream(bool upstream) { mshv_upstream_ = upstream; }
+  // The next MSHV_RUN_VP on VP `vp_index` copies `message` (256 bytes) into its argument.
+  void queueRunVpMessage(uint32_t vp_index, ByteVector message);
+  // The low 64 bits of a register last set (or nullopt) on VP `vp_index` of partition `partition_fd`.
+  std::optional<uint64_t> vpRegister(int partition_fd, uint32_t vp_index, uint32_t name) const;
 
   // Called after every ioctl (after the default answer or the script) with the live argument.
   using Observer = std::function<void(const FakeCall& call, void* arg)>;
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
 
+  // Read these only while no other thread uses the fake.
   const std::vector<FakeCall>& calls() const { return calls_; }
   std::vector<std::string> ioctlNames() const;  // names of the ioctl calls, in order
   std::vector<const FakeCall*> find(std::string_view name) const;
@@ -82,6 +96,7 @@ class FakeDevice : public Device {
     uint64_t size = 0;       // guest_memfd size
   };
   struct VmState {
+    int vps = 0;  // MSHV VPs created in a partition
     bool sev_initialized = false, snp_started = false, snp_finished = false;
     bool tdx_initialized = false, tdx_finalized = false;
     int vcpus = 0;
@@ -96,7 +111,14 @@ class FakeDevice : public Device {
   bool isPrivate(const VmState& vm, uint64_t gpa, uint64_t size) const;
   int newFd(FdInfo info);
 
+  long ioctlLocked(int fd, unsigned long request, void* arg);
+  long hvcallAnswer(FakeCall& call, void* arg);
+
+  mutable std::recursive_mutex mutex_;
   std::map<int, FdInfo> fds_;
+  std::map<uint32_t, std::deque<ByteVector>> run_vp_messages_;
+  // (partition fd, vp index) -> register name -> 16-byte value.
+  std::map<std::pair<int, uint32_t>, std::map<uint32_t, std::array<std::byte, 16>>> vp_regs_;
   std::map<int, VmState> vms_;
   std::set<std::string> devices_{"/dev/kvm", "/dev/sev", "/dev/mshv"};
   std::map<std::string, Handler> scripts_;

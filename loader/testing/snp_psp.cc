@@ -10,8 +10,8 @@
 #include <set>
 
 #include "loader/backend.h"
-#include "loader/internal/kvm_abi.h"
-#include "loader/internal/mshv_abi.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/abi/mshv_abi.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader::testing {

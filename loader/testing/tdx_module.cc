@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 
 namespace igvmkit::loader::testing {
 

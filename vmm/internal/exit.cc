@@ -107,6 +107,9 @@ Action handleExit(const Exit& e, Devices& d) {
       return stop(kFailureStatus,
                   "kvm internal error (suberror " + hex(e.detail) + ") " + where(e));
     case Exit::Kind::kOther:
+      if (!e.reason.empty()) {
+        return stop(kFailureStatus, e.reason + " " + where(e));
+      }
       return stop(kFailureStatus,
                   "unhandled exit (kvm exit reason " + std::to_string(e.detail) + ") " + where(e));
   }

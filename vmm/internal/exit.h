@@ -59,7 +59,7 @@ struct Exit {
     kSystemEvent,    // KVM_EXIT_SYSTEM_EVENT: detail = event type (1 shutdown, 2 reset, 3 crash)
     kFailEntry,      // KVM_EXIT_FAIL_ENTRY: detail = hardware entry failure reason
     kInternalError,  // KVM_EXIT_INTERNAL_ERROR: detail = suberror
-    kOther,          // any other exit reason: detail = the KVM exit reason
+    kOther,          // anything else: detail = the KVM exit reason, or `reason`
   };
   Kind kind = Kind::kOther;
   unsigned vcpu = 0;
@@ -76,6 +76,9 @@ struct Exit {
   bool interrupts_enabled = false;
   // kSystemEvent, kFailEntry, kInternalError, kOther
   uint64_t detail = 0;
+  // kOther: what happened, when the hypervisor is not KVM (e.g. "mshv intercept message
+  // 0x80010001 (msr intercept) is not handled"); empty = a KVM exit reason in `detail`.
+  std::string reason;
 };
 
 struct Action {

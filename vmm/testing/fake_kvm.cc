@@ -8,17 +8,19 @@
 #include <cstring>
 #include <thread>
 
-#include "vmm/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 
 namespace igvmkit::vmm::testing {
 namespace {
+
+using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
 constexpr long kRunSize = 8192;
 constexpr uint32_t kIoDataOffset = 1024;
 }  // namespace
 
 long FakeKvm::Run::ioOut(uint16_t port, uint8_t value) {
-  run->exit_reason = KVM_EXIT_IO;
-  run->io.direction = KVM_EXIT_IO_OUT;
+  run->exit_reason = kExitIo;
+  run->io.direction = kExitIoOut;
   run->io.size = 1;
   run->io.port = port;
   run->io.count = 1;
@@ -99,12 +101,12 @@ bool FakeKvm::allReleased() const {
   return fds_.empty() && maps_.empty();
 }
 
-int FakeKvm::open(const char* path, int /*flags*/) {
+int FakeKvm::open(const std::string& path, int /*flags*/) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (open_error_ != 0) {
     return -open_error_;
   }
-  if (std::strcmp(path, "/dev/kvm") != 0) {
+  if (path != "/dev/kvm") {
     return -ENOENT;
   }
   int fd = next_fd_++;
@@ -112,12 +114,12 @@ int FakeKvm::open(const char* path, int /*flags*/) {
   return fd;
 }
 
-void FakeKvm::close(int fd) {
+int FakeKvm::close(int fd) {
   std::lock_guard<std::mutex> lock(mutex_);
-  fds_.erase(fd);
+  return fds_.erase(fd) == 1 ? 0 : -EBADF;
 }
 
-long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
+long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
   std::unique_lock<std::mutex> lock(mutex_);
   auto it = fds_.find(fd);
   if (it == fds_.end()) {
@@ -141,8 +143,8 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
         fds_[vm] = "vm";
         return vm;
       }
-      case kvm::kGetSupportedCpuid: {
-        auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
+      case KVM_GET_SUPPORTED_CPUID: {
+        auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
         kvm_cpuid_entry2 entries[4] = {};
         entries[0].function = 0;
         entries[0].eax = 0xB;
@@ -190,14 +192,14 @@ long FakeKvm::ioctl(int fd, unsigned long request, uintptr_t arg) {
 long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
                         std::unique_lock<std::mutex>& lock) {
   switch (request) {
-    case kvm::kSetCpuid2: {
-      auto* c = reinterpret_cast<kvm::Cpuid2Header*>(arg);
+    case KVM_SET_CPUID2: {
+      auto* c = reinterpret_cast<kvm_cpuid2*>(arg);
       auto* entries = reinterpret_cast<kvm_cpuid_entry2*>(c + 1);
       cpuid_[vcpu].assign(entries, entries + c->nent);
       return 0;
     }
-    case kvm::kSetMsrs:
-      return reinterpret_cast<kvm::MsrsHeader*>(arg)->nmsrs;
+    case KVM_SET_MSRS:
+      return reinterpret_cast<kvm_msrs*>(arg)->nmsrs;
     case KVM_GET_LAPIC:
       std::memset(reinterpret_cast<void*>(arg), 0, sizeof(kvm_lapic_state));
       return 0;
@@ -228,7 +230,7 @@ long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
     case KVM_GET_MP_STATE: {
       auto it = mp_.find(vcpu);
       reinterpret_cast<kvm_mp_state*>(arg)->mp_state =
-          it == mp_.end() ? KVM_MP_STATE_RUNNABLE : it->second.first;
+          it == mp_.end() ? kMpStateRunnable : it->second.first;
       return 0;
     }
     case KVM_GET_REGS: {
@@ -268,8 +270,7 @@ long FakeKvm::vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
   }
 }
 
-void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset,
-                    int* error) {
+void* FakeKvm::mmap(size_t length, int prot, int flags, int fd, off_t offset, int* error) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string target;
   if (fd >= 0) {
@@ -283,7 +284,7 @@ void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_
     fd = -1;
     offset = 0;
   }
-  void* p = ::mmap(addr, length, prot, flags, fd, offset);
+  void* p = ::mmap(nullptr, length, prot, flags, fd, offset);
   if (p == MAP_FAILED) {
     *error = errno;
     return nullptr;
@@ -299,13 +300,15 @@ void* FakeKvm::mmap(void* addr, size_t length, int prot, int flags, int fd, off_
   return p;
 }
 
-void FakeKvm::munmap(void* addr, size_t length) {
+int FakeKvm::munmap(void* addr, size_t length) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = maps_.find(addr);
-  if (it != maps_.end() && it->second == length) {
-    maps_.erase(it);
-    ::munmap(addr, length);
+  if (it == maps_.end() || it->second != length) {
+    return -EINVAL;
   }
+  maps_.erase(it);
+  ::munmap(addr, length);
+  return 0;
 }
 
 }  // namespace igvmkit::vmm::testing

@@ -1,9 +1,9 @@
-// vmm/testing/fake_kvm.h: a DeviceLayer that plays a scripted /dev/kvm, for tests that exercise
+// vmm/testing/fake_kvm.h: a loader::Device that plays a scripted /dev/kvm, for tests that exercise
 // the VMM's setup order, exits and teardown without a kernel.
 //
 //   FakeKvm kvm;
 //   kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xf4, 42); });  // vCPU 0's first exit
-//   RunConfig config{.device_layer = &kvm};
+//   RunConfig config{.device = &kvm};
 //   auto outcome = vmm::run(setup, config);  // exit_status 42
 //   EXPECT_TRUE(kvm.allReleased());          // every fd closed, every mapping unmapped
 //
@@ -11,8 +11,7 @@
 // halted or waiting vCPU. Anonymous mmaps (guest RAM) are real, so loads can be checked.
 #pragma once
 
-#include <linux/kvm.h>
-
+#include <cerrno>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -22,11 +21,19 @@
 #include <string>
 #include <vector>
 
-#include "vmm/device_layer.h"
+#include "loader/abi/kvm_abi.h"
+#include "loader/device.h"
 
 namespace igvmkit::vmm::testing {
 
-class FakeKvm final : public DeviceLayer {
+using loader::kvm::kvm_cpuid_entry2;
+using loader::kvm::kvm_mp_state;
+using loader::kvm::kvm_regs;
+using loader::kvm::kvm_run;
+using loader::kvm::kvm_sregs;
+using loader::kvm::kvm_userspace_memory_region;
+
+class FakeKvm final : public loader::Device {
  public:
   // Fills a vCPU's kvm_run for one exit; returns KVM_RUN's result (0, or -errno).
   struct Run {
@@ -62,14 +69,20 @@ class FakeKvm final : public DeviceLayer {
   kvm_sregs sregsSet(unsigned vcpu) const;
   bool allReleased() const;
 
-  int open(const char* path, int flags) override;
-  void close(int fd) override;
-  long ioctl(int fd, unsigned long request, uintptr_t arg) override;
-  void* mmap(void* addr, size_t length, int prot, int flags, int fd, off_t offset,
-             int* error) override;
-  void munmap(void* addr, size_t length) override;
+  int open(const std::string& path, int flags) override;
+  int close(int fd) override;
+  long ioctl(int fd, unsigned long request, void* arg) override {
+    return ioctlImpl(fd, request, reinterpret_cast<uintptr_t>(arg));
+  }
+  long ioctl(int fd, unsigned long request, unsigned long value) override {
+    return ioctlImpl(fd, request, value);
+  }
+  void* mmap(size_t length, int prot, int flags, int fd, off_t offset, int* error) override;
+  int munmap(void* addr, size_t length) override;
+  int eventfd(unsigned int, int) override { return -ENOSYS; }
 
  private:
+  long ioctlImpl(int fd, unsigned long request, uintptr_t arg);
   long vcpuIoctl(unsigned vcpu, unsigned long request, uintptr_t arg,
                  std::unique_lock<std::mutex>& lock);
 

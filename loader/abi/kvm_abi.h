@@ -1,5 +1,7 @@
-// loader/internal/kvm_abi.h: the KVM uAPI the loader uses, defined locally because this machine's
-// <linux/kvm.h> predates guest_memfd, SNP and TDX (loader-vmm.md §0). Layouts and numbers from
+// loader/abi/kvm_abi.h: the KVM uAPI the loader and the VMM use, defined locally because this
+// machine's <linux/kvm.h> predates guest_memfd, SNP and TDX (loader-vmm.md §0), and its flexible
+// arrays (kvm_cpuid2, kvm_msrs) have the wrong size in C++. The one KVM ABI header of the project:
+// never include <linux/kvm.h> next to it (its macros share these names). Layouts and numbers from
 // loader-vmm.md §3 and §5.7; abi_test compares the ones the host header has.
 #pragma once
 
@@ -168,6 +170,83 @@ struct kvm_cpuid2 {
 };
 static_assert(sizeof(kvm_cpuid2) == 8);
 
+// The vCPU's shared page (mmap of the vCPU fd, KVM_GET_VCPU_MMAP_SIZE bytes): the exit the last
+// KVM_RUN ended with. Only the fields up to the exit union are spelled out; the rest is padding.
+struct kvm_run {
+  uint8_t request_interrupt_window;
+  uint8_t immediate_exit;  // set by another thread: the next KVM_RUN returns -EINTR at once
+  uint8_t padding1[6];
+  uint32_t exit_reason;
+  uint8_t ready_for_interrupt_injection;
+  uint8_t if_flag;
+  uint16_t flags;
+  uint64_t cr8;
+  uint64_t apic_base;
+  union {
+    struct {
+      uint64_t hardware_entry_failure_reason;
+      uint32_t cpu;
+    } fail_entry;
+    struct {
+      uint8_t direction;  // kExitIoIn / kExitIoOut
+      uint8_t size;
+      uint16_t port;
+      uint32_t count;
+      uint64_t data_offset;  // from the start of kvm_run
+    } io;
+    struct {
+      uint64_t phys_addr;
+      uint8_t data[8];
+      uint32_t len;
+      uint8_t is_write;
+    } mmio;
+    struct {
+      uint32_t suberror;
+      uint32_t ndata;
+      uint64_t data[16];
+    } internal;
+    struct {
+      uint32_t type;  // kSystemEventShutdown, kSystemEventReset, ...
+      uint32_t ndata;
+      uint64_t data[16];
+    } system_event;
+    uint8_t exit_padding[256];
+  };
+  uint64_t kvm_valid_regs;
+  uint64_t kvm_dirty_regs;
+  uint8_t sync_regs[2048];
+};
+static_assert(offsetof(kvm_run, immediate_exit) == 1 && offsetof(kvm_run, exit_reason) == 8);
+static_assert(offsetof(kvm_run, io) == 32 && offsetof(kvm_run, kvm_valid_regs) == 288);
+static_assert(sizeof(kvm_run) == 2352);
+// Exit reasons (loader-vmm.md §5.7).
+inline constexpr uint32_t kExitIo = 2, kExitHlt = 5, kExitMmio = 6, kExitIrqWindowOpen = 7,
+                          kExitShutdown = 8, kExitFailEntry = 9, kExitIntr = 10,
+                          kExitInternalError = 17, kExitSystemEvent = 24;
+inline constexpr uint8_t kExitIoIn = 0, kExitIoOut = 1;
+inline constexpr uint32_t kSystemEventShutdown = 1, kSystemEventReset = 2;
+
+struct kvm_mp_state {
+  uint32_t mp_state;
+};
+inline constexpr uint32_t kMpStateRunnable = 0, kMpStateUninitialized = 1,
+                          kMpStateInitReceived = 2, kMpStateHalted = 3;
+
+struct kvm_lapic_state {
+  uint8_t regs[1024];  // the APIC page: register at offset X is at regs[X]
+};
+struct kvm_pit_config {
+  uint32_t flags;
+  uint32_t pad[15];
+};
+static_assert(sizeof(kvm_lapic_state) == 1024 && sizeof(kvm_pit_config) == 64);
+inline constexpr uint32_t kPitSpeakerDummy = 1;
+struct kvm_irq_level {
+  uint32_t irq;
+  uint32_t level;
+};
+static_assert(sizeof(kvm_irq_level) == 8);
+
 // SEV (loader-vmm.md §3.3).
 struct kvm_sev_cmd {
   uint32_t id;
@@ -284,6 +363,7 @@ inline constexpr unsigned long kVmDefault = 0, kVmSnp = 4, kVmTdx = 5;
 inline constexpr unsigned long kCapExitHypercall = 201, kCapUserMemory2 = 231,
                                kCapMemoryAttributes = 233, kCapGuestMemfd = 234, kCapVmTypes = 235;
 inline constexpr uint64_t kHcMapGpaRange = 12;
+inline constexpr unsigned long kCapImmediateExit = 136;
 
 // ioctl numbers (loader-vmm.md §5.7; static_asserts below pin the documented values).
 inline constexpr unsigned long KVM_GET_API_VERSION = ioc(kNone, kKvmIo, 0x00, 0);
@@ -291,15 +371,27 @@ inline constexpr unsigned long KVM_CREATE_VM = ioc(kNone, kKvmIo, 0x01, 0);
 inline constexpr unsigned long KVM_CHECK_EXTENSION = ioc(kNone, kKvmIo, 0x03, 0);
 inline constexpr unsigned long KVM_GET_SUPPORTED_CPUID = ioc(kRead | kWrite, kKvmIo, 0x05, 8);
 inline constexpr unsigned long KVM_CREATE_VCPU = ioc(kNone, kKvmIo, 0x41, 0);
+inline constexpr unsigned long KVM_GET_VCPU_MMAP_SIZE = ioc(kNone, kKvmIo, 0x04, 0);
 inline constexpr unsigned long KVM_SET_USER_MEMORY_REGION = ioc(kWrite, kKvmIo, 0x46, 32);
 inline constexpr unsigned long KVM_SET_TSS_ADDR = ioc(kNone, kKvmIo, 0x47, 0);
+inline constexpr unsigned long KVM_SET_IDENTITY_MAP_ADDR = ioc(kWrite, kKvmIo, 0x48, 8);
 inline constexpr unsigned long KVM_SET_USER_MEMORY_REGION2 = ioc(kWrite, kKvmIo, 0x49, 160);
 inline constexpr unsigned long KVM_CREATE_IRQCHIP = ioc(kNone, kKvmIo, 0x60, 0);
+inline constexpr unsigned long KVM_IRQ_LINE = ioc(kWrite, kKvmIo, 0x61, 8);
+inline constexpr unsigned long KVM_CREATE_PIT2 = ioc(kWrite, kKvmIo, 0x77, 64);
+inline constexpr unsigned long KVM_RUN = ioc(kNone, kKvmIo, 0x80, 0);
+inline constexpr unsigned long KVM_GET_REGS = ioc(kRead, kKvmIo, 0x81, 144);
 inline constexpr unsigned long KVM_SET_REGS = ioc(kWrite, kKvmIo, 0x82, 144);
+inline constexpr unsigned long KVM_GET_SREGS = ioc(kRead, kKvmIo, 0x83, 312);
 inline constexpr unsigned long KVM_SET_SREGS = ioc(kWrite, kKvmIo, 0x84, 312);
+inline constexpr unsigned long KVM_GET_MSRS = ioc(kRead | kWrite, kKvmIo, 0x88, 8);
 inline constexpr unsigned long KVM_SET_MSRS = ioc(kWrite, kKvmIo, 0x89, 8);
 inline constexpr unsigned long KVM_SET_FPU = ioc(kWrite, kKvmIo, 0x8D, 416);
+inline constexpr unsigned long KVM_GET_LAPIC = ioc(kRead, kKvmIo, 0x8E, 1024);
+inline constexpr unsigned long KVM_SET_LAPIC = ioc(kWrite, kKvmIo, 0x8F, 1024);
 inline constexpr unsigned long KVM_SET_CPUID2 = ioc(kWrite, kKvmIo, 0x90, 8);
+inline constexpr unsigned long KVM_GET_MP_STATE = ioc(kRead, kKvmIo, 0x98, 4);
+inline constexpr unsigned long KVM_SET_MP_STATE = ioc(kWrite, kKvmIo, 0x99, 4);
 inline constexpr unsigned long KVM_SET_DEBUGREGS = ioc(kWrite, kKvmIo, 0xA2, 128);
 inline constexpr unsigned long KVM_ENABLE_CAP = ioc(kWrite, kKvmIo, 0xA3, 104);
 inline constexpr unsigned long KVM_SET_XCRS = ioc(kWrite, kKvmIo, 0xA7, 392);
@@ -316,6 +408,11 @@ static_assert(KVM_SET_MSRS == 0x4008AE89 && KVM_SET_FPU == 0x41A0AE8D);
 static_assert(KVM_SET_CPUID2 == 0x4008AE90 && KVM_ENABLE_CAP == 0x4068AEA3);
 static_assert(KVM_MEMORY_ENCRYPT_OP == 0xC008AEBA && KVM_SET_MEMORY_ATTRIBUTES == 0x4020AED2);
 static_assert(KVM_CREATE_GUEST_MEMFD == 0xC040AED4);
+static_assert(KVM_GET_VCPU_MMAP_SIZE == 0xAE04 && KVM_SET_IDENTITY_MAP_ADDR == 0x4008AE48);
+static_assert(KVM_IRQ_LINE == 0x4008AE61 && KVM_CREATE_PIT2 == 0x4040AE77 && KVM_RUN == 0xAE80);
+static_assert(KVM_GET_REGS == 0x8090AE81 && KVM_GET_SREGS == 0x8138AE83);
+static_assert(KVM_GET_MSRS == 0xC008AE88 && KVM_SET_MSRS == 0x4008AE89);
+static_assert(KVM_GET_LAPIC == 0x8400AE8E && KVM_SET_LAPIC == 0x4400AE8F);
 
 // Where plain KVM on Intel needs its TSS (three pages in the 32-bit MMIO hole; §5.1).
 inline constexpr unsigned long kTssAddress = 0xFFFB'D000;

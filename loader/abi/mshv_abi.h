@@ -1,4 +1,4 @@
-// loader/internal/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
+// loader/abi/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
 // from loader-vmm.md §2.2-2.4. No system header exists on this machine; the sizes and offsets
 // below are the documented ones.
 #pragma once
@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "loader/internal/kvm_abi.h"
+#include "loader/abi/kvm_abi.h"
 
 namespace igvmkit::loader::mshv {
 
@@ -148,7 +148,13 @@ static_assert(sizeof(hv_x64_segment_register) == 16 && sizeof(hv_x64_table_regis
 
 inline constexpr uint16_t kHvcallGetPartitionProperty = 0x0044;
 inline constexpr uint16_t kHvcallSetPartitionProperty = 0x0045;
+inline constexpr uint16_t kHvcallGetVpRegisters = 0x0050;
 inline constexpr uint16_t kHvcallSetVpRegisters = 0x0051;
+
+// GET_VP_REGISTERS (rep): the SET_VP_REGISTERS header, then u32 register names as rep data; the
+// output is one 16-byte hv_register_value per name (loader-vmm.md §2.3).
+using hv_input_get_vp_registers = hv_input_set_vp_registers;
+inline constexpr size_t kHvRegisterValueSize = 16;
 
 // Partition properties.
 inline constexpr uint32_t kPropIsolationState = 0x5000C, kPropIsolationPolicy = 0x50014;
@@ -166,6 +172,85 @@ inline constexpr uint32_t kRegIdtr = 0x70000, kRegGdtr = 0x70001;
 inline constexpr uint32_t kRegEfer = 0x80001;
 inline constexpr uint32_t kRegSevControl = 0x00090040;
 
+// The message MSHV_RUN_VP returns (upstream include/uapi/linux/mshv.h: struct mshv_run_vp holds
+// one 256-byte hv_message; the Hyper-V TLFS SynIC message format, hvhdk.h for the intercepts).
+#pragma pack(push, 1)
+struct hv_message_header {
+  uint32_t message_type;
+  uint8_t payload_size;  // bytes of payload that are valid (at most 240)
+  uint8_t message_flags;  // bit 0: another message is pending
+  uint8_t reserved[2];
+  uint64_t sender;  // union with the port id; unused for intercepts
+};
+struct hv_message {
+  hv_message_header header;
+  uint8_t payload[240];
+};
+// Every x64 intercept message starts with this header.
+struct hv_x64_intercept_message_header {
+  uint32_t vp_index;
+  uint8_t instruction_length_cr8;  // bits 3:0 instruction length (0 = not provided), 7:4 CR8
+  uint8_t intercept_access_type;   // 0 read, 1 write, 2 execute
+  uint16_t execution_state;        // bits 1:0 CPL, 2 CR0.PE, 4 EFER.LMA, 6 interruption pending
+  hv_x64_segment_register cs_segment;
+  uint64_t rip;
+  uint64_t rflags;
+};
+// HVMSG_X64_IO_PORT_INTERCEPT.
+struct hv_x64_io_port_intercept_message {
+  hv_x64_intercept_message_header header;
+  uint16_t port_number;
+  uint8_t access_info;  // bits 2:0 access size (1, 2, 4), 3 string op, 4 rep prefix
+  uint8_t instruction_byte_count;
+  uint32_t reserved;
+  uint64_t rax;
+  uint8_t instruction_bytes[16];
+  hv_x64_segment_register ds_segment;
+  hv_x64_segment_register es_segment;
+  uint64_t rcx;
+  uint64_t rsi;
+  uint64_t rdi;
+};
+// HVMSG_UNMAPPED_GPA and HVMSG_GPA_INTERCEPT.
+struct hv_x64_memory_intercept_message {
+  hv_x64_intercept_message_header header;
+  uint32_t cache_type;
+  uint8_t instruction_byte_count;
+  uint8_t memory_access_info;  // bit 0 gva valid, bit 1 gva->gpa valid
+  uint8_t tpr_priority;
+  uint8_t reserved1;
+  uint64_t guest_virtual_address;
+  uint64_t guest_physical_address;
+  uint8_t instruction_bytes[16];
+};
+#pragma pack(pop)
+static_assert(sizeof(hv_message_header) == 16 && sizeof(hv_message) == 256);
+static_assert(offsetof(hv_message, payload) == 16);
+static_assert(sizeof(hv_x64_intercept_message_header) == 40);
+static_assert(offsetof(hv_x64_intercept_message_header, cs_segment) == 8);
+static_assert(offsetof(hv_x64_intercept_message_header, rip) == 24);
+static_assert(offsetof(hv_x64_intercept_message_header, rflags) == 32);
+static_assert(sizeof(hv_x64_io_port_intercept_message) == 128);
+static_assert(offsetof(hv_x64_io_port_intercept_message, port_number) == 40);
+static_assert(offsetof(hv_x64_io_port_intercept_message, access_info) == 42);
+static_assert(offsetof(hv_x64_io_port_intercept_message, rax) == 48);
+static_assert(offsetof(hv_x64_io_port_intercept_message, ds_segment) == 72);
+static_assert(offsetof(hv_x64_io_port_intercept_message, rdi) == 120);
+static_assert(sizeof(hv_x64_memory_intercept_message) == 80);
+static_assert(offsetof(hv_x64_memory_intercept_message, guest_physical_address) == 56);
+static_assert(offsetof(hv_x64_memory_intercept_message, instruction_bytes) == 64);
+
+// HV_MESSAGE_TYPE values the run loop decodes (hvhdk.h; the TLFS's HvMessageType*).
+inline constexpr uint32_t kHvMsgNone = 0x00000000, kHvMsgUnmappedGpa = 0x80000000,
+                          kHvMsgGpaIntercept = 0x80000001, kHvMsgTimerExpired = 0x80000010,
+                          kHvMsgInvalidVpRegisterValue = 0x80000020,
+                          kHvMsgUnrecoverableException = 0x80000021,
+                          kHvMsgUnsupportedFeature = 0x80000022,
+                          kHvMsgX64IoPortIntercept = 0x80010000, kHvMsgX64MsrIntercept = 0x80010001,
+                          kHvMsgX64CpuidIntercept = 0x80010002,
+                          kHvMsgX64ExceptionIntercept = 0x80010003, kHvMsgX64Halt = 0x80010007;
+inline constexpr uint8_t kHvInterceptRead = 0, kHvInterceptWrite = 1, kHvInterceptExecute = 2;
+
 struct mshv_partition_property {
   uint64_t property_code;
   uint64_t property_value;
@@ -182,6 +267,10 @@ inline constexpr unsigned long MSHV_GET_PARTITION_PROPERTY =
     ioc(kvm::kRead | kvm::kWrite, kMshvIo, 0xF3, 16);
 inline constexpr unsigned long MSHV_COMPLETE_ISOLATED_IMPORT =
     ioc(kvm::kWrite, kMshvIo, 0xF4, 3334);
+// vp fd: runs the VP until the hypervisor delivers an intercept message (or a signal arrives:
+// -EINTR). The argument is struct mshv_run_vp { hv_message }.
+inline constexpr unsigned long MSHV_RUN_VP = ioc(kvm::kRead, kMshvIo, 0x00, 256);
+static_assert(MSHV_RUN_VP == 0x8100B800);
 static_assert(MSHV_CREATE_PARTITION == 0x4010B800 && MSHV_INITIALIZE_PARTITION == 0xB800);
 static_assert(MSHV_CREATE_VP == 0x4004B801 && MSHV_SET_GUEST_MEMORY == 0x4020B802);
 static_assert(MSHV_ROOT_HVCALL == 0xC020B807 && MSHV_IMPORT_ISOLATED_PAGES == 0x4010B80A);
