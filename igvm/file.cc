@@ -148,6 +148,15 @@ uint32_t crc32(Bytes bytes, uint32_t crc) {
 
 std::string_view Header::name() const { return headerTypeName(type); }
 
+Location Header::location() const {
+  Location loc;
+  loc.offset = offset;
+  loc.header_index = index;
+  loc.header_type = type;
+  loc.header_name = std::string(name());
+  return loc;
+}
+
 std::optional<uint32_t> Header::compatibilityMask() const {
   return std::visit(
       [](const auto& b) -> std::optional<uint32_t> {
@@ -307,15 +316,7 @@ class Parser {
 
  private:
   // Location of header `i` (index into all_).
-  Location where(size_t i) const {
-    const Header& h = all_[i];
-    Location loc;
-    loc.offset = h.offset;
-    loc.header_index = h.index;
-    loc.header_type = h.type;
-    loc.header_name = std::string(h.name());
-    return loc;
-  }
+  Location where(size_t i) const { return all_[i].location(); }
   static Location at(uint64_t offset, std::optional<uint32_t> index = std::nullopt) {
     Location loc;
     loc.offset = offset;

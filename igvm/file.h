@@ -119,6 +119,8 @@ struct Header {
 
   // The spec name without prefix, e.g. "PAGE_DATA"; "UNKNOWN" for unknown optional types.
   std::string_view name() const;
+  // Where the header is, for an Error: file offset, header index, type and name.
+  Location location() const;
   // The compatibility mask, or nullopt for maskless headers (PARAMETER_AREA, parameters).
   std::optional<uint32_t> compatibilityMask() const;
   // True when the header applies to the platform with mask bit `platform_bit` (maskless headers

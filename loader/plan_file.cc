@@ -11,25 +11,9 @@
 namespace igvmkit::loader {
 namespace {
 
-Location where(const igvm::Header& h) {
-  Location l;
-  l.offset = h.offset;
-  l.header_index = h.index;
-  l.header_type = h.type;
-  l.header_name = std::string(h.name());
-  return l;
-}
-
 // Attaches the header's location to an error that has none.
 Status at(Status s, const igvm::Header& h) {
-  if (s.ok()) {
-    return s;
-  }
-  Error e = s.error();
-  if (!e.location) {
-    e.location = where(h);
-  }
-  return e;
+  return s.ok() ? std::move(s) : std::move(s).at(h.location());
 }
 
 std::optional<ParameterKind> parameterKindOf(uint32_t type) {

@@ -522,15 +522,6 @@ Result<FixedTables> relocatePageTables(const PageTables& t, const std::vector<Re
 
 namespace {
 
-Location where(const igvm::Header& h) {
-  Location l;
-  l.offset = h.offset;
-  l.header_index = h.index;
-  l.header_type = h.type;
-  l.header_name = std::string(h.name());
-  return l;
-}
-
 bool isMeasured(BackendKind backend) {
   return backend == BackendKind::kKvmSnp || backend == BackendKind::kMshvSnp ||
          backend == BackendKind::kKvmTdx;
@@ -566,7 +557,7 @@ Result<Relocator> Relocator::prepare(const igvm::File& file, uint32_t bit, Backe
         return unsupported("plan.relocation",
                            "the region describes vtl " + std::to_string(rr->vtl) +
                                " memory; this loader runs vtl 0 guests only",
-                           where(h));
+                           h.location());
       }
       r.placements_.push_back(p);
     } else if (const auto* p = h.get<igvm::IGVM_VHS_PAGE_TABLE_RELOCATION>()) {
@@ -641,7 +632,7 @@ Result<Relocator> Relocator::prepare(const igvm::File& file, uint32_t bit, Backe
         if (!inside(pd->gpa, size, pt->gpa, pt->size)) {
           Error e = tableError("page " + hex(pd->gpa) + " straddles the edge of the " +
                                "page-table region");
-          e.location = where(h);
+          e.location = h.location();
           return e;
         }
         size_t off = pd->gpa - pt->gpa;

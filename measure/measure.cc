@@ -16,20 +16,11 @@ namespace {
 
 using igvm::Header;
 
-Location where(const Header& h) {
-  Location loc;
-  loc.offset = h.offset;
-  loc.header_index = h.index;
-  loc.header_type = h.type;
-  loc.header_name = std::string(h.name());
-  return loc;
-}
-
 Status located(Status s, const Header& h) {
   if (s.ok()) {
     return s;
   }
-  return std::move(s).at(where(h));
+  return std::move(s).at(h.location());
 }
 
 Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
