@@ -25,34 +25,9 @@
 namespace igvmkit::builder {
 namespace {
 
-class Files {
- public:
-  void add(const std::string& path, ByteVector bytes) { files_[path] = std::move(bytes); }
-  FileReader reader() const {
-    return [this](const std::string& path) -> Result<ByteVector> {
-      auto it = files_.find(path);
-      if (it == files_.end()) {
-        return unreadable(path + ": not found");
-      }
-      return it->second;
-    };
-  }
-
- private:
-  std::map<std::string, ByteVector> files_;
-};
-
-ByteVector probeElf() {
-  testing::ElfSpec s;
-  s.entry = 0x10'0000;
-  s.segments.push_back({1, 5, 0x10'0000, 0x10'0000, ByteVector(0x20, std::byte{0x90}), 0x20});
-  s.segments.push_back({1, 6, 0x10'1000, 0x10'1000, ByteVector(8, std::byte{0x55}), 0x3000});
-  return makeElf(s);
-}
-
-Files standardFiles() {
-  Files f;
-  f.add("/m/probe", probeElf());
+testing::MemoryFiles standardFiles() {
+  testing::MemoryFiles f;
+  f.add("/m/probe", testing::smallPayloadElf());
   f.add("/m/bz", testing::makeBzImage({}));
   f.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
   f.add("/m/fw", ByteVector(0x2800, std::byte{0xAB}));
@@ -68,7 +43,7 @@ Manifest parse(std::string_view text) {
 
 // Builds, then checks: the parser accepts it, fromFile + write reproduces it, and a second build
 // is byte-identical.
-igvm::File buildChecked(const Manifest& m, const Files& files, ByteVector& storage) {
+igvm::File buildChecked(const Manifest& m, const testing::MemoryFiles& files, ByteVector& storage) {
   Result<BuildOutput> out = build(m, files.reader());
   EXPECT_TRUE(out.ok()) << out.error().describe();
   if (!out.ok()) {
@@ -111,7 +86,7 @@ TEST(Build, PayloadEachPlatformAlone) {
       {"snp", igvm::PlatformType::kSevSnp},
       {"tdx", igvm::PlatformType::kTdx},
       {"vbs", igvm::PlatformType::kVsmIsolation}};
-  Files files = standardFiles();
+  testing::MemoryFiles files = standardFiles();
   for (const auto& [name, type] : platforms) {
     SCOPED_TRACE(name);
     Manifest m = parse("[platform." + name + "]\n" + kAreas + "[payload]\nelf = \"probe\"\n");
@@ -333,7 +308,7 @@ bool samePublicKey(EVP_PKEY* key, const igvm::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& 
 // directly against the launch digest measure() computes for the file.
 TEST(Build, IdBlockSignedFromManifest) {
   TestKey id = makeP384Key(), author = makeP384Key();
-  Files files = standardFiles();
+  testing::MemoryFiles files = standardFiles();
   files.add("/m/keys/id.pem", id.pem);
   files.add("/m/keys/author.pem", author.pem);
   Manifest m = parse(std::string(R"(
@@ -395,7 +370,7 @@ guest_svn = 7
 // A relocatable payload: RELOCATABLE_REGION and PAGE_TABLE_RELOCATION for native + vbs only
 // (SNP and TDX digests cover GPAs), covering the payload's pages and the generated tables.
 TEST(Build, RelocatablePayloadAndPageTables) {
-  Files files = standardFiles();
+  testing::MemoryFiles files = standardFiles();
   Manifest m = parse(std::string(R"(
 [platform.native]
 [platform.snp]
@@ -444,7 +419,7 @@ page_table_free_pages = 4
 }
 
 TEST(Build, RelocationPlacementErrors) {
-  Files files = standardFiles();
+  testing::MemoryFiles files = standardFiles();
   auto fails = [&](const std::string& relocatable, const std::string& message) {
     Result<Manifest> m = parseManifest(
         "[platform.native]\n[platform.vbs]\n[payload]\nelf = \"probe\"\n[payload.relocatable]\n" +

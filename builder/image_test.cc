@@ -19,32 +19,6 @@ T at(const ByteVector& b, size_t off) {
   return v;
 }
 
-class Files {
- public:
-  void add(const std::string& path, ByteVector bytes) { files_[path] = std::move(bytes); }
-  FileReader reader() const {
-    return [this](const std::string& path) -> Result<ByteVector> {
-      auto it = files_.find(path);
-      if (it == files_.end()) {
-        return unreadable(path + ": not found");
-      }
-      return it->second;
-    };
-  }
-
- private:
-  std::map<std::string, ByteVector> files_;
-};
-
-ByteVector probeElf() {
-  testing::ElfSpec s;
-  s.entry = 0x10'0000;
-  ByteVector code(0x20, std::byte{0x90});
-  s.segments.push_back({1, 5, 0x10'0000, 0x10'0000, code, 0x20});
-  s.segments.push_back({1, 6, 0x10'1000, 0x10'1000, ByteVector(8, std::byte{0x55}), 0x3000});
-  return makeElf(s);
-}
-
 Manifest parse(std::string_view text) {
   Result<Manifest> m = parseManifest(text, "t.toml", "/m");
   EXPECT_TRUE(m.ok()) << m.error().describe();
@@ -83,8 +57,8 @@ elf = "probe"
 gpa = 0x80000
 vp_count = 0
 )");
-  Files files;
-  files.add("/m/probe", probeElf());
+  testing::MemoryFiles files;
+  files.add("/m/probe", testing::smallPayloadElf());
   Result<Image> img = layoutImage(m, files.reader());
   ASSERT_TRUE(img.ok()) << img.error().describe();
   EXPECT_EQ(img->entry, 0x10'0000u);
@@ -144,7 +118,7 @@ kernel = "bz"
 initrd = "rd"
 cmdline = "console=ttyS0"
 )");
-  Files files;
+  testing::MemoryFiles files;
   files.add("/m/bz", testing::makeBzImage({}));
   files.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
   Result<Image> img = layoutImage(m, files.reader());
@@ -190,7 +164,7 @@ cmdline = "console=ttyS0"
   e.entry = 0x100'0000;
   e.segments.push_back({1, 5, 0x100'0000, 0xFFFF'FFFF'8100'0000, ByteVector(0x1800, std::byte{0xC3}), 0x1800});
   e.segments.push_back({1, 6, 0x130'0000, 0xFFFF'FFFF'8130'0000, ByteVector(0x10, std::byte{0x77}), 0x5'0000});
-  Files files;
+  testing::MemoryFiles files;
   files.add("/m/vmlinux", makeElf(e));
   files.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
   Result<Image> img = layoutImage(m, files.reader());
@@ -231,7 +205,7 @@ cmdline = "console=ttyS0"
 
 TEST(Image, FirmwareEndsAtFourGiBAndHasNoVpContext) {
   Manifest m = parse("[platform.native]\n[platform.tdx]\n[memory]\nsize=\"64M\"\n[firmware]\nimage=\"fw\"\n");
-  Files files;
+  testing::MemoryFiles files;
   ByteVector fw(0x2800, std::byte{0xAB});
   files.add("/m/fw", fw);
   Result<Image> img = layoutImage(m, files.reader());
@@ -262,8 +236,8 @@ gpa = 0x30_0000
 size = 0x1000
 type = "secrets"
 )");
-  Files files;
-  files.add("/m/probe", probeElf());
+  testing::MemoryFiles files;
+  files.add("/m/probe", testing::smallPayloadElf());
   files.add("/m/blob", ByteVector(0x10, std::byte{0xEE}));
   Result<Image> img = layoutImage(m, files.reader());
   ASSERT_TRUE(img.ok()) << img.error().describe();
@@ -277,8 +251,8 @@ type = "secrets"
 }
 
 TEST(Image, Rejects) {
-  Files files;
-  files.add("/m/probe", probeElf());
+  testing::MemoryFiles files;
+  files.add("/m/probe", testing::smallPayloadElf());
   files.add("/m/big", ByteVector(0x2000, std::byte{1}));
   // The payload needs RAM.
   Manifest small = parse("[platform.native]\n[memory]\nsize=\"1M\"\n[payload]\nelf=\"probe\"\n");

@@ -76,4 +76,22 @@ ByteVector makeElf(const ElfSpec& s) {
   return b;
 }
 
+ByteVector smallPayloadElf() {
+  ElfSpec s;
+  s.entry = 0x10'0000;
+  s.segments.push_back({1, 5, 0x10'0000, 0x10'0000, ByteVector(0x20, std::byte{0x90}), 0x20});
+  s.segments.push_back({1, 6, 0x10'1000, 0x10'1000, ByteVector(8, std::byte{0x55}), 0x3000});
+  return makeElf(s);
+}
+
+FileReader MemoryFiles::reader() const {
+  return [this](const std::string& path) -> Result<ByteVector> {
+    auto it = files_.find(path);
+    if (it == files_.end()) {
+      return unreadable(path + ": not found");
+    }
+    return it->second;
+  };
+}
+
 }  // namespace igvmkit::builder::testing

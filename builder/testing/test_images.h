@@ -3,9 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <vector>
 
 #include "base/bytes.h"
+#include "builder/image.h"
 
 namespace igvmkit::builder::testing {
 
@@ -50,5 +53,20 @@ struct ElfSpec {
 };
 
 ByteVector makeElf(const ElfSpec& spec);
+
+// A two-segment payload ELF with its entry at 1 MiB: 0x20 bytes of NOPs (R+X) at 0x100000 and
+// 8 bytes of 0x55 with a 0x3000-byte memory size (R+W) at 0x101000.
+ByteVector smallPayloadElf();
+
+// Input files held in memory, for the builder's FileReader: a path not added is "not found".
+class MemoryFiles {
+ public:
+  void add(const std::string& path, ByteVector bytes) { files_[path] = std::move(bytes); }
+  // Reads from this object, which must outlive the reader.
+  FileReader reader() const;
+
+ private:
+  std::map<std::string, ByteVector> files_;
+};
 
 }  // namespace igvmkit::builder::testing
