@@ -22,12 +22,6 @@ T payloadOf(const FakeCall* c) {
   std::memcpy(&v, c->payload.data(), sizeof(T));
   return v;
 }
-template <class T>
-T argOf(const FakeCall* c) {
-  T v;
-  std::memcpy(&v, c->arg.data(), sizeof(T));
-  return v;
-}
 
 Plan snpPlan(uint64_t sev_features = 1) {
   Plan p = testing::basePlan(BackendKind::kKvmSnp);

@@ -22,12 +22,6 @@ T payloadOf(const FakeCall* c) {
   std::memcpy(&v, c->payload.data(), sizeof(T));
   return v;
 }
-template <class T>
-T argOf(const FakeCall* c) {
-  T v;
-  std::memcpy(&v, c->arg.data(), sizeof(T));
-  return v;
-}
 
 Plan tdxPlan() {
   Plan p = testing::basePlan(BackendKind::kKvmTdx, 2);

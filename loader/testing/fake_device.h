@@ -19,6 +19,10 @@
 // may run several VPs on their own threads against it.
 #pragma once
 
+#include <cstring>
+
+#include <algorithm>
+
 #include <cstdint>
 #include <functional>
 #include <array>
@@ -49,6 +53,15 @@ struct FakeCall {
   ByteVector payload;       // what it points to: SEV/TDX command data, hypercall input
   long result = 0;
 };
+
+// The call's argument structure as a T (found by argument-dependent lookup from a test):
+// the first sizeof(T) bytes of `arg`, zeros past its end.
+template <class T>
+T argOf(const FakeCall* c) {
+  T v{};
+  std::memcpy(&v, c->arg.data(), std::min(sizeof(T), c->arg.size()));
+  return v;
+}
 
 class FakeDevice : public Device {
  public:
