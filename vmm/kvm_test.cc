@@ -120,9 +120,16 @@ TEST_F(KvmTest, TripleFaultEndsWith125AndNamesVcpuAndRip) {
   Result<RunOutcome> outcome = run(setup, config(out));
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
   EXPECT_EQ(outcome->exit_status, 125);
-  EXPECT_EQ(outcome->cause, "triple fault on vcpu 0 at rip 0x100001");
-  EXPECT_EQ(outcome->rip, 0x100001u);
   EXPECT_EQ(outcome->vcpu, 0u);
+  if (outcome->rip == 0xfff0) {
+    // KVM on AMD resets the vCPU before reporting the shutdown: the rip is lost, and said so.
+    EXPECT_EQ(outcome->cause,
+              "triple fault on vcpu 0 at rip 0xfff0 (the reset vector: KVM on AMD resets a vCPU "
+              "that shuts down, the faulting rip is lost)");
+  } else {
+    EXPECT_EQ(outcome->cause, "triple fault on vcpu 0 at rip 0x100001");
+    EXPECT_EQ(outcome->rip, 0x100001u);
+  }
 }
 
 TEST_F(KvmTest, LoopingGuestTimesOut) {
@@ -162,7 +169,9 @@ TEST_F(KvmTest, StrayPortsAndMmioAreIgnoredAndCounted) {
   Result<RunOutcome> outcome = run(setup, config(out));
   ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
   EXPECT_EQ(outcome->exit_status, 42) << outcome->cause;
-  EXPECT_EQ(outcome->rip, kEntry + 29);  // the OUT to 0xf4
+  // KVM leaves rip on an OUT it hands to user space (Linux arch/x86/kvm/x86.c,
+  // kvm_fast_pio_out: the instruction completes on the next KVM_RUN, which never comes here).
+  EXPECT_EQ(outcome->rip, kEntry + 27);  // the OUT to 0xf4
   EXPECT_EQ(outcome->stats.unhandled_pio, 2u);
   EXPECT_EQ(outcome->stats.unmapped_mmio, 2u);
   EXPECT_EQ(outcome->stats.wrong_width, 1u);

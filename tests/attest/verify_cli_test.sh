@@ -5,7 +5,7 @@
 set -uo pipefail
 IGVMKIT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$IGVMKIT_SHARED/testdata/attest" ]]; then
-  echo "SKIP: IGVMKIT_SHARED is unset or has no testdata/attest"
+  echo "SKIPPED: IGVMKIT_SHARED is unset or has no testdata/attest"
   exit 0
 fi
 D=$IGVMKIT_SHARED/testdata/attest

@@ -40,7 +40,8 @@ check "tables moved too (new cr3)" 32 $?
 check "touch_old at its own place" 1 $?
 "$IGVMKIT" run "$T/touch_old.igvm" --memory 64M --relocate 0x2000000 --timeout 20 >/dev/null 2>"$T/err"
 check "touch_old relocated: the old mapping is gone" 125 $?
-grep -q "triple fault on vcpu 0 at rip 0x2000000" "$T/err" || {
+# On AMD, KVM resets the vCPU before reporting the shutdown, so the rip there is the reset vector.
+grep -q "triple fault on vcpu 0 at rip \(0x2000000\|0xfff0 (the reset vector\)" "$T/err" || {
   echo "FAIL: touch_old: stderr:"; cat "$T/err"; failures=$((failures + 1)); }
 
 [[ $failures == 0 ]] && echo PASS

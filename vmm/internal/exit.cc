@@ -14,6 +14,9 @@ Action stop(int status, std::string cause) {
 }
 Action proceed() { return Action{}; }
 
+// Where x86 starts after reset (CS base 0xffff0000 + IP 0xfff0).
+constexpr uint64_t kResetVectorRip = 0xfff0;
+
 std::string where(const Exit& e) {
   return "on vcpu " + std::to_string(e.vcpu) + " at rip " + hex(e.rip);
 }
@@ -94,6 +97,14 @@ Action handleExit(const Exit& e, Devices& d) {
     case Exit::Kind::kWaitForSipi:
       return setState(e, d, VcpuState::kWaitForSipi);
     case Exit::Kind::kShutdown:
+      // KVM on AMD re-initialises a vCPU on a shutdown intercept before it returns to us (Linux
+      // arch/x86/kvm/svm/svm.c, shutdown_interception: "VMCB is undefined after a SHUTDOWN
+      // intercept"), so the faulting rip is gone and the reset vector is all we can read.
+      if (e.rip == kResetVectorRip) {
+        return stop(kFailureStatus, "triple fault " + where(e) +
+                                        " (the reset vector: KVM on AMD resets a vCPU that shuts "
+                                        "down, the faulting rip is lost)");
+      }
       return stop(kFailureStatus, "triple fault " + where(e));
     case Exit::Kind::kSystemEvent:
       if (e.detail == 1 || e.detail == 2) {  // KVM_SYSTEM_EVENT_SHUTDOWN / _RESET
