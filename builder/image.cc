@@ -102,6 +102,7 @@ class Layouter {
   PageSet common_;
   std::vector<Region> specific_;
   std::vector<Region> data_;
+  std::vector<ParameterArea> builder_areas_;  // after the manifest's (index = position)
   Image image_;
   uint64_t rsi_ = 0;
   uint64_t cr3_plain_ = 0;
@@ -173,10 +174,31 @@ Status Layouter::layoutBootData(const BzImage& img, uint64_t load, uint64_t entr
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector cmdline, makeCommandLine(img, lc.cmdline));
   IGVMKIT_RETURN_IF_ERROR(common(layout::kCommandLineGpa, cmdline, "command line"));
   IGVMKIT_ASSIGN_OR_RETURN(in.e820, e820FromLayout(m_.memory));
-  const PlatformList others = without(Platform::kSnp);
+  PlatformList others = without(Platform::kSnp);
+  if (m_.native) {
+    // Native Linux finds its vCPUs through ACPI: the loader's MADT, reached from an RSDP + XSDT
+    // (linux_boot.h makeAcpiRootPage). The confidential platforms keep their zero page as it was.
+    const PlatformList native = {Platform::kNative};
+    std::erase(others, Platform::kNative);
+    IGVMKIT_RETURN_IF_ERROR(specific(native, layout::kAcpiRootGpa,
+                                     makeAcpiRootPage(layout::kAcpiRootGpa, layout::kAcpiMadtGpa),
+                                     "acpi rsdp + xsdt"));
+    ParameterArea madt;
+    madt.gpa = layout::kAcpiMadtGpa;
+    madt.size = kPage;
+    madt.parameters = {Parameter{ParameterKind::kMadt, 0}};
+    madt.platforms = native;
+    IGVMKIT_RETURN_IF_ERROR(claim(native, madt.gpa, madt.size, "acpi madt parameter area"));
+    builder_areas_.push_back(std::move(madt));
+    BootParamsInput with_acpi = in;
+    with_acpi.acpi_rsdp_gpa = layout::kAcpiRootGpa;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector zp, makeBootParams(img, with_acpi));
+    IGVMKIT_RETURN_IF_ERROR(specific(native, layout::kBootParamsGpa, zp, "zero page"));
+  }
   if (!others.empty()) {
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector zp, makeBootParams(img, in));
-    IGVMKIT_RETURN_IF_ERROR(specific(others, layout::kBootParamsGpa, zp, "zero page"));
+    IGVMKIT_RETURN_IF_ERROR(specific(others, layout::kBootParamsGpa, zp,
+                                     m_.native ? "zero page (tdx, vbs)" : "zero page"));
   }
   if (m_.snp) {
     // SNP Linux finds its secrets and CPUID pages through cc_blob_sev_info (loader-vmm.md §3.6).
@@ -417,6 +439,8 @@ Result<Image> Layouter::run() {
     image_.regions.push_back(std::move(r));
   }
   image_.parameter_areas = m_.parameter_areas;
+  image_.parameter_areas.insert(image_.parameter_areas.end(), builder_areas_.begin(),
+                                builder_areas_.end());
   image_.required_memory = m_.required_memory;
   return std::move(image_);
 }

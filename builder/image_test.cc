@@ -137,6 +137,18 @@ cmdline = "console=ttyS0"
   EXPECT_EQ(at<uint32_t>(zp->pages[0].bytes, 0x21C), 0x1800u);
   EXPECT_EQ(at<uint32_t>(zp->pages[0].bytes, 0x13C), 0u);
   EXPECT_EQ(at<uint32_t>(zp_snp->pages[0].bytes, 0x13C), layout::kSnpCcBlobGpa);
+  // Native Linux gets ACPI (the loader's MADT through the builder's RSDP + XSDT); SNP does not.
+  EXPECT_EQ(at<uint64_t>(zp->pages[0].bytes, 0x070), layout::kAcpiRootGpa);  // acpi_rsdp_addr
+  EXPECT_EQ(at<uint64_t>(zp_snp->pages[0].bytes, 0x070), 0u);
+  const Region* acpi = find(*img, "acpi rsdp + xsdt");
+  ASSERT_NE(acpi, nullptr);
+  EXPECT_EQ(acpi->platforms, PlatformList{Platform::kNative});
+  EXPECT_EQ(acpi->pages[0].gpa, layout::kAcpiRootGpa);
+  ASSERT_EQ(img->parameter_areas.size(), 1u);
+  EXPECT_EQ(img->parameter_areas[0].gpa, layout::kAcpiMadtGpa);
+  EXPECT_EQ(img->parameter_areas[0].platforms, PlatformList{Platform::kNative});
+  ASSERT_EQ(img->parameter_areas[0].parameters.size(), 1u);
+  EXPECT_EQ(img->parameter_areas[0].parameters[0].kind, ParameterKind::kMadt);
   const Region* secrets = find(*img, "snp secrets page");
   ASSERT_NE(secrets, nullptr);
   EXPECT_EQ(secrets->type, PageDataType::kSecrets);

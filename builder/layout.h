@@ -13,6 +13,8 @@
 //   0x0000_5000  SNP secrets page         0xFFFF_FFFF_F000  SNP VMSA under KVM
 //   0x0000_6000  SNP CPUID page
 //   0x0000_7000  SNP cc_blob_sev_info
+//   0x0000_8000  ACPI RSDP + XSDT (native [linux])
+//   0x0000_9000  ACPI MADT parameter area (native [linux])
 #pragma once
 
 #include <cstdint>
@@ -51,6 +53,12 @@ inline constexpr uint64_t kStackTop = kStackGpa + kPageSize;
 inline constexpr uint64_t kSnpSecretsGpa = 0x5000;
 inline constexpr uint64_t kSnpCpuidGpa = 0x6000;
 inline constexpr uint64_t kSnpCcBlobGpa = 0x7000;
+
+// ACPI for native Linux boots (linux_boot.h makeAcpiRootPage): the RSDP and XSDT page, and the
+// one-page parameter area where the loader writes the MADT for the run's vCPU count. Linux keeps
+// the first MiB reserved, so neither is reused as memory.
+inline constexpr uint64_t kAcpiRootGpa = 0x8000;
+inline constexpr uint64_t kAcpiMadtGpa = 0x9000;
 
 // Generated page tables: from 64 KiB up to the 512 KiB mark, i.e. 112 pages, enough for an
 // identity map of 110 GiB with 2 MiB leaves. Below 640 KiB so even a tiny guest has it as RAM.

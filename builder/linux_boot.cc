@@ -127,6 +127,7 @@ Result<ByteVector> makeBootParams(const BzImage& image, const BootParamsInput& i
     return placement("cc_blob_address cannot hold " + hex(in.cc_blob_gpa));
   }
   put<uint32_t>(zp, bp::kCcBlobAddress, static_cast<uint32_t>(in.cc_blob_gpa));
+  put<uint64_t>(zp, bp::kAcpiRsdpAddr, in.acpi_rsdp_gpa);
   put<uint8_t>(zp, bp::kE820Entries, static_cast<uint8_t>(in.e820.size()));
   for (size_t i = 0; i < in.e820.size(); ++i) {
     const size_t off = bp::kE820Table + i * 20;
@@ -164,6 +165,49 @@ ElfKernelHeader makeElfKernelHeader(uint64_t load, uint64_t span) {
   h.image.init_size = static_cast<uint32_t>(span);
   h.image.setup_header = h.setup_header;
   return h;
+}
+
+namespace {
+
+// The byte that makes [begin, end) of `page` sum to zero (ACPI table checksums).
+uint8_t acpiChecksum(const ByteVector& page, size_t begin, size_t end) {
+  uint8_t sum = 0;
+  for (size_t i = begin; i < end; ++i) {
+    sum = static_cast<uint8_t>(sum + static_cast<uint8_t>(page[i]));
+  }
+  return static_cast<uint8_t>(0x100 - sum);
+}
+
+void putText(ByteVector& page, size_t offset, std::string_view text) {
+  std::memcpy(page.data() + offset, text.data(), text.size());
+}
+
+}  // namespace
+
+ByteVector makeAcpiRootPage(uint64_t page_gpa, uint64_t madt_gpa) {
+  ByteVector page(kPage, std::byte{0});
+  // RSDP, revision 2 (36 bytes): checksum over the first 20 bytes, extended over all 36.
+  putText(page, 0, "RSD PTR ");
+  putText(page, 9, "IGVMKT");             // OEM ID
+  put<uint8_t>(page, 15, 2);              // revision: ACPI 2.0+, XSDT present
+  put<uint32_t>(page, 20, 36);            // length
+  put<uint64_t>(page, 24, page_gpa + kAcpiXsdtOffset);
+  put<uint8_t>(page, 8, acpiChecksum(page, 0, 20));
+  put<uint8_t>(page, 32, acpiChecksum(page, 0, 36));
+  // XSDT: the 36-byte table header and one 64-bit entry.
+  const size_t x = kAcpiXsdtOffset;
+  constexpr uint32_t kXsdtLength = 36 + 8;
+  putText(page, x, "XSDT");
+  put<uint32_t>(page, x + 4, kXsdtLength);
+  put<uint8_t>(page, x + 8, 1);  // revision
+  putText(page, x + 10, "IGVMKT");
+  putText(page, x + 16, "IGVMKITX");
+  put<uint32_t>(page, x + 24, 1);           // OEM revision
+  put<uint32_t>(page, x + 28, 0x4B4D5649);  // creator ID "IVMK", as the loader's MADT
+  put<uint32_t>(page, x + 32, 1);           // creator revision
+  put<uint64_t>(page, x + 36, madt_gpa);
+  put<uint8_t>(page, x + 9, acpiChecksum(page, x, x + kXsdtLength));
+  return page;
 }
 
 ByteVector makeCcBlobPage(uint64_t secrets_gpa, uint64_t cpuid_gpa) {

@@ -62,15 +62,17 @@ struct BootParamsInput {
   uint64_t initrd_size = 0;
   std::vector<E820Entry> e820{};
   uint64_t cc_blob_gpa = 0;  // SEV-SNP: the cc_blob_sev_info page, else 0
+  uint64_t acpi_rsdp_gpa = 0;  // the RSDP (makeAcpiRootPage), else 0: no ACPI
 };
 
 // The 4 KiB zero page: the image's setup header at 0x1F1, then type_of_loader = 0xFF,
 // code32_start = load address, cmd_line_ptr (+ext), ramdisk_image/size (+ext), e820_entries and
-// e820_table, cc_blob_address. Everything else is zero.
+// e820_table, cc_blob_address, acpi_rsdp_addr. Everything else is zero.
 Result<ByteVector> makeBootParams(const BzImage& image, const BootParamsInput& input);
 
 // boot_params offsets the builder writes (Linux arch/x86/include/uapi/asm/bootparam.h).
 namespace boot_params {
+inline constexpr size_t kAcpiRsdpAddr = 0x070;  // boot protocol 2.14
 inline constexpr size_t kExtRamdiskImage = 0x0C0;
 inline constexpr size_t kExtRamdiskSize = 0x0C4;
 inline constexpr size_t kExtCmdLinePtr = 0x0C8;
@@ -101,6 +103,17 @@ struct ElfKernelHeader {
 };
 ElfKernelHeader makeElfKernelHeader(uint64_t load, uint64_t span);
 inline constexpr uint32_t kElfKernelCmdlineSize = 2047;
+
+// ACPI for native [linux] boots, so that Linux finds every vCPU: it enumerates processors from
+// the MADT (or an MP table), and the vCPU count is chosen at run time, so the MADT itself comes
+// from the loader (IGVM's MADT parameter, loader/params.h madt(): one local APIC per vCPU, the
+// I/O APIC, the IRQ 0 override). The builder adds what leads Linux there (ACPI 6.5 §5.2.5, §5.2.8):
+// a revision 2 RSDP at offset 0 of the page and an XSDT at offset kAcpiXsdtOffset whose one entry
+// is `madt_gpa`; boot_params.acpi_rsdp_addr points at the RSDP. There is no FADT or DSDT: Linux
+// takes the processors and the I/O APIC from the MADT at setup, then finds no namespace to load
+// and runs on without ACPI (its console says "Unable to load the System Description Tables").
+inline constexpr size_t kAcpiXsdtOffset = 64;
+ByteVector makeAcpiRootPage(uint64_t page_gpa, uint64_t madt_gpa);
 
 // The 40-byte cc_blob_sev_info in a page (loader-vmm.md §3.6): magic "AMDE", version 1, the
 // secrets and CPUID pages.

@@ -195,5 +195,38 @@ TEST(CcBlob, Layout) {
   EXPECT_TRUE(allZero(Bytes(p).subspan(40)));
 }
 
+// ACPI 6.5 §5.2.5.3 (RSDP) and §5.2.8 (XSDT): signatures, lengths, the pointer chain to the MADT,
+// and checksums that make each structure's bytes sum to zero.
+TEST(Acpi, RootPageLeadsToTheMadt) {
+  const ByteVector page = makeAcpiRootPage(0x8000, 0x9000);
+  ASSERT_EQ(page.size(), 0x1000u);
+  auto sum = [&](size_t begin, size_t end) {
+    uint8_t s = 0;
+    for (size_t i = begin; i < end; ++i) {
+      s = static_cast<uint8_t>(s + static_cast<uint8_t>(page[i]));
+    }
+    return s;
+  };
+  EXPECT_EQ(std::memcmp(page.data(), "RSD PTR ", 8), 0);
+  EXPECT_EQ(at<uint8_t>(page, 15), 2);  // revision 2: the XSDT address is valid
+  EXPECT_EQ(at<uint32_t>(page, 20), 36u);
+  EXPECT_EQ(at<uint64_t>(page, 24), 0x8000u + kAcpiXsdtOffset);
+  EXPECT_EQ(sum(0, 20), 0);
+  EXPECT_EQ(sum(0, 36), 0);
+  const size_t x = kAcpiXsdtOffset;
+  EXPECT_EQ(std::memcmp(page.data() + x, "XSDT", 4), 0);
+  EXPECT_EQ(at<uint32_t>(page, x + 4), 44u);  // header + one entry
+  EXPECT_EQ(at<uint64_t>(page, x + 36), 0x9000u);
+  EXPECT_EQ(sum(x, x + 44), 0);
+}
+
+TEST(BootParams, AcpiRsdpAddress) {
+  const ByteVector file = testing::makeBzImage({});
+  BzImage img = parseBzImage(file).value();
+  Result<ByteVector> zp = makeBootParams(img, {.load_address = 0x100'0000, .acpi_rsdp_gpa = 0x8000});
+  ASSERT_TRUE(zp.ok()) << zp.error().describe();
+  EXPECT_EQ(at<uint64_t>(*zp, boot_params::kAcpiRsdpAddr), 0x8000u);
+}
+
 }  // namespace
 }  // namespace igvmkit::builder

@@ -1,9 +1,28 @@
-// make_initramfs BUSYBOX OUT: writes the busybox initramfs of the real-kernel tests
-// (builder/testing/cpio.h busyboxInitramfs(): /init prints the marker and reboots).
+// make_initramfs BUSYBOX OUT: writes the busybox initramfs of the Linux guest test. Its /init
+// (busybox sh) mounts /proc and /sys, prints "IGVMKIT-INIT-OK <kernel release> online=<count>"
+// and ends the run with the count of online CPUs as igvmkit run's exit status: it writes that
+// byte to I/O port 0xf4 through /dev/port (cli-contract.md "run details"). A `reboot -f` follows
+// in case the write did not end the run (status 0 then, which the test rejects).
 #include <cstdio>
+#include <string>
 
 #include "base/file.h"
 #include "builder/testing/cpio.h"
+
+namespace {
+
+constexpr std::string_view kInit =
+    "#!/bin/busybox sh\n"
+    "/bin/busybox mount -t proc proc /proc\n"
+    "/bin/busybox mount -t sysfs sysfs /sys\n"
+    "n=$(/bin/busybox nproc)\n"
+    "echo \"IGVMKIT-INIT-OK $(/bin/busybox uname -r) online=$n"
+    " ($(/bin/busybox cat /sys/devices/system/cpu/online))\"\n"
+    "/bin/busybox printf \"\\\\$(/bin/busybox printf %o \"$n\")\" |"
+    " /bin/busybox dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null\n"
+    "/bin/busybox reboot -f\n";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 3) {
@@ -15,8 +34,18 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", busybox.error().describe().c_str());
     return 2;
   }
-  igvmkit::Status s =
-      igvmkit::writeFile(argv[2], igvmkit::builder::testing::busyboxInitramfs(*busybox));
+  igvmkit::builder::testing::Cpio c;
+  for (const char* d : {"bin", "dev", "proc", "sys", "tmp"}) {
+    c.dir(d);
+  }
+  c.file("bin/busybox", *busybox, 0755);
+  c.symlink("bin/sh", "busybox");
+  c.node("dev/console", 5, 1);
+  c.node("dev/ttyS0", 4, 64);
+  c.node("dev/null", 1, 3, 0666);
+  c.node("dev/port", 1, 4);
+  c.file("init", kInit, 0755);
+  igvmkit::Status s = igvmkit::writeFile(argv[2], c.finish());
   if (!s.ok()) {
     std::fprintf(stderr, "error: %s\n", s.error().describe().c_str());
     return 2;
