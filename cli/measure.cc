@@ -6,6 +6,7 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "igvm/file.h"
 #include "measure/measure.h"
 #include "sign/image.h"
@@ -65,7 +66,7 @@ int runMeasure(const MeasureArgs& args) {
   if (!mapped.ok()) {
     return fail(args.path, mapped.error());
   }
-  Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+  Result<igvm::File> file = parseForUse(args.path, mapped->bytes());  // cli/compat.h
   if (!file.ok()) {
     return fail(args.path, file.error());
   }
