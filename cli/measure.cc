@@ -10,6 +10,7 @@
 #include "cli/measure_ovmf.h"
 #include "igvm/file.h"
 #include "measure/measure.h"
+#include "sign/image.h"
 
 namespace igvmkit::cli {
 namespace {
@@ -109,7 +110,12 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
     results.push_back(std::move(*m));
   }
   if (args.json) {
-    printJson(measure::toReference(results).toJson());
+    measure::ReferenceValues ref = measure::toReference(results);
+    // A signed image: the identity its ID block presents, on the measurement it was signed for.
+    if (Status s = sign::addIdentity(*file, ref); !s.ok()) {
+      return fail(args.path, s.error());
+    }
+    printJson(ref.toJson());
   } else if (!args.trace) {
     for (const measure::Measurement& m : results) {
       if (results.size() > 1 && m.vcpus) {
