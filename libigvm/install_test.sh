@@ -32,12 +32,13 @@ pkg-config --atleast-version=0.3.4 igvm || fail "pkg-config --atleast-version=0.
 
 so=$p/lib/libigvm.so.0.4.0
 readelf -d "$so" | grep -q 'SONAME.*\[libigvm.so.0.4\]' || fail "SONAME"
-bad=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -vE '^(igvm_|igvmkit_|IGVM_0\.4$)' || true)
+exports=$(nm -D --defined-only "$so" | awk '{print $2, $3}' | sed 's/@.*//')
+bad=$(echo "$exports" | awk '{print $2}' | grep -vE '^(igvm_|igvmkit_|IGVM_0\.4$)' || true)
 [[ -z $bad ]] || fail "exports beyond the API: $(echo "$bad" | head -5)"
 for sym in igvm_new_from_binary igvm_free igvm_header_count igvm_get_header_type \
   igvm_get_header igvm_get_header_data igvm_get_buffer igvm_get_buffer_size igvm_free_buffer \
   igvmkit_last_error igvmkit_warning_count igvmkit_get_warning; do
-  nm -D --defined-only "$so" | grep -q " T $sym$" || fail "$sym not exported"
+  grep -qx "T $sym" <<<"$exports" || fail "$sym not exported"
 done
 needed=$(readelf -d "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
 for lib in $needed; do
@@ -55,7 +56,13 @@ cc -std=c11 -Wall -Wextra -Werror -static-libgcc -o "$tmp/walk_static" \
   "$r/libigvm/testing/walk.c" $(pkg-config --cflags igvm) "$p/lib/libigvm.a" \
   $(pkg-config --libs-only-l --static igvm | sed 's/-ligvm//')
 n=0
-for image in "$r"/igvm/testdata/fuzz/seed_*.igvm; do
+for image in "$r"/libigvm/testdata/*.igvm; do
+  if [[ $image == */every_header_x64.igvm ]]; then
+    # CoRIM headers: the reference's C library (no corim feature) refuses the file, and so do we.
+    out=$(LD_LIBRARY_PATH=$p/lib "$tmp/walk" "$image" 2>&1) && fail "CoRIM file accepted"
+    [[ $out == *"-10 "*"[reference.corim]"* ]] || fail "every_header_x64: $out"
+    continue
+  fi
   LD_LIBRARY_PATH=$p/lib "$tmp/walk" "$image" > "$tmp/walk.json" || fail "walk $image"
   "$tmp/walk_static" "$image" | cmp -s - "$tmp/walk.json" || fail "static walk differs: $image"
   "$p/bin/igvmkit" dump --json "$image" > "$tmp/dump.json" 2>/dev/null || fail "dump $image"
@@ -63,7 +70,7 @@ for image in "$r"/igvm/testdata/fuzz/seed_*.igvm; do
     fail "libigvm and igvmkit dump differ on $(basename "$image")"
   n=$((n + 1))
 done
-[[ $n -ge 5 ]] || fail "only $n example images"
+[[ $n -eq 5 ]] || fail "walked $n example images, want 5"
 # A file the parser refuses gives the reference's code and igvmkit's rule.
 out=$(LD_LIBRARY_PATH=$p/lib "$tmp/walk" "$r/igvm/testdata/fuzz/corrupt_checksum.igvm" 2>&1) &&
   fail "corrupt file accepted"
