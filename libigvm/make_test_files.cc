@@ -55,11 +55,10 @@ int main(int argc, char** argv) {
              (e.type & igvm::kVhtOptionalBit) != 0;
     };
     igvm::Model without = g.model;
-    size_t removed = std::erase_if(without.initialization, refused) +
-                     std::erase_if(without.directives, refused);
-    if (removed != 0 &&
-        !writeModel(dir + "/" + g.name + "_reference.igvm", without, g.version,
-                    g.allow_undeclared_mask_bits)) {
+    size_t removed =
+        std::erase_if(without.initialization, refused) + std::erase_if(without.directives, refused);
+    if (removed != 0 && !writeModel(dir + "/" + g.name + "_reference.igvm", without, g.version,
+                                    g.allow_undeclared_mask_bits)) {
       return 1;
     }
   }
