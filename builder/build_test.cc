@@ -21,6 +21,7 @@
 #include "igvm/file.h"
 #include "igvm/writer.h"
 #include "measure/measure.h"
+#include "ovmf/testing/image_builder.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -30,7 +31,12 @@ testing::MemoryFiles standardFiles() {
   f.add("/m/probe", testing::smallPayloadElf());
   f.add("/m/bz", testing::makeBzImage({}));
   f.add("/m/rd", ByteVector(0x1800, std::byte{0x11}));
-  f.add("/m/fw", ByteVector(0x2800, std::byte{0xAB}));
+  // A TDVF (TDX needs one): one extended BFV page, the image's last, at 0xFFFFF000.
+  f.add("/m/fw", ovmf::testing::ImageBuilder(0x3000)
+                     .tdxMetadata({{0x2000, 0x1000, 0xFFFF'F000, 0x1000, ovmf::TdvfSectionType::kBfv,
+                                    ovmf::kTdvfAttributeMrExtend},
+                                   {0, 0, 0x80'0000, 0x1000, ovmf::TdvfSectionType::kTempMem, 0}})
+                     .build());
   f.add("/m/blob", ByteVector(0x1234, std::byte{0x42}));
   return f;
 }
@@ -215,16 +221,19 @@ platforms = ["tdx"]
 )");
   ByteVector bytes;
   igvm::File f = buildChecked(m, standardFiles(), bytes);
-  bool fw_top = false, unmeasured = false, shared_tdx = false;
+  // The firmware's top page twice: flat for native, the TDVF's BFV page for TDX.
+  bool fw_top = false, fw_top_tdx = false, unmeasured = false, shared_tdx = false;
   for (const igvm::Header* h : ofType(f, igvm::kVhtPageData)) {
     const auto* pd = h->get<igvm::IGVM_VHS_PAGE_DATA>();
-    fw_top |= pd->gpa == 0xFFFF'F000 && pd->compatibility_mask == 0x3;
+    fw_top |= pd->gpa == 0xFFFF'F000 && pd->compatibility_mask == 0x1;
+    fw_top_tdx |= pd->gpa == 0xFFFF'F000 && pd->compatibility_mask == 0x2;
     unmeasured |= pd->gpa == 0x20'1000 && (pd->flags & igvm::kPageDataFlagUnmeasured) != 0 &&
                   h->data[0x233] == std::byte{0x42};
     shared_tdx |= pd->gpa == 0x30'1000 && (pd->flags & igvm::kPageDataFlagShared) != 0 &&
                   pd->compatibility_mask == 0x2;
   }
   EXPECT_TRUE(fw_top);
+  EXPECT_TRUE(fw_top_tdx);
   EXPECT_TRUE(unmeasured);
   EXPECT_TRUE(shared_tdx);
 }

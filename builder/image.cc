@@ -13,6 +13,7 @@
 #include "builder/linux_boot.h"
 #include "builder/tdx_reset.h"
 #include "builder/x86.h"
+#include "ovmf/ovmf.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -92,6 +93,7 @@ class Layouter {
   Status layoutBootData(const BzImage& img, uint64_t load, uint64_t entry);
   Status layoutPayload();
   Status layoutFirmware();
+  Status layoutTdvf(Bytes fw);
   Status layoutData();
   Status layoutVp();
 
@@ -262,6 +264,10 @@ Status Layouter::layoutPayload() {
 
 Status Layouter::layoutFirmware() {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector fw, read_(m_.firmware->image));
+  if (m_.firmware->vars) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector vars, read_(*m_.firmware->vars));
+    fw.insert(fw.begin(), vars.begin(), vars.end());
+  }
   if (fw.empty()) {
     return placement("firmware image " + m_.firmware->image + " is empty");
   }
@@ -270,8 +276,68 @@ Status Layouter::layoutFirmware() {
     return placement("firmware image of " + hex(fw.size()) + " bytes is larger than 4 GiB");
   }
   const uint64_t gpa = m_.firmware->gpa.value_or(layout::kFirmwareEnd - size);
+  if (!m_.tdx) {
+    fw.resize(size, std::byte{0});
+    return common(gpa, fw, "firmware");
+  }
+  // TDX: the pages QEMU gives a TDVF (measure/ovmf_launch.h), so the MRTD is the TDVF's.
+  IGVMKIT_RETURN_IF_ERROR(layoutTdvf(fw));
+  const PlatformList others = without(Platform::kTdx);
+  if (others.empty()) {
+    return okStatus();
+  }
   fw.resize(size, std::byte{0});
-  return common(gpa, fw, "firmware");
+  return specific(others, gpa, fw, "firmware");
+}
+
+// Every TDVF section as its own TDX region, in metadata order, as QEMU's tdx_finalize_vm adds
+// them: BFV / CFV pages from the image at DataOffset (measured when MR.EXTEND, else added only),
+// TD_HOB and TempMem pages of zeros added only (QEMU writes the HOB at run time).
+Status Layouter::layoutTdvf(Bytes fw) {
+  const std::string name = "firmware image " + m_.firmware->image;
+  IGVMKIT_ASSIGN_OR_RETURN(ovmf::Firmware tdvf, ovmf::Firmware::parse(fw));
+  if (!tdvf.hasTdxMetadata()) {
+    return placement(name + " has no TDX metadata (GUID " + ovmf::kTdxMetadataGuid.toString() +
+                     "): [platform.tdx] needs a TDVF");
+  }
+  const auto& sections = tdvf.tdvfSections();
+  for (size_t i = 0; i < sections.size(); ++i) {
+    const ovmf::TdvfSection& s = sections[i];
+    const std::string what = "tdvf section #" + std::to_string(i) + " (" +
+                             ovmf::tdvfSectionTypeName(s.type) + ")";
+    const bool from_image = s.type == ovmf::TdvfSectionType::kBfv ||
+                            s.type == ovmf::TdvfSectionType::kCfv;
+    if (!from_image && s.type != ovmf::TdvfSectionType::kTdHob &&
+        s.type != ovmf::TdvfSectionType::kTempMem) {
+      return placement(name + ": " + what + " is not a section QEMU launches");
+    }
+    if (from_image && uint64_t{s.data_offset} + s.memory_data_size > fw.size()) {
+      return placement(name + ": " + what + " data " + hex(s.data_offset) + " + " +
+                       hex(s.memory_data_size) + " is not inside the image (size " +
+                       hex(fw.size()) + "): give the vars file too ('firmware.vars')");
+    }
+    if (!from_image && s.mrExtend()) {
+      return placement(name + ": " + what + " asks for MR.EXTEND of pages QEMU fills itself");
+    }
+    IGVMKIT_RETURN_IF_ERROR(claim({Platform::kTdx}, s.memory_address, s.memory_data_size, what));
+    Region r;
+    r.what = what;
+    r.platforms = all_ == PlatformList{Platform::kTdx} ? PlatformList{}
+                                                        : PlatformList{Platform::kTdx};
+    r.unmeasured = !s.mrExtend();
+    if (from_image) {
+      PageSet set;
+      IGVMKIT_RETURN_IF_ERROR(
+          set.write(s.memory_address, fw.subspan(s.data_offset, s.memory_data_size), what));
+      r.pages = set.pages();
+    } else {
+      for (uint64_t off = 0; off < s.memory_data_size; off += kPage) {
+        r.pages.push_back(Page{s.memory_address + off, {}});
+      }
+    }
+    specific_.push_back(std::move(r));
+  }
+  return okStatus();
 }
 
 Status Layouter::layoutData() {

@@ -696,6 +696,9 @@ Result<FirmwareComponent> parseFirmware(const toml::table& t, std::string_view b
   TableReader r(t, "firmware");
   FirmwareComponent c;
   IGVMKIT_ASSIGN_OR_RETURN(c.image, requiredPath(r, "image", base_dir));
+  if (t.contains("vars")) {
+    IGVMKIT_ASSIGN_OR_RETURN(c.vars, requiredPath(r, "vars", base_dir));
+  }
   IGVMKIT_ASSIGN_OR_RETURN(c.gpa, r.optSize("gpa"));
   if (c.gpa && !aligned(*c.gpa, kPage)) {
     return bad("alignment", "'firmware.gpa' " + hex(*c.gpa) + " is not page aligned",

@@ -119,6 +119,9 @@ struct LinuxComponent {
 // A raw firmware image copied to a GPA range; without `gpa` it ends at 4 GiB (OVMF-style flash).
 struct FirmwareComponent {
   std::string image;
+  // Put in front of `image` (OVMF_VARS.fd before OVMF_CODE.fd makes the unified image a TDVF's
+  // metadata counts from, what QEMU takes as -bios).
+  std::optional<std::string> vars;
   std::optional<uint64_t> gpa;
 };
 

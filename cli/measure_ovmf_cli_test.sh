@@ -98,6 +98,10 @@ else
   expect "tdx trace lines" $((0x1e0 + 0x20 + 0x10 + 2 + 2 + 6)) "$(wc -l <<<"$trace")"
   expect "tdx trace first" "0 page.add+extend gpa=0xffe20000" "$(head -n1 <<<"$trace")"
   $bin measure --platform tdx --ovmf "$O/OVMF_CODE.fd" 2>"$tmp/err"; expect "tdx code only status" 1 $?
+  # testdata/manifests/firmware.toml wraps the same unified image: same MRTD (issue 14 item 4).
+  $bin build testdata/manifests/firmware.toml -o "$tmp/fw.igvm" >/dev/null; expect "firmware.toml builds" 0 $?
+  expect "firmware.toml tdx = tdvf" 4c7206f0f483c524f12c366c711e9049030a8d47c471ee5aa9c4999a08de4057fb887fed0744d5631a212967fb231c47 \
+    "$($bin measure "$tmp/fw.igvm" --platform tdx)"
   $bin measure --platform tdx --ovmf "$tmp/OVMF.fd" --vcpus 2 2>/dev/null; expect "tdx vcpus status" 2 $?
 fi
 
