@@ -2,11 +2,14 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "base/file.h"
 #include "builder/build.h"
 #include "builder/manifest.h"
 #include "cli/command.h"
+#include "cli/corim_flags.h"
+#include "igvm/file.h"
 
 namespace igvmkit::cli {
 
@@ -17,6 +20,8 @@ RunFn addBuild(CLI::App& app) {
   auto measurements = std::make_shared<std::string>();
   auto reuse = std::make_shared<std::string>();
   auto signer_timeout = std::make_shared<double>(60);
+  auto corim_flags = std::make_shared<CorimFlags>();
+  auto embed_corim = std::make_shared<bool>(false);
   cmd->add_option("MANIFEST", *manifest, "TOML manifest (relative paths in it resolve against its directory)")
       ->required();
   cmd->add_option("-o,--output", *out, "output IGVM file")->required();
@@ -26,7 +31,11 @@ RunFn addBuild(CLI::App& app) {
                   "keep OLD.igvm's ID-block signatures when the signed bytes and keys are unchanged");
   cmd->add_option("--signer-timeout", *signer_timeout,
                   "seconds an exec: signer may take before it is killed (default 60)");
-  return [manifest, out, measurements, reuse, signer_timeout]() -> int {
+  addCorimFlags(cmd, *corim_flags);
+  cmd->add_flag("--embed-corim", *embed_corim,
+                "also put the CoRIM in the file's CORIM_DOCUMENT / CORIM_SIGNATURE headers");
+  return [manifest, out, measurements, reuse, signer_timeout, corim_flags,
+          embed_corim]() -> int {
     builder::SigningOptions signing;
     if (*signer_timeout <= 0 || *signer_timeout > 86400) {
       return fail("", usage("--signer-timeout takes 0 < SECONDS <= 86400"));
@@ -53,6 +62,33 @@ RunFn addBuild(CLI::App& app) {
     if (!built.ok()) {
       return fail(*manifest, built.error());
     }
+    std::optional<corim::CorimFiles> corim_files;
+    if (!corim_flags->out.empty() || *embed_corim) {
+      Result<measure::ReferenceValues> ref = builder::measureBuilt(*m, built->igvm);
+      if (!ref.ok()) {
+        return fail(*manifest, ref.error());
+      }
+      corim::CorimFiles files;
+      if (auto bad = makeCorim(*corim_flags, *ref, std::filesystem::path(*out).filename().string(),
+                               signing.signer_timeout, files)) {
+        return fail(bad->subject.empty() ? *manifest : bad->subject, bad->error);
+      }
+      auto c = &files;
+      if (*embed_corim) {
+        Result<igvm::File> file = igvm::File::parse(built->igvm);
+        const uint32_t mask = builder::compatibilityBit(built->platforms, builder::Platform::kSnp);
+        Result<ByteVector> with =
+            file.ok() ? corim::withCorim(*file, mask, c->document,
+                                         c->detached ? std::optional<Bytes>(*c->detached)
+                                                     : std::nullopt)
+                      : Result<ByteVector>(file.error());
+        if (!with.ok()) {
+          return fail(*manifest, with.error());
+        }
+        built->igvm = std::move(with).value();
+      }
+      corim_files = std::move(files);
+    }
     Status written = writeFile(*out, built->igvm);
     if (!written.ok()) {
       return fail("", written.error());
@@ -69,6 +105,11 @@ RunFn addBuild(CLI::App& app) {
       const std::string text = doc.dump(2) + "\n";
       Status w = writeFile(*measurements, toBytes(text));
       if (!w.ok()) {
+        return fail("", w.error());
+      }
+    }
+    if (corim_files && !corim_flags->out.empty()) {
+      if (Status w = writeFile(corim_flags->out, corim_files->file); !w.ok()) {
         return fail("", w.error());
       }
     }

@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "cli/compat.h"
+#include "corim/corim.h"
 #include "igvm/dump.h"
 #include "igvm/file.h"
 
@@ -28,10 +29,23 @@ RunFn addDump(CLI::App& app) {
     }
     igvm::DumpOptions opts;
     opts.hex = *hex_flag;
+    // Embedded CoRIM (CORIM_DOCUMENT / CORIM_SIGNATURE payloads) decoded (corim/README.md).
+    const auto corims = corim::embedded(*file);
     if (*json_flag) {
-      printJson(igvm::dumpJson(*file, opts));
+      nlohmann::ordered_json doc = igvm::dumpJson(*file, opts);
+      for (auto& h : doc["initialization"]) {
+        for (const auto& [index, decoded] : corims) {
+          if (h.value("index", UINT32_MAX) == index) {
+            h["corim"] = decoded;
+          }
+        }
+      }
+      printJson(doc);
     } else {
       std::cout << igvm::dumpText(*file, opts);
+      for (const auto& [index, decoded] : corims) {
+        std::cout << "corim of header #" << index << ": " << decoded.dump() << "\n";
+      }
     }
     return kExitOk;
   };

@@ -1,4 +1,6 @@
 #include <charconv>
+#include <chrono>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -10,6 +12,7 @@
 #include "cli/measure_ovmf.h"
 #include "igvm/file.h"
 #include "measure/measure.h"
+#include "cli/corim_flags.h"
 #include "sign/image.h"
 
 namespace igvmkit::cli {
@@ -24,6 +27,7 @@ struct MeasureArgs {
   bool json = false;
   bool trace = false;
   bool native_zero = false;
+  CorimFlags corim;
 };
 
 Result<uint32_t> parseCount(std::string_view text) {
@@ -109,12 +113,22 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
     }
     results.push_back(std::move(*m));
   }
-  if (args.json) {
-    measure::ReferenceValues ref = measure::toReference(results);
-    // A signed image: the identity its ID block presents, on the measurement it was signed for.
-    if (Status s = sign::addIdentity(*file, ref); !s.ok()) {
-      return fail(args.path, s.error());
+  measure::ReferenceValues ref = measure::toReference(results);
+  // A signed image: the identity its ID block presents, on the measurement it was signed for.
+  if (Status s = sign::addIdentity(*file, ref); !s.ok()) {
+    return fail(args.path, s.error());
+  }
+  if (!args.corim.out.empty()) {
+    corim::CorimFiles files;
+    if (auto bad = makeCorim(args.corim, ref, std::filesystem::path(args.path).filename().string(),
+                             std::chrono::seconds(60), files)) {
+      return fail(bad->subject.empty() ? args.path : bad->subject, bad->error);
     }
+    if (Status w = writeFile(args.corim.out, files.file); !w.ok()) {
+      return fail("", w.error());
+    }
+  }
+  if (args.json) {
     printJson(ref.toJson());
   } else if (!args.trace) {
     for (const measure::Measurement& m : results) {
@@ -140,6 +154,7 @@ RunFn addMeasure(CLI::App& app) {
                   "page hashing threads (default: hardware concurrency)");
   cmd->add_flag("--json", args->json, "one JSON document on stdout");
   cmd->add_flag("--trace", args->trace, "one line per measured operation");
+  addCorimFlags(cmd, args->corim);
   cmd->add_flag("--native-zero", args->native_zero,
                 "SNP: pages without data as ZERO pages (igvmmeasure --native-zero)");
   std::shared_ptr<OvmfMeasureArgs> ovmf = addOvmfMeasureOptions(cmd);

@@ -225,6 +225,34 @@ expect "measurements identity" "None 3 None" \
   "$(json '*[m.get("guest_svn") for m in d["measurements"]]' <"$tmp/b1.json")"
 expect "measurements key digest" "$(json 'd["measurements"][1]["id_key_digest"]' <"$tmp/b1.json")" \
   "$($bin sign "$tmp/b1.igvm" --export-author-tbs "$tmp/b1.key" --id-pubkey $keys/id_key.pub.pem && sha384sum <"$tmp/b1.key" | cut -d' ' -f1)"
+# CoRIM: signed with a PEM key, embedded (document + detached COSE_Sign1), decoded by dump.
+$bin build "$tmp/signed.toml" -o "$tmp/c.igvm" --corim "$tmp/c.cbor" --corim-key $keys/id_key.pem \
+  --embed-corim --reuse-signature "$tmp/b4.igvm"; rc=$?
+expect "build --corim status" 0 $rc
+$bin check "$tmp/c.igvm" >/dev/null; expect "file with corim checks" 0 $?
+expect "corim file is a cose_sign1" "d284" "$(head -c 2 "$tmp/c.cbor" | xxd -p)"
+corims=$($bin dump "$tmp/c.igvm" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for h in d["initialization"]:
+    if "corim" in h:
+        c = h["corim"]
+        print(h["type"], c["tag"], "payload-nil" if c["tag"] == 18 and c["value"][2] is None else "")')
+expect "embedded corim headers" "CORIM_DOCUMENT 501 
+CORIM_SIGNATURE 18 payload-nil" "$corims"
+# The digests in the CoRIM are the measurements: one triple per SNP measurement.
+expect "corim digests" "$(json '" ".join(m["digest"] for m in d["measurements"] if m["platform"] == "snp")' <"$tmp/b1.json" | tr -d '\n')" \
+  "$($bin dump "$tmp/c.igvm" --json | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+doc = [h["corim"] for h in d["initialization"] if h.get("type") == "CORIM_DOCUMENT"][0]
+comid = doc["value"]["1"][0]["value"]["cbor"]
+print(" ".join(t[1][0]["1"]["2"][0][1] for t in comid["4"]["0"]))')"
+$bin measure "$tmp/c.igvm" --platform snp --vcpus 2 --corim "$tmp/m.cbor" >/dev/null; rc=$?
+expect "measure --corim status" 0 $rc
+expect "measure --corim is unsigned" "d901f5" "$(head -c 3 "$tmp/m.cbor" | xxd -p)"
+refused "corim key of the wrong curve" 1 "error: .*p256_key.pem: the key is not an ecdsa p-384 key" -- \
+  $bin measure "$tmp/c.igvm" --platform snp --corim "$tmp/out.igvm" --corim-key $keys/p256_key.pem
 # A failing signer: no output file, an existing one untouched.
 sed -i "s|exec:$tmp/signer|exec:$tmp/failing|" "$tmp/signed.toml"
 refused "build with a failing signer" 1 "error: .*signed.toml: .*failing exited with status 4" -- \

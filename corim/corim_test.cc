@@ -1,0 +1,181 @@
+#include "corim/corim.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "base/file.h"
+#include "igvm/writer.h"
+
+namespace igvmkit::corim {
+namespace {
+
+ByteVector unhexed(const std::string& h) { return *parseHexBytes(h); }
+std::string hexOf(Bytes b) { return hexBytes(b); }
+
+// CBOR heads written by hand (RFC 8949 §3): major type, then the length in the fewest bytes.
+std::string head(int major, uint64_t n) {
+  char buf[32];
+  if (n < 24) {
+    std::snprintf(buf, sizeof(buf), "%02x", static_cast<unsigned>(major << 5 | n));
+  } else if (n < 256) {
+    std::snprintf(buf, sizeof(buf), "%02x%02x", major << 5 | 24, static_cast<unsigned>(n));
+  } else {
+    std::snprintf(buf, sizeof(buf), "%02x%04x", major << 5 | 25, static_cast<unsigned>(n));
+  }
+  return buf;
+}
+std::string bstr(const std::string& hex) { return head(2, hex.size() / 2) + hex; }
+std::string tstr(const std::string& s) {
+  return head(3, s.size()) + hexOf(toBytes(s));
+}
+
+measure::ReferenceDigest snp(const std::string& digest_hex) {
+  measure::ReferenceDigest d;
+  d.platform = "snp";
+  d.host = "kvm";
+  d.vcpus = 1;
+  d.digest = unhexed(digest_hex);
+  return d;
+}
+
+TEST(Corim, MatchesAHandEncodedDocument) {
+  const std::string ld(96, 'a');
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(ld));
+  measure::ReferenceDigest tdx;
+  tdx.platform = "tdx";
+  tdx.digest = unhexed(std::string(96, 'b'));
+  ref.measurements.push_back(tdx);  // no profile here: left out
+  Result<ByteVector> doc = fromReference(ref, "x");
+  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  // CoMID {1: {0: "x"}, 4: {0: [[{0: {0: 37(uuid)}}, [{0: 0, 1: {2: [[7, LD]]}}]]]}}
+  const std::string comid = "a2" "01" "a1" "00" + tstr("x") + "04" "a1" "00" "81" "82" "a1" "00" "a1" "00"
+                            "d825" + bstr("d05e6d1b9f464ae2a610ce3e6ee7e153") +
+                            "81" "a2" "00" "00" "01" "a1" "02" "81" "82" "07" + bstr(ld);
+  // 501({0: "x", 1: [506(bstr comid)], 3: 32("http://amd.com/please-permalink-me")})
+  const std::string want = "d901f5" "a3" "00" + tstr("x") + "01" "81" "d901fa" + bstr(comid) +
+                           "03" "d820" + tstr("http://amd.com/please-permalink-me");
+  EXPECT_EQ(hexOf(*doc), want);
+  EXPECT_EQ(*fromReference(ref, "x"), *doc);  // deterministic
+  measure::ReferenceValues only_tdx;
+  only_tdx.measurements.push_back(tdx);
+  EXPECT_EQ(fromReference(only_tdx, "x").error().rule, "corim.empty");
+}
+
+TEST(Corim, CarriesTheIdBlockIdentityAsTheProfileNamesIt) {
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(std::string(96, 'a')));
+  measure::ReferenceDigest::IdBlockIdentity id;
+  id.id_key_digest = unhexed(std::string(96, 'c'));
+  id.author_key_digest = unhexed(std::string(96, 'd'));
+  id.family_id = unhexed("00112233445566778899aabbccddeeff");
+  id.image_id = unhexed("0102030405060708090a0b0c0d0e0f10");
+  id.guest_svn = 300;
+  id.guest_policy = 0x1f0000 | 0x0102;  // SMT (16), 17, MA (18), debug (19), single socket (20); ABI 1.2
+  ref.measurements[0].id_block = id;
+  Result<ByteVector> doc = fromReference(ref, "img");
+  ASSERT_TRUE(doc.ok());
+  Result<nlohmann::ordered_json> j = decode(*doc);
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  const auto& comid = (*j)["value"]["1"][0]["value"]["cbor"];
+  const auto& claims = comid["4"]["0"][0][1];
+  ASSERT_EQ(claims.size(), 4u);
+  const auto& guest = claims[0]["1"];
+  EXPECT_EQ(guest["0"]["0"], "0102030405060708090a0b0c0d0e0f10");            // IMAGE_ID
+  EXPECT_EQ(guest["1"], (nlohmann::ordered_json{{"tag", 552}, {"value", 300}}));  // GUEST_SVN
+  EXPECT_EQ(guest["2"][0][0], 7);
+  EXPECT_EQ(guest["3"]["-1"], true);   // SMT allowed (bit 16)
+  EXPECT_EQ(guest["3"]["-2"], true);   // migration agent (bit 18)
+  EXPECT_EQ(guest["3"]["-3"], true);   // debug (bit 19)
+  EXPECT_EQ(guest["3"]["3"], true);    // is-debug
+  EXPECT_EQ(guest["3"]["-4"], true);   // single socket (bit 20)
+  EXPECT_EQ(guest["3"]["-5"], false);
+  EXPECT_EQ(guest["4"]["tag"], 560);
+  EXPECT_EQ(guest["4"]["value"], "00112233445566778899aabbccddeeff");  // FAMILY_ID
+  EXPECT_EQ(claims[1]["0"], 1);
+  EXPECT_EQ(claims[1]["1"]["0"]["0"], "1.2.0");  // minimum ABI from POLICY[15:0]
+  EXPECT_EQ(claims[2]["0"], 5);
+  EXPECT_EQ(claims[2]["1"]["4"]["value"], std::string(96, 'c'));
+  EXPECT_EQ(claims[3]["0"], 6);
+  EXPECT_EQ(claims[3]["1"]["4"]["value"], std::string(96, 'd'));
+}
+
+TEST(Corim, CoseSign1VerifiesOverTheRfc9052SigStructure) {
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(std::string(96, 'e')));
+  ByteVector doc = *fromReference(ref, "s");
+  std::unique_ptr<sign::Signer> signer = std::move(
+      sign::openSigner("measure/testdata/id_key.pem", {}, [](const std::string& p) {
+        return readFile(p);
+      }).value());
+  Result<SignedCorim> s = signCorim(doc, *signer);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_TRUE(verifyCorim(s->cose_sign1, {}, signer->publicKey()).ok());
+  EXPECT_TRUE(verifyCorim(s->detached, doc, signer->publicKey()).ok());
+  // The Sig_structure written by hand: ["Signature1", protected, h'', payload].
+  Result<nlohmann::ordered_json> j = decode(s->cose_sign1);
+  ASSERT_TRUE(j.ok());
+  EXPECT_EQ((*j)["tag"], 18);
+  const auto& prot = (*j)["value"][0]["cbor"];
+  EXPECT_EQ(prot["1"], -35);
+  EXPECT_EQ(prot["3"], "application/rim+cbor");
+  Result<nlohmann::ordered_json> meta = decode(unhexed(prot["8"]));  // corim-meta
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ((*meta)["0"]["0"], "measure/testdata/id_key.pem");
+  EXPECT_TRUE((*j)["value"][1].empty());
+  // Re-derive: protected bytes are the first bstr after 0xd2 0x84.
+  Bytes cose(s->cose_sign1);
+  ASSERT_EQ(hexOf(cose.first(2)), "d284");
+  size_t at = 2, len = 0;
+  const auto b0 = static_cast<uint8_t>(cose[at]);
+  if ((b0 & 0x1f) < 24) {
+    len = b0 & 0x1f;
+    at += 1;
+  } else {
+    len = static_cast<uint8_t>(cose[at + 1]);
+    at += 2;
+  }
+  const std::string prot_hex = hexOf(cose.subspan(at, len));
+  const std::string sig_structure =
+      "84" + tstr("Signature1") + bstr(prot_hex) + "40" + bstr(hexOf(doc));
+  const std::string rs = (*j)["value"][3];
+  ASSERT_EQ(rs.size(), 192u);
+  EXPECT_TRUE(measure::importSignature(unhexed(sig_structure), unhexed(rs), signer->publicKey()).ok());
+  // The detached form is the same with the payload nil (0xf6), as OpenVMM checks it.
+  Result<nlohmann::ordered_json> d = decode(s->detached);
+  EXPECT_TRUE((*d)["value"][2].is_null());
+  // Tampering with the payload, or another key, fails.
+  ByteVector other = doc;
+  other.back() ^= std::byte{1};
+  EXPECT_EQ(verifyCorim(s->detached, other, signer->publicKey()).error().rule,
+            "corim.signature_invalid");
+  EXPECT_EQ(verifyCorim(toBytes("\x01"), {}, signer->publicKey()).error().rule, "corim.cose");
+  EXPECT_EQ(decode(toBytes("\xa1")).error().rule, "corim.cbor");
+  ByteVector trailing = doc;
+  trailing.push_back(std::byte{0});
+  EXPECT_EQ(decode(trailing).error().rule, "corim.cbor");
+}
+
+TEST(Corim, EmbedsInIgvmCorimHeadersAndDecodesThem) {
+  igvm::Model m;
+  m.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1));
+  m.add(igvm::pageDataEntry(0x1000, 0x1, igvm::Blob(ByteVector(4096, std::byte{1}))));
+  ByteVector bytes = *igvm::write(m, {.version = igvm::kFormatVersion1});
+  igvm::File file = *igvm::File::parse(bytes);
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(std::string(96, 'f')));
+  ByteVector doc = *fromReference(ref, "e");
+  Result<ByteVector> out = withCorim(file, 0x1, doc, std::nullopt);
+  ASSERT_TRUE(out.ok()) << out.error().message;
+  igvm::File with = *igvm::File::parse(*out);
+  auto found = embedded(with);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].second["tag"], 501);
+  // Embedding again replaces rather than adds.
+  igvm::File again = *igvm::File::parse(*withCorim(with, 0x1, doc, std::nullopt));
+  EXPECT_EQ(embedded(again).size(), 1u);
+}
+
+}  // namespace
+}  // namespace igvmkit::corim
