@@ -1,8 +1,8 @@
 // tests/oracles/kernel_abi_facts.h: the kernel ABI the KVM and MSHV backends use, as facts read
 // from the kernels' own headers (numbers, sizes, offsets; no kernel code). Every fact names the
-// header it was read from (a Source: repository, commit, path) and the line that declares it. Struct
-// sizes and field offsets are what a C compiler gives for the header's declaration (the kernel's
-// ABI is C); ioctl numbers are the header's _IO/_IOR/_IOW/_IOWR macro expanded for x86-64.
+// header it was read from (a Source: repository, commit, path) and the line that declares it.
+// Struct sizes and field offsets are what a C compiler gives for the header's declaration (the
+// kernel's ABI is C); ioctl numbers are the header's _IO/_IOR/_IOW/_IOWR macro expanded for x86-64.
 //
 // kernel_abi_test.cc checks loader/abi/{kvm,mshv}_abi.h against these at compile time. README.md
 // says which kernel each source is and why the MSHV rows come from a downstream Microsoft kernel.
@@ -43,12 +43,12 @@ inline constexpr Source kMarinerMshvH{"microsoft/CBL-Mariner-Linux-Kernel",
 // Microsoft's hypervisor definitions (hvgdk_mini.h, hvhdk.h, hvhdk_mini.h) as maintained for MSHV
 // userspace by rust-vmm/mshv, whose bindings cloud-hypervisor uses; the kernel's own
 // include/hyperv copies carry only what the kernel itself touches.
-inline constexpr Source kRustVmmHvgdkMiniH{"rust-vmm/mshv", "1032a5dedff0c03bec076156ce960bf2ef5d1783",
-                                           "hv-headers/hvgdk_mini.h"};
+inline constexpr Source kRustVmmHvgdkMiniH{
+    "rust-vmm/mshv", "1032a5dedff0c03bec076156ce960bf2ef5d1783", "hv-headers/hvgdk_mini.h"};
 inline constexpr Source kRustVmmHvhdkH{"rust-vmm/mshv", "1032a5dedff0c03bec076156ce960bf2ef5d1783",
                                        "hv-headers/hvhdk.h"};
-inline constexpr Source kRustVmmHvhdkMiniH{"rust-vmm/mshv", "1032a5dedff0c03bec076156ce960bf2ef5d1783",
-                                           "hv-headers/hvhdk_mini.h"};
+inline constexpr Source kRustVmmHvhdkMiniH{
+    "rust-vmm/mshv", "1032a5dedff0c03bec076156ce960bf2ef5d1783", "hv-headers/hvhdk_mini.h"};
 
 // Per struct: struct_size (line of `struct NAME {`) and one fact per field offset (nested members
 // of kvm_run's exit union as member_field). Then the constants and ioctl numbers, by kernel name.
@@ -682,9 +682,10 @@ inline constexpr Fact HV_PARTITION_PROPERTY_ISOLATION_POLICY{0x50014, kRustVmmHv
 
 // The older downstream numbering of the isolated-import ioctls (before July 2024), for the README's
 // comparison; the backend does not use it.
-inline constexpr Source kRustVmmIoctlsBefore{"rust-vmm/mshv", "e7cbfcab3b9fa9532161341d680e8f5855a5c105",
-                                             "mshv-ioctls/src/mshv_ioctls.rs"};
+inline constexpr Source kRustVmmIoctlsBefore{
+    "rust-vmm/mshv", "e7cbfcab3b9fa9532161341d680e8f5855a5c105", "mshv-ioctls/src/mshv_ioctls.rs"};
 inline constexpr Fact MSHV_IMPORT_ISOLATED_PAGES_nr_before_2024_07{0x29, kRustVmmIoctlsBefore, 114};
-inline constexpr Fact MSHV_COMPLETE_ISOLATED_IMPORT_nr_before_2024_07{0x30, kRustVmmIoctlsBefore, 120};
+inline constexpr Fact MSHV_COMPLETE_ISOLATED_IMPORT_nr_before_2024_07{0x30, kRustVmmIoctlsBefore,
+                                                                      120};
 
 }  // namespace igvmkit::oracles::kernel

@@ -21,47 +21,75 @@ namespace f = ::igvmkit::oracles::kernel;
 // kvm_msrs.entries, mshv_import_isolated_pages.guest_pfns) equal the local header's struct size:
 // the local structs end where the kernel's array starts. Bit numbers (MSHV_PT_BIT_*,
 // MSHV_SET_MEM_BIT_*) are compared as the masks the local header defines.
-static_assert(sizeof(ours::kvm::kvm_userspace_memory_region) == f::kvm_userspace_memory_region::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, slot) == f::kvm_userspace_memory_region::slot.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, flags) == f::kvm_userspace_memory_region::flags.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, guest_phys_addr) == f::kvm_userspace_memory_region::guest_phys_addr.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, memory_size) == f::kvm_userspace_memory_region::memory_size.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, userspace_addr) == f::kvm_userspace_memory_region::userspace_addr.value);
-static_assert(sizeof(ours::kvm::kvm_userspace_memory_region2) == f::kvm_userspace_memory_region2::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, slot) == f::kvm_userspace_memory_region2::slot.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, flags) == f::kvm_userspace_memory_region2::flags.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_phys_addr) == f::kvm_userspace_memory_region2::guest_phys_addr.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, memory_size) == f::kvm_userspace_memory_region2::memory_size.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, userspace_addr) == f::kvm_userspace_memory_region2::userspace_addr.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_memfd_offset) == f::kvm_userspace_memory_region2::guest_memfd_offset.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_memfd) == f::kvm_userspace_memory_region2::guest_memfd.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, pad1) == f::kvm_userspace_memory_region2::pad1.value);
-static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, pad2) == f::kvm_userspace_memory_region2::pad2.value);
-static_assert(sizeof(ours::kvm::kvm_create_guest_memfd) == f::kvm_create_guest_memfd::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, size) == f::kvm_create_guest_memfd::size.value);
-static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, flags) == f::kvm_create_guest_memfd::flags.value);
-static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, reserved) == f::kvm_create_guest_memfd::reserved.value);
-static_assert(sizeof(ours::kvm::kvm_memory_attributes) == f::kvm_memory_attributes::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_memory_attributes, address) == f::kvm_memory_attributes::address.value);
-static_assert(offsetof(ours::kvm::kvm_memory_attributes, size) == f::kvm_memory_attributes::size.value);
-static_assert(offsetof(ours::kvm::kvm_memory_attributes, attributes) == f::kvm_memory_attributes::attributes.value);
-static_assert(offsetof(ours::kvm::kvm_memory_attributes, flags) == f::kvm_memory_attributes::flags.value);
+static_assert(sizeof(ours::kvm::kvm_userspace_memory_region) ==
+              f::kvm_userspace_memory_region::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, slot) ==
+              f::kvm_userspace_memory_region::slot.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, flags) ==
+              f::kvm_userspace_memory_region::flags.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, guest_phys_addr) ==
+              f::kvm_userspace_memory_region::guest_phys_addr.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, memory_size) ==
+              f::kvm_userspace_memory_region::memory_size.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region, userspace_addr) ==
+              f::kvm_userspace_memory_region::userspace_addr.value);
+static_assert(sizeof(ours::kvm::kvm_userspace_memory_region2) ==
+              f::kvm_userspace_memory_region2::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, slot) ==
+              f::kvm_userspace_memory_region2::slot.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, flags) ==
+              f::kvm_userspace_memory_region2::flags.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_phys_addr) ==
+              f::kvm_userspace_memory_region2::guest_phys_addr.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, memory_size) ==
+              f::kvm_userspace_memory_region2::memory_size.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, userspace_addr) ==
+              f::kvm_userspace_memory_region2::userspace_addr.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_memfd_offset) ==
+              f::kvm_userspace_memory_region2::guest_memfd_offset.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, guest_memfd) ==
+              f::kvm_userspace_memory_region2::guest_memfd.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, pad1) ==
+              f::kvm_userspace_memory_region2::pad1.value);
+static_assert(offsetof(ours::kvm::kvm_userspace_memory_region2, pad2) ==
+              f::kvm_userspace_memory_region2::pad2.value);
+static_assert(sizeof(ours::kvm::kvm_create_guest_memfd) ==
+              f::kvm_create_guest_memfd::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, size) ==
+              f::kvm_create_guest_memfd::size.value);
+static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, flags) ==
+              f::kvm_create_guest_memfd::flags.value);
+static_assert(offsetof(ours::kvm::kvm_create_guest_memfd, reserved) ==
+              f::kvm_create_guest_memfd::reserved.value);
+static_assert(sizeof(ours::kvm::kvm_memory_attributes) ==
+              f::kvm_memory_attributes::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_memory_attributes, address) ==
+              f::kvm_memory_attributes::address.value);
+static_assert(offsetof(ours::kvm::kvm_memory_attributes, size) ==
+              f::kvm_memory_attributes::size.value);
+static_assert(offsetof(ours::kvm::kvm_memory_attributes, attributes) ==
+              f::kvm_memory_attributes::attributes.value);
+static_assert(offsetof(ours::kvm::kvm_memory_attributes, flags) ==
+              f::kvm_memory_attributes::flags.value);
 static_assert(sizeof(ours::kvm::kvm_enable_cap) == f::kvm_enable_cap::struct_size.value);
 static_assert(offsetof(ours::kvm::kvm_enable_cap, cap) == f::kvm_enable_cap::cap.value);
 static_assert(offsetof(ours::kvm::kvm_enable_cap, flags) == f::kvm_enable_cap::flags.value);
 static_assert(offsetof(ours::kvm::kvm_enable_cap, args) == f::kvm_enable_cap::args.value);
 static_assert(offsetof(ours::kvm::kvm_enable_cap, pad) == f::kvm_enable_cap::pad.value);
 static_assert(sizeof(ours::kvm::kvm_run) == f::kvm_run::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_run, request_interrupt_window) == f::kvm_run::request_interrupt_window.value);
+static_assert(offsetof(ours::kvm::kvm_run, request_interrupt_window) ==
+              f::kvm_run::request_interrupt_window.value);
 static_assert(offsetof(ours::kvm::kvm_run, immediate_exit) == f::kvm_run::immediate_exit.value);
 static_assert(offsetof(ours::kvm::kvm_run, padding1) == f::kvm_run::padding1.value);
 static_assert(offsetof(ours::kvm::kvm_run, exit_reason) == f::kvm_run::exit_reason.value);
-static_assert(offsetof(ours::kvm::kvm_run, ready_for_interrupt_injection) == f::kvm_run::ready_for_interrupt_injection.value);
+static_assert(offsetof(ours::kvm::kvm_run, ready_for_interrupt_injection) ==
+              f::kvm_run::ready_for_interrupt_injection.value);
 static_assert(offsetof(ours::kvm::kvm_run, if_flag) == f::kvm_run::if_flag.value);
 static_assert(offsetof(ours::kvm::kvm_run, flags) == f::kvm_run::flags.value);
 static_assert(offsetof(ours::kvm::kvm_run, cr8) == f::kvm_run::cr8.value);
 static_assert(offsetof(ours::kvm::kvm_run, apic_base) == f::kvm_run::apic_base.value);
-static_assert(offsetof(ours::kvm::kvm_run, fail_entry.hardware_entry_failure_reason) == f::kvm_run::fail_entry_hardware_entry_failure_reason.value);
+static_assert(offsetof(ours::kvm::kvm_run, fail_entry.hardware_entry_failure_reason) ==
+              f::kvm_run::fail_entry_hardware_entry_failure_reason.value);
 static_assert(offsetof(ours::kvm::kvm_run, fail_entry.cpu) == f::kvm_run::fail_entry_cpu.value);
 static_assert(offsetof(ours::kvm::kvm_run, io.direction) == f::kvm_run::io_direction.value);
 static_assert(offsetof(ours::kvm::kvm_run, io.size) == f::kvm_run::io_size.value);
@@ -72,12 +100,16 @@ static_assert(offsetof(ours::kvm::kvm_run, mmio.phys_addr) == f::kvm_run::mmio_p
 static_assert(offsetof(ours::kvm::kvm_run, mmio.data) == f::kvm_run::mmio_data.value);
 static_assert(offsetof(ours::kvm::kvm_run, mmio.len) == f::kvm_run::mmio_len.value);
 static_assert(offsetof(ours::kvm::kvm_run, mmio.is_write) == f::kvm_run::mmio_is_write.value);
-static_assert(offsetof(ours::kvm::kvm_run, internal.suberror) == f::kvm_run::internal_suberror.value);
+static_assert(offsetof(ours::kvm::kvm_run, internal.suberror) ==
+              f::kvm_run::internal_suberror.value);
 static_assert(offsetof(ours::kvm::kvm_run, internal.ndata) == f::kvm_run::internal_ndata.value);
 static_assert(offsetof(ours::kvm::kvm_run, internal.data) == f::kvm_run::internal_data.value);
-static_assert(offsetof(ours::kvm::kvm_run, system_event.type) == f::kvm_run::system_event_type.value);
-static_assert(offsetof(ours::kvm::kvm_run, system_event.ndata) == f::kvm_run::system_event_ndata.value);
-static_assert(offsetof(ours::kvm::kvm_run, system_event.data) == f::kvm_run::system_event_data.value);
+static_assert(offsetof(ours::kvm::kvm_run, system_event.type) ==
+              f::kvm_run::system_event_type.value);
+static_assert(offsetof(ours::kvm::kvm_run, system_event.ndata) ==
+              f::kvm_run::system_event_ndata.value);
+static_assert(offsetof(ours::kvm::kvm_run, system_event.data) ==
+              f::kvm_run::system_event_data.value);
 static_assert(offsetof(ours::kvm::kvm_run, kvm_valid_regs) == f::kvm_run::kvm_valid_regs.value);
 static_assert(offsetof(ours::kvm::kvm_run, kvm_dirty_regs) == f::kvm_run::kvm_dirty_regs.value);
 static_assert(offsetof(ours::kvm::kvm_run, sync_regs) == f::kvm_run::s.value);
@@ -144,7 +176,8 @@ static_assert(offsetof(ours::kvm::kvm_sregs, cr4) == f::kvm_sregs::cr4.value);
 static_assert(offsetof(ours::kvm::kvm_sregs, cr8) == f::kvm_sregs::cr8.value);
 static_assert(offsetof(ours::kvm::kvm_sregs, efer) == f::kvm_sregs::efer.value);
 static_assert(offsetof(ours::kvm::kvm_sregs, apic_base) == f::kvm_sregs::apic_base.value);
-static_assert(offsetof(ours::kvm::kvm_sregs, interrupt_bitmap) == f::kvm_sregs::interrupt_bitmap.value);
+static_assert(offsetof(ours::kvm::kvm_sregs, interrupt_bitmap) ==
+              f::kvm_sregs::interrupt_bitmap.value);
 static_assert(sizeof(ours::kvm::kvm_fpu) == f::kvm_fpu::struct_size.value);
 static_assert(offsetof(ours::kvm::kvm_fpu, fpr) == f::kvm_fpu::fpr.value);
 static_assert(offsetof(ours::kvm::kvm_fpu, fcw) == f::kvm_fpu::fcw.value);
@@ -181,7 +214,8 @@ static_assert(offsetof(ours::kvm::kvm_msrs, nmsrs) == f::kvm_msrs::nmsrs.value);
 static_assert(offsetof(ours::kvm::kvm_msrs, pad) == f::kvm_msrs::pad.value);
 static_assert(sizeof(ours::kvm::kvm_msrs) == f::kvm_msrs::entries.value);
 static_assert(sizeof(ours::kvm::kvm_cpuid_entry2) == f::kvm_cpuid_entry2::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_cpuid_entry2, function) == f::kvm_cpuid_entry2::function.value);
+static_assert(offsetof(ours::kvm::kvm_cpuid_entry2, function) ==
+              f::kvm_cpuid_entry2::function.value);
 static_assert(offsetof(ours::kvm::kvm_cpuid_entry2, index) == f::kvm_cpuid_entry2::index.value);
 static_assert(offsetof(ours::kvm::kvm_cpuid_entry2, flags) == f::kvm_cpuid_entry2::flags.value);
 static_assert(offsetof(ours::kvm::kvm_cpuid_entry2, eax) == f::kvm_cpuid_entry2::eax.value);
@@ -202,71 +236,122 @@ static_assert(offsetof(ours::kvm::kvm_sev_cmd, data) == f::kvm_sev_cmd::data.val
 static_assert(offsetof(ours::kvm::kvm_sev_cmd, error) == f::kvm_sev_cmd::error.value);
 static_assert(offsetof(ours::kvm::kvm_sev_cmd, sev_fd) == f::kvm_sev_cmd::sev_fd.value);
 static_assert(sizeof(ours::kvm::kvm_sev_init) == f::kvm_sev_init::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_sev_init, vmsa_features) == f::kvm_sev_init::vmsa_features.value);
+static_assert(offsetof(ours::kvm::kvm_sev_init, vmsa_features) ==
+              f::kvm_sev_init::vmsa_features.value);
 static_assert(offsetof(ours::kvm::kvm_sev_init, flags) == f::kvm_sev_init::flags.value);
-static_assert(offsetof(ours::kvm::kvm_sev_init, ghcb_version) == f::kvm_sev_init::ghcb_version.value);
+static_assert(offsetof(ours::kvm::kvm_sev_init, ghcb_version) ==
+              f::kvm_sev_init::ghcb_version.value);
 static_assert(offsetof(ours::kvm::kvm_sev_init, pad1) == f::kvm_sev_init::pad1.value);
 static_assert(offsetof(ours::kvm::kvm_sev_init, pad2) == f::kvm_sev_init::pad2.value);
-static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_start) == f::kvm_sev_snp_launch_start::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, policy) == f::kvm_sev_snp_launch_start::policy.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, gosvw) == f::kvm_sev_snp_launch_start::gosvw.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, flags) == f::kvm_sev_snp_launch_start::flags.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, pad0) == f::kvm_sev_snp_launch_start::pad0.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, pad1) == f::kvm_sev_snp_launch_start::pad1.value);
-static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_update) == f::kvm_sev_snp_launch_update::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, gfn_start) == f::kvm_sev_snp_launch_update::gfn_start.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, uaddr) == f::kvm_sev_snp_launch_update::uaddr.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, len) == f::kvm_sev_snp_launch_update::len.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, type) == f::kvm_sev_snp_launch_update::type.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad0) == f::kvm_sev_snp_launch_update::pad0.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, flags) == f::kvm_sev_snp_launch_update::flags.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad1) == f::kvm_sev_snp_launch_update::pad1.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad2) == f::kvm_sev_snp_launch_update::pad2.value);
-static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_finish) == f::kvm_sev_snp_launch_finish::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_block_uaddr) == f::kvm_sev_snp_launch_finish::id_block_uaddr.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_auth_uaddr) == f::kvm_sev_snp_launch_finish::id_auth_uaddr.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_block_en) == f::kvm_sev_snp_launch_finish::id_block_en.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, auth_key_en) == f::kvm_sev_snp_launch_finish::auth_key_en.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, vcek_disabled) == f::kvm_sev_snp_launch_finish::vcek_disabled.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, host_data) == f::kvm_sev_snp_launch_finish::host_data.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, pad0) == f::kvm_sev_snp_launch_finish::pad0.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, flags) == f::kvm_sev_snp_launch_finish::flags.value);
-static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, pad1) == f::kvm_sev_snp_launch_finish::pad1.value);
+static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_start) ==
+              f::kvm_sev_snp_launch_start::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, policy) ==
+              f::kvm_sev_snp_launch_start::policy.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, gosvw) ==
+              f::kvm_sev_snp_launch_start::gosvw.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, flags) ==
+              f::kvm_sev_snp_launch_start::flags.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, pad0) ==
+              f::kvm_sev_snp_launch_start::pad0.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_start, pad1) ==
+              f::kvm_sev_snp_launch_start::pad1.value);
+static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_update) ==
+              f::kvm_sev_snp_launch_update::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, gfn_start) ==
+              f::kvm_sev_snp_launch_update::gfn_start.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, uaddr) ==
+              f::kvm_sev_snp_launch_update::uaddr.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, len) ==
+              f::kvm_sev_snp_launch_update::len.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, type) ==
+              f::kvm_sev_snp_launch_update::type.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad0) ==
+              f::kvm_sev_snp_launch_update::pad0.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, flags) ==
+              f::kvm_sev_snp_launch_update::flags.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad1) ==
+              f::kvm_sev_snp_launch_update::pad1.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_update, pad2) ==
+              f::kvm_sev_snp_launch_update::pad2.value);
+static_assert(sizeof(ours::kvm::kvm_sev_snp_launch_finish) ==
+              f::kvm_sev_snp_launch_finish::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_block_uaddr) ==
+              f::kvm_sev_snp_launch_finish::id_block_uaddr.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_auth_uaddr) ==
+              f::kvm_sev_snp_launch_finish::id_auth_uaddr.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, id_block_en) ==
+              f::kvm_sev_snp_launch_finish::id_block_en.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, auth_key_en) ==
+              f::kvm_sev_snp_launch_finish::auth_key_en.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, vcek_disabled) ==
+              f::kvm_sev_snp_launch_finish::vcek_disabled.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, host_data) ==
+              f::kvm_sev_snp_launch_finish::host_data.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, pad0) ==
+              f::kvm_sev_snp_launch_finish::pad0.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, flags) ==
+              f::kvm_sev_snp_launch_finish::flags.value);
+static_assert(offsetof(ours::kvm::kvm_sev_snp_launch_finish, pad1) ==
+              f::kvm_sev_snp_launch_finish::pad1.value);
 static_assert(sizeof(ours::kvm::kvm_tdx_cmd) == f::kvm_tdx_cmd::struct_size.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_cmd, id) == f::kvm_tdx_cmd::id.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_cmd, flags) == f::kvm_tdx_cmd::flags.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_cmd, data) == f::kvm_tdx_cmd::data.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_cmd, hw_error) == f::kvm_tdx_cmd::hw_error.value);
-static_assert(sizeof(ours::kvm::kvm_tdx_capabilities) == f::kvm_tdx_capabilities::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, supported_attrs) == f::kvm_tdx_capabilities::supported_attrs.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, supported_xfam) == f::kvm_tdx_capabilities::supported_xfam.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r11) == f::kvm_tdx_capabilities::kernel_tdvmcallinfo_1_r11.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, user_tdvmcallinfo_1_r11) == f::kvm_tdx_capabilities::user_tdvmcallinfo_1_r11.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r12) == f::kvm_tdx_capabilities::kernel_tdvmcallinfo_1_r12.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, user_tdvmcallinfo_1_r12) == f::kvm_tdx_capabilities::user_tdvmcallinfo_1_r12.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, reserved) == f::kvm_tdx_capabilities::reserved.value);
+static_assert(sizeof(ours::kvm::kvm_tdx_capabilities) ==
+              f::kvm_tdx_capabilities::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, supported_attrs) ==
+              f::kvm_tdx_capabilities::supported_attrs.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, supported_xfam) ==
+              f::kvm_tdx_capabilities::supported_xfam.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r11) ==
+              f::kvm_tdx_capabilities::kernel_tdvmcallinfo_1_r11.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, user_tdvmcallinfo_1_r11) ==
+              f::kvm_tdx_capabilities::user_tdvmcallinfo_1_r11.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, kernel_tdvmcallinfo_1_r12) ==
+              f::kvm_tdx_capabilities::kernel_tdvmcallinfo_1_r12.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, user_tdvmcallinfo_1_r12) ==
+              f::kvm_tdx_capabilities::user_tdvmcallinfo_1_r12.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_capabilities, reserved) ==
+              f::kvm_tdx_capabilities::reserved.value);
 static_assert(sizeof(ours::kvm::kvm_tdx_init_vm) == f::kvm_tdx_init_vm::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, attributes) == f::kvm_tdx_init_vm::attributes.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, attributes) ==
+              f::kvm_tdx_init_vm::attributes.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, xfam) == f::kvm_tdx_init_vm::xfam.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, mrconfigid) == f::kvm_tdx_init_vm::mrconfigid.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, mrconfigid) ==
+              f::kvm_tdx_init_vm::mrconfigid.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, mrowner) == f::kvm_tdx_init_vm::mrowner.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, mrownerconfig) == f::kvm_tdx_init_vm::mrownerconfig.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, mrownerconfig) ==
+              f::kvm_tdx_init_vm::mrownerconfig.value);
 static_assert(offsetof(ours::kvm::kvm_tdx_init_vm, reserved) == f::kvm_tdx_init_vm::reserved.value);
-static_assert(sizeof(ours::kvm::kvm_tdx_init_mem_region) == f::kvm_tdx_init_mem_region::struct_size.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, source_addr) == f::kvm_tdx_init_mem_region::source_addr.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, gpa) == f::kvm_tdx_init_mem_region::gpa.value);
-static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, nr_pages) == f::kvm_tdx_init_mem_region::nr_pages.value);
-static_assert(sizeof(ours::mshv::mshv_create_partition) == f::mshv_create_partition::struct_size.value);
-static_assert(offsetof(ours::mshv::mshv_create_partition, pt_flags) == f::mshv_create_partition::pt_flags.value);
-static_assert(offsetof(ours::mshv::mshv_create_partition, pt_isolation) == f::mshv_create_partition::pt_isolation.value);
+static_assert(sizeof(ours::kvm::kvm_tdx_init_mem_region) ==
+              f::kvm_tdx_init_mem_region::struct_size.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, source_addr) ==
+              f::kvm_tdx_init_mem_region::source_addr.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, gpa) ==
+              f::kvm_tdx_init_mem_region::gpa.value);
+static_assert(offsetof(ours::kvm::kvm_tdx_init_mem_region, nr_pages) ==
+              f::kvm_tdx_init_mem_region::nr_pages.value);
+static_assert(sizeof(ours::mshv::mshv_create_partition) ==
+              f::mshv_create_partition::struct_size.value);
+static_assert(offsetof(ours::mshv::mshv_create_partition, pt_flags) ==
+              f::mshv_create_partition::pt_flags.value);
+static_assert(offsetof(ours::mshv::mshv_create_partition, pt_isolation) ==
+              f::mshv_create_partition::pt_isolation.value);
 static_assert(sizeof(ours::mshv::mshv_create_vp) == f::mshv_create_vp::struct_size.value);
 static_assert(offsetof(ours::mshv::mshv_create_vp, vp_index) == f::mshv_create_vp::vp_index.value);
-static_assert(sizeof(ours::mshv::mshv_user_mem_region) == f::mshv_user_mem_region::struct_size.value);
-static_assert(offsetof(ours::mshv::mshv_user_mem_region, size) == f::mshv_user_mem_region::size.value);
-static_assert(offsetof(ours::mshv::mshv_user_mem_region, guest_pfn) == f::mshv_user_mem_region::guest_pfn.value);
-static_assert(offsetof(ours::mshv::mshv_user_mem_region, userspace_addr) == f::mshv_user_mem_region::userspace_addr.value);
-static_assert(offsetof(ours::mshv::mshv_user_mem_region, flags) == f::mshv_user_mem_region::flags.value);
-static_assert(offsetof(ours::mshv::mshv_user_mem_region, rsvd) == f::mshv_user_mem_region::rsvd.value);
+static_assert(sizeof(ours::mshv::mshv_user_mem_region) ==
+              f::mshv_user_mem_region::struct_size.value);
+static_assert(offsetof(ours::mshv::mshv_user_mem_region, size) ==
+              f::mshv_user_mem_region::size.value);
+static_assert(offsetof(ours::mshv::mshv_user_mem_region, guest_pfn) ==
+              f::mshv_user_mem_region::guest_pfn.value);
+static_assert(offsetof(ours::mshv::mshv_user_mem_region, userspace_addr) ==
+              f::mshv_user_mem_region::userspace_addr.value);
+static_assert(offsetof(ours::mshv::mshv_user_mem_region, flags) ==
+              f::mshv_user_mem_region::flags.value);
+static_assert(offsetof(ours::mshv::mshv_user_mem_region, rsvd) ==
+              f::mshv_user_mem_region::rsvd.value);
 static_assert(sizeof(ours::mshv::mshv_root_hvcall) == f::mshv_root_hvcall::struct_size.value);
 static_assert(offsetof(ours::mshv::mshv_root_hvcall, code) == f::mshv_root_hvcall::code.value);
 static_assert(offsetof(ours::mshv::mshv_root_hvcall, reps) == f::mshv_root_hvcall::reps.value);
@@ -275,111 +360,204 @@ static_assert(offsetof(ours::mshv::mshv_root_hvcall, out_sz) == f::mshv_root_hvc
 static_assert(offsetof(ours::mshv::mshv_root_hvcall, status) == f::mshv_root_hvcall::status.value);
 static_assert(offsetof(ours::mshv::mshv_root_hvcall, rsvd) == f::mshv_root_hvcall::rsvd.value);
 static_assert(offsetof(ours::mshv::mshv_root_hvcall, in_ptr) == f::mshv_root_hvcall::in_ptr.value);
-static_assert(offsetof(ours::mshv::mshv_root_hvcall, out_ptr) == f::mshv_root_hvcall::out_ptr.value);
-static_assert(sizeof(ours::mshv::mshv_import_isolated_pages) == f::mshv_import_isolated_pages::struct_size.value);
-static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, page_type) == f::mshv_import_isolated_pages::page_type.value);
-static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, rsvd) == f::mshv_import_isolated_pages::rsvd.value);
-static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, page_count) == f::mshv_import_isolated_pages::page_count.value);
-static_assert(sizeof(ours::mshv::mshv_import_isolated_pages) == f::mshv_import_isolated_pages::guest_pfns.value);
-static_assert(sizeof(ours::mshv::mshv_partition_property) == f::mshv_partition_property::struct_size.value);
-static_assert(offsetof(ours::mshv::mshv_partition_property, property_code) == f::mshv_partition_property::property_code.value);
-static_assert(offsetof(ours::mshv::mshv_partition_property, property_value) == f::mshv_partition_property::property_value.value);
+static_assert(offsetof(ours::mshv::mshv_root_hvcall, out_ptr) ==
+              f::mshv_root_hvcall::out_ptr.value);
+static_assert(sizeof(ours::mshv::mshv_import_isolated_pages) ==
+              f::mshv_import_isolated_pages::struct_size.value);
+static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, page_type) ==
+              f::mshv_import_isolated_pages::page_type.value);
+static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, rsvd) ==
+              f::mshv_import_isolated_pages::rsvd.value);
+static_assert(offsetof(ours::mshv::mshv_import_isolated_pages, page_count) ==
+              f::mshv_import_isolated_pages::page_count.value);
+static_assert(sizeof(ours::mshv::mshv_import_isolated_pages) ==
+              f::mshv_import_isolated_pages::guest_pfns.value);
+static_assert(sizeof(ours::mshv::mshv_partition_property) ==
+              f::mshv_partition_property::struct_size.value);
+static_assert(offsetof(ours::mshv::mshv_partition_property, property_code) ==
+              f::mshv_partition_property::property_code.value);
+static_assert(offsetof(ours::mshv::mshv_partition_property, property_value) ==
+              f::mshv_partition_property::property_value.value);
 static_assert(sizeof(ours::mshv::hv_message) == f::mshv_run_vp::struct_size.value);
-static_assert(sizeof(ours::mshv::hv_partition_complete_isolated_import_data) == f::mshv_complete_isolated_import::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_partition_complete_isolated_import_data, psp_parameters) == f::mshv_complete_isolated_import::import_data.value);
-static_assert(sizeof(ours::mshv::hv_partition_complete_isolated_import_data) == f::hv_partition_complete_isolated_import_data::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_partition_complete_isolated_import_data, psp_parameters) == f::hv_partition_complete_isolated_import_data::psp_parameters.value);
-static_assert(sizeof(ours::mshv::hv_psp_launch_finish_data) == f::hv_psp_launch_finish_data::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_block) == f::hv_psp_launch_finish_data::id_block.value);
-static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_auth_info) == f::hv_psp_launch_finish_data::id_auth_info.value);
-static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, host_data) == f::hv_psp_launch_finish_data::host_data.value);
-static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_block_enabled) == f::hv_psp_launch_finish_data::id_block_enabled.value);
-static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, author_key_enabled) == f::hv_psp_launch_finish_data::author_key_enabled.value);
+static_assert(sizeof(ours::mshv::hv_partition_complete_isolated_import_data) ==
+              f::mshv_complete_isolated_import::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_partition_complete_isolated_import_data, psp_parameters) ==
+              f::mshv_complete_isolated_import::import_data.value);
+static_assert(sizeof(ours::mshv::hv_partition_complete_isolated_import_data) ==
+              f::hv_partition_complete_isolated_import_data::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_partition_complete_isolated_import_data, psp_parameters) ==
+              f::hv_partition_complete_isolated_import_data::psp_parameters.value);
+static_assert(sizeof(ours::mshv::hv_psp_launch_finish_data) ==
+              f::hv_psp_launch_finish_data::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_block) ==
+              f::hv_psp_launch_finish_data::id_block.value);
+static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_auth_info) ==
+              f::hv_psp_launch_finish_data::id_auth_info.value);
+static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, host_data) ==
+              f::hv_psp_launch_finish_data::host_data.value);
+static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, id_block_enabled) ==
+              f::hv_psp_launch_finish_data::id_block_enabled.value);
+static_assert(offsetof(ours::mshv::hv_psp_launch_finish_data, author_key_enabled) ==
+              f::hv_psp_launch_finish_data::author_key_enabled.value);
 static_assert(sizeof(ours::mshv::hv_snp_id_block) == f::hv_snp_id_block::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_snp_id_block, launch_digest) == f::hv_snp_id_block::launch_digest.value);
-static_assert(offsetof(ours::mshv::hv_snp_id_block, family_id) == f::hv_snp_id_block::family_id.value);
-static_assert(offsetof(ours::mshv::hv_snp_id_block, image_id) == f::hv_snp_id_block::image_id.value);
+static_assert(offsetof(ours::mshv::hv_snp_id_block, launch_digest) ==
+              f::hv_snp_id_block::launch_digest.value);
+static_assert(offsetof(ours::mshv::hv_snp_id_block, family_id) ==
+              f::hv_snp_id_block::family_id.value);
+static_assert(offsetof(ours::mshv::hv_snp_id_block, image_id) ==
+              f::hv_snp_id_block::image_id.value);
 static_assert(offsetof(ours::mshv::hv_snp_id_block, version) == f::hv_snp_id_block::version.value);
-static_assert(offsetof(ours::mshv::hv_snp_id_block, guest_svn) == f::hv_snp_id_block::guest_svn.value);
+static_assert(offsetof(ours::mshv::hv_snp_id_block, guest_svn) ==
+              f::hv_snp_id_block::guest_svn.value);
 static_assert(offsetof(ours::mshv::hv_snp_id_block, policy) == f::hv_snp_id_block::policy.value);
 static_assert(sizeof(ours::mshv::hv_psp_id_auth_info) == f::hv_snp_id_auth_info::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key_algorithm) == f::hv_snp_id_auth_info::id_key_algorithm.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, auth_key_algorithm) == f::hv_snp_id_auth_info::auth_key_algorithm.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, rsvd1) == f::hv_snp_id_auth_info::reserved0.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_block_signature) == f::hv_snp_id_auth_info::id_block_signature.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key) == f::hv_snp_id_auth_info::id_key.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, rsvd2) == f::hv_snp_id_auth_info::reserved1.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key_signature) == f::hv_snp_id_auth_info::id_key_signature.value);
-static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, author_key) == f::hv_snp_id_auth_info::author_key.value);
-static_assert(sizeof(ours::mshv::hv_input_set_partition_property) == f::hv_input_set_partition_property::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_input_set_partition_property, partition_id) == f::hv_input_set_partition_property::partition_id.value);
-static_assert(offsetof(ours::mshv::hv_input_set_partition_property, property_code) == f::hv_input_set_partition_property::property_code.value);
-static_assert(offsetof(ours::mshv::hv_input_set_partition_property, padding) == f::hv_input_set_partition_property::padding.value);
-static_assert(offsetof(ours::mshv::hv_input_set_partition_property, property_value) == f::hv_input_set_partition_property::property_value.value);
-static_assert(sizeof(ours::mshv::hv_input_get_partition_property) == f::hv_input_get_partition_property::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_input_get_partition_property, partition_id) == f::hv_input_get_partition_property::partition_id.value);
-static_assert(offsetof(ours::mshv::hv_input_get_partition_property, property_code) == f::hv_input_get_partition_property::property_code.value);
-static_assert(offsetof(ours::mshv::hv_input_get_partition_property, padding) == f::hv_input_get_partition_property::padding.value);
-static_assert(sizeof(ours::mshv::hv_input_set_vp_registers) == f::hv_input_set_vp_registers::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, partition_id) == f::hv_input_set_vp_registers::partition_id.value);
-static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, vp_index) == f::hv_input_set_vp_registers::vp_index.value);
-static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, input_vtl) == f::hv_input_set_vp_registers::input_vtl.value);
-static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, rsvd_z8) == f::hv_input_set_vp_registers::rsvd_z8.value);
-static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, rsvd_z16) == f::hv_input_set_vp_registers::rsvd_z16.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key_algorithm) ==
+              f::hv_snp_id_auth_info::id_key_algorithm.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, auth_key_algorithm) ==
+              f::hv_snp_id_auth_info::auth_key_algorithm.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, rsvd1) ==
+              f::hv_snp_id_auth_info::reserved0.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_block_signature) ==
+              f::hv_snp_id_auth_info::id_block_signature.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key) ==
+              f::hv_snp_id_auth_info::id_key.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, rsvd2) ==
+              f::hv_snp_id_auth_info::reserved1.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, id_key_signature) ==
+              f::hv_snp_id_auth_info::id_key_signature.value);
+static_assert(offsetof(ours::mshv::hv_psp_id_auth_info, author_key) ==
+              f::hv_snp_id_auth_info::author_key.value);
+static_assert(sizeof(ours::mshv::hv_input_set_partition_property) ==
+              f::hv_input_set_partition_property::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_input_set_partition_property, partition_id) ==
+              f::hv_input_set_partition_property::partition_id.value);
+static_assert(offsetof(ours::mshv::hv_input_set_partition_property, property_code) ==
+              f::hv_input_set_partition_property::property_code.value);
+static_assert(offsetof(ours::mshv::hv_input_set_partition_property, padding) ==
+              f::hv_input_set_partition_property::padding.value);
+static_assert(offsetof(ours::mshv::hv_input_set_partition_property, property_value) ==
+              f::hv_input_set_partition_property::property_value.value);
+static_assert(sizeof(ours::mshv::hv_input_get_partition_property) ==
+              f::hv_input_get_partition_property::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_input_get_partition_property, partition_id) ==
+              f::hv_input_get_partition_property::partition_id.value);
+static_assert(offsetof(ours::mshv::hv_input_get_partition_property, property_code) ==
+              f::hv_input_get_partition_property::property_code.value);
+static_assert(offsetof(ours::mshv::hv_input_get_partition_property, padding) ==
+              f::hv_input_get_partition_property::padding.value);
+static_assert(sizeof(ours::mshv::hv_input_set_vp_registers) ==
+              f::hv_input_set_vp_registers::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, partition_id) ==
+              f::hv_input_set_vp_registers::partition_id.value);
+static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, vp_index) ==
+              f::hv_input_set_vp_registers::vp_index.value);
+static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, input_vtl) ==
+              f::hv_input_set_vp_registers::input_vtl.value);
+static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, rsvd_z8) ==
+              f::hv_input_set_vp_registers::rsvd_z8.value);
+static_assert(offsetof(ours::mshv::hv_input_set_vp_registers, rsvd_z16) ==
+              f::hv_input_set_vp_registers::rsvd_z16.value);
 static_assert(sizeof(ours::mshv::hv_register_assoc) == f::hv_register_assoc::struct_size.value);
 static_assert(offsetof(ours::mshv::hv_register_assoc, name) == f::hv_register_assoc::name.value);
-static_assert(offsetof(ours::mshv::hv_register_assoc, reserved1) == f::hv_register_assoc::reserved1.value);
-static_assert(offsetof(ours::mshv::hv_register_assoc, reserved2) == f::hv_register_assoc::reserved2.value);
+static_assert(offsetof(ours::mshv::hv_register_assoc, reserved1) ==
+              f::hv_register_assoc::reserved1.value);
+static_assert(offsetof(ours::mshv::hv_register_assoc, reserved2) ==
+              f::hv_register_assoc::reserved2.value);
 static_assert(offsetof(ours::mshv::hv_register_assoc, value) == f::hv_register_assoc::value.value);
-static_assert(sizeof(ours::mshv::hv_x64_segment_register) == f::hv_x64_segment_register::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_x64_segment_register, base) == f::hv_x64_segment_register::base.value);
-static_assert(offsetof(ours::mshv::hv_x64_segment_register, limit) == f::hv_x64_segment_register::limit.value);
-static_assert(offsetof(ours::mshv::hv_x64_segment_register, selector) == f::hv_x64_segment_register::selector.value);
-static_assert(offsetof(ours::mshv::hv_x64_segment_register, attributes) == f::hv_x64_segment_register::attributes.value);
-static_assert(sizeof(ours::mshv::hv_x64_table_register) == f::hv_x64_table_register::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_x64_table_register, pad) == f::hv_x64_table_register::pad.value);
-static_assert(offsetof(ours::mshv::hv_x64_table_register, limit) == f::hv_x64_table_register::limit.value);
-static_assert(offsetof(ours::mshv::hv_x64_table_register, base) == f::hv_x64_table_register::base.value);
+static_assert(sizeof(ours::mshv::hv_x64_segment_register) ==
+              f::hv_x64_segment_register::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_x64_segment_register, base) ==
+              f::hv_x64_segment_register::base.value);
+static_assert(offsetof(ours::mshv::hv_x64_segment_register, limit) ==
+              f::hv_x64_segment_register::limit.value);
+static_assert(offsetof(ours::mshv::hv_x64_segment_register, selector) ==
+              f::hv_x64_segment_register::selector.value);
+static_assert(offsetof(ours::mshv::hv_x64_segment_register, attributes) ==
+              f::hv_x64_segment_register::attributes.value);
+static_assert(sizeof(ours::mshv::hv_x64_table_register) ==
+              f::hv_x64_table_register::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_x64_table_register, pad) ==
+              f::hv_x64_table_register::pad.value);
+static_assert(offsetof(ours::mshv::hv_x64_table_register, limit) ==
+              f::hv_x64_table_register::limit.value);
+static_assert(offsetof(ours::mshv::hv_x64_table_register, base) ==
+              f::hv_x64_table_register::base.value);
 static_assert(sizeof(ours::mshv::hv_message_header) == f::hv_message_header::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_message_header, message_type) == f::hv_message_header::message_type.value);
-static_assert(offsetof(ours::mshv::hv_message_header, payload_size) == f::hv_message_header::payload_size.value);
-static_assert(offsetof(ours::mshv::hv_message_header, message_flags) == f::hv_message_header::message_flags.value);
-static_assert(offsetof(ours::mshv::hv_message_header, reserved) == f::hv_message_header::reserved.value);
-static_assert(offsetof(ours::mshv::hv_message_header, sender) == f::hv_message_header::sender.value);
+static_assert(offsetof(ours::mshv::hv_message_header, message_type) ==
+              f::hv_message_header::message_type.value);
+static_assert(offsetof(ours::mshv::hv_message_header, payload_size) ==
+              f::hv_message_header::payload_size.value);
+static_assert(offsetof(ours::mshv::hv_message_header, message_flags) ==
+              f::hv_message_header::message_flags.value);
+static_assert(offsetof(ours::mshv::hv_message_header, reserved) ==
+              f::hv_message_header::reserved.value);
+static_assert(offsetof(ours::mshv::hv_message_header, sender) ==
+              f::hv_message_header::sender.value);
 static_assert(sizeof(ours::mshv::hv_message) == f::hv_message::struct_size.value);
 static_assert(offsetof(ours::mshv::hv_message, header) == f::hv_message::header.value);
 static_assert(offsetof(ours::mshv::hv_message, payload) == f::hv_message::u.value);
-static_assert(sizeof(ours::mshv::hv_x64_intercept_message_header) == f::hv_x64_intercept_message_header::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, vp_index) == f::hv_x64_intercept_message_header::vp_index.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, intercept_access_type) == f::hv_x64_intercept_message_header::intercept_access_type.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, execution_state) == f::hv_x64_intercept_message_header::execution_state.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, cs_segment) == f::hv_x64_intercept_message_header::cs_segment.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, rip) == f::hv_x64_intercept_message_header::rip.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, rflags) == f::hv_x64_intercept_message_header::rflags.value);
-static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, instruction_length_cr8) == f::hv_x64_intercept_message_header::instruction_length.value);
-static_assert(sizeof(ours::mshv::hv_x64_io_port_intercept_message) == f::hv_x64_io_port_intercept_message::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, header) == f::hv_x64_io_port_intercept_message::header.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, port_number) == f::hv_x64_io_port_intercept_message::port_number.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, access_info) == f::hv_x64_io_port_intercept_message::access_info.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, instruction_byte_count) == f::hv_x64_io_port_intercept_message::instruction_byte_count.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, reserved) == f::hv_x64_io_port_intercept_message::reserved.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rax) == f::hv_x64_io_port_intercept_message::rax.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, instruction_bytes) == f::hv_x64_io_port_intercept_message::instruction_bytes.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, ds_segment) == f::hv_x64_io_port_intercept_message::ds_segment.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, es_segment) == f::hv_x64_io_port_intercept_message::es_segment.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rcx) == f::hv_x64_io_port_intercept_message::rcx.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rsi) == f::hv_x64_io_port_intercept_message::rsi.value);
-static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rdi) == f::hv_x64_io_port_intercept_message::rdi.value);
-static_assert(sizeof(ours::mshv::hv_x64_memory_intercept_message) == f::hv_x64_memory_intercept_message::struct_size.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, header) == f::hv_x64_memory_intercept_message::header.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, cache_type) == f::hv_x64_memory_intercept_message::cache_type.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, instruction_byte_count) == f::hv_x64_memory_intercept_message::instruction_byte_count.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, memory_access_info) == f::hv_x64_memory_intercept_message::memory_access_info.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, tpr_priority) == f::hv_x64_memory_intercept_message::tpr_priority.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, reserved1) == f::hv_x64_memory_intercept_message::reserved1.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, guest_virtual_address) == f::hv_x64_memory_intercept_message::guest_virtual_address.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, guest_physical_address) == f::hv_x64_memory_intercept_message::guest_physical_address.value);
-static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, instruction_bytes) == f::hv_x64_memory_intercept_message::instruction_bytes.value);
+static_assert(sizeof(ours::mshv::hv_x64_intercept_message_header) ==
+              f::hv_x64_intercept_message_header::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, vp_index) ==
+              f::hv_x64_intercept_message_header::vp_index.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, intercept_access_type) ==
+              f::hv_x64_intercept_message_header::intercept_access_type.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, execution_state) ==
+              f::hv_x64_intercept_message_header::execution_state.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, cs_segment) ==
+              f::hv_x64_intercept_message_header::cs_segment.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, rip) ==
+              f::hv_x64_intercept_message_header::rip.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, rflags) ==
+              f::hv_x64_intercept_message_header::rflags.value);
+static_assert(offsetof(ours::mshv::hv_x64_intercept_message_header, instruction_length_cr8) ==
+              f::hv_x64_intercept_message_header::instruction_length.value);
+static_assert(sizeof(ours::mshv::hv_x64_io_port_intercept_message) ==
+              f::hv_x64_io_port_intercept_message::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, header) ==
+              f::hv_x64_io_port_intercept_message::header.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, port_number) ==
+              f::hv_x64_io_port_intercept_message::port_number.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, access_info) ==
+              f::hv_x64_io_port_intercept_message::access_info.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, instruction_byte_count) ==
+              f::hv_x64_io_port_intercept_message::instruction_byte_count.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, reserved) ==
+              f::hv_x64_io_port_intercept_message::reserved.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rax) ==
+              f::hv_x64_io_port_intercept_message::rax.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, instruction_bytes) ==
+              f::hv_x64_io_port_intercept_message::instruction_bytes.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, ds_segment) ==
+              f::hv_x64_io_port_intercept_message::ds_segment.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, es_segment) ==
+              f::hv_x64_io_port_intercept_message::es_segment.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rcx) ==
+              f::hv_x64_io_port_intercept_message::rcx.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rsi) ==
+              f::hv_x64_io_port_intercept_message::rsi.value);
+static_assert(offsetof(ours::mshv::hv_x64_io_port_intercept_message, rdi) ==
+              f::hv_x64_io_port_intercept_message::rdi.value);
+static_assert(sizeof(ours::mshv::hv_x64_memory_intercept_message) ==
+              f::hv_x64_memory_intercept_message::struct_size.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, header) ==
+              f::hv_x64_memory_intercept_message::header.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, cache_type) ==
+              f::hv_x64_memory_intercept_message::cache_type.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, instruction_byte_count) ==
+              f::hv_x64_memory_intercept_message::instruction_byte_count.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, memory_access_info) ==
+              f::hv_x64_memory_intercept_message::memory_access_info.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, tpr_priority) ==
+              f::hv_x64_memory_intercept_message::tpr_priority.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, reserved1) ==
+              f::hv_x64_memory_intercept_message::reserved1.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, guest_virtual_address) ==
+              f::hv_x64_memory_intercept_message::guest_virtual_address.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, guest_physical_address) ==
+              f::hv_x64_memory_intercept_message::guest_physical_address.value);
+static_assert(offsetof(ours::mshv::hv_x64_memory_intercept_message, instruction_bytes) ==
+              f::hv_x64_memory_intercept_message::instruction_bytes.value);
 static_assert(ours::kvm::kKvmIo == f::KVMIO.value);
 static_assert(ours::kvm::kMemLogDirtyPages == f::KVM_MEM_LOG_DIRTY_PAGES.value);
 static_assert(ours::kvm::kMemReadonly == f::KVM_MEM_READONLY.value);
@@ -553,10 +731,12 @@ const IoctlArgument kIoctls[] = {
     {"KVM_GET_SUPPORTED_CPUID", f::KVM_GET_SUPPORTED_CPUID, f::kvm_cpuid2::struct_size.value},
     {"KVM_GET_VCPU_MMAP_SIZE", f::KVM_GET_VCPU_MMAP_SIZE, 0},
     {"KVM_CREATE_VCPU", f::KVM_CREATE_VCPU, 0},
-    {"KVM_SET_USER_MEMORY_REGION", f::KVM_SET_USER_MEMORY_REGION, f::kvm_userspace_memory_region::struct_size.value},
+    {"KVM_SET_USER_MEMORY_REGION", f::KVM_SET_USER_MEMORY_REGION,
+     f::kvm_userspace_memory_region::struct_size.value},
     {"KVM_SET_TSS_ADDR", f::KVM_SET_TSS_ADDR, 0},
     {"KVM_SET_IDENTITY_MAP_ADDR", f::KVM_SET_IDENTITY_MAP_ADDR, kU64Argument},
-    {"KVM_SET_USER_MEMORY_REGION2", f::KVM_SET_USER_MEMORY_REGION2, f::kvm_userspace_memory_region2::struct_size.value},
+    {"KVM_SET_USER_MEMORY_REGION2", f::KVM_SET_USER_MEMORY_REGION2,
+     f::kvm_userspace_memory_region2::struct_size.value},
     {"KVM_CREATE_IRQCHIP", f::KVM_CREATE_IRQCHIP, 0},
     {"KVM_IRQ_LINE", f::KVM_IRQ_LINE, f::kvm_irq_level::struct_size.value},
     {"KVM_CREATE_PIT2", f::KVM_CREATE_PIT2, f::kvm_pit_config::struct_size.value},
@@ -577,16 +757,22 @@ const IoctlArgument kIoctls[] = {
     {"KVM_ENABLE_CAP", f::KVM_ENABLE_CAP, f::kvm_enable_cap::struct_size.value},
     {"KVM_SET_XCRS", f::KVM_SET_XCRS, f::kvm_xcrs::struct_size.value},
     {"KVM_MEMORY_ENCRYPT_OP", f::KVM_MEMORY_ENCRYPT_OP, kU64Argument},
-    {"KVM_SET_MEMORY_ATTRIBUTES", f::KVM_SET_MEMORY_ATTRIBUTES, f::kvm_memory_attributes::struct_size.value},
-    {"KVM_CREATE_GUEST_MEMFD", f::KVM_CREATE_GUEST_MEMFD, f::kvm_create_guest_memfd::struct_size.value},
-    {"MSHV_CREATE_PARTITION", f::MSHV_CREATE_PARTITION, f::mshv_create_partition::struct_size.value},
+    {"KVM_SET_MEMORY_ATTRIBUTES", f::KVM_SET_MEMORY_ATTRIBUTES,
+     f::kvm_memory_attributes::struct_size.value},
+    {"KVM_CREATE_GUEST_MEMFD", f::KVM_CREATE_GUEST_MEMFD,
+     f::kvm_create_guest_memfd::struct_size.value},
+    {"MSHV_CREATE_PARTITION", f::MSHV_CREATE_PARTITION,
+     f::mshv_create_partition::struct_size.value},
     {"MSHV_INITIALIZE_PARTITION", f::MSHV_INITIALIZE_PARTITION, 0},
     {"MSHV_CREATE_VP", f::MSHV_CREATE_VP, f::mshv_create_vp::struct_size.value},
     {"MSHV_SET_GUEST_MEMORY", f::MSHV_SET_GUEST_MEMORY, f::mshv_user_mem_region::struct_size.value},
     {"MSHV_ROOT_HVCALL", f::MSHV_ROOT_HVCALL, f::mshv_root_hvcall::struct_size.value},
-    {"MSHV_IMPORT_ISOLATED_PAGES", f::MSHV_IMPORT_ISOLATED_PAGES, f::mshv_import_isolated_pages::struct_size.value},
-    {"MSHV_GET_PARTITION_PROPERTY", f::MSHV_GET_PARTITION_PROPERTY, f::mshv_partition_property::struct_size.value},
-    {"MSHV_COMPLETE_ISOLATED_IMPORT", f::MSHV_COMPLETE_ISOLATED_IMPORT, f::mshv_complete_isolated_import::struct_size.value},
+    {"MSHV_IMPORT_ISOLATED_PAGES", f::MSHV_IMPORT_ISOLATED_PAGES,
+     f::mshv_import_isolated_pages::struct_size.value},
+    {"MSHV_GET_PARTITION_PROPERTY", f::MSHV_GET_PARTITION_PROPERTY,
+     f::mshv_partition_property::struct_size.value},
+    {"MSHV_COMPLETE_ISOLATED_IMPORT", f::MSHV_COMPLETE_ISOLATED_IMPORT,
+     f::mshv_complete_isolated_import::struct_size.value},
     {"MSHV_RUN_VP", f::MSHV_RUN_VP, f::mshv_run_vp::struct_size.value},
 };
 

@@ -57,24 +57,35 @@ void put(ByteVector& page, const v::Field& f, size_t within, T value) {
 ByteVector tableLayout(const igvm::SevVmsa& state) {
   ByteVector page(v::kPageSize, std::byte{0});
   const std::pair<const v::Field*, igvm::SevVmsaSegment> segments[] = {
-      {&v::es, state.es},     {&v::cs, state.cs},     {&v::ss, state.ss},
-      {&v::ds, state.ds},     {&v::fs, state.fs},     {&v::gs, state.gs},
-      {&v::gdtr, state.gdtr}, {&v::ldtr, state.ldtr}, {&v::idtr, state.idtr},
-      {&v::tr, state.tr}};
+      {&v::es, state.es},     {&v::cs, state.cs}, {&v::ss, state.ss},     {&v::ds, state.ds},
+      {&v::fs, state.fs},     {&v::gs, state.gs}, {&v::gdtr, state.gdtr}, {&v::ldtr, state.ldtr},
+      {&v::idtr, state.idtr}, {&v::tr, state.tr}};
   for (const auto& [field, s] : segments) {
     put(page, *field, v::kSegSelector, s.selector);
     put(page, *field, v::kSegAttrib, s.attrib);
     put(page, *field, v::kSegLimit, s.limit);
     put(page, *field, v::kSegBase, s.base);
   }
-  const std::pair<const v::Field*, uint64_t> regs[] = {
-      {&v::efer, state.efer},     {&v::cr4, state.cr4},     {&v::cr3, state.cr3},
-      {&v::cr0, state.cr0},       {&v::dr7, state.dr7},     {&v::dr6, state.dr6},
-      {&v::rflags, state.rflags}, {&v::rip, state.rip},     {&v::rsp, state.rsp},
-      {&v::rax, state.rax},       {&v::cr2, state.cr2},     {&v::g_pat, state.pat},
-      {&v::rcx, state.rcx},       {&v::rdx, state.rdx},     {&v::rbx, state.rbx},
-      {&v::rbp, state.rbp},       {&v::rsi, state.rsi},     {&v::rdi, state.rdi},
-      {&v::sev_features, state.sev_features},               {&v::xcr0, state.xcr0}};
+  const std::pair<const v::Field*, uint64_t> regs[] = {{&v::efer, state.efer},
+                                                       {&v::cr4, state.cr4},
+                                                       {&v::cr3, state.cr3},
+                                                       {&v::cr0, state.cr0},
+                                                       {&v::dr7, state.dr7},
+                                                       {&v::dr6, state.dr6},
+                                                       {&v::rflags, state.rflags},
+                                                       {&v::rip, state.rip},
+                                                       {&v::rsp, state.rsp},
+                                                       {&v::rax, state.rax},
+                                                       {&v::cr2, state.cr2},
+                                                       {&v::g_pat, state.pat},
+                                                       {&v::rcx, state.rcx},
+                                                       {&v::rdx, state.rdx},
+                                                       {&v::rbx, state.rbx},
+                                                       {&v::rbp, state.rbp},
+                                                       {&v::rsi, state.rsi},
+                                                       {&v::rdi, state.rdi},
+                                                       {&v::sev_features, state.sev_features},
+                                                       {&v::xcr0, state.xcr0}};
   for (const auto& [field, value] : regs) {
     put(page, *field, 0, value);
   }
@@ -115,8 +126,12 @@ TEST(VmsaFromHardware, TheTablesLayoutReachesTheSvsmLaunchDigests) {
   ASSERT_TRUE(fw.ok()) << fw.error().describe();
   constexpr uint32_t kEpycV4 = 0x800F12;
   const std::pair<uint32_t, const char*> hardware[] = {
-      {4, "27d154c27b7b359c935e250ec6fee72aa0ae8c1225e3b0e1cf46a9567e938066d7d6f94bbdc4a857818bdb79277a44b2"},
-      {2, "9b94745036aafddf4f7f8b00c7513abb5b7703178cb95aaa57928bd963d68d3bfcb715d6019b9167ee2517b11b0d9be7"}};
+      {4,
+       "27d154c27b7b359c935e250ec6fee72aa0ae8c1225e3b0e1cf46a9567e938066d7d6f94bbdc4a857818bdb79277"
+       "a44b2"},
+      {2,
+       "9b94745036aafddf4f7f8b00c7513abb5b7703178cb95aaa57928bd963d68d3bfcb715d6019b9167ee2517b11b0"
+       "d9be7"}};
   for (const auto& [vcpus, digest] : hardware) {
     std::vector<std::string> trace;
     measure::OvmfLaunchOptions o;

@@ -17,11 +17,12 @@ using O = loader::detail::VmsaOffsets;
 
 // The two outside sources agree with each other, field by field.
 constexpr v::Field kAll[] = {
-    v::es,  v::cs,  v::ss,  v::ds,     v::fs,     v::gs,     v::gdtr,   v::ldtr,         v::idtr,
-    v::tr,  v::vmpl, v::cpl, v::efer,  v::xss,    v::cr4,    v::cr3,    v::cr0,          v::dr7,
-    v::dr6, v::rflags, v::rip, v::rsp, v::rax,    v::cr2,    v::g_pat,  v::rcx,          v::rdx,
-    v::rbx, v::rbp, v::rsi, v::rdi,    v::r8,     v::r9,     v::r10,    v::r11,          v::r12,
-    v::r13, v::r14, v::r15, v::sev_features, v::virtual_tom, v::xcr0, v::mxcsr, v::x87_fcw};
+    v::es,          v::cs,   v::ss,    v::ds,     v::fs,   v::gs,  v::gdtr, v::ldtr,
+    v::idtr,        v::tr,   v::vmpl,  v::cpl,    v::efer, v::xss, v::cr4,  v::cr3,
+    v::cr0,         v::dr7,  v::dr6,   v::rflags, v::rip,  v::rsp, v::rax,  v::cr2,
+    v::g_pat,       v::rcx,  v::rdx,   v::rbx,    v::rbp,  v::rsi, v::rdi,  v::r8,
+    v::r9,          v::r10,  v::r11,   v::r12,    v::r13,  v::r14, v::r15,  v::sev_features,
+    v::virtual_tom, v::xcr0, v::mxcsr, v::x87_fcw};
 constexpr bool sourcesAgree() {
   for (const v::Field& f : kAll) {
     if (f.linux_offset != f.igvm_offset || f.linux_offset + f.size > v::kLinuxSaveAreaSize) {
@@ -79,9 +80,9 @@ ByteVector tableVmsa() {
   put(page, v::gdtr, v::kSegBase, uint64_t{0x7000});
   put(page, v::idtr, v::kSegLimit, uint32_t{0xFFF});
   put(page, v::idtr, v::kSegBase, uint64_t{0x8000});
-  const v::Field* regs[] = {&v::cr4, &v::cr3, &v::cr0, &v::dr7, &v::dr6, &v::rflags, &v::rip,
-                            &v::rsp, &v::rax, &v::cr2, &v::g_pat, &v::rcx, &v::rdx, &v::rbx,
-                            &v::rbp, &v::rsi, &v::rdi, &v::r8, &v::r9, &v::r10, &v::r11,
+  const v::Field* regs[] = {&v::cr4, &v::cr3, &v::cr0, &v::dr7,   &v::dr6, &v::rflags, &v::rip,
+                            &v::rsp, &v::rax, &v::cr2, &v::g_pat, &v::rcx, &v::rdx,    &v::rbx,
+                            &v::rbp, &v::rsi, &v::rdi, &v::r8,    &v::r9,  &v::r10,    &v::r11,
                             &v::r12, &v::r13, &v::r14, &v::r15};
   for (size_t i = 0; i < std::size(regs); ++i) {
     put(page, *regs[i], 0, uint64_t{0xA000 + i});
