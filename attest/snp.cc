@@ -4,6 +4,7 @@
 #include <ctime>
 #include <filesystem>
 
+#include "attest/internal/crl.h"
 #include "attest/internal/crypto.h"
 #include "attest/internal/der.h"
 #include "attest/internal/reference_checks.h"
@@ -14,12 +15,13 @@ namespace {
 
 using internal::X509Ptr;
 
-// The AMD Root Keys, pinned by the SHA-256 of their DER encoding (attest-format.md §1; the KDS
-// cert_chain of each product). A chain is trusted only if it ends in the ARK of the product the
-// report and its certificates name.
+// The AMD Root Keys, pinned by the SHA-256 of their DER encoding
+// (attest-format.md §1; the KDS cert_chain of each product). A chain is trusted
+// only if it ends in the ARK of the product the report and its certificates
+// name.
 struct PinnedArk {
   SnpProduct product;
-  const char* sha256;
+  const char *sha256;
 };
 constexpr PinnedArk kPinnedArks[] = {
     {SnpProduct::kMilan, "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
@@ -27,10 +29,10 @@ constexpr PinnedArk kPinnedArks[] = {
     {SnpProduct::kTurin, "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"},
 };
 
-constexpr const char* kAmdArc = "1.3.6.1.4.1.3704.1.";
+constexpr const char *kAmdArc = "1.3.6.1.4.1.3704.1.";
 
 std::string pinnedArk(SnpProduct p) {
-  for (const PinnedArk& a : kPinnedArks) {
+  for (const PinnedArk &a : kPinnedArks) {
     if (a.product == p) {
       return a.sha256;
     }
@@ -38,8 +40,8 @@ std::string pinnedArk(SnpProduct p) {
   return "";
 }
 
-std::optional<SnpProduct> productFromPinnedArk(const std::string& fingerprint) {
-  for (const PinnedArk& a : kPinnedArks) {
+std::optional<SnpProduct> productFromPinnedArk(const std::string &fingerprint) {
+  for (const PinnedArk &a : kPinnedArks) {
     if (fingerprint == a.sha256) {
       return a.product;
     }
@@ -49,7 +51,7 @@ std::optional<SnpProduct> productFromPinnedArk(const std::string& fingerprint) {
 
 // "Milan" from "SEV-Milan", "SEV-VLEK-Milan", "ARK-Milan" or "Milan-B0".
 std::optional<SnpProduct> productFromName(std::string name) {
-  for (const char* prefix : {"SEV-VLEK-", "SEV-", "ARK-"}) {
+  for (const char *prefix : {"SEV-VLEK-", "SEV-", "ARK-"}) {
     if (name.rfind(prefix, 0) == 0) {
       name = name.substr(std::string(prefix).size());
       break;
@@ -64,8 +66,7 @@ std::optional<SnpProduct> productFromName(std::string name) {
   return std::nullopt;
 }
 
-std::string optProduct(const std::optional<SnpProduct>& p) { return p ? productName(*p) : "?"; }
-
+std::string optProduct(const std::optional<SnpProduct> &p) { return p ? productName(*p) : "?"; }
 
 std::string firmware(uint8_t major, uint8_t minor, uint8_t build) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build);
@@ -78,25 +79,26 @@ struct Cert {
   bool self_issued = false;
 };
 
-bool sameName(X509* subject_of, X509* issuer_of) {
+bool sameName(X509 *subject_of, X509 *issuer_of) {
   return X509_NAME_cmp(X509_get_subject_name(subject_of), X509_get_issuer_name(issuer_of)) == 0;
 }
 
-// The certificates the verifier uses, picked from what the caller gave by their names.
+// The certificates the verifier uses, picked from what the caller gave by their
+// names.
 struct Chain {
   std::vector<Cert> all;
-  Cert* vek = nullptr;
-  Cert* ask = nullptr;
-  Cert* ark = nullptr;
+  Cert *vek = nullptr;
+  Cert *ask = nullptr;
+  Cert *ark = nullptr;
   std::vector<std::string> ignored;
 };
 
-Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKey key) {
+Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKey key) {
   Chain chain;
   std::vector<ByteVector> seen;
-  for (const ByteVector& der : certificates) {
+  for (const ByteVector &der : certificates) {
     bool duplicate = false;
-    for (const ByteVector& s : seen) {
+    for (const ByteVector &s : seen) {
       duplicate = duplicate || s == der;
     }
     if (duplicate) {
@@ -112,8 +114,8 @@ Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKe
     c.x509 = std::move(x);
     chain.all.push_back(std::move(c));
   }
-  std::vector<Cert*> veks, asks, arks;
-  for (Cert& c : chain.all) {
+  std::vector<Cert *> veks, asks, arks;
+  for (Cert &c : chain.all) {
     if (c.subject_cn == "SEV-VCEK" || c.subject_cn == "SEV-VLEK") {
       veks.push_back(&c);
     } else if (c.self_issued && c.subject_cn.rfind("ARK-", 0) == 0) {
@@ -124,8 +126,8 @@ Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKe
       chain.ignored.push_back(c.subject_cn.empty() ? "(no CN)" : c.subject_cn);
     }
   }
-  const char* wanted = key == SnpSigningKey::kVlek ? "SEV-VLEK" : "SEV-VCEK";
-  for (Cert* c : veks) {
+  const char *wanted = key == SnpSigningKey::kVlek ? "SEV-VLEK" : "SEV-VCEK";
+  for (Cert *c : veks) {
     if (chain.vek == nullptr && c->subject_cn == wanted) {
       chain.vek = c;
     }
@@ -133,16 +135,18 @@ Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKe
   if (chain.vek == nullptr && !veks.empty()) {
     chain.vek = veks.front();
   }
-  for (Cert* c : asks) {
-    if (chain.ask == nullptr && chain.vek != nullptr && sameName(c->x509.get(), chain.vek->x509.get())) {
+  for (Cert *c : asks) {
+    if (chain.ask == nullptr && chain.vek != nullptr &&
+        sameName(c->x509.get(), chain.vek->x509.get())) {
       chain.ask = c;
     }
   }
   if (chain.ask == nullptr && !asks.empty()) {
     chain.ask = asks.front();
   }
-  for (Cert* c : arks) {
-    if (chain.ark == nullptr && chain.ask != nullptr && sameName(c->x509.get(), chain.ask->x509.get())) {
+  for (Cert *c : arks) {
+    if (chain.ark == nullptr && chain.ask != nullptr &&
+        sameName(c->x509.get(), chain.ask->x509.get())) {
       chain.ark = c;
     }
   }
@@ -166,7 +170,7 @@ std::string signingKeyName(SnpSigningKey k) {
   return "reserved";
 }
 
-nlohmann::ordered_json tcbJson(const TcbVersion& t, SnpProduct p) {
+nlohmann::ordered_json tcbJson(const TcbVersion &t, SnpProduct p) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["raw"] = t.raw;
   if (p == SnpProduct::kTurin) {
@@ -179,8 +183,8 @@ nlohmann::ordered_json tcbJson(const TcbVersion& t, SnpProduct p) {
   return j;
 }
 
-void addFields(const ATTESTATION_REPORT& r, std::optional<SnpProduct> product, SnpProduct layout,
-               Verdict& v) {
+void addFields(const ATTESTATION_REPORT &r, std::optional<SnpProduct> product, SnpProduct layout,
+               Verdict &v) {
   v.field("version", r.version);
   v.field("product", product ? nlohmann::ordered_json(productName(*product)) : nullptr);
   v.field("signing_key", signingKeyName(signingKey(r)));
@@ -218,8 +222,9 @@ void addFields(const ATTESTATION_REPORT& r, std::optional<SnpProduct> product, S
   }
 }
 
-// The report's own fields: version, algorithm, key selection, policy and reserved bytes.
-void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
+// The report's own fields: version, algorithm, key selection, policy and
+// reserved bytes.
+void checkReportFormat(const ATTESTATION_REPORT &r, Verdict &v) {
   bool version_ok = r.version == 2 || r.version == 3 || r.version == 5;
   v.add("report.version", version_ok, std::to_string(r.version), "2, 3 or 5");
   v.add("report.signature_algo", r.signature_algo == 1, std::to_string(r.signature_algo),
@@ -234,7 +239,7 @@ void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
   v.add("report.policy", policy_ok, hex(r.policy), "bit 17 set, bits 63:26 clear");
 
   std::vector<std::string> nonzero;
-  auto mbz = [&](const char* name, Bytes b) {
+  auto mbz = [&](const char *name, Bytes b) {
     if (!allZero(b)) {
       nonzero.push_back(name);
     }
@@ -255,32 +260,34 @@ void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
   }
   mbz("0x208", asBytes(r.reserved_208));
   std::string list;
-  for (const std::string& n : nonzero) {
+  for (const std::string &n : nonzero) {
     list += (list.empty() ? "" : ", ") + n;
   }
   v.add("report.reserved", nonzero.empty(), nonzero.empty() ? "all zero" : "non-zero: " + list,
         "reserved fields zero");
 
-  // Only the low 48 bytes of r and s carry the P-384 values; the rest of the unsigned block is
-  // zero. Checking it keeps every byte of a report meaningful.
-  bool padding_ok = allZero(bytesAt(r.signature_r + 48, 24)) && allZero(bytesAt(r.signature_s + 48, 24)) &&
+  // Only the low 48 bytes of r and s carry the P-384 values; the rest of the
+  // unsigned block is zero. Checking it keeps every byte of a report
+  // meaningful.
+  bool padding_ok = allZero(bytesAt(r.signature_r + 48, 24)) &&
+                    allZero(bytesAt(r.signature_s + 48, 24)) &&
                     allZero(asBytes(r.signature_reserved));
   v.add("report.signature_padding", padding_ok, padding_ok ? "zero" : "non-zero",
         "bytes after r[0:48], s[0:48] zero");
 }
 
-Result<std::string> ia5(const ByteVector& value) {
+Result<std::string> ia5(const ByteVector &value) {
   IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerIa5String));
-  return std::string(reinterpret_cast<const char*>(t.value.data()), t.value.size());
+  return std::string(reinterpret_cast<const char *>(t.value.data()), t.value.size());
 }
 
-Result<uint64_t> integer(const ByteVector& value) {
+Result<uint64_t> integer(const ByteVector &value) {
   IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerInteger));
   return internal::integerValue(t.value);
 }
 
-std::string splDiff(const char* name, const std::optional<uint64_t>& cert, uint8_t report,
-                    bool* ok) {
+std::string splDiff(const char *name, const std::optional<uint64_t> &cert, uint8_t report,
+                    bool *ok) {
   if (!cert) {
     *ok = false;
     return std::string(name) + "(missing)";
@@ -291,9 +298,10 @@ std::string splDiff(const char* name, const std::optional<uint64_t>& cert, uint8
   return std::string(name) + std::to_string(*cert);
 }
 
-// The VCEK/VLEK against the report: its SPLs equal REPORTED_TCB and its hwID equals CHIP_ID.
-void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, bool is_vlek,
-                     Verdict& v) {
+// The VCEK/VLEK against the report: its SPLs equal REPORTED_TCB and its hwID
+// equals CHIP_ID.
+void checkVekBinding(const ATTESTATION_REPORT &r, SnpProduct layout, X509 *vek, bool is_vlek,
+                     Verdict &v) {
   Result<AmdCertExtensions> ext = parseAmdExtensions(internal::extensions(vek));
   TcbVersion tcb = decodeTcb(r.reported_tcb, layout);
   if (!ext.ok()) {
@@ -336,12 +344,12 @@ void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, 
   v.add("vek.hwid", match, hexBytes(hwid), "CHIP_ID " + expected);
 }
 
-void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<SnpProduct> product,
-                int64_t at, Verdict& v) {
+void checkChain(const ATTESTATION_REPORT &r, const Chain &chain, std::optional<SnpProduct> product,
+                int64_t at, Verdict &v) {
   SnpSigningKey key = signingKey(r);
   bool want_vlek = key == SnpSigningKey::kVlek;
-  const char* vek_name = want_vlek ? "VLEK" : "VCEK";
-  const char* ask_name = want_vlek ? "ASVK" : "ASK";
+  const char *vek_name = want_vlek ? "VLEK" : "VCEK";
+  const char *ask_name = want_vlek ? "ASVK" : "ASK";
 
   // ARK: pinned for the product, self-signed.
   if (chain.ark == nullptr) {
@@ -358,8 +366,8 @@ void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<S
           ark_product ? "" : "fingerprint is not a pinned AMD root");
     std::optional<std::string> why =
         internal::verifyCertificateSignature(chain.ark->x509.get(), chain.ark->x509.get());
-    v.add("ark.self_signature", !why, chain.ark->subject_cn + (why ? ": " + *why : " verifies"),
-          "", "");
+    v.add("ark.self_signature", !why, chain.ark->subject_cn + (why ? ": " + *why : " verifies"), "",
+          "");
   }
 
   // ASK / ASVK signed by the ARK.
@@ -370,12 +378,14 @@ void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<S
   } else {
     std::optional<std::string> why =
         internal::verifyCertificateSignature(chain.ask->x509.get(), chain.ark->x509.get());
-    v.add("ask.signed_by_ark", !why,
-          chain.ask->subject_cn + " by " + chain.ark->subject_cn + (why ? ": " + *why : ": verifies"),
-          "", "RSASSA-PSS SHA-384");
+    v.add(
+        "ask.signed_by_ark", !why,
+        chain.ask->subject_cn + " by " + chain.ark->subject_cn + (why ? ": " + *why : ": verifies"),
+        "", "RSASSA-PSS SHA-384");
   }
 
-  // VCEK / VLEK signed by the ASK / ASVK, valid at the verification time, of the right kind.
+  // VCEK / VLEK signed by the ASK / ASVK, valid at the verification time, of
+  // the right kind.
   if (chain.vek == nullptr) {
     v.add("vek.signed_by_ask", false, std::string("no ") + vek_name + " certificate given");
     v.add("vek.validity", false, std::string("no ") + vek_name + " certificate given",
@@ -383,22 +393,25 @@ void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<S
     v.add("vek.kind", false, std::string("no ") + vek_name + " certificate given", vek_name);
     return;
   }
-  X509* vek = chain.vek->x509.get();
+  X509 *vek = chain.vek->x509.get();
   if (chain.ask == nullptr) {
-    v.add("vek.signed_by_ask", false, chain.vek->subject_cn + std::string(": no ") + ask_name +
-                                          " to check it against");
+    v.add("vek.signed_by_ask", false,
+          chain.vek->subject_cn + std::string(": no ") + ask_name + " to check it against");
   } else {
-    std::optional<std::string> why = internal::verifyCertificateSignature(vek, chain.ask->x509.get());
-    v.add("vek.signed_by_ask", !why,
-          chain.vek->subject_cn + " by " + chain.ask->subject_cn + (why ? ": " + *why : ": verifies"),
-          "", "RSASSA-PSS SHA-384");
+    std::optional<std::string> why =
+        internal::verifyCertificateSignature(vek, chain.ask->x509.get());
+    v.add(
+        "vek.signed_by_ask", !why,
+        chain.vek->subject_cn + " by " + chain.ask->subject_cn + (why ? ": " + *why : ": verifies"),
+        "", "RSASSA-PSS SHA-384");
   }
   if (chain.ask != nullptr && chain.ark != nullptr) {
     std::optional<std::string> why =
         internal::verifyPath(vek, {chain.ask->x509.get()}, chain.ark->x509.get(), at, {});
-    v.add("chain.path", !why, why ? *why : "path " + chain.vek->subject_cn + " -> " +
-                                               chain.ask->subject_cn + " -> " +
-                                               chain.ark->subject_cn + " verifies",
+    v.add("chain.path", !why,
+          why ? *why
+              : "path " + chain.vek->subject_cn + " -> " + chain.ask->subject_cn + " -> " +
+                    chain.ark->subject_cn + " verifies",
           "valid at " + formatUtcTime(at));
   } else {
     v.add("chain.path", false, "incomplete chain", "VCEK/VLEK -> ASK/ASVK -> ARK");
@@ -414,34 +427,50 @@ void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<S
         std::string(vek_name) + " (report KEY_INFO)");
 }
 
-void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chain, Verdict& v) {
+// AMD's KDS CRL (/vcek/v1/<product>/crl, /vlek/v1/<product>/crl) is signed by
+// the ARK and revokes ASKs/ASVKs; a CRL issued by the ASK would name VCEKs.
+// Each given CRL is judged against the chain it belongs to.
+void checkCrls(const std::vector<ByteVector> &crls, const Chain &chain, int64_t at, Verdict &v) {
+  std::vector<X509 *> certs;
+  for (const Cert *c : {chain.ark, chain.ask, chain.vek}) {
+    if (c != nullptr) {
+      certs.push_back(c->x509.get());
+    }
+  }
+  for (size_t i = 0; i < crls.size(); ++i) {
+    std::string name = crls.size() == 1 ? "crl" : "crl." + std::to_string(i);
+    internal::checkCrl(name, crls[i], certs, certs, at, v);
+  }
+}
+
+void checkSignature(Bytes report, const ATTESTATION_REPORT &r, const Chain &chain, Verdict &v) {
   if (chain.vek == nullptr) {
     v.add("report.signature", false, "no VCEK/VLEK certificate to verify with");
     return;
   }
   ByteVector sig = internal::ecdsaSignatureFromLittleEndian(bytesAt(r.signature_r, 48),
                                                             bytesAt(r.signature_s, 48));
-  std::optional<std::string> why = internal::verifySignature(
-      X509_get0_pubkey(chain.vek->x509.get()), EVP_sha384(), report.subspan(0, kSnpSignedSize), sig);
+  std::optional<std::string> why =
+      internal::verifySignature(X509_get0_pubkey(chain.vek->x509.get()), EVP_sha384(),
+                                report.subspan(0, kSnpSignedSize), sig);
   v.add("report.signature", !why,
         why ? *why : "ECDSA P-384/SHA-384 by " + chain.vek->subject_cn + " verifies", "",
         "signed bytes 0x000..0x29f");
 }
 
-void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
-                    const measure::ReferenceValues& ref, Verdict& v) {
+void checkReference(const ATTESTATION_REPORT &r, SnpProduct layout,
+                    const measure::ReferenceValues &ref, Verdict &v) {
   internal::checkMeasurement("snp", asBytes(r.measurement), ref, v);
   measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
   bool debug = (r.policy & kSnpPolicyDebug) != 0;
   v.add("ref.debug", !debug || policy.debug_allowed, debug ? "debug enabled" : "debug disabled",
-        policy.debug_allowed ? "debug allowed" : "debug disabled",
-        "policy " + hex(r.policy));
+        policy.debug_allowed ? "debug allowed" : "debug disabled", "policy " + hex(r.policy));
   if (policy.min_tcb) {
-    const measure::MinimumTcb& min = *policy.min_tcb;
+    const measure::MinimumTcb &min = *policy.min_tcb;
     TcbVersion t = decodeTcb(r.reported_tcb, layout);
     bool ok = true;
     std::string want;
-    auto cmp = [&](const char* name, const std::optional<uint8_t>& m, uint8_t have) {
+    auto cmp = [&](const char *name, const std::optional<uint8_t> &m, uint8_t have) {
       if (!m) {
         return;
       }
@@ -455,6 +484,46 @@ void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
     cmp("ucode", min.microcode, t.microcode);
     v.add("ref.min_tcb", ok, "REPORTED_TCB " + t.describe(layout), want);
   }
+  bool migrate_ma = (r.policy & kSnpPolicyMigrateMa) != 0;
+  v.add("ref.migrate_ma", !migrate_ma || policy.migrate_ma_allowed,
+        migrate_ma ? "migration agent enabled" : "no migration agent",
+        policy.migrate_ma_allowed ? "migration agent allowed" : "no migration agent",
+        "policy " + hex(r.policy));
+  if (policy.smt_allowed && !*policy.smt_allowed) {
+    bool smt = (r.policy & kSnpPolicySmt) != 0;
+    v.add("ref.smt", !smt, smt ? "SMT allowed by the guest policy" : "SMT disallowed",
+          "SMT disallowed", "policy " + hex(r.policy));
+  }
+  if (policy.vmpl) {
+    v.add("ref.vmpl", r.vmpl == *policy.vmpl, std::to_string(r.vmpl), std::to_string(*policy.vmpl));
+  }
+  if (policy.min_build) {
+    v.add("ref.min_build", r.current_build >= *policy.min_build,
+          "CURRENT_BUILD " + std::to_string(r.current_build) + " (firmware " +
+              firmware(r.current_major, r.current_minor, r.current_build) + ")",
+          ">= " + std::to_string(*policy.min_build));
+  }
+  if (policy.platform_info_required != 0 || policy.platform_info_forbidden != 0) {
+    uint64_t missing = policy.platform_info_required & ~r.platform_info;
+    uint64_t present = policy.platform_info_forbidden & r.platform_info;
+    std::string detail;
+    if (missing != 0) detail += "required bits clear: " + hex(missing);
+    if (present != 0)
+      detail += std::string(detail.empty() ? "" : "; ") + "forbidden bits set: " + hex(present);
+    v.add("ref.platform_info", missing == 0 && present == 0, hex(r.platform_info),
+          "set " + hex(policy.platform_info_required) + ", clear " +
+              hex(policy.platform_info_forbidden),
+          detail);
+  }
+  if (!policy.chip_ids.empty()) {
+    bool known = false;
+    std::string expected;
+    for (const ByteVector &id : policy.chip_ids) {
+      known = known || id == ByteVector(asBytes(r.chip_id).begin(), asBytes(r.chip_id).end());
+      expected += (expected.empty() ? "" : " or ") + hexBytes(id);
+    }
+    v.add("ref.chip_id", known, hexBytes(r.chip_id), expected);
+  }
   if (policy.guest_svn) {
     v.add("ref.guest_svn", r.guest_svn >= *policy.guest_svn, std::to_string(r.guest_svn),
           ">= " + std::to_string(*policy.guest_svn));
@@ -462,13 +531,63 @@ void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
   internal::checkExact("ref.family_id", asBytes(r.family_id), policy.family_id, v);
   internal::checkExact("ref.image_id", asBytes(r.image_id), policy.image_id, v);
   internal::checkExact("ref.id_key_digest", asBytes(r.id_key_digest), policy.id_key_digest, v);
-  internal::checkExact("ref.author_key_digest", asBytes(r.author_key_digest), policy.author_key_digest,
-                       v);
+  internal::checkExact("ref.author_key_digest", asBytes(r.author_key_digest),
+                       policy.author_key_digest, v);
   internal::checkExact("ref.host_data", asBytes(r.host_data), policy.host_data, v);
   internal::checkReportData(asBytes(r.report_data), policy.report_data, v);
 }
 
-std::optional<std::string> readCacheFile(const std::filesystem::path& p) {
+// The HCL runtime data is what binds the vTPM's attestation key to the signed
+// report: its digest must be REPORT_DATA (rest zero), and it must hold the
+// HCLAkPub key that verifiers go on to use.
+void checkHclBinding(const HclReport &hcl, const ATTESTATION_REPORT &r, Verdict &v) {
+  const EVP_MD *md = hcl.request.report_data_hash_type == 1   ? EVP_sha256()
+                     : hcl.request.report_data_hash_type == 2 ? EVP_sha384()
+                                                              : EVP_sha512();
+  ByteVector digest = internal::digest(md, hcl.runtime_data);
+  Bytes report_data = asBytes(r.report_data);
+  bool bound = std::equal(digest.begin(), digest.end(), report_data.begin()) &&
+               allZero(report_data.subspan(digest.size()));
+  std::string algo = hcl.request.report_data_hash_type == 1   ? "SHA-256"
+                     : hcl.request.report_data_hash_type == 2 ? "SHA-384"
+                                                              : "SHA-512";
+  v.add("hcl.report_data", bound, "REPORT_DATA " + hexBytes(report_data),
+        algo + "(runtime data) " + hexBytes(digest) +
+            (digest.size() < report_data.size() ? " then zeros" : ""),
+        std::to_string(hcl.runtime_data.size()) + " bytes of runtime data");
+
+  nlohmann::ordered_json hcl_field = nlohmann::ordered_json::object();
+  hcl_field["version"] = hcl.header.version;
+  hcl_field["report_data_hash"] = algo;
+  hcl_field["runtime_data_digest"] = hexBytes(digest);
+  Result<nlohmann::ordered_json> claims = measure::parseStrictJson(
+      std::string_view(reinterpret_cast<const char *>(hcl.runtime_data.data()),
+                       hcl.runtime_data.size()),
+      "hcl.runtime_data");
+  std::string problem;
+  if (!claims.ok()) {
+    problem = claims.error().message;
+  } else if (!claims->is_object() || !claims->contains("keys") || !(*claims)["keys"].is_array()) {
+    problem = "runtime data has no \"keys\" array";
+  } else {
+    problem = "no RSA key \"HCLAkPub\" with \"n\" and \"e\"";
+    for (const auto &key : (*claims)["keys"]) {
+      if (key.is_object() && key.value("kid", "") == "HCLAkPub" && key.value("kty", "") == "RSA" &&
+          key.contains("n") && key["n"].is_string() && key.contains("e") && key["e"].is_string()) {
+        problem.clear();
+        hcl_field["akpub"] = key;
+      }
+    }
+  }
+  if (claims.ok()) {
+    hcl_field["runtime_claims"] = *claims;
+  }
+  v.field("hcl", hcl_field);
+  v.add("hcl.runtime_claims", problem.empty(), problem.empty() ? "HCLAkPub present" : problem,
+        "runtime claims JSON with HCLAkPub");
+}
+
+std::optional<std::string> readCacheFile(const std::filesystem::path &p) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec)) {
     return std::nullopt;
@@ -477,7 +596,7 @@ std::optional<std::string> readCacheFile(const std::filesystem::path& p) {
   if (!bytes.ok()) {
     return std::nullopt;
   }
-  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
+  return std::string(reinterpret_cast<const char *>(bytes->data()), bytes->size());
 }
 
 }  // namespace
@@ -494,7 +613,7 @@ std::string productName(SnpProduct product) {
   return "?";
 }
 
-SnpSigningKey signingKey(const ATTESTATION_REPORT& report) {
+SnpSigningKey signingKey(const ATTESTATION_REPORT &report) {
   switch ((report.key_info >> 2) & 7) {
     case 0:
       return SnpSigningKey::kVcek;
@@ -505,6 +624,21 @@ SnpSigningKey signingKey(const ATTESTATION_REPORT& report) {
     default:
       return SnpSigningKey::kReserved;
   }
+}
+
+std::optional<SnpSigningKey> endorsementKeyKind(Bytes der) {
+  Result<X509Ptr> cert = internal::parseCertificate(der);
+  if (!cert.ok()) {
+    return std::nullopt;
+  }
+  std::string cn = internal::subjectCn(cert->get());
+  if (cn == "SEV-VCEK") {
+    return SnpSigningKey::kVcek;
+  }
+  if (cn == "SEV-VLEK") {
+    return SnpSigningKey::kVlek;
+  }
+  return std::nullopt;
 }
 
 TcbVersion decodeTcb(uint64_t raw, SnpProduct product) {
@@ -542,7 +676,7 @@ Result<ATTESTATION_REPORT> parseSnpReport(Bytes report) {
   return readStruct<ATTESTATION_REPORT>(report, 0);
 }
 
-std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT& r) {
+std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT &r) {
   if (r.version < 3) {
     return std::nullopt;
   }
@@ -561,30 +695,100 @@ std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT& r) {
   return std::nullopt;
 }
 
+bool isHclReport(Bytes bytes) {
+  return bytes.size() >= 4 && std::memcmp(bytes.data(), "HCLA", 4) == 0;
+}
+
+Result<HclReport> parseHclReport(Bytes bytes) {
+  auto at = [](uint64_t offset) {
+    Location where;
+    where.offset = offset;
+    return where;
+  };
+  if (!isHclReport(bytes)) {
+    return invalid("hcl.signature", "no \"HCLA\" signature", at(0));
+  }
+  constexpr size_t kFixed = kHclRequestDataOffset + sizeof(IGVM_REQUEST_DATA);
+  if (bytes.size() < kFixed) {
+    return invalid("hcl.truncated",
+                   "HCL report is " + hex(bytes.size()) + " bytes, its fixed part " + hex(kFixed));
+  }
+  HclReport h;
+  h.header = readStruct<HCL_REPORT_HEADER>(bytes, 0).value();
+  h.request = readStruct<IGVM_REQUEST_DATA>(bytes, kHclRequestDataOffset).value();
+  const HCL_REPORT_HEADER &hd = h.header;
+  const IGVM_REQUEST_DATA &rq = h.request;
+  if (hd.version != 1 && hd.version != 2) {
+    return invalid("hcl.version", "version " + std::to_string(hd.version) + ", expected 1 or 2",
+                   at(4));
+  }
+  if (hd.request_type != 2 || hd.status != 0 || !allZero(asBytes(hd.reserved))) {
+    return invalid("hcl.header",
+                   "request_type " + std::to_string(hd.request_type) + ", status " +
+                       std::to_string(hd.status) + ", expected 2 and 0 with reserved bytes zero",
+                   at(0xC));
+  }
+  if (rq.version != 1) {
+    return invalid("hcl.request_version",
+                   "request data version " + std::to_string(rq.version) + ", expected 1",
+                   at(kHclRequestDataOffset + 4));
+  }
+  if (rq.report_type != 2) {
+    return unsupported("hcl.report_type",
+                       "report type " + std::to_string(rq.report_type) +
+                           ": only SEV-SNP (2) hardware reports carry a signature to verify",
+                       at(kHclRequestDataOffset + 8));
+  }
+  if (rq.report_data_hash_type < 1 || rq.report_data_hash_type > 3) {
+    return invalid("hcl.hash_type",
+                   "report data hash type " + std::to_string(rq.report_data_hash_type) +
+                       ", expected 1 (SHA-256), 2 (SHA-384) or 3 (SHA-512)",
+                   at(kHclRequestDataOffset + 12));
+  }
+  const uint64_t data_size = uint64_t{rq.variable_data_size} + sizeof(IGVM_REQUEST_DATA);
+  if (rq.data_size != data_size || hd.report_size != kHclRequestDataOffset + data_size) {
+    return invalid("hcl.size",
+                   "report_size " + hex(hd.report_size) + ", data_size " + hex(rq.data_size) +
+                       " and variable_data_size " + hex(rq.variable_data_size) + " disagree",
+                   at(8));
+  }
+  if (hd.report_size > bytes.size()) {
+    return invalid("hcl.truncated", "HCL report is " + hex(bytes.size()) +
+                                        " bytes, its header says " + hex(hd.report_size));
+  }
+  if (!allZero(bytes.subspan(hd.report_size))) {
+    return invalid("hcl.padding",
+                   "bytes after report_size " + hex(hd.report_size) + " are not zero",
+                   at(hd.report_size));
+  }
+  h.hardware_report = bytes.subspan(kHclReportOffset, kSnpReportSize);
+  h.runtime_data = bytes.subspan(kFixed, rq.variable_data_size);
+  return h;
+}
+
 Result<Bytes> extractSnpReport(Bytes bytes) {
   if (bytes.size() == kSnpReportSize) {
     return bytes;
   }
-  // Azure vTPM "HCL report": 32-byte header ("HCLA"), the hardware report at 0x20.
-  if (bytes.size() >= 0x20 + kSnpReportSize && std::memcmp(bytes.data(), "HCLA", 4) == 0) {
-    return bytes.subspan(0x20, kSnpReportSize);
+  if (isHclReport(bytes)) {
+    IGVMKIT_ASSIGN_OR_RETURN(HclReport h, parseHclReport(bytes));
+    return h.hardware_report;
   }
-  return invalid("report.size",
-                 "report is " + hex(bytes.size()) + " bytes, expected " + hex(kSnpReportSize) +
-                     " (or an Azure HCL report)");
+  return invalid("report.size", "report is " + hex(bytes.size()) + " bytes, expected " +
+                                    hex(kSnpReportSize) + " (or an Azure HCL report)");
 }
 
 Result<AmdCertExtensions> parseAmdExtensions(
-    const std::vector<std::pair<std::string, ByteVector>>& extensions) {
+    const std::vector<std::pair<std::string, ByteVector>> &extensions) {
   AmdCertExtensions out;
-  for (const auto& entry : extensions) {
-    const std::string& oid = entry.first;
-    const ByteVector& value = entry.second;
+  for (const auto &entry : extensions) {
+    const std::string &oid = entry.first;
+    const ByteVector &value = entry.second;
     if (oid.rfind(kAmdArc, 0) != 0) {
       continue;
     }
     std::string leaf = oid.substr(std::string(kAmdArc).size());
-    auto need = [&](std::optional<uint64_t>& slot) -> Status {
+    auto need = [&](std::optional<uint64_t> &slot) -> Status {
       Result<uint64_t> n = integer(value);
       if (!n.ok()) {
         return invalid("vek.extension", "extension " + oid + ": " + n.error().message);
@@ -611,8 +815,9 @@ Result<AmdCertExtensions> parseAmdExtensions(
     } else if (leaf == "3.9") {
       IGVMKIT_RETURN_IF_ERROR(need(out.fmc_spl));
     } else if (leaf == "4") {
-      // hwID is stored as raw bytes without a DER tag (64 bytes, Turin 8); accept an OCTET
-      // STRING wrapper too, but only when it spans exactly the whole value.
+      // hwID is stored as raw bytes without a DER tag (64 bytes, Turin 8);
+      // accept an OCTET STRING wrapper too, but only when it spans exactly the
+      // whole value.
       ByteVector hwid = value;
       if ((value.size() == 66 || value.size() == 10) &&
           static_cast<uint8_t>(value[0]) == internal::kDerOctetString &&
@@ -625,13 +830,20 @@ Result<AmdCertExtensions> parseAmdExtensions(
   return out;
 }
 
-Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
-                                const measure::ReferenceValues* reference) {
-  IGVMKIT_ASSIGN_OR_RETURN(ATTESTATION_REPORT r, parseSnpReport(evidence.report));
+Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
+                                const measure::ReferenceValues *reference) {
+  std::optional<HclReport> hcl;
+  Bytes report_bytes = evidence.report;
+  if (report_bytes.size() != kSnpReportSize && isHclReport(report_bytes)) {
+    IGVMKIT_ASSIGN_OR_RETURN(hcl, parseHclReport(report_bytes));
+    report_bytes = hcl->hardware_report;
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(ATTESTATION_REPORT r, parseSnpReport(report_bytes));
   int64_t at = evidence.at ? *evidence.at : static_cast<int64_t>(std::time(nullptr));
   IGVMKIT_ASSIGN_OR_RETURN(Chain chain, classify(evidence.certificates, signingKey(r)));
 
-  // Which product this is: the report's CPUID (v3+) and every certificate name must agree.
+  // Which product this is: the report's CPUID (v3+) and every certificate name
+  // must agree.
   std::optional<SnpProduct> from_report = productFromCpuid(r);
   std::optional<SnpProduct> from_vek =
       chain.vek ? productFromName(chain.vek->issuer_cn) : std::nullopt;
@@ -639,7 +851,8 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
       chain.ask ? productFromName(chain.ask->subject_cn) : std::nullopt;
   std::optional<SnpProduct> from_ark =
       chain.ark ? productFromName(chain.ark->subject_cn) : std::nullopt;
-  // The VCEK/VLEK's productName extension ("Milan-B0", "Genoa", "Turin") must agree as well.
+  // The VCEK/VLEK's productName extension ("Milan-B0", "Genoa", "Turin") must
+  // agree as well.
   std::optional<SnpProduct> from_ext;
   std::string ext_name;
   if (chain.vek != nullptr) {
@@ -659,7 +872,7 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
   checkReportFormat(r, v);
 
   bool agree = product.has_value();
-  for (const auto& p : {from_vek, from_ext, from_ask, from_ark}) {
+  for (const auto &p : {from_vek, from_ext, from_ask, from_ark}) {
     agree = agree && (!p || p == product);
   }
   if (!ext_name.empty() && !from_ext) {
@@ -670,28 +883,34 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
   if (!ext_name.empty()) sources += " productName " + ext_name;
   if (chain.ask) sources += ", " + chain.ask->subject_cn;
   if (chain.ark) sources += ", " + chain.ark->subject_cn;
-  v.add("product", agree, sources, product ? productName(*product) + " throughout" : "a known product",
-        chain.ignored.empty() ? "" : "ignored certificates: " + [&] {
-          std::string s;
-          for (const std::string& n : chain.ignored) s += (s.empty() ? "" : ", ") + n;
-          return s;
-        }());
+  v.add(
+      "product", agree, sources,
+      product ? productName(*product) + " throughout" : "a known product",
+      chain.ignored.empty() ? "" : "ignored certificates: " + [&] {
+        std::string s;
+        for (const std::string &n : chain.ignored) s += (s.empty() ? "" : ", ") + n;
+        return s;
+      }());
 
   checkChain(r, chain, product, at, v);
+  checkCrls(evidence.crls, chain, at, v);
   if (chain.vek != nullptr) {
     checkVekBinding(r, layout, chain.vek->x509.get(), chain.vek->subject_cn == "SEV-VLEK", v);
   } else {
     v.add("vek.tcb", false, "no VCEK/VLEK certificate given");
   }
-  checkSignature(evidence.report, r, chain, v);
+  checkSignature(report_bytes, r, chain, v);
+  if (hcl) {
+    checkHclBinding(*hcl, r, v);
+  }
   if (reference != nullptr) {
     checkReference(r, layout, *reference, v);
   }
   return v;
 }
 
-Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
-                                                 const ATTESTATION_REPORT& report) {
+Result<std::vector<ByteVector>> loadSnpCertCache(const std::string &dir,
+                                                 const ATTESTATION_REPORT &report) {
   std::vector<ByteVector> out;
   std::vector<SnpProduct> products;
   if (std::optional<SnpProduct> p = productFromCpuid(report)) {
@@ -700,9 +919,9 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
     products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
   }
   bool vlek = signingKey(report) == SnpSigningKey::kVlek;
-  auto add = [&](const std::string& text) -> Status {
+  auto add = [&](const std::string &text) -> Status {
     IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> certs, splitCertificates(toBytes(text)));
-    for (ByteVector& c : certs) {
+    for (ByteVector &c : certs) {
       out.push_back(std::move(c));
     }
     return okStatus();
@@ -734,7 +953,7 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
       names.push_back(q);
     }
     names.push_back(hwid);
-    for (const std::string& name : names) {
+    for (const std::string &name : names) {
       if (std::optional<std::string> vcek = readCacheFile(base / name)) {
         IGVMKIT_RETURN_IF_ERROR(add(*vcek));
         break;

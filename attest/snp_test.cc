@@ -553,6 +553,14 @@ TEST(SnpReference, EveryPolicyFieldMatchesAndEachMismatchIsNamed) {
       {"host_data", "\"" + h(asBytes(r->host_data)) + "\"", "\"" + std::string(64, '1') + "\"",
        "ref.host_data"},
       {"report_data", "\"" + rd32 + "\"", "\"" + rd32.substr(0, 62) + "00\"", "ref.report_data"},
+      {"vmpl", std::to_string(r->vmpl), std::to_string(r->vmpl ^ 1), "ref.vmpl"},
+      {"min_build", std::to_string(r->current_build), std::to_string(r->current_build + 1),
+       "ref.min_build"},
+      // snp03: PLATFORM_INFO 0x1 (SMT_EN).
+      {"platform_info", R"({"required":["smt_enabled"],"forbidden":["tsme_enabled"]})",
+       R"({"required":["ecc_enabled"]})", "ref.platform_info"},
+      {"chip_id", "\"" + h(asBytes(r->chip_id)) + "\"",
+       "[\"" + std::string(128, '0') + "\",\"" + std::string(128, '1') + "\"]", "ref.chip_id"},
   };
   std::string digest = R"("platform":"snp","digest":")" + std::string(it.measurement) + "\"";
   std::string all;
@@ -579,6 +587,150 @@ TEST(SnpReference, EveryPolicyFieldMatchesAndEachMismatchIsNamed) {
   v = verifyWithRef(l, it, R"({"platform":"snp","digest":")" + std::string(96, 'e') + "\"}");
   ASSERT_TRUE(v.ok());
   EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"ref.measurement"});
+}
+
+TEST(SnpReference, SmtAndMigrationAgentPolicyBits) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  const SnpItem& it = item("snp03_milan_v2_coco");  // policy 0x3001f: SMT allowed, no MA
+  Loaded l = load(shared, it);
+  std::string digest = R"("platform":"snp","digest":")" + std::string(it.measurement) + "\"";
+  Result<Verdict> v = verifyWithRef(l, it, "{" + digest + R"(,"policy":{"smt_allowed":false}})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"ref.smt"});
+  v = verifyWithRef(l, it, "{" + digest + R"(,"policy":{"smt_allowed":true}})");
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->passed()) << dumpChecks(*v);
+  EXPECT_EQ(v->find("ref.smt"), nullptr);
+  ASSERT_NE(v->find("ref.migrate_ma"), nullptr);
+  EXPECT_TRUE(v->find("ref.migrate_ma")->passed);
+  // MIGRATE_MA set (the signature then fails too): forbidden unless allowed.
+  Loaded ma = l;
+  ma.report[0x8 + 2] = ma.report[0x8 + 2] | std::byte{0x04};  // policy bit 18
+  Result<measure::ReferenceValues> ref = measure::ReferenceValues::fromJson("{" + digest + "}");
+  ASSERT_TRUE(ref.ok());
+  v = verifySnpReport({.report = ma.report, .certificates = ma.certs, .at = at(it.at)}, &*ref);
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->find("ref.migrate_ma")->passed);
+  ref = measure::ReferenceValues::fromJson("{" + digest + R"(,"policy":{"migrate_ma_allowed":true}})");
+  ASSERT_TRUE(ref.ok());
+  v = verifySnpReport({.report = ma.report, .certificates = ma.certs, .at = at(it.at)}, &*ref);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->find("ref.migrate_ma")->passed);
+}
+
+// --- Azure HCL reports (issue 12 item 1) --------------------------------------------------------
+
+struct Hcl {
+  ByteVector bytes;
+  std::vector<ByteVector> certs;
+  int64_t at = 0;
+};
+
+Hcl loadHcl(const std::string& shared, const char* dir) {
+  const SnpItem& it = item(dir);
+  Hcl h;
+  h.bytes = readShared(shared, "amd/snp/" + std::string(dir) + "/hcl-report.bin");
+  h.certs = load(shared, it).certs;
+  h.at = at(it.at);
+  return h;
+}
+
+// Rejected: an error reading the wrapper, or a verdict that does not pass.
+bool rejected(const Hcl& h, const ByteVector& bytes) {
+  Result<Verdict> v = verifySnpReport({.report = bytes, .certificates = h.certs, .at = h.at});
+  return !v.ok() || !v->passed();
+}
+
+TEST(SnpHcl, RuntimeDataIsBoundAndItsKeysReported) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  for (const char* dir : {"snp05_milan_v2_azure_hcl_coco", "snp06_milan_v3_azure_coco_v0",
+                          "snp07_milan_v3_azure_coco_v2", "snp08_genoa_v3_azure_coco"}) {
+    Hcl h = loadHcl(shared, dir);
+    Result<Verdict> v = verifySnpReport({.report = h.bytes, .certificates = h.certs, .at = h.at});
+    ASSERT_TRUE(v.ok()) << dir << ": " << v.error().message;
+    EXPECT_TRUE(v->passed()) << dir << "\n" << dumpChecks(*v);
+    ASSERT_NE(v->find("hcl.report_data"), nullptr) << dir;
+    EXPECT_TRUE(v->find("hcl.runtime_claims")->passed) << dir;
+    nlohmann::ordered_json fields = v->toJson()["fields"];
+    EXPECT_EQ(fields["hcl"]["akpub"]["kid"], "HCLAkPub") << dir;
+    EXPECT_EQ(fields["hcl"]["report_data_hash"], "SHA-256") << dir;
+  }
+  // MANIFEST.md snp05: REPORT_DATA b3fbad65...; the key's modulus as the runtime data holds it.
+  Hcl h = loadHcl(shared, "snp05_milan_v2_azure_hcl_coco");
+  Result<Verdict> v = verifySnpReport({.report = h.bytes, .certificates = h.certs, .at = h.at});
+  ASSERT_TRUE(v.ok());
+  nlohmann::ordered_json hcl = v->toJson()["fields"]["hcl"];
+  EXPECT_EQ(hcl["runtime_data_digest"],
+            "b3fbad6514c83caeb0380882145e49f794229ef37c421b91fc47ff93556bafac");
+  EXPECT_EQ(hcl["akpub"]["n"].get<std::string>().substr(0, 16), "qR7LqAABDczZDIJx");
+  EXPECT_EQ(hcl["runtime_claims"]["keys"][1]["kid"], "HCLEkPub");
+}
+
+TEST(SnpHcl, TamperedKeyModulusIsRejected) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  Hcl h = loadHcl(shared, "snp05_milan_v2_azure_hcl_coco");
+  // The issue's reproduction: 8 bytes of HCLAkPub's "n" replaced (still valid base64url).
+  std::string text(reinterpret_cast<const char*>(h.bytes.data()), h.bytes.size());
+  size_t n = text.find("\"n\":\"");
+  ASSERT_NE(n, std::string::npos);
+  ByteVector tampered = h.bytes;
+  for (size_t i = 0; i < 8; ++i) {
+    tampered[n + 5 + 40 + i] = std::byte{'A'};
+  }
+  Result<Verdict> v = verifySnpReport({.report = tampered, .certificates = h.certs, .at = h.at});
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"hcl.report_data"}) << dumpChecks(*v);
+}
+
+TEST(SnpHcl, EveryWrapperByteChangedAndEveryTruncationIsRejected) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  Hcl h = loadHcl(shared, "snp05_milan_v2_azure_hcl_coco");
+  ASSERT_FALSE(rejected(h, h.bytes));
+  size_t accepted = 0;
+  for (size_t i = 0; i < h.bytes.size(); ++i) {
+    if (i >= kHclReportOffset && i < kHclReportOffset + kSnpReportSize) {
+      continue;  // the signed report: SnpMutation covers it
+    }
+    ByteVector b = h.bytes;
+    b[i] ^= std::byte{0x01};
+    if (!rejected(h, b)) {
+      ADD_FAILURE() << "wrapper byte " << i << " changed and accepted";
+      if (++accepted > 5) break;
+    }
+  }
+  Result<HclReport> parsed = parseHclReport(h.bytes);
+  ASSERT_TRUE(parsed.ok());
+  // Below report_size content is lost; beyond it only zero padding (2346..2600) goes.
+  for (size_t size = 0; size < parsed->header.report_size; ++size) {
+    ByteVector b(h.bytes.begin(), h.bytes.begin() + size);
+    EXPECT_TRUE(rejected(h, b)) << "truncated to " << size;
+    Result<Bytes> inner = extractSnpReport(b);
+    if (size != kSnpReportSize) {
+      EXPECT_FALSE(inner.ok()) << "extractSnpReport accepted a truncation to " << size;
+    }
+  }
+}
+
+TEST(SnpHcl, WrapperFieldsAreNamedErrors) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  Hcl h = loadHcl(shared, "snp05_milan_v2_azure_hcl_coco");
+  struct Case {
+    size_t offset;
+    uint8_t value;
+    const char* rule;
+  } cases[] = {
+      {0x04, 3, "hcl.version"},     {0x0C, 1, "hcl.header"},   {0x10, 1, "hcl.header"},
+      {0x14, 1, "hcl.header"},      {0x08, 0x2b, "hcl.size"},  {0x4C0, 0x6b, "hcl.size"},
+      {0x4C4, 2, "hcl.request_version"}, {0x4C8, 4, "hcl.report_type"},
+      {0x4CC, 4, "hcl.hash_type"},  {0x4D0, 0x57, "hcl.size"}, {2599, 1, "hcl.padding"},
+  };
+  for (const Case& c : cases) {
+    ByteVector b = h.bytes;
+    b[c.offset] = std::byte{c.value};
+    Result<HclReport> parsed = parseHclReport(b);
+    ASSERT_FALSE(parsed.ok()) << c.rule;
+    EXPECT_EQ(parsed.error().rule, c.rule) << parsed.error().message;
+  }
 }
 
 TEST(SnpReference, DebugIsForbiddenUnlessAllowed) {

@@ -457,10 +457,20 @@ TEST(TdxCollateral, PcsResponsesAndCrlsVerify) {
     ev.tcb_signing_chain = *signer;
     ev.crls = {readShared(shared, "intel/collateral/gotdx_pckcrl.der"),
                readShared(shared, "intel/collateral/gotdx_rootcrl.der")};
+    // The sample TCB Info's levels need TDX component 2 >= 5; this SPR platform's TEE_TCB_SVN
+    // is 03 00 04 00..: it reaches no level, which is a failure (issue 16), not only a field.
+    std::vector<std::string> unmet;
+    if (name == "tcb_info") {
+      unmet.push_back("collateral.tcb_info.level");
+    }
+    auto failing = [&](const std::string& check) {
+      std::vector<std::string> out = {check};
+      out.insert(out.end(), unmet.begin(), unmet.end());
+      return out;
+    };
     Result<Verdict> v = verifyTdxQuote(ev);
     ASSERT_TRUE(v.ok()) << v.error().message;
-    EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"collateral." + name + ".signer"})
-        << dumpChecks(*v);
+    EXPECT_EQ(v->failedChecks(), failing("collateral." + name + ".signer")) << dumpChecks(*v);
     EXPECT_TRUE(v->find("collateral." + name + ".signature")->passed);
     EXPECT_TRUE(v->find("collateral." + name + ".fresh")->passed);
     EXPECT_TRUE(v->find("collateral.pck_crl")->passed);
@@ -470,8 +480,7 @@ TEST(TdxCollateral, PcsResponsesAndCrlsVerify) {
     ev.crls.clear();
     v = verifyTdxQuote(ev);
     ASSERT_TRUE(v.ok());
-    EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"collateral." + name + ".fresh"})
-        << dumpChecks(*v);
+    EXPECT_EQ(v->failedChecks(), failing("collateral." + name + ".fresh")) << dumpChecks(*v);
     // Without the signing chain the signature cannot be checked.
     ev.tcb_signing_chain.clear();
     v = verifyTdxQuote(ev);

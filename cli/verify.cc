@@ -1,5 +1,7 @@
-// igvmkit verify: checks an SEV-SNP report (--report) or a TDX quote (--quote) end to end and,
-// with --expect, against reference values (cli-contract.md "verify", attest/README.md).
+// igvmkit verify: checks an SEV-SNP report (--report) or a TDX quote (--quote)
+// end to end and, with --expect / --policy, against reference values
+// (cli-contract.md "verify", attest/README.md).
+#include <cstring>
 #include <ctime>
 #include <iostream>
 #include <memory>
@@ -10,6 +12,9 @@
 #include "attest/verdict.h"
 #include "base/file.h"
 #include "cli/command.h"
+#include "igvm/defs.h"
+#include "igvm/file.h"
+#include "measure/measure.h"
 #include "measure/reference.h"
 
 namespace igvmkit::cli {
@@ -17,29 +22,66 @@ namespace {
 
 struct VerifyOptions {
   std::string report, quote, vcek, vlek, chain, cert_cache, root, collateral, tcb_signing_chain,
-      expect, at;
-  std::vector<std::string> crls;
+      expect, at, host = "kvm", allow_tcb_status;
+  uint32_t vcpus = 1;
+  std::vector<std::string> crls, policy;
   bool json = false;
 };
 
-// Reads and decodes certificates from `path`; errors carry the path as subject.
-// Errors name the file (read errors already do; parse errors get it prepended).
-Result<std::vector<ByteVector>> readCertificates(const std::string& path) {
+// An error about `path`: its message gains the path unless it already starts
+// with it.
+Error about(const std::string &path, Error e) {
+  if (e.message.rfind(path, 0) != 0) {
+    e.message = path + ": " + e.message;
+  }
+  return e;
+}
+
+// Reads and decodes certificates from `path`; errors name the file.
+Result<std::vector<ByteVector>> readCertificates(const std::string &path) {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(path));
   Result<std::vector<ByteVector>> certs = attest::splitCertificates(bytes);
   if (!certs.ok()) {
-    Error e = std::move(certs).error();
-    e.message = path + ": " + e.message;
-    return e;
+    return about(path, std::move(certs).error());
   }
   return certs;
 }
 
-int printVerdict(const attest::Verdict& verdict, bool json) {
+// --vcek and --vlek each name one kind of endorsement key: the file must hold
+// that kind and not the other, and the report's KEY_INFO must select it.
+Result<std::vector<ByteVector>> readEndorsementKey(const std::string &path, const char *flag,
+                                                   attest::SnpSigningKey want,
+                                                   attest::SnpSigningKey report_key) {
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> certs, readCertificates(path));
+  const char *other_flag = want == attest::SnpSigningKey::kVcek ? "--vlek" : "--vcek";
+  bool found = false;
+  for (const ByteVector &der : certs) {
+    std::optional<attest::SnpSigningKey> kind = attest::endorsementKeyKind(der);
+    if (kind && *kind != want) {
+      return about(path, usage(std::string("holds a ") +
+                               (*kind == attest::SnpSigningKey::kVlek ? "VLEK" : "VCEK") +
+                               ", give it with " + other_flag + ", not " + flag));
+    }
+    found = found || kind.has_value();
+  }
+  if (!found) {
+    return about(path, usage(std::string("holds no ") + (flag + 2) + " certificate (CN SEV-" +
+                             (want == attest::SnpSigningKey::kVcek ? "VCEK" : "VLEK") + ")"));
+  }
+  if (report_key != want &&
+      (report_key == attest::SnpSigningKey::kVcek || report_key == attest::SnpSigningKey::kVlek)) {
+    return usage(
+        std::string(flag) + " given, but the report is signed with a " +
+        (report_key == attest::SnpSigningKey::kVlek ? "VLEK (use --vlek)" : "VCEK (use --vcek)"));
+  }
+  return certs;
+}
+
+int printVerdict(const attest::Verdict &verdict, bool json) {
   if (json) {
     printJson(verdict.toJson());
   } else {
-    for (const attest::Check& c : verdict.checks) {
+    for (const attest::Check &c : verdict.checks) {
       std::cout << attest::describe(c) << '\n';
     }
     std::vector<std::string> failed = verdict.failedChecks();
@@ -47,7 +89,7 @@ int printVerdict(const attest::Verdict& verdict, bool json) {
       std::cout << "verified: all " << verdict.checks.size() << " checks passed\n";
     } else {
       std::string names;
-      for (const std::string& n : failed) {
+      for (const std::string &n : failed) {
         names += (names.empty() ? "" : ", ") + n;
       }
       std::cout << "FAILED: " << failed.size() << " of " << verdict.checks.size()
@@ -57,7 +99,16 @@ int printVerdict(const attest::Verdict& verdict, bool json) {
   return verdict.passed() ? kExitOk : kExitBad;
 }
 
-int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
+Result<std::vector<ByteVector>> readCrls(const std::vector<std::string> &paths) {
+  std::vector<ByteVector> out;
+  for (const std::string &path : paths) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector der, readFile(path));
+    out.push_back(std::move(der));
+  }
+  return out;
+}
+
+int runSnp(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *ref) {
   Result<ByteVector> raw = readFile(o.report);
   if (!raw.ok()) {
     return fail("", raw.error());  // the message names the file
@@ -66,41 +117,59 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
   if (!decoded.ok()) {
     return fail(o.report, decoded.error());
   }
+  // The bare report (inside an HCL wrapper, parsed strictly) for the flag and
+  // cache look-ups; verification itself gets the whole input so an HCL
+  // wrapper's runtime data is checked.
   Result<Bytes> report = attest::extractSnpReport(*decoded);
   if (!report.ok()) {
     return fail(o.report, report.error());
   }
+  Result<attest::ATTESTATION_REPORT> parsed = attest::parseSnpReport(*report);
+  if (!parsed.ok()) {
+    return fail(o.report, parsed.error());
+  }
+  attest::SnpSigningKey report_key = attest::signingKey(*parsed);
   std::vector<ByteVector> certs;
-  for (const std::string* path : {&o.vcek, &o.vlek, &o.chain}) {
+  for (const auto &[path, flag, kind] :
+       {std::tuple<const std::string *, const char *, attest::SnpSigningKey>{
+            &o.vcek, "--vcek", attest::SnpSigningKey::kVcek},
+        {&o.vlek, "--vlek", attest::SnpSigningKey::kVlek}}) {
     if (path->empty()) {
       continue;
     }
-    Result<std::vector<ByteVector>> c = readCertificates(*path);
+    Result<std::vector<ByteVector>> c = readEndorsementKey(*path, flag, kind, report_key);
+    if (!c.ok()) {
+      return fail("", c.error());
+    }
+    certs.insert(certs.end(), c->begin(), c->end());
+  }
+  if (!o.chain.empty()) {
+    Result<std::vector<ByteVector>> c = readCertificates(o.chain);
     if (!c.ok()) {
       return fail("", c.error());
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
   if (!o.cert_cache.empty()) {
-    Result<attest::ATTESTATION_REPORT> parsed = attest::parseSnpReport(*report);
-    if (!parsed.ok()) {
-      return fail(o.report, parsed.error());
-    }
     Result<std::vector<ByteVector>> c = attest::loadSnpCertCache(o.cert_cache, *parsed);
     if (!c.ok()) {
       return fail(o.cert_cache, c.error());
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
-  Result<attest::Verdict> verdict =
-      attest::verifySnpReport({.report = *report, .certificates = certs, .at = at}, ref);
+  Result<std::vector<ByteVector>> crls = readCrls(o.crls);
+  if (!crls.ok()) {
+    return fail("", crls.error());
+  }
+  Result<attest::Verdict> verdict = attest::verifySnpReport(
+      {.report = *decoded, .certificates = certs, .at = at, .crls = *crls}, ref);
   if (!verdict.ok()) {
     return fail(o.report, verdict.error());
   }
   return printVerdict(*verdict, o.json);
 }
 
-int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
+int runTdx(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *ref) {
   Result<ByteVector> raw = readFile(o.quote);
   if (!raw.ok()) {
     return fail("", raw.error());  // the message names the file
@@ -109,15 +178,13 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
   if (!quote.ok()) {
     return fail(o.quote, quote.error());
   }
-  attest::TdxEvidence ev{.quote = *quote, .root = {}, .collateral = {}, .tcb_signing_chain = {},
-                         .crls = {}, .at = at};
-  for (const std::string& path : o.crls) {
-    Result<ByteVector> der = readFile(path);
-    if (!der.ok()) {
-      return fail("", der.error());
-    }
-    ev.crls.push_back(std::move(der).value());
+  attest::TdxEvidence ev{
+      .quote = *quote, .root = {}, .collateral = {}, .tcb_signing_chain = {}, .crls = {}, .at = at};
+  Result<std::vector<ByteVector>> crls = readCrls(o.crls);
+  if (!crls.ok()) {
+    return fail("", crls.error());
   }
+  ev.crls = std::move(crls).value();
   if (!o.root.empty()) {
     Result<std::vector<ByteVector>> root = readCertificates(o.root);
     if (!root.ok()) {
@@ -132,44 +199,137 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     ev.tcb_signing_chain = *chain;
   }
-  std::optional<std::string> collateral_text;
   if (!o.collateral.empty()) {
     Result<std::string> text = readTextFile(o.collateral);
     if (!text.ok()) {
       return fail("", text.error());
     }
-    collateral_text = std::move(text).value();
-    ev.collateral = *collateral_text;
+    ev.collateral = std::move(text).value();
   }
   Result<attest::Verdict> verdict = attest::verifyTdxQuote(ev, ref);
   if (!verdict.ok()) {
-    return fail(o.quote, verdict.error());
+    // The collateral's own faults name the collateral file, the rest the quote.
+    bool collateral = verdict.error().rule.rfind("collateral.", 0) == 0 && !o.collateral.empty();
+    return fail(collateral ? o.collateral : o.quote, verdict.error());
   }
   return printVerdict(*verdict, o.json);
 }
 
-int runVerify(const VerifyOptions& o) {
+// --expect IMAGE.igvm: the reference values are measured here, with measure's
+// code and its assumptions (--host, --vcpus), for the evidence's platform.
+Result<measure::ReferenceValues> measureImage(const VerifyOptions &o, Bytes image) {
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(image));
+  measure::MeasureOptions opts;
+  opts.platform = o.report.empty() ? measure::Platform::kTdx : measure::Platform::kSnp;
+  IGVMKIT_ASSIGN_OR_RETURN(opts.host, measure::parseHostModel(o.host));
+  opts.vcpus = o.vcpus;
+  IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, opts));
+  for (const std::string &w : m.warnings) {
+    warn(o.expect + ": " + w);
+  }
+  return m.toReference();
+}
+
+bool isIgvm(Bytes bytes) {
+  uint32_t magic = 0;
+  if (bytes.size() < sizeof(magic)) {
+    return false;
+  }
+  std::memcpy(&magic, bytes.data(), sizeof(magic));
+  return magic == igvm::kIgvmMagic;
+}
+
+// "--policy KEY=VALUE": VALUE is JSON (a number, true, an array, ...) or else a
+// plain string.
+Result<nlohmann::ordered_json> policyOverrides(const VerifyOptions &o) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (const std::string &kv : o.policy) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return usage("--policy wants KEY=VALUE, not '" + kv + "'");
+    }
+    std::string value = kv.substr(eq + 1);
+    Result<nlohmann::ordered_json> json = measure::parseStrictJson(value, "policy");
+    out[kv.substr(0, eq)] = json.ok() ? *json : nlohmann::ordered_json(value);
+  }
+  if (!o.allow_tcb_status.empty()) {
+    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    size_t start = 0;
+    while (start <= o.allow_tcb_status.size()) {
+      size_t comma = o.allow_tcb_status.find(',', start);
+      if (comma == std::string::npos) comma = o.allow_tcb_status.size();
+      list.push_back(o.allow_tcb_status.substr(start, comma - start));
+      start = comma + 1;
+    }
+    out["allowed_tcb_status"] = list;
+  }
+  return out;
+}
+
+// The reference values: --expect (a JSON file or an IGVM image), with --policy
+// / --allow-tcb-status replacing keys of its policy; nullopt when none of them
+// is given.
+Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOptions &o) {
+  std::optional<measure::ReferenceValues> ref;
+  if (!o.expect.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(o.expect));
+    Result<measure::ReferenceValues> parsed =
+        isIgvm(bytes) ? measureImage(o, bytes)
+                      : measure::ReferenceValues::fromJson(std::string_view(
+                            reinterpret_cast<const char *>(bytes.data()), bytes.size()));
+    if (!parsed.ok()) {
+      return about(o.expect, std::move(parsed).error());
+    }
+    ref = std::move(parsed).value();
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(nlohmann::ordered_json overrides, policyOverrides(o));
+  if (overrides.empty()) {
+    return ref;
+  }
+  if (!ref) {
+    ref.emplace();  // policy only: no measurement check, and the verdict shows
+                    // none
+  }
+  nlohmann::ordered_json policy =
+      ref->policy ? ref->policy->toJson() : nlohmann::ordered_json::object();
+  for (auto it = overrides.begin(); it != overrides.end(); ++it) {
+    policy[it.key()] = it.value();
+  }
+  Result<measure::ReferencePolicy> merged = measure::ReferencePolicy::fromJson(policy);
+  if (!merged.ok()) {
+    Error e = std::move(merged).error();
+    e.code = Code::kUsage;
+    e.message = "--policy: " + e.message;
+    return e;
+  }
+  ref->policy = std::move(merged).value();
+  return ref;
+}
+
+int runVerify(const VerifyOptions &o) {
   if (o.report.empty() == o.quote.empty()) {
     return fail("", usage("give exactly one of --report (SEV-SNP) or --quote (TDX)"));
   }
   bool snp = !o.report.empty();
-  for (const auto& [flag, value, for_snp] :
-       {std::tuple<const char*, const std::string*, bool>{"--vcek", &o.vcek, true},
+  for (const auto &[flag, value, for_snp] :
+       {std::tuple<const char *, const std::string *, bool>{"--vcek", &o.vcek, true},
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
         {"--cert-cache", &o.cert_cache, true},
         {"--root", &o.root, false},
         {"--collateral", &o.collateral, false},
-        {"--tcb-signing-chain", &o.tcb_signing_chain, false}}) {
+        {"--tcb-signing-chain", &o.tcb_signing_chain, false},
+        {"--allow-tcb-status", &o.allow_tcb_status, false}}) {
     if (!value->empty() && for_snp != snp) {
-      return fail("", usage(std::string(flag) + " applies to " + (for_snp ? "--report" : "--quote")));
+      return fail("",
+                  usage(std::string(flag) + " applies to " + (for_snp ? "--report" : "--quote")));
     }
-  }
-  if (!o.crls.empty() && snp) {
-    return fail("", usage("--crl applies to --quote"));
   }
   if (!o.vcek.empty() && !o.vlek.empty()) {
     return fail("", usage("give --vcek or --vlek, not both"));
+  }
+  if (o.vcpus == 0) {
+    return fail("", usage("--vcpus wants a count >= 1"));
   }
   int64_t at = static_cast<int64_t>(std::time(nullptr));
   if (!o.at.empty()) {
@@ -179,41 +339,46 @@ int runVerify(const VerifyOptions& o) {
     }
     at = *t;
   }
-  std::optional<measure::ReferenceValues> ref;
-  if (!o.expect.empty()) {
-    Result<std::string> text = readTextFile(o.expect);
-    if (!text.ok()) {
-      return fail("", text.error());
-    }
-    Result<measure::ReferenceValues> parsed = measure::ReferenceValues::fromJson(*text);
-    if (!parsed.ok()) {
-      return fail(o.expect, parsed.error());
-    }
-    ref = std::move(parsed).value();
+  Result<std::optional<measure::ReferenceValues>> ref = loadReference(o);
+  if (!ref.ok()) {
+    return fail("", ref.error());
   }
-  const measure::ReferenceValues* ref_ptr = ref ? &*ref : nullptr;
+  const measure::ReferenceValues *ref_ptr = *ref ? &**ref : nullptr;
   return snp ? runSnp(o, at, ref_ptr) : runTdx(o, at, ref_ptr);
 }
 
 }  // namespace
 
-RunFn addVerify(CLI::App& app) {
-  auto* cmd = app.add_subcommand("verify", "verify an SEV-SNP report or a TDX quote");
+RunFn addVerify(CLI::App &app) {
+  auto *cmd = app.add_subcommand("verify", "verify an SEV-SNP report or a TDX quote");
   auto o = std::make_shared<VerifyOptions>();
   cmd->add_option("--report", o->report, "SEV-SNP report (binary, hex or base64; Azure HCL ok)");
   cmd->add_option("--quote", o->quote, "TDX quote v4/v5 (binary, hex or base64)");
   cmd->add_option("--vcek", o->vcek, "VCEK certificate (PEM or DER; a PEM bundle may add ASK/ARK)");
-  cmd->add_option("--vlek", o->vlek, "VLEK certificate (PEM or DER)");
+  cmd->add_option("--vlek", o->vlek,
+                  "VLEK certificate (PEM or DER; a PEM bundle may add ASVK/ARK)");
   cmd->add_option("--chain", o->chain, "KDS cert_chain PEM: ASK or ASVK, then ARK");
   cmd->add_option("--cert-cache", o->cert_cache,
                   "directory laid out like AMD KDS paths (attest/README.md)");
   cmd->add_option("--root", o->root, "TDX: trust this root CA instead of the pinned Intel one");
   cmd->add_option("--collateral", o->collateral,
-                  "TDX: collateral JSON (dcap-qvl bundle, or a PCS tcbInfo/enclaveIdentity response)");
+                  "TDX: collateral JSON (dcap-qvl bundle, or a PCS "
+                  "tcbInfo/enclaveIdentity response)");
   cmd->add_option("--tcb-signing-chain", o->tcb_signing_chain,
                   "TDX: Intel SGX TCB Signing chain PEM for PCS responses that lack it");
-  cmd->add_option("--crl", o->crls, "TDX: a DER CRL (PCK CA or root CA); repeatable");
-  cmd->add_option("--expect", o->expect, "reference values JSON (measure --json output)");
+  cmd->add_option("--crl", o->crls,
+                  "a DER CRL (SNP: KDS crl signed by the ARK; TDX: PCK CA or "
+                  "root CA); repeatable");
+  cmd->add_option("--expect", o->expect,
+                  "reference values: measure --json output, or the IGVM image itself");
+  cmd->add_option("--host", o->host, "with --expect IMAGE.igvm: SNP host model kvm|mshv");
+  cmd->add_option("--vcpus", o->vcpus, "with --expect IMAGE.igvm: vCPU count (SNP on kvm)");
+  cmd->add_option("--policy", o->policy,
+                  "KEY=VALUE policy key (attest/README.md), replacing "
+                  "--expect's; repeatable");
+  cmd->add_option("--allow-tcb-status", o->allow_tcb_status,
+                  "TDX: accepted TCB statuses, e.g. UpToDate,SWHardeningNeeded "
+                  "(default UpToDate)");
   cmd->add_option("--at", o->at, "verify certificates at this ISO 8601 UTC time");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
   return [o] { return runVerify(*o); };

@@ -1,6 +1,8 @@
 #include "measure/reference.h"
 
+#include <algorithm>
 #include <array>
+#include <set>
 
 namespace igvmkit::measure {
 namespace {
@@ -98,10 +100,59 @@ Result<std::optional<ReferenceDigest::IdBlockIdentity>> parseIdentity(const Json
   return std::optional<ReferenceDigest::IdBlockIdentity>(std::move(id));
 }
 
+// Optimal string alignment distance, small strings only.
+size_t editDistance(std::string_view a, std::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// A measurement document keeps keys it does not know (the measurement's stated assumptions),
+// so a typo there would silently drop a check: keys that are near misses of the known top-level
+// keys, and policy keys outside "policy", are errors.
+Status checkSingleDocumentKeys(const Json& doc) {
+  static const char* const kTopLevel[] = {"platform", "host",         "vcpus",         "digest",
+                                          "policy",   "measurements", "pages_measured"};
+  static const char* const kPolicyKeys[] = {
+      "debug_allowed", "migrate_ma_allowed", "smt_allowed", "vmpl",        "min_build",
+      "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb", "guest_svn",
+      "host_data",     "report_data",        "rtmrs",       "td_attributes", "xfam"};
+  for (auto it = doc.begin(); it != doc.end(); ++it) {
+    const std::string& key = it.key();
+    bool known = false;
+    for (const char* k : kTopLevel) known = known || key == k;
+    if (known || isIdentityKey(key)) {
+      continue;
+    }
+    for (const char* k : kPolicyKeys) {
+      if (key == k) {
+        return bad("key", "\"" + key + "\" is a policy key: put it inside \"policy\"");
+      }
+    }
+    for (const char* k : kTopLevel) {
+      if (editDistance(key, k) <= std::max<size_t>(1, std::string_view(k).size() / 4)) {
+        return bad("key", "unknown top-level key \"" + key + "\" (did you mean \"" + k + "\"?)");
+      }
+    }
+  }
+  return okStatus();
+}
+
 Result<ReferenceDigest> parseDigest(const Json& doc) {
   if (!doc.is_object()) {
     return bad("measurement", "a measurement must be a JSON object");
   }
+  IGVMKIT_RETURN_IF_ERROR(checkSingleDocumentKeys(doc));
   ReferenceDigest d;
   if (!doc.contains("platform") || !doc["platform"].is_string()) {
     return bad("platform", "measurement lacks a string \"platform\"");
@@ -136,6 +187,68 @@ Result<ReferenceDigest> parseDigest(const Json& doc) {
     }
   }
   return d;
+}
+
+constexpr std::pair<const char*, int> kPlatformInfoBits[] = {
+    {"smt_enabled", 0},   {"tsme_enabled", 1},         {"ecc_enabled", 2},
+    {"rapl_disabled", 3}, {"ciphertext_hiding_enabled", 4}, {"alias_check_complete", 5},
+    {"tio_enabled", 7},
+};
+
+// The TCB statuses Intel's TCB Info and QE Identity use (PCS API v4).
+constexpr const char* kTcbStatuses[] = {
+    "UpToDate",  "SWHardeningNeeded",           "ConfigurationNeeded",
+    "ConfigurationAndSWHardeningNeeded",        "OutOfDate",
+    "OutOfDateConfigurationNeeded",             "Revoked",
+};
+
+Result<std::string> tcbStatusName(const Json& v) {
+  if (v.is_string()) {
+    for (const char* known : kTcbStatuses) {
+      if (v.get<std::string>() == known) {
+        return std::string(known);
+      }
+    }
+  }
+  std::string list;
+  for (const char* known : kTcbStatuses) {
+    list += (list.empty() ? "" : ", ") + std::string(known);
+  }
+  return bad("allowed_tcb_status", "unknown TCB status " + v.dump() + " (" + list + ")");
+}
+
+// {"required":[names], "forbidden":[names]}: bits by name (platformInfoBit).
+Status parsePlatformInfo(const Json& v, ReferencePolicy& p) {
+  if (!v.is_object()) {
+    return bad("platform_info",
+               "\"platform_info\" must be {\"required\":[..],\"forbidden\":[..]}");
+  }
+  for (auto it = v.begin(); it != v.end(); ++it) {
+    uint64_t* mask = it.key() == "required"    ? &p.platform_info_required
+                     : it.key() == "forbidden" ? &p.platform_info_forbidden
+                                               : nullptr;
+    if (mask == nullptr || !it.value().is_array()) {
+      return bad("platform_info",
+                 "\"platform_info\" takes arrays \"required\" and \"forbidden\", not \"" +
+                     it.key() + "\"");
+    }
+    for (const Json& name : it.value()) {
+      std::optional<int> bit =
+          name.is_string() ? platformInfoBit(name.get<std::string>()) : std::nullopt;
+      if (!bit) {
+        std::string list;
+        for (const auto& [known, _] : kPlatformInfoBits) {
+          list += (list.empty() ? "" : ", ") + std::string(known);
+        }
+        return bad("platform_info", "unknown platform_info bit " + name.dump() + " (" + list + ")");
+      }
+      *mask |= 1ull << *bit;
+    }
+  }
+  if ((p.platform_info_required & p.platform_info_forbidden) != 0) {
+    return bad("platform_info", "a platform_info bit is both required and forbidden");
+  }
+  return okStatus();
 }
 
 Result<ReferencePolicy> parsePolicy(const Json& doc) {
@@ -202,6 +315,39 @@ Result<ReferencePolicy> parsePolicy(const Json& doc) {
         IGVMKIT_ASSIGN_OR_RETURN(ByteVector rtmr, hexField(r, "rtmrs", 48, true));
         p.rtmrs.emplace_back(std::move(rtmr));
       }
+    } else if (key == "migrate_ma_allowed" || key == "smt_allowed") {
+      if (!v.is_boolean()) {
+        return bad(key, "\"" + key + "\" must be true or false");
+      }
+      if (key == "smt_allowed") {
+        p.smt_allowed = v.get<bool>();
+      } else {
+        p.migrate_ma_allowed = v.get<bool>();
+      }
+    } else if (key == "vmpl") {
+      IGVMKIT_ASSIGN_OR_RETURN(uint64_t vmpl, unsignedField(v, key, 3));
+      p.vmpl = static_cast<uint32_t>(vmpl);
+    } else if (key == "min_build") {
+      IGVMKIT_ASSIGN_OR_RETURN(uint64_t build, unsignedField(v, key, 255));
+      p.min_build = static_cast<uint8_t>(build);
+    } else if (key == "platform_info") {
+      IGVMKIT_RETURN_IF_ERROR(parsePlatformInfo(v, p));
+    } else if (key == "chip_id") {
+      for (const Json& id : v.is_array() ? v : Json::array({v})) {
+        IGVMKIT_ASSIGN_OR_RETURN(ByteVector chip, hexField(id, key, 64, true));
+        p.chip_ids.push_back(std::move(chip));
+      }
+      if (p.chip_ids.empty()) {
+        return bad(key, "\"chip_id\" lists no chip");
+      }
+    } else if (key == "allowed_tcb_status") {
+      if (!v.is_array() || v.empty()) {
+        return bad(key, "\"allowed_tcb_status\" must be a non-empty array of status names");
+      }
+      for (const Json& status : v) {
+        IGVMKIT_ASSIGN_OR_RETURN(std::string name, tcbStatusName(status));
+        p.allowed_tcb_status.push_back(std::move(name));
+      }
     } else if (key == "td_attributes") {
       IGVMKIT_ASSIGN_OR_RETURN(p.td_attributes, u64OrBytes(v, key));
     } else if (key == "xfam") {
@@ -213,9 +359,33 @@ Result<ReferencePolicy> parsePolicy(const Json& doc) {
   return p;
 }
 
+Json platformInfoJson(uint64_t mask) {
+  Json names = Json::array();
+  for (const auto& [name, bit] : kPlatformInfoBits) {
+    if ((mask >> bit) & 1) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
 Json policyJson(const ReferencePolicy& p) {
   Json out = Json::object();
   out["debug_allowed"] = p.debug_allowed;
+  out["migrate_ma_allowed"] = p.migrate_ma_allowed;
+  if (p.smt_allowed) out["smt_allowed"] = *p.smt_allowed;
+  if (p.vmpl) out["vmpl"] = *p.vmpl;
+  if (p.min_build) out["min_build"] = *p.min_build;
+  if (p.platform_info_required != 0 || p.platform_info_forbidden != 0) {
+    out["platform_info"] = {{"required", platformInfoJson(p.platform_info_required)},
+                            {"forbidden", platformInfoJson(p.platform_info_forbidden)}};
+  }
+  if (!p.chip_ids.empty()) {
+    Json ids = Json::array();
+    for (const ByteVector& id : p.chip_ids) ids.push_back(hexString(id));
+    out["chip_id"] = ids;
+  }
+  if (!p.allowed_tcb_status.empty()) out["allowed_tcb_status"] = p.allowed_tcb_status;
   if (p.min_tcb) {
     Json tcb = Json::object();
     const MinimumTcb& t = *p.min_tcb;
@@ -290,12 +460,50 @@ std::vector<const ReferenceDigest*> ReferenceValues::forPlatform(std::string_vie
   return out;
 }
 
-Result<ReferenceValues> ReferenceValues::fromJson(std::string_view text) {
-  Json doc = Json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    return bad("json", "reference values are not valid JSON");
+std::optional<int> platformInfoBit(std::string_view name) {
+  for (const auto& [known, bit] : kPlatformInfoBits) {
+    if (name == known) {
+      return bit;
+    }
   }
-  return fromJsonDoc(doc);
+  return std::nullopt;
+}
+
+Result<Json> parseStrictJson(std::string_view text, const std::string& rule) {
+  // One set of keys per open object; the parser reports each key before its value.
+  std::vector<std::set<std::string>> open;
+  std::string duplicate;
+  auto callback = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open.emplace_back();
+    } else if (event == Json::parse_event_t::object_end && !open.empty()) {
+      open.pop_back();
+    } else if (event == Json::parse_event_t::key && !open.empty() && duplicate.empty() &&
+               !open.back().insert(parsed.get<std::string>()).second) {
+      duplicate = parsed.get<std::string>();
+    }
+    return true;
+  };
+  Json doc = Json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    return invalid(rule, "not valid JSON");
+  }
+  if (!duplicate.empty()) {
+    return invalid(rule, "duplicate key \"" + duplicate + "\"");
+  }
+  return doc;
+}
+
+Result<ReferencePolicy> ReferencePolicy::fromJson(const Json& doc) { return parsePolicy(doc); }
+
+Json ReferencePolicy::toJson() const { return policyJson(*this); }
+
+Result<ReferenceValues> ReferenceValues::fromJson(std::string_view text) {
+  Result<Json> doc = parseStrictJson(text, "reference.json");
+  if (!doc.ok()) {
+    return bad("json", "reference values: " + doc.error().message);
+  }
+  return fromJsonDoc(*doc);
 }
 
 Result<ReferenceValues> ReferenceValues::fromJsonDoc(const Json& doc) {
@@ -304,6 +512,12 @@ Result<ReferenceValues> ReferenceValues::fromJsonDoc(const Json& doc) {
   }
   ReferenceValues out;
   if (doc.contains("measurements")) {
+    for (auto it = doc.begin(); it != doc.end(); ++it) {
+      if (it.key() != "measurements" && it.key() != "policy") {
+        return bad("key", "unknown top-level key \"" + it.key() +
+                              "\" next to \"measurements\" (only \"measurements\" and \"policy\")");
+      }
+    }
     const Json& list = doc["measurements"];
     if (!list.is_array()) {
       return bad("measurements", "\"measurements\" must be an array");
@@ -317,15 +531,21 @@ Result<ReferenceValues> ReferenceValues::fromJsonDoc(const Json& doc) {
       }
       out.measurements.push_back(std::move(d).value());
     }
-  } else if (doc.contains("platform") || doc.contains("digest")) {
-    IGVMKIT_ASSIGN_OR_RETURN(ReferenceDigest d, parseDigest(doc));
-    out.measurements.push_back(std::move(d));
+    if (list.empty()) {
+      return bad("measurements", "\"measurements\" is empty: nothing to compare the evidence with");
+    }
+  } else {
+    IGVMKIT_RETURN_IF_ERROR(checkSingleDocumentKeys(doc));
+    if (doc.contains("platform") || doc.contains("digest")) {
+      IGVMKIT_ASSIGN_OR_RETURN(ReferenceDigest d, parseDigest(doc));
+      out.measurements.push_back(std::move(d));
+    }
   }
   if (doc.contains("policy")) {
     IGVMKIT_ASSIGN_OR_RETURN(out.policy, parsePolicy(doc["policy"]));
   }
-  if (out.measurements.empty() && !out.policy) {
-    return bad("empty", "reference values hold neither a measurement nor a policy");
+  if (out.measurements.empty()) {
+    return bad("empty", "reference values hold no measurement");
   }
   return out;
 }

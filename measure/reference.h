@@ -60,10 +60,20 @@ struct MinimumTcb {
   std::optional<uint8_t> boot_loader, tee, snp, microcode, fmc;
 };
 
-// Optional verification policy. Every absent field means "not checked", except debug_allowed,
-// whose absence means debug is forbidden.
+// Optional verification policy. Every absent field means "not checked", except debug_allowed
+// and migrate_ma_allowed, whose absence means forbidden, and allowed_tcb_status, whose absence
+// means "UpToDate" only.
 struct ReferencePolicy {
   bool debug_allowed = false;
+  bool migrate_ma_allowed = false;          // SNP: policy MIGRATE_MA (bit 18)
+  std::optional<bool> smt_allowed;          // SNP: false requires policy SMT (bit 16) clear
+  std::optional<uint32_t> vmpl;             // SNP: exact VMPL of the requesting guest
+  std::optional<uint8_t> min_build;         // SNP: minimum CURRENT_BUILD of the firmware
+  uint64_t platform_info_required = 0;      // SNP: PLATFORM_INFO bits that must be set
+  uint64_t platform_info_forbidden = 0;     // SNP: PLATFORM_INFO bits that must be clear
+  std::vector<ByteVector> chip_ids;         // SNP: CHIP_ID must be one of these (64 bytes)
+  std::vector<std::string> allowed_tcb_status;  // TDX: TCB level statuses accepted
+                                                // (platform and QE); empty = {"UpToDate"}
   std::optional<MinimumTcb> min_tcb;        // SNP: REPORTED_TCB components must be >= these
   std::optional<uint32_t> guest_svn;        // SNP: minimum GUEST_SVN
   std::optional<ByteVector> family_id;      // SNP: 16 bytes
@@ -75,7 +85,20 @@ struct ReferencePolicy {
   std::vector<std::optional<ByteVector>> rtmrs;  // TDX: RTMR0..3, null = not checked
   std::optional<uint64_t> td_attributes;    // TDX: exact TDATTRIBUTES value
   std::optional<uint64_t> xfam;             // TDX: exact XFAM value
+
+  // The "policy" object (attest/README.md lists its keys). Unknown keys are errors.
+  static Result<ReferencePolicy> fromJson(const nlohmann::ordered_json& doc);
+  nlohmann::ordered_json toJson() const;
 };
+
+// PLATFORM_INFO bit names as the policy's "platform_info" takes them (SEV-SNP ABI 56860):
+// smt_enabled 0, tsme_enabled 1, ecc_enabled 2, rapl_disabled 3, ciphertext_hiding_enabled 4,
+// alias_check_complete 5, tio_enabled 7. Returns the bit, or nullopt.
+std::optional<int> platformInfoBit(std::string_view name);
+
+// JSON text parsed as reference files are: a duplicate key in any object is an error (never
+// "the last one wins"), as is malformed text. Errors carry `rule`.
+Result<nlohmann::ordered_json> parseStrictJson(std::string_view text, const std::string& rule);
 
 struct ReferenceValues {
   std::vector<ReferenceDigest> measurements;
@@ -84,7 +107,10 @@ struct ReferenceValues {
   // The measurements whose platform is `platform` (in file order).
   std::vector<const ReferenceDigest*> forPlatform(std::string_view platform) const;
 
-  // Parses either accepted shape. Errors are kInvalidInput with rule "reference.*".
+  // Parses either accepted shape. Errors are kInvalidInput with rule "reference.*": malformed
+  // or duplicate keys, no measurement at all, a key of the {"measurements"} shape other than
+  // "measurements" and "policy", and in a single document a key that is a near miss of a known
+  // one ("polcy") or a policy key outside "policy".
   static Result<ReferenceValues> fromJson(std::string_view text);
   static Result<ReferenceValues> fromJsonDoc(const nlohmann::ordered_json& doc);
 

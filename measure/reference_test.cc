@@ -105,12 +105,69 @@ TEST(ReferenceValues, RejectsBadInputWithRule) {
       {R"({"policy":{"host_data":"00"}})", "reference.host_data"},
       {R"({"policy":{"min_tcb":{"snp":300}}})", "reference.min_tcb.snp"},
       {R"({"policy":{"debug_allowed":"no"}})", "reference.debug_allowed"},
+      // issue 12 item 6: checks that would silently do nothing.
+      {R"({"policy":{"debug_allowed":true}})", "reference.empty"},
+      {R"({"measurements":[]})", "reference.measurements"},
+      {R"({"measurements":[{"platform":"snp","digest":"aa"}],"digest":"bb"})", "reference.key"},
+      {R"({"measurements":[{"platform":"snp","digest":"aa"}],"polcy":{}})", "reference.key"},
+      {R"({"platform":"snp","digest":"aa","polcy":{"debug_allowed":true}})", "reference.key"},
+      {R"({"platform":"snp","digest":"aa","debug_allowed":true})", "reference.key"},
+      {R"({"platform":"snp","digest":"aa","vcpu":2})", "reference.key"},
+      {R"({"measurements":[{"platform":"snp","digest":"aa","plaform":"tdx"}]})", "reference.key"},
+      {R"({"platform":"snp","digest":"aa","digest":"bb"})", "reference.json"},
+      {R"({"platform":"snp","digest":"aa","policy":{"vmpl":0,"vmpl":1}})", "reference.json"},
+      {R"({"platform":"snp","digest":"aa","policy":{"vmpl":4}})", "reference.vmpl"},
+      {R"({"platform":"snp","digest":"aa","policy":{"platform_info":{"required":["smt"]}}})",
+       "reference.platform_info"},
+      {R"({"platform":"snp","digest":"aa","policy":{"platform_info":{"required":["smt_enabled"],)"
+       R"("forbidden":["smt_enabled"]}}})",
+       "reference.platform_info"},
+      {R"({"platform":"snp","digest":"aa","policy":{"chip_id":"00"}})", "reference.chip_id"},
+      {R"({"platform":"snp","digest":"aa","policy":{"allowed_tcb_status":["UptoDate"]}})",
+       "reference.allowed_tcb_status"},
   };
   for (const Case& c : cases) {
     Result<ReferenceValues> ref = ReferenceValues::fromJson(c.text);
     ASSERT_FALSE(ref.ok()) << c.text;
     EXPECT_EQ(ref.error().rule, c.rule) << c.text << ": " << ref.error().message;
   }
+}
+
+TEST(ReferenceValues, ParsesSnpPlatformPolicyKeysAndRoundTrips) {
+  std::string text = R"({"platform":"snp","digest":")" + kDigest +
+                     R"(","policy":{"vmpl":1,"min_build":29,"migrate_ma_allowed":true,)"
+                     R"("smt_allowed":false,"platform_info":{"required":["smt_enabled","tsme_enabled"],)"
+                     R"("forbidden":["tio_enabled"]},"chip_id":[")" +
+                     std::string(128, '1') + R"(",")" + std::string(128, '2') +
+                     R"("],"allowed_tcb_status":["UpToDate","SWHardeningNeeded"]}})";
+  Result<ReferenceValues> ref = ReferenceValues::fromJson(text);
+  ASSERT_TRUE(ref.ok()) << ref.error().message;
+  const ReferencePolicy& p = *ref->policy;
+  EXPECT_EQ(p.vmpl, 1u);
+  EXPECT_EQ(p.min_build, 29);
+  EXPECT_TRUE(p.migrate_ma_allowed);
+  EXPECT_EQ(p.smt_allowed, false);
+  EXPECT_EQ(p.platform_info_required, 0x3u);
+  EXPECT_EQ(p.platform_info_forbidden, 0x80u);
+  ASSERT_EQ(p.chip_ids.size(), 2u);
+  EXPECT_EQ(p.chip_ids[1].size(), 64u);
+  EXPECT_EQ(p.allowed_tcb_status, (std::vector<std::string>{"UpToDate", "SWHardeningNeeded"}));
+  Result<ReferenceValues> again = ReferenceValues::fromJsonDoc(ref->toJson());
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->toJson(), ref->toJson());
+  // Keys far from any known one stay as the measurement's stated assumptions.
+  Result<ReferenceValues> extra =
+      ReferenceValues::fromJson(R"({"platform":"snp","digest":"aa","firmware_notes":"x"})");
+  ASSERT_TRUE(extra.ok()) << extra.error().message;
+}
+
+TEST(StrictJson, DuplicateKeysAtAnyDepthAreErrors) {
+  EXPECT_TRUE(parseStrictJson(R"({"a":{"b":1},"c":[{"b":2},{"b":3}]})", "r").ok());
+  Result<nlohmann::ordered_json> dup = parseStrictJson(R"({"a":[{"b":1,"b":2}]})", "r");
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error().rule, "r");
+  EXPECT_NE(dup.error().message.find("\"b\""), std::string::npos);
+  EXPECT_FALSE(parseStrictJson("{", "r").ok());
 }
 
 }  // namespace

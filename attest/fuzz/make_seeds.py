@@ -85,13 +85,33 @@ def json_str(text):
     return json.dumps(text)
 
 
+def hcl_report(claims, hash_type=1, version=1, pad_to=2600):
+    """An Azure HCL wrapper (attest-format.md §1) whose REPORT_DATA binds `claims`."""
+    import hashlib
+    digest = {1: hashlib.sha256, 2: hashlib.sha384, 3: hashlib.sha512}[hash_type](claims).digest()
+    report = bytearray(snp_report(2))
+    report[0x50:0x50 + len(digest)] = digest
+    data = struct.pack("<IIIII", 20 + len(claims), 1, 2, hash_type, len(claims)) + claims
+    header = b"HCLA" + struct.pack("<IIII", version, 0x4C0 + len(data), 2, 0) + bytes(12)
+    out = header + bytes(report) + data
+    return out + bytes(max(0, pad_to - len(out)))
+
+
 def main():
+    akpub = (b'{"keys":[{"kid":"HCLAkPub","key_ops":["sign"],"kty":"RSA","e":"AQAB","n":"'
+             + b"A" * 342 + b'"}],"vm-configuration":{"secure-boot":true},"user-data":"00"}')
+    write("hcl_report", "sha256", hcl_report(akpub))
+    write("hcl_report", "sha384_v2", hcl_report(akpub, hash_type=2, version=2))
+    write("hcl_report", "sha512_unpadded", hcl_report(akpub, hash_type=3, pad_to=0))
+    write("hcl_report", "not_json", hcl_report(b"\x00\xff{"))
+    write("hcl_report", "duplicate_keys", hcl_report(b'{"keys":[],"keys":[]}'))
+    write("hcl_report", "truncated", hcl_report(akpub)[:0x4D0])
+
     write("snp_report", "v2_vcek", snp_report(2))
     write("snp_report", "v3_milan", snp_report(3))
     write("snp_report", "v5_turin_vlek", snp_report(5, key_info=4, fam=0x1A, mod=0x02))
     write("snp_report", "hex_v3", snp_report(3, mod=0x11).hex().encode())
-    hcl = b"HCLA" + struct.pack("<III", 2, 0x4A0, 2) + bytes(16) + snp_report(3) + bytes(0x100)
-    write("snp_report", "hcl", hcl)
+    write("snp_report", "hcl", hcl_report(b'{"keys":[]}'))
     write("snp_report", "short", b"\x02\x00\x00\x00")
 
     pem = throwaway_cert_pem()

@@ -122,6 +122,79 @@ expect 2 "snp flag on quote" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx
 head -c 100 "$S/snp01_milan_v2_gosev/attestation.bin" >"$TMP/short.bin"
 expect 1 "short report" -- "$IGVMKIT" verify --report "$TMP/short.bin" && contains "$TMP/err" "error: " "short report"
 
+# --- issue 12 item 1: Azure HCL wrappers ------------------------------------------------------
+H=$S/snp05_milan_v2_azure_hcl_coco
+hcl_args=(--vcek "$H/vcek.pem" --chain "$R/milan_vcek_cert_chain.pem" --at 2026-01-01T00:00:00Z)
+expect 0 "hcl report" -- "$IGVMKIT" verify --report "$H/hcl-report.bin" "${hcl_args[@]}" --json &&
+  contains "$TMP/out" '"kid": "HCLAkPub"' "hcl report reports HCLAkPub"
+python3 - "$H/hcl-report.bin" "$TMP/hcl-tampered.bin" "$TMP/hcl-truncated.bin" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+n = b.index(b'"n":"') + 5 + 40
+b[n:n + 8] = b"AAAAAAAA"  # 8 bytes of HCLAkPub's modulus
+open(sys.argv[2], "wb").write(b)
+open(sys.argv[3], "wb").write(open(sys.argv[1], "rb").read()[:2000])
+PY
+expect 1 "hcl tampered modulus" -- "$IGVMKIT" verify --report "$TMP/hcl-tampered.bin" "${hcl_args[@]}" &&
+  contains "$TMP/out" "FAIL  hcl.report_data" "hcl tampered modulus"
+expect 1 "hcl truncated" -- "$IGVMKIT" verify --report "$TMP/hcl-truncated.bin" "${hcl_args[@]}" &&
+  contains "$TMP/err" "hcl-truncated.bin" "hcl truncated names the report"
+
+# --- issue 12 item 6: reference files that would check nothing -------------------------------
+SNP02=(verify --report "$S/snp02_milan_v2_virtee/report_milan.hex" --vcek "$S/snp02_milan_v2_virtee/vcek_milan.der"
+       --chain "$R/milan_vcek_cert_chain.pem" --at 2026-01-01T00:00:00Z)
+D02=7a1e5c266c0108dbc9bb94fa926951320940915d0aafb42464bd88b579ea158d3e1a0dc39b2c60bd95b9c480cd81841f
+i=0
+for ref in '{"platform":"snp","digest":"'$D02'","polcy":{"vmpl":3}}' \
+           '{"measurements":[{"platform":"snp","digest":"'$D02'"}],"digest":"00"}' \
+           '{"platform":"snp","digest":"00","digest":"'$D02'"}' \
+           '{"measurements":[],"policy":{"vmpl":0}}' \
+           '{"policy":{"vmpl":0}}'; do
+  i=$((i + 1))
+  printf '%s' "$ref" >"$TMP/strict$i.json"
+  expect 1 "strict reference $ref" -- "$IGVMKIT" "${SNP02[@]}" --expect "$TMP/strict$i.json" &&
+    contains "$TMP/err" "strict$i.json" "strict reference names the file"
+done
+
+# --- issue 12 item 7: errors name the right file; dates that do not exist; --vcek vs --vlek ----
+expect 2 "february 30" -- "$IGVMKIT" "${SNP02[@]::7}" --at 2026-02-30T00:00:00Z
+expect 0 "february 28" -- "$IGVMKIT" "${SNP02[@]::7}" --at 2026-02-28T00:00:00Z
+V09=$S/snp09_milan_v3_vlek_aws_coco
+expect 2 "vlek given as --vcek" -- "$IGVMKIT" verify --report "$V09/test-vlek-report.bin" --vcek "$V09/test-vlek.der" \
+  --chain "$R/milan_vlek_cert_chain.pem" --at 2025-06-01T00:00:00Z && contains "$TMP/err" "--vlek" "vlek as vcek"
+expect 2 "vcek given as --vlek" -- "$IGVMKIT" verify --report "$S/snp02_milan_v2_virtee/report_milan.hex" \
+  --vlek "$S/snp02_milan_v2_virtee/vcek_milan.der" --chain "$R/milan_vcek_cert_chain.pem" &&
+  contains "$TMP/err" "vcek_milan.der" "vcek as vlek names the file"
+printf '{"tcbInfo":' >"$TMP/bad-collateral.json"
+expect 1 "bad collateral" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --collateral "$TMP/bad-collateral.json" \
+  --at 2025-07-01T00:00:00Z && contains "$TMP/err" "bad-collateral.json" "bad collateral names the collateral"
+
+# --- issue 16 item 3: TCB levels and SNP policy keys as flags ----------------------------------
+TDX08=(verify --quote "$T/tdx08_v4_phala/tdx_quote" --collateral "$T/tdx08_v4_phala/tdx_quote_collateral.json" --at 2025-07-01T00:00:00Z)
+expect 0 "tdx08 tcb level" -- "$IGVMKIT" "${TDX08[@]}" && contains "$TMP/out" "pass  collateral.tcb_info.level" "tdx08 level"
+expect 1 "tdx08 only OutOfDate allowed" -- "$IGVMKIT" "${TDX08[@]}" --allow-tcb-status OutOfDate &&
+  contains "$TMP/out" "FAIL  collateral.tcb_info.level" "tdx08 OutOfDate only"
+expect 2 "unknown tcb status" -- "$IGVMKIT" "${TDX08[@]}" --allow-tcb-status UptoDate
+expect 0 "snp policy flags" -- "$IGVMKIT" "${SNP02[@]}" --policy vmpl=0 --policy min_build=4 --policy debug_allowed=true &&
+  contains "$TMP/out" "pass  ref.vmpl" "policy vmpl flag"
+expect 1 "snp policy flag mismatch" -- "$IGVMKIT" "${SNP02[@]}" --policy vmpl=1 &&
+  contains "$TMP/out" "FAIL  ref.vmpl" "policy vmpl mismatch"
+expect 2 "unknown policy flag" -- "$IGVMKIT" "${SNP02[@]}" --policy vmlp=1
+
+# --- issue 16 item 4: --expect IMAGE.igvm measures it as `measure` does ------------------------
+if [[ -n "${2:-}" ]]; then
+  MAKE_IGVM=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+  mkdir -p "$TMP/igvm" && "$MAKE_IGVM" "$TMP/igvm" >/dev/null
+  for host in kvm mshv; do
+    want=$("$IGVMKIT" measure "$TMP/igvm/snp.igvm" --platform snp --host $host)
+    expect 1 "expect image ($host)" -- "$IGVMKIT" "${SNP02[@]}" --expect "$TMP/igvm/snp.igvm" --host $host &&
+      contains "$TMP/out" "FAIL  ref.measurement: $D02 (expected $want" "expect image ($host) digest"
+  done
+  want=$("$IGVMKIT" measure "$TMP/igvm/snp.igvm" --platform tdx)
+  expect 1 "expect image (tdx)" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --expect "$TMP/igvm/snp.igvm" \
+    --at 2025-07-01T00:00:00Z && contains "$TMP/out" "(expected $want" "expect image (tdx) digest"
+fi
+
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"
   exit 1
