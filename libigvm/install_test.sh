@@ -41,18 +41,20 @@ for sym in igvm_new_from_binary igvm_free igvm_header_count igvm_get_header_type
   grep -qx "T $sym" <<<"$exports" || fail "$sym not exported"
 done
 needed=$(readelf -d "$so" | sed -n 's/.*NEEDED.*\[\(.*\)\]/\1/p' | sort | tr '\n' ' ')
+san=()  # under --config=asan the artifacts are instrumented: the C program must be too
 for lib in $needed; do
   case $lib in
     libc.so.*|libstdc++.so.*|libm.so.*|libgcc_s.so.*|ld-linux*) ;;
+    libasan.so.*|libubsan.so.*) san=(-fsanitize=address,undefined) ;;
     *) fail "libigvm.so needs $lib" ;;
   esac
 done
 
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -o "$tmp/walk" "$r/libigvm/testing/walk.c" \
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$tmp/walk" "$r/libigvm/testing/walk.c" \
   $(pkg-config --cflags --libs igvm)
 # shellcheck disable=SC2046
-cc -std=c11 -Wall -Wextra -Werror -static-libgcc -o "$tmp/walk_static" \
+cc -std=c11 -Wall -Wextra -Werror "${san[@]}" -o "$tmp/walk_static" \
   "$r/libigvm/testing/walk.c" $(pkg-config --cflags igvm) "$p/lib/libigvm.a" \
   $(pkg-config --libs-only-l --static igvm | sed 's/-ligvm//')
 n=0
