@@ -10,6 +10,9 @@
 // synthetic 256 KiB image and the ID/author keys are fresh P-384 keys (the digest does not depend
 // on them). linux.toml targets native only, so it has nothing to compare and is not built here.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <iostream>
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -63,6 +66,9 @@ Result<ByteVector> readInput(const std::string& path) {
   if (name == "probe-info.bin") {
     return readFile("testdata/manifests/probe-info.bin");
   }
+  if (name == "OVMF_CODE.fd" || name == "OVMF_VARS.fd") {
+    return readFile(path);  // firmware.toml: Debian's ovmf package (tools/setup)
+  }
   if (name == "OVMF.fd") {
     ByteVector fw(256 * 1024);
     for (size_t i = 0; i < fw.size(); ++i) {
@@ -92,6 +98,10 @@ TEST(ManifestInvariant, SimulatedLaunchEqualsMeasureForEveryExampleManifest) {
   int refused = 0;
   for (const char* name : {"demo", "firmware", "multi-platform", "relocatable"}) {
     SCOPED_TRACE(name);
+    if (std::string(name) == "firmware" && access("/usr/share/OVMF/OVMF_CODE.fd", R_OK) != 0) {
+      std::cout << "firmware.toml skipped: /usr/share/OVMF is missing (tools/setup installs ovmf)\n";
+      continue;
+    }
     const std::string path = std::string("testdata/manifests/") + name + ".toml";
     Result<std::string> text = readTextFile(path);
     ASSERT_TRUE(text.ok()) << text.error().describe();
