@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # merge_archives.sh OUT.a IN... : one static archive with the objects of every position-
-# independent archive among IN (.pic.a, and .pic.lo for alwayslink libraries), so that it links
-# into the PIE executables Debian's compilers build by default. Everything else among IN (non-PIC
-# archives, shared objects) is ignored.
+# independent archive among IN (.pic.a, .pic.lo for alwayslink libraries, or an archive of only
+# .pic.o members), so that it links into the PIE executables Debian's compilers build by default.
+# Everything else among IN (non-PIC archives, shared objects) is ignored.
 set -euo pipefail
 out=$1
 shift
@@ -12,6 +12,12 @@ n=0
 for a in "$@"; do
   case "$a" in
     *.pic.a | *.pic.lo) ;;
+    # Bazel names the archives of PIC-only builds (dbg, the sanitizers) .a / .lo: take those
+    # whose members are all PIC objects.
+    *.a | *.lo)
+      ar t "$a" >"$tmp/members"
+      if grep -qv '\.pic\.o$' "$tmp/members"; then continue; fi
+      ;;
     *) continue ;;
   esac
   n=$((n + 1))
