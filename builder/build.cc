@@ -9,7 +9,8 @@
 #include "igvm/defs.h"
 #include "igvm/file.h"
 #include "igvm/writer.h"
-#include "measure/id_block.h"
+#include "builder/internal/id_block.h"
+#include "sign/image.h"
 #include "measure/measure.h"
 
 namespace igvmkit::builder {
@@ -75,7 +76,8 @@ uint32_t compatibilityBit(const PlatformList& platforms, Platform p) {
   return 0;
 }
 
-Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
+Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
+                          const SigningOptions& signing) {
   IGVMKIT_ASSIGN_OR_RETURN(Image image, layoutImage(manifest, read));
   BuildOutput out;
   out.platforms = manifest.platforms();
@@ -174,42 +176,9 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read) {
 
   IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
   if (manifest.snp && manifest.snp->id_block) {
-    // The ID block is not measured: sign the digest of the file without it, then append it.
-    const SnpSettings& snp = *manifest.snp;
-    const SnpIdBlock& idb = *snp.id_block;
-    IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(out.igvm));
-    measure::MeasureOptions o;
-    o.platform = measure::Platform::kSnp;
-    o.host = snp.host == SnpHost::kKvm ? measure::HostModel::kKvm : measure::HostModel::kMshv;
-    o.vcpus = snp.vcpus;
-    o.threads = 1;
-    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement ld, measure::measure(file, o));
-    measure::IdBlockParams params;
-    std::memcpy(params.ld.data(), ld.digest.data(), params.ld.size());
-    std::memcpy(params.family_id.data(), idb.family_id.data(),
-                std::min(idb.family_id.size(), params.family_id.size()));
-    std::memcpy(params.image_id.data(), idb.image_id.data(),
-                std::min(idb.image_id.size(), params.image_id.size()));
-    params.guest_svn = idb.guest_svn;
-    params.policy = snp.policy;
-    IGVMKIT_ASSIGN_OR_RETURN(ByteVector id_key, read(idb.id_key));
-    std::optional<ByteVector> author_key;
-    if (idb.author_key) {
-      IGVMKIT_ASSIGN_OR_RETURN(author_key, read(*idb.author_key));
-    }
-    auto text = [](const ByteVector& b) {
-      return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
-    };
-    std::optional<std::string_view> author_pem;
-    if (author_key) {
-      author_pem = text(*author_key);
-    }
-    IGVMKIT_ASSIGN_OR_RETURN(
-        measure::SignedIdBlock signed_block,
-        measure::signIdBlock(measure::makeIdBlock(params), text(id_key), author_pem));
-    model.add(igvm::makeEntry(igvm::kVhtSnpIdBlock,
-                              measure::toIgvmIdBlock(signed_block, compatibilityBit(all, Platform::kSnp))));
-    IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
+    // The ID block is not measured: it signs the digest of the file without it (sign/ pipeline).
+    IGVMKIT_ASSIGN_OR_RETURN(out.igvm, internal::addIdBlock(manifest, out.igvm, read, signing,
+                                                            out.reused_signature));
   }
   return out;
 }
@@ -239,7 +208,9 @@ Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes ig
   if (manifest.vbs) {
     IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kVbs}));
   }
-  return measure::toReference(all);
+  measure::ReferenceValues ref = measure::toReference(all);
+  IGVMKIT_RETURN_IF_ERROR(sign::addIdentity(file, ref));  // what a verifier pins, when signed
+  return ref;
 }
 
 }  // namespace igvmkit::builder

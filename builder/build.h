@@ -25,7 +25,9 @@
 // the assembled model be refused (a builder bug).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "base/bytes.h"
@@ -40,14 +42,25 @@ namespace igvmkit::builder {
 // 0 when `p` is not among them.
 uint32_t compatibilityBit(const PlatformList& platforms, Platform p);
 
+// How build() signs an SNP ID block; the manifest names the keys ([platform.snp.id_block]).
+struct SigningOptions {
+  // An earlier build's file (`build --reuse-signature OLD.igvm`): its ID-block signatures are kept
+  // when they were made by the same keys over exactly the same block (launch digest, family and
+  // image id, SVN, policy), so a rebuild is byte-identical; otherwise the keys sign anew.
+  std::optional<ByteVector> reuse_from;
+  std::chrono::milliseconds signer_timeout{60'000};  // exec: signers (sign/signer.h)
+};
+
 struct BuildOutput {
   ByteVector igvm;                      // the IGVM file (format version 1)
   PlatformList platforms;               // in file order (= compatibility bit order)
   std::vector<uint32_t> masks;          // masks[i] = the bit of platforms[i]
   uint64_t page_data_directives = 0;    // PAGE_DATA headers written
+  bool reused_signature = false;        // the ID block kept SigningOptions::reuse_from's signatures
 };
 
-Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = diskReader());
+Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = diskReader(),
+                          const SigningOptions& signing = {});
 
 // The launch measurements of a built file (`igvmkit build --measurements`), as the
 // {"measurements":[...]} document measure::ReferenceValues::fromJson reads, each entry what

@@ -10,6 +10,7 @@
 
 #include "base/bytes.h"
 #include "builder/layout.h"
+#include "sign/signer.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -439,14 +440,38 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
   if (id != nullptr) {
     TableReader ir(*id, "platform.snp.id_block");
     SnpIdBlock b;
-    IGVMKIT_ASSIGN_OR_RETURN(b.id_key, requiredPath(ir, "id_key", base_dir));
+    // A key is a PEM path (relative to the manifest) or a pkcs11: / exec: spec, taken verbatim.
+    auto keySpec = [&](const std::string& spec) {
+      return sign::keyKind(spec) == sign::KeyKind::kPemFile ? resolvePath(base_dir, spec) : spec;
+    };
+    IGVMKIT_ASSIGN_OR_RETURN(auto id_key, ir.optString("id_key"));
+    if (!id_key || id_key->empty()) {
+      IGVMKIT_ASSIGN_OR_RETURN(b.id_key, requiredPath(ir, "id_key", base_dir));  // its error
+    } else {
+      b.id_key = keySpec(*id_key);
+    }
     IGVMKIT_ASSIGN_OR_RETURN(auto author, ir.optString("author_key"));
     if (author) {
       if (author->empty()) {
         return bad("value", "'platform.snp.id_block.author_key' must not be empty",
                    id->get("author_key")->source());
       }
-      b.author_key = resolvePath(base_dir, *author);
+      b.author_key = keySpec(*author);
+    }
+    for (auto [key, field] : {std::pair{"id_pubkey", &b.id_pubkey},
+                              std::pair{"author_pubkey", &b.author_pubkey}}) {
+      IGVMKIT_ASSIGN_OR_RETURN(auto pub, ir.optString(key));
+      if (pub) {
+        if (pub->empty()) {
+          return bad("value", std::string("'platform.snp.id_block.") + key + "' must not be empty",
+                     id->get(key)->source());
+        }
+        *field = resolvePath(base_dir, *pub);
+      }
+    }
+    if (b.author_pubkey && !b.author_key) {
+      return bad("conflict", "'platform.snp.id_block.author_pubkey' needs author_key",
+                 id->get("author_pubkey")->source());
     }
     IGVMKIT_ASSIGN_OR_RETURN(b.family_id, hex16(ir, "family_id"));
     IGVMKIT_ASSIGN_OR_RETURN(b.image_id, hex16(ir, "image_id"));

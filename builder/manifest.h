@@ -55,10 +55,12 @@ inline constexpr uint64_t kSnpPolicyMigrateMa = 1ull << 18;
 inline constexpr uint64_t kSnpPolicyDebug = 1ull << 19;
 inline constexpr uint64_t kSnpPolicySingleSocket = 1ull << 20;
 
-// Optional ID block: the keys sign the launch digest at build time (measure/ does the signing).
+// Optional ID block: the keys sign the launch digest at build time (sign/ does the signing).
 struct SnpIdBlock {
-  std::string id_key;                     // PEM, ECDSA P-384 private key (resolved path)
-  std::optional<std::string> author_key;  // PEM, ECDSA P-384 private key
+  std::string id_key;  // key spec (sign/signer.h): a PEM path (resolved), pkcs11:URI or exec:CMD
+  std::optional<std::string> author_key;     // the same forms
+  std::optional<std::string> id_pubkey;      // PEM path (resolved): required with exec:
+  std::optional<std::string> author_pubkey;  // PEM path (resolved)
   std::vector<uint8_t> family_id;         // 16 bytes (hex in the manifest), default zeros
   std::vector<uint8_t> image_id;          // 16 bytes, default zeros
   uint32_t guest_svn = 0;

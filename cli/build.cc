@@ -1,3 +1,4 @@
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -14,12 +15,31 @@ RunFn addBuild(CLI::App& app) {
   auto manifest = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>();
   auto measurements = std::make_shared<std::string>();
+  auto reuse = std::make_shared<std::string>();
+  auto signer_timeout = std::make_shared<double>(60);
   cmd->add_option("MANIFEST", *manifest, "TOML manifest (relative paths in it resolve against its directory)")
       ->required();
   cmd->add_option("-o,--output", *out, "output IGVM file")->required();
   cmd->add_option("--measurements", *measurements,
                   "write the launch measurements of every platform in the file (JSON)");
-  return [manifest, out, measurements]() -> int {
+  cmd->add_option("--reuse-signature", *reuse,
+                  "keep OLD.igvm's ID-block signatures when the signed bytes and keys are unchanged");
+  cmd->add_option("--signer-timeout", *signer_timeout,
+                  "seconds an exec: signer may take before it is killed (default 60)");
+  return [manifest, out, measurements, reuse, signer_timeout]() -> int {
+    builder::SigningOptions signing;
+    if (*signer_timeout <= 0 || *signer_timeout > 86400) {
+      return fail("", usage("--signer-timeout takes 0 < SECONDS <= 86400"));
+    }
+    signing.signer_timeout =
+        std::chrono::milliseconds(static_cast<int64_t>(*signer_timeout * 1000));
+    if (!reuse->empty()) {
+      Result<ByteVector> old = readFile(*reuse);
+      if (!old.ok()) {
+        return fail(*reuse, old.error());
+      }
+      signing.reuse_from = std::move(old).value();
+    }
     Result<std::string> text = readTextFile(*manifest);
     if (!text.ok()) {
       return fail("", text.error());
@@ -29,7 +49,7 @@ RunFn addBuild(CLI::App& app) {
     if (!m.ok()) {
       return fail(*manifest, m.error());
     }
-    Result<builder::BuildOutput> built = builder::build(*m);
+    Result<builder::BuildOutput> built = builder::build(*m, builder::diskReader(), signing);
     if (!built.ok()) {
       return fail(*manifest, built.error());
     }

@@ -3,6 +3,7 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "igvm/dump.h"
 #include "igvm/file.h"
 
@@ -21,7 +22,7 @@ RunFn addDump(CLI::App& app) {
     if (!mapped.ok()) {
       return fail("", mapped.error());  // the message names the path
     }
-    Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+    Result<igvm::File> file = parseForUse(*path, mapped->bytes());  // cli/compat.h
     if (!file.ok()) {
       return fail(*path, file.error());
     }

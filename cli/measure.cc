@@ -6,8 +6,11 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/compat.h"
+#include "cli/measure_ovmf.h"
 #include "igvm/file.h"
 #include "measure/measure.h"
+#include "sign/image.h"
 
 namespace igvmkit::cli {
 namespace {
@@ -47,7 +50,20 @@ Result<std::pair<uint32_t, uint32_t>> parseVcpus(const std::string& text) {
   return std::pair{a, b};
 }
 
-int runMeasure(const MeasureArgs& args) {
+int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
+  if (args.path.empty() == ovmf.ovmf.empty()) {
+    return fail("", usage("measure takes an IGVM FILE or --ovmf FILE (one of them)"));
+  }
+  if (!ovmf.ovmf.empty()) {
+    Result<std::pair<uint32_t, uint32_t>> range = parseVcpus(args.vcpus);
+    if (!range.ok()) {
+      return fail("", range.error());
+    }
+    if (args.native_zero || args.host != "kvm") {
+      return fail("", usage("--host and --native-zero are for IGVM files, not --ovmf"));
+    }
+    return runOvmfMeasure(ovmf, args.platform, *range, args.json, args.trace);
+  }
   Result<measure::Platform> platform = measure::parsePlatform(args.platform);
   if (!platform.ok()) {
     return fail("", platform.error());
@@ -64,7 +80,7 @@ int runMeasure(const MeasureArgs& args) {
   if (!mapped.ok()) {
     return fail(args.path, mapped.error());
   }
-  Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+  Result<igvm::File> file = parseForUse(args.path, mapped->bytes());  // cli/compat.h
   if (!file.ok()) {
     return fail(args.path, file.error());
   }
@@ -94,7 +110,12 @@ int runMeasure(const MeasureArgs& args) {
     results.push_back(std::move(*m));
   }
   if (args.json) {
-    printJson(measure::toReference(results).toJson());
+    measure::ReferenceValues ref = measure::toReference(results);
+    // A signed image: the identity its ID block presents, on the measurement it was signed for.
+    if (Status s = sign::addIdentity(*file, ref); !s.ok()) {
+      return fail(args.path, s.error());
+    }
+    printJson(ref.toJson());
   } else if (!args.trace) {
     for (const measure::Measurement& m : results) {
       if (results.size() > 1 && m.vcpus) {
@@ -111,7 +132,7 @@ int runMeasure(const MeasureArgs& args) {
 RunFn addMeasure(CLI::App& app) {
   auto* cmd = app.add_subcommand("measure", "the launch measurement the hardware will report");
   auto args = std::make_shared<MeasureArgs>();
-  cmd->add_option("FILE", args->path, "IGVM file")->required();
+  cmd->add_option("FILE", args->path, "IGVM file (or --ovmf FILE)");
   cmd->add_option("--platform", args->platform, "snp|tdx|vbs|sev|sev-es")->required();
   cmd->add_option("--host", args->host, "kvm|mshv (SNP host model, default kvm)");
   cmd->add_option("--vcpus", args->vcpus, "vCPU count, or a range such as 1-8 (default 1)");
@@ -121,7 +142,8 @@ RunFn addMeasure(CLI::App& app) {
   cmd->add_flag("--trace", args->trace, "one line per measured operation");
   cmd->add_flag("--native-zero", args->native_zero,
                 "SNP: pages without data as ZERO pages (igvmmeasure --native-zero)");
-  return [args] { return runMeasure(*args); };
+  std::shared_ptr<OvmfMeasureArgs> ovmf = addOvmfMeasureOptions(cmd);
+  return [args, ovmf] { return runMeasure(*args, *ovmf); };
 }
 
 }  // namespace igvmkit::cli

@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "igvm/file.h"
 #include "loader/plan.h"
 #include "loader/relocation.h"
@@ -56,7 +57,7 @@ RunFn addPlan(CLI::App& app) {
     if (!mapped.ok()) {
       return fail("", mapped.error());
     }
-    Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+    Result<igvm::File> file = parseForUse(o->path, mapped->bytes());  // cli/compat.h
     if (!file.ok()) {
       return fail(o->path, file.error());
     }

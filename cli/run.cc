@@ -17,6 +17,7 @@
 #include "base/bytes.h"
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/compat.h"
 #include "igvm/file.h"
 #include "loader/backend.h"
 #include "loader/device.h"
@@ -108,7 +109,7 @@ int runFile(const RunOptions& o) {
   if (!mapped.ok()) {
     return fail("", mapped.error());
   }
-  Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+  Result<igvm::File> file = parseForUse(o.path, mapped->bytes());  // cli/compat.h
   if (!file.ok()) {
     return fail(o.path, file.error());
   }

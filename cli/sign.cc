@@ -1,5 +1,8 @@
+// igvmkit sign: the SNP ID block for a file's own launch digest, through sign/'s pipeline (the
+// one `igvmkit build` uses). Keys are PEM files, pkcs11: URIs or exec: signers; or the bytes to
+// sign are exported and the signatures made elsewhere are imported, each verified first.
+#include <chrono>
 #include <cstring>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -7,139 +10,237 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "igvm/file.h"
-#include "igvm/writer.h"
 #include "measure/id_block.h"
 #include "measure/measure.h"
+#include "sign/image.h"
+#include "sign/signer.h"
 
 namespace igvmkit::cli {
 namespace {
 
 struct SignArgs {
   std::string path;
-  std::string id_key;
-  std::string author_key;
   std::string out;
   std::string host = "kvm";
   uint32_t vcpus = 1;
-  std::string export_tbs;
-  std::string id_pubkey;
-  std::string id_signature;
+  std::string id_key, id_pubkey, id_signature;
+  std::string author_key, author_pubkey, author_signature;
+  std::string export_tbs, export_author_tbs;
+  std::string family_id, image_id;
+  uint32_t guest_svn = 0;
+  std::optional<uint64_t> policy;
+  double signer_timeout = 60;
+  bool json = false;
 };
 
-Result<std::string> readText(const std::string& path) {
-  IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(path));
-  return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+// What messages call a key: its spec without a pkcs11 query (where a PIN may be).
+std::string keySubject(const std::string& spec) {
+  return sign::keyKind(spec) == sign::KeyKind::kPkcs11 ? spec.substr(0, spec.find('?')) : spec;
 }
 
-// The ID block for the file's own SNP launch digest and its GUEST_POLICY.
-struct Unsigned {
-  measure::SNP_ID_BLOCK block;
-  uint32_t mask;
-};
-
-Result<Unsigned> unsignedBlock(const igvm::File& file, const SignArgs& args) {
-  IGVMKIT_ASSIGN_OR_RETURN(measure::HostModel host, measure::parseHostModel(args.host));
-  measure::MeasureOptions opts;
-  opts.platform = measure::Platform::kSnp;
-  opts.host = host;
-  opts.vcpus = args.vcpus;
-  IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, opts));
-  for (const std::string& w : m.warnings) {
-    warn(args.path + ": " + w);
+Result<std::array<std::byte, 16>> id16(const std::string& text, const char* flag) {
+  std::array<std::byte, 16> out{};
+  if (text.empty()) {
+    return out;
   }
-  const igvm::IGVM_VHS_SUPPORTED_PLATFORM* snp = file.platform(igvm::PlatformType::kSevSnp);
-  const uint32_t mask = snp->compatibility_mask;  // measure() succeeded, so it exists
-  std::optional<uint64_t> policy;
-  for (const igvm::Header& h : file.initializationHeaders()) {
-    if (const auto* p = h.get<igvm::IGVM_VHS_GUEST_POLICY>()) {
-      if ((p->compatibility_mask & mask) != 0) {
-        policy = p->policy;
+  Result<ByteVector> bytes = parseHexBytes(text.starts_with("0x") ? text.substr(2) : text);
+  if (!bytes.ok() || bytes->size() != out.size()) {
+    return usage(std::string(flag) + " takes 16 bytes as 32 hex digits");
+  }
+  std::memcpy(out.data(), bytes->data(), out.size());
+  return out;
+}
+
+// One key's signer: --X-signature (imported, needs --X-pubkey) or --X-key (any spec).
+Result<std::unique_ptr<sign::Signer>> signerFor(const std::string& key, const std::string& pubkey,
+                                                const std::string& signature, const char* role,
+                                                const SignArgs& args, std::string& subject) {
+  std::optional<std::string> pub_pem;
+  if (!pubkey.empty()) {
+    subject = pubkey;
+    IGVMKIT_ASSIGN_OR_RETURN(pub_pem, readTextFile(pubkey));
+  }
+  if (!signature.empty()) {
+    subject = pubkey;
+    IGVMKIT_ASSIGN_OR_RETURN(measure::SNP_ECDSA_PUBLIC_KEY pub, measure::publicKeyFromPem(*pub_pem));
+    subject = signature;
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector sig, readFile(signature));
+    return sign::importedSignature(pub, std::move(sig), signature);
+  }
+  subject = keySubject(key);
+  sign::SignerOptions options;
+  options.public_key_pem = pub_pem;
+  options.role = role;
+  options.timeout = std::chrono::milliseconds(static_cast<int64_t>(args.signer_timeout * 1000));
+  return sign::openSigner(key, options, [](const std::string& p) { return readFile(p); });
+}
+
+Status checkFlags(const SignArgs& a) {
+  const bool exporting = !a.export_tbs.empty() || !a.export_author_tbs.empty();
+  if (!a.id_key.empty() && !a.id_signature.empty()) {
+    return usage("give --id-key or --id-signature, not both");
+  }
+  if (!a.author_key.empty() && !a.author_signature.empty()) {
+    return usage("give --author-key or --author-signature, not both");
+  }
+  if (!a.id_signature.empty() && a.id_pubkey.empty()) {
+    return usage("--id-signature needs --id-pubkey PUB.pem, the key it must verify under");
+  }
+  if (!a.author_signature.empty() && a.author_pubkey.empty()) {
+    return usage("--author-signature needs --author-pubkey PUB.pem");
+  }
+  if (!a.export_author_tbs.empty() && a.id_key.empty() && a.id_pubkey.empty()) {
+    return usage("--export-author-tbs needs the id key's public half (--id-pubkey or --id-key)");
+  }
+  if (exporting) {
+    if (!a.out.empty()) {
+      return usage("--export-tbs / --export-author-tbs write the bytes to sign and stop; -o "
+                   "comes in the second step");
+    }
+    return okStatus();
+  }
+  if (a.out.empty()) {
+    return usage("-o OUT.igvm is required (or --export-tbs FILE)");
+  }
+  if (a.id_key.empty() && a.id_signature.empty()) {
+    return usage("give --id-key KEY (PEM, pkcs11:URI or exec:PROGRAM), or --id-pubkey PUB.pem "
+                 "with --id-signature SIG");
+  }
+  if (a.signer_timeout <= 0 || a.signer_timeout > 86400) {
+    return usage("--signer-timeout takes 0 < SECONDS <= 86400");
+  }
+  return okStatus();
+}
+
+nlohmann::ordered_json summary(const sign::UnsignedIdBlock& u, const SignArgs& args) {
+  measure::ReferenceDigest d;
+  d.platform = "snp";
+  d.host = args.host;
+  if (args.host == "kvm") {
+    d.vcpus = args.vcpus;
+  }
+  d.digest = ByteVector(reinterpret_cast<const std::byte*>(u.block.ld),
+                        reinterpret_cast<const std::byte*>(u.block.ld) + sizeof(u.block.ld));
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(std::move(d));
+  return ref.toJson();
+}
+
+int runSign(const SignArgs& args) {
+  if (Status s = checkFlags(args); !s.ok()) {
+    return fail("", s.error());
+  }
+  sign::IdBlockRequest request;
+  {
+    Result<measure::HostModel> host = measure::parseHostModel(args.host);
+    Result<std::array<std::byte, 16>> family = id16(args.family_id, "--family-id");
+    Result<std::array<std::byte, 16>> image = id16(args.image_id, "--image-id");
+    for (const Status& s : {host.status(), family.status(), image.status()}) {
+      if (!s.ok()) {
+        return fail("", s.error());
       }
     }
+    request.host = *host;
+    request.vcpus = args.vcpus;
+    request.family_id = *family;
+    request.image_id = *image;
+    request.guest_svn = args.guest_svn;
+    request.policy = args.policy;
   }
-  if (!policy) {
-    return invalid("sign.no_policy",
-                   "the file has no snp guest_policy header; the id block must carry the policy");
+  Result<MappedFile> mapped = MappedFile::open(args.path);
+  if (!mapped.ok()) {
+    return fail(args.path, mapped.error());
   }
-  measure::IdBlockParams params;
-  std::memcpy(params.ld.data(), m.digest.data(), params.ld.size());
-  params.policy = *policy;
-  return Unsigned{measure::makeIdBlock(params), mask};
-}
+  Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+  if (!file.ok()) {
+    return fail(args.path, file.error());
+  }
+  Result<sign::UnsignedIdBlock> u = sign::prepareIdBlock(*file, request);
+  if (!u.ok()) {
+    return fail(args.path, u.error());
+  }
+  for (const std::string& w : u->warnings) {
+    warn(args.path + ": " + w);
+  }
 
-// The model of `file` with its SNP_ID_BLOCK directive for `mask` replaced (or appended).
-Result<ByteVector> withIdBlock(const igvm::File& file, const igvm::IGVM_VHS_SNP_ID_BLOCK& d) {
-  igvm::Model model = igvm::fromFile(file);
-  igvm::Entry entry = igvm::makeEntry(igvm::kVhtSnpIdBlock, d);
-  bool replaced = false;
-  for (igvm::Entry& e : model.directives) {
-    if (e.type != igvm::kVhtSnpIdBlock) {
-      continue;
-    }
-    const auto* old = std::get_if<igvm::Boxed<igvm::IGVM_VHS_SNP_ID_BLOCK>>(&e.body);
-    if (old != nullptr && ((**old).compatibility_mask & d.compatibility_mask) != 0) {
-      e = entry;
-      replaced = true;
-    }
-  }
-  if (!replaced) {
-    model.directives.push_back(entry);
-  }
-  return igvm::write(model, {.version = file.version()});
-}
-
-Result<measure::SignedIdBlock> signTwoStep(const SignArgs& args, const measure::SNP_ID_BLOCK& b) {
-  IGVMKIT_ASSIGN_OR_RETURN(std::string pub, readText(args.id_pubkey));
-  IGVMKIT_ASSIGN_OR_RETURN(ByteVector der, readFile(args.id_signature));
-  ByteVector tbs = measure::bytesToSign(b);
-  IGVMKIT_ASSIGN_OR_RETURN(measure::ImportedSignature id,
-                           measure::importSignature(tbs, der, pub));
-  std::optional<measure::ImportedSignature> author;
-  if (!args.author_key.empty()) {
-    IGVMKIT_ASSIGN_OR_RETURN(std::string author_pem, readText(args.author_key));
-    ByteVector key_msg = measure::bytesToSign(id.public_key);
-    IGVMKIT_ASSIGN_OR_RETURN(ByteVector author_der, measure::signDer(author_pem, key_msg));
-    IGVMKIT_ASSIGN_OR_RETURN(author, measure::importSignature(key_msg, author_der, author_pem));
-  }
-  return measure::assembleIdBlock(b, id, author);
-}
-
-Status runSign(const SignArgs& args) {
-  const bool two_step = !args.id_pubkey.empty() || !args.id_signature.empty();
-  if (args.export_tbs.empty()) {
-    if (args.out.empty()) {
-      return usage("-o OUT.igvm is required (or --export-tbs FILE)");
-    }
-    if (two_step ? (args.id_pubkey.empty() || args.id_signature.empty() || !args.id_key.empty())
-                 : args.id_key.empty()) {
-      return usage("give --id-key KEY.pem, or --id-pubkey PUB.pem with --id-signature SIG.der");
+  // Keys: opened (and their public halves read) before anything is written.
+  std::string subject;
+  std::unique_ptr<sign::Signer> id, author;
+  if (!args.id_key.empty() || !args.id_signature.empty() ||
+      (!args.export_author_tbs.empty() && !args.id_pubkey.empty())) {
+    if (args.id_key.empty() && args.id_signature.empty()) {  // export only: the public half
+      Result<std::string> pem = readTextFile(args.id_pubkey);
+      Result<measure::SNP_ECDSA_PUBLIC_KEY> pub =
+          pem.ok() ? measure::publicKeyFromPem(*pem) : Result<measure::SNP_ECDSA_PUBLIC_KEY>(pem.error());
+      if (!pub.ok()) {
+        return fail(args.id_pubkey, pub.error());
+      }
+      id = sign::importedSignature(*pub, {}, args.id_pubkey);
+    } else {
+      Result<std::unique_ptr<sign::Signer>> s =
+          signerFor(args.id_key, args.id_pubkey, args.id_signature, "id", args, subject);
+      if (!s.ok()) {
+        return fail(subject, s.error());
+      }
+      id = std::move(s).value();
     }
   }
-  IGVMKIT_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(args.path));
-  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(mapped.bytes()));
-  IGVMKIT_ASSIGN_OR_RETURN(Unsigned u, unsignedBlock(file, args));
-  if (!args.export_tbs.empty()) {
-    return writeFile(args.export_tbs, measure::bytesToSign(u.block));
-  }
-  measure::SignedIdBlock signed_block;
-  if (two_step) {
-    IGVMKIT_ASSIGN_OR_RETURN(signed_block, signTwoStep(args, u.block));
-  } else {
-    IGVMKIT_ASSIGN_OR_RETURN(std::string id_pem, readText(args.id_key));
-    std::optional<std::string> author_pem;
-    if (!args.author_key.empty()) {
-      IGVMKIT_ASSIGN_OR_RETURN(author_pem, readText(args.author_key));
+  if (!args.export_tbs.empty() || !args.export_author_tbs.empty()) {
+    nlohmann::ordered_json doc = summary(*u, args);
+    nlohmann::ordered_json exported = nlohmann::ordered_json::object();
+    if (!args.export_tbs.empty()) {
+      if (Status s = writeFile(args.export_tbs, measure::bytesToSign(u->block)); !s.ok()) {
+        return fail(args.export_tbs, s.error());
+      }
+      exported["id_block"] = args.export_tbs;
     }
-    IGVMKIT_ASSIGN_OR_RETURN(
-        signed_block,
-        measure::signIdBlock(u.block, id_pem,
-                             author_pem ? std::optional<std::string_view>(*author_pem)
-                                        : std::nullopt));
+    if (!args.export_author_tbs.empty()) {
+      if (Status s = writeFile(args.export_author_tbs, measure::bytesToSign(id->publicKey()));
+          !s.ok()) {
+        return fail(args.export_author_tbs, s.error());
+      }
+      exported["author"] = args.export_author_tbs;
+    }
+    doc["exported"] = exported;
+    if (args.json) {
+      printJson(doc);
+    }
+    return kExitOk;
   }
-  IGVMKIT_RETURN_IF_ERROR(measure::verifyIdBlock(signed_block));
-  IGVMKIT_ASSIGN_OR_RETURN(ByteVector out,
-                           withIdBlock(file, measure::toIgvmIdBlock(signed_block, u.mask)));
-  return writeFile(args.out, out);
+  if (!args.author_key.empty() || !args.author_signature.empty()) {
+    Result<std::unique_ptr<sign::Signer>> s = signerFor(
+        args.author_key, args.author_pubkey, args.author_signature, "author", args, subject);
+    if (!s.ok()) {
+      return fail(subject, s.error());
+    }
+    author = std::move(s).value();
+  }
+  Result<measure::SignedIdBlock> block = sign::signIdBlock(u->block, *id, author.get());
+  if (!block.ok()) {
+    // Name the signature (or key) that failed: the author's covers the id key's 0x404 bytes.
+    const bool author_failed = author != nullptr && block.error().rule == "id_block.signature_invalid" &&
+                               id->sign(measure::bytesToSign(u->block)).ok();
+    return fail(author_failed ? author->name() : id->name(), block.error());
+  }
+  Result<ByteVector> out = sign::withIdBlock(*file, *block, u->mask, args.policy);
+  if (!out.ok()) {
+    return fail(args.path, out.error());
+  }
+  if (Status s = writeFile(args.out, *out); !s.ok()) {
+    return fail(args.out, s.error());
+  }
+  if (args.json) {
+    measure::ReferenceValues ref = *measure::ReferenceValues::fromJsonDoc(summary(*u, args));
+    Result<measure::ReferenceDigest::IdBlockIdentity> identity = sign::identityOf(*block);
+    if (!identity.ok()) {
+      return fail(args.out, identity.error());
+    }
+    ref.measurements[0].id_block = *identity;
+    nlohmann::ordered_json doc = ref.toJson();
+    doc["output"] = args.out;
+    printJson(doc);
+  }
+  return kExitOk;
 }
 
 }  // namespace
@@ -148,23 +249,32 @@ RunFn addSign(CLI::App& app) {
   auto* cmd = app.add_subcommand("sign", "add or replace the SNP ID block for the file's digest");
   auto args = std::make_shared<SignArgs>();
   cmd->add_option("FILE", args->path, "IGVM file")->required();
-  cmd->add_option("--id-key", args->id_key, "ID key (PEM, ECDSA P-384)");
-  cmd->add_option("--author-key", args->author_key, "author key (PEM, ECDSA P-384)");
   cmd->add_option("-o,--output", args->out, "output IGVM file");
+  cmd->add_option("--id-key", args->id_key,
+                  "ID key: PEM file, pkcs11:URI (RFC 7512) or exec:PROGRAM [ARGS] (ECDSA P-384)");
+  cmd->add_option("--id-pubkey", args->id_pubkey,
+                  "ID public key (PEM): required with exec: and --id-signature, checked otherwise");
+  cmd->add_option("--id-signature", args->id_signature,
+                  "signature (DER or raw r||s) of the --export-tbs bytes, made elsewhere");
+  cmd->add_option("--author-key", args->author_key, "author key, the same forms as --id-key");
+  cmd->add_option("--author-pubkey", args->author_pubkey, "author public key (PEM)");
+  cmd->add_option("--author-signature", args->author_signature,
+                  "signature of the --export-author-tbs bytes, made elsewhere");
+  cmd->add_option("--export-tbs", args->export_tbs,
+                  "write the 96 ID-block bytes the ID key signs (ECDSA P-384/SHA-384) and stop");
+  cmd->add_option("--export-author-tbs", args->export_author_tbs,
+                  "write the ID key's 0x404-byte structure the author key signs and stop");
   cmd->add_option("--host", args->host, "kvm|mshv: host model of the digest (default kvm)");
   cmd->add_option("--vcpus", args->vcpus, "vCPU count of the digest under kvm (default 1)");
-  cmd->add_option("--export-tbs", args->export_tbs,
-                  "write the 96 ID-block bytes to sign (ECDSA P-384/SHA-384) and stop");
-  cmd->add_option("--id-pubkey", args->id_pubkey, "ID public key (PEM) of --id-signature");
-  cmd->add_option("--id-signature", args->id_signature,
-                  "DER ECDSA signature of the --export-tbs bytes, made elsewhere");
-  return [args] {
-    Status s = runSign(*args);
-    if (!s.ok()) {
-      return fail(args->path, s.error());
-    }
-    return kExitOk;
-  };
+  cmd->add_option("--family-id", args->family_id, "FAMILY_ID, 32 hex digits (default zeros)");
+  cmd->add_option("--image-id", args->image_id, "IMAGE_ID, 32 hex digits (default zeros)");
+  cmd->add_option("--guest-svn", args->guest_svn, "GUEST_SVN (default 0)");
+  cmd->add_option("--policy", args->policy,
+                  "launch policy for the ID block and the file's GUEST_POLICY (default: the file's)");
+  cmd->add_option("--signer-timeout", args->signer_timeout,
+                  "seconds an exec: signer may take before it is killed (default 60)");
+  cmd->add_flag("--json", args->json, "print the signed identity as reference values (JSON)");
+  return [args] { return runSign(*args); };
 }
 
 }  // namespace igvmkit::cli

@@ -380,10 +380,12 @@ class Parser {
     }
     // §1.2: the variable headers follow the fixed header, 8 byte aligned.
     if (f.variable_header_offset < fixed_size_ || f.variable_header_offset % 8 != 0) {
-      return invalid("fixed.vh_offset",
-                     "variable_header_offset " + hex(f.variable_header_offset) +
-                         " must be 8 byte aligned and at least " + hex(fixed_size_),
-                     at(kFixedOffVhOffset));
+      IGVMKIT_RETURN_IF_ERROR(deviation(invalid("fixed.vh_offset",
+                                                "variable_header_offset " +
+                                                    hex(f.variable_header_offset) +
+                                                    " must be 8 byte aligned and at least " +
+                                                    hex(fixed_size_),
+                                                at(kFixedOffVhOffset))));
     }
     // 64-bit arithmetic: offset + size cannot wrap.
     if (uint64_t{f.variable_header_offset} + f.variable_header_size > bytes_.size()) {
@@ -396,6 +398,12 @@ class Parser {
     vh_begin_ = f.variable_header_offset;
     vh_end_ = vh_begin_ + f.variable_header_size;
     data_start_ = vh_end_;
+    // The reference parser wants at least one byte of file data (igvm-format.md §7.1 step 6).
+    if (opts_.conformance == Conformance::kReference && data_start_ >= bytes_.size()) {
+      return invalid("reference.no_file_data",
+                     "the file has no file data section (the reference parser requires one)",
+                     at(kFixedOffVhSize));
+    }
     // §1.3: CRC over the fixed header with checksum 0, then the variable header section.
     ByteVector fixed_copy(bytes_.begin(), bytes_.begin() + static_cast<ptrdiff_t>(fixed_size_));
     std::memset(fixed_copy.data() + kFixedOffChecksum, 0, 4);
@@ -470,11 +478,13 @@ class Parser {
       }
       Bytes content = bytes_.subspan(content_off, tl.length);
       if (!allZero(bytes_.subspan(content_off + tl.length, padded - tl.length))) {
-        return invalid("vh.padding", "padding after the content is not zero", where(i));
+        IGVMKIT_RETURN_IF_ERROR(
+            deviation(invalid("vh.padding", "padding after the content is not zero", where(i))));
       }
 
       std::optional<Section> section = sectionOfType(tl.typ);
-      bool optional_unknown = (tl.typ & kVhtOptionalBit) != 0 && !opts_.strict;
+      bool optional_unknown = (tl.typ & kVhtOptionalBit) != 0 && !opts_.strict &&
+                              opts_.conformance != Conformance::kReference;
       if (optional_unknown) {
         // §2.2: a loader that does not know an optional type may skip it; we keep it as is.
         all_[i].section = state;
@@ -494,6 +504,15 @@ class Parser {
                              " section started",
                          where(i));
         }
+        // The reference's C library is built without its `corim` feature, so it does not know
+        // the CoRIM types (igvm/Cargo.toml features; lib.rs cfg(feature = "corim")).
+        if (opts_.conformance == Conformance::kReference &&
+            (tl.typ == kVhtCorimDocument || tl.typ == kVhtCorimSignature)) {
+          return invalid("reference.corim",
+                         std::string(headerTypeName(tl.typ)) +
+                             " is not known to the reference's C library (no corim feature)",
+                         where(i));
+        }
         state = *section;
         all_[i].section = *section;
         uint32_t want = headerContentSize(tl.typ);
@@ -503,6 +522,7 @@ class Parser {
                              " byte " + std::string(headerTypeName(tl.typ)) + " structure",
                          where(i));
         }
+        current_ = i;
         if (Status s = checkHeader(i, content); !s.ok()) {
           return std::move(s).at(where(i));
         }
@@ -515,15 +535,31 @@ class Parser {
 
   // --- helpers ---------------------------------------------------------------------------------
 
-  Status checkMask(uint32_t mask) const {
+  // A rule the reference parser does not enforce: an error in strict mode; otherwise a warning
+  // (at the header being checked unless the error names a place) and parsing goes on.
+  Status deviation(Error e) {
+    if (opts_.conformance == Conformance::kStrict) {
+      return e;
+    }
+    if (!e.location && current_ < all_.size()) {
+      e.location = where(current_);
+    }
+    file_.warnings_.push_back(std::move(e));
+    return okStatus();
+  }
+
+  Status deviation(Status s) { return s.ok() ? s : deviation(std::move(s).error()); }
+
+  Status checkMask(uint32_t mask) {
     if (mask == 0) {
-      return invalid("mask.empty", "compatibility mask is 0 (applies to no platform)");
+      return deviation(
+          invalid("mask.empty", "compatibility mask is 0 (applies to no platform)"));
     }
     uint32_t undeclared = mask & ~declared_;
     if (undeclared != 0 && !opts_.allow_undeclared_mask_bits) {
-      return invalid("mask.undeclared", "compatibility mask " + hex(mask) +
-                                            " names bits " + hex(undeclared) +
-                                            " that no platform header declares");
+      return deviation(invalid("mask.undeclared", "compatibility mask " + hex(mask) +
+                                                      " names bits " + hex(undeclared) +
+                                                      " that no platform header declares"));
     }
     return okStatus();
   }
@@ -663,9 +699,9 @@ class Parser {
                                           " must have exactly one bit set");
     }
     if ((declared_ & p.compatibility_mask) != 0) {
-      return invalid("platform.mask_duplicate", "compatibility mask " +
-                                                    hex(p.compatibility_mask) +
-                                                    " is already used by another platform");
+      IGVMKIT_RETURN_IF_ERROR(deviation(invalid("platform.mask_duplicate",
+                                                "compatibility mask " + hex(p.compatibility_mask) +
+                                                    " is already used by another platform")));
     }
     if (p.platform_type > kPlatformTypeLast) {
       return invalid("platform.type", "platform type " + hex(p.platform_type) + " is unknown");
@@ -707,9 +743,9 @@ class Parser {
       return invalid("guest_policy.reserved", "reserved " + hex(p.reserved) + " is not zero");
     }
     if ((policy_bits_ & p.compatibility_mask) != 0) {
-      return invalid("guest_policy.duplicate",
-                     "a second guest policy for mask bits " +
-                         hex(policy_bits_ & p.compatibility_mask));
+      IGVMKIT_RETURN_IF_ERROR(deviation(invalid("guest_policy.duplicate",
+                                                "a second guest policy for mask bits " +
+                                                    hex(policy_bits_ & p.compatibility_mask))));
     }
     policy_bits_ |= p.compatibility_mask;
     return okStatus();
@@ -769,10 +805,11 @@ class Parser {
     // cannot hold the region leaves the loader no valid base at all.
     if (r.minimum_relocation_gpa > r.maximum_relocation_gpa ||
         r.relocation_region_size > r.maximum_relocation_gpa - r.minimum_relocation_gpa) {
-      return invalid("relocation.range",
-                     "no base in [" + hex(r.minimum_relocation_gpa) + ", " +
-                         hex(r.maximum_relocation_gpa) + ") holds the region of size " +
-                         hex(r.relocation_region_size));
+      IGVMKIT_RETURN_IF_ERROR(deviation(
+          invalid("relocation.range", "no base in [" + hex(r.minimum_relocation_gpa) + ", " +
+                                          hex(r.maximum_relocation_gpa) +
+                                          ") holds the region of size " +
+                                          hex(r.relocation_region_size))));
     }
     IGVMKIT_RETURN_IF_ERROR(addRegion(r.relocation_region_gpa, r.relocation_region_size,
                                       r.compatibility_mask, i, false));
@@ -842,9 +879,11 @@ class Parser {
       return invalid("cca_policy.arch", "CCA policy in a " + platformArchName(arch()) + " file");
     }
     IGVMKIT_RETURN_IF_ERROR(checkMask(c.compatibility_mask));
-    for (uint32_t m = c.compatibility_mask & declared_; m != 0; m &= m - 1) {
+    // Every bit, declared or not, as the reference checks (undeclared bits already failed
+    // mask.undeclared in strict mode).
+    for (uint32_t m = c.compatibility_mask; m != 0; m &= m - 1) {
       uint32_t bit = m & (~m + 1);
-      if (platformOfBit(bit) != PlatformType::kCca) {
+      if ((declared_ & bit) == 0 || platformOfBit(bit) != PlatformType::kCca) {
         return invalid("cca_policy.mask", "compatibility mask bit " + hex(bit) +
                                               " is not a CCA platform");
       }
@@ -868,15 +907,20 @@ class Parser {
     }
     // Reserved bits are how the format grows; accepting them hides a newer file (§3).
     if ((pd.flags & ~kPageDataFlagsKnown) != 0) {
-      return invalid("page_data.flags",
-                     "reserved flag bits " + hex(pd.flags & ~kPageDataFlagsKnown) + " are set");
+      IGVMKIT_RETURN_IF_ERROR(deviation(invalid(
+          "page_data.flags",
+          "reserved flag bits " + hex(pd.flags & ~kPageDataFlagsKnown) + " are set")));
     }
     if (pd.data_type > kPageDataTypeLast) {
       return invalid("page_data.data_type", "data type " + hex(pd.data_type) + " is unknown");
     }
     uint64_t size = (pd.flags & kPageDataFlagIs2MbPage) != 0 ? kPageSize2M : kPageSize4K;
-    // Pages are imported whole; a misaligned GPA would straddle two pages (§3).
-    IGVMKIT_RETURN_IF_ERROR(checkAligned("page_data.gpa_alignment", "gpa", pd.gpa, size));
+    // Pages are imported whole; a misaligned GPA would straddle two pages (§3). The reference
+    // checks 4 KiB alignment only.
+    IGVMKIT_RETURN_IF_ERROR(
+        checkAligned("page_data.gpa_alignment", "gpa", pd.gpa, kPageSize4K));
+    IGVMKIT_RETURN_IF_ERROR(
+        deviation(checkAligned("page_data.gpa_alignment", "gpa", pd.gpa, size)));
     if (pd.file_offset != 0) {
       IGVMKIT_ASSIGN_OR_RETURN(h.data, fileData("page_data", pd.file_offset, size));
     }
@@ -926,9 +970,9 @@ class Parser {
     }
     uint64_t need = parameterValueSize(h.type);
     if (p.byte_offset > it->second.size || need > it->second.size - p.byte_offset) {
-      return invalid("parameter.byte_offset",
-                     "byte_offset " + hex(p.byte_offset) + " + " + hex(need) +
-                         " exceeds parameter area size " + hex(it->second.size));
+      return deviation(invalid("parameter.byte_offset",
+                               "byte_offset " + hex(p.byte_offset) + " + " + hex(need) +
+                                   " exceeds parameter area size " + hex(it->second.size)));
     }
     return okStatus();
   }
@@ -949,20 +993,27 @@ class Parser {
                          " is inserted twice");
     }
     uint64_t size = it->second.size;
+    if (size != 0 && size - 1 > ~uint64_t{0} - pi.gpa) {
+      IGVMKIT_RETURN_IF_ERROR(deviation(
+          invalid("parameter_insert.gpa_range", "area of " + hex(size) + " bytes at gpa " +
+                                                    hex(pi.gpa) + " wraps the address space")));
+      size = 0;  // lenient: the area is not tracked as an import
+    }
     if (size != 0) {
-      if (size - 1 > ~uint64_t{0} - pi.gpa) {
-        return invalid("parameter_insert.gpa_range", "area of " + hex(size) + " bytes at gpa " +
-                                                          hex(pi.gpa) +
-                                                          " wraps the address space");
-      }
       uint64_t last = pi.gpa + (size - 1);
       for (const Region& r : regions_) {
         if (r.page_table && (r.mask & pi.compatibility_mask) != 0 && r.first <= last &&
             pi.gpa <= r.last) {
-          return invalid("parameter_insert.page_table_region",
-                         "insert at gpa " + hex(pi.gpa) +
-                             " targets the page table relocation region of header #" +
-                             std::to_string(all_[r.index].index));
+          Error e = invalid("parameter_insert.page_table_region",
+                            "insert at gpa " + hex(pi.gpa) +
+                                " targets the page table relocation region of header #" +
+                                std::to_string(all_[r.index].index));
+          // The reference refuses an insert that starts inside the region, not one that only
+          // reaches into it.
+          if (r.first <= pi.gpa) {
+            return e;
+          }
+          IGVMKIT_RETURN_IF_ERROR(deviation(std::move(e)));
         }
       }
       addImport(pi.gpa, size, pi.compatibility_mask, i);
@@ -979,7 +1030,8 @@ class Parser {
                                             " must name exactly one declared platform");
     }
     if (vp.reserved != 0) {
-      return invalid("vp_context.reserved", "reserved " + hex(vp.reserved) + " is not zero");
+      IGVMKIT_RETURN_IF_ERROR(deviation(
+          invalid("vp_context.reserved", "reserved " + hex(vp.reserved) + " is not zero")));
     }
     PlatformType type = platformOfBit(mask);
     switch (type) {
@@ -1004,10 +1056,10 @@ class Parser {
         }
         IGVMKIT_ASSIGN_OR_RETURN(auto ctx, readStruct<IgvmNativeVpContextX64>(h.data, 0));
         if ((ctx.code_attributes & 0x0F00) != 0 || (ctx.data_attributes & 0x0F00) != 0) {
-          return invalid("vp_context.native_attributes",
-                         "segment attribute bits 11:8 are not zero (code " +
-                             hex(ctx.code_attributes) + ", data " + hex(ctx.data_attributes) +
-                             ")");
+          IGVMKIT_RETURN_IF_ERROR(deviation(invalid(
+              "vp_context.native_attributes",
+              "segment attribute bits 11:8 are not zero (code " + hex(ctx.code_attributes) +
+                  ", data " + hex(ctx.data_attributes) + ")")));
         }
         h.vp_format = VpContextFormat::kNativeX64;
         break;
@@ -1027,8 +1079,9 @@ class Parser {
     }
     uint64_t key = uint64_t{mask} << 16 | vp.vp_index;
     if (!vp_keys_.insert(key).second) {
-      return invalid("vp_context.duplicate", "a second VP context for vp_index " +
-                                                 hex(vp.vp_index) + " of mask " + hex(mask));
+      return deviation(invalid("vp_context.duplicate", "a second VP context for vp_index " +
+                                                           hex(vp.vp_index) + " of mask " +
+                                                           hex(mask)));
     }
     return okStatus();
   }
@@ -1071,8 +1124,9 @@ class Parser {
                            " is not a supported " + (x64 ? "x64" : "aarch64") + " register");
       }
       if (!allZero(asBytes(reg.mbz))) {
-        return invalid("vp_context.vbs_mbz",
-                       "register " + std::to_string(r) + " has non-zero reserved bytes");
+        IGVMKIT_RETURN_IF_ERROR(deviation(invalid(
+            "vp_context.vbs_mbz",
+            "register " + std::to_string(r) + " has non-zero reserved bytes")));
       }
     }
     h.vp_format = x64 ? VpContextFormat::kVbsX64 : VpContextFormat::kVbsAArch64;
@@ -1090,9 +1144,10 @@ class Parser {
       return invalid("required_memory.reserved", "reserved " + hex(rm.reserved) + " is not zero");
     }
     if ((rm.flags & ~kRequiredMemoryFlagVtl2Protectable) != 0) {
-      return invalid("required_memory.flags",
-                     "reserved flag bits " + hex(rm.flags & ~kRequiredMemoryFlagVtl2Protectable) +
-                         " are set");
+      IGVMKIT_RETURN_IF_ERROR(deviation(
+          invalid("required_memory.flags",
+                  "reserved flag bits " + hex(rm.flags & ~kRequiredMemoryFlagVtl2Protectable) +
+                      " are set")));
     }
     IGVMKIT_RETURN_IF_ERROR(
         checkAligned("required_memory.gpa_alignment", "gpa", rm.gpa, kPageSize4K));
@@ -1103,7 +1158,7 @@ class Parser {
   Status checkErrorRange(const IGVM_VHS_ERROR_RANGE& er) {
     IGVMKIT_RETURN_IF_ERROR(checkMask(er.compatibility_mask));
     IGVMKIT_RETURN_IF_ERROR(checkAligned("error_range.gpa_alignment", "gpa", er.gpa, kPageSize4K));
-    return checkAligned("error_range.size", "size_bytes", er.size_bytes, kPageSize4K);
+    return deviation(checkAligned("error_range.size", "size_bytes", er.size_bytes, kPageSize4K));
   }
 
   // §6
@@ -1112,16 +1167,19 @@ class Parser {
     for (uint32_t m = id.compatibility_mask & declared_; m != 0; m &= m - 1) {
       uint32_t bit = m & (~m + 1);
       if (platformOfBit(bit) != PlatformType::kSevSnp) {
-        return invalid("snp_id_block.platform",
-                       "compatibility mask bit " + hex(bit) + " is not a SEV_SNP platform");
+        IGVMKIT_RETURN_IF_ERROR(deviation(
+            invalid("snp_id_block.platform",
+                    "compatibility mask bit " + hex(bit) + " is not a SEV_SNP platform")));
       }
     }
     if (!allZero(asBytes(id.reserved))) {
-      return invalid("snp_id_block.reserved", "reserved bytes are not zero");
+      IGVMKIT_RETURN_IF_ERROR(
+          deviation(invalid("snp_id_block.reserved", "reserved bytes are not zero")));
     }
     if ((id_block_bits_ & id.compatibility_mask) != 0) {
-      return invalid("snp_id_block.duplicate", "a second SNP ID block for mask bits " +
-                                                   hex(id_block_bits_ & id.compatibility_mask));
+      IGVMKIT_RETURN_IF_ERROR(deviation(
+          invalid("snp_id_block.duplicate", "a second SNP ID block for mask bits " +
+                                                hex(id_block_bits_ & id.compatibility_mask))));
     }
     id_block_bits_ |= id.compatibility_mask;
     return okStatus();
@@ -1155,12 +1213,12 @@ class Parser {
     // Per platform bit, no two imported ranges may overlap.
     if (std::optional<Overlap> o = firstOverlap(imports_)) {
       const Import& imp = o->later;
-      return invalid("page.overlap",
-                     "gpa range " + hex(imp.first) + "-" + hex(imp.last) +
-                         " overlaps the pages of header #" +
-                         std::to_string(all_[o->earlier_index].index) + " for mask bit " +
-                         hex(o->bit),
-                     where(imp.index));
+      return deviation(invalid("page.overlap",
+                               "gpa range " + hex(imp.first) + "-" + hex(imp.last) +
+                                   " overlaps the pages of header #" +
+                                   std::to_string(all_[o->earlier_index].index) +
+                                   " for mask bit " + hex(o->bit),
+                               where(imp.index)));
     }
     return okStatus();
   }
@@ -1263,6 +1321,7 @@ class Parser {
   std::unordered_set<uint64_t> vp_keys_;
   std::unordered_map<uint32_t, Area> areas_;
   std::vector<Import> imports_;
+  size_t current_ = ~size_t{0};  // index into all_ of the header being checked
 };
 
 Result<File> File::parse(Bytes bytes, ParseOptions opts) {

@@ -128,6 +128,21 @@ struct Header {
   bool appliesTo(uint32_t platform_bit) const;
 };
 
+// How closely File::parse() holds a file to the rules (igvm/README.md "Conformance").
+enum class Conformance : uint8_t {
+  // Every rule is an error (the default, and what `igvmkit check` reports).
+  kStrict,
+  // Accept every file microsoft/igvm's parser accepts: a rule that parser does not enforce
+  // becomes a warning (File::warnings(), with rule id, header and offset) and parsing goes on.
+  // Files the reference rejects are still rejected. Used by dump, measure, plan, run.
+  kCompat,
+  // kCompat plus the reference's own refusals that igvmkit does not share (a type with the
+  // optional bit, CoRIM headers, which the reference's C library is built without, a file with
+  // no file data): accepts what the reference's C API accepts. Used by libigvm and
+  // `igvmkit check --compat`.
+  kReference,
+};
+
 struct ParseOptions {
   // Reject unknown types even when IGVM_VHT_OPTIONAL_BIT is set (the reference parser's
   // behaviour). By default such entries are kept as UnknownHeader and otherwise ignored.
@@ -139,6 +154,7 @@ struct ParseOptions {
   // Accept compatibility masks with bits that no platform header declares (the reference parser
   // does; igvm_c's test file has a GUEST_POLICY for an undeclared platform).
   bool allow_undeclared_mask_bits = false;
+  Conformance conformance = Conformance::kStrict;
 };
 
 class File {
@@ -167,6 +183,9 @@ class File {
   const IGVM_VHS_SUPPORTED_PLATFORM* platformForBit(uint32_t mask_bit) const;
   // OR of every declared platform bit.
   uint32_t declaredMask() const { return declared_mask_; }
+  // The rules a lenient parse (Conformance::kCompat / kReference) let pass, in the order found;
+  // each carries its rule id and location. Always empty for a strict parse.
+  std::span<const Error> warnings() const { return warnings_; }
 
  private:
   File() = default;
@@ -177,6 +196,7 @@ class File {
   size_t init_begin_ = 0;       // first initialization header in headers_
   size_t directive_begin_ = 0;  // first directive in headers_
   uint32_t declared_mask_ = 0;
+  std::vector<Error> warnings_;
 
   friend class Parser;
 };

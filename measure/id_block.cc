@@ -50,6 +50,13 @@ Error signatureInvalid(std::string message) {
 const unsigned char* uc(const std::byte* p) { return reinterpret_cast<const unsigned char*>(p); }
 unsigned char* uc(std::byte* p) { return reinterpret_cast<unsigned char*>(p); }
 
+// OpenSSL's default pass-phrase callback prompts on the terminal. A build pipeline must never
+// block on a prompt: refuse, and let the caller say why (see isEncryptedPem).
+int refusePassphrase(char*, int, int, void* asked) {
+  *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
 Result<PkeyPtr> loadPem(std::string_view pem, bool want_private) {
   // BIO_new_mem_buf takes an int length.
   if (pem.size() > (1u << 20)) {
@@ -60,16 +67,24 @@ Result<PkeyPtr> loadPem(std::string_view pem, bool want_private) {
     return internal("openssl could not allocate a buffer");
   }
   EVP_PKEY* key = nullptr;
+  bool asked_passphrase = false;
   if (want_private) {
-    key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr);
+    key = PEM_read_bio_PrivateKey(bio.get(), nullptr, refusePassphrase, &asked_passphrase);
   } else {
-    key = PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr);
+    key = PEM_read_bio_PUBKEY(bio.get(), nullptr, refusePassphrase, &asked_passphrase);
     if (key == nullptr) {
       // A private key carries its public half; accept it where a public key is asked for.
       ERR_clear_error();
       BioPtr again(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-      key = again ? PEM_read_bio_PrivateKey(again.get(), nullptr, nullptr, nullptr) : nullptr;
+      key = again ? PEM_read_bio_PrivateKey(again.get(), nullptr, refusePassphrase,
+                                            &asked_passphrase)
+                  : nullptr;
     }
+  }
+  if (key == nullptr && asked_passphrase) {
+    return keyError("id_block.key_encrypted",
+                    "the pem key is encrypted and igvmkit never asks for a pass phrase: decrypt "
+                    "it (openssl pkey -in KEY -out PLAIN), or sign with exec: or pkcs11:");
   }
   if (key == nullptr) {
     return keyError("id_block.key_pem",
@@ -238,27 +253,59 @@ Result<SNP_ECDSA_PUBLIC_KEY> publicKeyFromPem(std::string_view pem) {
   return publicKeyOf(key.get());
 }
 
+Result<SNP_ECDSA_PUBLIC_KEY> publicKeyFromPoint(Bytes point) {
+  if (point.size() != 1 + 2 * kP384Size || point[0] != std::byte{0x04}) {
+    return invalid("id_block.key_invalid",
+                   "public key is not an uncompressed p-384 point (0x61 bytes starting 04)");
+  }
+  SNP_ECDSA_PUBLIC_KEY key;
+  std::memset(&key, 0, sizeof(key));
+  key.curve = kSnpCurveP384;
+  for (size_t i = 0; i < kP384Size; ++i) {  // big endian in, little endian out
+    key.qx[i] = point[kP384Size - i];
+    key.qy[i] = point[2 * kP384Size - i];
+  }
+  IGVMKIT_RETURN_IF_ERROR(pkeyFromSnp(key).status());  // on the curve
+  return key;
+}
+
 Result<Sha384Digest> keyDigest(const SNP_ECDSA_PUBLIC_KEY& key) { return sha384(asBytes(key)); }
 
-Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes der_signature,
+Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes signature,
                                           std::string_view public_key_pem) {
-  IGVMKIT_ASSIGN_OR_RETURN(PkeyPtr key, loadPem(public_key_pem, /*want_private=*/false));
-  IGVMKIT_ASSIGN_OR_RETURN(SigPtr sig, parseDer(der_signature));
-  IGVMKIT_ASSIGN_OR_RETURN(bool good, verifyDer(key.get(), signed_bytes, der_signature));
-  // Firmware would reject a bad signature at LAUNCH_FINISH; refuse it here, where it is cheap.
-  if (!good) {
-    return signatureInvalid("the signature does not verify over the " + hex(signed_bytes.size()) +
-                            " signed bytes with the given key");
+  IGVMKIT_ASSIGN_OR_RETURN(SNP_ECDSA_PUBLIC_KEY key, publicKeyFromPem(public_key_pem));
+  return importSignature(signed_bytes, signature, key);
+}
+
+Result<SNP_ECDSA_SIGNATURE> parseSignature(Bytes signature) {
+  SNP_ECDSA_SIGNATURE out;
+  std::memset(&out, 0, sizeof(out));
+  if (Result<SigPtr> der = parseDer(signature); der.ok()) {
+    const BIGNUM* r = nullptr;
+    const BIGNUM* s = nullptr;
+    ECDSA_SIG_get0(der->get(), &r, &s);
+    IGVMKIT_RETURN_IF_ERROR(bnToField(r, out.r));
+    IGVMKIT_RETURN_IF_ERROR(bnToField(s, out.s));
+    return out;
   }
-  ImportedSignature out;
-  std::memset(&out.signature, 0, sizeof(out.signature));
-  const BIGNUM* r = nullptr;
-  const BIGNUM* s = nullptr;
-  ECDSA_SIG_get0(sig.get(), &r, &s);
-  IGVMKIT_RETURN_IF_ERROR(bnToField(r, out.signature.r));
-  IGVMKIT_RETURN_IF_ERROR(bnToField(s, out.signature.s));
-  IGVMKIT_ASSIGN_OR_RETURN(out.public_key, publicKeyOf(key.get()));
+  // Raw r || s, big endian (PKCS#11 CKM_ECDSA, JOSE ES384): exactly two 48-byte integers.
+  if (signature.size() != 2 * kP384Size) {
+    return keyError("id_block.signature_der",
+                    "signature of " + hex(signature.size()) +
+                        " bytes is neither a der ecdsa signature nor 0x60 bytes of raw r||s");
+  }
+  for (size_t i = 0; i < kP384Size; ++i) {  // big endian in, little endian out
+    out.r[i] = signature[kP384Size - 1 - i];
+    out.s[i] = signature[2 * kP384Size - 1 - i];
+  }
   return out;
+}
+
+Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes signature,
+                                          const SNP_ECDSA_PUBLIC_KEY& public_key) {
+  IGVMKIT_ASSIGN_OR_RETURN(SNP_ECDSA_SIGNATURE sig, parseSignature(signature));
+  IGVMKIT_RETURN_IF_ERROR(verifySnpSignature(signed_bytes, sig, public_key));
+  return ImportedSignature{sig, public_key};
 }
 
 Result<ByteVector> signatureToDer(const SNP_ECDSA_SIGNATURE& signature) {
@@ -335,22 +382,6 @@ Result<SignedIdBlock> assembleIdBlock(const SNP_ID_BLOCK& id_block, const Import
     out.auth_info.author_key = author->public_key;
   }
   return out;
-}
-
-Result<SignedIdBlock> signIdBlock(const SNP_ID_BLOCK& id_block, std::string_view id_key_pem,
-                                  std::optional<std::string_view> author_key_pem) {
-  ByteVector msg = bytesToSign(id_block);
-  IGVMKIT_ASSIGN_OR_RETURN(ByteVector id_der, signDer(id_key_pem, Bytes(msg)));
-  IGVMKIT_ASSIGN_OR_RETURN(ImportedSignature id,
-                           importSignature(Bytes(msg), Bytes(id_der), id_key_pem));
-  std::optional<ImportedSignature> author;
-  if (author_key_pem) {
-    ByteVector key_msg = bytesToSign(id.public_key);
-    IGVMKIT_ASSIGN_OR_RETURN(ByteVector author_der, signDer(*author_key_pem, Bytes(key_msg)));
-    IGVMKIT_ASSIGN_OR_RETURN(author,
-                             importSignature(Bytes(key_msg), Bytes(author_der), *author_key_pem));
-  }
-  return assembleIdBlock(id_block, id, author);
 }
 
 Status verifyIdBlock(const SignedIdBlock& block) {

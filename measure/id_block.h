@@ -18,7 +18,7 @@
 //   IGVMKIT_ASSIGN_OR_RETURN(SignedIdBlock signed_block, assembleIdBlock(block, id, author));
 //   igvm::IGVM_VHS_SNP_ID_BLOCK directive = toIgvmIdBlock(signed_block, /*mask=*/0x1);
 //
-// With local PEM keys, signIdBlock() does all of that.
+// sign/ (sign/image.h) runs these steps for PEM keys, PKCS#11 tokens and external signers.
 #pragma once
 
 #include <array>
@@ -124,6 +124,11 @@ ByteVector bytesToSign(const SNP_ECDSA_PUBLIC_KEY& id_key);
 // ECDSA P-384).
 Result<SNP_ECDSA_PUBLIC_KEY> publicKeyFromPem(std::string_view pem);
 
+// The public-key structure of a P-384 point given as SEC 1 uncompressed bytes (04 || X || Y, as
+// PKCS#11 CKA_EC_POINT holds it inside an OCTET STRING). "id_block.key_invalid" unless it is a
+// point on P-384.
+Result<SNP_ECDSA_PUBLIC_KEY> publicKeyFromPoint(Bytes uncompressed_point);
+
 // ID_KEY_DIGEST / AUTHOR_KEY_DIGEST as the attestation report shows them: SHA-384 of the
 // 0x404-byte public-key structure.
 Result<Sha384Digest> keyDigest(const SNP_ECDSA_PUBLIC_KEY& key);
@@ -134,12 +139,23 @@ struct ImportedSignature {
   SNP_ECDSA_PUBLIC_KEY public_key;
 };
 
-// Step two of signing: `der_signature` (X9.62 DER ECDSA-Sig-Value) must verify as ECDSA
+// Step two of signing: `signature` (DER or raw r||s, see parseSignature) must verify as ECDSA
 // P-384/SHA-384 over `signed_bytes` under `public_key_pem`, or it is refused
-// ("id_block.signature_invalid", code kVerifyFailed). Also "id_block.signature_der" for malformed
-// DER and the key errors of publicKeyFromPem.
-Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes der_signature,
+// ("id_block.signature_invalid", code kVerifyFailed). Also "id_block.signature_der" for a
+// malformed signature and the key errors of publicKeyFromPem.
+Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes signature,
                                           std::string_view public_key_pem);
+
+// An ECDSA signature given as X9.62 DER (ECDSA-Sig-Value) or as 96 raw bytes r || s (big
+// endian, as PKCS#11 CKM_ECDSA and JOSE give it), in SNP form. A buffer that parses completely as
+// DER is DER. "id_block.signature_der" for anything else, "id_block.integer_size" when r or s
+// exceeds 48 bytes.
+Result<SNP_ECDSA_SIGNATURE> parseSignature(Bytes signature);
+
+// Step two of signing with the public key in SNP form: `signature` (DER or raw r||s) must
+// verify over `signed_bytes` ("id_block.signature_invalid" otherwise).
+Result<ImportedSignature> importSignature(Bytes signed_bytes, Bytes signature,
+                                          const SNP_ECDSA_PUBLIC_KEY& public_key);
 
 // Checks an SNP-format signature over `message` under an SNP-format key (as firmware does).
 // "id_block.key_invalid" for a key that is not a P-384 point, "id_block.signature_invalid".
@@ -150,6 +166,7 @@ Status verifySnpSignature(Bytes message, const SNP_ECDSA_SIGNATURE& signature,
 Result<ByteVector> signatureToDer(const SNP_ECDSA_SIGNATURE& signature);
 
 // ECDSA P-384/SHA-384 signature (DER) of `message` with a PEM private key, via OpenSSL EVP.
+// An encrypted key is refused ("id_block.key_encrypted"), never prompted for.
 Result<ByteVector> signDer(std::string_view private_key_pem, Bytes message);
 
 // An ID block with its authentication information, as LAUNCH_FINISH takes them.
@@ -163,10 +180,6 @@ struct SignedIdBlock {
 // the ID block, `author` (if any) over id.public_key.
 Result<SignedIdBlock> assembleIdBlock(const SNP_ID_BLOCK& id_block, const ImportedSignature& id,
                                       const std::optional<ImportedSignature>& author);
-
-// Signs with local PEM private keys (the author key is optional).
-Result<SignedIdBlock> signIdBlock(const SNP_ID_BLOCK& id_block, std::string_view id_key_pem,
-                                  std::optional<std::string_view> author_key_pem);
 
 // Verifies both signatures of an assembled block.
 Status verifyIdBlock(const SignedIdBlock& block);

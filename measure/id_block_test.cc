@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -44,6 +45,21 @@ void writeFile(const std::string& path, Bytes bytes) {
 std::string tmp(const std::string& name) {
   const char* dir = std::getenv("TEST_TMPDIR");
   return std::string(dir != nullptr ? dir : "/tmp") + "/" + name;
+}
+
+// The two steps with local PEM keys (sign/ is the pipeline; this test stays inside measure).
+Result<SignedIdBlock> signIdBlock(const SNP_ID_BLOCK& block, const std::string& id_pem,
+                                  std::optional<std::string_view> author_pem) {
+  ByteVector msg = bytesToSign(block);
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector id_der, signDer(id_pem, Bytes(msg)));
+  IGVMKIT_ASSIGN_OR_RETURN(ImportedSignature id, importSignature(Bytes(msg), Bytes(id_der), id_pem));
+  std::optional<ImportedSignature> author;
+  if (author_pem) {
+    ByteVector key_msg = bytesToSign(id.public_key);
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector der, signDer(*author_pem, Bytes(key_msg)));
+    IGVMKIT_ASSIGN_OR_RETURN(author, importSignature(Bytes(key_msg), Bytes(der), *author_pem));
+  }
+  return assembleIdBlock(block, id, author);
 }
 
 // Runs a shell command; returns its exit status and stdout.
@@ -237,6 +253,43 @@ TEST(IdBlock, ImportRefusesSignaturesThatDoNotVerify) {
             "id_block.signature_der");
   EXPECT_EQ(importSignature(Bytes(msg), {}, readText(kIdPub)).error().rule,
             "id_block.signature_der");
+}
+
+TEST(IdBlock, ImportsRawRsSignaturesAsPkcs11GivesThem) {
+  ByteVector msg = bytesToSign(testBlock());
+  Result<ByteVector> der = signDer(readText(kIdKey), Bytes(msg));
+  ASSERT_TRUE(der.ok());
+  Result<SNP_ECDSA_SIGNATURE> from_der = parseSignature(Bytes(*der));
+  ASSERT_TRUE(from_der.ok());
+  // r || s big endian: each SNP field reversed.
+  ByteVector raw(96);
+  for (size_t i = 0; i < 48; ++i) {
+    raw[i] = from_der->r[47 - i];
+    raw[48 + i] = from_der->s[47 - i];
+  }
+  Result<ImportedSignature> imported = importSignature(Bytes(msg), Bytes(raw), readText(kIdPub));
+  ASSERT_TRUE(imported.ok()) << imported.error().message;
+  EXPECT_EQ(std::memcmp(&imported->signature, &*from_der, sizeof(SNP_ECDSA_SIGNATURE)), 0);
+  // One byte short or long is neither form.
+  EXPECT_EQ(parseSignature(Bytes(raw).first(95)).error().rule, "id_block.signature_der");
+  raw.push_back(std::byte{0});
+  EXPECT_EQ(parseSignature(Bytes(raw)).error().rule, "id_block.signature_der");
+}
+
+TEST(IdBlock, EncryptedPemIsRefusedWithoutAPrompt) {
+  if (!haveOpensslCli()) {
+    GTEST_SKIP() << "the openssl command line tool is not installed";
+  }
+  const std::string enc = tmp("encrypted.pem");
+  ASSERT_EQ(run(std::string("openssl pkey -in ") + kIdKey + " -aes256 -passout pass:secret -out " +
+                enc),
+            0);
+  ASSERT_NE(readText(enc).find("ENCRYPTED"), std::string::npos);
+  Result<ByteVector> der = signDer(readText(enc), toBytes("x"));
+  ASSERT_FALSE(der.ok());
+  EXPECT_EQ(der.error().rule, "id_block.key_encrypted");
+  EXPECT_NE(der.error().message.find("never asks for a pass phrase"), std::string::npos);
+  EXPECT_EQ(publicKeyFromPem(readText(enc)).error().rule, "id_block.key_encrypted");
 }
 
 TEST(IdBlock, TwoStepSigningWithAuthorKey) {

@@ -60,6 +60,46 @@ Result<uint64_t> u64OrBytes(const Json& value, const std::string& key) {
 
 std::string hexString(const ByteVector& bytes) { return hexBytes(bytes); }
 
+constexpr const char* kIdentityKeys[] = {"id_key_digest", "author_key_digest", "family_id",
+                                         "image_id",      "guest_svn",         "guest_policy"};
+
+bool isIdentityKey(const std::string& key) {
+  for (const char* k : kIdentityKeys) {
+    if (key == k) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The ID-block identity keys of a measurement: all or none (author_key_digest optional).
+Result<std::optional<ReferenceDigest::IdBlockIdentity>> parseIdentity(const Json& doc) {
+  bool any = false;
+  for (const char* k : kIdentityKeys) {
+    any = any || doc.contains(k);
+  }
+  if (!any) {
+    return std::optional<ReferenceDigest::IdBlockIdentity>();
+  }
+  for (const char* k : {"id_key_digest", "family_id", "image_id", "guest_svn", "guest_policy"}) {
+    if (!doc.contains(k)) {
+      return bad(k, std::string("an id block identity lacks \"") + k + "\"");
+    }
+  }
+  ReferenceDigest::IdBlockIdentity id;
+  IGVMKIT_ASSIGN_OR_RETURN(id.id_key_digest, hexField(doc["id_key_digest"], "id_key_digest", 48, true));
+  if (doc.contains("author_key_digest")) {
+    IGVMKIT_ASSIGN_OR_RETURN(id.author_key_digest,
+                             hexField(doc["author_key_digest"], "author_key_digest", 48, true));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(id.family_id, hexField(doc["family_id"], "family_id", 16, true));
+  IGVMKIT_ASSIGN_OR_RETURN(id.image_id, hexField(doc["image_id"], "image_id", 16, true));
+  IGVMKIT_ASSIGN_OR_RETURN(uint64_t svn, unsignedField(doc["guest_svn"], "guest_svn", UINT32_MAX));
+  id.guest_svn = static_cast<uint32_t>(svn);
+  IGVMKIT_ASSIGN_OR_RETURN(id.guest_policy, unsignedField(doc["guest_policy"], "guest_policy", UINT64_MAX));
+  return std::optional<ReferenceDigest::IdBlockIdentity>(std::move(id));
+}
+
 // Optimal string alignment distance, small strings only.
 size_t editDistance(std::string_view a, std::string_view b) {
   std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
@@ -85,11 +125,11 @@ Status checkSingleDocumentKeys(const Json& doc) {
                                           "policy",   "measurements", "pages_measured"};
   static const char* const kPolicyKeys[] = {
       "debug_allowed", "migrate_ma_allowed", "smt_allowed", "vmpl",        "min_build",
-      "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb", "guest_svn",
+      "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb",
       "host_data",     "report_data",        "rtmrs",       "td_attributes", "xfam"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string& key = it.key();
-    bool known = false;
+    bool known = isIdentityKey(key);
     for (const char* k : kTopLevel) known = known || key == k;
     if (known) {
       continue;
@@ -99,7 +139,9 @@ Status checkSingleDocumentKeys(const Json& doc) {
         return bad("key", "\"" + key + "\" is a policy key: put it inside \"policy\"");
       }
     }
-    for (const char* k : kTopLevel) {
+    std::vector<const char*> candidates(std::begin(kTopLevel), std::end(kTopLevel));
+    candidates.insert(candidates.end(), std::begin(kIdentityKeys), std::end(kIdentityKeys));
+    for (const char* k : candidates) {
       if (editDistance(key, k) <= std::max<size_t>(1, std::string_view(k).size() / 4)) {
         return bad("key", "unknown top-level key \"" + key + "\" (did you mean \"" + k + "\"?)");
       }
@@ -125,9 +167,10 @@ Result<ReferenceDigest> parseDigest(const Json& doc) {
   if (d.digest.empty()) {
     return bad("digest", "\"digest\" is empty");
   }
+  IGVMKIT_ASSIGN_OR_RETURN(d.id_block, parseIdentity(doc));
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string& key = it.key();
-    if (key == "platform" || key == "digest" || key == "policy") {
+    if (key == "platform" || key == "digest" || key == "policy" || isIdentityKey(key)) {
       continue;
     }
     if (key == "host") {
@@ -381,6 +424,15 @@ Json digestJson(const ReferenceDigest& d) {
   if (d.vcpus) out["vcpus"] = *d.vcpus;
   out["digest"] = hexString(d.digest);
   if (d.pages_measured) out["pages_measured"] = *d.pages_measured;
+  if (d.id_block) {
+    const ReferenceDigest::IdBlockIdentity& id = *d.id_block;
+    out["id_key_digest"] = hexString(id.id_key_digest);
+    if (id.author_key_digest) out["author_key_digest"] = hexString(*id.author_key_digest);
+    out["family_id"] = hexString(id.family_id);
+    out["image_id"] = hexString(id.image_id);
+    out["guest_svn"] = id.guest_svn;
+    out["guest_policy"] = id.guest_policy;
+  }
   for (auto it = d.extra.begin(); it != d.extra.end(); ++it) {
     out[it.key()] = it.value();
   }

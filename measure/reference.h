@@ -34,6 +34,21 @@ struct ReferenceDigest {
   std::optional<uint32_t> vcpus;         // vCPU count the digest assumes
   ByteVector digest;                     // SNP: 48-byte launch digest; TDX: 48-byte MRTD
   std::optional<uint64_t> pages_measured;
+
+  // SNP, for an image with an ID block signed for this digest: what the report shows and a
+  // verifier pins. JSON keys in the measurement: id_key_digest, author_key_digest (absent without
+  // an author key), family_id, image_id, guest_svn, guest_policy (the report's POLICY; not
+  // "policy", which names the verification policy).
+  struct IdBlockIdentity {
+    ByteVector id_key_digest;                     // 48 bytes: SHA-384 of the AMD-format key
+    std::optional<ByteVector> author_key_digest;  // 48 bytes
+    ByteVector family_id;                         // 16 bytes
+    ByteVector image_id;                          // 16 bytes
+    uint32_t guest_svn = 0;
+    uint64_t guest_policy = 0;
+  };
+  std::optional<IdBlockIdentity> id_block;
+
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();  // every other key, verbatim
 
   // "snp/kvm/1 vcpu" style label naming this entry in verification output.

@@ -57,6 +57,39 @@ TEST(ReferenceValues, ParsesMeasurementsArrayAndPolicy) {
   EXPECT_EQ(again->toJson(), ref->toJson());
 }
 
+TEST(ReferenceValues, IdBlockIdentityRoundTripsPerMeasurement) {
+  const std::string id_digest(96, 'b'), author_digest(96, 'c');
+  std::string text = R"({"measurements":[{"platform":"snp","host":"kvm","vcpus":1,"digest":")" +
+                     kDigest + R"(","id_key_digest":")" + id_digest +
+                     R"(","author_key_digest":")" + author_digest +
+                     R"(","family_id":"00112233445566778899aabbccddeeff","image_id":")" +
+                     std::string(32, '0') +
+                     R"(","guest_svn":7,"guest_policy":196608},{"platform":"snp","host":"mshv","digest":")" +
+                     kDigest + R"("}]})";
+  Result<ReferenceValues> ref = ReferenceValues::fromJson(text);
+  ASSERT_TRUE(ref.ok()) << ref.error().message;
+  ASSERT_EQ(ref->measurements.size(), 2u);
+  const auto& id = ref->measurements[0].id_block;
+  ASSERT_TRUE(id.has_value());
+  EXPECT_EQ(hexBytes(id->id_key_digest), id_digest);
+  ASSERT_TRUE(id->author_key_digest.has_value());
+  EXPECT_EQ(hexBytes(*id->author_key_digest), author_digest);
+  EXPECT_EQ(hexBytes(id->family_id), "00112233445566778899aabbccddeeff");
+  EXPECT_EQ(id->guest_svn, 7u);
+  EXPECT_EQ(id->guest_policy, 0x30000u);
+  EXPECT_TRUE(ref->measurements[0].extra.empty());
+  EXPECT_FALSE(ref->measurements[1].id_block.has_value());
+  EXPECT_EQ(ref->toJson(), nlohmann::ordered_json::parse(text));
+  // Part of an identity is refused: a verifier would silently pin less than it meant to.
+  std::string partial = R"({"platform":"snp","digest":")" + kDigest + R"(","family_id":")" +
+                        std::string(32, '0') + R"("})";
+  EXPECT_EQ(ReferenceValues::fromJson(partial).error().rule, "reference.id_key_digest");
+  std::string short_key = R"({"platform":"snp","digest":")" + kDigest +
+                          R"(","id_key_digest":"00","family_id":"00","image_id":"00",)"
+                          R"("guest_svn":0,"guest_policy":0})";
+  EXPECT_EQ(ReferenceValues::fromJson(short_key).error().rule, "reference.id_key_digest");
+}
+
 TEST(ReferenceValues, RejectsBadInputWithRule) {
   struct Case {
     std::string text;

@@ -15,6 +15,7 @@
 #include "loader/abi/mshv_abi.h"
 #include "loader/plan.h"
 #include "loader/testing/fake_device.h"
+#include "tests/oracles/kernel_abi_facts.h"
 #include "vmm/internal/mshv_vcpu.h"
 #include "vmm/vmm.h"
 
@@ -28,29 +29,56 @@ namespace mshv = loader::mshv;
 constexpr uint64_t kEntry = 0x100000;
 
 // --- Recorded intercept messages ----------------------------------------------------------------
+//
+// Each message is a 256-byte image with every field written at the offset the hypervisor's headers
+// give (tests/oracles/kernel_abi_facts.h: hvgdk_mini.h's hv_message, hvhdk.h's intercept layouts,
+// each fact citing its line), never through the decoder's own structs, so a wrong offset in
+// loader/abi/mshv_abi.h makes the decoder misread these messages. Field widths are the headers'
+// declared types.
 
-mshv::hv_x64_intercept_message_header interceptHeader(uint32_t vp, uint64_t rip, uint8_t access,
-                                                      uint8_t length, uint64_t rflags = 0x2) {
-  mshv::hv_x64_intercept_message_header h{};
-  h.vp_index = vp;
-  h.instruction_length_cr8 = length;
-  h.intercept_access_type = access;
-  h.execution_state = 0x15;  // CPL 0, CR0.PE, EFER.LMA
-  h.cs_segment = {0, 0xFFFFFFFF, 0x08, 0xA09B};
-  h.rip = rip;
-  h.rflags = rflags;
-  return h;
-}
+namespace f = oracles::kernel;
 
-template <class T>
-ByteVector message(uint32_t type, const T& payload) {
-  mshv::hv_message m{};
-  m.header.message_type = type;
-  m.header.payload_size = sizeof(T);
-  std::memcpy(m.payload, &payload, sizeof(T));
-  Bytes b = asBytes(m);
-  return ByteVector(b.begin(), b.end());
-}
+class MessageImage {
+ public:
+  MessageImage(uint64_t type, uint64_t payload_size)
+      : bytes_(f::hv_message::struct_size.value, std::byte{0}) {
+    put<uint32_t>(f::hv_message_header::message_type.value, type);
+    put<uint8_t>(f::hv_message_header::payload_size.value, payload_size);
+  }
+  // Writes `value` at `offset` within the payload (hv_message.u).
+  template <class T>
+  void field(uint64_t offset, uint64_t value) {
+    put<T>(f::hv_message::u.value + offset, value);
+  }
+  // hv_x64_segment_register at `offset` within the payload.
+  void segment(uint64_t offset, uint64_t base, uint32_t limit, uint16_t selector, uint16_t attrib) {
+    field<uint64_t>(offset + f::hv_x64_segment_register::base.value, base);
+    field<uint32_t>(offset + f::hv_x64_segment_register::limit.value, limit);
+    field<uint16_t>(offset + f::hv_x64_segment_register::selector.value, selector);
+    field<uint16_t>(offset + f::hv_x64_segment_register::attributes.value, attrib);
+  }
+  // hv_x64_intercept_message_header at the start of the payload.
+  void interceptHeader(uint32_t vp, uint64_t rip, uint8_t access, uint8_t length,
+                       uint64_t rflags = 0x2) {
+    namespace h = f::hv_x64_intercept_message_header;
+    field<uint32_t>(h::vp_index.value, vp);
+    field<uint8_t>(h::instruction_length.value, length & 0xF);  // bits 3:0; CR8 in 7:4 stays 0
+    field<uint8_t>(h::intercept_access_type.value, access);
+    field<uint16_t>(h::execution_state.value, 0x15);  // CPL 0, CR0.PE, EFER.LMA
+    segment(h::cs_segment.value, 0, 0xFFFFFFFF, 0x08, 0xA09B);
+    field<uint64_t>(h::rip.value, rip);
+    field<uint64_t>(h::rflags.value, rflags);
+  }
+  ByteVector take() { return std::move(bytes_); }
+
+ private:
+  template <class T>
+  void put(uint64_t offset, uint64_t value) {
+    const T v = static_cast<T>(value);
+    std::memcpy(bytes_.data() + offset, &v, sizeof(T));
+  }
+  ByteVector bytes_;
+};
 
 struct Io {
   uint16_t port = 0;
@@ -63,32 +91,38 @@ struct Io {
   uint32_t vp = 0;
 };
 
-mshv::hv_x64_io_port_intercept_message ioPayload(const Io& io) {
-  mshv::hv_x64_io_port_intercept_message m{};
-  m.header = interceptHeader(io.vp, io.rip, io.write ? mshv::kHvInterceptWrite
-                                                     : mshv::kHvInterceptRead,
-                             io.length);
-  m.port_number = io.port;
-  m.access_info = static_cast<uint8_t>(io.size | (io.string_op ? 0x8 : 0));
-  m.instruction_byte_count = io.length;
-  m.rax = io.rax;
-  return m;
+// HVMSG_X64_IO_PORT_INTERCEPT with an hv_x64_io_port_intercept_message payload.
+ByteVector ioMessage(const Io& io) {
+  namespace m = f::hv_x64_io_port_intercept_message;
+  MessageImage msg(f::HVMSG_X64_IO_PORT_INTERCEPT.value, m::struct_size.value);
+  msg.interceptHeader(io.vp, io.rip,
+                      io.write ? f::HV_INTERCEPT_ACCESS_WRITE.value : f::HV_INTERCEPT_ACCESS_READ.value,
+                      io.length);
+  msg.field<uint16_t>(m::port_number.value, io.port);
+  // access_info: bits 2:0 access size, bit 3 string op (hvhdk.h union hv_x64_io_port_access_info).
+  msg.field<uint8_t>(m::access_info.value, io.size | (io.string_op ? 0x8 : 0));
+  msg.field<uint8_t>(m::instruction_byte_count.value, io.length);
+  msg.field<uint64_t>(m::rax.value, io.rax);
+  return msg.take();
 }
 
-ByteVector ioMessage(const Io& io) { return message(mshv::kHvMsgX64IoPortIntercept, ioPayload(io)); }
-
-ByteVector memoryMessage(uint32_t type, uint64_t gpa, uint8_t access, uint64_t rip) {
-  mshv::hv_x64_memory_intercept_message m{};
-  m.header = interceptHeader(0, rip, access, 0);
-  m.instruction_byte_count = 6;
-  m.memory_access_info = 0x3;
-  m.guest_physical_address = gpa;
-  m.guest_virtual_address = gpa;
-  return message(type, m);
+// HVMSG_UNMAPPED_GPA / HVMSG_GPA_INTERCEPT with an hv_x64_memory_intercept_message payload.
+ByteVector memoryMessage(uint64_t type, uint64_t gpa, uint64_t access, uint64_t rip) {
+  namespace m = f::hv_x64_memory_intercept_message;
+  MessageImage msg(type, m::struct_size.value);
+  msg.interceptHeader(0, rip, static_cast<uint8_t>(access), 0);
+  msg.field<uint8_t>(m::instruction_byte_count.value, 6);
+  msg.field<uint8_t>(m::memory_access_info.value, 0x3);  // gva valid, gva->gpa valid
+  msg.field<uint64_t>(m::guest_physical_address.value, gpa);
+  msg.field<uint64_t>(m::guest_virtual_address.value, gpa);
+  return msg.take();
 }
 
-ByteVector headerMessage(uint32_t type, uint32_t vp, uint64_t rip, uint64_t rflags) {
-  return message(type, interceptHeader(vp, rip, 0, 0, rflags));
+// A message whose payload is only the intercept header (halt, MSR, exceptions).
+ByteVector headerMessage(uint64_t type, uint32_t vp, uint64_t rip, uint64_t rflags) {
+  MessageImage msg(type, f::hv_x64_intercept_message_header::struct_size.value);
+  msg.interceptHeader(vp, rip, 0, 0, rflags);
+  return msg.take();
 }
 
 // --- A launched partition on the fake -----------------------------------------------------------
@@ -243,7 +277,7 @@ TEST(MshvRun, I8042ResetEndsWithZero) {
 
 TEST(MshvRun, HaltWithInterruptsOffEndsWithZero) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x2));
+  p->dev.queueRunVpMessage(0, headerMessage(f::HVMSG_X64_HALT.value, 0, 0x100020, 0x2));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 0);
@@ -254,7 +288,7 @@ TEST(MshvRun, HaltWithInterruptsOffEndsWithZero) {
 
 TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x202));
+  p->dev.queueRunVpMessage(0, headerMessage(f::HVMSG_X64_HALT.value, 0, 0x100020, 0x202));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 7, .rip = 0x100021}));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
@@ -263,7 +297,7 @@ TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
 
 TEST(MshvRun, TripleFaultIs125WithCauseAndRip) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgUnrecoverableException, 0, 0x100123, 2));
+  p->dev.queueRunVpMessage(0, headerMessage(f::HVMSG_UNRECOVERABLE_EXCEPTION.value, 0, 0x100123, 2));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -272,9 +306,9 @@ TEST(MshvRun, TripleFaultIs125WithCauseAndRip) {
 }
 
 TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
-  for (uint32_t type : {mshv::kHvMsgUnmappedGpa, mshv::kHvMsgGpaIntercept}) {
+  for (uint64_t type : {f::HVMSG_UNMAPPED_GPA.value, f::HVMSG_GPA_INTERCEPT.value}) {
     auto p = launched();
-    p->dev.queueRunVpMessage(0, memoryMessage(type, 0xFED0'0000, mshv::kHvInterceptWrite,
+    p->dev.queueRunVpMessage(0, memoryMessage(type, 0xFED0'0000, f::HV_INTERCEPT_ACCESS_WRITE.value,
                                               0x100040));
     Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
     ASSERT_TRUE(o.ok()) << o.error().describe();
@@ -286,8 +320,8 @@ TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
     EXPECT_TRUE(runRegisterWrites(*p).empty());  // the instruction is not skipped
   }
   auto p = launched();
-  p->dev.queueRunVpMessage(0, memoryMessage(mshv::kHvMsgUnmappedGpa, 0xC000'0000,
-                                            mshv::kHvInterceptExecute, 0xC000'0000));
+  p->dev.queueRunVpMessage(0, memoryMessage(f::HVMSG_UNMAPPED_GPA.value, 0xC000'0000,
+                                            f::HV_INTERCEPT_ACCESS_EXECUTE.value, 0xC000'0000));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -304,7 +338,7 @@ TEST(MshvRun, StringIoAndUnknownMessagesEndTheRun) {
   EXPECT_EQ(o->cause, "string i/o on port 0x3f8 is not emulated on mshv on vcpu 0 at rip 0x100050");
 
   auto q = launched();
-  q->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64MsrIntercept, 0, 0x100060, 2));
+  q->dev.queueRunVpMessage(0, headerMessage(f::HVMSG_X64_MSR_INTERCEPT.value, 0, 0x100060, 2));
   o = runMshv(q->backend->vm(), config(q->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -366,13 +400,14 @@ TEST(MshvDecode, MalformedMessagesBecomeFailuresNotCrashes) {
   std::span<uint8_t, 4> io(data);
   // Payload shorter than an I/O intercept.
   mshv::hv_message m{};
-  m.header.message_type = mshv::kHvMsgX64IoPortIntercept;
-  m.header.payload_size = 20;
+  ByteVector short_payload = MessageImage(f::HVMSG_X64_IO_PORT_INTERCEPT.value, 20).take();
+  std::memcpy(&m, short_payload.data(), sizeof(m));
   MshvIntercept d = decodeMshvMessage(m, 0, io);
   EXPECT_EQ(d.exit.kind, Exit::Kind::kOther);
   EXPECT_EQ(d.exit.reason, "malformed mshv i/o intercept (payload 20 bytes)");
   // A payload size beyond the 240-byte payload.
-  m.header.payload_size = 241;
+  ByteVector long_payload = MessageImage(f::HVMSG_X64_IO_PORT_INTERCEPT.value, 241).take();
+  std::memcpy(&m, long_payload.data(), sizeof(m));
   EXPECT_EQ(decodeMshvMessage(m, 0, io).exit.kind, Exit::Kind::kOther);
   // For another VP.
   ByteVector other = ioMessage({.port = 0x3F8, .vp = 1});

@@ -12,7 +12,7 @@
 #include "loader/backend.h"
 #include "loader/abi/kvm_abi.h"
 #include "loader/abi/mshv_abi.h"
-#include "loader/internal/vmsa.h"
+#include "tests/oracles/vmsa_layout.h"
 
 namespace igvmkit::loader::testing {
 namespace {
@@ -33,12 +33,10 @@ T load(const void* p) {
   std::memcpy(&v, p, sizeof(T));
   return v;
 }
-template <class T>
-void put(ByteVector& page, size_t off, T v) {
-  std::memcpy(page.data() + off, &v, sizeof(T));
-}
 
 constexpr uint8_t kBadMeasurement = 11;
+// EFER.SVME (AMD APM Vol. 2, EFER bit 12).
+constexpr uint64_t kEferSvme = 1ull << 12;
 
 // The 48 low bytes of a 72-byte little-endian field, as a big-endian integer.
 std::array<uint8_t, 48> bigEndian48(const uint8_t* le72) {
@@ -273,78 +271,89 @@ void SnpPsp::onCall(const FakeCall& call, void* arg) {
 }
 
 ByteVector SnpPsp::kvmVmsa(const VcpuModel& v) const {
-  // KVM's sev_es_sync_vmsa, reduced to the state this loader sets (loader-vmm.md §3.3 step 6).
-  using O = detail::VmsaOffsets;
-  ByteVector page(4096, std::byte{0});
+  // KVM's sev_es_sync_vmsa, reduced to the state this loader sets (loader-vmm.md §3.3 step 6). The
+  // layout comes from tests/oracles/vmsa_layout.h (Linux's struct sev_es_save_area, checked
+  // against microsoft/igvm's SevVmsa), not from the loader's own offset table.
+  namespace L = oracles::vmsa;
+  ByteVector page(L::kPageSize, std::byte{0});
+  auto at = [&](const L::Field& f, size_t within, auto value) {
+    std::memcpy(page.data() + f.linux_offset + within, &value, sizeof(value));
+  };
   if (v.sregs.size() == sizeof(kvm_sregs)) {
     auto s = load<kvm_sregs>(v.sregs.data());
-    auto seg = [&](size_t off, const kvm_segment& k) {
+    // KVM's segment attributes in the VMCB format: type 0-3, S 4, DPL 5-6, P 7, AVL 8, L 9, DB 10,
+    // G 11 (svm.c svm_set_segment).
+    auto seg = [&](const L::Field& f, const kvm_segment& k) {
       uint16_t attrib =
           static_cast<uint16_t>((k.type & 0xF) | (k.s & 1) << 4 | (k.dpl & 3) << 5 |
                                 ((k.present & 1) && !k.unusable) << 7 | (k.avl & 1) << 8 |
                                 (k.l & 1) << 9 | (k.db & 1) << 10 | (k.g & 1) << 11);
-      put(page, off, k.selector);
-      put(page, off + 2, attrib);
-      put(page, off + 4, k.limit);
-      put(page, off + 8, k.base);
+      at(f, L::kSegSelector, k.selector);
+      at(f, L::kSegAttrib, attrib);
+      at(f, L::kSegLimit, k.limit);
+      at(f, L::kSegBase, k.base);
     };
-    seg(O::kEs, s.es);
-    seg(O::kCs, s.cs);
-    seg(O::kSs, s.ss);
-    seg(O::kDs, s.ds);
-    seg(O::kFs, s.fs);
-    seg(O::kGs, s.gs);
-    seg(O::kLdtr, s.ldt);
-    seg(O::kTr, s.tr);
-    put(page, O::kGdtr + 4, static_cast<uint32_t>(s.gdt.limit));
-    put(page, O::kGdtr + 8, s.gdt.base);
-    put(page, O::kIdtr + 4, static_cast<uint32_t>(s.idt.limit));
-    put(page, O::kIdtr + 8, s.idt.base);
-    put(page, O::kEfer, s.efer | detail::kEferSvme);  // KVM keeps SVME set in the save area
-    put(page, O::kCr0, s.cr0);
-    put(page, O::kCr2, s.cr2);
-    put(page, O::kCr3, s.cr3);
-    put(page, O::kCr4, s.cr4);
+    seg(L::es, s.es);
+    seg(L::cs, s.cs);
+    seg(L::ss, s.ss);
+    seg(L::ds, s.ds);
+    seg(L::fs, s.fs);
+    seg(L::gs, s.gs);
+    seg(L::ldtr, s.ldt);
+    seg(L::tr, s.tr);
+    at(L::gdtr, L::kSegLimit, static_cast<uint32_t>(s.gdt.limit));
+    at(L::gdtr, L::kSegBase, s.gdt.base);
+    at(L::idtr, L::kSegLimit, static_cast<uint32_t>(s.idt.limit));
+    at(L::idtr, L::kSegBase, s.idt.base);
+    at(L::efer, 0, s.efer | kEferSvme);  // KVM keeps SVME set in the save area
+    at(L::cr0, 0, s.cr0);
+    at(L::cr2, 0, s.cr2);
+    at(L::cr3, 0, s.cr3);
+    at(L::cr4, 0, s.cr4);
   }
   if (v.regs.size() == sizeof(kvm_regs)) {
     auto r = load<kvm_regs>(v.regs.data());
-    put(page, O::kRax, r.rax);
-    put(page, O::kRbx, r.rbx);
-    put(page, O::kRcx, r.rcx);
-    put(page, O::kRdx, r.rdx);
-    put(page, O::kRsi, r.rsi);
-    put(page, O::kRdi, r.rdi);
-    put(page, O::kRsp, r.rsp);
-    put(page, O::kRbp, r.rbp);
-    const uint64_t high[] = {r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
-    for (size_t i = 0; i < 8; ++i) {
-      put(page, O::kR8 + 8 * i, high[i]);
-    }
-    put(page, O::kRip, r.rip);
-    put(page, O::kRflags, r.rflags);
+    at(L::rax, 0, r.rax);
+    at(L::rbx, 0, r.rbx);
+    at(L::rcx, 0, r.rcx);
+    at(L::rdx, 0, r.rdx);
+    at(L::rsi, 0, r.rsi);
+    at(L::rdi, 0, r.rdi);
+    at(L::rsp, 0, r.rsp);
+    at(L::rbp, 0, r.rbp);
+    at(L::r8, 0, r.r8);
+    at(L::r9, 0, r.r9);
+    at(L::r10, 0, r.r10);
+    at(L::r11, 0, r.r11);
+    at(L::r12, 0, r.r12);
+    at(L::r13, 0, r.r13);
+    at(L::r14, 0, r.r14);
+    at(L::r15, 0, r.r15);
+    at(L::rip, 0, r.rip);
+    at(L::rflags, 0, r.rflags);
   }
   if (v.xcrs.size() == sizeof(kvm_xcrs)) {
     auto x = load<kvm_xcrs>(v.xcrs.data());
     for (uint32_t i = 0; i < x.nr_xcrs && i < 16; ++i) {
       if (x.xcrs[i].xcr == 0) {
-        put(page, O::kXcr0, x.xcrs[i].value);
+        at(L::xcr0, 0, x.xcrs[i].value);
       }
     }
   }
   if (v.debugregs.size() == sizeof(kvm_debugregs)) {
     auto d = load<kvm_debugregs>(v.debugregs.data());
-    put(page, O::kDr6, d.dr6);
-    put(page, O::kDr7, d.dr7);
+    at(L::dr6, 0, d.dr6);
+    at(L::dr7, 0, d.dr7);
   }
   if (v.fpu.size() == sizeof(kvm_fpu)) {
     auto f = load<kvm_fpu>(v.fpu.data());
-    put(page, O::kX87Fcw, f.fcw);
-    put(page, O::kMxcsr, f.mxcsr);
+    at(L::x87_fcw, 0, f.fcw);
+    at(L::mxcsr, 0, f.mxcsr);
   }
   if (v.pat_set) {
-    put(page, O::kGPat, v.pat);
+    at(L::g_pat, 0, v.pat);
   }
-  put(page, O::kSevFeatures, vmsa_features_ | 1);  // KVM adds SNP_ACTIVE
+  at(L::sev_features, 0, vmsa_features_ | 1);  // KVM adds SNP_ACTIVE
   return page;
 }
 

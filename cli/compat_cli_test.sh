@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Reference compatibility of the CLI (cli/compat.h): vector A, microsoft/igvm's own C-API test file
+# (a GUEST_POLICY for mask 0x2 that no platform declares), is refused by `check` (strict) and
+# accepted by `check --compat`, `dump`, `measure` and `plan`, each warning with rule, header and
+# offset. A file the reference refuses is still refused.
+set -uo pipefail
+r=${TEST_SRCDIR}/${TEST_WORKSPACE}
+igvmkit=$r/cli/igvmkit
+a=$r/igvm/testdata/fuzz/seed_vector_a.igvm
+tmp=${TEST_TMPDIR}
+fails=0
+expect() {  # expect NAME WANT_STATUS CMD...
+  local name=$1 want=$2
+  shift 2
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [[ $got != "$want" ]]; then
+    echo "FAIL: $name: exit $got, want $want: $(cat "$tmp/err")"
+    fails=$((fails + 1))
+  fi
+}
+has() {  # has NAME FILE TEXT
+  if ! grep -qF -- "$3" "$2"; then
+    echo "FAIL: $1: no '$3' in: $(cat "$2")"
+    fails=$((fails + 1))
+  fi
+}
+warning='warning: '"$a"': header #2 (GUEST_POLICY 0x101) at offset 0x48: compatibility mask 0x2'
+
+expect "check strict" 1 "$igvmkit" check "$a"
+has "check strict" "$tmp/err" "names bits 0x2 that no platform header declares"
+has "check strict" "$tmp/err" "header #2"
+
+expect "check --compat" 0 "$igvmkit" check --compat "$a"
+has "check --compat" "$tmp/out" "ok: accepted by the reference parser"
+has "check --compat" "$tmp/err" "$warning"
+has "check --compat" "$tmp/err" "[mask.undeclared]"
+
+expect "dump --json" 0 "$igvmkit" dump --json "$a"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["initialization"]) == 2' \
+  "$tmp/out" || { echo "FAIL: dump --json output"; fails=$((fails + 1)); }
+has "dump --json" "$tmp/err" "$warning"
+
+expect "measure vbs" 0 "$igvmkit" measure "$a" --platform vbs
+has "measure vbs" "$tmp/err" "[mask.undeclared]"
+[[ $(wc -l <"$tmp/out") == 1 ]] || { echo "FAIL: measure output"; fails=$((fails + 1)); }
+
+# No backend runs VSM_ISOLATION guests: plan vector A with its platform made NATIVE.
+python3 - "$a" "$tmp/native_a.igvm" <<'PY'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+assert b[0x25] == 1  # SUPPORTED_PLATFORM.platform_type of the first entry: VSM_ISOLATION
+b[0x25] = 0          # NATIVE
+vh_off, vh_size = struct.unpack_from("<II", b, 8)
+struct.pack_into("<I", b, 20, 0)
+struct.pack_into("<I", b, 20, zlib.crc32(bytes(b[:24]) + bytes(b[vh_off : vh_off + vh_size])))
+open(sys.argv[2], "wb").write(b)
+PY
+expect "plan" 0 "$igvmkit" plan "$tmp/native_a.igvm" --backend kvm
+has "plan" "$tmp/err" "[mask.undeclared]"
+has "plan" "$tmp/out" "import gpa=0x0 pages=3"
+
+# The reference refuses a bad checksum: so do check --compat and dump.
+bad=$r/igvm/testdata/fuzz/corrupt_checksum.igvm
+expect "check --compat on a bad file" 1 "$igvmkit" check --compat "$bad"
+has "check --compat on a bad file" "$tmp/err" "checksum"
+expect "dump on a bad file" 1 "$igvmkit" dump "$bad"
+
+# The reference refuses a file without file data; igvmkit accepts it unless --compat.
+python3 - "$r/igvm/testdata/fuzz/seed_vector_b.igvm" "$tmp/headers_only.igvm" <<'PY'
+import struct, sys, zlib
+b = bytearray(open(sys.argv[1], "rb").read())
+vh_off, vh_size = struct.unpack_from("<II", b, 8)
+# Keep only the platform header and the zero pages: drop the file data by pointing every
+# PAGE_DATA at offset 0 (a page of zeros) and cutting the file at the end of the headers.
+pos = vh_off
+while pos < vh_off + vh_size:
+    typ, length = struct.unpack_from("<II", b, pos)
+    if typ == 0x302:
+        struct.pack_into("<I", b, pos + 8 + 12, 0)
+    if typ == 0x301:
+        struct.pack_into("<I", b, pos + 8 + 12, 0)
+    pos += 8 + ((length + 7) & ~7)
+b = b[: vh_off + vh_size]
+struct.pack_into("<I", b, 16, len(b))
+struct.pack_into("<I", b, 20, 0)
+crc = zlib.crc32(bytes(b[:24]) + bytes(b[vh_off : vh_off + vh_size]))
+struct.pack_into("<I", b, 20, crc)
+open(sys.argv[2], "wb").write(b)
+PY
+expect "check headers-only" 0 "$igvmkit" check "$tmp/headers_only.igvm"
+expect "check --compat headers-only" 1 "$igvmkit" check --compat "$tmp/headers_only.igvm"
+has "check --compat headers-only" "$tmp/err" "no file data section"
+
+if [[ $fails -ne 0 ]]; then
+  exit 1
+fi
+echo PASS

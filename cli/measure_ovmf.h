@@ -1,0 +1,35 @@
+// cli/measure_ovmf.h: `igvmkit measure --ovmf FILE ...`, a QEMU launch of OVMF without IGVM
+// (cli-contract.md "measure"), with sev-snp-measure's flags. cli/measure.cc adds these options to
+// the measure subcommand and hands over when --ovmf is given.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace igvmkit::cli {
+
+struct OvmfMeasureArgs {
+  std::string ovmf;
+  std::optional<std::string> vcpu_type;
+  std::optional<std::string> vcpu_sig;
+  std::optional<uint32_t> vcpu_family, vcpu_model, vcpu_stepping;
+  std::string vmm = "qemu";
+  std::string guest_features = "0x1";
+  std::optional<std::string> kernel, initrd, append;
+  std::optional<std::string> svsm, vars_file;
+  std::optional<uint64_t> vars_size;
+};
+
+// Adds --ovmf and the flags only it takes to `cmd`; the returned state is filled by CLI11.
+std::shared_ptr<OvmfMeasureArgs> addOvmfMeasureOptions(CLI::App* cmd);
+
+// Runs the measurement for `platform` (snp, sev, sev-es, tdx), each vCPU count of the inclusive
+// range (snp and sev-es; the others measure once), with the shared output flags. Returns the
+// exit status.
+int runOvmfMeasure(const OvmfMeasureArgs& args, const std::string& platform,
+                   std::pair<uint32_t, uint32_t> vcpus, bool json, bool trace);
+
+}  // namespace igvmkit::cli

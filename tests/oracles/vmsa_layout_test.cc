@@ -1,0 +1,158 @@
+// The loader's VMSA offsets (loader/internal/vmsa.h) and its encoder/decoder against the layout
+// read from Linux's struct sev_es_save_area and microsoft/igvm's SevVmsa (vmsa_layout.h).
+#include "tests/oracles/vmsa_layout.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "base/bytes.h"
+#include "loader/internal/vmsa.h"
+
+namespace igvmkit::oracles {
+namespace {
+
+namespace v = vmsa;
+using O = loader::detail::VmsaOffsets;
+
+// The two outside sources agree with each other, field by field.
+constexpr v::Field kAll[] = {
+    v::es,  v::cs,  v::ss,  v::ds,     v::fs,     v::gs,     v::gdtr,   v::ldtr,         v::idtr,
+    v::tr,  v::vmpl, v::cpl, v::efer,  v::xss,    v::cr4,    v::cr3,    v::cr0,          v::dr7,
+    v::dr6, v::rflags, v::rip, v::rsp, v::rax,    v::cr2,    v::g_pat,  v::rcx,          v::rdx,
+    v::rbx, v::rbp, v::rsi, v::rdi,    v::r8,     v::r9,     v::r10,    v::r11,          v::r12,
+    v::r13, v::r14, v::r15, v::sev_features, v::virtual_tom, v::xcr0, v::mxcsr, v::x87_fcw};
+constexpr bool sourcesAgree() {
+  for (const v::Field& f : kAll) {
+    if (f.linux_offset != f.igvm_offset || f.linux_offset + f.size > v::kLinuxSaveAreaSize) {
+      return false;
+    }
+  }
+  return true;
+}
+static_assert(sourcesAgree());
+
+// The production offset table, field by field.
+static_assert(O::kEs == v::es.linux_offset && O::kCs == v::cs.linux_offset);
+static_assert(O::kSs == v::ss.linux_offset && O::kDs == v::ds.linux_offset);
+static_assert(O::kFs == v::fs.linux_offset && O::kGs == v::gs.linux_offset);
+static_assert(O::kGdtr == v::gdtr.linux_offset && O::kLdtr == v::ldtr.linux_offset);
+static_assert(O::kIdtr == v::idtr.linux_offset && O::kTr == v::tr.linux_offset);
+static_assert(O::kEfer == v::efer.linux_offset && O::kCr4 == v::cr4.linux_offset);
+static_assert(O::kCr3 == v::cr3.linux_offset && O::kCr0 == v::cr0.linux_offset);
+static_assert(O::kDr7 == v::dr7.linux_offset && O::kDr6 == v::dr6.linux_offset);
+static_assert(O::kRflags == v::rflags.linux_offset && O::kRip == v::rip.linux_offset);
+static_assert(O::kRsp == v::rsp.linux_offset && O::kRax == v::rax.linux_offset);
+static_assert(O::kCr2 == v::cr2.linux_offset && O::kGPat == v::g_pat.linux_offset);
+static_assert(O::kRcx == v::rcx.linux_offset && O::kRdx == v::rdx.linux_offset);
+static_assert(O::kRbx == v::rbx.linux_offset && O::kRbp == v::rbp.linux_offset);
+static_assert(O::kRsi == v::rsi.linux_offset && O::kRdi == v::rdi.linux_offset);
+static_assert(O::kR8 == v::r8.linux_offset);
+static_assert(O::kSevFeatures == v::sev_features.linux_offset);
+static_assert(O::kXcr0 == v::xcr0.linux_offset && O::kMxcsr == v::mxcsr.linux_offset);
+static_assert(O::kX87Fcw == v::x87_fcw.linux_offset);
+// The decoder reads r8..r15 as one 64-byte run from kR8.
+static_assert(v::r15.linux_offset == v::r8.linux_offset + 56);
+
+template <class T>
+void put(ByteVector& page, const v::Field& f, size_t within, T value) {
+  ASSERT_LE(within + sizeof(T), f.size);
+  std::memcpy(page.data() + f.linux_offset + within, &value, sizeof(T));
+}
+void putSegment(ByteVector& page, const v::Field& f, uint16_t selector, uint16_t attrib,
+                uint32_t limit, uint64_t base) {
+  put(page, f, v::kSegSelector, selector);
+  put(page, f, v::kSegAttrib, attrib);
+  put(page, f, v::kSegLimit, limit);
+  put(page, f, v::kSegBase, base);
+}
+
+// A VMSA written at the outside table's offsets, with a distinct value in every field KVM can set.
+ByteVector tableVmsa() {
+  ByteVector page(v::kPageSize, std::byte{0});
+  const v::Field* segments[] = {&v::es, &v::cs, &v::ss, &v::ds, &v::fs, &v::gs, &v::ldtr, &v::tr};
+  for (size_t i = 0; i < std::size(segments); ++i) {
+    putSegment(page, *segments[i], static_cast<uint16_t>(0x10 + i), static_cast<uint16_t>(0x93 + i),
+               0xFFFF0u + static_cast<uint32_t>(i), 0x1000ull * (i + 1));
+  }
+  put(page, v::gdtr, v::kSegLimit, uint32_t{0x27});
+  put(page, v::gdtr, v::kSegBase, uint64_t{0x7000});
+  put(page, v::idtr, v::kSegLimit, uint32_t{0xFFF});
+  put(page, v::idtr, v::kSegBase, uint64_t{0x8000});
+  const v::Field* regs[] = {&v::cr4, &v::cr3, &v::cr0, &v::dr7, &v::dr6, &v::rflags, &v::rip,
+                            &v::rsp, &v::rax, &v::cr2, &v::g_pat, &v::rcx, &v::rdx, &v::rbx,
+                            &v::rbp, &v::rsi, &v::rdi, &v::r8, &v::r9, &v::r10, &v::r11,
+                            &v::r12, &v::r13, &v::r14, &v::r15};
+  for (size_t i = 0; i < std::size(regs); ++i) {
+    put(page, *regs[i], 0, uint64_t{0xA000 + i});
+  }
+  put(page, v::efer, 0, uint64_t{0x1D00});  // LME, LMA, NXE, SVME
+  put(page, v::xcr0, 0, uint64_t{0x7});
+  put(page, v::sev_features, 0, uint64_t{0x1});
+  put(page, v::mxcsr, 0, uint32_t{0x1F80});
+  put(page, v::x87_fcw, 0, uint16_t{0x37F});
+  return page;
+}
+
+TEST(VmsaLayout, DecoderReadsEveryFieldWhereTheOutsideTableSaysItIs) {
+  auto s = loader::detail::decodeKvmVmsa(tableVmsa(), 0x1);
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  const loader::X64Registers& r = s->regs;
+  EXPECT_EQ(r.es.selector, 0x10);
+  EXPECT_EQ(r.cs.attributes, 0x94);
+  EXPECT_EQ(r.ss.limit, 0xFFFF2u);
+  EXPECT_EQ(r.ds.base, 0x4000u);
+  EXPECT_EQ(r.fs.selector, 0x14);
+  EXPECT_EQ(r.gs.base, 0x6000u);
+  EXPECT_EQ(r.ldtr.selector, 0x16);
+  EXPECT_EQ(r.tr.base, 0x8000u);
+  EXPECT_EQ(r.gdtr.limit, 0x27);
+  EXPECT_EQ(r.gdtr.base, 0x7000u);
+  EXPECT_EQ(r.idtr.limit, 0xFFF);
+  EXPECT_EQ(r.idtr.base, 0x8000u);
+  EXPECT_EQ(r.cr4, 0xA000u);
+  EXPECT_EQ(r.cr3, 0xA001u);
+  EXPECT_EQ(r.cr0, 0xA002u);
+  EXPECT_EQ(s->dr7, 0xA003u);
+  EXPECT_EQ(s->dr6, 0xA004u);
+  EXPECT_EQ(r.rflags, 0xA005u);
+  EXPECT_EQ(r.rip, 0xA006u);
+  EXPECT_EQ(r.rsp, 0xA007u);
+  EXPECT_EQ(r.rax, 0xA008u);
+  EXPECT_EQ(s->cr2, 0xA009u);
+  EXPECT_EQ(s->pat, 0xA00Au);
+  EXPECT_EQ(r.rcx, 0xA00Bu);
+  EXPECT_EQ(r.rdx, 0xA00Cu);
+  EXPECT_EQ(r.rbx, 0xA00Du);
+  EXPECT_EQ(r.rbp, 0xA00Eu);
+  EXPECT_EQ(r.rsi, 0xA00Fu);
+  EXPECT_EQ(r.rdi, 0xA010u);
+  EXPECT_EQ(r.r8, 0xA011u);
+  EXPECT_EQ(r.r15, 0xA018u);
+  EXPECT_EQ(r.efer, 0x1D00u);
+  EXPECT_EQ(s->xcr0, 0x7u);
+  EXPECT_EQ(s->sev_features, 0x1u);
+  EXPECT_EQ(s->mxcsr, 0x1F80u);
+  EXPECT_EQ(s->fcw, 0x37F);
+}
+
+TEST(VmsaLayout, EncoderWritesTheSamePage) {
+  ByteVector page = tableVmsa();
+  auto s = loader::detail::decodeKvmVmsa(page, 0x1);
+  ASSERT_TRUE(s.ok()) << s.error().describe();
+  EXPECT_EQ(loader::detail::encodeVmsa(*s), page);
+}
+
+// A byte the outside table places in a field KVM cannot set (VMPL, XSS, VIRTUAL_TOM) is refused.
+TEST(VmsaLayout, FieldsKvmCannotSetAreRefusedAtTheirTableOffsets) {
+  for (const v::Field* f : {&v::vmpl, &v::xss, &v::virtual_tom}) {
+    ByteVector page = tableVmsa();
+    page[f->linux_offset] = std::byte{1};
+    auto s = loader::detail::decodeKvmVmsa(page, 0x1);
+    ASSERT_FALSE(s.ok()) << "offset " << f->linux_offset;
+    EXPECT_EQ(s.error().rule, "kvm_snp.vmsa_field");
+  }
+}
+
+}  // namespace
+}  // namespace igvmkit::oracles
