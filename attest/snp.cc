@@ -21,7 +21,7 @@ using internal::X509Ptr;
 // name.
 struct PinnedArk {
   SnpProduct product;
-  const char *sha256;
+  const char* sha256;
 };
 constexpr PinnedArk kPinnedArks[] = {
     {SnpProduct::kMilan, "69d063b45344d26a2e94e1f4210de49ef555308287d4c174445c95639a540bcd"},
@@ -29,10 +29,10 @@ constexpr PinnedArk kPinnedArks[] = {
     {SnpProduct::kTurin, "1f084161a44bb6d93778a904877d4819cafa5d05ef4193b2ded9dd9c73dd3f6a"},
 };
 
-constexpr const char *kAmdArc = "1.3.6.1.4.1.3704.1.";
+constexpr const char* kAmdArc = "1.3.6.1.4.1.3704.1.";
 
 std::string pinnedArk(SnpProduct p) {
-  for (const PinnedArk &a : kPinnedArks) {
+  for (const PinnedArk& a : kPinnedArks) {
     if (a.product == p) {
       return a.sha256;
     }
@@ -40,8 +40,8 @@ std::string pinnedArk(SnpProduct p) {
   return "";
 }
 
-std::optional<SnpProduct> productFromPinnedArk(const std::string &fingerprint) {
-  for (const PinnedArk &a : kPinnedArks) {
+std::optional<SnpProduct> productFromPinnedArk(const std::string& fingerprint) {
+  for (const PinnedArk& a : kPinnedArks) {
     if (fingerprint == a.sha256) {
       return a.product;
     }
@@ -51,7 +51,7 @@ std::optional<SnpProduct> productFromPinnedArk(const std::string &fingerprint) {
 
 // "Milan" from "SEV-Milan", "SEV-VLEK-Milan", "ARK-Milan" or "Milan-B0".
 std::optional<SnpProduct> productFromName(std::string name) {
-  for (const char *prefix : {"SEV-VLEK-", "SEV-", "ARK-"}) {
+  for (const char* prefix : {"SEV-VLEK-", "SEV-", "ARK-"}) {
     if (name.rfind(prefix, 0) == 0) {
       name = name.substr(std::string(prefix).size());
       break;
@@ -66,7 +66,7 @@ std::optional<SnpProduct> productFromName(std::string name) {
   return std::nullopt;
 }
 
-std::string optProduct(const std::optional<SnpProduct> &p) { return p ? productName(*p) : "?"; }
+std::string optProduct(const std::optional<SnpProduct>& p) { return p ? productName(*p) : "?"; }
 
 std::string firmware(uint8_t major, uint8_t minor, uint8_t build) {
   return std::to_string(major) + "." + std::to_string(minor) + "." + std::to_string(build);
@@ -79,7 +79,7 @@ struct Cert {
   bool self_issued = false;
 };
 
-bool sameName(X509 *subject_of, X509 *issuer_of) {
+bool sameName(X509* subject_of, X509* issuer_of) {
   return X509_NAME_cmp(X509_get_subject_name(subject_of), X509_get_issuer_name(issuer_of)) == 0;
 }
 
@@ -87,18 +87,18 @@ bool sameName(X509 *subject_of, X509 *issuer_of) {
 // names.
 struct Chain {
   std::vector<Cert> all;
-  Cert *vek = nullptr;
-  Cert *ask = nullptr;
-  Cert *ark = nullptr;
+  Cert* vek = nullptr;
+  Cert* ask = nullptr;
+  Cert* ark = nullptr;
   std::vector<std::string> ignored;
 };
 
-Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKey key) {
+Result<Chain> classify(const std::vector<ByteVector>& certificates, SnpSigningKey key) {
   Chain chain;
   std::vector<ByteVector> seen;
-  for (const ByteVector &der : certificates) {
+  for (const ByteVector& der : certificates) {
     bool duplicate = false;
-    for (const ByteVector &s : seen) {
+    for (const ByteVector& s : seen) {
       duplicate = duplicate || s == der;
     }
     if (duplicate) {
@@ -114,8 +114,8 @@ Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKe
     c.x509 = std::move(x);
     chain.all.push_back(std::move(c));
   }
-  std::vector<Cert *> veks, asks, arks;
-  for (Cert &c : chain.all) {
+  std::vector<Cert*> veks, asks, arks;
+  for (Cert& c : chain.all) {
     if (c.subject_cn == "SEV-VCEK" || c.subject_cn == "SEV-VLEK") {
       veks.push_back(&c);
     } else if (c.self_issued && c.subject_cn.rfind("ARK-", 0) == 0) {
@@ -126,8 +126,8 @@ Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKe
       chain.ignored.push_back(c.subject_cn.empty() ? "(no CN)" : c.subject_cn);
     }
   }
-  const char *wanted = key == SnpSigningKey::kVlek ? "SEV-VLEK" : "SEV-VCEK";
-  for (Cert *c : veks) {
+  const char* wanted = key == SnpSigningKey::kVlek ? "SEV-VLEK" : "SEV-VCEK";
+  for (Cert* c : veks) {
     if (chain.vek == nullptr && c->subject_cn == wanted) {
       chain.vek = c;
     }
@@ -135,7 +135,7 @@ Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKe
   if (chain.vek == nullptr && !veks.empty()) {
     chain.vek = veks.front();
   }
-  for (Cert *c : asks) {
+  for (Cert* c : asks) {
     if (chain.ask == nullptr && chain.vek != nullptr &&
         sameName(c->x509.get(), chain.vek->x509.get())) {
       chain.ask = c;
@@ -144,7 +144,7 @@ Result<Chain> classify(const std::vector<ByteVector> &certificates, SnpSigningKe
   if (chain.ask == nullptr && !asks.empty()) {
     chain.ask = asks.front();
   }
-  for (Cert *c : arks) {
+  for (Cert* c : arks) {
     if (chain.ark == nullptr && chain.ask != nullptr &&
         sameName(c->x509.get(), chain.ask->x509.get())) {
       chain.ark = c;
@@ -170,7 +170,7 @@ std::string signingKeyName(SnpSigningKey k) {
   return "reserved";
 }
 
-nlohmann::ordered_json tcbJson(const TcbVersion &t, SnpProduct p) {
+nlohmann::ordered_json tcbJson(const TcbVersion& t, SnpProduct p) {
   nlohmann::ordered_json j = nlohmann::ordered_json::object();
   j["raw"] = t.raw;
   if (p == SnpProduct::kTurin) {
@@ -183,8 +183,8 @@ nlohmann::ordered_json tcbJson(const TcbVersion &t, SnpProduct p) {
   return j;
 }
 
-void addFields(const ATTESTATION_REPORT &r, std::optional<SnpProduct> product, SnpProduct layout,
-               Verdict &v) {
+void addFields(const ATTESTATION_REPORT& r, std::optional<SnpProduct> product, SnpProduct layout,
+               Verdict& v) {
   v.field("version", r.version);
   v.field("product", product ? nlohmann::ordered_json(productName(*product)) : nullptr);
   v.field("signing_key", signingKeyName(signingKey(r)));
@@ -224,7 +224,7 @@ void addFields(const ATTESTATION_REPORT &r, std::optional<SnpProduct> product, S
 
 // The report's own fields: version, algorithm, key selection, policy and
 // reserved bytes.
-void checkReportFormat(const ATTESTATION_REPORT &r, Verdict &v) {
+void checkReportFormat(const ATTESTATION_REPORT& r, Verdict& v) {
   bool version_ok = r.version == 2 || r.version == 3 || r.version == 5;
   v.add("report.version", version_ok, std::to_string(r.version), "2, 3 or 5");
   v.add("report.signature_algo", r.signature_algo == 1, std::to_string(r.signature_algo),
@@ -239,7 +239,7 @@ void checkReportFormat(const ATTESTATION_REPORT &r, Verdict &v) {
   v.add("report.policy", policy_ok, hex(r.policy), "bit 17 set, bits 63:26 clear");
 
   std::vector<std::string> nonzero;
-  auto mbz = [&](const char *name, Bytes b) {
+  auto mbz = [&](const char* name, Bytes b) {
     if (!allZero(b)) {
       nonzero.push_back(name);
     }
@@ -260,7 +260,7 @@ void checkReportFormat(const ATTESTATION_REPORT &r, Verdict &v) {
   }
   mbz("0x208", asBytes(r.reserved_208));
   std::string list;
-  for (const std::string &n : nonzero) {
+  for (const std::string& n : nonzero) {
     list += (list.empty() ? "" : ", ") + n;
   }
   v.add("report.reserved", nonzero.empty(), nonzero.empty() ? "all zero" : "non-zero: " + list,
@@ -276,18 +276,18 @@ void checkReportFormat(const ATTESTATION_REPORT &r, Verdict &v) {
         "bytes after r[0:48], s[0:48] zero");
 }
 
-Result<std::string> ia5(const ByteVector &value) {
+Result<std::string> ia5(const ByteVector& value) {
   IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerIa5String));
-  return std::string(reinterpret_cast<const char *>(t.value.data()), t.value.size());
+  return std::string(reinterpret_cast<const char*>(t.value.data()), t.value.size());
 }
 
-Result<uint64_t> integer(const ByteVector &value) {
+Result<uint64_t> integer(const ByteVector& value) {
   IGVMKIT_ASSIGN_OR_RETURN(internal::Tlv t, internal::readOnly(value, internal::kDerInteger));
   return internal::integerValue(t.value);
 }
 
-std::string splDiff(const char *name, const std::optional<uint64_t> &cert, uint8_t report,
-                    bool *ok) {
+std::string splDiff(const char* name, const std::optional<uint64_t>& cert, uint8_t report,
+                    bool* ok) {
   if (!cert) {
     *ok = false;
     return std::string(name) + "(missing)";
@@ -300,8 +300,8 @@ std::string splDiff(const char *name, const std::optional<uint64_t> &cert, uint8
 
 // The VCEK/VLEK against the report: its SPLs equal REPORTED_TCB and its hwID
 // equals CHIP_ID.
-void checkVekBinding(const ATTESTATION_REPORT &r, SnpProduct layout, X509 *vek, bool is_vlek,
-                     Verdict &v) {
+void checkVekBinding(const ATTESTATION_REPORT& r, SnpProduct layout, X509* vek, bool is_vlek,
+                     Verdict& v) {
   Result<AmdCertExtensions> ext = parseAmdExtensions(internal::extensions(vek));
   TcbVersion tcb = decodeTcb(r.reported_tcb, layout);
   if (!ext.ok()) {
@@ -344,12 +344,12 @@ void checkVekBinding(const ATTESTATION_REPORT &r, SnpProduct layout, X509 *vek, 
   v.add("vek.hwid", match, hexBytes(hwid), "CHIP_ID " + expected);
 }
 
-void checkChain(const ATTESTATION_REPORT &r, const Chain &chain, std::optional<SnpProduct> product,
-                int64_t at, Verdict &v) {
+void checkChain(const ATTESTATION_REPORT& r, const Chain& chain, std::optional<SnpProduct> product,
+                int64_t at, Verdict& v) {
   SnpSigningKey key = signingKey(r);
   bool want_vlek = key == SnpSigningKey::kVlek;
-  const char *vek_name = want_vlek ? "VLEK" : "VCEK";
-  const char *ask_name = want_vlek ? "ASVK" : "ASK";
+  const char* vek_name = want_vlek ? "VLEK" : "VCEK";
+  const char* ask_name = want_vlek ? "ASVK" : "ASK";
 
   // ARK: pinned for the product, self-signed.
   if (chain.ark == nullptr) {
@@ -393,7 +393,7 @@ void checkChain(const ATTESTATION_REPORT &r, const Chain &chain, std::optional<S
     v.add("vek.kind", false, std::string("no ") + vek_name + " certificate given", vek_name);
     return;
   }
-  X509 *vek = chain.vek->x509.get();
+  X509* vek = chain.vek->x509.get();
   if (chain.ask == nullptr) {
     v.add("vek.signed_by_ask", false,
           chain.vek->subject_cn + std::string(": no ") + ask_name + " to check it against");
@@ -430,9 +430,9 @@ void checkChain(const ATTESTATION_REPORT &r, const Chain &chain, std::optional<S
 // AMD's KDS CRL (/vcek/v1/<product>/crl, /vlek/v1/<product>/crl) is signed by
 // the ARK and revokes ASKs/ASVKs; a CRL issued by the ASK would name VCEKs.
 // Each given CRL is judged against the chain it belongs to.
-void checkCrls(const std::vector<ByteVector> &crls, const Chain &chain, int64_t at, Verdict &v) {
-  std::vector<X509 *> certs;
-  for (const Cert *c : {chain.ark, chain.ask, chain.vek}) {
+void checkCrls(const std::vector<ByteVector>& crls, const Chain& chain, int64_t at, Verdict& v) {
+  std::vector<X509*> certs;
+  for (const Cert* c : {chain.ark, chain.ask, chain.vek}) {
     if (c != nullptr) {
       certs.push_back(c->x509.get());
     }
@@ -443,7 +443,7 @@ void checkCrls(const std::vector<ByteVector> &crls, const Chain &chain, int64_t 
   }
 }
 
-void checkSignature(Bytes report, const ATTESTATION_REPORT &r, const Chain &chain, Verdict &v) {
+void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chain, Verdict& v) {
   if (chain.vek == nullptr) {
     v.add("report.signature", false, "no VCEK/VLEK certificate to verify with");
     return;
@@ -458,19 +458,52 @@ void checkSignature(Bytes report, const ATTESTATION_REPORT &r, const Chain &chai
         "signed bytes 0x000..0x29f");
 }
 
-void checkReference(const ATTESTATION_REPORT &r, SnpProduct layout,
-                    const measure::ReferenceValues &ref, Verdict &v) {
-  internal::checkMeasurement("snp", asBytes(r.measurement), ref, v);
+// The measurement that matched was signed with an ID block (measure/reference.h): the report
+// must show that block's identity, exactly as the firmware copies it in at launch.
+void checkIdBlockIdentity(const ATTESTATION_REPORT& r,
+                          const measure::ReferenceDigest::IdBlockIdentity& id, Verdict& v) {
+  std::vector<std::string> mismatches;
+  auto same = [](Bytes a, const ByteVector& b) {
+    return std::equal(a.begin(), a.end(), b.begin(), b.end());
+  };
+  if (!same(asBytes(r.id_key_digest), id.id_key_digest)) mismatches.push_back("id_key_digest");
+  ByteVector no_author(48);
+  if (!same(asBytes(r.author_key_digest), id.author_key_digest.value_or(no_author))) {
+    mismatches.push_back("author_key_digest");
+  }
+  if (!same(asBytes(r.family_id), id.family_id)) mismatches.push_back("family_id");
+  if (!same(asBytes(r.image_id), id.image_id)) mismatches.push_back("image_id");
+  if (r.guest_svn != id.guest_svn) mismatches.push_back("guest_svn");
+  if (r.policy != id.guest_policy) mismatches.push_back("guest_policy");
+  std::string list;
+  for (const std::string& m : mismatches) list += (list.empty() ? "" : ", ") + m;
+  v.add("ref.id_block", mismatches.empty(),
+        "id_key_digest " + hexBytes(r.id_key_digest) + ", family_id " + hexBytes(r.family_id) +
+            ", image_id " + hexBytes(r.image_id) + ", guest_svn " + std::to_string(r.guest_svn) +
+            ", policy " + hex(r.policy),
+        "id_key_digest " + hexBytes(id.id_key_digest) + ", family_id " + hexBytes(id.family_id) +
+            ", image_id " + hexBytes(id.image_id) + ", guest_svn " + std::to_string(id.guest_svn) +
+            ", policy " + hex(id.guest_policy),
+        mismatches.empty() ? "the matched measurement's ID block" : "mismatch: " + list);
+}
+
+void checkReference(const ATTESTATION_REPORT& r, SnpProduct layout,
+                    const measure::ReferenceValues& ref, Verdict& v) {
+  const measure::ReferenceDigest* matched =
+      internal::checkMeasurement("snp", asBytes(r.measurement), ref, v);
+  if (matched != nullptr && matched->id_block) {
+    checkIdBlockIdentity(r, *matched->id_block, v);
+  }
   measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
   bool debug = (r.policy & kSnpPolicyDebug) != 0;
   v.add("ref.debug", !debug || policy.debug_allowed, debug ? "debug enabled" : "debug disabled",
         policy.debug_allowed ? "debug allowed" : "debug disabled", "policy " + hex(r.policy));
   if (policy.min_tcb) {
-    const measure::MinimumTcb &min = *policy.min_tcb;
+    const measure::MinimumTcb& min = *policy.min_tcb;
     TcbVersion t = decodeTcb(r.reported_tcb, layout);
     bool ok = true;
     std::string want;
-    auto cmp = [&](const char *name, const std::optional<uint8_t> &m, uint8_t have) {
+    auto cmp = [&](const char* name, const std::optional<uint8_t>& m, uint8_t have) {
       if (!m) {
         return;
       }
@@ -518,7 +551,7 @@ void checkReference(const ATTESTATION_REPORT &r, SnpProduct layout,
   if (!policy.chip_ids.empty()) {
     bool known = false;
     std::string expected;
-    for (const ByteVector &id : policy.chip_ids) {
+    for (const ByteVector& id : policy.chip_ids) {
       known = known || id == ByteVector(asBytes(r.chip_id).begin(), asBytes(r.chip_id).end());
       expected += (expected.empty() ? "" : " or ") + hexBytes(id);
     }
@@ -540,8 +573,8 @@ void checkReference(const ATTESTATION_REPORT &r, SnpProduct layout,
 // The HCL runtime data is what binds the vTPM's attestation key to the signed
 // report: its digest must be REPORT_DATA (rest zero), and it must hold the
 // HCLAkPub key that verifiers go on to use.
-void checkHclBinding(const HclReport &hcl, const ATTESTATION_REPORT &r, Verdict &v) {
-  const EVP_MD *md = hcl.request.report_data_hash_type == 1   ? EVP_sha256()
+void checkHclBinding(const HclReport& hcl, const ATTESTATION_REPORT& r, Verdict& v) {
+  const EVP_MD* md = hcl.request.report_data_hash_type == 1   ? EVP_sha256()
                      : hcl.request.report_data_hash_type == 2 ? EVP_sha384()
                                                               : EVP_sha512();
   ByteVector digest = internal::digest(md, hcl.runtime_data);
@@ -561,7 +594,7 @@ void checkHclBinding(const HclReport &hcl, const ATTESTATION_REPORT &r, Verdict 
   hcl_field["report_data_hash"] = algo;
   hcl_field["runtime_data_digest"] = hexBytes(digest);
   Result<nlohmann::ordered_json> claims = measure::parseStrictJson(
-      std::string_view(reinterpret_cast<const char *>(hcl.runtime_data.data()),
+      std::string_view(reinterpret_cast<const char*>(hcl.runtime_data.data()),
                        hcl.runtime_data.size()),
       "hcl.runtime_data");
   std::string problem;
@@ -571,7 +604,7 @@ void checkHclBinding(const HclReport &hcl, const ATTESTATION_REPORT &r, Verdict 
     problem = "runtime data has no \"keys\" array";
   } else {
     problem = "no RSA key \"HCLAkPub\" with \"n\" and \"e\"";
-    for (const auto &key : (*claims)["keys"]) {
+    for (const auto& key : (*claims)["keys"]) {
       if (key.is_object() && key.value("kid", "") == "HCLAkPub" && key.value("kty", "") == "RSA" &&
           key.contains("n") && key["n"].is_string() && key.contains("e") && key["e"].is_string()) {
         problem.clear();
@@ -587,7 +620,7 @@ void checkHclBinding(const HclReport &hcl, const ATTESTATION_REPORT &r, Verdict 
         "runtime claims JSON with HCLAkPub");
 }
 
-std::optional<std::string> readCacheFile(const std::filesystem::path &p) {
+std::optional<std::string> readCacheFile(const std::filesystem::path& p) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(p, ec)) {
     return std::nullopt;
@@ -596,7 +629,7 @@ std::optional<std::string> readCacheFile(const std::filesystem::path &p) {
   if (!bytes.ok()) {
     return std::nullopt;
   }
-  return std::string(reinterpret_cast<const char *>(bytes->data()), bytes->size());
+  return std::string(reinterpret_cast<const char*>(bytes->data()), bytes->size());
 }
 
 }  // namespace
@@ -613,7 +646,7 @@ std::string productName(SnpProduct product) {
   return "?";
 }
 
-SnpSigningKey signingKey(const ATTESTATION_REPORT &report) {
+SnpSigningKey signingKey(const ATTESTATION_REPORT& report) {
   switch ((report.key_info >> 2) & 7) {
     case 0:
       return SnpSigningKey::kVcek;
@@ -676,7 +709,7 @@ Result<ATTESTATION_REPORT> parseSnpReport(Bytes report) {
   return readStruct<ATTESTATION_REPORT>(report, 0);
 }
 
-std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT &r) {
+std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT& r) {
   if (r.version < 3) {
     return std::nullopt;
   }
@@ -716,8 +749,8 @@ Result<HclReport> parseHclReport(Bytes bytes) {
   HclReport h;
   h.header = readStruct<HCL_REPORT_HEADER>(bytes, 0).value();
   h.request = readStruct<IGVM_REQUEST_DATA>(bytes, kHclRequestDataOffset).value();
-  const HCL_REPORT_HEADER &hd = h.header;
-  const IGVM_REQUEST_DATA &rq = h.request;
+  const HCL_REPORT_HEADER& hd = h.header;
+  const IGVM_REQUEST_DATA& rq = h.request;
   if (hd.version != 1 && hd.version != 2) {
     return invalid("hcl.version", "version " + std::to_string(hd.version) + ", expected 1 or 2",
                    at(4));
@@ -779,16 +812,16 @@ Result<Bytes> extractSnpReport(Bytes bytes) {
 }
 
 Result<AmdCertExtensions> parseAmdExtensions(
-    const std::vector<std::pair<std::string, ByteVector>> &extensions) {
+    const std::vector<std::pair<std::string, ByteVector>>& extensions) {
   AmdCertExtensions out;
-  for (const auto &entry : extensions) {
-    const std::string &oid = entry.first;
-    const ByteVector &value = entry.second;
+  for (const auto& entry : extensions) {
+    const std::string& oid = entry.first;
+    const ByteVector& value = entry.second;
     if (oid.rfind(kAmdArc, 0) != 0) {
       continue;
     }
     std::string leaf = oid.substr(std::string(kAmdArc).size());
-    auto need = [&](std::optional<uint64_t> &slot) -> Status {
+    auto need = [&](std::optional<uint64_t>& slot) -> Status {
       Result<uint64_t> n = integer(value);
       if (!n.ok()) {
         return invalid("vek.extension", "extension " + oid + ": " + n.error().message);
@@ -830,8 +863,8 @@ Result<AmdCertExtensions> parseAmdExtensions(
   return out;
 }
 
-Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
-                                const measure::ReferenceValues *reference) {
+Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
+                                const measure::ReferenceValues* reference) {
   std::optional<HclReport> hcl;
   Bytes report_bytes = evidence.report;
   if (report_bytes.size() != kSnpReportSize && isHclReport(report_bytes)) {
@@ -872,7 +905,7 @@ Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
   checkReportFormat(r, v);
 
   bool agree = product.has_value();
-  for (const auto &p : {from_vek, from_ext, from_ask, from_ark}) {
+  for (const auto& p : {from_vek, from_ext, from_ask, from_ark}) {
     agree = agree && (!p || p == product);
   }
   if (!ext_name.empty() && !from_ext) {
@@ -888,7 +921,7 @@ Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
       product ? productName(*product) + " throughout" : "a known product",
       chain.ignored.empty() ? "" : "ignored certificates: " + [&] {
         std::string s;
-        for (const std::string &n : chain.ignored) s += (s.empty() ? "" : ", ") + n;
+        for (const std::string& n : chain.ignored) s += (s.empty() ? "" : ", ") + n;
         return s;
       }());
 
@@ -909,8 +942,8 @@ Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
   return v;
 }
 
-Result<std::vector<ByteVector>> loadSnpCertCache(const std::string &dir,
-                                                 const ATTESTATION_REPORT &report) {
+Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
+                                                 const ATTESTATION_REPORT& report) {
   std::vector<ByteVector> out;
   std::vector<SnpProduct> products;
   if (std::optional<SnpProduct> p = productFromCpuid(report)) {
@@ -919,9 +952,9 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string &dir,
     products = {SnpProduct::kMilan, SnpProduct::kGenoa, SnpProduct::kTurin};
   }
   bool vlek = signingKey(report) == SnpSigningKey::kVlek;
-  auto add = [&](const std::string &text) -> Status {
+  auto add = [&](const std::string& text) -> Status {
     IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> certs, splitCertificates(toBytes(text)));
-    for (ByteVector &c : certs) {
+    for (ByteVector& c : certs) {
       out.push_back(std::move(c));
     }
     return okStatus();
@@ -953,7 +986,7 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string &dir,
       names.push_back(q);
     }
     names.push_back(hwid);
-    for (const std::string &name : names) {
+    for (const std::string& name : names) {
       if (std::optional<std::string> vcek = readCacheFile(base / name)) {
         IGVMKIT_RETURN_IF_ERROR(add(*vcek));
         break;

@@ -115,7 +115,7 @@ enum class SnpProduct { kMilan, kGenoa, kTurin };
 std::string productName(SnpProduct product);  // "Milan", "Genoa", "Turin"
 
 enum class SnpSigningKey { kVcek, kVlek, kNone, kReserved };
-SnpSigningKey signingKey(const ATTESTATION_REPORT &report);
+SnpSigningKey signingKey(const ATTESTATION_REPORT& report);
 
 // What an endorsement key certificate (DER) is by its subject: kVcek for CN
 // "SEV-VCEK", kVlek for "SEV-VLEK"; nullopt for anything else (an ASK, an ARK,
@@ -143,7 +143,7 @@ Result<ATTESTATION_REPORT> parseSnpReport(Bytes report);
 
 // The product named by CPUID_FAM_ID/CPUID_MOD_ID (v3+), or nullopt (v2, unknown
 // model).
-std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT &report);
+std::optional<SnpProduct> productFromCpuid(const ATTESTATION_REPORT& report);
 
 // Azure vTPM "HCL report" (attest-format.md §1; microsoft/openhcl igvm_attest):
 // a header, the hardware report in a 0x4A0 slot at 0x20, then the IGVM request
@@ -207,8 +207,8 @@ struct SnpEvidence {
 // Verifies `evidence` and, when `reference` is given, compares it against the
 // reference values. Errors only for unreadable evidence (wrong report size);
 // every judgement is a Check.
-Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
-                                const measure::ReferenceValues *reference = nullptr);
+Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
+                                const measure::ReferenceValues* reference = nullptr);
 
 // Certificates for `report` from a local cache laid out like AMD's KDS
 // (attest/README.md):
@@ -219,8 +219,8 @@ Result<Verdict> verifySnpReport(const SnpEvidence &evidence,
 //   file named just <hwid> also works)
 // Only the products the report can be (all three for v2) are looked at. Missing
 // files are not an error; an empty list is returned when nothing is found.
-Result<std::vector<ByteVector>> loadSnpCertCache(const std::string &dir,
-                                                 const ATTESTATION_REPORT &report);
+Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
+                                                 const ATTESTATION_REPORT& report);
 
 // A VCEK/VLEK's AMD extensions (OID 1.3.6.1.4.1.3704.1.*), as read by
 // verifySnpReport.
@@ -235,6 +235,6 @@ struct AmdCertExtensions {
 // From (dotted OID, extnValue contents) pairs; malformed values are errors
 // (rule "vek.extension").
 Result<AmdCertExtensions> parseAmdExtensions(
-    const std::vector<std::pair<std::string, ByteVector>> &extensions);
+    const std::vector<std::pair<std::string, ByteVector>>& extensions);
 
 }  // namespace igvmkit::attest

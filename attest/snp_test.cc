@@ -733,6 +733,29 @@ TEST(SnpHcl, WrapperFieldsAreNamedErrors) {
   }
 }
 
+TEST(SnpReference, MatchedMeasurementsIdBlockIdentityIsChecked) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  const SnpItem& it = item("snp03_milan_v2_coco");
+  Loaded l = load(shared, it);
+  Result<ATTESTATION_REPORT> r = parseSnpReport(l.report);
+  ASSERT_TRUE(r.ok());
+  auto entry = [&](const std::string& family_id) {
+    return std::string(R"({"platform":"snp","digest":")") + it.measurement +
+           R"(","id_key_digest":")" + hexBytes(asBytes(r->id_key_digest)) +
+           R"(","family_id":")" + family_id + R"(","image_id":")" +
+           hexBytes(asBytes(r->image_id)) + R"(","guest_svn":)" + std::to_string(r->guest_svn) +
+           R"(,"guest_policy":)" + std::to_string(r->policy) + "}";
+  };
+  Result<Verdict> v = verifyWithRef(l, it, entry(hexBytes(asBytes(r->family_id))));
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->passed()) << dumpChecks(*v);
+  ASSERT_NE(v->find("ref.id_block"), nullptr);
+  v = verifyWithRef(l, it, entry(std::string(32, 'f')));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->failedChecks(), std::vector<std::string>{"ref.id_block"}) << dumpChecks(*v);
+  EXPECT_EQ(v->find("ref.id_block")->detail, "mismatch: family_id");
+}
+
 TEST(SnpReference, DebugIsForbiddenUnlessAllowed) {
   IGVMKIT_SHARED_OR_SKIP(shared);
   const SnpItem& it = item("snp01_milan_v2_gosev");  // policy 0xb0000: DEBUG set

@@ -25,11 +25,11 @@ using internal::X509Ptr;
 // The Intel SGX Root CA (CN=Intel SGX Root CA, valid to 2049), pinned by the
 // SHA-256 of its DER encoding; every PCK chain and collateral signing chain
 // must end in it.
-constexpr const char *kIntelRootSha256 =
+constexpr const char* kIntelRootSha256 =
     "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3";
 constexpr uint8_t kIntelQeVendor[16] = {0x93, 0x9a, 0x72, 0x33, 0xf7, 0x9c, 0x4c, 0xa9,
                                         0x94, 0x0a, 0x0d, 0xb3, 0x95, 0x7f, 0x06, 0x07};
-constexpr const char *kSgxExtensionOid = "1.2.840.113741.1.13.1";
+constexpr const char* kSgxExtensionOid = "1.2.840.113741.1.13.1";
 constexpr uint16_t kTdxBody10 = 2;
 constexpr uint16_t kTdxBody15 = 3;
 
@@ -39,7 +39,7 @@ Location offsetLocation(uint64_t offset) {
   return where;
 }
 
-Error bad(const std::string &rule, const std::string &message, uint64_t offset) {
+Error bad(const std::string& rule, const std::string& message, uint64_t offset) {
   return invalid(rule, message, offsetLocation(offset));
 }
 
@@ -52,7 +52,7 @@ Result<T> read(Bytes b, uint64_t off) {
   return v;
 }
 
-Result<Bytes> take(Bytes b, uint64_t off, uint64_t n, const char *what) {
+Result<Bytes> take(Bytes b, uint64_t off, uint64_t n, const char* what) {
   Result<Bytes> v = slice(b, off, n);
   if (!v.ok()) {
     return bad("quote.truncated",
@@ -71,21 +71,21 @@ Result<PckChain> splitPckChain(Bytes pem) {
     return invalid("quote.pck_chain", "PCK chain: " + ders.error().message);
   }
   PckChain chain;
-  for (const ByteVector &der : *ders) {
+  for (const ByteVector& der : *ders) {
     IGVMKIT_ASSIGN_OR_RETURN(X509Ptr c, internal::parseCertificate(der));
     chain.certs.push_back(std::move(c));
   }
   return chain;
 }
 
-void addFields(const TdxQuote &q, Verdict &v) {
+void addFields(const TdxQuote& q, Verdict& v) {
   v.field("version", q.header.version);
   v.field("attestation_key_type", q.header.attestation_key_type);
   v.field("tee_type", q.header.tee_type);
   v.field("qe_vendor_id", hexBytes(q.header.qe_vendor_id));
   v.field("body_type", q.body_type);
   v.field("body_size", q.body_size);
-  const TD_REPORT_BODY &b = q.body;
+  const TD_REPORT_BODY& b = q.body;
   v.field("tee_tcb_svn", hexBytes(b.tee_tcb_svn));
   v.field("mr_seam", hexBytes(b.mr_seam));
   v.field("mr_signer_seam", hexBytes(b.mr_signer_seam));
@@ -115,8 +115,8 @@ void addFields(const TdxQuote &q, Verdict &v) {
   v.field("pck_certification_type", q.pck_certification_type);
 }
 
-void checkReference(const TdxQuote &q, const measure::ReferenceValues &ref, Verdict &v) {
-  const TD_REPORT_BODY &b = q.body;
+void checkReference(const TdxQuote& q, const measure::ReferenceValues& ref, Verdict& v) {
+  const TD_REPORT_BODY& b = q.body;
   internal::checkMeasurement("tdx", asBytes(b.mr_td), ref, v);
   measure::ReferencePolicy policy = ref.policy.value_or(measure::ReferencePolicy{});
   bool debug = (b.td_attributes & kTdAttributesDebug) != 0;
@@ -219,7 +219,7 @@ Result<TdxQuote> parseTdxQuote(Bytes in) {
 }
 
 Result<PckExtensions> parsePckExtension(Bytes value) {
-  auto fail = [](const std::string &m) { return invalid("pck.extension", m); };
+  auto fail = [](const std::string& m) { return invalid("pck.extension", m); };
   Result<internal::Tlv> top = internal::readOnly(value, internal::kDerSequence);
   if (!top.ok()) {
     return fail("SGX extension: " + top.error().message);
@@ -229,7 +229,7 @@ Result<PckExtensions> parsePckExtension(Bytes value) {
     return fail("SGX extension: " + entries.error().message);
   }
   // Each entry is SEQUENCE { OID, value }.
-  auto pair = [&](const internal::Tlv &t) -> Result<std::pair<std::string, internal::Tlv>> {
+  auto pair = [&](const internal::Tlv& t) -> Result<std::pair<std::string, internal::Tlv>> {
     if (t.tag != internal::kDerSequence) {
       return fail("SGX extension entry is not a SEQUENCE");
     }
@@ -243,21 +243,21 @@ Result<PckExtensions> parsePckExtension(Bytes value) {
   PckExtensions out;
   const std::string base = std::string(kSgxExtensionOid) + ".";
   bool have_fmspc = false;
-  for (const internal::Tlv &e : *entries) {
+  for (const internal::Tlv& e : *entries) {
     IGVMKIT_ASSIGN_OR_RETURN(auto kv, pair(e));
-    const auto &[oid, val] = kv;
+    const auto& [oid, val] = kv;
     if (oid.rfind(base, 0) != 0) {
       continue;
     }
     std::string leaf = oid.substr(base.size());
-    auto bytes = [&](const internal::Tlv &t) { return ByteVector(t.value.begin(), t.value.end()); };
+    auto bytes = [&](const internal::Tlv& t) { return ByteVector(t.value.begin(), t.value.end()); };
     if (leaf == "1" && val.tag == internal::kDerOctetString) {
       out.ppid = bytes(val);
     } else if (leaf == "2" && val.tag == internal::kDerSequence) {
       IGVMKIT_ASSIGN_OR_RETURN(std::vector<internal::Tlv> comps, internal::readAll(val.value));
-      for (const internal::Tlv &c : comps) {
+      for (const internal::Tlv& c : comps) {
         IGVMKIT_ASSIGN_OR_RETURN(auto ckv, pair(c));
-        const auto &[coid, cval] = ckv;
+        const auto& [coid, cval] = ckv;
         if (coid.rfind(base + "2.", 0) != 0) {
           continue;
         }
@@ -300,7 +300,7 @@ Result<PckExtensions> parsePckExtension(Bytes value) {
   return out;
 }
 
-Result<Verdict> verifyTdxQuote(const TdxEvidence &ev, const measure::ReferenceValues *reference) {
+Result<Verdict> verifyTdxQuote(const TdxEvidence& ev, const measure::ReferenceValues* reference) {
   IGVMKIT_ASSIGN_OR_RETURN(TdxQuote q, parseTdxQuote(ev.quote));
   int64_t at = ev.at ? *ev.at : static_cast<int64_t>(std::time(nullptr));
   Verdict v;
@@ -324,10 +324,10 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence &ev, const measure::ReferenceVa
   if (ev.root) {
     IGVMKIT_ASSIGN_OR_RETURN(user_root, internal::parseCertificate(*ev.root));
   }
-  X509 *quote_root = pck.certs.size() >= 2 && selfIssued(pck.certs.back().get())
+  X509* quote_root = pck.certs.size() >= 2 && selfIssued(pck.certs.back().get())
                          ? pck.certs.back().get()
                          : nullptr;
-  X509 *anchor = nullptr;
+  X509* anchor = nullptr;
   if (user_root) {
     anchor = user_root.get();
     bool same = quote_root == nullptr || X509_cmp(quote_root, anchor) == 0;
@@ -344,13 +344,13 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence &ev, const measure::ReferenceVa
     anchor = pinned ? quote_root : nullptr;
   }
   std::vector<X509Ptr> chain_copy;
-  for (const X509Ptr &c : pck.certs) {
+  for (const X509Ptr& c : pck.certs) {
     chain_copy.emplace_back(X509_dup(c.get()));
   }
   std::optional<std::string> path_why = verifyChainTo(chain_copy, anchor, at);
-  X509 *leaf = pck.certs.front().get();
+  X509* leaf = pck.certs.front().get();
   std::string path;
-  for (const X509Ptr &c : pck.certs) {
+  for (const X509Ptr& c : pck.certs) {
     path += (path.empty() ? "" : " -> ") + internal::subjectCn(c.get());
   }
   v.add("pck.chain", !path_why, path_why ? path + ": " + *path_why : path + " verifies",
@@ -359,7 +359,7 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence &ev, const measure::ReferenceVa
   v.field("pck_issuer", internal::issuerCn(leaf));
 
   std::optional<PckExtensions> ext;
-  for (const auto &[oid, value] : internal::extensions(leaf)) {
+  for (const auto& [oid, value] : internal::extensions(leaf)) {
     if (oid == kSgxExtensionOid) {
       Result<PckExtensions> parsed = parsePckExtension(value);
       if (parsed.ok()) {
@@ -419,14 +419,14 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence &ev, const measure::ReferenceVa
     IGVMKIT_RETURN_IF_ERROR(internal::checkCollateral(ev, q, pck, ext, anchor, at, allowed, v));
   }
   if (!ev.crls.empty()) {
-    std::vector<X509 *> chain_certs;
-    for (const X509Ptr &c : pck.certs) {
+    std::vector<X509*> chain_certs;
+    for (const X509Ptr& c : pck.certs) {
       chain_certs.push_back(c.get());
     }
     if (anchor != nullptr && (quote_root == nullptr || X509_cmp(quote_root, anchor) != 0)) {
       chain_certs.push_back(anchor);
     }
-    for (const ByteVector &der : ev.crls) {
+    for (const ByteVector& der : ev.crls) {
       Result<CrlPtr> crl = internal::parseCrl(der);
       bool root_crl =
           crl.ok() && anchor != nullptr &&

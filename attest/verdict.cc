@@ -16,7 +16,7 @@ bool Verdict::passed() const {
   if (checks.empty()) {
     return false;
   }
-  for (const Check &c : checks) {
+  for (const Check& c : checks) {
     if (!c.passed) {
       return false;
     }
@@ -24,8 +24,8 @@ bool Verdict::passed() const {
   return true;
 }
 
-const Check *Verdict::find(std::string_view name) const {
-  for (const Check &c : checks) {
+const Check* Verdict::find(std::string_view name) const {
+  for (const Check& c : checks) {
     if (c.name == name) {
       return &c;
     }
@@ -35,7 +35,7 @@ const Check *Verdict::find(std::string_view name) const {
 
 std::vector<std::string> Verdict::failedChecks() const {
   std::vector<std::string> out;
-  for (const Check &c : checks) {
+  for (const Check& c : checks) {
     if (!c.passed) {
       out.push_back(c.name);
     }
@@ -48,7 +48,7 @@ namespace {
 // Check texts can quote certificate names and collateral: keep them printable
 // ASCII so text and JSON output never carry control bytes or invalid UTF-8.
 std::string printable(std::string s) {
-  for (char &c : s) {
+  for (char& c : s) {
     auto u = static_cast<unsigned char>(c);
     if (u < 0x20 || u > 0x7E) {
       c = '?';
@@ -59,7 +59,7 @@ std::string printable(std::string s) {
 
 }  // namespace
 
-Check &Verdict::add(std::string name, bool passed, std::string actual, std::string expected,
+Check& Verdict::add(std::string name, bool passed, std::string actual, std::string expected,
                     std::string detail) {
   checks.push_back(Check{std::move(name), passed, printable(std::move(actual)),
                          printable(std::move(expected)), printable(std::move(detail))});
@@ -79,12 +79,12 @@ nlohmann::ordered_json Verdict::toJson() const {
   out["platform"] = platform;
   out["verified"] = passed();
   nlohmann::ordered_json f = nlohmann::ordered_json::object();
-  for (const Field &field : fields) {
+  for (const Field& field : fields) {
     f[field.name] = field.value;
   }
   out["fields"] = f;
   nlohmann::ordered_json list = nlohmann::ordered_json::array();
-  for (const Check &c : checks) {
+  for (const Check& c : checks) {
     nlohmann::ordered_json j = nlohmann::ordered_json::object();
     j["name"] = c.name;
     j["passed"] = c.passed;
@@ -101,7 +101,7 @@ nlohmann::ordered_json Verdict::toJson() const {
   return out;
 }
 
-std::string describe(const Check &check) {
+std::string describe(const Check& check) {
   std::string line = (check.passed ? "pass  " : "FAIL  ") + check.name + ": " + check.actual;
   if (!check.expected.empty()) {
     line += " (expected " + check.expected + ")";
@@ -120,7 +120,7 @@ bool isBase64Char(char c) {
          c == '_';
 }
 
-std::string withoutSpace(Bytes input, bool *printable) {
+std::string withoutSpace(Bytes input, bool* printable) {
   std::string out;
   out.reserve(input.size());
   *printable = true;
@@ -142,7 +142,7 @@ Result<ByteVector> base64Decode(std::string text) {
   while (!text.empty() && text.back() == '=') {
     text.pop_back();
   }
-  for (char &c : text) {
+  for (char& c : text) {
     if (c == '-') c = '+';
     if (c == '_') c = '/';
   }
@@ -152,8 +152,8 @@ Result<ByteVector> base64Decode(std::string text) {
   size_t padding = (4 - text.size() % 4) % 4;
   text.append(padding, '=');
   ByteVector out(text.size() / 4 * 3);
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char *>(out.data()),
-                          reinterpret_cast<const unsigned char *>(text.data()),
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
                           static_cast<int>(text.size()));
   if (n < 0) {
     ERR_clear_error();
@@ -199,7 +199,7 @@ Result<ByteVector> decodeEvidence(Bytes input) {
 }
 
 Result<std::vector<ByteVector>> splitCertificates(Bytes input) {
-  std::string_view text(reinterpret_cast<const char *>(input.data()), input.size());
+  std::string_view text(reinterpret_cast<const char*>(input.data()), input.size());
   std::vector<ByteVector> out;
   if (text.find("-----BEGIN") == std::string_view::npos) {
     IGVMKIT_ASSIGN_OR_RETURN(internal::X509Ptr cert, internal::parseCertificate(input));
@@ -218,8 +218,8 @@ Result<std::vector<ByteVector>> splitCertificates(Bytes input) {
                      "PEM certificate " + std::to_string(out.size()) + " has no END line");
     }
     std::string_view block = text.substr(pos, end + kEnd.size() - pos);
-    BIO *bio = BIO_new_mem_buf(block.data(), static_cast<int>(block.size()));
-    X509 *cert = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+    BIO* bio = BIO_new_mem_buf(block.data(), static_cast<int>(block.size()));
+    X509* cert = bio != nullptr ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
     BIO_free(bio);
     if (cert == nullptr) {
       return invalid("certificate.parse", "PEM certificate " + std::to_string(out.size()) +

@@ -57,11 +57,11 @@ struct Verdict {
   // True when there is at least one check and every check passed.
   bool passed() const;
   // The check named `name`, or nullptr.
-  const Check *find(std::string_view name) const;
+  const Check* find(std::string_view name) const;
   // Names of the failed checks, in order.
   std::vector<std::string> failedChecks() const;
 
-  Check &add(std::string name, bool passed, std::string actual, std::string expected = "",
+  Check& add(std::string name, bool passed, std::string actual, std::string expected = "",
              std::string detail = "");
   void field(std::string name, nlohmann::ordered_json value);
 
@@ -72,7 +72,7 @@ struct Verdict {
 
 // One line: "pass  report.signature: <actual> (expected <expected>) -
 // <detail>".
-std::string describe(const Check &check);
+std::string describe(const Check& check);
 
 // Evidence as given on disk: raw binary, hex text (optionally "0x"-prefixed,
 // whitespace allowed) or base64 / base64url text. Returns the binary bytes.

@@ -30,7 +30,7 @@ struct VerifyOptions {
 
 // An error about `path`: its message gains the path unless it already starts
 // with it.
-Error about(const std::string &path, Error e) {
+Error about(const std::string& path, Error e) {
   if (e.message.rfind(path, 0) != 0) {
     e.message = path + ": " + e.message;
   }
@@ -38,7 +38,7 @@ Error about(const std::string &path, Error e) {
 }
 
 // Reads and decodes certificates from `path`; errors name the file.
-Result<std::vector<ByteVector>> readCertificates(const std::string &path) {
+Result<std::vector<ByteVector>> readCertificates(const std::string& path) {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(path));
   Result<std::vector<ByteVector>> certs = attest::splitCertificates(bytes);
   if (!certs.ok()) {
@@ -49,13 +49,13 @@ Result<std::vector<ByteVector>> readCertificates(const std::string &path) {
 
 // --vcek and --vlek each name one kind of endorsement key: the file must hold
 // that kind and not the other, and the report's KEY_INFO must select it.
-Result<std::vector<ByteVector>> readEndorsementKey(const std::string &path, const char *flag,
+Result<std::vector<ByteVector>> readEndorsementKey(const std::string& path, const char* flag,
                                                    attest::SnpSigningKey want,
                                                    attest::SnpSigningKey report_key) {
   IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> certs, readCertificates(path));
-  const char *other_flag = want == attest::SnpSigningKey::kVcek ? "--vlek" : "--vcek";
+  const char* other_flag = want == attest::SnpSigningKey::kVcek ? "--vlek" : "--vcek";
   bool found = false;
-  for (const ByteVector &der : certs) {
+  for (const ByteVector& der : certs) {
     std::optional<attest::SnpSigningKey> kind = attest::endorsementKeyKind(der);
     if (kind && *kind != want) {
       return about(path, usage(std::string("holds a ") +
@@ -77,11 +77,11 @@ Result<std::vector<ByteVector>> readEndorsementKey(const std::string &path, cons
   return certs;
 }
 
-int printVerdict(const attest::Verdict &verdict, bool json) {
+int printVerdict(const attest::Verdict& verdict, bool json) {
   if (json) {
     printJson(verdict.toJson());
   } else {
-    for (const attest::Check &c : verdict.checks) {
+    for (const attest::Check& c : verdict.checks) {
       std::cout << attest::describe(c) << '\n';
     }
     std::vector<std::string> failed = verdict.failedChecks();
@@ -89,7 +89,7 @@ int printVerdict(const attest::Verdict &verdict, bool json) {
       std::cout << "verified: all " << verdict.checks.size() << " checks passed\n";
     } else {
       std::string names;
-      for (const std::string &n : failed) {
+      for (const std::string& n : failed) {
         names += (names.empty() ? "" : ", ") + n;
       }
       std::cout << "FAILED: " << failed.size() << " of " << verdict.checks.size()
@@ -99,16 +99,16 @@ int printVerdict(const attest::Verdict &verdict, bool json) {
   return verdict.passed() ? kExitOk : kExitBad;
 }
 
-Result<std::vector<ByteVector>> readCrls(const std::vector<std::string> &paths) {
+Result<std::vector<ByteVector>> readCrls(const std::vector<std::string>& paths) {
   std::vector<ByteVector> out;
-  for (const std::string &path : paths) {
+  for (const std::string& path : paths) {
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector der, readFile(path));
     out.push_back(std::move(der));
   }
   return out;
 }
 
-int runSnp(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *ref) {
+int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
   Result<ByteVector> raw = readFile(o.report);
   if (!raw.ok()) {
     return fail("", raw.error());  // the message names the file
@@ -130,8 +130,8 @@ int runSnp(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *r
   }
   attest::SnpSigningKey report_key = attest::signingKey(*parsed);
   std::vector<ByteVector> certs;
-  for (const auto &[path, flag, kind] :
-       {std::tuple<const std::string *, const char *, attest::SnpSigningKey>{
+  for (const auto& [path, flag, kind] :
+       {std::tuple<const std::string*, const char*, attest::SnpSigningKey>{
             &o.vcek, "--vcek", attest::SnpSigningKey::kVcek},
         {&o.vlek, "--vlek", attest::SnpSigningKey::kVlek}}) {
     if (path->empty()) {
@@ -169,7 +169,7 @@ int runSnp(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *r
   return printVerdict(*verdict, o.json);
 }
 
-int runTdx(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *ref) {
+int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
   Result<ByteVector> raw = readFile(o.quote);
   if (!raw.ok()) {
     return fail("", raw.error());  // the message names the file
@@ -217,14 +217,14 @@ int runTdx(const VerifyOptions &o, int64_t at, const measure::ReferenceValues *r
 
 // --expect IMAGE.igvm: the reference values are measured here, with measure's
 // code and its assumptions (--host, --vcpus), for the evidence's platform.
-Result<measure::ReferenceValues> measureImage(const VerifyOptions &o, Bytes image) {
+Result<measure::ReferenceValues> measureImage(const VerifyOptions& o, Bytes image) {
   IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(image));
   measure::MeasureOptions opts;
   opts.platform = o.report.empty() ? measure::Platform::kTdx : measure::Platform::kSnp;
   IGVMKIT_ASSIGN_OR_RETURN(opts.host, measure::parseHostModel(o.host));
   opts.vcpus = o.vcpus;
   IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, opts));
-  for (const std::string &w : m.warnings) {
+  for (const std::string& w : m.warnings) {
     warn(o.expect + ": " + w);
   }
   return m.toReference();
@@ -241,9 +241,9 @@ bool isIgvm(Bytes bytes) {
 
 // "--policy KEY=VALUE": VALUE is JSON (a number, true, an array, ...) or else a
 // plain string.
-Result<nlohmann::ordered_json> policyOverrides(const VerifyOptions &o) {
+Result<nlohmann::ordered_json> policyOverrides(const VerifyOptions& o) {
   nlohmann::ordered_json out = nlohmann::ordered_json::object();
-  for (const std::string &kv : o.policy) {
+  for (const std::string& kv : o.policy) {
     size_t eq = kv.find('=');
     if (eq == std::string::npos || eq == 0) {
       return usage("--policy wants KEY=VALUE, not '" + kv + "'");
@@ -269,14 +269,14 @@ Result<nlohmann::ordered_json> policyOverrides(const VerifyOptions &o) {
 // The reference values: --expect (a JSON file or an IGVM image), with --policy
 // / --allow-tcb-status replacing keys of its policy; nullopt when none of them
 // is given.
-Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOptions &o) {
+Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOptions& o) {
   std::optional<measure::ReferenceValues> ref;
   if (!o.expect.empty()) {
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(o.expect));
     Result<measure::ReferenceValues> parsed =
         isIgvm(bytes) ? measureImage(o, bytes)
                       : measure::ReferenceValues::fromJson(std::string_view(
-                            reinterpret_cast<const char *>(bytes.data()), bytes.size()));
+                            reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     if (!parsed.ok()) {
       return about(o.expect, std::move(parsed).error());
     }
@@ -306,13 +306,13 @@ Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOption
   return ref;
 }
 
-int runVerify(const VerifyOptions &o) {
+int runVerify(const VerifyOptions& o) {
   if (o.report.empty() == o.quote.empty()) {
     return fail("", usage("give exactly one of --report (SEV-SNP) or --quote (TDX)"));
   }
   bool snp = !o.report.empty();
-  for (const auto &[flag, value, for_snp] :
-       {std::tuple<const char *, const std::string *, bool>{"--vcek", &o.vcek, true},
+  for (const auto& [flag, value, for_snp] :
+       {std::tuple<const char*, const std::string*, bool>{"--vcek", &o.vcek, true},
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
         {"--cert-cache", &o.cert_cache, true},
@@ -343,14 +343,14 @@ int runVerify(const VerifyOptions &o) {
   if (!ref.ok()) {
     return fail("", ref.error());
   }
-  const measure::ReferenceValues *ref_ptr = *ref ? &**ref : nullptr;
+  const measure::ReferenceValues* ref_ptr = *ref ? &**ref : nullptr;
   return snp ? runSnp(o, at, ref_ptr) : runTdx(o, at, ref_ptr);
 }
 
 }  // namespace
 
-RunFn addVerify(CLI::App &app) {
-  auto *cmd = app.add_subcommand("verify", "verify an SEV-SNP report or a TDX quote");
+RunFn addVerify(CLI::App& app) {
+  auto* cmd = app.add_subcommand("verify", "verify an SEV-SNP report or a TDX quote");
   auto o = std::make_shared<VerifyOptions>();
   cmd->add_option("--report", o->report, "SEV-SNP report (binary, hex or base64; Azure HCL ok)");
   cmd->add_option("--quote", o->quote, "TDX quote v4/v5 (binary, hex or base64)");

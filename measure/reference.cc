@@ -125,11 +125,11 @@ Status checkSingleDocumentKeys(const Json& doc) {
                                           "policy",   "measurements", "pages_measured"};
   static const char* const kPolicyKeys[] = {
       "debug_allowed", "migrate_ma_allowed", "smt_allowed", "vmpl",        "min_build",
-      "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb", "guest_svn",
+      "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb",
       "host_data",     "report_data",        "rtmrs",       "td_attributes", "xfam"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string& key = it.key();
-    bool known = false;
+    bool known = isIdentityKey(key);
     for (const char* k : kTopLevel) known = known || key == k;
     if (known || isIdentityKey(key)) {
       continue;
@@ -139,7 +139,9 @@ Status checkSingleDocumentKeys(const Json& doc) {
         return bad("key", "\"" + key + "\" is a policy key: put it inside \"policy\"");
       }
     }
-    for (const char* k : kTopLevel) {
+    std::vector<const char*> candidates(std::begin(kTopLevel), std::end(kTopLevel));
+    candidates.insert(candidates.end(), std::begin(kIdentityKeys), std::end(kIdentityKeys));
+    for (const char* k : candidates) {
       if (editDistance(key, k) <= std::max<size_t>(1, std::string_view(k).size() / 4)) {
         return bad("key", "unknown top-level key \"" + key + "\" (did you mean \"" + k + "\"?)");
       }

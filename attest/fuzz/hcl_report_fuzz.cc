@@ -8,9 +8,9 @@
 
 #include "attest/snp.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace igvmkit;
-  const auto *bytes_in = reinterpret_cast<const std::byte *>(data);
+  const auto* bytes_in = reinterpret_cast<const std::byte*>(data);
   ByteVector input = {std::byte{'H'}, std::byte{'C'}, std::byte{'L'}, std::byte{'A'}};
   input.insert(input.end(), bytes_in, bytes_in + size);
   Bytes bytes(input);

@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     measure::ReferenceValues ref;
     ref.measurements.push_back(measure::ReferenceDigest{
         .platform = "snp", .host = "kvm", .vcpus = 1, .digest = ByteVector(48),
-        .pages_measured = 1, .extra = nlohmann::ordered_json::object()});
+        .pages_measured = 1, .id_block = std::nullopt,
+        .extra = nlohmann::ordered_json::object()});
     ref.policy = measure::ReferencePolicy{};
     ref.policy->min_tcb = measure::MinimumTcb{.boot_loader = 1, .tee = 0, .snp = 1, .microcode = 1,
                                               .fmc = 1};

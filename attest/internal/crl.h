@@ -15,7 +15,7 @@ namespace igvmkit::attest::internal {
 // Check `check`: the DER CRL is signed by the certificate in `issuers` that its
 // issuer name names, current at `at` (lastUpdate <= at <= nextUpdate), and
 // revokes none of `subjects`.
-void checkCrl(const std::string &check, Bytes der, const std::vector<X509 *> &issuers,
-              const std::vector<X509 *> &subjects, int64_t at, Verdict &v);
+void checkCrl(const std::string& check, Bytes der, const std::vector<X509*>& issuers,
+              const std::vector<X509*>& subjects, int64_t at, Verdict& v);
 
 }  // namespace igvmkit::attest::internal

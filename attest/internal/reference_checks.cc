@@ -4,10 +4,10 @@
 
 namespace igvmkit::attest::internal {
 
-void checkMeasurement(const std::string& platform, Bytes digest,
-                      const measure::ReferenceValues& ref, Verdict& v) {
+const measure::ReferenceDigest* checkMeasurement(const std::string& platform, Bytes digest,
+                                                 const measure::ReferenceValues& ref, Verdict& v) {
   if (ref.measurements.empty()) {
-    return;
+    return nullptr;
   }
   std::vector<const measure::ReferenceDigest*> entries = ref.forPlatform(platform);
   std::string actual = hexBytes(digest);
@@ -15,7 +15,7 @@ void checkMeasurement(const std::string& platform, Bytes digest,
     v.add("ref.measurement", false, actual, "a \"" + platform + "\" measurement",
           "the reference values list " + std::to_string(ref.measurements.size()) +
               " measurement(s), none for platform " + platform);
-    return;
+    return nullptr;
   }
   std::string expected;
   for (size_t i = 0; i < entries.size(); ++i) {
@@ -25,11 +25,12 @@ void checkMeasurement(const std::string& platform, Bytes digest,
   for (const measure::ReferenceDigest* d : entries) {
     if (std::equal(d->digest.begin(), d->digest.end(), digest.begin(), digest.end())) {
       v.add("ref.measurement", true, actual, expected, "matches " + d->label());
-      return;
+      return d;
     }
   }
   v.add("ref.measurement", false, actual, expected,
         "no match among " + std::to_string(entries.size()) + " " + platform + " measurement(s)");
+  return nullptr;
 }
 
 void checkExact(const std::string& name, Bytes actual, const std::optional<ByteVector>& expected,

@@ -13,8 +13,9 @@ namespace igvmkit::attest::internal {
 
 // "ref.measurement": passes when `digest` equals any measurement listed for `platform`, and
 // says which one. Skipped when the reference values list no measurement at all (policy only).
-void checkMeasurement(const std::string& platform, Bytes digest,
-                      const measure::ReferenceValues& ref, Verdict& v);
+// Returns the entry that matched, or nullptr.
+const measure::ReferenceDigest* checkMeasurement(const std::string& platform, Bytes digest,
+                                                 const measure::ReferenceValues& ref, Verdict& v);
 
 // `name`: evidence bytes equal the expected bytes exactly (skipped when nothing is expected).
 void checkExact(const std::string& name, Bytes actual, const std::optional<ByteVector>& expected,

@@ -12,7 +12,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 std::string upper(std::string s) {
-  for (char &c : s) {
+  for (char& c : s) {
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
   return s;
@@ -21,7 +21,7 @@ std::string upper(std::string s) {
 // Exception-free JSON accessors: collateral is untrusted, and nlohmann's
 // value()/operator[] throw (or assert) on a type mismatch. Missing or mistyped
 // members read as absent.
-const Json *member(const Json &obj, const std::string &key) {
+const Json* member(const Json& obj, const std::string& key) {
   if (!obj.is_object()) {
     return nullptr;
   }
@@ -29,13 +29,13 @@ const Json *member(const Json &obj, const std::string &key) {
   return it == obj.end() ? nullptr : &*it;
 }
 
-std::string str(const Json &obj, const std::string &key, const std::string &fallback = "") {
-  const Json *m = member(obj, key);
+std::string str(const Json& obj, const std::string& key, const std::string& fallback = "") {
+  const Json* m = member(obj, key);
   return m != nullptr && m->is_string() ? m->get<std::string>() : fallback;
 }
 
-std::optional<int64_t> integer(const Json &obj, const std::string &key) {
-  const Json *m = member(obj, key);
+std::optional<int64_t> integer(const Json& obj, const std::string& key) {
+  const Json* m = member(obj, key);
   if (m == nullptr) {
     return std::nullopt;
   }
@@ -49,8 +49,8 @@ std::optional<int64_t> integer(const Json &obj, const std::string &key) {
   return std::nullopt;
 }
 
-const Json *array(const Json &obj, const std::string &key) {
-  const Json *m = member(obj, key);
+const Json* array(const Json& obj, const std::string& key) {
+  const Json* m = member(obj, key);
   return m != nullptr && m->is_array() ? m : nullptr;
 }
 
@@ -63,21 +63,21 @@ struct SignedJson {
   std::vector<X509Ptr> signer_chain;
 };
 
-Result<std::vector<X509Ptr>> certsFromPem(const std::string &pem, const std::string &what) {
+Result<std::vector<X509Ptr>> certsFromPem(const std::string& pem, const std::string& what) {
   Result<std::vector<ByteVector>> ders = splitCertificates(toBytes(pem));
   if (!ders.ok()) {
     return invalid("collateral.chain", what + ": " + ders.error().message);
   }
   std::vector<X509Ptr> out;
-  for (const ByteVector &d : *ders) {
+  for (const ByteVector& d : *ders) {
     IGVMKIT_ASSIGN_OR_RETURN(X509Ptr c, internal::parseCertificate(d));
     out.push_back(std::move(c));
   }
   return out;
 }
 
-void checkSignedJson(const std::string &name, const SignedJson &s, X509 *anchor, int64_t at,
-                     Verdict &v) {
+void checkSignedJson(const std::string& name, const SignedJson& s, X509* anchor, int64_t at,
+                     Verdict& v) {
   std::optional<std::string> chain_why = verifyChainTo(s.signer_chain, anchor, at);
   std::string signer = s.signer_chain.empty() ? "no signer certificate"
                                               : internal::subjectCn(s.signer_chain[0].get());
@@ -99,7 +99,7 @@ void checkSignedJson(const std::string &name, const SignedJson &s, X509 *anchor,
 }
 
 // Freshness: issueDate <= at <= nextUpdate.
-void checkFresh(const std::string &name, const Json &doc, int64_t at, Verdict &v) {
+void checkFresh(const std::string& name, const Json& doc, int64_t at, Verdict& v) {
   std::string issue = str(doc, "issueDate");
   std::string next = str(doc, "nextUpdate");
   Result<int64_t> i = parseUtcTime(issue);
@@ -108,7 +108,7 @@ void checkFresh(const std::string &name, const Json &doc, int64_t at, Verdict &v
   v.add("collateral." + name + ".fresh", ok, issue + ".." + next, "valid at " + formatUtcTime(at));
 }
 
-Result<uint64_t> hexNumber(const std::string &text) {
+Result<uint64_t> hexNumber(const std::string& text) {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector b, parseHexBytes(text));
   if (b.size() > 8) {
     return invalid("collateral.json", "hex number too long");
@@ -120,7 +120,7 @@ Result<uint64_t> hexNumber(const std::string &text) {
   return out;
 }
 
-void checkQeIdentity(const Json &id, const SGX_REPORT_BODY &qe, Verdict &v) {
+void checkQeIdentity(const Json& id, const SGX_REPORT_BODY& qe, Verdict& v) {
   std::vector<std::string> mismatches;
   std::string mrsigner = str(id, "mrsigner");
   if (upper(mrsigner) != upper(hexBytes(qe.mr_signer))) {
@@ -145,7 +145,7 @@ void checkQeIdentity(const Json &id, const SGX_REPORT_BODY &qe, Verdict &v) {
     mismatches.push_back("attributes");
   }
   std::string list;
-  for (const std::string &m : mismatches) {
+  for (const std::string& m : mismatches) {
     list += (list.empty() ? "" : ", ") + m;
   }
   v.add(
@@ -156,14 +156,14 @@ void checkQeIdentity(const Json &id, const SGX_REPORT_BODY &qe, Verdict &v) {
 
 // The TCB level reached (nullptr: none) judged: its status must be one of
 // `allowed`.
-void judgeTcbLevel(const std::string &check, const std::string &field, const Json *level,
-                   const std::vector<std::string> &allowed, Verdict &v) {
+void judgeTcbLevel(const std::string& check, const std::string& field, const Json* level,
+                   const std::vector<std::string>& allowed, Verdict& v) {
   std::vector<std::string> accepted = allowed;
   if (accepted.empty()) {
     accepted.push_back("UpToDate");
   }
   std::string wanted;
-  for (const std::string &a : accepted) {
+  for (const std::string& a : accepted) {
     wanted += (wanted.empty() ? "" : ", ") + a;
   }
   if (level == nullptr) {
@@ -175,8 +175,8 @@ void judgeTcbLevel(const std::string &check, const std::string &field, const Jso
   std::string date = str(*level, "tcbDate", "?");
   Json advisories = Json::array();
   std::string advisory_list;
-  if (const Json *ids = array(*level, "advisoryIDs")) {
-    for (const Json &id : *ids) {
+  if (const Json* ids = array(*level, "advisoryIDs")) {
+    for (const Json& id : *ids) {
       if (id.is_string()) {
         advisories.push_back(id);
         advisory_list += (advisory_list.empty() ? "" : ", ") + id.get<std::string>();
@@ -192,10 +192,10 @@ void judgeTcbLevel(const std::string &check, const std::string &field, const Jso
 }
 
 // The QE's TCB level: the first (highest) level whose isvsvn the QE meets.
-const Json *qeTcbLevel(const Json &id, const SGX_REPORT_BODY &qe) {
-  if (const Json *levels = array(id, "tcbLevels")) {
-    for (const Json &level : *levels) {
-      const Json *tcb = member(level, "tcb");
+const Json* qeTcbLevel(const Json& id, const SGX_REPORT_BODY& qe) {
+  if (const Json* levels = array(id, "tcbLevels")) {
+    for (const Json& level : *levels) {
+      const Json* tcb = member(level, "tcb");
       std::optional<int64_t> isvsvn = tcb ? integer(*tcb, "isvsvn") : std::nullopt;
       if (isvsvn && qe.isv_svn >= *isvsvn) {
         return &level;
@@ -208,22 +208,22 @@ const Json *qeTcbLevel(const Json &id, const SGX_REPORT_BODY &qe) {
 // The TDX TCB level the platform meets (tcbInfo v3, levels highest first): SGX
 // components and PCESVN from the PCK certificate, TDX components from
 // TEE_TCB_SVN; nullptr when none.
-const Json *platformTcbLevel(const Json &info, const PckExtensions &pck,
-                             const TD_REPORT_BODY &body) {
-  const Json *levels = array(info, "tcbLevels");
+const Json* platformTcbLevel(const Json& info, const PckExtensions& pck,
+                             const TD_REPORT_BODY& body) {
+  const Json* levels = array(info, "tcbLevels");
   if (levels == nullptr) {
     return nullptr;
   }
-  for (const Json &level : *levels) {
-    const Json *tcb_ptr = member(level, "tcb");
+  for (const Json& level : *levels) {
+    const Json* tcb_ptr = member(level, "tcb");
     if (tcb_ptr == nullptr) {
       continue;
     }
-    const Json &tcb = *tcb_ptr;
+    const Json& tcb = *tcb_ptr;
     std::optional<int64_t> pcesvn = integer(tcb, "pcesvn");
     bool ok = pcesvn && pck.pce_svn >= *pcesvn;
-    for (const char *key : {"sgxtcbcomponents", "tdxtcbcomponents"}) {
-      const Json *comps = array(tcb, key);
+    for (const char* key : {"sgxtcbcomponents", "tdxtcbcomponents"}) {
+      const Json* comps = array(tcb, key);
       if (comps == nullptr || comps->size() != 16) {
         ok = false;
         continue;
@@ -244,9 +244,9 @@ const Json *platformTcbLevel(const Json &info, const PckExtensions &pck,
 
 }  // namespace
 
-Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain &pck,
-                       const std::optional<PckExtensions> &ext, X509 *anchor, int64_t at,
-                       const std::vector<std::string> &allowed_tcb_status, Verdict &v) {
+Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain& pck,
+                       const std::optional<PckExtensions>& ext, X509* anchor, int64_t at,
+                       const std::vector<std::string>& allowed_tcb_status, Verdict& v) {
   std::string_view text = ev.collateral;
   Json doc = Json::parse(text.begin(), text.end(), nullptr,
                          /*allow_exceptions=*/false);
@@ -254,19 +254,19 @@ Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain 
     return invalid("collateral.json", "collateral is not a JSON object");
   }
   std::vector<X509Ptr> default_signer;
-  for (const ByteVector &d : ev.tcb_signing_chain) {
+  for (const ByteVector& d : ev.tcb_signing_chain) {
     IGVMKIT_ASSIGN_OR_RETURN(X509Ptr c, parseCertificate(d));
     default_signer.push_back(std::move(c));
   }
-  auto copyChain = [](const std::vector<X509Ptr> &in) {
+  auto copyChain = [](const std::vector<X509Ptr>& in) {
     std::vector<X509Ptr> out;
-    for (const X509Ptr &c : in) {
+    for (const X509Ptr& c : in) {
       out.emplace_back(X509_dup(c.get()));
     }
     return out;
   };
 
-  auto handle = [&](const std::string &name, SignedJson s) -> Status {
+  auto handle = [&](const std::string& name, SignedJson s) -> Status {
     checkSignedJson(name, s, anchor, at, v);
     Json body = Json::parse(s.body, nullptr, /*allow_exceptions=*/false);
     if (body.is_discarded() || !body.is_object()) {
@@ -291,7 +291,7 @@ Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain 
   // dcap-qvl bundle: string members holding the signed JSON, hex signatures,
   // PEM chains, CRLs.
   if (member(doc, "tcb_info") != nullptr && member(doc, "tcb_info")->is_string()) {
-    for (const char *name : {"tcb_info", "qe_identity"}) {
+    for (const char* name : {"tcb_info", "qe_identity"}) {
       if (member(doc, name) == nullptr) {
         continue;
       }
@@ -306,11 +306,11 @@ Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain 
       }
       IGVMKIT_RETURN_IF_ERROR(handle(name, std::move(s)));
     }
-    std::vector<X509 *> chain_certs;
-    for (const X509Ptr &c : pck.certs) {
+    std::vector<X509*> chain_certs;
+    for (const X509Ptr& c : pck.certs) {
       chain_certs.push_back(c.get());
     }
-    for (const char *name : {"pck_crl", "root_ca_crl"}) {
+    for (const char* name : {"pck_crl", "root_ca_crl"}) {
       if (member(doc, name) == nullptr || !member(doc, name)->is_string()) {
         continue;
       }
@@ -324,7 +324,7 @@ Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain 
   }
   // Intel PCS response bodies: {"tcbInfo":{..},"signature":".."} /
   // {"enclaveIdentity":..}.
-  for (const auto &[key, name] : {std::pair<const char *, const char *>{"tcbInfo", "tcb_info"},
+  for (const auto& [key, name] : {std::pair<const char*, const char*>{"tcbInfo", "tcb_info"},
                                   {"enclaveIdentity", "qe_identity"}}) {
     if (member(doc, key) == nullptr) {
       continue;

@@ -22,8 +22,8 @@ struct PckChain {
 // body). The TCB levels must have a status in `allowed_tcb_status`
 // ({"UpToDate"} when empty). Errors only for collateral that cannot be read
 // (rule "collateral.*").
-Status checkCollateral(const TdxEvidence &ev, const TdxQuote &q, const PckChain &pck,
-                       const std::optional<PckExtensions> &ext, X509 *anchor, int64_t at,
-                       const std::vector<std::string> &allowed_tcb_status, Verdict &v);
+Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain& pck,
+                       const std::optional<PckExtensions>& ext, X509* anchor, int64_t at,
+                       const std::vector<std::string>& allowed_tcb_status, Verdict& v);
 
 }  // namespace igvmkit::attest::internal
