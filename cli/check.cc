@@ -17,6 +17,9 @@ RunFn addCheck(CLI::App& app) {
       return fail("", mapped.error());  // the message names the path
     }
     Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+    if (Status s = settled(*mapped); !s.ok()) {
+      return fail("", s.error());
+    }
     if (!file.ok()) {
       return fail(*path, file.error());
     }

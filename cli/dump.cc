@@ -23,15 +23,20 @@ RunFn addDump(CLI::App& app) {
     }
     Result<igvm::File> file = igvm::File::parse(mapped->bytes());
     if (!file.ok()) {
+      if (Status s = settled(*mapped); !s.ok()) {
+        return fail("", s.error());
+      }
       return fail(*path, file.error());
     }
     igvm::DumpOptions opts;
     opts.hex = *hex_flag;
-    if (*json_flag) {
-      printJson(igvm::dumpJson(*file, opts));
-    } else {
-      std::cout << igvm::dumpText(*file, opts);
+    // Rendered first, printed once the file is known not to have changed under the dump.
+    std::string text = *json_flag ? igvm::dumpJson(*file, opts).dump(2) + "\n"
+                                  : igvm::dumpText(*file, opts);
+    if (Status s = settled(*mapped); !s.ok()) {
+      return fail("", s.error());
     }
+    std::cout << text;
     return kExitOk;
   };
 }

@@ -62,11 +62,16 @@ int runMeasure(const MeasureArgs& args) {
   }
   Result<MappedFile> mapped = MappedFile::open(args.path);
   if (!mapped.ok()) {
-    return fail(args.path, mapped.error());
+    return fail("", mapped.error());  // the message names the path
   }
+  // A verdict about a file that changed while it was read would be about no file at all.
+  auto failOn = [&](const Error& e) {
+    Status s = settled(*mapped);
+    return s.ok() ? fail(args.path, e) : fail("", s.error());
+  };
   Result<igvm::File> file = igvm::File::parse(mapped->bytes());
   if (!file.ok()) {
-    return fail(args.path, file.error());
+    return failOn(file.error());
   }
   // Only the kvm SNP model depends on the vCPU count; other models measure once.
   const bool per_vcpu = *platform == measure::Platform::kSnp && *host == measure::HostModel::kKvm;
@@ -86,12 +91,15 @@ int runMeasure(const MeasureArgs& args) {
     }
     Result<measure::Measurement> m = measure::measure(*file, opts);
     if (!m.ok()) {
-      return fail(args.path, m.error());
+      return failOn(m.error());
     }
     for (const std::string& w : m->warnings) {
       warn(args.path + ": " + w);
     }
     results.push_back(std::move(*m));
+  }
+  if (Status s = settled(*mapped); !s.ok()) {
+    return fail("", s.error());
   }
   if (args.json) {
     printJson(measure::toReference(results).toJson());
