@@ -1,5 +1,5 @@
 // The MSHV run loop without an MSHV host: the loader's mshv backend launches a small plan on the
-// loader's FakeDevice (which checks every ioctl's argument structure), then vmm::runMshv() runs it
+// hv's FakeDevice (which checks every ioctl's argument structure), then vmm::runMshv() runs it
 // while the fake replays recorded intercept messages. The tests check the outcome, the device
 // output and the register writes that step past each intercepted instruction.
 #include <gtest/gtest.h>
@@ -12,26 +12,26 @@
 
 #include "base/bytes.h"
 #include "loader/backend.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/mshv_abi.h"
 #include "loader/plan.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 #include "vmm/internal/mshv_vcpu.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::vmm {
 namespace {
 
-using loader::testing::FakeCall;
-using loader::testing::FakeDevice;
-namespace mshv = loader::mshv;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
+namespace mshv = hv::mshv;
 
 constexpr uint64_t kEntry = 0x100000;
 
 // --- Recorded intercept messages ----------------------------------------------------------------
 
-mshv::hv_x64_intercept_message_header interceptHeader(uint32_t vp, uint64_t rip, uint8_t access,
+hv::mshv::hv_x64_intercept_message_header interceptHeader(uint32_t vp, uint64_t rip, uint8_t access,
                                                       uint8_t length, uint64_t rflags = 0x2) {
-  mshv::hv_x64_intercept_message_header h{};
+  hv::mshv::hv_x64_intercept_message_header h{};
   h.vp_index = vp;
   h.instruction_length_cr8 = length;
   h.intercept_access_type = access;
@@ -44,7 +44,7 @@ mshv::hv_x64_intercept_message_header interceptHeader(uint32_t vp, uint64_t rip,
 
 template <class T>
 ByteVector message(uint32_t type, const T& payload) {
-  mshv::hv_message m{};
+  hv::mshv::hv_message m{};
   m.header.message_type = type;
   m.header.payload_size = sizeof(T);
   std::memcpy(m.payload, &payload, sizeof(T));
@@ -63,10 +63,10 @@ struct Io {
   uint32_t vp = 0;
 };
 
-mshv::hv_x64_io_port_intercept_message ioPayload(const Io& io) {
-  mshv::hv_x64_io_port_intercept_message m{};
-  m.header = interceptHeader(io.vp, io.rip, io.write ? mshv::kHvInterceptWrite
-                                                     : mshv::kHvInterceptRead,
+hv::mshv::hv_x64_io_port_intercept_message ioPayload(const Io& io) {
+  hv::mshv::hv_x64_io_port_intercept_message m{};
+  m.header = interceptHeader(io.vp, io.rip, io.write ? hv::mshv::kHvInterceptWrite
+                                                     : hv::mshv::kHvInterceptRead,
                              io.length);
   m.port_number = io.port;
   m.access_info = static_cast<uint8_t>(io.size | (io.string_op ? 0x8 : 0));
@@ -75,10 +75,10 @@ mshv::hv_x64_io_port_intercept_message ioPayload(const Io& io) {
   return m;
 }
 
-ByteVector ioMessage(const Io& io) { return message(mshv::kHvMsgX64IoPortIntercept, ioPayload(io)); }
+ByteVector ioMessage(const Io& io) { return message(hv::mshv::kHvMsgX64IoPortIntercept, ioPayload(io)); }
 
 ByteVector memoryMessage(uint32_t type, uint64_t gpa, uint8_t access, uint64_t rip) {
-  mshv::hv_x64_memory_intercept_message m{};
+  hv::mshv::hv_x64_memory_intercept_message m{};
   m.header = interceptHeader(0, rip, access, 0);
   m.instruction_byte_count = 6;
   m.memory_access_info = 0x3;
@@ -144,11 +144,11 @@ std::vector<RegisterWrite> runRegisterWrites(const Partition& p) {
       continue;
     }
     const ByteVector& in = calls[i].payload;
-    auto head = readStruct<mshv::hv_input_set_vp_registers>(in, 0);
+    auto head = readStruct<hv::mshv::hv_input_set_vp_registers>(in, 0);
     EXPECT_TRUE(head.ok());
     RegisterWrite w{head->vp_index, {}};
-    for (size_t off = sizeof(*head); off < in.size(); off += sizeof(mshv::hv_register_assoc)) {
-      auto a = readStruct<mshv::hv_register_assoc>(in, off);
+    for (size_t off = sizeof(*head); off < in.size(); off += sizeof(hv::mshv::hv_register_assoc)) {
+      auto a = readStruct<hv::mshv::hv_register_assoc>(in, off);
       EXPECT_TRUE(a.ok());
       uint64_t v;
       std::memcpy(&v, a->value, 8);
@@ -185,9 +185,9 @@ TEST(MshvRun, SerialOutputThenDebugExitStatus) {
   // only. The exit port ends the run, so nothing steps past it.
   std::vector<RegisterWrite> w = runRegisterWrites(*p);
   ASSERT_EQ(w.size(), 3u);
-  EXPECT_EQ(w[0].regs, (Regs{{mshv::kRegRip, 0x100001}, {mshv::kRegRax, 0xAB60}}));
-  EXPECT_EQ(w[1].regs, (Regs{{mshv::kRegRip, 0x100005}}));
-  EXPECT_EQ(w[2].regs, (Regs{{mshv::kRegRip, 0x100009}}));
+  EXPECT_EQ(w[0].regs, (Regs{{hv::mshv::kRegRip, 0x100001}, {hv::mshv::kRegRax, 0xAB60}}));
+  EXPECT_EQ(w[1].regs, (Regs{{hv::mshv::kRegRip, 0x100005}}));
+  EXPECT_EQ(w[2].regs, (Regs{{hv::mshv::kRegRip, 0x100009}}));
   for (const RegisterWrite& x : w) {
     EXPECT_EQ(x.vp, 0u);
   }
@@ -210,12 +210,12 @@ TEST(MshvRun, InWidthsFillAlAxOrEax) {
   EXPECT_EQ(o->stats.unhandled_pio, 3u);
   std::vector<RegisterWrite> w = runRegisterWrites(*p);
   ASSERT_EQ(w.size(), 3u);
-  EXPECT_EQ(w[0].regs, (Regs{{mshv::kRegRip, 0x100002}, {mshv::kRegRax, 0x1234'5678'9ABC'DEFF}}));
-  EXPECT_EQ(w[1].regs, (Regs{{mshv::kRegRip, 0x100003}, {mshv::kRegRax, 0x1234'5678'9ABC'FFFF}}));
-  EXPECT_EQ(w[2].regs, (Regs{{mshv::kRegRip, 0x100004}, {mshv::kRegRax, 0xFFFF'FFFF}}));
+  EXPECT_EQ(w[0].regs, (Regs{{hv::mshv::kRegRip, 0x100002}, {hv::mshv::kRegRax, 0x1234'5678'9ABC'DEFF}}));
+  EXPECT_EQ(w[1].regs, (Regs{{hv::mshv::kRegRip, 0x100003}, {hv::mshv::kRegRax, 0x1234'5678'9ABC'FFFF}}));
+  EXPECT_EQ(w[2].regs, (Regs{{hv::mshv::kRegRip, 0x100004}, {hv::mshv::kRegRax, 0xFFFF'FFFF}}));
   // The fake's register file holds the last values the run wrote.
-  EXPECT_EQ(p->dev.vpRegister(p->backend->vm().vm_fd, 0, mshv::kRegRip), 0x100004u);
-  EXPECT_EQ(p->dev.vpRegister(p->backend->vm().vm_fd, 0, mshv::kRegRax), 0xFFFF'FFFFu);
+  EXPECT_EQ(p->dev.vpRegister(p->backend->vm().vm_fd, 0, hv::mshv::kRegRip), 0x100004u);
+  EXPECT_EQ(p->dev.vpRegister(p->backend->vm().vm_fd, 0, hv::mshv::kRegRax), 0xFFFF'FFFFu);
   EXPECT_TRUE(p->dev.violations().empty()) << p->dev.violations()[0];
 }
 
@@ -229,7 +229,7 @@ TEST(MshvRun, UnknownPortWritesAreIgnoredCountedAndStepped) {
   EXPECT_EQ(o->stats.unhandled_pio, 1u);
   std::vector<RegisterWrite> w = runRegisterWrites(*p);
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0].regs, (Regs{{mshv::kRegRip, 0x100002}}));
+  EXPECT_EQ(w[0].regs, (Regs{{hv::mshv::kRegRip, 0x100002}}));
 }
 
 TEST(MshvRun, I8042ResetEndsWithZero) {
@@ -243,7 +243,7 @@ TEST(MshvRun, I8042ResetEndsWithZero) {
 
 TEST(MshvRun, HaltWithInterruptsOffEndsWithZero) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x2));
+  p->dev.queueRunVpMessage(0, headerMessage(hv::mshv::kHvMsgX64Halt, 0, 0x100020, 0x2));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, 0);
@@ -254,7 +254,7 @@ TEST(MshvRun, HaltWithInterruptsOffEndsWithZero) {
 
 TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64Halt, 0, 0x100020, 0x202));
+  p->dev.queueRunVpMessage(0, headerMessage(hv::mshv::kHvMsgX64Halt, 0, 0x100020, 0x202));
   p->dev.queueRunVpMessage(0, ioMessage({.port = 0xF4, .rax = 7, .rip = 0x100021}));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
@@ -263,7 +263,7 @@ TEST(MshvRun, HaltWithInterruptsOnKeepsRunning) {
 
 TEST(MshvRun, TripleFaultIs125WithCauseAndRip) {
   auto p = launched();
-  p->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgUnrecoverableException, 0, 0x100123, 2));
+  p->dev.queueRunVpMessage(0, headerMessage(hv::mshv::kHvMsgUnrecoverableException, 0, 0x100123, 2));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -272,9 +272,9 @@ TEST(MshvRun, TripleFaultIs125WithCauseAndRip) {
 }
 
 TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
-  for (uint32_t type : {mshv::kHvMsgUnmappedGpa, mshv::kHvMsgGpaIntercept}) {
+  for (uint32_t type : {hv::mshv::kHvMsgUnmappedGpa, hv::mshv::kHvMsgGpaIntercept}) {
     auto p = launched();
-    p->dev.queueRunVpMessage(0, memoryMessage(type, 0xFED0'0000, mshv::kHvInterceptWrite,
+    p->dev.queueRunVpMessage(0, memoryMessage(type, 0xFED0'0000, hv::mshv::kHvInterceptWrite,
                                               0x100040));
     Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
     ASSERT_TRUE(o.ok()) << o.error().describe();
@@ -286,8 +286,8 @@ TEST(MshvRun, MmioToAnUnmappedGpaEndsTheRunAndSaysWhy) {
     EXPECT_TRUE(runRegisterWrites(*p).empty());  // the instruction is not skipped
   }
   auto p = launched();
-  p->dev.queueRunVpMessage(0, memoryMessage(mshv::kHvMsgUnmappedGpa, 0xC000'0000,
-                                            mshv::kHvInterceptExecute, 0xC000'0000));
+  p->dev.queueRunVpMessage(0, memoryMessage(hv::mshv::kHvMsgUnmappedGpa, 0xC000'0000,
+                                            hv::mshv::kHvInterceptExecute, 0xC000'0000));
   Result<RunOutcome> o = runMshv(p->backend->vm(), config(p->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -304,7 +304,7 @@ TEST(MshvRun, StringIoAndUnknownMessagesEndTheRun) {
   EXPECT_EQ(o->cause, "string i/o on port 0x3f8 is not emulated on mshv on vcpu 0 at rip 0x100050");
 
   auto q = launched();
-  q->dev.queueRunVpMessage(0, headerMessage(mshv::kHvMsgX64MsrIntercept, 0, 0x100060, 2));
+  q->dev.queueRunVpMessage(0, headerMessage(hv::mshv::kHvMsgX64MsrIntercept, 0, 0x100060, 2));
   o = runMshv(q->backend->vm(), config(q->dev));
   ASSERT_TRUE(o.ok()) << o.error().describe();
   EXPECT_EQ(o->exit_status, kFailureStatus);
@@ -346,7 +346,7 @@ TEST(MshvRun, SecondVpEndsTheRunWithItsOwnIndex) {
   std::vector<RegisterWrite> w = runRegisterWrites(*p);
   ASSERT_EQ(w.size(), 1u);
   EXPECT_EQ(w[0].vp, 1u);  // SET_VP_REGISTERS names the VP that took the intercept
-  EXPECT_EQ(w[0].regs, (Regs{{mshv::kRegRip, 0x8001}}));
+  EXPECT_EQ(w[0].regs, (Regs{{hv::mshv::kRegRip, 0x8001}}));
   EXPECT_TRUE(p->dev.violations().empty()) << p->dev.violations()[0];
 }
 
@@ -365,8 +365,8 @@ TEST(MshvDecode, MalformedMessagesBecomeFailuresNotCrashes) {
   uint8_t data[4];
   std::span<uint8_t, 4> io(data);
   // Payload shorter than an I/O intercept.
-  mshv::hv_message m{};
-  m.header.message_type = mshv::kHvMsgX64IoPortIntercept;
+  hv::mshv::hv_message m{};
+  m.header.message_type = hv::mshv::kHvMsgX64IoPortIntercept;
   m.header.payload_size = 20;
   MshvIntercept d = decodeMshvMessage(m, 0, io);
   EXPECT_EQ(d.exit.kind, Exit::Kind::kOther);
@@ -387,13 +387,13 @@ TEST(MshvDecode, MalformedMessagesBecomeFailuresNotCrashes) {
   EXPECT_EQ(d.exit.kind, Exit::Kind::kOther);
   EXPECT_EQ(d.exit.reason, "mshv i/o intercept on port 0x3f8 without an instruction length");
   // HVMSG_NONE: nothing to do.
-  mshv::hv_message none{};
+  hv::mshv::hv_message none{};
   EXPECT_TRUE(decodeMshvMessage(none, 0, io).ignore);
 }
 
 TEST(MshvDecode, OutDataIsTheLowBytesOfRax) {
   uint8_t data[4];
-  mshv::hv_message m{};
+  hv::mshv::hv_message m{};
   ByteVector b = ioMessage({.port = 0x3F8, .size = 2, .rax = 0x1122'3344'5566'7788, .length = 2});
   std::memcpy(&m, b.data(), sizeof(m));
   MshvIntercept d = decodeMshvMessage(m, 0, std::span<uint8_t, 4>(data));
