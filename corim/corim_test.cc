@@ -173,7 +173,10 @@ TEST(Corim, EmbedsInIgvmCorimHeadersAndDecodesThem) {
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].second["tag"], 501);
   // Embedding again replaces rather than adds.
-  igvm::File again = *igvm::File::parse(*withCorim(with, 0x1, doc, std::nullopt));
+  // igvm::File views its buffer: keep the re-embedded bytes alive while `again` is used.
+  Result<ByteVector> again_bytes = withCorim(with, 0x1, doc, std::nullopt);
+  ASSERT_TRUE(again_bytes.ok()) << again_bytes.error().message;
+  igvm::File again = *igvm::File::parse(*again_bytes);
   EXPECT_EQ(embedded(again).size(), 1u);
 }
 
