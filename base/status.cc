@@ -60,8 +60,10 @@ Error unreadable(std::string message) {
   return Error{Code::kUnreadable, "io.unreadable", std::move(message), std::nullopt};
 }
 
-Error usage(std::string message) {
-  return Error{Code::kUsage, "usage", std::move(message), std::nullopt};
+Error usage(std::string message) { return usage("usage", std::move(message)); }
+
+Error usage(std::string rule, std::string message) {
+  return Error{Code::kUsage, std::move(rule), std::move(message), std::nullopt};
 }
 
 Error internal(std::string message) {

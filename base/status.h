@@ -99,7 +99,8 @@ class [[nodiscard]] Result {
 Error invalid(std::string rule, std::string message, std::optional<Location> where = {});
 Error unsupported(std::string rule, std::string message, std::optional<Location> where = {});
 Error unreadable(std::string message);
-Error usage(std::string message);
+Error usage(std::string message);  // rule "usage"
+Error usage(std::string rule, std::string message);
 Error internal(std::string message);
 
 }  // namespace igvmkit

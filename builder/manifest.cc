@@ -1211,6 +1211,34 @@ bool MemoryLayout::isRam(uint64_t gpa, uint64_t size) const {
   return false;
 }
 
+std::vector<std::string> Manifest::inputFiles() const {
+  std::vector<std::string> out;
+  if (snp && snp->id_block) {
+    out.push_back(snp->id_block->id_key);
+    if (snp->id_block->author_key) {
+      out.push_back(*snp->id_block->author_key);
+    }
+  }
+  if (linux_boot) {
+    out.push_back(linux_boot->kernel);
+    if (linux_boot->initrd) {
+      out.push_back(*linux_boot->initrd);
+    }
+  }
+  if (firmware) {
+    out.push_back(firmware->image);
+  }
+  if (payload) {
+    out.push_back(payload->elf);
+  }
+  for (const DataBlob& blob : data) {
+    if (blob.file) {
+      out.push_back(*blob.file);
+    }
+  }
+  return out;
+}
+
 PlatformList Manifest::platforms() const {
   PlatformList out;
   if (native) {

@@ -237,6 +237,8 @@ struct Manifest {
 
   // The targeted platforms in a fixed order: native, snp, tdx, vbs.
   PlatformList platforms() const;
+  // Every file build() reads (resolved paths): keys, kernel, initrd, firmware, payload, data.
+  std::vector<std::string> inputFiles() const;
 };
 
 // Parses and validates a manifest. `source_name` is used in messages only; relative paths in the

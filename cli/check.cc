@@ -26,6 +26,9 @@ RunFn addCheck(CLI::App& app) {
       opts.conformance = igvm::Conformance::kReference;
     }
     Result<igvm::File> file = igvm::File::parse(mapped->bytes(), opts);
+    if (Status s = settled(*mapped); !s.ok()) {
+      return fail("", s.error());
+    }
     if (!file.ok()) {
       return fail(*path, file.error());
     }

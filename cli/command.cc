@@ -19,7 +19,13 @@ int exitStatus(Code code) {
   return kExitBad;
 }
 
+namespace {
+// The rule of the last error printed, so finish() does not print the same fault twice.
+std::string g_reported_rule;
+}  // namespace
+
 int fail(const std::string& subject, const Error& error) {
+  g_reported_rule = error.rule;
   std::string line = "error: ";
   if (!subject.empty()) {
     line += subject + ": ";
@@ -27,6 +33,20 @@ int fail(const std::string& subject, const Error& error) {
   line += error.describe();
   std::cerr << line << '\n';
   return exitStatus(error.code);
+}
+
+Status settled(const MappedFile& input) { return input.unchanged(); }
+
+int finish(int status) {
+  if (Status flushed = flushStdout(); !flushed.ok()) {
+    const int s = fail("", flushed.error());
+    return status == kExitOk ? s : status;
+  }
+  if (Status inputs = inputsUnchanged(); !inputs.ok() && g_reported_rule != inputs.error().rule) {
+    const int s = fail("", inputs.error());
+    return status == kExitOk ? s : status;
+  }
+  return status;
 }
 
 void warn(const std::string& message) { std::cerr << "warning: " << message << '\n'; }

@@ -38,7 +38,7 @@ int runMain(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   for (CLI::App* sub : app.get_subcommands()) {
-    return commands.at(sub->get_name())();
+    return finish(commands.at(sub->get_name())());
   }
   return kExitUsage;  // unreachable: require_subcommand(1)
 }
