@@ -1,8 +1,18 @@
 #include "base/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "base/bytes.h"
 
 namespace igvmkit {
+
+namespace detail {
+void statusMisuse(const char* what) {
+  std::fprintf(stderr, "igvmkit: internal error: %s\n", what);
+  std::abort();
+}
+}  // namespace detail
 
 std::string Location::describe() const {
   std::string out;

@@ -53,11 +53,4 @@ void warn(const std::string& message) { std::cerr << "warning: " << message << '
 
 void printJson(const nlohmann::ordered_json& doc) { std::cout << doc.dump(2) << '\n'; }
 
-RunFn notImplemented(const std::string& name, std::shared_ptr<void> options) {
-  return [name, options] {
-    std::cerr << "error: " << name << " is not implemented yet\n";
-    return kExitUsage;
-  };
-}
-
 }  // namespace igvmkit::cli

@@ -53,10 +53,6 @@ void printJson(const nlohmann::ordered_json& doc);
 // (a failed write is an error, exit 2) and no input may have changed while it was read.
 int finish(int status);
 
-// Until a subcommand is implemented it says so and exits 2 (the foundation's placeholder).
-// `options` keeps the subcommand's bound option storage alive while CLI11 writes into it.
-RunFn notImplemented(const std::string& name, std::shared_ptr<void> options);
-
 RunFn addDump(CLI::App& app);
 RunFn addCheck(CLI::App& app);
 RunFn addBuild(CLI::App& app);
