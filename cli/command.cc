@@ -51,6 +51,28 @@ int finish(int status) {
 
 void warn(const std::string& message) { std::cerr << "warning: " << message << '\n'; }
 
+nlohmann::ordered_json errorJson(const Error& error) {
+  static constexpr const char* kCodeNames[] = {"invalid_input", "verify_failed", "guest_failed",
+                                               "unsupported",   "unreadable",    "usage",
+                                               "internal"};
+  nlohmann::ordered_json out;
+  out["code"] = kCodeNames[static_cast<int>(error.code)];
+  out["rule"] = error.rule;
+  out["message"] = error.message;
+  if (error.location) {
+    const Location& l = *error.location;
+    nlohmann::ordered_json loc = nlohmann::ordered_json::object();
+    if (l.offset) loc["offset"] = *l.offset;
+    if (l.header_index) loc["header_index"] = *l.header_index;
+    if (l.header_type) loc["header_type"] = *l.header_type;
+    if (!l.header_name.empty()) loc["header_name"] = l.header_name;
+    if (l.line) loc["line"] = *l.line;
+    if (l.column) loc["column"] = *l.column;
+    out["location"] = loc;
+  }
+  return out;
+}
+
 void printJson(const nlohmann::ordered_json& doc) { std::cout << doc.dump(2) << '\n'; }
 
 }  // namespace igvmkit::cli

@@ -46,6 +46,10 @@ Status settled(const MappedFile& input);
 // Prints a warning line "warning: ..." on stderr.
 void warn(const std::string& message);
 
+// {"code": "invalid_input", "rule": ..., "message": ..., "location": {"offset": N, ...}} for a
+// --json document that reports an error (the error line still goes to stderr).
+nlohmann::ordered_json errorJson(const Error& error);
+
 // Prints exactly one JSON document (and a newline) on stdout.
 void printJson(const nlohmann::ordered_json& doc);
 

@@ -104,5 +104,14 @@ timeout 20 "$BIN" build m.toml -o good2.igvm --measurements - > /dev/full 2> err
 [ $? -eq 2 ] || fail "build --measurements - > /dev/full did not exit 2"
 [ -e good2.igvm ] && fail "build replaced -o although writing --measurements - failed"
 
+# check --json (valid and invalid) and usage lines that name igvmkit, not the binary's path.
+"$BIN" check --json good.igvm | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["valid"] is True, d' \
+  || fail "check --json on a valid file"
+"$BIN" check --json m.toml > bad.json 2> /dev/null; rc=$?
+[ $rc -eq 1 ] || fail "check --json on a bad file: exit $rc"
+python3 -c 'import json,sys; d=json.load(open("bad.json")); assert d["valid"] is False and d["error"]["rule"] == "fixed.magic", d' \
+  || fail "check --json on a bad file: $(cat bad.json)"
+"$BIN" check --help | grep -q "^Usage: igvmkit check" || fail "usage line does not say igvmkit"
+
 [ $FAILED -eq 0 ] && echo PASS
 exit $FAILED
