@@ -20,7 +20,7 @@
 #include "cli/compat.h"
 #include "igvm/file.h"
 #include "loader/backend.h"
-#include "loader/device.h"
+#include "hv/device.h"
 #include "loader/plan.h"
 #include "loader/relocation.h"
 #include "vmm/vmm.h"
@@ -134,7 +134,7 @@ int runFile(const RunOptions& o) {
          "memory is not encrypted, nothing is measured and the guest has no protection");
     stripSnp(*plan);
   }
-  std::unique_ptr<loader::Device> device = loader::systemDevice();
+  std::unique_ptr<hv::Device> device = hv::systemDevice();
   std::unique_ptr<loader::Backend> backend =
       loader::makeBackend(mshv ? loader::BackendKind::kMshv : loader::BackendKind::kKvm, *device);
   if (Status s = loader::launch(*backend, *plan); !s.ok()) {

@@ -10,14 +10,14 @@
 #include <sstream>
 #include <string>
 
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::vmm {
 namespace {
 
-using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 using testing::FakeKvm;
 
 GuestSetup smallGuest(unsigned vcpus = 1) {

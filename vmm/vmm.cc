@@ -20,7 +20,7 @@
 #include <ostream>
 #include <thread>
 
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 #include "loader/internal/vmsa.h"
 #include "vmm/internal/exit.h"
 #include "vmm/internal/layout.h"
@@ -29,7 +29,7 @@
 namespace igvmkit::vmm {
 namespace {
 
-using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
@@ -72,7 +72,7 @@ Error kvmError(const std::string& what, long r) {
 class Fd {
  public:
   Fd() = default;
-  Fd(loader::Device* sys, int fd) : sys_(sys), fd_(fd) {}
+  Fd(hv::Device* sys, int fd) : sys_(sys), fd_(fd) {}
   // A descriptor someone else owns (the loader's backend): never closed here.
   static Fd borrowed(int fd) { return Fd(nullptr, fd); }
   Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
@@ -92,7 +92,7 @@ class Fd {
     }
     fd_ = -1;
   }
-  loader::Device* sys_ = nullptr;
+  hv::Device* sys_ = nullptr;
   int fd_ = -1;
 };
 
@@ -100,7 +100,7 @@ class Fd {
 class Mapping {
  public:
   Mapping() = default;
-  Mapping(loader::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
+  Mapping(hv::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
   Mapping(Mapping&& o) noexcept
       : sys_(o.sys_), addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -121,7 +121,7 @@ class Mapping {
     }
     addr_ = nullptr;
   }
-  loader::Device* sys_ = nullptr;
+  hv::Device* sys_ = nullptr;
   void* addr_ = nullptr;
   size_t size_ = 0;
 };
@@ -141,7 +141,7 @@ class VarStruct {
 // The KVM side of the vCPU-run seam: one vCPU fd and its kvm_run mapping.
 class KvmVcpu final : public VcpuRunner {
  public:
-  KvmVcpu(loader::Device& sys, unsigned index) : sys_(sys), index_(index) {}
+  KvmVcpu(hv::Device& sys, unsigned index) : sys_(sys), index_(index) {}
 
   unsigned index() const override { return index_; }
   Result<std::optional<Exit>> run() override;
@@ -163,7 +163,7 @@ class KvmVcpu final : public VcpuRunner {
  private:
   Exit translate(bool* ok);
 
-  loader::Device& sys_;
+  hv::Device& sys_;
   unsigned index_;
   kvm_run* run_ = nullptr;
   size_t run_size_ = 0;
@@ -249,14 +249,14 @@ namespace {
 
 class Machine {
  public:
-  Machine(loader::Device& sys, const GuestSetup& setup, const RunConfig& config)
+  Machine(hv::Device& sys, const GuestSetup& setup, const RunConfig& config)
       : sys_(sys),
         setup_(setup),
         bsp_(setup.bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
-  Machine(loader::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(hv::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         setup_(empty_setup_),
         bsp_(bsp),
@@ -285,7 +285,7 @@ class Machine {
 
   void setIrq4(bool level);
 
-  loader::Device& sys_;
+  hv::Device& sys_;
   const GuestSetup empty_setup_;
   const GuestSetup& setup_;
   const VpState& bsp_;
@@ -840,16 +840,16 @@ SerialSink serialToString(std::string& out) {
 }
 
 Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
-  std::unique_ptr<loader::Device> real;
-  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
+  std::unique_ptr<hv::Device> real;
+  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   Machine machine(sys, setup, config);
   IGVMKIT_RETURN_IF_ERROR(machine.build());
   return machine.run();
 }
 
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
-  std::unique_ptr<loader::Device> real;
-  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
+  std::unique_ptr<hv::Device> real;
+  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
   return machine.run();

@@ -46,7 +46,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "loader/backend.h"
-#include "loader/device.h"
+#include "hv/device.h"
 #include "loader/plan.h"
 
 namespace igvmkit::vmm {
@@ -132,10 +132,10 @@ struct RunConfig {
   // Interactive input: bytes read from this descriptor (checked every 10 ms) reach the guest
   // through COM1's receive side. -1 = none. The VMM neither closes it nor changes its mode.
   int serial_input_fd = -1;
-  // The system-call layer (loader/device.h, the one the loader's backends use); nullptr = the real
+  // The system-call layer (hv/device.h, the one the loader's backends use); nullptr = the real
   // one. Tests pass a fake to run without /dev/kvm or /dev/mshv. For a VM the loader built, it
   // must be the device that built it (the fds are that device's).
-  loader::Device* device = nullptr;
+  hv::Device* device = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
   // Hide CPU features whose instructions KVM's instruction emulator cannot execute: CPUID leaf 1
@@ -196,7 +196,7 @@ Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const Run
 // `config.device` must be the device the backend used (nullptr = the real /dev/mshv).
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kMshv, config));
-//   auto device = loader::systemDevice();
+//   auto device = hv::systemDevice();
 //   auto backend = loader::makeBackend(loader::BackendKind::kMshv, *device);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
 //   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), run_config));
