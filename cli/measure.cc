@@ -36,6 +36,10 @@ Result<uint32_t> parseCount(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + text.size() || v == 0) {
     return usage("--vcpus wants a count >= 1 or a range A-B, not '" + std::string(text) + "'");
   }
+  if (v > igvm::kMaxVcpus) {
+    return usage("--vcpus " + std::string(text) + " is more than " +
+                 std::to_string(igvm::kMaxVcpus) + " vcpus (igvm::kMaxVcpus)");
+  }
   return v;
 }
 

@@ -21,7 +21,6 @@
 #include <thread>
 
 #include "hv/kvm_abi.h"
-#include "loader/internal/vmsa.h"
 #include "vmm/internal/exit.h"
 #include "vmm/internal/layout.h"
 #include "vmm/internal/vcpu_runner.h"
@@ -198,9 +197,9 @@ Status checkSetup(const GuestSetup& setup) {
     return usage("memory size " + hex(setup.memory_bytes) +
                  " must be a multiple of 4 KiB between 1 MiB and 1 TiB");
   }
-  if (setup.vcpus < 1 || setup.vcpus > kMaxVcpus) {
+  if (setup.vcpus < 1 || setup.vcpus > igvm::kMaxVcpus) {
     return usage("vcpu count " + std::to_string(setup.vcpus) + " must be between 1 and " +
-                 std::to_string(kMaxVcpus));
+                 std::to_string(igvm::kMaxVcpus));
   }
   RamLayout ram = ramLayout(setup.memory_bytes);
   for (size_t i = 0; i < setup.loads.size(); ++i) {
@@ -655,9 +654,9 @@ Status Machine::createPit() {
 }
 
 Status Machine::adopt(const loader::LoadedVm& vm) {
-  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
+  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > igvm::kMaxVcpus) {
     return usage("the loaded vm has no vm fd or " + std::to_string(vm.vcpu_fds.size()) +
-                 " vcpus (1.." + std::to_string(kMaxVcpus) + ")");
+                 " vcpus (1.." + std::to_string(igvm::kMaxVcpus) + ")");
   }
   IGVMKIT_RETURN_IF_ERROR(openKvm());
   vm_ = Fd::borrowed(vm.vm_fd);
@@ -913,9 +912,16 @@ VpState vpStateFromRegisters(const loader::X64Registers& r) {
   v.tr = fromSvm(r.tr);
   v.ldtr = fromSvm(r.ldtr);
   v.cr0 = r.cr0;
+  v.cr2 = r.cr2;
   v.cr3 = r.cr3;
   v.cr4 = r.cr4;
   v.efer = r.efer;
+  if (r.xcr0 != 0) {
+    v.xcr0 = r.xcr0;
+  }
+  if (r.pat != 0) {
+    v.pat = r.pat;
+  }
   return v;
 }
 
@@ -942,18 +948,9 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
                    "vcpu 0 starts from an snp vmsa; plain kvm can run it only with --insecure",
                    std::nullopt};
     }
-    IGVMKIT_ASSIGN_OR_RETURN(loader::detail::KvmVmsaState st,
-                             loader::detail::decodeKvmVmsa(vmsa.page, plan.setup.sev_features));
-    VpState v = vpStateFromRegisters(st.regs);
-    v.efer &= ~loader::detail::kEferSvme;
-    v.cr2 = st.cr2;
-    if (st.xcr0 != 0) {
-      v.xcr0 = st.xcr0;
-    }
-    if (st.pat != 0) {
-      v.pat = st.pat;
-    }
-    bsp = v;
+    IGVMKIT_ASSIGN_OR_RETURN(loader::X64Registers regs,
+                             loader::registersFromVmsa(vmsa.page, plan.setup.sev_features));
+    bsp = vpStateFromRegisters(regs);
   }
   plan.ops = std::move(kept);
   if (!bsp) {

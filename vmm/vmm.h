@@ -45,6 +45,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "igvm/defs.h"
 #include "loader/backend.h"
 #include "hv/device.h"
 #include "loader/plan.h"
@@ -113,10 +114,9 @@ struct GuestSetup {
   uint64_t memory_bytes = 0;  // RAM size; a multiple of 4 KiB, at least 1 MiB
   std::vector<Load> loads;    // each must lie inside RAM; later loads overwrite earlier ones
   VpState bsp;                // vCPU 0
-  unsigned vcpus = 1;         // 1..kMaxVcpus; vCPU i gets APIC ID i
+  unsigned vcpus = 1;         // 1..igvm::kMaxVcpus; vCPU i gets APIC ID i
 };
 
-inline constexpr unsigned kMaxVcpus = 64;
 inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, timeout
 
 // Receives the guest's COM1 output as it is written (called with the device lock held, from a

@@ -311,9 +311,9 @@ Exit MshvVcpu::pollState() {
 }
 
 Result<RunOutcome> runMshv(const loader::LoadedVm& vm, const RunConfig& config) {
-  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
+  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > igvm::kMaxVcpus) {
     return usage("the loaded partition has no partition fd or " +
-                 std::to_string(vm.vcpu_fds.size()) + " vcpus (1.." + std::to_string(kMaxVcpus) +
+                 std::to_string(vm.vcpu_fds.size()) + " vcpus (1.." + std::to_string(igvm::kMaxVcpus) +
                  ")");
   }
   std::unique_ptr<hv::Device> real;
