@@ -33,7 +33,7 @@ $bin measure --platform snp --ovmf "$tmp/missing.fd" --vcpu-sig 1 2>/dev/null; e
 # --- sev-snp-measure 8f2b337e tests/test_guest.py digests over its fixtures ---
 F=${IGVMKIT_SHARED:-}/testdata/firmware
 if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$F" ]]; then
-  echo "SKIP: IGVMKIT_SHARED is unset or has no testdata/firmware: sev-snp-measure fixtures not checked"
+  echo "SKIPPED PART: IGVMKIT_SHARED is unset or has no testdata/firmware: sev-snp-measure fixtures not checked"
 else
   A=$F/ovmf_AmdSev_suffix.bin
   expect "snp default" 803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977 \
@@ -74,7 +74,7 @@ fi
 O=/usr/share/OVMF
 if [[ "$(sha256sum "$O/OVMF_CODE.fd" 2>/dev/null | cut -c1-16)" != d9b568def24088c9 ||
       "$(sha256sum "$O/OVMF_VARS.fd" 2>/dev/null | cut -c1-16)" != 6ed987af3a3c155b ]]; then
-  echo "SKIP: Debian's ovmf 2022.11-6+deb12u2 is not installed: its recorded digests not checked"
+  echo "SKIPPED PART: Debian's ovmf 2022.11-6+deb12u2 is not installed: its recorded digests not checked"
 else
   expect "debian snp EPYC-Milan" 836d70ef6fb294660c2227b0f535c07f814a965442bccfa75a240f478a9f4abd1a63dd0c796f3a75d7f16b02b1d3b8ee \
     "$($bin measure --platform snp --ovmf "$O/OVMF_CODE.fd" --vcpu-type EPYC-Milan)"
