@@ -11,6 +11,7 @@
 #include "attest/tdx.h"
 #include "attest/verdict.h"
 #include "base/file.h"
+#include "collateral/collateral.h"
 #include "cli/command.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
@@ -26,6 +27,9 @@ struct VerifyOptions {
   uint32_t vcpus = 1;
   std::vector<std::string> crls, policy;
   bool json = false;
+  // Collateral fetching (collateral/README.md): --offline, --kds-url, --pcs-url.
+  bool offline = false;
+  std::string kds_url, pcs_url;
 };
 
 // An error about `path`: its message gains the path unless it already starts
@@ -108,6 +112,21 @@ Result<std::vector<ByteVector>> readCrls(const std::vector<std::string>& paths) 
   return out;
 }
 
+// --- collateral fetching: the flags as collateral::FetchOptions.
+collateral::FetchOptions fetchOptions(const VerifyOptions& o) {
+  collateral::FetchOptions f;
+  if (!o.kds_url.empty()) {
+    f.kds_url = o.kds_url;
+  }
+  if (!o.pcs_url.empty()) {
+    f.pcs_url = o.pcs_url;
+  }
+  f.cache_dir = o.cert_cache;
+  f.offline = o.offline;
+  return f;
+}
+// --- end of collateral fetching
+
 int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
   Result<ByteVector> raw = readFile(o.report);
   if (!raw.ok()) {
@@ -157,6 +176,16 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
+  // --- collateral fetching: what the flags and the cache lack comes from KDS unless --offline.
+  {
+    Result<std::vector<ByteVector>> fetched =
+        collateral::fetchSnpCertificates(*parsed, certs, fetchOptions(o));
+    if (!fetched.ok()) {
+      return fail("", fetched.error());  // the message names the URL
+    }
+    certs.insert(certs.end(), fetched->begin(), fetched->end());
+  }
+  // --- end of collateral fetching
   Result<std::vector<ByteVector>> crls = readCrls(o.crls);
   if (!crls.ok()) {
     return fail("", crls.error());
@@ -316,6 +345,7 @@ int runVerify(const VerifyOptions& o) {
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
         {"--cert-cache", &o.cert_cache, true},
+        {"--kds-url", &o.kds_url, true},
         {"--root", &o.root, false},
         {"--collateral", &o.collateral, false},
         {"--tcb-signing-chain", &o.tcb_signing_chain, false},
@@ -381,6 +411,13 @@ RunFn addVerify(CLI::App& app) {
                   "(default UpToDate)");
   cmd->add_option("--at", o->at, "verify certificates at this ISO 8601 UTC time");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  // --- collateral fetching (collateral/README.md)
+  cmd->add_flag("--offline", o->offline,
+                "never use the network: certificates and collateral only from the flags and "
+                "--cert-cache");
+  cmd->add_option("--kds-url", o->kds_url,
+                  "AMD KDS base URL for missing certificates (default https://kdsintf.amd.com)");
+  // --- end of collateral fetching
   return [o] { return runVerify(*o); };
 }
 

@@ -148,9 +148,12 @@ Attempt attemptGet(const std::string& url, BodyKind kind, const HttpOptions& o) 
       a.result = fetchError("fetch.timeout", url,
                             "timed out after " + describe(o.timeout) + ": " + detail);
       return a;
-    case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
+      // A name that does not resolve (no network, a typo in --kds-url) rarely heals in seconds.
+      a.result = fetchError("fetch.connect", url, "connection failed: " + detail);
+      return a;
+    case CURLE_COULDNT_CONNECT:
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
