@@ -120,6 +120,7 @@ collateral::FetchOptions fetchOptions(const VerifyOptions& o) {
   }
   if (!o.pcs_url.empty()) {
     f.pcs_url = o.pcs_url;
+    f.root_ca_crl_url = o.pcs_url + "/sgx/certification/v4/rootcacrl";  // a PCCS serves it
   }
   f.cache_dir = o.cert_cache;
   f.offline = o.offline;
@@ -235,6 +236,18 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     ev.collateral = std::move(text).value();
   }
+  // --- collateral fetching: without --collateral, PCS collateral from the cache or Intel PCS.
+  if (o.collateral.empty()) {
+    Result<std::optional<std::string>> fetched = collateral::fetchTdxCollateral(*quote, fetchOptions(o));
+    if (!fetched.ok()) {
+      bool fetch_error = fetched.error().rule.rfind("fetch.", 0) == 0;
+      return fail(fetch_error ? "" : o.quote, fetched.error());
+    }
+    if (*fetched) {
+      ev.collateral = std::move(**fetched);
+    }
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifyTdxQuote(ev, ref);
   if (!verdict.ok()) {
     // The collateral's own faults name the collateral file, the rest the quote.
@@ -344,8 +357,8 @@ int runVerify(const VerifyOptions& o) {
        {std::tuple<const char*, const std::string*, bool>{"--vcek", &o.vcek, true},
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
-        {"--cert-cache", &o.cert_cache, true},
         {"--kds-url", &o.kds_url, true},
+        {"--pcs-url", &o.pcs_url, false},
         {"--root", &o.root, false},
         {"--collateral", &o.collateral, false},
         {"--tcb-signing-chain", &o.tcb_signing_chain, false},
@@ -389,7 +402,8 @@ RunFn addVerify(CLI::App& app) {
                   "VLEK certificate (PEM or DER; a PEM bundle may add ASVK/ARK)");
   cmd->add_option("--chain", o->chain, "KDS cert_chain PEM: ASK or ASVK, then ARK");
   cmd->add_option("--cert-cache", o->cert_cache,
-                  "directory laid out like AMD KDS paths (attest/README.md)");
+                  "cache directory laid out like AMD KDS / Intel PCS paths (attest/README.md); "
+                  "fetched certificates and collateral are kept there");
   cmd->add_option("--root", o->root, "TDX: trust this root CA instead of the pinned Intel one");
   cmd->add_option("--collateral", o->collateral,
                   "TDX: collateral JSON (dcap-qvl bundle, or a PCS "
@@ -417,6 +431,9 @@ RunFn addVerify(CLI::App& app) {
                 "--cert-cache");
   cmd->add_option("--kds-url", o->kds_url,
                   "AMD KDS base URL for missing certificates (default https://kdsintf.amd.com)");
+  cmd->add_option("--pcs-url", o->pcs_url,
+                  "TDX: Intel PCS v4 base URL (or a PCCS) for collateral when --collateral is "
+                  "not given (default https://api.trustedservices.intel.com)");
   // --- end of collateral fetching
   return [o] { return runVerify(*o); };
 }

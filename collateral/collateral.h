@@ -40,6 +40,9 @@ struct HttpOptions {
 struct FetchOptions {
   std::string kds_url = "https://kdsintf.amd.com";
   std::string pcs_url = "https://api.trustedservices.intel.com";
+  // Intel SGX Root CA CRL: the root certificate's CRL distribution point. A PCS proxy (PCCS)
+  // serves it as <pcs_url>/sgx/certification/v4/rootcacrl.
+  std::string root_ca_crl_url = "https://certificates.trustedservices.intel.com/IntelSGXRootCA.der";
   std::string cache_dir;  // "" keeps fetched objects in memory only
   bool offline = false;   // never touch the network; use only the cache
   HttpOptions http;
@@ -61,5 +64,17 @@ Result<std::vector<ByteVector>> fetchSnpCertificates(const attest::ATTESTATION_R
 Result<std::optional<ByteVector>> fetchSnpCrl(attest::SnpProduct product,
                                               attest::SnpSigningKey signer,
                                               const FetchOptions& options);
+
+// Intel PCS v4 collateral for a TDX quote, as the dcap-qvl bundle JSON that
+// attest::TdxEvidence::collateral takes: TCB info for the FMSPC of the quote's PCK certificate
+// (/tdx/certification/v4/tcb?fmspc=, signed JSON + TCB-Info-Issuer-Chain header), the TD QE
+// identity (/tdx/certification/v4/qe/identity + SGX-Enclave-Identity-Issuer-Chain), the CRL of
+// the PCK's issuing CA (/sgx/certification/v4/pckcrl?ca=platform|processor&encoding=der +
+// SGX-PCK-CRL-Issuer-Chain) and the root CA CRL (root_ca_crl_url). Cached under the same paths
+// (an issuer chain beside its body as "<path>#issuer-chain", the root CA CRL as
+// sgx/certification/v4/rootcacrl) and reused while its nextUpdate is in the future (any copy,
+// offline). nullopt offline when the cache lacks a piece. Errors: the quote's (rules "quote.*",
+// "pck.*") and fetch errors ("fetch.*").
+Result<std::optional<std::string>> fetchTdxCollateral(Bytes quote, const FetchOptions& options);
 
 }  // namespace igvmkit::collateral

@@ -7,12 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
+
+#include <nlohmann/json.hpp>
 #include <set>
 
+#include "attest/tdx.h"
 #include "attest/testing/shared.h"
 #include "attest/verdict.h"
 #include "base/file.h"
-#include "collateral/testing/kds_layout.h"
+#include "collateral/testing/layout.h"
 #include "collateral/testing/loopback_server.h"
 
 namespace igvmkit::collateral {
@@ -24,6 +28,8 @@ using attest::testing::readShared;
 using testing::CannedResponse;
 using testing::failure;
 using testing::LoopbackServer;
+using testing::pcsCrl;
+using testing::pcsJson;
 using testing::reply;
 
 namespace fs = std::filesystem;
@@ -322,6 +328,168 @@ TEST(FetchSnpCrl, CachedWhileCurrentRefetchedWhenStale) {
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().rule, "fetch.body");
   EXPECT_EQ(filesIn(cache), (std::set<std::string>{"vcek/v1/Genoa/crl"}));
+}
+
+// --- Intel PCS -------------------------------------------------------------------------------
+
+std::string text(const ByteVector& b) { return std::string(reinterpret_cast<const char*>(b.data()), b.size()); }
+
+const char* kTcbTarget08 = "/tdx/certification/v4/tcb?fmspc=b0c06f000000";
+const char* kQeTarget = "/tdx/certification/v4/qe/identity";
+const char* kPckCrlTarget = "/sgx/certification/v4/pckcrl?ca=platform&encoding=der";
+const char* kRootCrlTarget = "/IntelSGXRootCA.der";
+
+void servePhala(LoopbackServer& server, const std::string& dir) {
+  testing::servePcsBundle(server, text(readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote_collateral.json")),
+                          "b0c06f000000", kRootCrlTarget);
+}
+
+FetchOptions pcsOptions(const LoopbackServer& server, const std::string& cache) {
+  FetchOptions o = fastOptions(server, cache);
+  o.pcs_url = server.url();
+  o.root_ca_crl_url = server.url() + kRootCrlTarget;
+  return o;
+}
+
+std::map<std::string, bool> checks(const attest::Verdict& v) {
+  std::map<std::string, bool> out;
+  for (const attest::Check& c : v.checks) {
+    out[c.name] = c.passed;
+  }
+  return out;
+}
+
+constexpr int64_t kAt2025 = 1751328000;  // 2025-07-01T00:00:00Z
+
+TEST(FetchTdxCollateral, PhalaCollateralFromPcsVerifiesLikeItsBundle) {
+  IGVMKIT_SHARED_OR_SKIP(dir);
+  LoopbackServer server;
+  servePhala(server, dir);
+  std::string cache = freshDir("pcs");
+  ByteVector quote = readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote");
+  Result<std::optional<std::string>> bundle = fetchTdxCollateral(quote, pcsOptions(server, cache));
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message;
+  ASSERT_TRUE(bundle->has_value());
+  Result<attest::Verdict> fetched = attest::verifyTdxQuote(
+      {.quote = quote, .root = {}, .collateral = **bundle, .tcb_signing_chain = {}, .crls = {}, .at = kAt2025});
+  Result<attest::Verdict> given = attest::verifyTdxQuote(
+      {.quote = quote, .root = {},
+       .collateral = text(readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote_collateral.json")),
+       .tcb_signing_chain = {}, .crls = {}, .at = kAt2025});
+  ASSERT_TRUE(fetched.ok() && given.ok());
+  EXPECT_TRUE(fetched->passed());
+  EXPECT_EQ(checks(*fetched), checks(*given));
+  EXPECT_TRUE(checks(*fetched).count("collateral.tcb_info.signature"));
+  EXPECT_TRUE(checks(*fetched).count("collateral.qe_identity.signature"));
+  EXPECT_TRUE(checks(*fetched).count("collateral.root_ca_crl"));
+  EXPECT_EQ(filesIn(cache),
+            (std::set<std::string>{
+                "tdx/certification/v4/tcb?fmspc=b0c06f000000",
+                "tdx/certification/v4/tcb?fmspc=b0c06f000000#issuer-chain",
+                "tdx/certification/v4/qe/identity", "tdx/certification/v4/qe/identity#issuer-chain",
+                "sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+                "sgx/certification/v4/pckcrl?ca=platform&encoding=der#issuer-chain",
+                "sgx/certification/v4/rootcacrl"}));
+  EXPECT_EQ(server.totalHits(), 4);
+
+  // Offline: the same bundle from the cache, no request.
+  FetchOptions offline = pcsOptions(server, cache);
+  offline.offline = true;
+  Result<std::optional<std::string>> again = fetchTdxCollateral(quote, offline);
+  ASSERT_TRUE(again.ok() && again->has_value());
+  EXPECT_EQ(**again, **bundle);
+  EXPECT_EQ(server.totalHits(), 4);
+  // Online, every piece is past its nextUpdate today: all four are fetched again.
+  ASSERT_TRUE(fetchTdxCollateral(quote, pcsOptions(server, cache)).ok());
+  EXPECT_EQ(server.totalHits(), 8);
+  // Offline with an empty cache: nothing.
+  offline.cache_dir = freshDir("pcs_empty");
+  again = fetchTdxCollateral(quote, offline);
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(again->has_value());
+  EXPECT_EQ(server.totalHits(), 8);
+}
+
+TEST(FetchTdxCollateral, GoTdxGuestPcsResponsesAsServed) {
+  IGVMKIT_SHARED_OR_SKIP(dir);
+  // go-tdx-guest's recorded PCS response bodies for FMSPC 50806f000000 (tdx01); they were stored
+  // without their headers, so the TCB Signing chain stands in for the issuer-chain headers.
+  std::string signing = text(readShared(dir, "intel/roots/Intel_SGX_TCB_Signing_chain.pem"));
+  nlohmann::json b = nlohmann::json::parse(text(readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote_collateral.json")));
+  LoopbackServer server;
+  server.serve("/tdx/certification/v4/tcb?fmspc=50806f000000",
+               pcsJson(text(readShared(dir, "intel/collateral/gotdx_sample_tcbInfo_response.json")),
+                       "TCB-Info-Issuer-Chain", signing));
+  server.serve(kQeTarget, pcsJson(text(readShared(dir, "intel/collateral/gotdx_sample_qeIdentity_response.json")),
+                                  "SGX-Enclave-Identity-Issuer-Chain", signing));
+  server.serve(kPckCrlTarget, pcsCrl(readShared(dir, "intel/collateral/gotdx_pckcrl.der"),
+                                     b["pck_crl_issuer_chain"]));
+  server.serve(kRootCrlTarget, pcsCrl(readShared(dir, "intel/collateral/gotdx_rootcrl.der"), ""));
+  ByteVector quote = readShared(dir, "intel/tdx/tdx01_v4_spr_gotdx/tdx_prod_quote_SPR_E4.dat");
+  Result<std::optional<std::string>> bundle = fetchTdxCollateral(quote, pcsOptions(server, ""));
+  ASSERT_TRUE(bundle.ok()) << bundle.error().message;
+  ASSERT_TRUE(bundle->has_value());
+  int64_t at = 1688169600;  // 2023-07-01, inside the TCB info's issueDate..nextUpdate
+  Result<attest::Verdict> fetched = attest::verifyTdxQuote(
+      {.quote = quote, .root = {}, .collateral = **bundle, .tcb_signing_chain = {}, .crls = {}, .at = at});
+  // The same TCB info body given by hand, with the CRLs.
+  Result<attest::Verdict> given = attest::verifyTdxQuote(
+      {.quote = quote, .root = {},
+       .collateral = text(readShared(dir, "intel/collateral/gotdx_sample_tcbInfo_response.json")),
+       .tcb_signing_chain = *attest::splitCertificates(toBytes(signing)),
+       .crls = {readShared(dir, "intel/collateral/gotdx_pckcrl.der"),
+                readShared(dir, "intel/collateral/gotdx_rootcrl.der")},
+       .at = at});
+  ASSERT_TRUE(fetched.ok() && given.ok());
+  std::map<std::string, bool> f = checks(*fetched);
+  for (const auto& [name, passed] : checks(*given)) {
+    ASSERT_TRUE(f.count(name)) << name;
+    EXPECT_EQ(f[name], passed) << name;
+  }
+  EXPECT_TRUE(f["collateral.tcb_info.signature"]);
+  EXPECT_TRUE(f["collateral.tcb_info.fmspc"]);
+  EXPECT_TRUE(f["collateral.qe_identity.signature"]);
+  EXPECT_TRUE(f["collateral.pck_crl"]);
+  EXPECT_TRUE(f["collateral.root_ca_crl"]);
+  EXPECT_EQ(server.hits("/tdx/certification/v4/tcb?fmspc=50806f000000"), 1);
+}
+
+TEST(FetchTdxCollateral, MisbehavingPcsLeavesOneErrorAndNoBody) {
+  IGVMKIT_SHARED_OR_SKIP(dir);
+  ByteVector quote = readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote");
+  struct Case {
+    const char* name;
+    const char* target;
+    CannedResponse response;
+    std::string rule;
+  } cases[] = {
+      {"tcb 404", kTcbTarget08, failure(404), "fetch.not_found"},
+      {"tcb as octet-stream", kTcbTarget08, reply("{}", "application/octet-stream"), "fetch.content_type"},
+      {"tcb without its chain header", kTcbTarget08,
+       reply("{\"tcbInfo\":{\"nextUpdate\":\"2099-01-01T00:00:00Z\"},\"signature\":\"00\"}", "application/json"),
+       "fetch.body"},
+      {"qe identity not signed json", kQeTarget, pcsJson("{\"x\":1}", "SGX-Enclave-Identity-Issuer-Chain", ""),
+       "fetch.body"},
+      {"pck crl 500", kPckCrlTarget, failure(500), "fetch.server_error"},
+      {"root crl html", kRootCrlTarget, reply("<html>", "text/html"), "fetch.content_type"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    LoopbackServer server;
+    servePhala(server, dir);
+    server.serve(c.target, c.response);
+    std::string cache = freshDir("pcs_faults");
+    Result<std::optional<std::string>> bundle = fetchTdxCollateral(quote, pcsOptions(server, cache));
+    ASSERT_FALSE(bundle.ok());
+    EXPECT_EQ(bundle.error().rule, c.rule) << bundle.error().message;
+    EXPECT_EQ(bundle.error().message.rfind("GET " + server.url() + c.target, 0), 0u)
+        << bundle.error().message;
+    // Pieces fetched before the failure stay (whole); the failed one left no file.
+    for (const std::string& f : filesIn(cache)) {
+      EXPECT_NE("/" + f, std::string(c.target)) << f;
+      EXPECT_NE("/" + f, std::string(c.target) + "#issuer-chain") << f;
+    }
+  }
 }
 
 }  // namespace

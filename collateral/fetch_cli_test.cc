@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "attest/testing/shared.h"
-#include "collateral/testing/kds_layout.h"
+#include "collateral/testing/layout.h"
 #include "collateral/testing/loopback_server.h"
 
 namespace igvmkit::collateral {
@@ -140,12 +140,38 @@ TEST_F(VerifyFetch, KdsFailureIsOneErrorLine) {
   EXPECT_FALSE(std::filesystem::exists(cache + target));
 }
 
+TEST_F(VerifyFetch, TdxQuoteWithNothingButTheQuoteThenOffline) {
+  IGVMKIT_SHARED_OR_SKIP(dir);
+  ByteVector bundle = readShared(dir, "intel/tdx/tdx08_v4_phala/tdx_quote_collateral.json");
+  // --pcs-url names a PCS proxy (PCCS): the root CA CRL comes from there too.
+  testing::servePcsBundle(server_, std::string(reinterpret_cast<const char*>(bundle.data()), bundle.size()),
+                          "b0c06f000000", "/sgx/certification/v4/rootcacrl");
+  std::string quote = dir + "/intel/tdx/tdx08_v4_phala/tdx_quote";
+  std::string cache = freshDir("pcs_cache");
+  CliRun online = igvmkit({"verify", "--quote", quote, "--pcs-url", server_.url(), "--cert-cache",
+                           cache, "--at", "2025-07-01T00:00:00Z"});
+  EXPECT_EQ(online.status, 0) << online.out << online.err;
+  EXPECT_TRUE(contains(online.out, "pass  collateral.tcb_info.signature")) << online.out;
+  EXPECT_TRUE(contains(online.out, "pass  collateral.qe_identity.signature")) << online.out;
+  EXPECT_TRUE(contains(online.out, "pass  collateral.root_ca_crl")) << online.out;
+  EXPECT_EQ(server_.totalHits(), 4);
+  CliRun offline = igvmkit({"verify", "--quote", quote, "--offline", "--pcs-url", server_.url(),
+                            "--cert-cache", cache, "--at", "2025-07-01T00:00:00Z"});
+  EXPECT_EQ(offline.status, 0) << offline.out << offline.err;
+  EXPECT_EQ(offline.out, online.out);
+  EXPECT_EQ(server_.totalHits(), 4);
+}
+
 TEST_F(VerifyFetch, KdsUrlIsForReports) {
   IGVMKIT_SHARED_OR_SKIP(dir);
   CliRun r = igvmkit({"verify", "--quote", dir + "/intel/tdx/tdx08_v4_phala/tdx_quote", "--kds-url",
                    server_.url()});
   EXPECT_EQ(r.status, 2);
   EXPECT_TRUE(contains(r.err, "--kds-url applies to --report")) << r.err;
+  r = igvmkit({"verify", "--report", dir + "/amd/snp/snp15_milan_v3_yaxi/report.bin", "--pcs-url",
+               server_.url()});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_TRUE(contains(r.err, "--pcs-url applies to --quote")) << r.err;
 }
 
 }  // namespace

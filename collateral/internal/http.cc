@@ -240,6 +240,18 @@ std::optional<std::string> HttpResponse::header(const std::string& name) const {
   return std::nullopt;
 }
 
+std::string percentDecode(const std::string& text) {
+  initCurlOnce();
+  int length = 0;
+  char* decoded = curl_easy_unescape(nullptr, text.data(), static_cast<int>(text.size()), &length);
+  if (decoded == nullptr) {
+    return "";
+  }
+  std::string out(decoded, static_cast<size_t>(length));
+  curl_free(decoded);
+  return out;
+}
+
 Result<HttpResponse> httpGet(const std::string& url, BodyKind kind, const HttpOptions& options) {
   initCurlOnce();
   int attempts = std::max(options.max_attempts, 1);

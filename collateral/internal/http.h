@@ -33,4 +33,7 @@ struct HttpResponse {
 // many attempts were made.
 Result<HttpResponse> httpGet(const std::string& url, BodyKind kind, const HttpOptions& options);
 
+// A header value with %XX escapes decoded (Intel PCS sends its issuer chains URL-encoded).
+std::string percentDecode(const std::string& text);
+
 }  // namespace igvmkit::collateral::internal

@@ -1,11 +1,14 @@
-#include "collateral/testing/kds_layout.h"
+#include "collateral/testing/layout.h"
 
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "attest/verdict.h"
 
@@ -77,6 +80,59 @@ void serveKds(LoopbackServer& server, attest::SnpProduct product, const ByteVect
     server.serve(vcekTarget(product, vcek_der), reply(text(vcek_der), "application/pkix-cert"));
   }
   server.serve(dir + "/cert_chain", reply(text(chain_pem), "application/x-pem-file"));
+}
+
+namespace {
+
+std::string percentEncode(const std::string& s) {
+  static const char* kHex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+CannedResponse pcsJson(const std::string& body, const std::string& chain_header,
+                       const std::string& chain_pem) {
+  CannedResponse r = reply(body, "application/json");
+  r.headers = {{chain_header, percentEncode(chain_pem)}};
+  return r;
+}
+
+CannedResponse pcsCrl(const ByteVector& der, const std::string& chain_pem) {
+  CannedResponse r = reply(text(der), "application/pkix-crl");
+  if (!chain_pem.empty()) {
+    r.headers = {{"SGX-PCK-CRL-Issuer-Chain", percentEncode(chain_pem)}};
+  }
+  return r;
+}
+
+void servePcsBundle(LoopbackServer& server, const std::string& bundle, const std::string& fmspc,
+                    const std::string& root_crl_target) {
+  nlohmann::json b = nlohmann::json::parse(bundle);
+  auto signedBody = [&](const char* key, const char* member) {
+    return "{\"" + std::string(key) + "\":" + b[member].get<std::string>() +
+           ",\"signature\":\"" + b[std::string(member) + "_signature"].get<std::string>() +
+           "\"}";
+  };
+  server.serve("/tdx/certification/v4/tcb?fmspc=" + fmspc,
+               pcsJson(signedBody("tcbInfo", "tcb_info"), "TCB-Info-Issuer-Chain",
+                       b["tcb_info_issuer_chain"]));
+  server.serve("/tdx/certification/v4/qe/identity",
+               pcsJson(signedBody("enclaveIdentity", "qe_identity"),
+                       "SGX-Enclave-Identity-Issuer-Chain", b["qe_identity_issuer_chain"]));
+  server.serve("/sgx/certification/v4/pckcrl?ca=platform&encoding=der",
+               pcsCrl(*parseHexBytes(b["pck_crl"].get<std::string>()), b["pck_crl_issuer_chain"]));
+  server.serve(root_crl_target, pcsCrl(*parseHexBytes(b["root_ca_crl"].get<std::string>()), ""));
 }
 
 }  // namespace igvmkit::collateral::testing
