@@ -28,7 +28,7 @@ struct VerifyOptions {
   std::vector<std::string> crls, policy;
   bool json = false;
   // Collateral fetching (collateral/README.md): --offline, --kds-url, --pcs-url.
-  bool offline = false;
+  bool offline = false, kds_crl = false;
   std::string kds_url, pcs_url;
 };
 
@@ -186,11 +186,22 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     certs.insert(certs.end(), fetched->begin(), fetched->end());
   }
-  // --- end of collateral fetching
   Result<std::vector<ByteVector>> crls = readCrls(o.crls);
   if (!crls.ok()) {
     return fail("", crls.error());
   }
+  if (o.kds_crl) {
+    Result<std::optional<ByteVector>> crl = collateral::fetchSnpCrl(*parsed, certs, fetchOptions(o));
+    if (!crl.ok()) {
+      return fail("", crl.error());
+    }
+    if (!*crl) {
+      return fail("", unreadable("--kds-crl: no KDS CRL for this report (offline and not in "
+                                 "--cert-cache, or no product known)"));
+    }
+    crls->push_back(std::move(**crl));
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifySnpReport(
       {.report = *decoded, .certificates = certs, .at = at, .crls = *crls}, ref);
   if (!verdict.ok()) {
@@ -368,6 +379,9 @@ int runVerify(const VerifyOptions& o) {
                   usage(std::string(flag) + " applies to " + (for_snp ? "--report" : "--quote")));
     }
   }
+  if (o.kds_crl && !snp) {  // collateral fetching
+    return fail("", usage("--kds-crl applies to --report"));
+  }
   if (!o.vcek.empty() && !o.vlek.empty()) {
     return fail("", usage("give --vcek or --vlek, not both"));
   }
@@ -431,6 +445,9 @@ RunFn addVerify(CLI::App& app) {
                 "--cert-cache");
   cmd->add_option("--kds-url", o->kds_url,
                   "AMD KDS base URL for missing certificates (default https://kdsintf.amd.com)");
+  cmd->add_flag("--kds-crl", o->kds_crl,
+                "SNP: also check the chain against the KDS CRL of the report's product (fetched "
+                "or from --cert-cache)");
   cmd->add_option("--pcs-url", o->pcs_url,
                   "TDX: Intel PCS v4 base URL (or a PCCS) for collateral when --collateral is "
                   "not given (default https://api.trustedservices.intel.com)");

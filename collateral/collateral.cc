@@ -120,6 +120,22 @@ std::optional<attest::SnpProduct> productOfIssuer(const ByteVector& der) {
   return std::nullopt;
 }
 
+// The report's product: from CPUID (v3+), else from a VCEK/VLEK issuer among `certs`.
+std::optional<attest::SnpProduct> productOf(const attest::ATTESTATION_REPORT& report,
+                                            const std::vector<ByteVector>& certs) {
+  if (std::optional<attest::SnpProduct> p = attest::productFromCpuid(report)) {
+    return p;
+  }
+  for (const ByteVector& der : certs) {
+    if (attest::endorsementKeyKind(der)) {
+      if (std::optional<attest::SnpProduct> p = productOfIssuer(der)) {
+        return p;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 // One object of a service: where it lives, what it must look like, how long a copy lasts.
 struct Resource {
   std::string base_url;
@@ -286,13 +302,10 @@ Result<std::vector<ByteVector>> fetchSnpCertificates(const attest::ATTESTATION_R
   }
   bool have_vek = false;
   int ca_certs = 0;
-  std::optional<attest::SnpProduct> product = attest::productFromCpuid(report);
+  std::optional<attest::SnpProduct> product = productOf(report, have);
   for (const ByteVector& der : have) {
     if (std::optional<attest::SnpSigningKey> kind = attest::endorsementKeyKind(der)) {
       have_vek = have_vek || *kind == signer;
-      if (!product) {
-        product = productOfIssuer(der);
-      }
     } else {
       ++ca_certs;
     }
@@ -361,12 +374,17 @@ Result<std::vector<ByteVector>> fetchSnpCertificates(const attest::ATTESTATION_R
   return out;
 }
 
-Result<std::optional<ByteVector>> fetchSnpCrl(attest::SnpProduct product,
-                                              attest::SnpSigningKey signer,
+Result<std::optional<ByteVector>> fetchSnpCrl(const attest::ATTESTATION_REPORT& report,
+                                              const std::vector<ByteVector>& certs,
                                               const FetchOptions& options) {
+  attest::SnpSigningKey signer = attest::signingKey(report);
+  std::optional<attest::SnpProduct> product = productOf(report, certs);
+  if (!product || (signer != attest::SnpSigningKey::kVcek && signer != attest::SnpSigningKey::kVlek)) {
+    return std::optional<ByteVector>();
+  }
   IGVMKIT_ASSIGN_OR_RETURN(std::optional<Object> crl,
                            obtain(options, {.base_url = options.kds_url,
-                                            .relative = productDir(product, signer) + "/crl",
+                                            .relative = productDir(*product, signer) + "/crl",
                                             .check = isCrl,
                                             .current = crlCurrent}));
   if (!crl) {

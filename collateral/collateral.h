@@ -58,11 +58,13 @@ Result<std::vector<ByteVector>> fetchSnpCertificates(const attest::ATTESTATION_R
                                                      const std::vector<ByteVector>& have,
                                                      const FetchOptions& options);
 
-// The KDS CRL (DER, signed by the ARK) of `product` for VCEK or VLEK chains
-// (/{vcek|vlek}/v1/{product}/crl). A cached CRL is used while its nextUpdate is in the future
-// (or always, offline); a stale one is fetched again. nullopt offline without a cached CRL.
-Result<std::optional<ByteVector>> fetchSnpCrl(attest::SnpProduct product,
-                                              attest::SnpSigningKey signer,
+// The KDS CRL (DER, signed by the ARK) of the report's product for its signing key kind
+// (/{vcek|vlek}/v1/{product}/crl; the product from the report, or for reports before version 3
+// from the VCEK/VLEK issuer in `certs`). A cached CRL is used while its nextUpdate is in the
+// future (any copy, offline); a stale one is fetched again. nullopt offline without a cached
+// CRL, or when the product cannot be told.
+Result<std::optional<ByteVector>> fetchSnpCrl(const attest::ATTESTATION_REPORT& report,
+                                              const std::vector<ByteVector>& certs,
                                               const FetchOptions& options);
 
 // Intel PCS v4 collateral for a TDX quote, as the dcap-qvl bundle JSON that

@@ -304,30 +304,40 @@ TEST(FetchSnpCrl, CachedWhileCurrentRefetchedWhenStale) {
                      "application/pkix-crl"));
   std::string cache = freshDir("crl");
   FetchOptions o = fastOptions(server, cache);
-  Result<std::optional<ByteVector>> got = fetchSnpCrl(SnpProduct::kGenoa, SnpSigningKey::kVcek, o);
+  attest::ATTESTATION_REPORT genoa = parse(readShared(dir, "amd/snp/snp14_genoa_v3_yaxi/report.bin"));
+  Result<std::optional<ByteVector>> got = fetchSnpCrl(genoa, {}, o);
   ASSERT_TRUE(got.ok()) << got.error().message;
   ASSERT_TRUE(got->has_value());
   EXPECT_EQ(**got, crl);
   EXPECT_EQ(filesIn(cache), (std::set<std::string>{"vcek/v1/Genoa/crl"}));
   // Stale (nextUpdate passed): fetched again online ...
-  ASSERT_TRUE(fetchSnpCrl(SnpProduct::kGenoa, SnpSigningKey::kVcek, o).ok());
+  ASSERT_TRUE(fetchSnpCrl(genoa, {}, o).ok());
   EXPECT_EQ(server.hits("/vcek/v1/Genoa/crl"), 2);
   // ... and taken from the cache offline.
   o.offline = true;
-  got = fetchSnpCrl(SnpProduct::kGenoa, SnpSigningKey::kVcek, o);
+  got = fetchSnpCrl(genoa, {}, o);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_EQ(server.hits("/vcek/v1/Genoa/crl"), 2);
-  // Offline without a cached CRL: none.
-  got = fetchSnpCrl(SnpProduct::kMilan, SnpSigningKey::kVlek, o);
+  // A v2 VLEK report: the product comes from the VLEK's issuer. Offline, uncached: none.
+  attest::ATTESTATION_REPORT vlek_report =
+      parse(readShared(dir, "amd/snp/snp10_milan_v2_vlek_aws_anolis/test-vlek-report.bin"));
+  std::vector<ByteVector> vlek = {readShared(dir, "amd/snp/snp10_milan_v2_vlek_aws_anolis/test-vlek.der")};
+  got = fetchSnpCrl(vlek_report, vlek, o);
   ASSERT_TRUE(got.ok());
   EXPECT_FALSE(got->has_value());
-  // Not a CRL: an error, nothing cached.
+  // Online: /vlek/v1/Milan/crl; not a CRL there: an error, nothing cached.
   o.offline = false;
   server.serve("/vlek/v1/Milan/crl", reply("garbage"));
-  got = fetchSnpCrl(SnpProduct::kMilan, SnpSigningKey::kVlek, o);
+  got = fetchSnpCrl(vlek_report, vlek, o);
   ASSERT_FALSE(got.ok());
   EXPECT_EQ(got.error().rule, "fetch.body");
+  EXPECT_EQ(server.hits("/vlek/v1/Milan/crl"), 1);
   EXPECT_EQ(filesIn(cache), (std::set<std::string>{"vcek/v1/Genoa/crl"}));
+  // Without a VLEK the v2 report names no product: nothing to ask for.
+  got = fetchSnpCrl(vlek_report, {}, o);
+  ASSERT_TRUE(got.ok());
+  EXPECT_FALSE(got->has_value());
+  EXPECT_EQ(server.hits("/vlek/v1/Milan/crl"), 1);
 }
 
 // --- Intel PCS -------------------------------------------------------------------------------

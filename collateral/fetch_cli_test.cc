@@ -162,6 +162,32 @@ TEST_F(VerifyFetch, TdxQuoteWithNothingButTheQuoteThenOffline) {
   EXPECT_EQ(server_.totalHits(), 4);
 }
 
+TEST_F(VerifyFetch, KdsCrlIsFetchedAndJudged) {
+  IGVMKIT_SHARED_OR_SKIP(dir);
+  serveMilan(dir);
+  std::string report = dir + "/amd/snp/snp15_milan_v3_yaxi/report.bin";
+  std::string cache = freshDir("crl_cache");
+  // Offline with no cached CRL: one error, exit 2.
+  CliRun r = igvmkit({"verify", "--report", report, "--offline", "--cert-cache", cache,
+                      "--kds-crl"});
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_TRUE(contains(r.err, "--kds-crl: no KDS CRL for this report")) << r.err;
+  // No AMD CRL is among the real evidence: Intel's root CA CRL, served as Milan's, reaches the
+  // verifier, which finds it is not signed by the ARK.
+  ByteVector intel = readShared(dir, "intel/collateral/gotdx_rootcrl.der");
+  server_.serve("/vcek/v1/Milan/crl",
+                testing::reply(std::string(reinterpret_cast<const char*>(intel.data()), intel.size()),
+                               "application/pkix-crl"));
+  r = igvmkit({"verify", "--report", report, "--kds-url", server_.url(), "--cert-cache", cache,
+               "--kds-crl", "--at", "2026-01-01T00:00:00Z"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "FAIL  crl")) << r.out;
+  EXPECT_EQ(server_.hits("/vcek/v1/Milan/crl"), 1);
+  EXPECT_TRUE(std::filesystem::is_regular_file(cache + "/vcek/v1/Milan/crl"));
+  r = igvmkit({"verify", "--quote", dir + "/intel/tdx/tdx08_v4_phala/tdx_quote", "--kds-crl"});
+  EXPECT_EQ(r.status, 2);
+}
+
 TEST_F(VerifyFetch, KdsUrlIsForReports) {
   IGVMKIT_SHARED_OR_SKIP(dir);
   CliRun r = igvmkit({"verify", "--quote", dir + "/intel/tdx/tdx08_v4_phala/tdx_quote", "--kds-url",
