@@ -196,8 +196,11 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
       return fail("", crl.error());
     }
     if (!*crl) {
-      return fail("", unreadable("--kds-crl: no KDS CRL for this report (offline and not in "
-                                 "--cert-cache, or no product known)"));
+      Error missing = unreadable(
+          "--kds-crl: no KDS CRL for this report (offline and not in --cert-cache, or no "
+          "product known)");
+      missing.rule = "fetch.missing";
+      return fail("", missing);
     }
     crls->push_back(std::move(**crl));
   }
@@ -380,7 +383,7 @@ int runVerify(const VerifyOptions& o) {
     }
   }
   if (o.kds_crl && !snp) {  // collateral fetching
-    return fail("", usage("--kds-crl applies to --report"));
+    return fail("", usage("verify.kds_crl", "--kds-crl applies to --report"));
   }
   if (!o.vcek.empty() && !o.vlek.empty()) {
     return fail("", usage("give --vcek or --vlek, not both"));

@@ -16,12 +16,14 @@
 #include "attest/testing/shared.h"
 #include "attest/verdict.h"
 #include "base/file.h"
+#include "base/testing/matchers.h"
 #include "collateral/testing/layout.h"
 #include "collateral/testing/loopback_server.h"
 
 namespace igvmkit::collateral {
 namespace {
 
+using ::igvmkit::testing::StatusIs;
 using attest::SnpProduct;
 using attest::SnpSigningKey;
 using attest::testing::readShared;
@@ -283,9 +285,7 @@ TEST(FetchSnpCertificates, MisbehavingKdsLeavesOneErrorAndAnEmptyCache) {
       EXPECT_TRUE(verifies(report, *certs, item.at));
       continue;
     }
-    ASSERT_FALSE(certs.ok());
-    EXPECT_EQ(certs.error().rule, c.rule) << certs.error().message;
-    EXPECT_EQ(certs.error().code, Code::kUnreadable);
+    ASSERT_THAT(certs, StatusIs(Code::kUnreadable, c.rule));
     EXPECT_EQ(certs.error().message.find('\n'), std::string::npos);
     EXPECT_EQ(certs.error().message.rfind("GET " + server.url() + target, 0), 0u)
         << certs.error().message;
@@ -329,8 +329,7 @@ TEST(FetchSnpCrl, CachedWhileCurrentRefetchedWhenStale) {
   o.offline = false;
   server.serve("/vlek/v1/Milan/crl", reply("garbage"));
   got = fetchSnpCrl(vlek_report, vlek, o);
-  ASSERT_FALSE(got.ok());
-  EXPECT_EQ(got.error().rule, "fetch.body");
+  ASSERT_THAT(got, StatusIs(Code::kUnreadable, "fetch.body"));
   EXPECT_EQ(server.hits("/vlek/v1/Milan/crl"), 1);
   EXPECT_EQ(filesIn(cache), (std::set<std::string>{"vcek/v1/Genoa/crl"}));
   // Without a VLEK the v2 report names no product: nothing to ask for.
@@ -490,8 +489,7 @@ TEST(FetchTdxCollateral, MisbehavingPcsLeavesOneErrorAndNoBody) {
     server.serve(c.target, c.response);
     std::string cache = freshDir("pcs_faults");
     Result<std::optional<std::string>> bundle = fetchTdxCollateral(quote, pcsOptions(server, cache));
-    ASSERT_FALSE(bundle.ok());
-    EXPECT_EQ(bundle.error().rule, c.rule) << bundle.error().message;
+    ASSERT_THAT(bundle, StatusIs(Code::kUnreadable, c.rule));
     EXPECT_EQ(bundle.error().message.rfind("GET " + server.url() + c.target, 0), 0u)
         << bundle.error().message;
     // Pieces fetched before the failure stay (whole); the failed one left no file.

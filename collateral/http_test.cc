@@ -11,11 +11,14 @@
 #include <chrono>
 #include <ctime>
 
+#include "base/testing/matchers.h"
 #include "collateral/testing/loopback_server.h"
 
 namespace igvmkit::collateral::internal {
 namespace {
 
+using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::StatusIs;
 using std::chrono::milliseconds;
 using testing::CannedResponse;
 using testing::failure;
@@ -46,8 +49,6 @@ Timed timedGet(const std::string& url, BodyKind kind = BodyKind::kBinary,
                             std::chrono::steady_clock::now() - start)};
 }
 
-std::string rule(const Result<HttpResponse>& r) { return r.ok() ? "ok" : r.error().rule; }
-
 TEST(HttpGet, ReturnsTheBodyAndHeaders) {
   LoopbackServer server;
   CannedResponse json = reply("{\"k\":1}", "application/json");
@@ -64,8 +65,7 @@ TEST(HttpGet, ReturnsTheBodyAndHeaders) {
 TEST(HttpGet, NotFoundIsNotRetried) {
   LoopbackServer server;
   Timed t = timedGet(server.url() + "/missing");
-  ASSERT_EQ(rule(t.result), "fetch.not_found");
-  EXPECT_EQ(t.result.error().code, Code::kUnreadable);
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.not_found"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() + "/missing: HTTP 404 Not Found");
   EXPECT_EQ(server.hits("/missing"), 1);
@@ -100,7 +100,7 @@ TEST(HttpGet, RateLimitWithoutRetryAfterBacksOffThenGivesUp) {
   LoopbackServer server;
   server.serve("/busy", failure(429));
   Timed t = timedGet(server.url() + "/busy");
-  ASSERT_EQ(rule(t.result), "fetch.rate_limited");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.rate_limited"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() + "/busy: HTTP 429 Too Many Requests (3 attempts)");
   EXPECT_EQ(server.hits("/busy"), 3);
@@ -111,7 +111,7 @@ TEST(HttpGet, RetryAfterBeyondTheLimitStopsAtOnce) {
   LoopbackServer server;
   server.serve("/later", failure(429, {{"Retry-After", "3600"}}));
   Timed t = timedGet(server.url() + "/later");
-  ASSERT_EQ(rule(t.result), "fetch.rate_limited");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.rate_limited"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() +
                 "/later: HTTP 429 Too Many Requests (the server asks to retry after 3600 s, more "
@@ -129,7 +129,7 @@ TEST(HttpGet, ServerErrorsAreRetried) {
 
   server.serve("/down", failure(500));
   t = timedGet(server.url() + "/down");
-  ASSERT_EQ(rule(t.result), "fetch.server_error");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.server_error"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() + "/down: HTTP 500 Internal Server Error (3 attempts)");
 }
@@ -138,7 +138,7 @@ TEST(HttpGet, OtherClientErrorsAreNotRetried) {
   LoopbackServer server;
   server.serve("/forbidden", failure(403));
   Timed t = timedGet(server.url() + "/forbidden");
-  ASSERT_EQ(rule(t.result), "fetch.http_status");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.http_status"));
   EXPECT_EQ(server.hits("/forbidden"), 1);
 }
 
@@ -148,7 +148,7 @@ TEST(HttpGet, SlowResponseTimesOut) {
   late.delay = milliseconds(3000);
   server.serve("/slow", late);
   Timed t = timedGet(server.url() + "/slow");
-  ASSERT_EQ(rule(t.result), "fetch.timeout");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.timeout"));
   EXPECT_NE(t.result.error().message.find("timed out after 500 ms"), std::string::npos)
       << t.result.error().message;
   EXPECT_NE(t.result.error().message.find("(3 attempts)"), std::string::npos);
@@ -161,7 +161,7 @@ TEST(HttpGet, TruncatedBodyIsAnError) {
   short_body.extra_length = 100;
   server.serve("/short", short_body);
   Timed t = timedGet(server.url() + "/short");
-  ASSERT_EQ(rule(t.result), "fetch.truncated");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.truncated"));
   EXPECT_NE(t.result.error().message.find("truncated body"), std::string::npos);
   EXPECT_EQ(server.hits("/short"), 3);  // retried: the next attempt may be whole
 }
@@ -170,25 +170,23 @@ TEST(HttpGet, WrongContentTypeIsAnError) {
   LoopbackServer server;
   server.serve("/html", reply("<html>", "text/html; charset=utf-8"));
   Timed t = timedGet(server.url() + "/html");
-  ASSERT_EQ(rule(t.result), "fetch.content_type");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.content_type"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() +
                 "/html: content type 'text/html; charset=utf-8', expected a certificate or CRL");
   EXPECT_EQ(server.hits("/html"), 1);
 
   server.serve("/json", reply("{}", "application/octet-stream"));
-  EXPECT_EQ(rule(timedGet(server.url() + "/json", BodyKind::kJson).result),
-            "fetch.content_type");
+  EXPECT_THAT(timedGet(server.url() + "/json", BodyKind::kJson).result, HasRule("fetch.content_type"));
   server.serve("/none", reply("{}", ""));
-  EXPECT_EQ(rule(timedGet(server.url() + "/none", BodyKind::kJson).result),
-            "fetch.content_type");
+  EXPECT_THAT(timedGet(server.url() + "/none", BodyKind::kJson).result, HasRule("fetch.content_type"));
 }
 
 TEST(HttpGet, BodyOverTheLimitIsAnError) {
   LoopbackServer server;
   server.serve("/big", reply(std::string(5000, 'x')));
   Timed t = timedGet(server.url() + "/big");
-  ASSERT_EQ(rule(t.result), "fetch.too_large");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.too_large"));
   EXPECT_EQ(t.result.error().message,
             "GET " + server.url() + "/big: body larger than 4096 bytes");
   EXPECT_EQ(server.hits("/big"), 1);
@@ -198,7 +196,7 @@ TEST(HttpGet, TlsFailureIsAnError) {
   LoopbackServer server;  // speaks plain HTTP: the TLS handshake fails
   server.serve("/x", reply("x"));
   Timed t = timedGet("https://127.0.0.1:" + std::to_string(server.port()) + "/x");
-  ASSERT_EQ(rule(t.result), "fetch.tls");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.tls"));
   EXPECT_EQ(t.result.error().message.rfind("GET https://127.0.0.1:", 0), 0u);
   EXPECT_NE(t.result.error().message.find(": TLS failure: "), std::string::npos);
 }
@@ -215,7 +213,7 @@ TEST(HttpGet, RefusedConnectionIsRetriedThenAnError) {
   ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
   Timed t = timedGet("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)) + "/x");
   ::close(fd);
-  ASSERT_EQ(rule(t.result), "fetch.connect");
+  ASSERT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.connect"));
   EXPECT_NE(t.result.error().message.find("connection failed"), std::string::npos);
   EXPECT_NE(t.result.error().message.find("(3 attempts)"), std::string::npos);
   EXPECT_LT(t.took, milliseconds(2000));
@@ -223,7 +221,7 @@ TEST(HttpGet, RefusedConnectionIsRetriedThenAnError) {
 
 TEST(HttpGet, OnlyHttpAndHttps) {
   Timed t = timedGet("file:///etc/passwd");
-  EXPECT_EQ(rule(t.result), "fetch.url");
+  EXPECT_THAT(t.result, StatusIs(Code::kUnreadable, "fetch.url"));
 }
 
 }  // namespace
