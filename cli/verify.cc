@@ -12,6 +12,7 @@
 #include "attest/tdx.h"
 #include "attest/verdict.h"
 #include "base/file.h"
+#include "collateral/collateral.h"
 #include "cli/command.h"
 #include "cli/verify_batch.h"
 #include "igvm/defs.h"
@@ -33,6 +34,9 @@ struct VerifyOptions {
   // Bulk verification (issue 16 item 6).
   std::string batch;
   unsigned jobs = 0;
+  // Collateral fetching (collateral/README.md): --offline, --kds-url, --pcs-url.
+  bool offline = false, kds_crl = false;
+  std::string kds_url, pcs_url;
 };
 
 // An error about `path`: its message gains the path unless it already starts
@@ -115,6 +119,22 @@ Result<std::vector<ByteVector>> readCrls(const std::vector<std::string>& paths) 
   return out;
 }
 
+// --- collateral fetching: the flags as collateral::FetchOptions.
+collateral::FetchOptions fetchOptions(const VerifyOptions& o) {
+  collateral::FetchOptions f;
+  if (!o.kds_url.empty()) {
+    f.kds_url = o.kds_url;
+  }
+  if (!o.pcs_url.empty()) {
+    f.pcs_url = o.pcs_url;
+    f.root_ca_crl_url = o.pcs_url + "/sgx/certification/v4/rootcacrl";  // a PCCS serves it
+  }
+  f.cache_dir = o.cert_cache;
+  f.offline = o.offline;
+  return f;
+}
+// --- end of collateral fetching
+
 int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
   Result<ByteVector> raw = readFile(o.report);
   if (!raw.ok()) {
@@ -164,10 +184,34 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
+  // --- collateral fetching: what the flags and the cache lack comes from KDS unless --offline.
+  {
+    Result<std::vector<ByteVector>> fetched =
+        collateral::fetchSnpCertificates(*parsed, certs, fetchOptions(o));
+    if (!fetched.ok()) {
+      return fail("", fetched.error());  // the message names the URL
+    }
+    certs.insert(certs.end(), fetched->begin(), fetched->end());
+  }
   Result<std::vector<ByteVector>> crls = readCrls(o.crls);
   if (!crls.ok()) {
     return fail("", crls.error());
   }
+  if (o.kds_crl) {
+    Result<std::optional<ByteVector>> crl = collateral::fetchSnpCrl(*parsed, certs, fetchOptions(o));
+    if (!crl.ok()) {
+      return fail("", crl.error());
+    }
+    if (!*crl) {
+      Error missing = unreadable(
+          "--kds-crl: no KDS CRL for this report (offline and not in --cert-cache, or no "
+          "product known)");
+      missing.rule = "fetch.missing";
+      return fail("", missing);
+    }
+    crls->push_back(std::move(**crl));
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifySnpReport(
       {.report = *decoded, .certificates = certs, .at = at, .crls = *crls}, ref);
   if (!verdict.ok()) {
@@ -268,6 +312,18 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     log = std::move(read).value();
     ev.event_log = &log->parsed;
   }
+  // --- collateral fetching: without --collateral, PCS collateral from the cache or Intel PCS.
+  if (o.collateral.empty()) {
+    Result<std::optional<std::string>> fetched = collateral::fetchTdxCollateral(*quote, fetchOptions(o));
+    if (!fetched.ok()) {
+      bool fetch_error = fetched.error().rule.rfind("fetch.", 0) == 0;
+      return fail(fetch_error ? "" : o.quote, fetched.error());
+    }
+    if (*fetched) {
+      ev.collateral = std::move(**fetched);
+    }
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifyTdxQuote(ev, ref);
   if (!verdict.ok()) {
     // The collateral's own faults name the collateral file, the rest the quote.
@@ -455,7 +511,8 @@ int runVerify(const VerifyOptions& o) {
        {std::tuple<const char*, const std::string*, bool>{"--vcek", &o.vcek, true},
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
-        {"--cert-cache", &o.cert_cache, true},
+        {"--kds-url", &o.kds_url, true},
+        {"--pcs-url", &o.pcs_url, false},
         {"--root", &o.root, false},
         {"--collateral", &o.collateral, false},
         {"--tcb-signing-chain", &o.tcb_signing_chain, false},
@@ -469,6 +526,9 @@ int runVerify(const VerifyOptions& o) {
   }
   if (!o.acpi_ccel.empty() && o.event_log.empty()) {
     return fail("", usage("--acpi-ccel describes the log given with --event-log"));
+  }
+  if (o.kds_crl && !snp) {  // collateral fetching
+    return fail("", usage("verify.kds_crl", "--kds-crl applies to --report"));
   }
   if (!o.vcek.empty() && !o.vlek.empty()) {
     return fail("", usage("give --vcek or --vlek, not both"));
@@ -504,7 +564,8 @@ RunFn addVerify(CLI::App& app) {
                   "VLEK certificate (PEM or DER; a PEM bundle may add ASVK/ARK)");
   cmd->add_option("--chain", o->chain, "KDS cert_chain PEM: ASK or ASVK, then ARK");
   cmd->add_option("--cert-cache", o->cert_cache,
-                  "directory laid out like AMD KDS paths (attest/README.md)");
+                  "cache directory laid out like AMD KDS / Intel PCS paths (attest/README.md); "
+                  "fetched certificates and collateral are kept there");
   cmd->add_option("--root", o->root, "TDX: trust this root CA instead of the pinned Intel one");
   cmd->add_option("--collateral", o->collateral,
                   "TDX: collateral JSON (dcap-qvl bundle, or a PCS "
@@ -535,6 +596,19 @@ RunFn addVerify(CLI::App& app) {
   cmd->add_option("--jobs", o->jobs, "with --batch: worker threads (default: one per CPU)");
   cmd->add_option("--at", o->at, "verify certificates at this ISO 8601 UTC time");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  // --- collateral fetching (collateral/README.md)
+  cmd->add_flag("--offline", o->offline,
+                "never use the network: certificates and collateral only from the flags and "
+                "--cert-cache");
+  cmd->add_option("--kds-url", o->kds_url,
+                  "AMD KDS base URL for missing certificates (default https://kdsintf.amd.com)");
+  cmd->add_flag("--kds-crl", o->kds_crl,
+                "SNP: also check the chain against the KDS CRL of the report's product (fetched "
+                "or from --cert-cache)");
+  cmd->add_option("--pcs-url", o->pcs_url,
+                  "TDX: Intel PCS v4 base URL (or a PCCS) for collateral when --collateral is "
+                  "not given (default https://api.trustedservices.intel.com)");
+  // --- end of collateral fetching
   return [o] { return runVerify(*o); };
 }
 
