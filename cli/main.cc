@@ -31,6 +31,7 @@ int runMain(int argc, char** argv) {
   add(addVerify);
   add(addPlan);
   add(addRun);
+  add(addDiagnose);
 
   try {
     app.parse(argc, argv);
