@@ -48,6 +48,8 @@ Result<std::optional<std::string>> idBlockLaunchIssue(const igvm::File& file,
   std::string signed_for = "a launch this file cannot produce under kvm or mshv with 1..64 vcpus";
   Result<Diagnosis> d = diagnoseIgvm(file, signed_ld, {.max_vcpus = 64, .threads = o.threads});
   if (d.ok()) {
+    // Of the launches that produce the signed digest, name the one closest to the plan.
+    int best = 4;
     for (const Match& match : d->matches) {
       if (!match.variant.empty() || match.platform != "snp") {
         continue;
@@ -57,15 +59,19 @@ Result<std::optional<std::string>> idBlockLaunchIssue(const igvm::File& file,
                                                                   : measure::HostModel::kKvm;
       found.vcpus = match.parameters.value("vcpus", 1u);
       found.native_zero = match.parameters.value("zero_pages", "normal") == "zero";
-      signed_for = "the launch " + describeLaunch(found);
-      if (found.host != o.host) {
-        signed_for += " (the host model differs)";
-      } else if (found.host == measure::HostModel::kKvm && found.vcpus != o.vcpus) {
-        signed_for += " (the vcpu count differs)";
-      } else if (found.native_zero != o.native_zero) {
-        signed_for += " (the zero-page mode differs)";
+      const bool host = found.host != o.host;
+      const bool vcpus = !host && found.host == measure::HostModel::kKvm && found.vcpus != o.vcpus;
+      const bool zero = found.native_zero != o.native_zero;
+      const int distance = int(host) + int(vcpus) + int(zero);
+      if (distance >= best) {
+        continue;
       }
-      break;
+      best = distance;
+      std::string differs = host ? "the host model" : vcpus ? "the vcpu count" : "the zero-page mode";
+      if (distance > 1) {
+        differs += " and more";
+      }
+      signed_for = "the launch " + describeLaunch(found) + " (" + differs + " differs)";
     }
   }
   return std::optional<std::string>("the snp id block was signed for launch digest " +

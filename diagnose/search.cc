@@ -73,9 +73,10 @@ std::vector<std::string> snpArgs(measure::HostModel host, std::optional<uint32_t
   return a;
 }
 
-// Every vCPU count x every VMSA variant under kvm, from one prefix.
+// Every vCPU count x every VMSA variant under kvm, from one prefix; and mshv from the same prefix
+// when it is the same chain (`mshv_done`).
 Status searchSnpKvm(const igvm::File& file, bool native_zero, const SearchOptions& o,
-                    Results& out) {
+                    Results& out, bool& mshv_done) {
   const std::string family =
       std::string("snp kvm, zero pages ") + (native_zero ? "zero" : "normal");
   Result<measure::SnpKvmPrefix> prefix =
@@ -144,6 +145,21 @@ Status searchSnpKvm(const igvm::File& file, bool native_zero, const SearchOption
   out.searched(family + ": vcpus 1.." + std::to_string(o.max_vcpus) + " x " +
                plural(variants, "vmsa variant") + " (one image hash, " +
                plural(variants * o.max_vcpus, "candidate") + ")");
+  if (prefix->mshv_shares_prefix) {
+    IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest mshv, measure::mshvDigestFromPrefix(*prefix));
+    mshv_done = true;
+    out.count(1);
+    out.searched(std::string("snp mshv, zero pages ") + (native_zero ? "zero" : "normal") +
+                 ": 1 candidate (from the kvm prefix)");
+    if (equal(mshv, out.digest())) {
+      Match m;
+      m.platform = "snp";
+      m.measure_args = snpArgs(measure::HostModel::kMshv, std::nullopt, native_zero);
+      m.parameters = {
+          {"platform", "snp"}, {"host", "mshv"}, {"zero_pages", native_zero ? "zero" : "normal"}};
+      out.match(std::move(m));
+    }
+  }
   return okStatus();
 }
 
@@ -206,7 +222,11 @@ Result<Diagnosis> diagnoseIgvm(const igvm::File& file, Bytes digest, const Searc
       out.searched("snp: --native-zero not searched: no page without data");
     }
     for (bool native_zero : zero_modes) {
-      IGVMKIT_RETURN_IF_ERROR(searchSnpKvm(file, native_zero, o, out));
+      bool mshv_done = false;
+      IGVMKIT_RETURN_IF_ERROR(searchSnpKvm(file, native_zero, o, out, mshv_done));
+      if (mshv_done) {
+        continue;
+      }
       searchOnce(file,
                  {.platform = p,
                   .host = measure::HostModel::kMshv,

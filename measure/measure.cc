@@ -140,6 +140,7 @@ Status feedSnpDirectives(const igvm::File& file, const MeasureOptions& o, uint32
          IGVMKIT_ASSIGN_OR_RETURN(SnpDataKind kind, snpDataKind(pd));
          const bool shared = (pd.flags & igvm::kPageDataFlagShared) != 0;
          st.shared_pages += shared ? 1 : 0;
+         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
          return m.pageData({.gpa = p.gpa,
                             .kind = kind,
                             .unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0,
@@ -147,7 +148,10 @@ Status feedSnpDirectives(const igvm::File& file, const MeasureOptions& o, uint32
                             .data = p.data,
                             .native_zero = o.native_zero});
        },
-       .parameter_insert = [&](uint64_t gpa, uint64_t size) { return m.parameterInsert(gpa, size); },
+       .parameter_insert = [&](uint64_t gpa, uint64_t size) {
+         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
+         return m.parameterInsert(gpa, size);
+       },
        .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
          if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
            return invalid("measure.vp_context", "vp context is not an snp vmsa");

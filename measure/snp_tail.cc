@@ -27,7 +27,22 @@ Result<SnpKvmPrefix> snpKvmPrefix(const igvm::File& file, const MeasureOptions& 
   (void)r;
   out.vmsas = std::move(st.vmsas);
   out.padded = std::move(st.padded);
+  out.vmsa_gpas = std::move(st.vmsa_gpas);
+  out.mshv_shares_prefix = st.shared_pages == 0 && !st.page_after_vmsa;
   return out;
+}
+
+Result<Sha384Digest> mshvDigestFromPrefix(const SnpKvmPrefix& prefix) {
+  if (!prefix.mshv_shares_prefix) {
+    return invalid("snp_tail.mshv",
+                   "the mshv launch has other pages before its vmsas than the kvm launch");
+  }
+  SnpLaunchDigest ld(prefix.digest);
+  for (size_t i = 0; i < prefix.vmsas.size(); ++i) {
+    IGVMKIT_RETURN_IF_ERROR(ld.addPage(prefix.vmsa_gpas[i], SnpPageType::kVmsa,
+                                       prefix.vmsas[i].page));
+  }
+  return ld.digest();
 }
 
 Result<std::vector<Sha384Digest>> extendKvmVmsas(const Sha384Digest& prefix,

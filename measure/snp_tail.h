@@ -35,12 +35,20 @@ struct SnpKvmPrefix {
   std::vector<VpVmsa> vmsas;      // the file's SNP VMSA pages in file order (views into the
                                   // file, or into `padded` for payloads shorter than a page)
   std::deque<ByteVector> padded;  // owns the zero-padded short VMSA payloads
+  std::vector<uint64_t> vmsa_gpas;  // the GPA each of `vmsas` names
+  // True when the mshv host model measures the same pages before the VMSAs: no SHARED page (mshv
+  // skips them) and no page after a VMSA in the file (mshv measures VMSAs where they stand).
+  bool mshv_shares_prefix = false;
 };
 
 // The prefix as measure() computes it for `options` (platform snp; host and vcpus are ignored,
 // native_zero and threads apply). Errors are measure()'s; a file without an SNP VMSA is
 // "measure.no_vmsa" as for measure() under kvm. Not copyable: `vmsas` may view `padded`.
 Result<SnpKvmPrefix> snpKvmPrefix(const igvm::File& file, const MeasureOptions& options);
+
+// The mshv launch digest from the kvm prefix: the file's VMSAs at their own GPAs, in file order.
+// "snp_tail.mshv" when !prefix.mshv_shares_prefix (measure() under mshv is then the way).
+Result<Sha384Digest> mshvDigestFromPrefix(const SnpKvmPrefix& prefix);
 
 // Extends `prefix` by one VMSA page per vCPU at kKvmVmsaGpa, vCPU i's page having the SHA-384
 // `vmsa_digests[i]`: element n - 1 of the result is the launch digest with n vCPUs.

@@ -66,6 +66,36 @@ TEST(SnpTailTest, PrefixPlusTailEqualsMeasureForEveryVcpuCount) {
       ASSERT_TRUE(m.ok()) << m.error().message;
       EXPECT_EQ(hexDigest((*by_count)[n - 1]), hexBytes(m->digest)) << n << " vcpus";
     }
+    ASSERT_TRUE(prefix->mshv_shares_prefix);
+    Result<Sha384Digest> mshv = mshvDigestFromPrefix(*prefix);
+    ASSERT_TRUE(mshv.ok());
+    Result<Measurement> m =
+        measure(*file, {.host = HostModel::kMshv, .native_zero = native_zero});
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ(hexDigest(*mshv), hexBytes(m->digest));
+  }
+}
+
+TEST(SnpTailTest, MshvDoesNotShareThePrefixWithSharedPagesOrPagesAfterAVmsa) {
+  for (bool shared : {true, false}) {
+    igvm::Model model;
+    model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1, 0, 0));
+    model.add(igvm::pageDataEntry(0x1000, 0x1, igvm::Blob(pattern(4096, 1)),
+                                  shared ? igvm::kPageDataFlagShared : 0));
+    model.add(igvm::vpContextEntry(0x7000, 0x1, 0, igvm::Blob(vmsaPage(0xA0, 4096))));
+    if (!shared) {
+      model.add(igvm::pageDataEntry(0x2000, 0x1, igvm::Blob(pattern(4096, 2))));
+    }
+    Result<ByteVector> w = igvm::write(model, {.version = 2});
+    ASSERT_TRUE(w.ok());
+    Result<igvm::File> file = igvm::File::parse(*w);
+    ASSERT_TRUE(file.ok());
+    Result<SnpKvmPrefix> prefix = snpKvmPrefix(*file, {});
+    ASSERT_TRUE(prefix.ok());
+    EXPECT_FALSE(prefix->mshv_shares_prefix);
+    Result<Sha384Digest> mshv = mshvDigestFromPrefix(*prefix);
+    ASSERT_FALSE(mshv.ok());
+    EXPECT_EQ(mshv.error().rule, "snp_tail.mshv");
   }
 }
 

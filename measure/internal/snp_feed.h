@@ -25,6 +25,7 @@ struct SnpFeedState {
   std::vector<uint64_t> sev_features;
   std::vector<uint64_t> vmsa_gpas;
   uint64_t shared_pages = 0;
+  bool page_after_vmsa = false;  // a PAGE_DATA or PARAMETER_INSERT follows a VMSA in the file
 };
 
 // The compatibility-mask bit of `platform` in `file` ("measure.no_platform" when absent).
