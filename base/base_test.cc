@@ -7,9 +7,15 @@
 #include "base/bytes.h"
 #include "base/file.h"
 #include "base/status.h"
+#include "base/testing/matchers.h"
 
 namespace igvmkit {
 namespace {
+
+using ::igvmkit::testing::HasMessage;
+using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::IsOk;
+using ::igvmkit::testing::StatusIs;
 
 Result<int> half(int x) {
   if (x % 2 != 0) {
@@ -27,8 +33,7 @@ Result<int> quarter(int x) {
 TEST(Status, PropagatesTheFirstError) {
   EXPECT_EQ(*quarter(8), 2);
   Result<int> r = quarter(6);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().rule, "odd");
+  ASSERT_THAT(r, HasRule("odd"));
   EXPECT_EQ(r.error().message, "odd input 3");
   EXPECT_EQ(r.error().code, Code::kInvalidInput);
 }
@@ -46,6 +51,27 @@ TEST(Status, LocationDescribesHeaderAndOffset) {
   text.line = 3;
   text.column = 5;
   EXPECT_EQ(text.describe(), "line 3, column 5");
+}
+
+// Misuse ends the process with a message instead of undefined behaviour.
+TEST(StatusDeathTest, MisuseFailsLoudly) {
+  EXPECT_DEATH((void)Status().error(), "internal error: error\\(\\) of an OK Status");
+  EXPECT_DEATH((void)Result<int>(3).error(), "error\\(\\) of a successful Result");
+  EXPECT_DEATH((void)Result<int>(invalid("r", "m")).value(), "value\\(\\) of a failed Result");
+  EXPECT_DEATH((void)*Result<int>(invalid("r", "m")), "value\\(\\) of a failed Result");
+  EXPECT_DEATH((void)Result<int>(okStatus()), "a Result made from an OK Status");
+}
+
+TEST(Status, MatchersDescribeTheError) {
+  Result<int> r = quarter(6);
+  EXPECT_THAT(r, StatusIs(Code::kInvalidInput, "odd"));
+  EXPECT_THAT(r, StatusIs(Code::kInvalidInput));
+  EXPECT_THAT(r, ::testing::Not(StatusIs(Code::kUsage)));
+  EXPECT_THAT(r, HasMessage("odd input 3"));
+  EXPECT_THAT(quarter(8), IsOk());
+  EXPECT_THAT(quarter(8), ::testing::Not(HasRule("odd")));
+  EXPECT_THAT(usage("cli.flag", "bad flag"), StatusIs(Code::kUsage, "cli.flag"));
+  EXPECT_EQ(::testing::PrintToString(Status(r.error())), "kInvalidInput [odd] odd input 3");
 }
 
 TEST(Status, InnermostLocationWins) {

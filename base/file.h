@@ -1,12 +1,32 @@
-// base/file.h: reading inputs and writing outputs.
+// base/file.h: reading inputs and writing outputs safely (cli-contract.md "Outputs").
+//
+// Inputs are regular files only. They are opened with O_NONBLOCK and checked with fstat before
+// any read, so a FIFO, a directory or a device is a usage error at once, never a hang.
 //
 // MappedFile maps a file read-only so parsers can hold views into it without copying (a 1 GiB
-// IGVM file costs no memory until its pages are touched):
+// IGVM file costs no memory until its pages are touched). A file that shrinks while mapped would
+// kill the process with SIGBUS; the mapping is guarded instead: a read past the file's new end
+// sees zeros, and unchanged() reports the change. Anything computed from bytes() is trusted only
+// once unchanged() says so:
 //   IGVMKIT_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::open(path));
-//   IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(mapped.bytes()));
+//   Result<igvm::File> file = igvm::File::parse(mapped.bytes());
+//   IGVMKIT_RETURN_IF_ERROR(mapped.unchanged());   // before reporting the parse's verdict
+//
+// Outputs are complete or absent. OutputFiles checks every output against the inputs and the other
+// outputs before any work, writes each to a fresh temp file beside its target, and replaces the
+// targets only when commit() is reached, that is when every output was written:
+//   OutputFiles outputs;
+//   outputs.addInput(manifest_path);
+//   IGVMKIT_ASSIGN_OR_RETURN(OutputFile* igvm, outputs.add(out_path));   // "-" is stdout
+//   ... IGVMKIT_RETURN_IF_ERROR(igvm->write(bytes)); ...
+//   IGVMKIT_RETURN_IF_ERROR(outputs.commit());
 #pragma once
 
+#include <sys/types.h>
+
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -15,7 +35,8 @@ namespace igvmkit {
 
 class MappedFile {
  public:
-  // Maps `path` read-only; an empty file gives an empty view. Errors are kUnreadable.
+  // Maps `path` read-only; an empty file gives an empty view. Errors: kUsage for a path that is
+  // not a regular file, kUnreadable for one that cannot be opened.
   static Result<MappedFile> open(const std::string& path);
 
   MappedFile(MappedFile&& other) noexcept;
@@ -25,19 +46,105 @@ class MappedFile {
   ~MappedFile();
 
   Bytes bytes() const { return Bytes(static_cast<const std::byte*>(data_), size_); }
+  const std::string& path() const { return path_; }
+
+  // OK while the file is as it was when opened: no read of the mapping went past a shrunk end,
+  // and its size and modification time are unchanged. Otherwise a kUnreadable error (rule
+  // "io.changed") naming the path.
+  Status unchanged() const;
 
  private:
-  MappedFile(void* data, size_t size) : data_(data), size_(size) {}
+  MappedFile(std::string path, int fd, void* data, size_t size, int guard, int64_t mtime_ns);
+  void release();
+
+  std::string path_;
+  int fd_ = -1;
   void* data_ = nullptr;
   size_t size_ = 0;
+  int guard_ = -1;  // slot in the SIGBUS guard table, -1 when the file is read into memory
+  int64_t mtime_ns_ = 0;  // modification time when opened
+  std::unique_ptr<std::byte[]> copy_;  // the contents when no guard slot was free
 };
 
-// The whole file as bytes (for small inputs: keys, certificates, manifests).
+// The whole file as bytes (for small inputs: keys, certificates, manifests, [[data]] blobs),
+// read with read(2) (no mapping). A file whose size changes while it is read gives "io.changed".
 Result<ByteVector> readFile(const std::string& path);
 Result<std::string> readTextFile(const std::string& path);
 
-// Writes atomically: a temporary file beside `path`, then rename, so a failed run never leaves a
-// partial output behind.
+// The first input of this process that changed while it was read (a MappedFile that saw its
+// file shrink or whose size or modification time changed before it was closed), or OK. The CLI
+// checks it before exiting, as a backstop for commands that read mapped bytes without asking.
+Status inputsUnchanged();
+
+// One output of an OutputFiles set.
+class OutputFile {
+ public:
+  // Appends bytes (to the temp file, the in-place target, or stdout). Errors: kUnreadable with
+  // rule "io.write".
+  Status write(Bytes bytes);
+  Status write(std::string_view text) { return write(toBytes(text)); }
+  // The name messages use: the path, or "stdout" for "-".
+  const std::string& name() const { return name_; }
+
+ private:
+  friend class OutputFiles;
+  enum class Kind { kReplace, kInPlace, kStdout };
+  Kind kind_ = Kind::kReplace;
+  std::string name_;
+  std::string target_;  // kReplace: the resolved path the temp file is renamed to
+  std::string temp_;    // kReplace: the temp file
+  int fd_ = -1;
+  int slot_ = -1;    // the signal-cleanup slot of temp_
+  Status error_;     // the first write error, reported again by commit()
+};
+
+// The outputs of one command. Destroying an uncommitted set removes its temp files; SIGINT,
+// SIGTERM and SIGHUP remove them too.
+class OutputFiles {
+ public:
+  OutputFiles() = default;
+  OutputFiles(const OutputFiles&) = delete;
+  OutputFiles& operator=(const OutputFiles&) = delete;
+  ~OutputFiles();
+
+  // A file the command reads; no output may name it (also through a link). Paths that do not
+  // exist are ignored (reading them fails later with its own error). kUsage (rule
+  // "output.names_input") when an output already added names it.
+  Status addInput(const std::string& path);
+
+  // Declares and opens an output. "-" is stdout. A regular or absent target gets a new temp file
+  // (O_CREAT|O_EXCL|O_NOFOLLOW, random name) in its directory; any other existing target (a
+  // device, a pipe) is opened and written in place. kUsage (rules "output.names_input",
+  // "output.same_file") when `path` names an input or an earlier output; kUnreadable when the
+  // temp file or target cannot be opened.
+  Result<OutputFile*> add(const std::string& path);
+
+  // Flushes and fsyncs every output, then renames each temp file over its target (and fsyncs its
+  // directory). Fails, replacing nothing, when any write failed. After a failed commit() the
+  // temp files are removed.
+  Status commit();
+
+ private:
+  struct Identity {
+    dev_t dev = 0;
+    ino_t ino = 0;
+    std::string path;  // canonical path when the file does not exist
+    bool exists = false;
+    bool operator==(const Identity& o) const;
+  };
+  static Identity identify(const std::string& path);
+  void discard();
+
+  std::vector<Identity> inputs_;
+  std::vector<std::pair<Identity, std::unique_ptr<OutputFile>>> outputs_;
+  bool committed_ = false;
+};
+
+// Writes one whole output at once (tools and generators): OutputFiles with a single output.
 Status writeFile(const std::string& path, Bytes bytes);
+
+// Flushes stdout (C and C++ streams); an "io.write" error when anything written to it failed
+// (a full disk, a closed pipe with SIGPIPE ignored).
+Status flushStdout();
 
 }  // namespace igvmkit

@@ -1,8 +1,18 @@
 #include "base/status.h"
 
+#include <cstdio>
+#include <cstdlib>
+
 #include "base/bytes.h"
 
 namespace igvmkit {
+
+namespace detail {
+void statusMisuse(const char* what) {
+  std::fprintf(stderr, "igvmkit: internal error: %s\n", what);
+  std::abort();
+}
+}  // namespace detail
 
 std::string Location::describe() const {
   std::string out;
@@ -60,8 +70,10 @@ Error unreadable(std::string message) {
   return Error{Code::kUnreadable, "io.unreadable", std::move(message), std::nullopt};
 }
 
-Error usage(std::string message) {
-  return Error{Code::kUsage, "usage", std::move(message), std::nullopt};
+Error usage(std::string message) { return usage("usage", std::move(message)); }
+
+Error usage(std::string rule, std::string message) {
+  return Error{Code::kUsage, std::move(rule), std::move(message), std::nullopt};
 }
 
 Error internal(std::string message) {

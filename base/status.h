@@ -5,9 +5,14 @@
 //   if (!file.ok()) { return file.error(); }
 //   IGVMKIT_ASSIGN_OR_RETURN(auto digest, measure::snpDigest(*file, options));
 //
-// An Error carries a Code (which the CLI maps to an exit status, cli/exit.cc), a one-line message
-// that states the fault (lowercase, no trailing period), a stable rule identifier that tests key
-// on, and an optional Location that says where in the input the fault is.
+// An Error carries a Code (which the CLI maps to an exit status, cli/command.cc), a one-line
+// message that states the fault (lowercase, no trailing period), a stable rule identifier that
+// tests key on (prefixed by the package or part that raises it: "manifest.", "snp.", "io."), and
+// an optional Location that says where in the input the fault is.
+//
+// Misuse is checked, never undefined: error() of a successful Status or Result, value() of a
+// failed Result, or a Result made from a successful Status, ends the process with a message
+// naming the misuse (a bug in the caller, not an input problem).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +22,11 @@
 #include <variant>
 
 namespace igvmkit {
+
+namespace detail {
+// Prints "igvmkit: internal error: <what>" on stderr and aborts.
+[[noreturn]] void statusMisuse(const char* what);
+}  // namespace detail
 
 // Few codes, each with one meaning; exit statuses follow from them (cli-contract.md).
 enum class Code {
@@ -58,8 +68,18 @@ class [[nodiscard]] Status {
   Status(Error error) : error_(std::move(error)) {}  // NOLINT: implicit so `return err;` works
 
   bool ok() const { return !error_.has_value(); }
-  const Error& error() const& { return *error_; }
-  Error&& error() && { return std::move(*error_); }
+  const Error& error() const& {
+    if (!error_) {
+      detail::statusMisuse("error() of an OK Status");
+    }
+    return *error_;
+  }
+  Error&& error() && {
+    if (!error_) {
+      detail::statusMisuse("error() of an OK Status");
+    }
+    return std::move(*error_);
+  }
 
   // Attaches a location unless one is already there (the innermost location wins).
   Status at(const Location& where) &&;
@@ -75,16 +95,32 @@ class [[nodiscard]] Result {
  public:
   Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit so `return value;` works
   Result(Error error) : v_(std::move(error)) {}  // NOLINT
-  Result(Status status) : v_(std::move(status).error()) {}  // NOLINT: only from a failed Status
+  // Only from a failed Status (a successful one has no value to give).
+  Result(Status status) : v_(errorOf(std::move(status))) {}  // NOLINT
 
   bool ok() const { return std::holds_alternative<T>(v_); }
-  const Error& error() const& { return std::get<Error>(v_); }
-  Error&& error() && { return std::get<Error>(std::move(v_)); }
+  const Error& error() const& {
+    checkFailed();
+    return *std::get_if<Error>(&v_);
+  }
+  Error&& error() && {
+    checkFailed();
+    return std::move(*std::get_if<Error>(&v_));
+  }
   Status status() const { return ok() ? Status() : Status(error()); }
 
-  const T& value() const& { return std::get<T>(v_); }
-  T& value() & { return std::get<T>(v_); }
-  T&& value() && { return std::get<T>(std::move(v_)); }
+  const T& value() const& {
+    checkOk();
+    return *std::get_if<T>(&v_);
+  }
+  T& value() & {
+    checkOk();
+    return *std::get_if<T>(&v_);
+  }
+  T&& value() && {
+    checkOk();
+    return std::move(*std::get_if<T>(&v_));
+  }
   const T& operator*() const& { return value(); }
   T& operator*() & { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
@@ -92,6 +128,23 @@ class [[nodiscard]] Result {
   T* operator->() { return &value(); }
 
  private:
+  static Error errorOf(Status status) {
+    if (status.ok()) {
+      detail::statusMisuse("a Result made from an OK Status");
+    }
+    return std::move(status).error();
+  }
+  void checkOk() const {
+    if (!ok()) {
+      detail::statusMisuse("value() of a failed Result");
+    }
+  }
+  void checkFailed() const {
+    if (ok()) {
+      detail::statusMisuse("error() of a successful Result");
+    }
+  }
+
   std::variant<T, Error> v_;
 };
 
@@ -99,7 +152,8 @@ class [[nodiscard]] Result {
 Error invalid(std::string rule, std::string message, std::optional<Location> where = {});
 Error unsupported(std::string rule, std::string message, std::optional<Location> where = {});
 Error unreadable(std::string message);
-Error usage(std::string message);
+Error usage(std::string message);  // rule "usage"
+Error usage(std::string rule, std::string message);
 Error internal(std::string message);
 
 }  // namespace igvmkit

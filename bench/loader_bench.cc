@@ -13,7 +13,7 @@
 #include "igvm/writer.h"
 #include "loader/backend.h"
 #include "loader/plan.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 
 namespace igvmkit::loader {
 namespace {
@@ -74,7 +74,7 @@ void BM_LoaderImport(benchmark::State& state) {
       state.SkipWithError(p.error().describe().c_str());
       return;
     }
-    testing::FakeDevice dev;
+    hv::testing::FakeDevice dev;
     auto backend = makeBackend(BackendKind::kKvm, dev);
     Status s = launch(*backend, *p);
     if (!s.ok()) {

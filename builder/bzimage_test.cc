@@ -8,10 +8,13 @@
 #include <string>
 
 #include "base/file.h"
+#include "base/testing/matchers.h"
 #include "builder/testing/test_images.h"
 
 namespace igvmkit::builder {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using testing::BzImageSpec;
 using testing::makeBzImage;
@@ -83,8 +86,7 @@ TEST(BzImage, RejectsWhatCannotBoot) {
     BzImageSpec spec;
     c.mutate(spec);
     Result<BzImage> img = parseBzImage(makeBzImage(spec));
-    ASSERT_FALSE(img.ok()) << c.name;
-    EXPECT_EQ(img.error().rule, c.rule) << c.name << ": " << img.error().message;
+    ASSERT_THAT(img, HasRule(c.rule)) << c.name;
     if (c.message != nullptr) {
       EXPECT_EQ(img.error().message, c.message) << c.name;
     }
@@ -96,8 +98,7 @@ TEST(BzImage, RejectsTruncatedFilesWithoutReadingPastThem) {
   for (size_t n : {size_t{0}, size_t{0x1F1}, size_t{0x263}}) {
     ByteVector cut(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(n));
     Result<BzImage> img = parseBzImage(cut);
-    ASSERT_FALSE(img.ok()) << n;
-    EXPECT_EQ(img.error().rule, "bzimage.truncated") << n;
+    ASSERT_THAT(img, HasRule("bzimage.truncated")) << n;
   }
 }
 
@@ -108,8 +109,7 @@ TEST(BzImage, ChooseLoadAddress) {
   EXPECT_EQ(*chooseLoadAddress(*img, std::nullopt), 0x100'0000u);
   EXPECT_EQ(*chooseLoadAddress(*img, 0x200'0000), 0x200'0000u);
   Result<uint64_t> unaligned = chooseLoadAddress(*img, 0x210'0000);
-  ASSERT_FALSE(unaligned.ok());
-  EXPECT_EQ(unaligned.error().rule, "bzimage.not_relocatable");
+  ASSERT_THAT(unaligned, HasRule("bzimage.not_relocatable"));
   EXPECT_EQ(unaligned.error().message,
             "load address 0x2100000 is not aligned to kernel_alignment 0x200000");
 

@@ -5,11 +5,14 @@
 #include <cstring>
 #include <functional>
 
+#include "base/testing/matchers.h"
 #include "builder/pages.h"
 #include "builder/testing/test_images.h"
 
 namespace igvmkit::builder {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using testing::ElfSegmentSpec;
 using testing::ElfSpec;
@@ -92,8 +95,7 @@ TEST(Elf, RejectsWhatItCannotLoad) {
     ElfSpec spec = goodSpec();
     c.mutate(spec);
     Result<ElfImage> elf = parseElf(makeElf(spec));
-    ASSERT_FALSE(elf.ok()) << c.name;
-    EXPECT_EQ(elf.error().rule, c.rule) << c.name << ": " << elf.error().message;
+    ASSERT_THAT(elf, HasRule(c.rule)) << c.name;
     if (c.message != nullptr) {
       EXPECT_EQ(elf.error().message, c.message) << c.name;
     }
@@ -105,20 +107,19 @@ TEST(Elf, BoundsChecksEveryOffset) {
   // Magic.
   ByteVector bad = file;
   bad[1] = std::byte{'X'};
-  EXPECT_EQ(parseElf(bad).error().rule, "elf.magic");
+  EXPECT_THAT(parseElf(bad), HasRule("elf.magic"));
   // Segment file bytes past the end: p_offset of program header 0.
   bad = file;
   uint64_t off = file.size() - 4;
   std::memcpy(bad.data() + 64 + 8, &off, 8);
   Result<ElfImage> r = parseElf(bad);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().rule, "elf.truncated");
+  ASSERT_THAT(r, HasRule("elf.truncated"));
   EXPECT_EQ(r.error().location->offset, 64u);
   // Program header table past the end, and one whose offset wraps.
   for (uint64_t phoff : {uint64_t{file.size() - 10}, ~uint64_t{0} - 8}) {
     bad = file;
     std::memcpy(bad.data() + 32, &phoff, 8);
-    EXPECT_EQ(parseElf(bad).error().rule, "elf.truncated") << phoff;
+    EXPECT_THAT(parseElf(bad), HasRule("elf.truncated")) << phoff;
   }
   // Every prefix that cuts into a loaded segment is rejected without reading past it (the last
   // 8 bytes are the PT_NOTE's, which the loader does not read).
@@ -149,8 +150,7 @@ TEST(PageSet, AssemblesSegmentsIntoPages) {
   EXPECT_TRUE(out[2].bytes.empty());  // zeros only: no data
 
   Status overlap = pages.write(0x10'1FF0, bytesOf(0x20, 0), "initrd");
-  ASSERT_FALSE(overlap.ok());
-  EXPECT_EQ(overlap.error().rule, "pages.overlap");
+  ASSERT_THAT(overlap, HasRule("pages.overlap"));
   EXPECT_EQ(overlap.error().message,
             "initrd at [0x101ff0, 0x102010) overlaps bss at [0x101010, 0x103000)");
   // Adjacent ranges sharing a page are fine, and the page merges both.

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/bytes.h"
+#include "base/size.h"
 #include "builder/layout.h"
 #include "sign/signer.h"
 
@@ -1211,6 +1212,34 @@ bool MemoryLayout::isRam(uint64_t gpa, uint64_t size) const {
   return false;
 }
 
+std::vector<std::string> Manifest::inputFiles() const {
+  std::vector<std::string> out;
+  if (snp && snp->id_block) {
+    out.push_back(snp->id_block->id_key);
+    if (snp->id_block->author_key) {
+      out.push_back(*snp->id_block->author_key);
+    }
+  }
+  if (linux_boot) {
+    out.push_back(linux_boot->kernel);
+    if (linux_boot->initrd) {
+      out.push_back(*linux_boot->initrd);
+    }
+  }
+  if (firmware) {
+    out.push_back(firmware->image);
+  }
+  if (payload) {
+    out.push_back(payload->elf);
+  }
+  for (const DataBlob& blob : data) {
+    if (blob.file) {
+      out.push_back(*blob.file);
+    }
+  }
+  return out;
+}
+
 PlatformList Manifest::platforms() const {
   PlatformList out;
   if (native) {
@@ -1228,77 +1257,7 @@ PlatformList Manifest::platforms() const {
   return out;
 }
 
-Result<uint64_t> parseSize(std::string_view text) {
-  std::string s;
-  for (char c : text) {
-    if (c != '_' && c != ' ') {
-      s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    }
-  }
-  if (s.empty()) {
-    return invalid("size.syntax", "empty size");
-  }
-  uint64_t value = 0;
-  size_t i = 0;
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && s[1] == 'x') {
-    base = 16;
-    i = 2;
-  }
-  size_t digits = 0;
-  for (; i < s.size(); ++i, ++digits) {
-    char c = s[i];
-    int d;
-    if (c >= '0' && c <= '9') {
-      d = c - '0';
-    } else if (base == 16 && c >= 'a' && c <= 'f') {
-      d = c - 'a' + 10;
-    } else {
-      break;
-    }
-    if (value > (std::numeric_limits<uint64_t>::max() - static_cast<uint64_t>(d)) /
-                    static_cast<uint64_t>(base)) {
-      return invalid("size.range", "size \"" + std::string(text) + "\" is too large");
-    }
-    value = value * static_cast<uint64_t>(base) + static_cast<uint64_t>(d);
-  }
-  if (digits == 0) {
-    return invalid("size.syntax", "\"" + std::string(text) + "\" is not a size");
-  }
-  std::string_view suffix = std::string_view(s).substr(i);
-  int shift = 0;
-  if (!suffix.empty()) {
-    if (base == 16) {
-      return invalid("size.syntax", "\"" + std::string(text) + "\" is not a size");
-    }
-    switch (suffix[0]) {
-      case 'k':
-        shift = 10;
-        break;
-      case 'm':
-        shift = 20;
-        break;
-      case 'g':
-        shift = 30;
-        break;
-      case 't':
-        shift = 40;
-        break;
-      default:
-        return invalid("size.syntax", "\"" + std::string(text) +
-                                          "\" has an unknown suffix (use K, M, G or T)");
-    }
-    std::string_view rest = suffix.substr(1);
-    if (!rest.empty() && rest != "b" && rest != "ib") {
-      return invalid("size.syntax", "\"" + std::string(text) +
-                                        "\" has an unknown suffix (use K, M, G or T)");
-    }
-  }
-  if (shift != 0 && value > (std::numeric_limits<uint64_t>::max() >> shift)) {
-    return invalid("size.range", "size \"" + std::string(text) + "\" is too large");
-  }
-  return value << shift;
-}
+Result<uint64_t> parseSize(std::string_view text) { return igvmkit::parseSize(text); }
 
 Result<Manifest> parseManifest(std::string_view text, std::string_view source_name,
                                std::string_view base_dir) {

@@ -237,6 +237,8 @@ struct Manifest {
 
   // The targeted platforms in a fixed order: native, snp, tdx, vbs.
   PlatformList platforms() const;
+  // Every file build() reads (resolved paths): keys, kernel, initrd, firmware, payload, data.
+  std::vector<std::string> inputFiles() const;
 };
 
 // Parses and validates a manifest. `source_name` is used in messages only; relative paths in the
@@ -244,8 +246,7 @@ struct Manifest {
 Result<Manifest> parseManifest(std::string_view text, std::string_view source_name,
                                std::string_view base_dir);
 
-// Parses a size: a TOML integer, or a string with an optional binary suffix ("64M", "2GiB",
-// "4K", "0x1000"). Exposed for the CLI's --memory option.
+// Parses a size string: base/size.h's grammar (the one the CLI's --memory uses too).
 Result<uint64_t> parseSize(std::string_view text);
 
 }  // namespace igvmkit::builder

@@ -14,7 +14,7 @@ namespace tr = tdx_reset;
 constexpr uint32_t kPageBase = static_cast<uint32_t>(layout::kTdxResetPageGpa);
 constexpr uint32_t kMsrEfer = 0xC000'0080;
 
-Error tdxError(std::string message) { return invalid("tdx.state", std::move(message)); }
+Error tdxError(std::string message) { return invalid("tdx_reset.state", std::move(message)); }
 
 // Appends machine code to the page at a cursor; RIP-relative operands are resolved against page
 // offsets because the page's address is fixed.

@@ -21,7 +21,7 @@
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(ByteVector page, tdxResetPage(state, page_tables.map_end));
 //
-// Error rule: tdx.state.
+// Error rule: tdx_reset.state.
 #pragma once
 
 #include <cstddef>

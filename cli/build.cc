@@ -12,109 +12,149 @@
 #include "igvm/file.h"
 
 namespace igvmkit::cli {
+namespace {
+
+struct BuildArgs {
+  std::string manifest;
+  std::string out;
+  std::string measurements;
+  std::string reuse;
+  double signer_timeout = 60;
+  CorimFlags corim;
+  bool embed_corim = false;
+};
+
+// Outputs are declared (and checked against every input) before the build starts; all of them
+// are replaced only when all were written (cli-contract.md "Outputs").
+int runBuild(const BuildArgs& args) {
+  builder::SigningOptions signing;
+  if (args.signer_timeout <= 0 || args.signer_timeout > 86400) {
+    return fail("", usage("--signer-timeout takes 0 < SECONDS <= 86400"));
+  }
+  signing.signer_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.signer_timeout * 1000));
+  Result<std::string> text = readTextFile(args.manifest);
+  if (!text.ok()) {
+    return fail("", text.error());
+  }
+  const std::string dir = std::filesystem::path(args.manifest).parent_path().string();
+  Result<builder::Manifest> m = builder::parseManifest(*text, args.manifest, dir);
+  if (!m.ok()) {
+    return fail(args.manifest, m.error());
+  }
+  OutputFiles outputs;
+  std::vector<std::string> inputs = m->inputFiles();
+  inputs.insert(inputs.begin(), args.manifest);
+  if (!args.reuse.empty()) {
+    inputs.push_back(args.reuse);
+  }
+  for (const std::string& in : inputs) {
+    if (Status s = outputs.addInput(in); !s.ok()) {
+      return fail("", s.error());
+    }
+  }
+  Result<OutputFile*> igvm_out = outputs.add(args.out);
+  if (!igvm_out.ok()) {
+    return fail("", igvm_out.error());
+  }
+  OutputFile* json_out = nullptr;
+  if (!args.measurements.empty()) {
+    Result<OutputFile*> added = outputs.add(args.measurements);
+    if (!added.ok()) {
+      return fail("", added.error());
+    }
+    json_out = *added;
+  }
+  OutputFile* corim_out = nullptr;
+  if (!args.corim.out.empty()) {
+    Result<OutputFile*> added = outputs.add(args.corim.out);
+    if (!added.ok()) {
+      return fail("", added.error());
+    }
+    corim_out = *added;
+  }
+  if (!args.reuse.empty()) {
+    Result<ByteVector> old = readFile(args.reuse);
+    if (!old.ok()) {
+      return fail(args.reuse, old.error());
+    }
+    signing.reuse_from = std::move(old).value();
+  }
+
+  Result<builder::BuildOutput> built = builder::build(*m, builder::diskReader(), signing);
+  if (!built.ok()) {
+    return fail(args.manifest, built.error());
+  }
+  std::optional<measure::ReferenceValues> ref;
+  if (json_out != nullptr || corim_out != nullptr || args.embed_corim) {
+    Result<measure::ReferenceValues> measured = builder::measureBuilt(*m, built->igvm);
+    if (!measured.ok()) {
+      return fail(args.manifest, measured.error());
+    }
+    ref = std::move(measured).value();
+  }
+  if (corim_out != nullptr || args.embed_corim) {
+    corim::CorimFiles files;
+    if (auto bad = makeCorim(args.corim, *ref, std::filesystem::path(args.out).filename().string(),
+                             signing.signer_timeout, files)) {
+      return fail(bad->subject.empty() ? args.manifest : bad->subject, bad->error);
+    }
+    if (args.embed_corim) {
+      Result<igvm::File> file = igvm::File::parse(built->igvm);
+      const uint32_t mask = builder::compatibilityBit(built->platforms, builder::Platform::kSnp);
+      Result<ByteVector> with =
+          file.ok() ? corim::withCorim(*file, mask, files.document,
+                                       files.detached ? std::optional<Bytes>(*files.detached)
+                                                      : std::nullopt)
+                    : Result<ByteVector>(file.error());
+      if (!with.ok()) {
+        return fail(args.manifest, with.error());
+      }
+      built->igvm = std::move(with).value();
+    }
+    if (corim_out != nullptr) {
+      if (Status s = corim_out->write(files.file); !s.ok()) {
+        return fail("", s.error());
+      }
+    }
+  }
+  if (Status s = (*igvm_out)->write(built->igvm); !s.ok()) {
+    return fail("", s.error());
+  }
+  if (json_out != nullptr) {
+    nlohmann::ordered_json doc = ref->toJson();
+    if (!doc.contains("measurements")) {  // toJson writes one measurement bare
+      doc = nlohmann::ordered_json{{"measurements", nlohmann::ordered_json::array({doc})}};
+    }
+    if (Status s = json_out->write(doc.dump(2) + "\n"); !s.ok()) {
+      return fail("", s.error());
+    }
+  }
+  if (Status s = outputs.commit(); !s.ok()) {
+    return fail("", s.error());
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 RunFn addBuild(CLI::App& app) {
   auto* cmd = app.add_subcommand("build", "build an IGVM file from a TOML manifest");
-  auto manifest = std::make_shared<std::string>();
-  auto out = std::make_shared<std::string>();
-  auto measurements = std::make_shared<std::string>();
-  auto reuse = std::make_shared<std::string>();
-  auto signer_timeout = std::make_shared<double>(60);
-  auto corim_flags = std::make_shared<CorimFlags>();
-  auto embed_corim = std::make_shared<bool>(false);
-  cmd->add_option("MANIFEST", *manifest, "TOML manifest (relative paths in it resolve against its directory)")
+  auto args = std::make_shared<BuildArgs>();
+  cmd->add_option("MANIFEST", args->manifest,
+                  "TOML manifest (relative paths in it resolve against its directory)")
       ->required();
-  cmd->add_option("-o,--output", *out, "output IGVM file")->required();
-  cmd->add_option("--measurements", *measurements,
-                  "write the launch measurements of every platform in the file (JSON)");
-  cmd->add_option("--reuse-signature", *reuse,
+  cmd->add_option("-o,--output", args->out, "output IGVM file ('-': stdout)")->required();
+  cmd->add_option("--measurements", args->measurements,
+                  "write the launch measurements of every platform in the file (JSON; '-': "
+                  "stdout)");
+  cmd->add_option("--reuse-signature", args->reuse,
                   "keep OLD.igvm's ID-block signatures when the signed bytes and keys are unchanged");
-  cmd->add_option("--signer-timeout", *signer_timeout,
+  cmd->add_option("--signer-timeout", args->signer_timeout,
                   "seconds an exec: signer may take before it is killed (default 60)");
-  addCorimFlags(cmd, *corim_flags);
-  cmd->add_flag("--embed-corim", *embed_corim,
+  addCorimFlags(cmd, args->corim);
+  cmd->add_flag("--embed-corim", args->embed_corim,
                 "also put the CoRIM in the file's CORIM_DOCUMENT / CORIM_SIGNATURE headers");
-  return [manifest, out, measurements, reuse, signer_timeout, corim_flags,
-          embed_corim]() -> int {
-    builder::SigningOptions signing;
-    if (*signer_timeout <= 0 || *signer_timeout > 86400) {
-      return fail("", usage("--signer-timeout takes 0 < SECONDS <= 86400"));
-    }
-    signing.signer_timeout =
-        std::chrono::milliseconds(static_cast<int64_t>(*signer_timeout * 1000));
-    if (!reuse->empty()) {
-      Result<ByteVector> old = readFile(*reuse);
-      if (!old.ok()) {
-        return fail(*reuse, old.error());
-      }
-      signing.reuse_from = std::move(old).value();
-    }
-    Result<std::string> text = readTextFile(*manifest);
-    if (!text.ok()) {
-      return fail("", text.error());
-    }
-    const std::string dir = std::filesystem::path(*manifest).parent_path().string();
-    Result<builder::Manifest> m = builder::parseManifest(*text, *manifest, dir);
-    if (!m.ok()) {
-      return fail(*manifest, m.error());
-    }
-    Result<builder::BuildOutput> built = builder::build(*m, builder::diskReader(), signing);
-    if (!built.ok()) {
-      return fail(*manifest, built.error());
-    }
-    std::optional<corim::CorimFiles> corim_files;
-    if (!corim_flags->out.empty() || *embed_corim) {
-      Result<measure::ReferenceValues> ref = builder::measureBuilt(*m, built->igvm);
-      if (!ref.ok()) {
-        return fail(*manifest, ref.error());
-      }
-      corim::CorimFiles files;
-      if (auto bad = makeCorim(*corim_flags, *ref, std::filesystem::path(*out).filename().string(),
-                               signing.signer_timeout, files)) {
-        return fail(bad->subject.empty() ? *manifest : bad->subject, bad->error);
-      }
-      auto c = &files;
-      if (*embed_corim) {
-        Result<igvm::File> file = igvm::File::parse(built->igvm);
-        const uint32_t mask = builder::compatibilityBit(built->platforms, builder::Platform::kSnp);
-        Result<ByteVector> with =
-            file.ok() ? corim::withCorim(*file, mask, c->document,
-                                         c->detached ? std::optional<Bytes>(*c->detached)
-                                                     : std::nullopt)
-                      : Result<ByteVector>(file.error());
-        if (!with.ok()) {
-          return fail(*manifest, with.error());
-        }
-        built->igvm = std::move(with).value();
-      }
-      corim_files = std::move(files);
-    }
-    Status written = writeFile(*out, built->igvm);
-    if (!written.ok()) {
-      return fail("", written.error());
-    }
-    if (!measurements->empty()) {
-      Result<measure::ReferenceValues> ref = builder::measureBuilt(*m, built->igvm);
-      if (!ref.ok()) {
-        return fail(*out, ref.error());
-      }
-      nlohmann::ordered_json doc = ref->toJson();
-      if (!doc.contains("measurements")) {  // toJson writes one measurement bare
-        doc = nlohmann::ordered_json{{"measurements", nlohmann::ordered_json::array({doc})}};
-      }
-      const std::string text = doc.dump(2) + "\n";
-      Status w = writeFile(*measurements, toBytes(text));
-      if (!w.ok()) {
-        return fail("", w.error());
-      }
-    }
-    if (corim_files && !corim_flags->out.empty()) {
-      if (Status w = writeFile(corim_flags->out, corim_files->file); !w.ok()) {
-        return fail("", w.error());
-      }
-    }
-    return kExitOk;
-  };
+  return [args] { return runBuild(*args); };
 }
 
 }  // namespace igvmkit::cli

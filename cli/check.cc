@@ -16,7 +16,9 @@ RunFn addCheck(CLI::App& app) {
   cmd->add_flag("--compat", *compat,
                 "say whether microsoft/igvm's parser accepts the file; igvmkit's stricter "
                 "rules become warnings");
-  return [path, compat] {
+  auto json_flag = std::make_shared<bool>(false);
+  cmd->add_flag("--json", *json_flag, "one JSON document on stdout");
+  return [path, compat, json_flag] {
     Result<MappedFile> mapped = MappedFile::open(*path);
     if (!mapped.ok()) {
       return fail("", mapped.error());  // the message names the path
@@ -26,11 +28,28 @@ RunFn addCheck(CLI::App& app) {
       opts.conformance = igvm::Conformance::kReference;
     }
     Result<igvm::File> file = igvm::File::parse(mapped->bytes(), opts);
+    if (Status s = settled(*mapped); !s.ok()) {
+      return fail("", s.error());
+    }
     if (!file.ok()) {
+      if (*json_flag) {
+        printJson({{"file", *path}, {"valid", false}, {"error", errorJson(file.error())}});
+      }
       return fail(*path, file.error());
     }
-    printWarnings(*path, *file);
-    std::cout << (*compat ? "ok: accepted by the reference parser\n" : "ok\n");
+    if (*json_flag) {
+      nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
+      for (const Error& w : file->warnings()) {
+        warnings.push_back(errorJson(w));
+      }
+      printJson({{"file", *path},
+                 {"valid", true},
+                 {"conformance", *compat ? "reference" : "strict"},
+                 {"warnings", std::move(warnings)}});
+    } else {
+      printWarnings(*path, *file);
+      std::cout << (*compat ? "ok: accepted by the reference parser\n" : "ok\n");
+    }
     return kExitOk;
   };
 }

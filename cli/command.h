@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/file.h"
 #include "base/status.h"
 
 namespace igvmkit::cli {
@@ -37,15 +38,24 @@ int exitStatus(Code code);
 // error's exit status.
 int fail(const std::string& subject, const Error& error);
 
+// For a command that read `input`: the "changed while read" error when the file changed under
+// it (then nothing computed from it may be reported), OK otherwise. Call before reporting a
+// verdict, good or bad.
+Status settled(const MappedFile& input);
+
 // Prints a warning line "warning: ..." on stderr.
 void warn(const std::string& message);
+
+// {"code": "invalid_input", "rule": ..., "message": ..., "location": {"offset": N, ...}} for a
+// --json document that reports an error (the error line still goes to stderr).
+nlohmann::ordered_json errorJson(const Error& error);
 
 // Prints exactly one JSON document (and a newline) on stdout.
 void printJson(const nlohmann::ordered_json& doc);
 
-// Until a subcommand is implemented it says so and exits 2 (the foundation's placeholder).
-// `options` keeps the subcommand's bound option storage alive while CLI11 writes into it.
-RunFn notImplemented(const std::string& name, std::shared_ptr<void> options);
+// What main() does after the chosen command returned `status`: stdout must have been written
+// (a failed write is an error, exit 2) and no input may have changed while it was read.
+int finish(int status);
 
 RunFn addDump(CLI::App& app);
 RunFn addCheck(CLI::App& app);

@@ -25,12 +25,17 @@ RunFn addDump(CLI::App& app) {
     }
     Result<igvm::File> file = parseForUse(*path, mapped->bytes());  // cli/compat.h
     if (!file.ok()) {
+      if (Status s = settled(*mapped); !s.ok()) {
+        return fail("", s.error());
+      }
       return fail(*path, file.error());
     }
     igvm::DumpOptions opts;
     opts.hex = *hex_flag;
     // Embedded CoRIM (CORIM_DOCUMENT / CORIM_SIGNATURE payloads) decoded (corim/README.md).
+    // Rendered first, printed once the file is known not to have changed under the dump.
     const auto corims = corim::embedded(*file);
+    std::string text;
     if (*json_flag) {
       nlohmann::ordered_json doc = igvm::dumpJson(*file, opts);
       for (auto& h : doc["initialization"]) {
@@ -40,13 +45,17 @@ RunFn addDump(CLI::App& app) {
           }
         }
       }
-      printJson(doc);
+      text = doc.dump(2) + "\n";
     } else {
-      std::cout << igvm::dumpText(*file, opts);
+      text = igvm::dumpText(*file, opts);
       for (const auto& [index, decoded] : corims) {
-        std::cout << "corim of header #" << index << ": " << decoded.dump() << "\n";
+        text += "corim of header #" + std::to_string(index) + ": " + decoded.dump() + "\n";
       }
     }
+    if (Status s = settled(*mapped); !s.ok()) {
+      return fail("", s.error());
+    }
+    std::cout << text;
     return kExitOk;
   };
 }

@@ -10,7 +10,9 @@ namespace {
 constexpr const char* kVersion = "igvmkit 0.1.0";
 
 int runMain(int argc, char** argv) {
-  CLI::App app("igvmkit: build, measure, load, run and attest IGVM confidential guests");
+  // The name usage lines print: "igvmkit", not argv[0] (a Bazel or install path).
+  CLI::App app("igvmkit: build, measure, load, run and attest IGVM confidential guests",
+               "igvmkit");
   app.set_version_flag("--version", kVersion);
   app.require_subcommand(1);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -39,7 +41,7 @@ int runMain(int argc, char** argv) {
     return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   for (CLI::App* sub : app.get_subcommands()) {
-    return commands.at(sub->get_name())();
+    return finish(commands.at(sub->get_name())());
   }
   return kExitUsage;  // unreachable: require_subcommand(1)
 }

@@ -36,6 +36,10 @@ Result<uint32_t> parseCount(std::string_view text) {
   if (ec != std::errc() || ptr != text.data() + text.size() || v == 0) {
     return usage("--vcpus wants a count >= 1 or a range A-B, not '" + std::string(text) + "'");
   }
+  if (v > igvm::kMaxVcpus) {
+    return usage("--vcpus " + std::string(text) + " is more than " +
+                 std::to_string(igvm::kMaxVcpus) + " vcpus (igvm::kMaxVcpus)");
+  }
   return v;
 }
 
@@ -82,11 +86,28 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   }
   Result<MappedFile> mapped = MappedFile::open(args.path);
   if (!mapped.ok()) {
-    return fail(args.path, mapped.error());
+    return fail("", mapped.error());  // the message names the path
   }
+  OutputFiles outputs;
+  OutputFile* corim_out = nullptr;
+  if (!args.corim.out.empty()) {
+    if (Status s = outputs.addInput(args.path); !s.ok()) {
+      return fail("", s.error());
+    }
+    Result<OutputFile*> added = outputs.add(args.corim.out);
+    if (!added.ok()) {
+      return fail("", added.error());
+    }
+    corim_out = *added;
+  }
+  // A verdict about a file that changed while it was read would be about no file at all.
+  auto failOn = [&](const Error& e) {
+    Status s = settled(*mapped);
+    return s.ok() ? fail(args.path, e) : fail("", s.error());
+  };
   Result<igvm::File> file = parseForUse(args.path, mapped->bytes());  // cli/compat.h
   if (!file.ok()) {
-    return fail(args.path, file.error());
+    return failOn(file.error());
   }
   // Only the kvm SNP model depends on the vCPU count; other models measure once.
   const bool per_vcpu = *platform == measure::Platform::kSnp && *host == measure::HostModel::kKvm;
@@ -106,12 +127,15 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
     }
     Result<measure::Measurement> m = measure::measure(*file, opts);
     if (!m.ok()) {
-      return fail(args.path, m.error());
+      return failOn(m.error());
     }
     for (const std::string& w : m->warnings) {
       warn(args.path + ": " + w);
     }
     results.push_back(std::move(*m));
+  }
+  if (Status s = settled(*mapped); !s.ok()) {
+    return fail("", s.error());
   }
   measure::ReferenceValues ref = measure::toReference(results);
   // A signed image: the identity its ID block presents, on the measurement it was signed for.
@@ -124,7 +148,10 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
                              std::chrono::seconds(60), files)) {
       return fail(bad->subject.empty() ? args.path : bad->subject, bad->error);
     }
-    if (Status w = writeFile(args.corim.out, files.file); !w.ok()) {
+    if (Status w = corim_out->write(files.file); !w.ok()) {
+      return fail("", w.error());
+    }
+    if (Status w = outputs.commit(); !w.ok()) {
       return fail("", w.error());
     }
   }

@@ -83,7 +83,13 @@ expect "json vp ops" 4 "$(grep -c '"kind": "registers"' <<<"$out")"
 $bin plan "$dir/single_page.igvm" --backend foo >/dev/null 2>&1; expect "bad backend" 2 $?
 $bin plan "$dir/single_page.igvm" --backend kvm --memory 12Q >/dev/null 2>&1; expect "bad memory" 2 $?
 $bin plan "$dir/missing.igvm" --backend kvm >/dev/null 2>&1; expect "missing file" 2 $?
-$bin plan "$dir/single_page.igvm" --backend kvm --cpus 0 >/dev/null 2>&1; expect "zero cpus" 1 $?
+$bin plan "$dir/single_page.igvm" --backend kvm --cpus 0 >/dev/null 2>&1; expect "zero cpus" 2 $?
+$bin plan "$dir/single_page.igvm" --backend kvm --cpus 254 >/dev/null 2>&1; expect "254 cpus" 2 $?
+$bin plan "$dir/single_page.igvm" --backend kvm --memory 4097 >/dev/null 2>&1; expect "odd memory" 2 $?
+# One size grammar (base/size.h): hex bytes and KiB..TiB suffixes.
+expect "hex memory" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --memory 0x1000000 | grep -c 'memory=0x1000000')"
+expect "MiB memory" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --memory 16MiB | grep -c 'memory=0x1000000')"
+expect "253 cpus" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --cpus 253 | grep -c 'vcpus=253')"
 
 if [[ $fails -ne 0 ]]; then
   exit 1

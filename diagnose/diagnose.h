@@ -47,7 +47,7 @@ Result<ByteVector> tdxQuoteMrtd(Bytes evidence);
 // --- the search -----------------------------------------------------------------------------
 
 struct SearchOptions {
-  uint32_t max_vcpus = 64;  // vCPU counts 1..max_vcpus (at most igvm's vCPU limit, 4096)
+  uint32_t max_vcpus = 64;  // vCPU counts 1..max_vcpus (at most igvm::kMaxVcpus)
   unsigned threads = 0;     // page hashing threads; 0 = hardware concurrency
 };
 

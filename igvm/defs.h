@@ -21,6 +21,11 @@ static_assert(std::endian::native == std::endian::little, "IGVM is little endian
 inline constexpr uint64_t kPageSize4K = 0x1000;
 inline constexpr uint64_t kPageSize2M = 0x200000;
 
+// The most vCPUs a guest may have: the one limit behind `measure --vcpus`, `plan --cpus` and
+// `run --cpus`. vCPU i gets xAPIC ID i; the MADT the loader writes gives the I/O APIC ID 0xFE
+// (0xFF is the broadcast ID), and keeps vCPU IDs below 0xFD: 1..253 vCPUs.
+inline constexpr uint32_t kMaxVcpus = 253;
+
 // ---------------------------------------------------------------------------------------------
 // §1 Fixed header
 

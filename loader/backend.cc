@@ -8,7 +8,7 @@
 
 namespace igvmkit::loader {
 
-std::unique_ptr<Backend> makeBackend(BackendKind kind, Device& device) {
+std::unique_ptr<Backend> makeBackend(BackendKind kind, hv::Device& device) {
   switch (kind) {
     case BackendKind::kKvm:
     case BackendKind::kKvmSnp:
@@ -62,7 +62,7 @@ Result<std::byte*> Resources::mapAnonymous(uint64_t size) {
   void* p = device_.mmap(size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE,
                          -1, 0, &err);
   if (p == nullptr) {
-    return errnoError("mmap of " + hex(size) + " bytes of guest memory", -err);
+    return hv::errnoError("mmap of " + hex(size) + " bytes of guest memory", -err);
   }
   maps_.emplace_back(p, size);
   return static_cast<std::byte*>(p);

@@ -1,8 +1,8 @@
 // loader/backend.h: turning a launch plan into hypervisor calls. One interface, five backends
 // (kvm, kvm-snp, kvm-tdx on /dev/kvm; mshv, mshv-snp on /dev/mshv), each issuing its ioctls through
-// a Device (device.h), so the same code runs against the kernel and against the recording fake.
+// a hv::Device (device.h), so the same code runs against the kernel and against the recording fake.
 //
-//   std::unique_ptr<loader::Device> dev = loader::systemDevice();
+//   std::unique_ptr<hv::Device> dev = hv::systemDevice();
 //   std::unique_ptr<loader::Backend> backend = loader::makeBackend(plan.backend, *dev);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));   // checkPlan, start, every op
 //   const loader::LoadedVm& vm = backend->vm();                 // fds and memory for the VMM
@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "base/status.h"
-#include "loader/device.h"
+#include "hv/device.h"
 #include "loader/plan.h"
 
 namespace igvmkit::loader {
@@ -53,7 +53,7 @@ class Backend {
 };
 
 // A backend for `kind` that issues its calls through `device` (which must outlive it).
-std::unique_ptr<Backend> makeBackend(BackendKind kind, Device& device);
+std::unique_ptr<Backend> makeBackend(BackendKind kind, hv::Device& device);
 
 // The /dev/mshv flavour a mshv or mshv-snp backend detected in start(), kUnknown for others.
 MshvFlavor mshvFlavor(const Backend& backend);

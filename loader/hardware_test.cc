@@ -10,7 +10,7 @@
 #include <memory>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {
@@ -24,8 +24,8 @@ bool kvmOffers(unsigned long type) {
   if (fd < 0) {
     return false;
   }
-  auto dev = systemDevice();
-  long types = dev->ioctl(fd, kvm::KVM_CHECK_EXTENSION, kvm::kCapVmTypes);
+  auto dev = hv::systemDevice();
+  long types = dev->ioctl(fd, hv::kvm::KVM_CHECK_EXTENSION, hv::kvm::kCapVmTypes);
   close(fd);
   return types > 0 && (types & (1l << type)) != 0;
 }
@@ -50,7 +50,7 @@ Plan smallPlan(BackendKind b) {
 }
 
 void launchOnHardware(BackendKind b) {
-  auto dev = systemDevice();
+  auto dev = hv::systemDevice();
   auto backend = makeBackend(b, *dev);
   Status s = launch(*backend, smallPlan(b));
   ASSERT_TRUE(s.ok()) << s.error().describe();
@@ -66,14 +66,14 @@ TEST(Hardware, PlainKvmLoads) {
 }
 
 TEST(Hardware, KvmSnpLaunches) {
-  if (!accessible("/dev/kvm") || !accessible("/dev/sev") || !kvmOffers(kvm::kVmSnp)) {
+  if (!accessible("/dev/kvm") || !accessible("/dev/sev") || !kvmOffers(hv::kvm::kVmSnp)) {
     GTEST_SKIP() << "no SEV-SNP host (needs /dev/kvm with vm type 4 and /dev/sev)";
   }
   launchOnHardware(BackendKind::kKvmSnp);
 }
 
 TEST(Hardware, KvmTdxLaunches) {
-  if (!accessible("/dev/kvm") || !kvmOffers(kvm::kVmTdx)) {
+  if (!accessible("/dev/kvm") || !kvmOffers(hv::kvm::kVmTdx)) {
     GTEST_SKIP() << "no TDX host (needs /dev/kvm with vm type 5)";
   }
   launchOnHardware(BackendKind::kKvmTdx);

@@ -5,15 +5,15 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
-#include "loader/testing/fake_device.h"
+#include "hv/kvm_abi.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {
 namespace {
 
-using testing::FakeCall;
-using testing::FakeDevice;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
 
 template <class T>
 T payloadOf(const FakeCall* c) {
@@ -78,30 +78,30 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
                                                         "KVM_SET_DEBUGREGS",
                                                         "KVM_SET_FPU",
                                                         "KVM_SEV_SNP_LAUNCH_FINISH"}));
-  EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, kvm::kVmSnp);
-  EXPECT_EQ(dev.find("KVM_CHECK_EXTENSION")[0]->value, kvm::kCapVmTypes);
-  auto cap = argOf<kvm::kvm_enable_cap>(dev.find("KVM_ENABLE_CAP")[0]);
-  EXPECT_EQ(cap.cap, kvm::kCapExitHypercall);
+  EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, hv::kvm::kVmSnp);
+  EXPECT_EQ(dev.find("KVM_CHECK_EXTENSION")[0]->value, hv::kvm::kCapVmTypes);
+  auto cap = argOf<hv::kvm::kvm_enable_cap>(dev.find("KVM_ENABLE_CAP")[0]);
+  EXPECT_EQ(cap.cap, hv::kvm::kCapExitHypercall);
   EXPECT_EQ(cap.args[0], 1u << 12);
   // INIT2 carries the VMSA features without SNP_ACTIVE.
-  EXPECT_EQ(payloadOf<kvm::kvm_sev_init>(dev.find("KVM_SEV_INIT2")[0]).vmsa_features, 0x20u);
-  auto sev_cmd = argOf<kvm::kvm_sev_cmd>(dev.find("KVM_SEV_INIT2")[0]);
-  EXPECT_EQ(sev_cmd.id, kvm::kSevInit2);
+  EXPECT_EQ(payloadOf<hv::kvm::kvm_sev_init>(dev.find("KVM_SEV_INIT2")[0]).vmsa_features, 0x20u);
+  auto sev_cmd = argOf<hv::kvm::kvm_sev_cmd>(dev.find("KVM_SEV_INIT2")[0]);
+  EXPECT_EQ(sev_cmd.id, hv::kvm::kSevInit2);
   EXPECT_EQ(
-      payloadOf<kvm::kvm_sev_snp_launch_start>(dev.find("KVM_SEV_SNP_LAUNCH_START")[0]).policy,
+      payloadOf<hv::kvm::kvm_sev_snp_launch_start>(dev.find("KVM_SEV_SNP_LAUNCH_START")[0]).policy,
       0x30000u);
-  auto gmem = argOf<kvm::kvm_create_guest_memfd>(dev.find("KVM_CREATE_GUEST_MEMFD")[0]);
+  auto gmem = argOf<hv::kvm::kvm_create_guest_memfd>(dev.find("KVM_CREATE_GUEST_MEMFD")[0]);
   EXPECT_EQ(gmem.size, testing::kTestMemory);
   auto region =
-      argOf<kvm::kvm_userspace_memory_region2>(dev.find("KVM_SET_USER_MEMORY_REGION2")[0]);
-  EXPECT_EQ(region.flags, kvm::kMemGuestMemfd);
+      argOf<hv::kvm::kvm_userspace_memory_region2>(dev.find("KVM_SET_USER_MEMORY_REGION2")[0]);
+  EXPECT_EQ(region.flags, hv::kvm::kMemGuestMemfd);
   EXPECT_EQ(static_cast<long>(region.guest_memfd), dev.find("KVM_CREATE_GUEST_MEMFD")[0]->result);
   auto attrs = dev.find("KVM_SET_MEMORY_ATTRIBUTES");
-  EXPECT_EQ(argOf<kvm::kvm_memory_attributes>(attrs[0]).attributes, kvm::kMemoryAttributePrivate);
-  EXPECT_EQ(argOf<kvm::kvm_memory_attributes>(attrs[0]).size, testing::kTestMemory);
+  EXPECT_EQ(argOf<hv::kvm::kvm_memory_attributes>(attrs[0]).attributes, hv::kvm::kMemoryAttributePrivate);
+  EXPECT_EQ(argOf<hv::kvm::kvm_memory_attributes>(attrs[0]).size, testing::kTestMemory);
   // The shared page is made shared and not launch-updated.
-  EXPECT_EQ(argOf<kvm::kvm_memory_attributes>(attrs[1]).address, 0x300000u);
-  EXPECT_EQ(argOf<kvm::kvm_memory_attributes>(attrs[1]).attributes, 0u);
+  EXPECT_EQ(argOf<hv::kvm::kvm_memory_attributes>(attrs[1]).address, 0x300000u);
+  EXPECT_EQ(argOf<hv::kvm::kvm_memory_attributes>(attrs[1]).attributes, 0u);
   auto updates = dev.find("KVM_SEV_SNP_LAUNCH_UPDATE");
   const struct {
     uint64_t gfn, len;
@@ -110,7 +110,7 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
   ASSERT_EQ(updates.size(), 4u);
   const LoadedVm& vm = backend->vm();
   for (size_t i = 0; i < 4; ++i) {
-    auto u = payloadOf<kvm::kvm_sev_snp_launch_update>(updates[i]);
+    auto u = payloadOf<hv::kvm::kvm_sev_snp_launch_update>(updates[i]);
     EXPECT_EQ(u.gfn_start, want[i].gfn) << i;
     EXPECT_EQ(u.len, want[i].len) << i;
     EXPECT_EQ(u.type, want[i].type) << i;
@@ -118,16 +118,16 @@ TEST(KvmSnpBackend, IssuesTheDocumentedSequence) {
         << i;
   }
   // The VMSA became registers; EFER goes in without SVME (KVM sets it).
-  auto sregs = argOf<kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
+  auto sregs = argOf<hv::kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
   EXPECT_EQ(sregs.efer, 0xD00u);
   EXPECT_EQ(sregs.ldt.unusable, 0);
-  auto xcrs = argOf<kvm::kvm_xcrs>(dev.find("KVM_SET_XCRS")[0]);
+  auto xcrs = argOf<hv::kvm::kvm_xcrs>(dev.find("KVM_SET_XCRS")[0]);
   EXPECT_EQ(xcrs.nr_xcrs, 1u);
   EXPECT_EQ(xcrs.xcrs[0].value, 1u);
-  auto fpu = argOf<kvm::kvm_fpu>(dev.find("KVM_SET_FPU")[0]);
+  auto fpu = argOf<hv::kvm::kvm_fpu>(dev.find("KVM_SET_FPU")[0]);
   EXPECT_EQ(fpu.fcw, 0x37F);
   EXPECT_EQ(fpu.mxcsr, 0x1F80u);
-  auto fin = payloadOf<kvm::kvm_sev_snp_launch_finish>(dev.find("KVM_SEV_SNP_LAUNCH_FINISH")[0]);
+  auto fin = payloadOf<hv::kvm::kvm_sev_snp_launch_finish>(dev.find("KVM_SEV_SNP_LAUNCH_FINISH")[0]);
   EXPECT_EQ(fin.id_block_en, 1);
   EXPECT_EQ(fin.auth_key_en, 1);
   EXPECT_EQ(fin.host_data[31], 0x77);
@@ -138,8 +138,8 @@ TEST(KvmSnpBackend, FollowsPartialProgressAndRetriesEagain) {
   FakeDevice dev;
   // The "kernel" processes one page per call.
   dev.script("KVM_SEV_SNP_LAUNCH_UPDATE", [](FakeCall&, void* arg) -> std::optional<long> {
-    auto* cmd = static_cast<kvm::kvm_sev_cmd*>(arg);
-    auto* u = reinterpret_cast<kvm::kvm_sev_snp_launch_update*>(cmd->data);
+    auto* cmd = static_cast<hv::kvm::kvm_sev_cmd*>(arg);
+    auto* u = reinterpret_cast<hv::kvm::kvm_sev_snp_launch_update*>(cmd->data);
     u->gfn_start += 1;
     u->uaddr += 0x1000;
     u->len -= 0x1000;
@@ -151,8 +151,8 @@ TEST(KvmSnpBackend, FollowsPartialProgressAndRetriesEagain) {
   auto updates = dev.find("KVM_SEV_SNP_LAUNCH_UPDATE");
   ASSERT_EQ(updates.size(), 6u);  // EAGAIN, then 2 + 1 + 1 + 1 pages
   EXPECT_EQ(updates[0]->result, -EAGAIN);
-  EXPECT_EQ(payloadOf<kvm::kvm_sev_snp_launch_update>(updates[2]).gfn_start, 0x101u);
-  EXPECT_EQ(payloadOf<kvm::kvm_sev_snp_launch_update>(updates[2]).len, 0x1000u);
+  EXPECT_EQ(payloadOf<hv::kvm::kvm_sev_snp_launch_update>(updates[2]).gfn_start, 0x101u);
+  EXPECT_EQ(payloadOf<hv::kvm::kvm_sev_snp_launch_update>(updates[2]).len, 0x1000u);
 }
 
 TEST(KvmSnpBackend, NoProgressIsAnError) {
@@ -167,7 +167,7 @@ TEST(KvmSnpBackend, NoProgressIsAnError) {
 TEST(KvmSnpBackend, FirmwareErrorsAreReported) {
   FakeDevice dev;
   dev.script("KVM_SEV_SNP_LAUNCH_FINISH", [](FakeCall&, void* arg) -> std::optional<long> {
-    static_cast<kvm::kvm_sev_cmd*>(arg)->error = 11;
+    static_cast<hv::kvm::kvm_sev_cmd*>(arg)->error = 11;
     return -EIO;
   });
   auto backend = makeBackend(BackendKind::kKvmSnp, dev);

@@ -5,15 +5,15 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
-#include "loader/testing/fake_device.h"
+#include "hv/kvm_abi.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {
 namespace {
 
-using testing::FakeCall;
-using testing::FakeDevice;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
 
 template <class T>
 T payloadOf(const FakeCall* c) {
@@ -52,14 +52,14 @@ TEST(KvmTdxBackend, IssuesTheDocumentedSequence) {
                 "KVM_TDX_INIT_VCPU", "KVM_CREATE_GUEST_MEMFD", "KVM_SET_USER_MEMORY_REGION2",
                 "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_MEM_REGION",
                 "KVM_TDX_INIT_MEM_REGION", "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_FINALIZE_VM"}));
-  EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, kvm::kVmTdx);
-  auto init = payloadOf<kvm::kvm_tdx_init_vm>(dev.find("KVM_TDX_INIT_VM")[0]);
+  EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, hv::kvm::kVmTdx);
+  auto init = payloadOf<hv::kvm::kvm_tdx_init_vm>(dev.find("KVM_TDX_INIT_VM")[0]);
   EXPECT_EQ(init.attributes, 1ull << 28);
   EXPECT_EQ(init.xfam, 0x3u);
   // Leaf 1 from the supported list, masked by the configurable bits the capabilities gave.
   ASSERT_EQ(init.cpuid.nent, 1u);
-  kvm::kvm_cpuid_entry2 leaf;
-  std::memcpy(&leaf, dev.find("KVM_TDX_INIT_VM")[0]->payload.data() + sizeof(kvm::kvm_tdx_init_vm),
+  hv::kvm::kvm_cpuid_entry2 leaf;
+  std::memcpy(&leaf, dev.find("KVM_TDX_INIT_VM")[0]->payload.data() + sizeof(hv::kvm::kvm_tdx_init_vm),
               sizeof(leaf));
   EXPECT_EQ(leaf.function, 1u);
   EXPECT_EQ(leaf.ecx, 0xFEFA3223u & 0x800u);
@@ -70,11 +70,11 @@ TEST(KvmTdxBackend, IssuesTheDocumentedSequence) {
     uint32_t flags;
   } want[] = {{0x100000, 2, 1}, {0x200000, 1, 0}, {0x300000, 1, 0}};
   for (size_t i = 0; i < 3; ++i) {
-    auto r = payloadOf<kvm::kvm_tdx_init_mem_region>(regions[i]);
+    auto r = payloadOf<hv::kvm::kvm_tdx_init_mem_region>(regions[i]);
     EXPECT_EQ(r.gpa, want[i].gpa) << i;
     EXPECT_EQ(r.nr_pages, want[i].pages) << i;
     EXPECT_EQ(r.source_addr, reinterpret_cast<uint64_t>(vm.memory[0].host + want[i].gpa)) << i;
-    EXPECT_EQ(argOf<kvm::kvm_tdx_cmd>(regions[i]).flags, want[i].flags) << i;
+    EXPECT_EQ(argOf<hv::kvm::kvm_tdx_cmd>(regions[i]).flags, want[i].flags) << i;
     EXPECT_EQ(regions[i]->fd, vm.vcpu_fds[0]) << i;
   }
   EXPECT_EQ(dev.find("KVM_TDX_INIT_VCPU")[1]->fd, vm.vcpu_fds[1]);
@@ -106,7 +106,7 @@ TEST(KvmTdxBackend, RefusesUnsupportedXfam) {
 TEST(KvmTdxBackend, ReportsTheModuleStatus) {
   FakeDevice dev;
   dev.script("KVM_TDX_INIT_MEM_REGION", [](FakeCall&, void* arg) -> std::optional<long> {
-    static_cast<kvm::kvm_tdx_cmd*>(arg)->hw_error = 0xC000010000000000ull;
+    static_cast<hv::kvm::kvm_tdx_cmd*>(arg)->hw_error = 0xC000010000000000ull;
     return -EIO;
   });
   auto backend = makeBackend(BackendKind::kKvmTdx, dev);
@@ -121,8 +121,8 @@ TEST(KvmTdxBackend, ReportsTheModuleStatus) {
 TEST(KvmTdxBackend, FollowsPartialProgressAndRefusesNone) {
   FakeDevice dev;
   dev.script("KVM_TDX_INIT_MEM_REGION", [](FakeCall&, void* arg) -> std::optional<long> {
-    auto* cmd = static_cast<kvm::kvm_tdx_cmd*>(arg);
-    auto* r = reinterpret_cast<kvm::kvm_tdx_init_mem_region*>(cmd->data);
+    auto* cmd = static_cast<hv::kvm::kvm_tdx_cmd*>(arg);
+    auto* r = reinterpret_cast<hv::kvm::kvm_tdx_init_mem_region*>(cmd->data);
     r->gpa += 0x1000;
     r->source_addr += 0x1000;
     r->nr_pages -= 1;

@@ -5,20 +5,20 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
-#include "loader/testing/fake_device.h"
+#include "hv/kvm_abi.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {
 namespace {
 
-using testing::FakeDevice;
+using hv::testing::FakeDevice;
 
-// testing::argOf, asserting that the call passed a whole T.
+// hv::testing::argOf, asserting that the call passed a whole T.
 template <class T>
-T wholeArgOf(const testing::FakeCall* c) {
+T wholeArgOf(const hv::testing::FakeCall* c) {
   EXPECT_GE(c->arg.size(), sizeof(T));
-  return testing::argOf<T>(c);
+  return hv::testing::argOf<T>(c);
 }
 
 Plan kvmPlan() {
@@ -48,7 +48,7 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(dev.find("KVM_SET_TSS_ADDR")[0]->value, 0xFFFBD000u);
   EXPECT_EQ(dev.find("KVM_CREATE_VCPU")[1]->value, 1u);
   auto region =
-      wholeArgOf<kvm::kvm_userspace_memory_region>(dev.find("KVM_SET_USER_MEMORY_REGION")[0]);
+      wholeArgOf<hv::kvm::kvm_userspace_memory_region>(dev.find("KVM_SET_USER_MEMORY_REGION")[0]);
   EXPECT_EQ(region.slot, 0u);
   EXPECT_EQ(region.flags, 0u);
   EXPECT_EQ(region.guest_phys_addr, 0u);
@@ -61,14 +61,14 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(vm.memory[0].host[0x101FFF], std::byte{0x5A});
   EXPECT_EQ(vm.memory[0].host[0x102000], std::byte{0});
   EXPECT_EQ(vm.memory[0].host[0x20000], std::byte{0x33});
-  auto regs = wholeArgOf<kvm::kvm_regs>(dev.find("KVM_SET_REGS")[0]);
+  auto regs = wholeArgOf<hv::kvm::kvm_regs>(dev.find("KVM_SET_REGS")[0]);
   X64Registers want = testing::sampleVmsaState().regs;
   EXPECT_EQ(regs.rip, want.rip);
   EXPECT_EQ(regs.rsp, want.rsp);
   EXPECT_EQ(regs.rsi, want.rsi);
   EXPECT_EQ(regs.r15, want.r15);
   EXPECT_EQ(regs.rflags, 2u);
-  auto sregs = wholeArgOf<kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
+  auto sregs = wholeArgOf<hv::kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
   EXPECT_EQ(sregs.cr0, want.cr0);
   EXPECT_EQ(sregs.cr3, want.cr3);
   EXPECT_EQ(sregs.efer, want.efer);
@@ -93,11 +93,11 @@ TEST(KvmBackend, ReleasesEverythingItCreated) {
   }
   int opened = 0, closed = 0, mapped = 0, unmapped = 0;
   for (const auto& c : dev.calls()) {
-    opened += c.kind == testing::FakeCall::Kind::kOpen ? 1 : 0;
+    opened += c.kind == hv::testing::FakeCall::Kind::kOpen ? 1 : 0;
     opened += c.name == "KVM_CREATE_VM" || c.name == "KVM_CREATE_VCPU" ? 1 : 0;
-    closed += c.kind == testing::FakeCall::Kind::kClose ? 1 : 0;
-    mapped += c.kind == testing::FakeCall::Kind::kMmap ? 1 : 0;
-    unmapped += c.kind == testing::FakeCall::Kind::kMunmap ? 1 : 0;
+    closed += c.kind == hv::testing::FakeCall::Kind::kClose ? 1 : 0;
+    mapped += c.kind == hv::testing::FakeCall::Kind::kMmap ? 1 : 0;
+    unmapped += c.kind == hv::testing::FakeCall::Kind::kMunmap ? 1 : 0;
   }
   EXPECT_EQ(opened, closed);
   EXPECT_EQ(mapped, unmapped);
@@ -149,7 +149,7 @@ TEST(KvmBackend, AnIoctlFailureNamesTheCallAndOp) {
 TEST(KvmBackend, WrongApiVersionIsUnsupported) {
   FakeDevice dev;
   dev.script("KVM_GET_API_VERSION",
-             [](testing::FakeCall&, void*) { return std::optional<long>(11); });
+             [](hv::testing::FakeCall&, void*) { return std::optional<long>(11); });
   auto backend = makeBackend(BackendKind::kKvm, dev);
   Status s = launch(*backend, kvmPlan());
   ASSERT_FALSE(s.ok());

@@ -5,15 +5,15 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/abi/mshv_abi.h"
-#include "loader/testing/fake_device.h"
+#include "hv/mshv_abi.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/test_util.h"
 
 namespace igvmkit::loader {
 namespace {
 
-using testing::FakeCall;
-using testing::FakeDevice;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
 
 template <class T>
 T at(const ByteVector& b, size_t off = 0) {
@@ -68,32 +68,32 @@ TEST(MshvBackend, DownstreamPlainSequenceAndRegisters) {
                                   "MSHV_CREATE_PARTITION", "MSHV_GET_PARTITION_PROPERTY",
                                   "MSHV_INITIALIZE_PARTITION", "MSHV_CREATE_VP", "MSHV_CREATE_VP",
                                   "MSHV_SET_GUEST_MEMORY", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
-  auto create = at<mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg);
-  EXPECT_EQ(create.pt_isolation, mshv::kIsolationNone);
+  auto create = at<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg);
+  EXPECT_EQ(create.pt_isolation, hv::mshv::kIsolationNone);
   EXPECT_EQ(create.pt_flags, 0x7u);
-  auto mem = at<mshv::mshv_user_mem_region>(dev.find("MSHV_SET_GUEST_MEMORY")[0]->arg);
+  auto mem = at<hv::mshv::mshv_user_mem_region>(dev.find("MSHV_SET_GUEST_MEMORY")[0]->arg);
   EXPECT_EQ(mem.guest_pfn, 0u);
   EXPECT_EQ(mem.size, testing::kTestMemory);
-  EXPECT_EQ(mem.flags, mshv::kMemWritable | mshv::kMemExecutable);
+  EXPECT_EQ(mem.flags, hv::mshv::kMemWritable | hv::mshv::kMemExecutable);
   EXPECT_EQ(backend->vm().memory[0].host[0x100000], std::byte{0x5A});
   const FakeCall* regs = dev.find("MSHV_ROOT_HVCALL(SET_VP_REGISTERS)")[0];
-  auto call = at<mshv::mshv_root_hvcall>(regs->arg);
-  EXPECT_EQ(call.code, mshv::kHvcallSetVpRegisters);
-  auto head = at<mshv::hv_input_set_vp_registers>(regs->payload);
+  auto call = at<hv::mshv::mshv_root_hvcall>(regs->arg);
+  EXPECT_EQ(call.code, hv::mshv::kHvcallSetVpRegisters);
+  auto head = at<hv::mshv::hv_input_set_vp_registers>(regs->payload);
   EXPECT_EQ(head.vp_index, 1u);
   ASSERT_EQ(regs->payload.size(), 16u + call.reps * 32u);
   // Find RIP and CS among the register entries.
   bool saw_rip = false, saw_cs = false;
   for (uint16_t i = 0; i < call.reps; ++i) {
-    auto a = at<mshv::hv_register_assoc>(regs->payload, 16 + 32 * i);
-    if (a.name == mshv::kRegRip) {
+    auto a = at<hv::mshv::hv_register_assoc>(regs->payload, 16 + 32 * i);
+    if (a.name == hv::mshv::kRegRip) {
       EXPECT_EQ(at<uint64_t>(ByteVector(reinterpret_cast<std::byte*>(a.value),
                                         reinterpret_cast<std::byte*>(a.value) + 16)),
                 0x100000u);
       saw_rip = true;
     }
-    if (a.name == mshv::kRegCs) {
-      mshv::hv_x64_segment_register cs;
+    if (a.name == hv::mshv::kRegCs) {
+      hv::mshv::hv_x64_segment_register cs;
       std::memcpy(&cs, a.value, 16);
       EXPECT_EQ(cs.selector, 8);
       EXPECT_EQ(cs.attributes, 0x029B);
@@ -129,29 +129,29 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
           "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
           "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
           "MSHV_COMPLETE_ISOLATED_IMPORT", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
-  EXPECT_EQ(at<mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg).pt_isolation,
-            mshv::kIsolationSnp);
+  EXPECT_EQ(at<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg).pt_isolation,
+            hv::mshv::kIsolationSnp);
   auto props = dev.find("MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)");
-  auto policy = at<mshv::hv_input_set_partition_property>(props[0]->payload);
-  EXPECT_EQ(policy.property_code, mshv::kPropIsolationPolicy);
+  auto policy = at<hv::mshv::hv_input_set_partition_property>(props[0]->payload);
+  EXPECT_EQ(policy.property_code, hv::mshv::kPropIsolationPolicy);
   EXPECT_EQ(policy.property_value, 0x30000u);
-  auto state = at<mshv::hv_input_set_partition_property>(props[1]->payload);
-  EXPECT_EQ(state.property_code, mshv::kPropIsolationState);
-  EXPECT_EQ(state.property_value, mshv::kIsolationStateSecure);
+  auto state = at<hv::mshv::hv_input_set_partition_property>(props[1]->payload);
+  EXPECT_EQ(state.property_code, hv::mshv::kPropIsolationState);
+  EXPECT_EQ(state.property_value, hv::mshv::kIsolationStateSecure);
   // Imports: page types in the hypervisor's numbering, GPNs in order; the shared page is skipped.
   auto imports = dev.find("MSHV_IMPORT_ISOLATED_PAGES");
   const struct {
     uint8_t type;
     std::vector<uint64_t> gpns;
-  } want[] = {{mshv::kIsoPageNormal, {0x100, 0x101}},
-              {mshv::kIsoPageZero, {0x102}},
-              {mshv::kIsoPageUnmeasured, {0x200, 0x201}},
-              {mshv::kIsoPageSecrets, {0x400}},
-              {mshv::kIsoPageCpuid, {0x401}},
-              {mshv::kIsoPageVmsa, {0x803}}};
+  } want[] = {{hv::mshv::kIsoPageNormal, {0x100, 0x101}},
+              {hv::mshv::kIsoPageZero, {0x102}},
+              {hv::mshv::kIsoPageUnmeasured, {0x200, 0x201}},
+              {hv::mshv::kIsoPageSecrets, {0x400}},
+              {hv::mshv::kIsoPageCpuid, {0x401}},
+              {hv::mshv::kIsoPageVmsa, {0x803}}};
   ASSERT_EQ(imports.size(), 6u);
   for (size_t i = 0; i < 6; ++i) {
-    auto h = at<mshv::mshv_import_isolated_pages>(imports[i]->arg);
+    auto h = at<hv::mshv::mshv_import_isolated_pages>(imports[i]->arg);
     EXPECT_EQ(h.page_type, want[i].type) << i;
     ASSERT_EQ(h.page_count, want[i].gpns.size()) << i;
     for (size_t j = 0; j < want[i].gpns.size(); ++j) {
@@ -170,8 +170,8 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
   EXPECT_EQ(complete->arg[3332], std::byte{1});        // id_block_enabled
   EXPECT_EQ(complete->arg[3333], std::byte{0});        // author_key_enabled
   const FakeCall* sev = dev.find("MSHV_ROOT_HVCALL(SET_VP_REGISTERS)")[0];
-  auto reg = at<mshv::hv_register_assoc>(sev->payload, 16);
-  EXPECT_EQ(reg.name, mshv::kRegSevControl);
+  auto reg = at<hv::mshv::hv_register_assoc>(sev->payload, 16);
+  EXPECT_EQ(reg.name, hv::mshv::kRegSevControl);
   EXPECT_EQ(at<uint64_t>(sev->payload, 16 + 16), 0x803001u);
 }
 

@@ -9,6 +9,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "igvm/defs.h"
+
 namespace igvmkit::loader {
 namespace {
 
@@ -107,9 +109,11 @@ ByteVector environmentInfo(bool memory_is_shared) {
 }
 
 Result<ByteVector> madt(const VmConfig& config) {
-  if (config.vcpus == 0 || config.vcpus >= kIoApicId) {
+  static_assert(igvm::kMaxVcpus < kIoApicId, "every vCPU's xAPIC ID lies below the I/O APIC's");
+  if (config.vcpus == 0 || config.vcpus > igvm::kMaxVcpus) {
     return invalid("params.madt_vcpus", "madt cannot describe " + std::to_string(config.vcpus) +
-                                            " vcpus (1..253 with xapic ids)");
+                                            " vcpus (1.." + std::to_string(igvm::kMaxVcpus) +
+                                            " with xapic ids)");
   }
   ByteVector t;
   // ACPI table header (36 bytes).

@@ -61,7 +61,7 @@ ByteVector environmentInfo(bool memory_is_shared);
 // Fixed addresses the MADT describes (the in-kernel KVM irqchip's defaults).
 inline constexpr uint32_t kLocalApicAddress = 0xFEE0'0000;
 inline constexpr uint32_t kIoApicAddress = 0xFEC0'0000;
-inline constexpr uint8_t kIoApicId = 0xFE;  // above every vCPU's APIC ID (vcpus <= 255 - 1)
+inline constexpr uint8_t kIoApicId = 0xFE;  // above every vCPU's APIC ID (igvm::kMaxVcpus)
 
 // An ACPI MADT ("APIC", revision 5): local APIC at kLocalApicAddress with PCAT_COMPAT, one enabled
 // Processor Local APIC entry per vCPU (UID = APIC ID = index), one I/O APIC at kIoApicAddress with

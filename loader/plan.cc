@@ -5,6 +5,7 @@
 #include <map>
 #include <sstream>
 
+#include "igvm/defs.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader {
@@ -375,8 +376,9 @@ Result<std::vector<GpaRange>> VmConfig::ramLayout() const {
     return invalid("config.memory_size",
                    "memory size " + hex(memory_size) + " is not a nonzero multiple of 4 KiB");
   }
-  if (vcpus == 0 || vcpus > 255) {
-    return invalid("config.vcpus", "vcpu count " + std::to_string(vcpus) + " is not in 1..255");
+  if (vcpus == 0 || vcpus > igvm::kMaxVcpus) {
+    return invalid("config.vcpus", "vcpu count " + std::to_string(vcpus) + " is not in 1.." +
+                                       std::to_string(igvm::kMaxVcpus));
   }
   std::vector<GpaRange> gaps = mmio_gaps;
   std::sort(gaps.begin(), gaps.end(),
@@ -415,40 +417,6 @@ Result<std::vector<GpaRange>> VmConfig::ramLayout() const {
     ram.push_back({cursor, left});
   }
   return ram;
-}
-
-Result<uint64_t> parseMemorySize(std::string_view text) {
-  if (text.empty()) {
-    return usage("empty memory size");
-  }
-  uint64_t shift = 0;
-  char last = text.back();
-  switch (last) {
-    case 'K':
-    case 'k':
-      shift = 10;
-      break;
-    case 'M':
-    case 'm':
-      shift = 20;
-      break;
-    case 'G':
-    case 'g':
-      shift = 30;
-      break;
-    default:
-      break;
-  }
-  std::string_view digits = shift ? text.substr(0, text.size() - 1) : text;
-  uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (digits.empty() || ec != std::errc() || ptr != digits.data() + digits.size()) {
-    return usage("memory size '" + std::string(text) + "' is not a number with K, M or G");
-  }
-  if (value > (UINT64_MAX >> shift)) {
-    return usage("memory size '" + std::string(text) + "' is too large");
-  }
-  return value << shift;
 }
 
 std::string_view pageTypeName(PageType type) {

@@ -95,9 +95,6 @@ struct VmConfig {
   Result<std::vector<GpaRange>> ramLayout() const;
 };
 
-// "512M", "2G", "4096K", "1048576" (bytes) -> bytes; a usage error otherwise.
-Result<uint64_t> parseMemorySize(std::string_view text);
-
 // How the hardware treats an imported page. The SNP numbering differs between KVM and MSHV; each
 // backend translates (loader-vmm.md §2.4).
 enum class PageType : uint8_t { kNormal, kZero, kUnmeasured, kSecrets, kCpuid, kVmsa };
@@ -170,6 +167,8 @@ struct X64Registers {
   X64Segment cs, ds, es, fs, gs, ss, tr, ldtr;
   X64Table gdtr, idtr;
   uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
+  // Only registersFromVmsa() sets these; 0 leaves the vCPU's reset value (XCR0, PAT).
+  uint64_t cr2 = 0, xcr0 = 0, pat = 0;
 };
 // An SEV-SNP VMSA page (4096 bytes) and the GPA the file names for it.
 struct SnpVmsa {
@@ -180,6 +179,11 @@ struct SetVpState {
   uint32_t vp_index = 0;
   std::variant<X64Registers, SnpVmsa> state;
 };
+
+// The registers that start a plain vCPU where an SNP VMSA page would (EFER.SVME cleared), for
+// running an SNP image without SNP (`igvmkit run --insecure`). Refuses what KVM could not load
+// from registers (rule "kvm_snp.vmsa_field"), as the kvm-snp backend does.
+Result<X64Registers> registersFromVmsa(Bytes page, uint64_t sev_features);
 
 // SNP_LAUNCH_FINISH's ID block and ID authentication structure, in firmware layout
 // (measurement.md §2.1-2.2).

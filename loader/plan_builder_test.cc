@@ -6,7 +6,7 @@
 
 #include "loader/backend.h"
 #include "loader/params.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/snp_psp.h"
 #include "loader/testing/test_util.h"
 
@@ -284,7 +284,7 @@ TEST(PlanBuilder, KvmSnpPlanLaunchesInContractOrder) {
   ASSERT_TRUE(b.pageData(0x30000, kIgvmPageUnmeasured, 0, {}).ok());
   Result<Plan> p = b.finish();
   ASSERT_TRUE(p.ok()) << p.error().describe();
-  testing::FakeDevice dev;
+  hv::testing::FakeDevice dev;
   testing::SnpPsp psp(dev);
   Status s = launch(*makeBackend(BackendKind::kKvmSnp, dev), *p);
   ASSERT_TRUE(s.ok()) << s.error().describe();

@@ -4,7 +4,10 @@
 
 #include <functional>
 
+#include "base/size.h"
+#include "igvm/defs.h"
 #include "loader/testing/test_util.h"
+#include "loader/vm_options.h"
 
 namespace igvmkit::loader {
 namespace {
@@ -51,16 +54,45 @@ TEST(VmConfig, RejectsBadConfigurations) {
   EXPECT_EQ(c.ramLayout().error().rule, "config.mmio_gap");
 }
 
-TEST(ParseMemorySize, Suffixes) {
-  EXPECT_EQ(*parseMemorySize("512M"), 512ull << 20);
-  EXPECT_EQ(*parseMemorySize("2G"), 2ull << 30);
-  EXPECT_EQ(*parseMemorySize("64k"), 64ull << 10);
-  EXPECT_EQ(*parseMemorySize("4096"), 4096u);
-  EXPECT_FALSE(parseMemorySize("").ok());
-  EXPECT_FALSE(parseMemorySize("12X").ok());
-  EXPECT_FALSE(parseMemorySize("M").ok());
-  EXPECT_FALSE(parseMemorySize("99999999999999999999G").ok());
-  EXPECT_EQ(parseMemorySize("1x").error().code, Code::kUsage);
+// --memory and --cpus of plan and run (vm_options.h): base/size.h's grammar, usage errors.
+Result<VmConfig> withMemory(std::string memory) {
+  VmOptions o;
+  o.memory = std::move(memory);
+  return parseVmOptions(o);
+}
+Result<VmConfig> withCpus(uint64_t cpus) {
+  VmOptions o;
+  o.cpus = cpus;
+  return parseVmOptions(o);
+}
+
+TEST(ParseVmOptions, MemorySuffixes) {
+  EXPECT_EQ(withMemory("512M")->memory_size, 512ull << 20);
+  EXPECT_EQ(withMemory("2G")->memory_size, 2ull << 30);
+  EXPECT_EQ(withMemory("64k")->memory_size, 64ull << 10);
+  EXPECT_EQ(withMemory("4096")->memory_size, 4096u);
+  EXPECT_EQ(withMemory("0x100000")->memory_size, 1u << 20);
+  EXPECT_EQ(withMemory("1GiB")->memory_size, 1ull << 30);
+  EXPECT_FALSE(parseSize("").ok());
+  EXPECT_FALSE(withMemory("12X").ok());
+  EXPECT_FALSE(withMemory("M").ok());
+  EXPECT_FALSE(withMemory("99999999999999999999G").ok());
+  EXPECT_EQ(withMemory("1x").error().code, Code::kUsage);
+  EXPECT_EQ(withMemory("4097").error().code, Code::kUsage);
+  EXPECT_EQ(withMemory("4097").error().rule, "config.memory");
+}
+
+TEST(ParseVmOptions, OneVcpuLimit) {
+  EXPECT_EQ(withCpus(igvm::kMaxVcpus)->vcpus, igvm::kMaxVcpus);
+  for (uint64_t bad : {uint64_t{0}, uint64_t{igvm::kMaxVcpus} + 1, uint64_t{1} << 32}) {
+    Result<VmConfig> c = withCpus(bad);
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_EQ(c.error().code, Code::kUsage) << bad;
+    EXPECT_EQ(c.error().rule, "config.vcpus") << bad;
+  }
+  VmConfig direct;
+  direct.vcpus = igvm::kMaxVcpus + 1;
+  EXPECT_EQ(direct.ramLayout().error().rule, "config.vcpus");
 }
 
 TEST(ParseBackend, RoundTripsEveryName) {

@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 #include "loader/testing/snp_psp.h"
 #include "loader/testing/tdx_module.h"
 #include "loader/testing/test_util.h"
@@ -13,7 +13,7 @@
 namespace igvmkit::loader {
 namespace {
 
-using testing::FakeDevice;
+using hv::testing::FakeDevice;
 using testing::SnpPsp;
 using testing::TdxModule;
 

@@ -1,3 +1,4 @@
+#include "base/testing/matchers.h"
 #include "measure/snp_host.h"
 
 #include <gtest/gtest.h>
@@ -7,6 +8,8 @@
 
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 const std::byte kData[] = {std::byte{0x00}, std::byte{0x05}};
 
@@ -142,16 +145,16 @@ TEST(SnpHost, MshvMeasuresVmsasInPlaceAndSkipsSharedPages) {
 
 TEST(SnpHost, Errors) {
   SnpHostMeasurement m(HostModel::kKvm, 1);
-  EXPECT_EQ(m.parameterInsert(0x14000, 0x1001).error().rule, "snp.parameter_area_size");
-  EXPECT_EQ(m.parameterInsert(0xFFFFFFFFFFFFF000, 0x2000).error().rule, "snp.parameter_area_size");
+  EXPECT_THAT(m.parameterInsert(0x14000, 0x1001), HasRule("snp.parameter_area_size"));
+  EXPECT_THAT(m.parameterInsert(0xFFFFFFFFFFFFF000, 0x2000), HasRule("snp.parameter_area_size"));
   std::vector<std::byte> short_vmsa(1648);
-  EXPECT_EQ(m.vpContext(0, kKvmVmsaGpa, Bytes(short_vmsa)).error().rule, "vmsa.size");
+  EXPECT_THAT(m.vpContext(0, kKvmVmsaGpa, Bytes(short_vmsa)), HasRule("vmsa.size"));
   SnpHostMeasurement none(HostModel::kKvm, 0);
   EXPECT_EQ(none.finish().error().code, Code::kUsage);
   SnpHostMeasurement missing(HostModel::kKvm, 2);
   std::vector<std::byte> v = vmsaWithRip(0);
   ASSERT_TRUE(missing.vpContext(1, kKvmVmsaGpa, Bytes(v)).ok());
-  EXPECT_EQ(missing.finish().error().rule, "snp.kvm_vmsa_missing");
+  EXPECT_THAT(missing.finish(), HasRule("snp.kvm_vmsa_missing"));
   EXPECT_STREQ(hostModelName(HostModel::kMshv), "mshv");
 }
 

@@ -10,14 +10,14 @@
 #include <sstream>
 #include <string>
 
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit::vmm {
 namespace {
 
-using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 using testing::FakeKvm;
 
 GuestSetup smallGuest(unsigned vcpus = 1) {
@@ -381,7 +381,7 @@ TEST(RunSetup, BadSetupsAreRefusedBeforeKvmIsOpened) {
        "load #3 at gpa 0xfee00000 size 0x1 is not inside guest ram"},
       {"memory not page sized", odd_memory, "usage",
        "memory size 0x1000001 must be a multiple of 4 KiB between 1 MiB and 1 TiB"},
-      {"no vcpus", no_vcpus, "usage", "vcpu count 0 must be between 1 and 64"},
+      {"no vcpus", no_vcpus, "usage", "vcpu count 0 must be between 1 and 253"},
   };
   for (const Case& c : cases) {
     Result<RunOutcome> outcome = run(c.setup, configFor(kvm));

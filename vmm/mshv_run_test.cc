@@ -1,5 +1,5 @@
 // The MSHV run loop without an MSHV host: the loader's mshv backend launches a small plan on the
-// loader's FakeDevice (which checks every ioctl's argument structure), then vmm::runMshv() runs it
+// hv's FakeDevice (which checks every ioctl's argument structure), then vmm::runMshv() runs it
 // while the fake replays recorded intercept messages. The tests check the outcome, the device
 // output and the register writes that step past each intercepted instruction.
 #include <gtest/gtest.h>
@@ -12,9 +12,9 @@
 
 #include "base/bytes.h"
 #include "loader/backend.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/mshv_abi.h"
 #include "loader/plan.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 #include "tests/oracles/kernel_abi_facts.h"
 #include "vmm/internal/mshv_vcpu.h"
 #include "vmm/vmm.h"
@@ -22,9 +22,9 @@
 namespace igvmkit::vmm {
 namespace {
 
-using loader::testing::FakeCall;
-using loader::testing::FakeDevice;
-namespace mshv = loader::mshv;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
+namespace mshv = hv::mshv;
 
 constexpr uint64_t kEntry = 0x100000;
 
@@ -33,7 +33,7 @@ constexpr uint64_t kEntry = 0x100000;
 // Each message is a 256-byte image with every field written at the offset the hypervisor's headers
 // give (tests/oracles/kernel_abi_facts.h: hvgdk_mini.h's hv_message, hvhdk.h's intercept layouts,
 // each fact citing its line), never through the decoder's own structs, so a wrong offset in
-// loader/abi/mshv_abi.h makes the decoder misread these messages. Field widths are the headers'
+// hv/mshv_abi.h makes the decoder misread these messages. Field widths are the headers'
 // declared types.
 
 namespace f = oracles::kernel;

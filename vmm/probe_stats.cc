@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "loader/device.h"
+#include "hv/device.h"
 #include "vmm/testing/probe_guest.h"
 #include "vmm/vmm.h"
 
@@ -22,7 +22,7 @@ namespace igvmkit::vmm {
 namespace {
 
 // The real device layer, remembering the guest RAM mapping so its resident pages can be counted.
-class RecordingLayer final : public loader::Device {
+class RecordingLayer final : public hv::Device {
  public:
   int open(const std::string& path, int flags) override { return real_->open(path, flags); }
   int close(int fd) override { return real_->close(fd); }
@@ -61,7 +61,7 @@ class RecordingLayer final : public loader::Device {
   size_t ram_size = 0;
 
  private:
-  std::unique_ptr<loader::Device> real_ = loader::systemDevice();
+  std::unique_ptr<hv::Device> real_ = hv::systemDevice();
 };
 
 size_t rssBytes() {

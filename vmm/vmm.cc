@@ -20,8 +20,7 @@
 #include <ostream>
 #include <thread>
 
-#include "loader/abi/kvm_abi.h"
-#include "loader/internal/vmsa.h"
+#include "hv/kvm_abi.h"
 #include "vmm/internal/exit.h"
 #include "vmm/internal/layout.h"
 #include "vmm/internal/vcpu_runner.h"
@@ -29,7 +28,7 @@
 namespace igvmkit::vmm {
 namespace {
 
-using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 
 constexpr int kKvmApiVersion = 12;
 constexpr uint64_t kPageSize = 4096;
@@ -72,7 +71,7 @@ Error kvmError(const std::string& what, long r) {
 class Fd {
  public:
   Fd() = default;
-  Fd(loader::Device* sys, int fd) : sys_(sys), fd_(fd) {}
+  Fd(hv::Device* sys, int fd) : sys_(sys), fd_(fd) {}
   // A descriptor someone else owns (the loader's backend): never closed here.
   static Fd borrowed(int fd) { return Fd(nullptr, fd); }
   Fd(Fd&& o) noexcept : sys_(o.sys_), fd_(std::exchange(o.fd_, -1)) {}
@@ -92,7 +91,7 @@ class Fd {
     }
     fd_ = -1;
   }
-  loader::Device* sys_ = nullptr;
+  hv::Device* sys_ = nullptr;
   int fd_ = -1;
 };
 
@@ -100,7 +99,7 @@ class Fd {
 class Mapping {
  public:
   Mapping() = default;
-  Mapping(loader::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
+  Mapping(hv::Device* sys, void* addr, size_t size) : sys_(sys), addr_(addr), size_(size) {}
   Mapping(Mapping&& o) noexcept
       : sys_(o.sys_), addr_(std::exchange(o.addr_, nullptr)), size_(o.size_) {}
   Mapping& operator=(Mapping&& o) noexcept {
@@ -121,7 +120,7 @@ class Mapping {
     }
     addr_ = nullptr;
   }
-  loader::Device* sys_ = nullptr;
+  hv::Device* sys_ = nullptr;
   void* addr_ = nullptr;
   size_t size_ = 0;
 };
@@ -141,7 +140,7 @@ class VarStruct {
 // The KVM side of the vCPU-run seam: one vCPU fd and its kvm_run mapping.
 class KvmVcpu final : public VcpuRunner {
  public:
-  KvmVcpu(loader::Device& sys, unsigned index) : sys_(sys), index_(index) {}
+  KvmVcpu(hv::Device& sys, unsigned index) : sys_(sys), index_(index) {}
 
   unsigned index() const override { return index_; }
   Result<std::optional<Exit>> run() override;
@@ -163,7 +162,7 @@ class KvmVcpu final : public VcpuRunner {
  private:
   Exit translate(bool* ok);
 
-  loader::Device& sys_;
+  hv::Device& sys_;
   unsigned index_;
   kvm_run* run_ = nullptr;
   size_t run_size_ = 0;
@@ -198,9 +197,9 @@ Status checkSetup(const GuestSetup& setup) {
     return usage("memory size " + hex(setup.memory_bytes) +
                  " must be a multiple of 4 KiB between 1 MiB and 1 TiB");
   }
-  if (setup.vcpus < 1 || setup.vcpus > kMaxVcpus) {
+  if (setup.vcpus < 1 || setup.vcpus > igvm::kMaxVcpus) {
     return usage("vcpu count " + std::to_string(setup.vcpus) + " must be between 1 and " +
-                 std::to_string(kMaxVcpus));
+                 std::to_string(igvm::kMaxVcpus));
   }
   RamLayout ram = ramLayout(setup.memory_bytes);
   for (size_t i = 0; i < setup.loads.size(); ++i) {
@@ -249,14 +248,14 @@ namespace {
 
 class Machine {
  public:
-  Machine(loader::Device& sys, const GuestSetup& setup, const RunConfig& config)
+  Machine(hv::Device& sys, const GuestSetup& setup, const RunConfig& config)
       : sys_(sys),
         setup_(setup),
         bsp_(setup.bsp),
         config_(config),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
-  Machine(loader::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(hv::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         setup_(empty_setup_),
         bsp_(bsp),
@@ -285,7 +284,7 @@ class Machine {
 
   void setIrq4(bool level);
 
-  loader::Device& sys_;
+  hv::Device& sys_;
   const GuestSetup empty_setup_;
   const GuestSetup& setup_;
   const VpState& bsp_;
@@ -655,9 +654,9 @@ Status Machine::createPit() {
 }
 
 Status Machine::adopt(const loader::LoadedVm& vm) {
-  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
+  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > igvm::kMaxVcpus) {
     return usage("the loaded vm has no vm fd or " + std::to_string(vm.vcpu_fds.size()) +
-                 " vcpus (1.." + std::to_string(kMaxVcpus) + ")");
+                 " vcpus (1.." + std::to_string(igvm::kMaxVcpus) + ")");
   }
   IGVMKIT_RETURN_IF_ERROR(openKvm());
   vm_ = Fd::borrowed(vm.vm_fd);
@@ -840,16 +839,16 @@ SerialSink serialToString(std::string& out) {
 }
 
 Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
-  std::unique_ptr<loader::Device> real;
-  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
+  std::unique_ptr<hv::Device> real;
+  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   Machine machine(sys, setup, config);
   IGVMKIT_RETURN_IF_ERROR(machine.build());
   return machine.run();
 }
 
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
-  std::unique_ptr<loader::Device> real;
-  loader::Device& sys = config.device != nullptr ? *config.device : *(real = loader::systemDevice());
+  std::unique_ptr<hv::Device> real;
+  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));
   return machine.run();
@@ -913,9 +912,16 @@ VpState vpStateFromRegisters(const loader::X64Registers& r) {
   v.tr = fromSvm(r.tr);
   v.ldtr = fromSvm(r.ldtr);
   v.cr0 = r.cr0;
+  v.cr2 = r.cr2;
   v.cr3 = r.cr3;
   v.cr4 = r.cr4;
   v.efer = r.efer;
+  if (r.xcr0 != 0) {
+    v.xcr0 = r.xcr0;
+  }
+  if (r.pat != 0) {
+    v.pat = r.pat;
+  }
   return v;
 }
 
@@ -942,18 +948,9 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
                    "vcpu 0 starts from an snp vmsa; plain kvm can run it only with --insecure",
                    std::nullopt};
     }
-    IGVMKIT_ASSIGN_OR_RETURN(loader::detail::KvmVmsaState st,
-                             loader::detail::decodeKvmVmsa(vmsa.page, plan.setup.sev_features));
-    VpState v = vpStateFromRegisters(st.regs);
-    v.efer &= ~loader::detail::kEferSvme;
-    v.cr2 = st.cr2;
-    if (st.xcr0 != 0) {
-      v.xcr0 = st.xcr0;
-    }
-    if (st.pat != 0) {
-      v.pat = st.pat;
-    }
-    bsp = v;
+    IGVMKIT_ASSIGN_OR_RETURN(loader::X64Registers regs,
+                             loader::registersFromVmsa(vmsa.page, plan.setup.sev_features));
+    bsp = vpStateFromRegisters(regs);
   }
   plan.ops = std::move(kept);
   if (!bsp) {

@@ -45,8 +45,9 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "igvm/defs.h"
 #include "loader/backend.h"
-#include "loader/device.h"
+#include "hv/device.h"
 #include "loader/plan.h"
 
 namespace igvmkit::vmm {
@@ -113,10 +114,9 @@ struct GuestSetup {
   uint64_t memory_bytes = 0;  // RAM size; a multiple of 4 KiB, at least 1 MiB
   std::vector<Load> loads;    // each must lie inside RAM; later loads overwrite earlier ones
   VpState bsp;                // vCPU 0
-  unsigned vcpus = 1;         // 1..kMaxVcpus; vCPU i gets APIC ID i
+  unsigned vcpus = 1;         // 1..igvm::kMaxVcpus; vCPU i gets APIC ID i
 };
 
-inline constexpr unsigned kMaxVcpus = 64;
 inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, timeout
 
 // Receives the guest's COM1 output as it is written (called with the device lock held, from a
@@ -132,10 +132,10 @@ struct RunConfig {
   // Interactive input: bytes read from this descriptor (checked every 10 ms) reach the guest
   // through COM1's receive side. -1 = none. The VMM neither closes it nor changes its mode.
   int serial_input_fd = -1;
-  // The system-call layer (loader/device.h, the one the loader's backends use); nullptr = the real
+  // The system-call layer (hv/device.h, the one the loader's backends use); nullptr = the real
   // one. Tests pass a fake to run without /dev/kvm or /dev/mshv. For a VM the loader built, it
   // must be the device that built it (the fds are that device's).
-  loader::Device* device = nullptr;
+  hv::Device* device = nullptr;
   // How often the VMM checks whether every vCPU has halted with interrupts off.
   std::chrono::milliseconds halt_poll{20};
   // Hide CPU features whose instructions KVM's instruction emulator cannot execute: CPUID leaf 1
@@ -196,7 +196,7 @@ Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const Run
 // `config.device` must be the device the backend used (nullptr = the real /dev/mshv).
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kMshv, config));
-//   auto device = loader::systemDevice();
+//   auto device = hv::systemDevice();
 //   auto backend = loader::makeBackend(loader::BackendKind::kMshv, *device);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
 //   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::runMshv(backend->vm(), run_config));

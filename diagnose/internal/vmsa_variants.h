@@ -13,7 +13,7 @@
 
 namespace igvmkit::diagnose {
 
-// The vCPU counts a search may cover (igvm's VP index limit).
+X
 inline constexpr uint32_t kMaxSearchVcpus = 4096;
 
 // SEV_FEATURES values searched: SNPActive alone, + DebugSwap (bit 5), + SecureTSC (bit 9), both.

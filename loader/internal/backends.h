@@ -9,14 +9,14 @@
 
 namespace igvmkit::loader::detail {
 
-std::unique_ptr<Backend> makeKvmBackend(BackendKind kind, Device& device);  // kvm, kvm-snp, kvm-tdx
-std::unique_ptr<Backend> makeMshvBackend(BackendKind kind, Device& device);  // mshv, mshv-snp
+std::unique_ptr<Backend> makeKvmBackend(BackendKind kind, hv::Device& device);  // kvm, kvm-snp, kvm-tdx
+std::unique_ptr<Backend> makeMshvBackend(BackendKind kind, hv::Device& device);  // mshv, mshv-snp
 MshvFlavor mshvFlavorOf(const Backend& backend);
 
 // Guest memory and fds owned by a backend, released through the Device.
 class Resources {
  public:
-  explicit Resources(Device& device) : device_(device) {}
+  explicit Resources(hv::Device& device) : device_(device) {}
   ~Resources();
   Resources(const Resources&) = delete;
   Resources& operator=(const Resources&) = delete;
@@ -24,10 +24,10 @@ class Resources {
   // Anonymous shared mapping of `size` bytes (zero filled).
   Result<std::byte*> mapAnonymous(uint64_t size);
   void ownFd(int fd) { fds_.push_back(fd); }
-  Device& device() { return device_; }
+  hv::Device& device() { return device_; }
 
  private:
-  Device& device_;
+  hv::Device& device_;
   std::vector<std::pair<void*, size_t>> maps_;
   std::vector<int> fds_;
 };

@@ -199,3 +199,17 @@ ByteVector encodeVmsa(const KvmVmsaState& s) {
 }
 
 }  // namespace igvmkit::loader::detail
+
+namespace igvmkit::loader {
+
+Result<X64Registers> registersFromVmsa(Bytes page, uint64_t sev_features) {
+  IGVMKIT_ASSIGN_OR_RETURN(detail::KvmVmsaState st, detail::decodeKvmVmsa(page, sev_features));
+  X64Registers r = st.regs;
+  r.efer &= ~detail::kEferSvme;
+  r.cr2 = st.cr2;
+  r.xcr0 = st.xcr0;
+  r.pat = st.pat;
+  return r;
+}
+
+}  // namespace igvmkit::loader

@@ -6,13 +6,13 @@
 #include <optional>
 
 #include "loader/internal/backends.h"
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader::detail {
 namespace {
 
-using namespace kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 
 inline constexpr unsigned long kCapSplitIrqchip = 121;
 inline constexpr int kMaxRetries = 1000;
@@ -38,7 +38,7 @@ kvm_segment toKvmSegment(const X64Segment& s, bool mark_unusable) {
 
 class KvmBackend final : public Backend {
  public:
-  KvmBackend(BackendKind kind, Device& device) : kind_(kind), res_(device) {}
+  KvmBackend(BackendKind kind, hv::Device& device) : kind_(kind), res_(device) {}
 
   BackendKind kind() const override { return kind_; }
   const LoadedVm& vm() const override { return vm_; }
@@ -50,10 +50,10 @@ class KvmBackend final : public Backend {
     started_ = true;
     setup_ = plan.setup;
     vcpus_ = plan.config.vcpus;
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     int kvm_fd = dev.open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (kvm_fd < 0) {
-      return errnoError("open /dev/kvm", kvm_fd);
+      return hv::errnoError("open /dev/kvm", kvm_fd);
     }
     res_.ownFd(kvm_fd);
     kvm_fd_ = kvm_fd;
@@ -76,7 +76,7 @@ class KvmBackend final : public Backend {
     }
     long vm = dev.ioctl(kvm_fd, KVM_CREATE_VM, type);
     if (vm < 0) {
-      return errnoError("KVM_CREATE_VM(" + std::to_string(type) + ")", vm);
+      return hv::errnoError("KVM_CREATE_VM(" + std::to_string(type) + ")", vm);
     }
     res_.ownFd(static_cast<int>(vm));
     vm_.vm_fd = static_cast<int>(vm);
@@ -105,7 +105,7 @@ class KvmBackend final : public Backend {
 
  private:
   static Status check(const std::string& what, long rc) {
-    return rc < 0 ? Status(errnoError(what, rc)) : okStatus();
+    return rc < 0 ? Status(hv::errnoError(what, rc)) : okStatus();
   }
 
   Status enableCap(unsigned long cap, uint64_t arg0) {
@@ -120,7 +120,7 @@ class KvmBackend final : public Backend {
     for (uint32_t i = 0; i < vcpus_; ++i) {
       long fd = res_.device().ioctl(vm_.vm_fd, KVM_CREATE_VCPU, static_cast<unsigned long>(i));
       if (fd < 0) {
-        return errnoError("KVM_CREATE_VCPU(" + std::to_string(i) + ")", fd);
+        return hv::errnoError("KVM_CREATE_VCPU(" + std::to_string(i) + ")", fd);
       }
       res_.ownFd(static_cast<int>(fd));
       vm_.vcpu_fds.push_back(static_cast<int>(fd));
@@ -141,7 +141,7 @@ class KvmBackend final : public Backend {
         continue;
       }
       if (rc < 0) {
-        Error e = errnoError(name, rc);
+        Error e = hv::errnoError(name, rc);
         e.message += ", firmware error " + hex(cmd.error);
         return e;
       }
@@ -162,7 +162,7 @@ class KvmBackend final : public Backend {
         continue;
       }
       if (rc < 0) {
-        Error e = errnoError(name, rc);
+        Error e = hv::errnoError(name, rc);
         e.message += ", tdx module status " + hex(cmd.hw_error);
         return e;
       }
@@ -174,7 +174,7 @@ class KvmBackend final : public Backend {
   Status startSnp() {
     int sev = res_.device().open("/dev/sev", O_RDWR | O_CLOEXEC);
     if (sev < 0) {
-      return errnoError("open /dev/sev", sev);
+      return hv::errnoError("open /dev/sev", sev);
     }
     res_.ownFd(sev);
     sev_fd_ = sev;
@@ -191,7 +191,7 @@ class KvmBackend final : public Backend {
   }
 
   Status startTdx() {
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     // Capabilities: supported attributes, XFAM, and the configurable CPUID bits.
     std::vector<uint64_t> caps_buf(
         (sizeof(kvm_tdx_capabilities) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2)) / 8 + 1, 0);
@@ -275,7 +275,7 @@ class KvmBackend final : public Backend {
   }
 
   Status applyOp(const MapMemory& m) {
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     IGVMKIT_ASSIGN_OR_RETURN(std::byte * host, res_.mapAnonymous(m.size));
     GuestRegion region;
     region.gpa = m.gpa;
@@ -303,7 +303,7 @@ class KvmBackend final : public Backend {
       g.size = m.size;
       long gmem = dev.ioctl(vm_.vm_fd, KVM_CREATE_GUEST_MEMFD, &g);
       if (gmem < 0) {
-        return errnoError("KVM_CREATE_GUEST_MEMFD", gmem);
+        return hv::errnoError("KVM_CREATE_GUEST_MEMFD", gmem);
       }
       res_.ownFd(static_cast<int>(gmem));
       region.guest_memfd = static_cast<int>(gmem);
@@ -427,7 +427,7 @@ class KvmBackend final : public Backend {
   }
 
   Status setSregsAndRegs(int fd, const X64Registers& r, bool mark_unusable, uint64_t cr2) {
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     kvm_sregs s{};
     IGVMKIT_RETURN_IF_ERROR(check("KVM_GET_SREGS", dev.ioctl(fd, KVM_GET_SREGS, &s)));
     s.cs = toKvmSegment(r.cs, mark_unusable);
@@ -496,7 +496,7 @@ class KvmBackend final : public Backend {
     // KVM sets EFER.SVME itself; openvmm clears it before KVM_SET_SREGS (loader-vmm.md §1.2).
     st.regs.efer &= ~kEferSvme;
     IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, st.regs, false, st.cr2));
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     kvm_xcrs x{};
     x.nr_xcrs = 1;
     x.xcrs[0].xcr = 0;
@@ -511,7 +511,7 @@ class KvmBackend final : public Backend {
     msrs.entry.data = st.pat;
     long rc = dev.ioctl(fd, KVM_SET_MSRS, &msrs);
     if (rc != 1) {
-      return rc < 0 ? Status(errnoError("KVM_SET_MSRS", rc))
+      return rc < 0 ? Status(hv::errnoError("KVM_SET_MSRS", rc))
                     : Status(internal("KVM_SET_MSRS set " + std::to_string(rc) + " of 1 msrs"));
     }
     kvm_debugregs d{};
@@ -565,7 +565,7 @@ class KvmBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> makeKvmBackend(BackendKind kind, Device& device) {
+std::unique_ptr<Backend> makeKvmBackend(BackendKind kind, hv::Device& device) {
   return std::make_unique<KvmBackend>(kind, device);
 }
 

@@ -10,12 +10,12 @@
 #include <cstring>
 
 #include "loader/internal/backends.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/mshv_abi.h"
 
 namespace igvmkit::loader::detail {
 namespace {
 
-using namespace mshv;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::mshv;  // NOLINT: the ABI names read like the kernel's
 
 inline constexpr int kMaxRetries = 1000;
 // Register writes per SET_VP_REGISTERS call: (4096 - 16) / 32 fits the pass-through page.
@@ -23,7 +23,7 @@ inline constexpr size_t kMaxRegsPerCall = 127;
 
 class MshvBackend final : public Backend {
  public:
-  MshvBackend(BackendKind kind, Device& device) : kind_(kind), res_(device) {}
+  MshvBackend(BackendKind kind, hv::Device& device) : kind_(kind), res_(device) {}
   BackendKind kind() const override { return kind_; }
   const LoadedVm& vm() const override { return vm_; }
   MshvFlavor flavor() const { return flavor_; }
@@ -34,10 +34,10 @@ class MshvBackend final : public Backend {
     }
     started_ = true;
     setup_ = plan.setup;
-    Device& dev = res_.device();
+    hv::Device& dev = res_.device();
     int mshv_fd = dev.open("/dev/mshv", O_RDWR | O_CLOEXEC);
     if (mshv_fd < 0) {
-      return errnoError("open /dev/mshv", mshv_fd);
+      return hv::errnoError("open /dev/mshv", mshv_fd);
     }
     res_.ownFd(mshv_fd);
     bool snp = kind_ == BackendKind::kMshvSnp;
@@ -51,7 +51,7 @@ class MshvBackend final : public Backend {
                            "/dev/mshv refused an snp-isolated partition: upstream mshv has no snp "
                            "isolation; mshv-snp needs a downstream (Microsoft) kernel");
       }
-      return errnoError("MSHV_CREATE_PARTITION", pt);
+      return hv::errnoError("MSHV_CREATE_PARTITION", pt);
     }
     res_.ownFd(static_cast<int>(pt));
     vm_.vm_fd = static_cast<int>(pt);
@@ -74,7 +74,7 @@ class MshvBackend final : public Backend {
       mshv_create_vp vp{i};
       long fd = dev.ioctl(vm_.vm_fd, MSHV_CREATE_VP, &vp);
       if (fd < 0) {
-        return errnoError("MSHV_CREATE_VP(" + std::to_string(i) + ")", fd);
+        return hv::errnoError("MSHV_CREATE_VP(" + std::to_string(i) + ")", fd);
       }
       res_.ownFd(static_cast<int>(fd));
       vm_.vcpu_fds.push_back(static_cast<int>(fd));
@@ -95,7 +95,7 @@ class MshvBackend final : public Backend {
 
  private:
   static Status check(const std::string& what, long rc) {
-    return rc < 0 ? Status(errnoError(what, rc)) : okStatus();
+    return rc < 0 ? Status(hv::errnoError(what, rc)) : okStatus();
   }
 
   // MSHV_ROOT_HVCALL: the kernel fills in the partition id and deposits memory on -EAGAIN.
@@ -112,7 +112,7 @@ class MshvBackend final : public Backend {
         continue;
       }
       if (rc < 0) {
-        Error e = errnoError(std::string("MSHV_ROOT_HVCALL(") + name + ")", rc);
+        Error e = hv::errnoError(std::string("MSHV_ROOT_HVCALL(") + name + ")", rc);
         e.message += ", hv status " + hex(call.status);
         return e;
       }
@@ -311,7 +311,7 @@ class MshvBackend final : public Backend {
 
 }  // namespace
 
-std::unique_ptr<Backend> makeMshvBackend(BackendKind kind, Device& device) {
+std::unique_ptr<Backend> makeMshvBackend(BackendKind kind, hv::Device& device) {
   return std::make_unique<MshvBackend>(kind, device);
 }
 

@@ -10,15 +10,15 @@
 #include <set>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/kvm_abi.h"
+#include "hv/mshv_abi.h"
 #include "tests/oracles/vmsa_layout.h"
 
 namespace igvmkit::loader::testing {
 namespace {
 
-using namespace kvm;   // NOLINT
-using namespace mshv;  // NOLINT
+using namespace hv::kvm;   // NOLINT
+using namespace hv::mshv;  // NOLINT
 
 Digest48 sha384(const void* data, size_t n) {
   Digest48 out{};
@@ -160,7 +160,7 @@ Result<Digest48> simulateSnpLaunch(const Plan& plan) {
   if (!isSnp(plan.backend)) {
     return usage("simulateSnpLaunch needs a kvm-snp or mshv-snp plan");
   }
-  FakeDevice dev;
+  hv::testing::FakeDevice dev;
   SnpPsp psp(dev);
   std::unique_ptr<Backend> backend = makeBackend(plan.backend, dev);
   IGVMKIT_RETURN_IF_ERROR(launch(*backend, plan));
@@ -170,12 +170,12 @@ Result<Digest48> simulateSnpLaunch(const Plan& plan) {
   return psp.digest();
 }
 
-SnpPsp::SnpPsp(FakeDevice& device) {
-  device.observe([this](const FakeCall& call, void* arg) { onCall(call, arg); });
+SnpPsp::SnpPsp(hv::testing::FakeDevice& device) {
+  device.observe([this](const hv::testing::FakeCall& call, void* arg) { onCall(call, arg); });
   device.script("KVM_SEV_SNP_LAUNCH_FINISH",
-                [this](FakeCall& call, void* arg) { return onKvmFinish(call, arg); });
+                [this](hv::testing::FakeCall& call, void* arg) { return onKvmFinish(call, arg); });
   device.script("MSHV_COMPLETE_ISOLATED_IMPORT",
-                [this](FakeCall& call, void* arg) { return onMshvComplete(call, arg); });
+                [this](hv::testing::FakeCall& call, void* arg) { return onMshvComplete(call, arg); });
 }
 
 void SnpPsp::measurePage(uint8_t type, uint64_t gpa, const std::byte* page) {
@@ -196,7 +196,7 @@ void SnpPsp::measurePage(uint8_t type, uint64_t gpa, const std::byte* page) {
   trace_.push_back({type, gpa, contents, ld_});
 }
 
-void SnpPsp::onCall(const FakeCall& call, void* arg) {
+void SnpPsp::onCall(const hv::testing::FakeCall& call, void* arg) {
   if (call.result < 0) {
     return;
   }
@@ -385,7 +385,7 @@ std::optional<std::string> SnpPsp::checkIdBlock(const uint8_t* id, const uint8_t
   return std::nullopt;
 }
 
-std::optional<long> SnpPsp::onKvmFinish(FakeCall& call, void* arg) {
+std::optional<long> SnpPsp::onKvmFinish(hv::testing::FakeCall& call, void* arg) {
   (void)call;
   auto* cmd = static_cast<kvm_sev_cmd*>(arg);
   auto fin = load<kvm_sev_snp_launch_finish>(reinterpret_cast<const void*>(cmd->data));
@@ -413,7 +413,7 @@ std::optional<long> SnpPsp::onKvmFinish(FakeCall& call, void* arg) {
   return std::nullopt;
 }
 
-std::optional<long> SnpPsp::onMshvComplete(FakeCall& call, void* arg) {
+std::optional<long> SnpPsp::onMshvComplete(hv::testing::FakeCall& call, void* arg) {
   (void)call;
   const auto* d = static_cast<const hv_partition_complete_isolated_import_data*>(arg);
   if (finish_error_) {

@@ -3,7 +3,7 @@
 // firmware does, independently of measure/ (measurement.md §1.1-1.5): LD starts at 48 zero bytes,
 // and every page launched extends it with SHA-384 over a 0x70-byte PAGE_INFO.
 //
-//   testing::FakeDevice dev;
+//   hv::testing::FakeDevice dev;
 //   testing::SnpPsp psp(dev);          // watches kvm-snp and mshv-snp launches on `dev`
 //   ASSERT_TRUE(launch(*makeBackend(BackendKind::kKvmSnp, dev), plan).ok());
 //   EXPECT_EQ(hexBytes(psp.digest()), expected);
@@ -28,7 +28,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "loader/plan.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 
 namespace igvmkit::loader::testing {
 
@@ -49,7 +49,7 @@ Result<Digest48> simulateSnpLaunch(const Plan& plan);
 
 class SnpPsp {
  public:
-  explicit SnpPsp(FakeDevice& device);
+  explicit SnpPsp(hv::testing::FakeDevice& device);
 
   struct PageRecord {
     uint8_t type;
@@ -80,9 +80,9 @@ class SnpPsp {
     uint64_t pat = 0;
     bool pat_set = false;
   };
-  void onCall(const FakeCall& call, void* arg);
-  std::optional<long> onKvmFinish(FakeCall& call, void* arg);
-  std::optional<long> onMshvComplete(FakeCall& call, void* arg);
+  void onCall(const hv::testing::FakeCall& call, void* arg);
+  std::optional<long> onKvmFinish(hv::testing::FakeCall& call, void* arg);
+  std::optional<long> onMshvComplete(hv::testing::FakeCall& call, void* arg);
   ByteVector kvmVmsa(const VcpuModel& v) const;
   std::optional<std::string> checkIdBlock(const uint8_t* id_block96, const uint8_t* id_auth4096,
                                           bool author_key_enabled) const;

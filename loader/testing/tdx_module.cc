@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "loader/backend.h"
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 
 namespace igvmkit::loader::testing {
 
@@ -13,7 +13,7 @@ Result<std::array<uint8_t, 48>> simulateTdxLaunch(const Plan& plan) {
   if (plan.backend != BackendKind::kKvmTdx) {
     return usage("simulateTdxLaunch needs a kvm-tdx plan");
   }
-  FakeDevice dev;
+  hv::testing::FakeDevice dev;
   TdxModule tdx(dev);
   std::unique_ptr<Backend> backend = makeBackend(plan.backend, dev);
   IGVMKIT_RETURN_IF_ERROR(launch(*backend, plan));
@@ -31,8 +31,8 @@ struct TdxModule::Ctx {
   ~Ctx() { EVP_MD_CTX_free(md); }
 };
 
-TdxModule::TdxModule(FakeDevice& device) : ctx_(std::make_unique<Ctx>()) {
-  device.observe([this](const FakeCall& call, void*) { onCall(call); });
+TdxModule::TdxModule(hv::testing::FakeDevice& device) : ctx_(std::make_unique<Ctx>()) {
+  device.observe([this](const hv::testing::FakeCall& call, void*) { onCall(call); });
 }
 
 TdxModule::~TdxModule() = default;
@@ -69,22 +69,22 @@ void TdxModule::finalize() {
   mrtd_ = out;
 }
 
-void TdxModule::onCall(const FakeCall& call) {
+void TdxModule::onCall(const hv::testing::FakeCall& call) {
   if (call.result < 0) {
     return;
   }
   if (call.name == "KVM_TDX_INIT_VM") {
     start();
   } else if (call.name == "KVM_TDX_INIT_MEM_REGION" && ctx_->md != nullptr) {
-    kvm::kvm_tdx_cmd cmd;
+    hv::kvm::kvm_tdx_cmd cmd;
     std::memcpy(&cmd, call.arg.data(), sizeof(cmd));
-    kvm::kvm_tdx_init_mem_region r;
+    hv::kvm::kvm_tdx_init_mem_region r;
     std::memcpy(&r, call.payload.data(), sizeof(r));  // as issued, before the kernel advanced it
     for (uint64_t p = 0; p < r.nr_pages; ++p) {
       uint64_t gpa = r.gpa + p * 4096;
       const auto* src = reinterpret_cast<const std::byte*>(r.source_addr + p * 4096);
       pageAdd(gpa);
-      if ((cmd.flags & kvm::kTdxMeasureMemoryRegion) != 0) {
+      if ((cmd.flags & hv::kvm::kTdxMeasureMemoryRegion) != 0) {
         for (uint64_t c = 0; c < 16; ++c) {
           mrExtend(gpa + 256 * c, src + 256 * c);
         }

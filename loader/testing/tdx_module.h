@@ -4,7 +4,7 @@
 // TDH.MEM.PAGE.ADD block, followed, with KVM_TDX_MEASURE_MEMORY_REGION, by 16 TDH.MR.EXTEND
 // blocks each with its 256 source bytes; KVM_TDX_FINALIZE_VM finishes it.
 //
-//   testing::FakeDevice dev;
+//   hv::testing::FakeDevice dev;
 //   testing::TdxModule tdx(dev);
 //   ASSERT_TRUE(launch(*makeBackend(BackendKind::kKvmTdx, dev), plan).ok());
 //   EXPECT_EQ(hexBytes(*tdx.mrtd()), expected);
@@ -17,7 +17,7 @@
 
 #include "base/status.h"
 #include "loader/plan.h"
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 
 namespace igvmkit::loader::testing {
 
@@ -26,7 +26,7 @@ Result<std::array<uint8_t, 48>> simulateTdxLaunch(const Plan& plan);
 
 class TdxModule {
  public:
-  explicit TdxModule(FakeDevice& device);
+  explicit TdxModule(hv::testing::FakeDevice& device);
   ~TdxModule();
 
   // Set once FINALIZE_VM has run.
@@ -41,7 +41,7 @@ class TdxModule {
   void finalize();
 
  private:
-  void onCall(const FakeCall& call);
+  void onCall(const hv::testing::FakeCall& call);
   struct Ctx;
   std::unique_ptr<Ctx> ctx_;
   std::optional<std::array<uint8_t, 48>> mrtd_;

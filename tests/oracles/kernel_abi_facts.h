@@ -4,7 +4,7 @@
 // Struct sizes and field offsets are what a C compiler gives for the header's declaration (the
 // kernel's ABI is C); ioctl numbers are the header's _IO/_IOR/_IOW/_IOWR macro expanded for x86-64.
 //
-// kernel_abi_test.cc checks loader/abi/{kvm,mshv}_abi.h against these at compile time. README.md
+// kernel_abi_test.cc checks hv/{kvm,mshv}_abi.h against these at compile time. README.md
 // says which kernel each source is and why the MSHV rows come from a downstream Microsoft kernel.
 #pragma once
 

@@ -1,4 +1,4 @@
-// loader/abi/{kvm,mshv}_abi.h against the kernels' own headers (kernel_abi_facts.h): every ioctl
+// hv/{kvm,mshv}_abi.h against the kernels' own headers (kernel_abi_facts.h): every ioctl
 // number, struct size and field offset the backends and the run loops use is a static_assert here,
 // so a wrong number fails the build of this test, not only a fake device that shares the mistake.
 #include <gtest/gtest.h>
@@ -10,8 +10,8 @@
 #include "tests/oracles/kernel_abi_facts.h"
 
 // The ABI headers under test, and their namespace (hv/abi/ once the hv package owns them).
-#include "loader/abi/mshv_abi.h"  // includes kvm_abi.h
-namespace ours = ::igvmkit::loader;
+#include "hv/mshv_abi.h"  // includes kvm_abi.h
+namespace ours = ::igvmkit::hv;
 
 namespace {
 

@@ -10,7 +10,7 @@
 namespace igvmkit::vmm {
 namespace {
 
-using namespace loader::mshv;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::mshv;  // NOLINT: the ABI names read like the kernel's
 
 constexpr uint64_t kRflagsIf = 1u << 9;
 constexpr int kMaxRetries = 1000;
@@ -212,7 +212,7 @@ Result<std::optional<Exit>> MshvVcpu::run() {
   }
   if (r < 0) {
     return Error{Code::kInternal, "vmm.mshv_ioctl",
-                 loader::errnoError("MSHV_RUN_VP on vcpu " + std::to_string(index_), r).message,
+                 hv::errnoError("MSHV_RUN_VP on vcpu " + std::to_string(index_), r).message,
                  std::nullopt};
   }
   last_ = decodeMshvMessage(message_, index_, std::span<uint8_t, 4>(io_data_));
@@ -245,7 +245,7 @@ Status MshvVcpu::setRegisters(std::span<const std::pair<uint32_t, uint64_t>> reg
       continue;  // the kernel deposited memory, or a kick arrived: issue it again
     }
     if (r < 0) {
-      Error e = loader::errnoError("MSHV_ROOT_HVCALL(SET_VP_REGISTERS) on vcpu " +
+      Error e = hv::errnoError("MSHV_ROOT_HVCALL(SET_VP_REGISTERS) on vcpu " +
                                        std::to_string(index_),
                                    r);
       e.message += ", hv status " + hex(call.status);
@@ -311,14 +311,14 @@ Exit MshvVcpu::pollState() {
 }
 
 Result<RunOutcome> runMshv(const loader::LoadedVm& vm, const RunConfig& config) {
-  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > kMaxVcpus) {
+  if (vm.vm_fd < 0 || vm.vcpu_fds.empty() || vm.vcpu_fds.size() > igvm::kMaxVcpus) {
     return usage("the loaded partition has no partition fd or " +
-                 std::to_string(vm.vcpu_fds.size()) + " vcpus (1.." + std::to_string(kMaxVcpus) +
+                 std::to_string(vm.vcpu_fds.size()) + " vcpus (1.." + std::to_string(igvm::kMaxVcpus) +
                  ")");
   }
-  std::unique_ptr<loader::Device> real;
-  loader::Device& device =
-      config.device != nullptr ? *config.device : *(real = loader::systemDevice());
+  std::unique_ptr<hv::Device> real;
+  hv::Device& device =
+      config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   std::vector<std::unique_ptr<MshvVcpu>> vcpus;
   std::vector<VcpuRunner*> runners;
   for (size_t i = 0; i < vm.vcpu_fds.size(); ++i) {

@@ -27,8 +27,8 @@
 #include <span>
 
 #include "base/status.h"
-#include "loader/device.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/device.h"
+#include "hv/mshv_abi.h"
 #include "vmm/internal/vcpu_runner.h"
 
 namespace igvmkit::vmm {
@@ -44,7 +44,7 @@ struct MshvIntercept {
 
 // Decodes `msg` for VP `vp_index`; `io_data` receives OUT data and is where IN data goes. Never
 // fails: a message it cannot use becomes an Exit of kind kOther with a reason.
-MshvIntercept decodeMshvMessage(const loader::mshv::hv_message& msg, unsigned vp_index,
+MshvIntercept decodeMshvMessage(const hv::mshv::hv_message& msg, unsigned vp_index,
                                 std::span<uint8_t, 4> io_data);
 
 // RAX after an IN that read `data` (1, 2 or 4 bytes) into AL, AX or EAX.
@@ -53,7 +53,7 @@ uint64_t raxAfterIn(uint64_t rax, std::span<const uint8_t> data);
 class MshvVcpu final : public VcpuRunner {
  public:
   // `partition_fd` and `vp_fd` stay owned by the caller (the loader's mshv backend).
-  MshvVcpu(loader::Device& device, int partition_fd, int vp_fd, unsigned index)
+  MshvVcpu(hv::Device& device, int partition_fd, int vp_fd, unsigned index)
       : device_(device), partition_fd_(partition_fd), vp_fd_(vp_fd), index_(index) {}
 
   unsigned index() const override { return index_; }
@@ -68,11 +68,11 @@ class MshvVcpu final : public VcpuRunner {
  private:
   Status setRegisters(std::span<const std::pair<uint32_t, uint64_t>> regs);
 
-  loader::Device& device_;
+  hv::Device& device_;
   int partition_fd_;
   int vp_fd_;
   unsigned index_;
-  loader::mshv::hv_message message_{};
+  hv::mshv::hv_message message_{};
   MshvIntercept last_;
   uint8_t io_data_[4] = {};
 };

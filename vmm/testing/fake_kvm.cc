@@ -8,12 +8,12 @@
 #include <cstring>
 #include <thread>
 
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 
 namespace igvmkit::vmm::testing {
 namespace {
 
-using namespace loader::kvm;  // NOLINT: the ABI names read like the kernel's
+using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 constexpr long kRunSize = 8192;
 constexpr uint32_t kIoDataOffset = 1024;
 }  // namespace

@@ -1,4 +1,4 @@
-// vmm/testing/fake_kvm.h: a loader::Device that plays a scripted /dev/kvm, for tests that exercise
+// vmm/testing/fake_kvm.h: a hv::Device that plays a scripted /dev/kvm, for tests that exercise
 // the VMM's setup order, exits and teardown without a kernel.
 //
 //   FakeKvm kvm;
@@ -21,19 +21,19 @@
 #include <string>
 #include <vector>
 
-#include "loader/abi/kvm_abi.h"
-#include "loader/device.h"
+#include "hv/kvm_abi.h"
+#include "hv/device.h"
 
 namespace igvmkit::vmm::testing {
 
-using loader::kvm::kvm_cpuid_entry2;
-using loader::kvm::kvm_mp_state;
-using loader::kvm::kvm_regs;
-using loader::kvm::kvm_run;
-using loader::kvm::kvm_sregs;
-using loader::kvm::kvm_userspace_memory_region;
+using hv::kvm::kvm_cpuid_entry2;
+using hv::kvm::kvm_mp_state;
+using hv::kvm::kvm_regs;
+using hv::kvm::kvm_run;
+using hv::kvm::kvm_sregs;
+using hv::kvm::kvm_userspace_memory_region;
 
-class FakeKvm final : public loader::Device {
+class FakeKvm final : public hv::Device {
  public:
   // Fills a vCPU's kvm_run for one exit; returns KVM_RUN's result (0, or -errno).
   struct Run {

@@ -1,4 +1,4 @@
-#include "loader/device.h"
+#include "hv/device.h"
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace igvmkit::loader {
+namespace igvmkit::hv {
 namespace {
 
 class SystemDevice final : public Device {
@@ -68,4 +68,4 @@ Error errnoError(const std::string& what, long rc) {
   return internal(message);
 }
 
-}  // namespace igvmkit::loader
+}  // namespace igvmkit::hv

@@ -1,4 +1,4 @@
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 
 #include <sys/mman.h>
 
@@ -7,10 +7,10 @@
 #include <cstring>
 #include <thread>
 
-#include "loader/abi/kvm_abi.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/kvm_abi.h"
+#include "hv/mshv_abi.h"
 
-namespace igvmkit::loader::testing {
+namespace igvmkit::hv::testing {
 namespace {
 
 using namespace kvm;   // NOLINT
@@ -910,4 +910,4 @@ long FakeDevice::hvcallAnswer(FakeCall& call, void* arg) {
   return 0;
 }
 
-}  // namespace igvmkit::loader::testing
+}  // namespace igvmkit::hv::testing

@@ -1,14 +1,14 @@
 // The locally defined KVM ABI against this machine's <linux/kvm.h>, for the parts the (older)
 // system header has. The newer parts (guest_memfd, SNP, TDX) are pinned by static_asserts on the
-// documented sizes and offsets in loader/abi/kvm_abi.h.
+// documented sizes and offsets in hv/kvm_abi.h.
 #include <cstddef>
 #include <utility>
 
-#include "loader/abi/kvm_abi.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/kvm_abi.h"
+#include "hv/mshv_abi.h"
 
 namespace ours {
-namespace k = igvmkit::loader::kvm;
+namespace k = igvmkit::hv::kvm;
 constexpr std::pair<const char*, unsigned long> kIoctls[] = {
     {"KVM_GET_API_VERSION", k::KVM_GET_API_VERSION},
     {"KVM_CREATE_VM", k::KVM_CREATE_VM},
@@ -167,11 +167,11 @@ TEST(KvmAbi, TheVmmsPartMatchesTheSystemHeader) {
 }
 
 TEST(KvmAbi, ConstantsMatchTheSystemHeader) {
-  EXPECT_EQ(igvmkit::loader::kvm::kCapExitHypercall,
+  EXPECT_EQ(igvmkit::hv::kvm::kCapExitHypercall,
             static_cast<unsigned long>(KVM_CAP_EXIT_HYPERCALL));
-  EXPECT_EQ(igvmkit::loader::kvm::kMemLogDirtyPages,
+  EXPECT_EQ(igvmkit::hv::kvm::kMemLogDirtyPages,
             static_cast<uint32_t>(KVM_MEM_LOG_DIRTY_PAGES));
-  EXPECT_EQ(igvmkit::loader::kvm::kMemReadonly, static_cast<uint32_t>(KVM_MEM_READONLY));
+  EXPECT_EQ(igvmkit::hv::kvm::kMemReadonly, static_cast<uint32_t>(KVM_MEM_READONLY));
 }
 
 }  // namespace

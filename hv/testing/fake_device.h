@@ -1,4 +1,4 @@
-// loader/testing/fake_device.h: a Device that records every call, checks each argument against
+// hv/testing/fake_device.h: a Device that records every call, checks each argument against
 // the documented uAPI structure (sizes, reserved fields zero, flags known, the right fd kind, the
 // orderings the kernel enforces), and answers like a cooperative kernel. Tests script results.
 //
@@ -36,9 +36,9 @@
 #include <vector>
 
 #include "base/bytes.h"
-#include "loader/device.h"
+#include "hv/device.h"
 
-namespace igvmkit::loader::testing {
+namespace igvmkit::hv::testing {
 
 struct FakeCall {
   enum class Kind { kOpen, kClose, kIoctl, kMmap, kMunmap, kEventfd };
@@ -145,4 +145,4 @@ class FakeDevice : public Device {
   int next_fd_ = 100;
 };
 
-}  // namespace igvmkit::loader::testing
+}  // namespace igvmkit::hv::testing

@@ -1,8 +1,8 @@
-// loader/device.h: the thin layer between the backends and the kernel. Backends never call open,
+// hv/device.h: the thin layer between the backends and the kernel. Backends never call open,
 // ioctl or mmap directly; they go through a Device, so tests can substitute a recording fake
-// (loader/testing/fake_device.h) and hardware-free simulators can watch every call.
+// (hv/testing/fake_device.h) and hardware-free simulators can watch every call.
 //
-//   auto dev = loader::systemDevice();
+//   auto dev = hv::systemDevice();
 //   int kvm = dev->open("/dev/kvm", O_RDWR | O_CLOEXEC);          // -errno on failure
 //   long vm = dev->ioctl(kvm, KVM_CREATE_VM, 0ul);               // value form
 //   long rc = dev->ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region);  // pointer form
@@ -20,7 +20,7 @@
 
 #include "base/status.h"
 
-namespace igvmkit::loader {
+namespace igvmkit::hv {
 
 class Device {
  public:
@@ -50,4 +50,4 @@ std::unique_ptr<Device> systemDevice();
 // ENOENT/EOPNOTSUPP (the kernel lacks the feature). rc is the negative errno from a Device call.
 Error errnoError(const std::string& what, long rc);
 
-}  // namespace igvmkit::loader
+}  // namespace igvmkit::hv

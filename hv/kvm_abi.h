@@ -1,4 +1,4 @@
-// loader/abi/kvm_abi.h: the KVM uAPI the loader and the VMM use, defined locally because this
+// hv/kvm_abi.h: the KVM uAPI the loader and the VMM use, defined locally because this
 // machine's <linux/kvm.h> predates guest_memfd, SNP and TDX (loader-vmm.md §0), and its flexible
 // arrays (kvm_cpuid2, kvm_msrs) have the wrong size in C++. The one KVM ABI header of the project:
 // never include <linux/kvm.h> next to it (its macros share these names). Layouts and numbers from
@@ -8,7 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace igvmkit::loader::kvm {
+namespace igvmkit::hv::kvm {
 
 // _IOC encoding (asm-generic/ioctl.h): dir << 30 | size << 16 | type << 8 | nr.
 constexpr unsigned long ioc(unsigned dir, unsigned type, unsigned nr, unsigned size) {
@@ -417,4 +417,4 @@ static_assert(KVM_GET_LAPIC == 0x8400AE8E && KVM_SET_LAPIC == 0x4400AE8F);
 // Where plain KVM on Intel needs its TSS (three pages in the 32-bit MMIO hole; §5.1).
 inline constexpr unsigned long kTssAddress = 0xFFFB'D000;
 
-}  // namespace igvmkit::loader::kvm
+}  // namespace igvmkit::hv::kvm

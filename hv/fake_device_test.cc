@@ -1,16 +1,16 @@
 // The FakeDevice's own checks: a call that breaks a documented rule is refused and recorded, so the
 // backend tests above can trust an empty violations() list.
-#include "loader/testing/fake_device.h"
+#include "hv/testing/fake_device.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
 
-#include "loader/abi/kvm_abi.h"
-#include "loader/abi/mshv_abi.h"
+#include "hv/kvm_abi.h"
+#include "hv/mshv_abi.h"
 
-namespace igvmkit::loader::testing {
+namespace igvmkit::hv::testing {
 namespace {
 
 using namespace kvm;  // NOLINT
@@ -199,4 +199,4 @@ TEST(FakeDevice, ScriptsAndFailuresApplyByName) {
 }
 
 }  // namespace
-}  // namespace igvmkit::loader::testing
+}  // namespace igvmkit::hv::testing

@@ -1,4 +1,4 @@
-// loader/abi/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
+// hv/mshv_abi.h: the /dev/mshv uAPI (upstream and the downstream Microsoft kernels),
 // from loader-vmm.md §2.2-2.4. No system header exists on this machine; the sizes and offsets
 // below are the documented ones.
 #pragma once
@@ -6,9 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "loader/abi/kvm_abi.h"
+#include "hv/kvm_abi.h"
 
-namespace igvmkit::loader::mshv {
+namespace igvmkit::hv::mshv {
 
 using kvm::ioc;
 inline constexpr unsigned kMshvIo = 0xB8;
@@ -277,4 +277,4 @@ static_assert(MSHV_ROOT_HVCALL == 0xC020B807 && MSHV_IMPORT_ISOLATED_PAGES == 0x
 static_assert(MSHV_GET_PARTITION_PROPERTY == 0xC010B8F3);
 static_assert(MSHV_COMPLETE_ISOLATED_IMPORT == 0x4D06B8F4);
 
-}  // namespace igvmkit::loader::mshv
+}  // namespace igvmkit::hv::mshv
