@@ -110,6 +110,18 @@ echo "not a trace" >"$tmp/bad_trace"
 $bin diagnose "$F" --against "$tmp/bad_trace" 2>"$tmp/err"; expect "against bad trace" 1 $?
 expect "against bad trace rule" 1 "$(grep -c 'no snp trace line' "$tmp/err")"
 
+# --- ID-block lint in check and plan: a file signed for 1 vCPU planned with 2 ---
+$bin sign "$F" --id-key measure/testdata/id_key.pem -o "$tmp/signed.igvm" >/dev/null 2>&1
+expect "sign status" 0 $?
+$bin check "$tmp/signed.igvm" >/dev/null 2>"$tmp/err"; expect "check signed status" 0 $?
+expect "check signed: no id block warning" 0 "$(grep -c 'id block' "$tmp/err")"
+$bin plan "$tmp/signed.igvm" --backend kvm-snp --cpus 2 >/dev/null 2>"$tmp/err"
+expect "plan 2 cpus warns" 1 "$(grep -c 'snp id block was signed for launch digest .*which is the launch snp kvm, 1 vcpu (the vcpu count differs); the planned launch (snp kvm, 2 vcpus)' "$tmp/err")"
+$bin plan "$tmp/signed.igvm" --backend kvm-snp --cpus 1 >/dev/null 2>"$tmp/err"
+expect "plan 1 cpu is silent" 0 "$(grep -c 'id block' "$tmp/err")"
+$bin plan "$tmp/signed.igvm" --backend kvm --cpus 2 >/dev/null 2>"$tmp/err"
+expect "plan without snp is silent" 0 "$(grep -c 'id block' "$tmp/err")"
+
 # --- QEMU launches of OVMF (sev-snp-measure's fixtures) ---
 S=${IGVMKIT_SHARED:-}/testdata/firmware
 if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$S" ]]; then

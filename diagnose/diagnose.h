@@ -117,11 +117,14 @@ LaunchDiff diffLaunches(std::span<const LaunchOp> first, std::span<const LaunchO
 
 // --- ID block lint --------------------------------------------------------------------------
 
-// When `file` carries an SNP ID block whose launch digest `measure` under `planned` (platform
-// snp) does not produce, one lowercase sentence naming the parameter that differs, e.g. "the snp
-// id block was signed for the launch digest of 1 vcpu under kvm; the planned launch (2 vcpus)
-// measures 5e1f…". nullopt when there is no ID block or it matches.
-Result<std::optional<std::string>> idBlockLaunchIssue(const igvm::File& file,
-                                                      const measure::MeasureOptions& planned);
+// When `file` carries an SNP ID block whose launch digest the planned launch (platform snp; host,
+// vcpus, native_zero as for measure) does not produce, one lowercase sentence naming the launch
+// the block was signed for and the parameter that differs, e.g. "the snp id block was signed for
+// launch digest 5e1f..., which is the launch snp kvm, 1 vcpu (the vcpu count differs); the
+// planned launch (snp kvm, 2 vcpus) measures ...". Without a planned launch (`igvmkit check`):
+// a sentence only when no launch of the file the search covers produces it. nullopt when there
+// is no ID block or it matches.
+Result<std::optional<std::string>> idBlockLaunchIssue(
+    const igvm::File& file, const std::optional<measure::MeasureOptions>& planned);
 
 }  // namespace igvmkit::diagnose

@@ -132,23 +132,34 @@ TEST(IdBlockLintTest, NamesTheVcpuCountAnIdBlockWasSignedFor) {
   const ByteVector bytes = makeFile(baseVmsa(), &ld);
   Result<igvm::File> file = igvm::File::parse(bytes);
   ASSERT_TRUE(file.ok()) << file.error().message;
-  Result<std::optional<std::string>> same = idBlockLaunchIssue(*file, {.vcpus = 1});
+  Result<std::optional<std::string>> same = idBlockLaunchIssue(*file, measure::MeasureOptions{.vcpus = 1});
   ASSERT_TRUE(same.ok());
   EXPECT_FALSE(same->has_value());
-  Result<std::optional<std::string>> two = idBlockLaunchIssue(*file, {.vcpus = 2});
+  Result<std::optional<std::string>> two = idBlockLaunchIssue(*file, measure::MeasureOptions{.vcpus = 2});
   ASSERT_TRUE(two.ok());
   ASSERT_TRUE(two->has_value());
   EXPECT_NE((*two)->find("snp kvm, 1 vcpu (the vcpu count differs)"), std::string::npos) << **two;
   EXPECT_NE((*two)->find("planned launch (snp kvm, 2 vcpus)"), std::string::npos) << **two;
   Result<std::optional<std::string>> zero =
-      idBlockLaunchIssue(*file, {.vcpus = 1, .native_zero = true});
+      idBlockLaunchIssue(*file, measure::MeasureOptions{.vcpus = 1, .native_zero = true});
   ASSERT_TRUE(zero.ok());
   ASSERT_TRUE(zero->has_value());
   EXPECT_NE((*zero)->find("(the zero-page mode differs)"), std::string::npos) << **zero;
   Result<std::optional<std::string>> none = idBlockLaunchIssue(
-      *igvm::File::parse(unsigned_file), {.vcpus = 2});
+      *igvm::File::parse(unsigned_file), measure::MeasureOptions{.vcpus = 2});
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
+  // Without a plan (igvmkit check): silent while some launch produces the block's digest.
+  Result<std::optional<std::string>> unplanned = idBlockLaunchIssue(*file, std::nullopt);
+  ASSERT_TRUE(unplanned.ok());
+  EXPECT_FALSE(unplanned->has_value());
+  const ByteVector other_ld = pattern(48, 5);
+  const ByteVector foreign = makeFile(baseVmsa(), &other_ld);
+  Result<std::optional<std::string>> nothing =
+      idBlockLaunchIssue(*igvm::File::parse(foreign), std::nullopt);
+  ASSERT_TRUE(nothing.ok());
+  ASSERT_TRUE(nothing->has_value());
+  EXPECT_NE((*nothing)->find("which no launch of this file produces"), std::string::npos);
 }
 
 TEST(DiffTest, FirstDifferenceAndCountsOnlyInEach) {

@@ -20,8 +20,8 @@ std::string describeLaunch(const measure::MeasureOptions& o) {
 
 }  // namespace
 
-Result<std::optional<std::string>> idBlockLaunchIssue(const igvm::File& file,
-                                                      const measure::MeasureOptions& planned) {
+Result<std::optional<std::string>> idBlockLaunchIssue(
+    const igvm::File& file, const std::optional<measure::MeasureOptions>& planned) {
   const auto* snp = file.platform(igvm::PlatformType::kSevSnp);
   if (snp == nullptr) {
     return std::optional<std::string>();
@@ -36,7 +36,19 @@ Result<std::optional<std::string>> idBlockLaunchIssue(const igvm::File& file,
     return std::optional<std::string>();
   }
   const Bytes signed_ld = bytesAt(block->ld, sizeof(block->ld));
-  measure::MeasureOptions o = planned;
+  if (!planned) {
+    IGVMKIT_ASSIGN_OR_RETURN(Diagnosis any, diagnoseIgvm(file, signed_ld, {.max_vcpus = 64}));
+    for (const Match& match : any.matches) {
+      if (match.variant.empty() && match.platform == "snp") {
+        return std::optional<std::string>();
+      }
+    }
+    return std::optional<std::string>(
+        "the snp id block was signed for launch digest " + hexBytes(signed_ld).substr(0, 16) +
+        "..., which no launch of this file produces (snp kvm 1..64 vcpus, snp mshv, both "
+        "zero-page modes): the firmware would refuse it");
+  }
+  measure::MeasureOptions o = *planned;
   o.platform = measure::Platform::kSnp;
   o.trace = nullptr;
   IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, o));

@@ -13,8 +13,8 @@
 
 namespace igvmkit::diagnose {
 
-X
-inline constexpr uint32_t kMaxSearchVcpus = 4096;
+// The vCPU counts a search may cover: those `measure --vcpus` takes.
+inline constexpr uint32_t kMaxSearchVcpus = igvm::kMaxVcpus;
 
 // SEV_FEATURES values searched: SNPActive alone, + DebugSwap (bit 5), + SecureTSC (bit 9), both.
 inline constexpr uint64_t kGuestFeatureSets[] = {0x1, 0x21, 0x201, 0x221};
