@@ -14,14 +14,8 @@ namespace {
 
 using hv::testing::FakeCall;
 using hv::testing::FakeDevice;
-
-template <class T>
-T payloadOf(const FakeCall* c) {
-  T v;
-  EXPECT_EQ(c->payload.size(), sizeof(T)) << c->name;
-  std::memcpy(&v, c->payload.data(), sizeof(T));
-  return v;
-}
+using hv::testing::argOf;
+using hv::testing::payloadOf;
 
 Plan snpPlan(uint64_t sev_features = 1) {
   Plan p = testing::basePlan(BackendKind::kKvmSnp);
