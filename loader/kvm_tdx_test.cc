@@ -24,7 +24,7 @@ Plan tdxPlan() {
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
   p.ops.push_back(testing::zeroPages(0x200000, 1, PageType::kUnmeasured));
-  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x300000, ByteVector(kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x300000, kPageSize, {}});
   ImportPages shared = testing::zeroPages(0x400000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);

@@ -19,8 +19,10 @@ Plan kvmPlan() {
   Plan p = testing::basePlan(BackendKind::kKvm, 2);
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
-  p.ops.push_back(FillParameter{
-      {ParameterKind::kCommandLine}, 0x20000, ByteVector(kPageSize, std::byte{0x33})});
+  p.ops.push_back(FillParameter{{ParameterKind::kCommandLine},
+                                0x20000,
+                                kPageSize,
+                                {{0, ByteVector(kPageSize, std::byte{0x33})}}});
   p.ops.push_back(testing::registersOp(0));
   p.ops.push_back(Finalize{});
   return p;

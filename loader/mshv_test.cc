@@ -34,7 +34,7 @@ Plan mshvSnpPlan() {
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
   p.ops.push_back(testing::zeroPages(0x102000, 1, PageType::kZero));
-  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, ByteVector(2 * kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, 2 * kPageSize, {}});
   ImportPages shared = testing::zeroPages(0x300000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);
