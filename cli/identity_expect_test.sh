@@ -2,12 +2,11 @@
 # What `verify --expect` must do with the ID-block identity that `measure --json` / `build
 # --measurements` now put on a signed image's SNP measurement (id_key_digest, author_key_digest,
 # family_id, image_id, guest_svn, guest_policy; sign/README.md "Reference values"): a report whose
-# values differ must fail. Tagged manual: it fails until verify (attest/, cli/verify.cc) checks
-# these per-measurement fields; it shows exactly what is missing.
+# values differ must fail (attest's `ref.id_block` check).
 set -uo pipefail
 bin=$PWD/cli/igvmkit
 if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$IGVMKIT_SHARED/testdata/attest" ]]; then
-  echo "SKIP: IGVMKIT_SHARED is unset or has no testdata/attest"
+  echo "SKIPPED: IGVMKIT_SHARED is unset or has no testdata/attest"
   exit 0
 fi
 S=$IGVMKIT_SHARED/testdata/attest/amd/snp/snp03_milan_v2_coco

@@ -18,7 +18,7 @@ cd "$T"
 for m in testdata/manifests/*.toml; do
   name=$(basename "$m" .toml)
   if [[ $name == firmware && ! -r /usr/share/OVMF/OVMF_CODE.fd ]]; then
-    echo "SKIP: $m needs /usr/share/OVMF (Debian's ovmf package, tools/setup)"
+    echo "SKIPPED PART: $m needs /usr/share/OVMF (Debian's ovmf package, tools/setup)"
     continue
   fi
   if ! "$bin" build "$m" -o "$name.igvm" --measurements "$name.json" 2>"$T/err"; then
