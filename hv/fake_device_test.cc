@@ -3,6 +3,7 @@
 #include "hv/testing/fake_device.h"
 
 #include <fcntl.h>
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <cerrno>
@@ -180,7 +181,69 @@ TEST(FakeDevice, ChecksRunVpAndVpRegisterHypercalls) {
   EXPECT_EQ(dev.violations()[1],
             "MSHV_ROOT_HVCALL(SET_VP_REGISTERS): vp_index 1 names no vp of this partition");
   EXPECT_EQ(dev.violations()[2],
-            "MSHV_ROOT_HVCALL(GET_VP_REGISTERS): out_sz must be reps 16-byte register values");
+            "MSHV_ROOT_HVCALL(GET_VP_REGISTERS): out_sz is 8 bytes; the kernel's "
+            "hv_register_value[reps] is 16 (kernel_abi_facts.h)");
+}
+
+// Sizes come from the kernels' headers (kernel_abi_facts.h): a request whose _IOC_SIZE is not the
+// kernel's structure size, or a hypercall input of the wrong size, is refused before any answer.
+TEST(FakeDevice, RefusesArgumentsOfTheWrongSize) {
+  SnpVm v;
+  kvm_userspace_memory_region r{};
+  r.memory_size = 0x1000;
+  const unsigned long short_region = ioc(kWrite, kKvmIo, 0x46, 24);  // 8 bytes short
+  EXPECT_EQ(v.dev.ioctl(v.vm, short_region, &r), -EINVAL);
+  const unsigned long long_region = ioc(kWrite, kKvmIo, 0x46, 40);  // 8 bytes long
+  EXPECT_EQ(v.dev.ioctl(v.vm, long_region, &r), -EINVAL);
+  const unsigned long read_region = ioc(kRead, kKvmIo, 0x46, 32);  // size right, direction wrong
+  EXPECT_EQ(v.dev.ioctl(v.vm, read_region, &r), -EINVAL);
+
+  int mshv_fd = v.dev.open("/dev/mshv", O_RDWR);
+  mshv::mshv_create_partition p{};
+  int pt = static_cast<int>(v.dev.ioctl(mshv_fd, mshv::MSHV_CREATE_PARTITION, &p));
+  mshv::hv_input_set_partition_property in{};
+  mshv::mshv_root_hvcall call{};
+  call.code = mshv::kHvcallSetPartitionProperty;
+  call.in_sz = sizeof(in) - 8;
+  call.in_ptr = reinterpret_cast<uint64_t>(&in);
+  EXPECT_EQ(v.dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), -EINVAL);
+  call.in_sz = sizeof(in);
+  EXPECT_EQ(v.dev.ioctl(pt, mshv::MSHV_ROOT_HVCALL, &call), 0);
+
+  ASSERT_EQ(v.dev.violations().size(), 4u);
+  EXPECT_EQ(v.dev.violations()[0],
+            "KVM_SET_USER_MEMORY_REGION: the argument (_IOC_SIZE of 0x4018ae46) is 24 bytes; the "
+            "kernel's kvm_userspace_memory_region is 32 (kernel_abi_facts.h)");
+  EXPECT_EQ(v.dev.violations()[1],
+            "KVM_SET_USER_MEMORY_REGION: the argument (_IOC_SIZE of 0x4028ae46) is 40 bytes; the "
+            "kernel's kvm_userspace_memory_region is 32 (kernel_abi_facts.h)");
+  EXPECT_EQ(v.dev.violations()[2], "ioctl(0x8020ae46): not an ioctl of the kernel's table "
+                                   "(kernel_abi_facts.h)");
+  EXPECT_EQ(v.dev.violations()[3],
+            "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY): in_sz is 16 bytes; the kernel's "
+            "hv_input_set_partition_property is 24 (kernel_abi_facts.h)");
+  // Refused calls are still recorded under their names.
+  EXPECT_EQ(v.dev.find("KVM_SET_USER_MEMORY_REGION").size(), 2u);
+}
+
+// The strict views fail the test when the recorded bytes are not exactly what they read.
+TEST(FakeDevice, StrictViewsRefuseTheWrongSize) {
+  SnpVm v;
+  kvm_userspace_memory_region r{};
+  r.memory_size = 0x1000;
+  ASSERT_EQ(v.dev.ioctl(v.vm, KVM_SET_USER_MEMORY_REGION, &r), 0);
+  const FakeCall* call = v.dev.find("KVM_SET_USER_MEMORY_REGION")[0];
+  EXPECT_EQ(argOf<kvm_userspace_memory_region>(call).memory_size, 0x1000u);
+  EXPECT_NONFATAL_FAILURE(argOf<kvm_regs>(call), "the recorded argument is 32 bytes");
+  EXPECT_NONFATAL_FAILURE(argOf<uint64_t>(call), "the test reads it as 8");
+  EXPECT_NONFATAL_FAILURE(payloadOf<uint64_t>(call), "the recorded payload is 0 bytes");
+  // A header and entries: the count the header declares must match the bytes recorded.
+  auto as_entries = argWithEntries<uint64_t, uint64_t>(call, 3);
+  EXPECT_EQ(as_entries.entries.size(), 3u);
+  EXPECT_NONFATAL_FAILURE((argWithEntries<uint64_t, uint64_t>(call, 2)), "the test reads it as 24");
+  EXPECT_NONFATAL_FAILURE((argWithEntries<uint64_t, uint64_t>(call, [](uint64_t) { return 4; })),
+                          "the test reads it as 40");
+  EXPECT_TRUE(v.dev.violations().empty());
 }
 
 TEST(FakeDevice, ScriptsAndFailuresApplyByName) {

@@ -26,6 +26,15 @@ inline constexpr uint64_t kPageSize2M = 0x200000;
 // (0xFF is the broadcast ID), and keeps vCPU IDs below 0xFD: 1..253 vCPUs.
 inline constexpr uint32_t kMaxVcpus = 253;
 
+// The most bytes one PARAMETER_AREA may declare, and all of a file's areas together: the one limit
+// behind `check`, `measure`, `plan` and libigvm (rule parameter_area.limit). Areas hold what the
+// loader writes (VP count, memory map, command line, MADT, device tree, MMIO ranges): kilobytes to
+// a few MiB in real guests (OpenHCL, COCONUT-SVSM, the builder's own). 1 GiB is far past any of
+// them, and bounds what a header's claim can cost: measuring an area hashes one page record per
+// 4 KiB (262,144 for 1 GiB), which stays well under a second.
+inline constexpr uint64_t kMaxParameterAreaBytes = 1ull << 30;
+inline constexpr uint64_t kMaxParameterAreasTotalBytes = 1ull << 30;
+
 // ---------------------------------------------------------------------------------------------
 // §1 Fixed header
 

@@ -19,11 +19,15 @@ class Sha256 {
     EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr);
   }
   void update(Bytes b) { EVP_DigestUpdate(ctx_.get(), b.data(), b.size()); }
-  std::string hexDigest() {
+  std::array<std::byte, 32> digest() {
     std::array<std::byte, 32> md{};
     unsigned int len = 0;
     EVP_DigestFinal_ex(ctx_.get(), reinterpret_cast<unsigned char*>(md.data()), &len);
-    return hexBytes(Bytes(md.data(), len));
+    return md;
+  }
+  std::string hexDigest() {
+    std::array<std::byte, 32> md = digest();
+    return hexBytes(Bytes(md.data(), md.size()));
   }
 
  private:
@@ -299,20 +303,35 @@ Json decode(const Header& h, const DumpOptions& opts) {
   return j;
 }
 
-// A run of PAGE_DATA headers [begin, end).
+std::array<std::byte, 32> pageDigest(Bytes content) {
+  Sha256 h;
+  h.update(content);
+  return h.digest();
+}
+
+// The SHA-256 of a zero page of `size` (4 KiB or 2 MiB), computed once per size.
+const std::array<std::byte, 32>& zeroPageDigest(uint64_t size) {
+  static const ByteVector kZeroPage(kPageSize2M);
+  static const std::array<std::byte, 32> k4K = pageDigest(Bytes(kZeroPage).subspan(0, kPageSize4K));
+  static const std::array<std::byte, 32> k2M = pageDigest(kZeroPage);
+  return size == kPageSize2M ? k2M : k4K;
+}
+
+// A run of PAGE_DATA headers [begin, end). Its sha256 is over the pages' own SHA-256 digests in
+// order, so a zero page costs one stored digest, not a page of hashing.
 Json pageRun(std::span<const Header> run, const DumpOptions& opts) {
   const auto* first = run.front().get<IGVM_VHS_PAGE_DATA>();
   uint64_t page = (first->flags & kPageDataFlagIs2MbPage) != 0 ? kPageSize2M : kPageSize4K;
-  static const ByteVector kZeroPage(kPageSize2M);
   Sha256 sha;
   std::string hex_data;
   uint64_t data_pages = 0;
   for (const Header& h : run) {
-    Bytes content = h.data.empty() ? Bytes(kZeroPage).subspan(0, page) : h.data;
     data_pages += h.data.empty() ? 0 : 1;
-    sha.update(content);
+    const std::array<std::byte, 32> digest =
+        h.data.empty() ? zeroPageDigest(page) : pageDigest(h.data);
+    sha.update(Bytes(digest.data(), digest.size()));
     if (opts.hex) {
-      hex_data += hexBytes(content);
+      hex_data += h.data.empty() ? std::string(2 * page, '0') : hexBytes(h.data);
     }
   }
   Json j{{"index", run.front().index},

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "igvm/testing/models.h"
+#include "igvm/testing/test_image.h"
 #include "igvm/writer.h"
 
 namespace igvmkit::igvm {
@@ -67,6 +68,38 @@ TEST(Dump, PageRunsMergeConsecutivePages) {
   EXPECT_EQ(d[4]["type"], "PARAMETER_AREA");
   EXPECT_FALSE(d[0].contains("hex"));
   EXPECT_EQ(d[1]["sha256"], d[3]["sha256"]);
+}
+
+// Issue 12: a 64 KiB file of 2 MiB zero-page headers names gigabytes of zeros. A run's digest is
+// over its pages' digests, and a zero page's digest is computed once, so 4096 such headers (8 GiB
+// named by a 128 KiB file) dump at once. Expected values: Python's hashlib,
+//   z = sha256(bytes(2 << 20)).digest(); sha256(z).hexdigest(); sha256(z * 4096).hexdigest()
+TEST(Dump, ZeroPagesCostADigestNotAPage) {
+  testing::TestImage one;
+  one.platform(PlatformType::kSevSnp, 0x1);
+  one.pageData(0, 0x1, {}, kPageDataFlagIs2MbPage);
+  Result<File> f1 = File::parse(one.bytes());
+  ASSERT_TRUE(f1.ok()) << f1.error().describe();
+  nlohmann::ordered_json j1 = dumpJson(*f1);
+  ASSERT_EQ(j1["directives"].size(), 1u);
+  EXPECT_EQ(j1["directives"][0]["zero_pages"], 1);
+  EXPECT_EQ(j1["directives"][0]["sha256"],
+            "a092b1804f2a694edacf3f5b9e60dc5bdbd2018fa4d03f3faf2e42014ea87daa");
+
+  testing::TestImage many;
+  many.platform(PlatformType::kSevSnp, 0x1);
+  for (uint64_t i = 0; i < 4096; ++i) {
+    many.pageData(i * kPageSize2M, 0x1, {}, kPageDataFlagIs2MbPage);
+  }
+  ByteVector bytes = many.bytes();
+  EXPECT_LE(bytes.size(), 132u * 1024);
+  Result<File> f = File::parse(bytes);
+  ASSERT_TRUE(f.ok()) << f.error().describe();
+  nlohmann::ordered_json j = dumpJson(*f);
+  ASSERT_EQ(j["directives"].size(), 1u);
+  EXPECT_EQ(j["directives"][0]["pages"], 4096);
+  EXPECT_EQ(j["directives"][0]["sha256"],
+            "a3a96957bb19fa525faaf0de04fea91f8b1da2e64b9fcdf374bf6d5f9a820f99");
 }
 
 TEST(Dump, HexOnlyWhenAsked) {

@@ -932,6 +932,19 @@ class Parser {
   Status checkParameterArea(Header& h, const IGVM_VHS_PARAMETER_AREA& a) {
     IGVMKIT_RETURN_IF_ERROR(checkAligned("parameter_area.size", "number_of_bytes",
                                          a.number_of_bytes, kPageSize4K));
+    // A hard limit, not a deviation: lenient parsing must not let a header's claim drive work.
+    if (a.number_of_bytes > kMaxParameterAreaBytes) {
+      return invalid("parameter_area.limit",
+                     "parameter area index " + hex(a.parameter_area_index) + " declares " +
+                         hex(a.number_of_bytes) + " bytes, over the limit of " +
+                         hex(kMaxParameterAreaBytes) + " (1 GiB) per area");
+    }
+    if (a.number_of_bytes > kMaxParameterAreasTotalBytes - area_bytes_) {
+      return invalid("parameter_area.limit",
+                     "parameter area index " + hex(a.parameter_area_index) + " brings the areas to " +
+                         hex(area_bytes_ + a.number_of_bytes) + " bytes, over the limit of " +
+                         hex(kMaxParameterAreasTotalBytes) + " (1 GiB) for all areas together");
+    }
     if (areas_.count(a.parameter_area_index) != 0) {
       return invalid("parameter_area.duplicate", "parameter area index " +
                                                      hex(a.parameter_area_index) +
@@ -942,6 +955,7 @@ class Parser {
                                fileData("parameter_area", a.file_offset, a.number_of_bytes));
     }
     areas_[a.parameter_area_index] = Area{a.number_of_bytes, false};
+    area_bytes_ += a.number_of_bytes;
     return okStatus();
   }
 
@@ -1320,6 +1334,7 @@ class Parser {
   std::vector<VpRequirement> requirements_;
   std::unordered_set<uint64_t> vp_keys_;
   std::unordered_map<uint32_t, Area> areas_;
+  uint64_t area_bytes_ = 0;  // all declared areas together (parameter_area.limit)
   std::vector<Import> imports_;
   size_t current_ = ~size_t{0};  // index into all_ of the header being checked
 };

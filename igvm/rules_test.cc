@@ -710,6 +710,33 @@ const std::vector<Case>& cases() {
          w = header(t, t.parameterArea(7, 0x1000));  // re-declared after its insert
          return t.bytes();
        }},
+      {"parameter_area.limit",  // issue 12: a tiny file claiming a 2^64 - 4 KiB area
+       [](Want& w) {
+         TestImage t = snp();
+         w = header(t, t.parameterArea(0, 0xFFFFFFFFFFFFF000ull));
+         return t.bytes();
+       }},
+      {"parameter_area.limit",  // issue 12: a 64 GiB area
+       [](Want& w) {
+         TestImage t = snp();
+         w = header(t, t.parameterArea(0, 64ull << 30));
+         return t.bytes();
+       }},
+      {"parameter_area.limit",  // each area within the limit, the second brings the sum past it
+       [](Want& w) {
+         TestImage t = snp();
+         t.parameterArea(0, kMaxParameterAreaBytes);
+         w = header(t, t.parameterArea(1, 0x1000));
+         return t.bytes();
+       }},
+      {"parameter_area.limit",  // libigvm's conformance does not lift it
+       [](Want& w) {
+         TestImage t = snp();
+         w = header(t, t.parameterArea(0, kMaxParameterAreaBytes + 0x1000));
+         t.pageData(0, 1, page(1));
+         return t.bytes();
+       },
+       referenceOptions()},
       {"parameter_area.data_bounds",
        [](Want& w) {
          TestImage t = snp();

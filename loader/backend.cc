@@ -87,5 +87,17 @@ Status writePages(const LoadedVm& vm, uint64_t gpa, uint64_t page_count, Bytes d
   return okStatus();
 }
 
+Status writeArea(const LoadedVm& vm, const FillParameter& f) {
+  IGVMKIT_ASSIGN_OR_RETURN(std::byte * host, hostAddress(vm, f.gpa, f.size));
+  std::memset(host, 0, f.size);
+  for (const AreaWrite& w : f.writes) {
+    if (w.offset > f.size || w.bytes.size() > f.size - w.offset) {
+      return internal("a parameter write runs past its area");
+    }
+    std::memcpy(host + w.offset, w.bytes.data(), w.bytes.size());
+  }
+  return okStatus();
+}
+
 }  // namespace detail
 }  // namespace igvmkit::loader

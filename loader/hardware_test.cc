@@ -34,7 +34,7 @@ Plan smallPlan(BackendKind b) {
   Plan p = testing::basePlan(b);
   p.ops.push_back(testing::mapAll(b));
   p.ops.push_back(testing::filledPages(0x100000, 4, 0xF4));
-  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, ByteVector(kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, kPageSize, {}});
   if (b == BackendKind::kKvm || b == BackendKind::kMshv) {
     p.ops.push_back(testing::registersOp(0));
   }

@@ -14,14 +14,8 @@ namespace {
 
 using hv::testing::FakeCall;
 using hv::testing::FakeDevice;
-
-template <class T>
-T payloadOf(const FakeCall* c) {
-  T v;
-  EXPECT_EQ(c->payload.size(), sizeof(T)) << c->name;
-  std::memcpy(&v, c->payload.data(), sizeof(T));
-  return v;
-}
+using hv::testing::argOf;
+using hv::testing::payloadOf;
 
 Plan snpPlan(uint64_t sev_features = 1) {
   Plan p = testing::basePlan(BackendKind::kKvmSnp);
@@ -29,7 +23,7 @@ Plan snpPlan(uint64_t sev_features = 1) {
   p.setup.sev_features = sev_features;
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
-  p.ops.push_back(FillParameter{{ParameterKind::kMemoryMap}, 0x200000, ByteVector(kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kMemoryMap}, 0x200000, kPageSize, {}});
   ImportPages shared = testing::zeroPages(0x300000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);

@@ -14,14 +14,8 @@ namespace {
 
 using hv::testing::FakeCall;
 using hv::testing::FakeDevice;
-
-template <class T>
-T payloadOf(const FakeCall* c) {
-  T v;
-  EXPECT_GE(c->payload.size(), sizeof(T)) << c->name;
-  std::memcpy(&v, c->payload.data(), sizeof(T));
-  return v;
-}
+using hv::testing::argOf;
+using hv::testing::payloadOf;
 
 Plan tdxPlan() {
   Plan p = testing::basePlan(BackendKind::kKvmTdx, 2);
@@ -30,7 +24,7 @@ Plan tdxPlan() {
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
   p.ops.push_back(testing::zeroPages(0x200000, 1, PageType::kUnmeasured));
-  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x300000, ByteVector(kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x300000, kPageSize, {}});
   ImportPages shared = testing::zeroPages(0x400000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);
@@ -53,14 +47,13 @@ TEST(KvmTdxBackend, IssuesTheDocumentedSequence) {
                 "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_INIT_MEM_REGION", "KVM_TDX_INIT_MEM_REGION",
                 "KVM_TDX_INIT_MEM_REGION", "KVM_SET_MEMORY_ATTRIBUTES", "KVM_TDX_FINALIZE_VM"}));
   EXPECT_EQ(dev.find("KVM_CREATE_VM")[0]->value, hv::kvm::kVmTdx);
-  auto init = payloadOf<hv::kvm::kvm_tdx_init_vm>(dev.find("KVM_TDX_INIT_VM")[0]);
-  EXPECT_EQ(init.attributes, 1ull << 28);
-  EXPECT_EQ(init.xfam, 0x3u);
+  auto init = hv::testing::payloadWithEntries<hv::kvm::kvm_tdx_init_vm, hv::kvm::kvm_cpuid_entry2>(
+      dev.find("KVM_TDX_INIT_VM")[0], [](const auto& h) { return h.cpuid.nent; });
+  EXPECT_EQ(init.header.attributes, 1ull << 28);
+  EXPECT_EQ(init.header.xfam, 0x3u);
   // Leaf 1 from the supported list, masked by the configurable bits the capabilities gave.
-  ASSERT_EQ(init.cpuid.nent, 1u);
-  hv::kvm::kvm_cpuid_entry2 leaf;
-  std::memcpy(&leaf, dev.find("KVM_TDX_INIT_VM")[0]->payload.data() + sizeof(hv::kvm::kvm_tdx_init_vm),
-              sizeof(leaf));
+  ASSERT_EQ(init.entries.size(), 1u);
+  const hv::kvm::kvm_cpuid_entry2& leaf = init.entries[0];
   EXPECT_EQ(leaf.function, 1u);
   EXPECT_EQ(leaf.ecx, 0xFEFA3223u & 0x800u);
   const LoadedVm& vm = backend->vm();

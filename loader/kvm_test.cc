@@ -12,21 +12,17 @@
 namespace igvmkit::loader {
 namespace {
 
+using hv::testing::argOf;
 using hv::testing::FakeDevice;
-
-// hv::testing::argOf, asserting that the call passed a whole T.
-template <class T>
-T wholeArgOf(const hv::testing::FakeCall* c) {
-  EXPECT_GE(c->arg.size(), sizeof(T));
-  return hv::testing::argOf<T>(c);
-}
 
 Plan kvmPlan() {
   Plan p = testing::basePlan(BackendKind::kKvm, 2);
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
-  p.ops.push_back(FillParameter{
-      {ParameterKind::kCommandLine}, 0x20000, ByteVector(kPageSize, std::byte{0x33})});
+  p.ops.push_back(FillParameter{{ParameterKind::kCommandLine},
+                                0x20000,
+                                kPageSize,
+                                {{0, ByteVector(kPageSize, std::byte{0x33})}}});
   p.ops.push_back(testing::registersOp(0));
   p.ops.push_back(Finalize{});
   return p;
@@ -48,7 +44,7 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(dev.find("KVM_SET_TSS_ADDR")[0]->value, 0xFFFBD000u);
   EXPECT_EQ(dev.find("KVM_CREATE_VCPU")[1]->value, 1u);
   auto region =
-      wholeArgOf<hv::kvm::kvm_userspace_memory_region>(dev.find("KVM_SET_USER_MEMORY_REGION")[0]);
+      argOf<hv::kvm::kvm_userspace_memory_region>(dev.find("KVM_SET_USER_MEMORY_REGION")[0]);
   EXPECT_EQ(region.slot, 0u);
   EXPECT_EQ(region.flags, 0u);
   EXPECT_EQ(region.guest_phys_addr, 0u);
@@ -61,14 +57,14 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(vm.memory[0].host[0x101FFF], std::byte{0x5A});
   EXPECT_EQ(vm.memory[0].host[0x102000], std::byte{0});
   EXPECT_EQ(vm.memory[0].host[0x20000], std::byte{0x33});
-  auto regs = wholeArgOf<hv::kvm::kvm_regs>(dev.find("KVM_SET_REGS")[0]);
+  auto regs = argOf<hv::kvm::kvm_regs>(dev.find("KVM_SET_REGS")[0]);
   X64Registers want = testing::sampleVmsaState().regs;
   EXPECT_EQ(regs.rip, want.rip);
   EXPECT_EQ(regs.rsp, want.rsp);
   EXPECT_EQ(regs.rsi, want.rsi);
   EXPECT_EQ(regs.r15, want.r15);
   EXPECT_EQ(regs.rflags, 2u);
-  auto sregs = wholeArgOf<hv::kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
+  auto sregs = argOf<hv::kvm::kvm_sregs>(dev.find("KVM_SET_SREGS")[0]);
   EXPECT_EQ(sregs.cr0, want.cr0);
   EXPECT_EQ(sregs.cr3, want.cr3);
   EXPECT_EQ(sregs.efer, want.efer);

@@ -12,15 +12,12 @@
 namespace igvmkit::loader {
 namespace {
 
+using hv::testing::argOf;
+using hv::testing::argWithEntries;
 using hv::testing::FakeCall;
 using hv::testing::FakeDevice;
-
-template <class T>
-T at(const ByteVector& b, size_t off = 0) {
-  T v;
-  std::memcpy(&v, b.data() + off, sizeof(T));
-  return v;
-}
+using hv::testing::payloadOf;
+using hv::testing::payloadWithEntries;
 
 Plan mshvPlan() {
   Plan p = testing::basePlan(BackendKind::kMshv, 2);
@@ -37,7 +34,7 @@ Plan mshvSnpPlan() {
   p.ops.push_back(testing::mapAll(p.backend));
   p.ops.push_back(testing::filledPages(0x100000, 2, 0x5A));
   p.ops.push_back(testing::zeroPages(0x102000, 1, PageType::kZero));
-  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, ByteVector(2 * kPageSize)});
+  p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x200000, 2 * kPageSize, {}});
   ImportPages shared = testing::zeroPages(0x300000, 1, PageType::kNormal);
   shared.flags = kPageFlagShared;
   p.ops.push_back(shared);
@@ -68,28 +65,28 @@ TEST(MshvBackend, DownstreamPlainSequenceAndRegisters) {
                                   "MSHV_CREATE_PARTITION", "MSHV_GET_PARTITION_PROPERTY",
                                   "MSHV_INITIALIZE_PARTITION", "MSHV_CREATE_VP", "MSHV_CREATE_VP",
                                   "MSHV_SET_GUEST_MEMORY", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
-  auto create = at<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg);
+  auto create = argOf<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]);
   EXPECT_EQ(create.pt_isolation, hv::mshv::kIsolationNone);
   EXPECT_EQ(create.pt_flags, 0x7u);
-  auto mem = at<hv::mshv::mshv_user_mem_region>(dev.find("MSHV_SET_GUEST_MEMORY")[0]->arg);
+  auto mem = argOf<hv::mshv::mshv_user_mem_region>(dev.find("MSHV_SET_GUEST_MEMORY")[0]);
   EXPECT_EQ(mem.guest_pfn, 0u);
   EXPECT_EQ(mem.size, testing::kTestMemory);
   EXPECT_EQ(mem.flags, hv::mshv::kMemWritable | hv::mshv::kMemExecutable);
   EXPECT_EQ(backend->vm().memory[0].host[0x100000], std::byte{0x5A});
   const FakeCall* regs = dev.find("MSHV_ROOT_HVCALL(SET_VP_REGISTERS)")[0];
-  auto call = at<hv::mshv::mshv_root_hvcall>(regs->arg);
+  auto call = argOf<hv::mshv::mshv_root_hvcall>(regs);
   EXPECT_EQ(call.code, hv::mshv::kHvcallSetVpRegisters);
-  auto head = at<hv::mshv::hv_input_set_vp_registers>(regs->payload);
-  EXPECT_EQ(head.vp_index, 1u);
-  ASSERT_EQ(regs->payload.size(), 16u + call.reps * 32u);
+  auto input = payloadWithEntries<hv::mshv::hv_input_set_vp_registers, hv::mshv::hv_register_assoc>(
+      regs, call.reps);
+  EXPECT_EQ(input.header.vp_index, 1u);
+  ASSERT_EQ(input.entries.size(), call.reps);
   // Find RIP and CS among the register entries.
   bool saw_rip = false, saw_cs = false;
-  for (uint16_t i = 0; i < call.reps; ++i) {
-    auto a = at<hv::mshv::hv_register_assoc>(regs->payload, 16 + 32 * i);
+  for (const hv::mshv::hv_register_assoc& a : input.entries) {
     if (a.name == hv::mshv::kRegRip) {
-      EXPECT_EQ(at<uint64_t>(ByteVector(reinterpret_cast<std::byte*>(a.value),
-                                        reinterpret_cast<std::byte*>(a.value) + 16)),
-                0x100000u);
+      uint64_t rip;
+      std::memcpy(&rip, a.value, sizeof(rip));
+      EXPECT_EQ(rip, 0x100000u);
       saw_rip = true;
     }
     if (a.name == hv::mshv::kRegCs) {
@@ -129,13 +126,13 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
           "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
           "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES", "MSHV_IMPORT_ISOLATED_PAGES",
           "MSHV_COMPLETE_ISOLATED_IMPORT", "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)"}));
-  EXPECT_EQ(at<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]->arg).pt_isolation,
+  EXPECT_EQ(argOf<hv::mshv::mshv_create_partition>(dev.find("MSHV_CREATE_PARTITION")[0]).pt_isolation,
             hv::mshv::kIsolationSnp);
   auto props = dev.find("MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)");
-  auto policy = at<hv::mshv::hv_input_set_partition_property>(props[0]->payload);
+  auto policy = payloadOf<hv::mshv::hv_input_set_partition_property>(props[0]);
   EXPECT_EQ(policy.property_code, hv::mshv::kPropIsolationPolicy);
   EXPECT_EQ(policy.property_value, 0x30000u);
-  auto state = at<hv::mshv::hv_input_set_partition_property>(props[1]->payload);
+  auto state = payloadOf<hv::mshv::hv_input_set_partition_property>(props[1]);
   EXPECT_EQ(state.property_code, hv::mshv::kPropIsolationState);
   EXPECT_EQ(state.property_value, hv::mshv::kIsolationStateSecure);
   // Imports: page types in the hypervisor's numbering, GPNs in order; the shared page is skipped.
@@ -151,28 +148,31 @@ TEST(MshvSnpBackend, DownstreamSequenceImportsAndCompletion) {
               {hv::mshv::kIsoPageVmsa, {0x803}}};
   ASSERT_EQ(imports.size(), 6u);
   for (size_t i = 0; i < 6; ++i) {
-    auto h = at<hv::mshv::mshv_import_isolated_pages>(imports[i]->arg);
-    EXPECT_EQ(h.page_type, want[i].type) << i;
-    ASSERT_EQ(h.page_count, want[i].gpns.size()) << i;
-    for (size_t j = 0; j < want[i].gpns.size(); ++j) {
-      EXPECT_EQ(at<uint64_t>(imports[i]->arg, 16 + 8 * j), want[i].gpns[j]) << i;
-    }
+    auto h = argWithEntries<hv::mshv::mshv_import_isolated_pages, uint64_t>(
+        imports[i], [](const auto& head) { return head.page_count; });
+    EXPECT_EQ(h.header.page_type, want[i].type) << i;
+    EXPECT_EQ(h.entries, want[i].gpns) << i;
   }
   // The VMSA page was written at its GPA.
   EXPECT_EQ(backend->vm().memory[0].host[0x803000 + 0x3B0], std::byte{1});
   const FakeCall* complete = dev.find("MSHV_COMPLETE_ISOLATED_IMPORT")[0];
-  ASSERT_EQ(complete->arg.size(), 3334u);
-  EXPECT_EQ(complete->arg[0], std::byte{0xEE});        // id block
-  EXPECT_EQ(complete->arg[96], std::byte{1});          // id key algorithm
-  EXPECT_EQ(complete->arg[96 + 0x240], std::byte{2});  // id key curve
-  EXPECT_EQ(complete->arg[96 + 0xC83], std::byte{9});  // end of the author key
-  EXPECT_EQ(complete->arg[3300], std::byte{0x42});     // host data
-  EXPECT_EQ(complete->arg[3332], std::byte{1});        // id_block_enabled
-  EXPECT_EQ(complete->arg[3333], std::byte{0});        // author_key_enabled
+  auto data = argOf<hv::mshv::hv_partition_complete_isolated_import_data>(complete);
+  const auto* d = reinterpret_cast<const uint8_t*>(&data);
+  EXPECT_EQ(d[0], 0xEE);        // id block
+  EXPECT_EQ(d[96], 1);          // id key algorithm
+  EXPECT_EQ(d[96 + 0x240], 2);  // id key curve
+  EXPECT_EQ(d[96 + 0xC83], 9);  // end of the author key
+  EXPECT_EQ(d[3300], 0x42);     // host data
+  EXPECT_EQ(d[3332], 1);        // id_block_enabled
+  EXPECT_EQ(d[3333], 0);        // author_key_enabled
   const FakeCall* sev = dev.find("MSHV_ROOT_HVCALL(SET_VP_REGISTERS)")[0];
-  auto reg = at<hv::mshv::hv_register_assoc>(sev->payload, 16);
-  EXPECT_EQ(reg.name, hv::mshv::kRegSevControl);
-  EXPECT_EQ(at<uint64_t>(sev->payload, 16 + 16), 0x803001u);
+  auto sev_regs = payloadWithEntries<hv::mshv::hv_input_set_vp_registers, hv::mshv::hv_register_assoc>(
+      sev, argOf<hv::mshv::mshv_root_hvcall>(sev).reps);
+  ASSERT_EQ(sev_regs.entries.size(), 1u);
+  EXPECT_EQ(sev_regs.entries[0].name, hv::mshv::kRegSevControl);
+  uint64_t sev_control;
+  std::memcpy(&sev_control, sev_regs.entries[0].value, sizeof(sev_control));
+  EXPECT_EQ(sev_control, 0x803001u);
 }
 
 TEST(MshvSnpBackend, UpstreamKernelIsRefusedClearly) {

@@ -221,12 +221,20 @@ struct Checker {
   }
 
   Status check(size_t i, const FillParameter& f) {
-    if (f.gpa % kPageSize != 0 || f.bytes.empty() || f.bytes.size() % kPageSize != 0) {
+    if (f.gpa % kPageSize != 0 || f.size == 0 || f.size % kPageSize != 0) {
       return bad(i, "plan.parameter_alignment",
-                 "parameter area at " + hex(f.gpa) + " of " + hex(f.bytes.size()) +
+                 "parameter area at " + hex(f.gpa) + " of " + hex(f.size) +
                      " bytes is not a nonzero whole number of aligned pages");
     }
-    std::optional<uint64_t> end = pagesEnd(f.gpa, f.bytes.size() / kPageSize);
+    for (const AreaWrite& w : f.writes) {
+      if (w.offset > f.size || w.bytes.size() > f.size - w.offset) {
+        return bad(i, "plan.parameter_alignment",
+                   "parameter area at " + hex(f.gpa) + ": " + hex(w.bytes.size()) +
+                       " bytes at offset " + hex(w.offset) + " run past its " + hex(f.size) +
+                       " bytes");
+      }
+    }
+    std::optional<uint64_t> end = pagesEnd(f.gpa, f.size / kPageSize);
     if (!end) {
       return bad(i, "plan.outside_ram", "parameter area at " + hex(f.gpa) + " wraps");
     }
@@ -437,6 +445,16 @@ std::string_view pageTypeName(PageType type) {
   return "?";
 }
 
+ByteVector FillParameter::contents() const {
+  ByteVector out(size, std::byte{0});
+  for (const AreaWrite& w : writes) {
+    if (w.offset <= size && w.bytes.size() <= size - w.offset) {
+      std::copy(w.bytes.begin(), w.bytes.end(), out.begin() + static_cast<ptrdiff_t>(w.offset));
+    }
+  }
+  return out;
+}
+
 std::string_view parameterKindName(ParameterKind kind) {
   switch (kind) {
     case ParameterKind::kVpCount:
@@ -554,7 +572,7 @@ std::string renderText(const Plan& plan) {
             }
             out << " data=" << (v.data.empty() ? std::string("zero") : hex(v.data.size()));
           } else if constexpr (std::is_same_v<T, FillParameter>) {
-            out << " gpa=" << hex(v.gpa) << " size=" << hex(v.bytes.size())
+            out << " gpa=" << hex(v.gpa) << " size=" << hex(v.size)
                 << " holds=" << kindsText(v.kinds);
           } else if constexpr (std::is_same_v<T, SetVpState>) {
             out << " index=" << v.vp_index;
@@ -630,7 +648,7 @@ nlohmann::ordered_json renderJson(const Plan& plan) {
             j["data_bytes"] = v.data.size();
           } else if constexpr (std::is_same_v<T, FillParameter>) {
             j["gpa"] = v.gpa;
-            j["size"] = v.bytes.size();
+            j["size"] = v.size;
             nlohmann::ordered_json kinds = nlohmann::ordered_json::array();
             for (ParameterKind k : v.kinds) {
               kinds.push_back(parameterKindName(k));

@@ -140,12 +140,25 @@ enum class ParameterKind {
 };
 std::string_view parameterKindName(ParameterKind kind);
 
+// Bytes written into a parameter area at `offset`: its initial data, or one parameter's value.
+struct AreaWrite {
+  uint64_t offset = 0;
+  ByteVector bytes;
+};
+
 // Writes a filled parameter area (a whole number of pages) at gpa. Confidential backends import it
 // as unmeasured pages, every page of the area, at this point of the order (measurement.md §1.6).
+// The area is never held whole: it is `size` bytes of zeros except where `writes` (in order, later
+// ones win) put bytes, so a plan costs what the file and its parameters really hold, not what an
+// area header claims.
 struct FillParameter {
   std::vector<ParameterKind> kinds;  // what the area holds, for display
   uint64_t gpa = 0;
-  ByteVector bytes;
+  uint64_t size = 0;
+  std::vector<AreaWrite> writes;
+
+  // The area's bytes, materialized (tests, small areas).
+  ByteVector contents() const;
 };
 
 // x86-64 register state for non-confidential backends (the IGVM native VP context).

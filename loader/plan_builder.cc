@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "igvm/defs.h"
 #include "loader/internal/vmsa.h"
 #include "loader/params.h"
 
@@ -128,10 +129,12 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
 }
 
 Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) {
-  if (size == 0 || size % kPageSize != 0 || size > (1ull << 30)) {
-    return invalid("builder.area_size", "parameter area " + std::to_string(index) + " size " +
-                                            hex(size) +
-                                            " is not a whole number of pages up to 1 GiB");
+  // The parser enforces the same limit (parameter_area.limit); this covers direct callers.
+  if (size == 0 || size % kPageSize != 0 || size > igvm::kMaxParameterAreaBytes ||
+      size > igvm::kMaxParameterAreasTotalBytes - area_bytes_) {
+    return invalid("builder.area_size",
+                   "parameter area " + std::to_string(index) + " size " + hex(size) +
+                       " is not a whole number of pages up to 1 GiB (all areas together too)");
   }
   if (initial.size() > size) {
     return invalid("builder.area_size", "parameter area " + std::to_string(index) +
@@ -143,9 +146,12 @@ Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) 
                    "parameter area " + std::to_string(index) + " is declared twice");
   }
   Area area;
-  area.bytes.assign(size, std::byte{0});
-  std::copy(initial.begin(), initial.end(), area.bytes.begin());
+  area.size = size;
+  if (!initial.empty()) {
+    area.writes.push_back({0, ByteVector(initial.begin(), initial.end())});
+  }
   areas_[index] = std::move(area);
+  area_bytes_ += size;
   return okStatus();
 }
 
@@ -166,12 +172,11 @@ Result<PlanBuilder::Area*> PlanBuilder::liveArea(uint32_t index, const char* wha
 Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t byte_offset) {
   IGVMKIT_RETURN_IF_ERROR(config_status_);
   IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter"));
-  if (byte_offset > area->bytes.size()) {
+  if (byte_offset > area->size) {
     return invalid("params.too_large", "parameter offset " + hex(byte_offset) +
-                                           " is past the area of " + hex(area->bytes.size()) +
-                                           " bytes");
+                                           " is past the area of " + hex(area->size) + " bytes");
   }
-  uint64_t room = area->bytes.size() - byte_offset;
+  uint64_t room = area->size - byte_offset;
   ByteVector value;
   switch (kind) {
     case ParameterKind::kVpCount:
@@ -214,23 +219,29 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
           "builder.parameter_kind",
           "parameter " + std::string(parameterKindName(kind)) + " is not supported by this loader");
   }
-  IGVMKIT_RETURN_IF_ERROR(writeParameter(area->bytes, byte_offset, value));
+  if (value.size() > room) {
+    return invalid("params.too_large", "parameter of " + hex(value.size()) + " bytes at offset " +
+                                           hex(byte_offset) + " does not fit the area of " +
+                                           hex(area->size) + " bytes");
+  }
+  area->writes.push_back({byte_offset, std::move(value)});
   area->kinds.push_back(kind);
   return okStatus();
 }
 
 Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
   IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter insert"));
-  if (gpa % kPageSize != 0 || gpa > UINT64_MAX - area->bytes.size()) {
+  if (gpa % kPageSize != 0 || gpa > UINT64_MAX - area->size) {
     return invalid("builder.insert_gpa",
                    "parameter insert gpa " + hex(gpa) + " is not page aligned");
   }
   area->inserted = true;
-  noteOutsideRam(gpa, area->bytes.size());
+  noteOutsideRam(gpa, area->size);
   FillParameter f;
   f.kinds = area->kinds;
   f.gpa = gpa;
-  f.bytes = std::move(area->bytes);
+  f.size = area->size;
+  f.writes = std::move(area->writes);
   ops_.push_back(std::move(f));
   return okStatus();
 }

@@ -59,7 +59,8 @@ class PlanBuilder {
   Status pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, Bytes data,
                   std::shared_ptr<const void> keep_alive = nullptr);
 
-  // PARAMETER_AREA: `initial` (may be empty) is copied and zero padded to `size`.
+  // PARAMETER_AREA: `initial` (may be empty) is copied; the rest of the area is zeros and is not
+  // allocated (at most igvm::kMaxParameterAreaBytes per area and all areas together).
   Status parameterArea(uint32_t index, uint64_t size, Bytes initial);
   // A parameter directive (VP_COUNT, MEMORY_MAP, ...): writes the value from the VmConfig at
   // byte_offset of the area. SRAT, SLIT and PPTT are refused (kUnsupported).
@@ -84,7 +85,8 @@ class PlanBuilder {
 
  private:
   struct Area {
-    ByteVector bytes;
+    uint64_t size = 0;
+    std::vector<AreaWrite> writes;  // initial data and parameter values; never the whole area
     std::vector<ParameterKind> kinds;
     bool inserted = false;
   };
@@ -98,6 +100,7 @@ class PlanBuilder {
   LaunchSetup setup_;
   std::vector<LaunchOp> ops_;
   std::map<uint32_t, Area> areas_;
+  uint64_t area_bytes_ = 0;  // all declared areas together
   std::map<uint16_t, ByteVector> kvm_vmsas_;  // kvm-snp: by vp_index, emitted at finish
   std::optional<ByteVector> id_block_;
   std::array<uint8_t, 32> host_data_{};

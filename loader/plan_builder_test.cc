@@ -1,9 +1,14 @@
 #include "loader/plan_builder.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
 
+#include "base/testing/matchers.h"
+#include "igvm/defs.h"
+#include "igvm/file.h"
+#include "igvm/testing/test_image.h"
 #include "loader/backend.h"
 #include "loader/params.h"
 #include "hv/testing/fake_device.h"
@@ -12,6 +17,10 @@
 
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::IsOk;
+using ::igvmkit::testing::StatusIs;
 
 VmConfig smallConfig(uint32_t vcpus = 1) {
   VmConfig c;
@@ -112,13 +121,88 @@ TEST(PlanBuilder, ParameterAreasAreFilledAndInsertedWhole) {
   ASSERT_TRUE(p.ok()) << p.error().describe();
   const auto& f = opAt<FillParameter>(*p, 1);
   EXPECT_EQ(f.gpa, 0x40000u);
-  ASSERT_EQ(f.bytes.size(), 2 * kPageSize);
+  ASSERT_EQ(f.size, 2 * kPageSize);
   EXPECT_EQ(f.kinds.size(), 4u);
-  EXPECT_EQ(*readStruct<uint32_t>(f.bytes, 0), 2u);
-  EXPECT_EQ(std::memcmp(f.bytes.data() + 0x10, "console=ttyS0\0", 14), 0);
-  auto entry = *readStruct<IGVM_VHS_MEMORY_MAP_ENTRY>(f.bytes, 0x1000);
+  const ByteVector bytes = f.contents();
+  ASSERT_EQ(bytes.size(), 2 * kPageSize);
+  EXPECT_EQ(*readStruct<uint32_t>(bytes, 0), 2u);
+  EXPECT_EQ(std::memcmp(bytes.data() + 0x10, "console=ttyS0\0", 14), 0);
+  auto entry = *readStruct<IGVM_VHS_MEMORY_MAP_ENTRY>(bytes, 0x1000);
   EXPECT_EQ(entry.number_of_pages, testing::kTestMemory / kPageSize);
-  EXPECT_EQ(readStruct<IGVM_VHS_MEMORY_MAP_ENTRY>(f.bytes, 0x1018)->number_of_pages, 0u);
+  EXPECT_EQ(readStruct<IGVM_VHS_MEMORY_MAP_ENTRY>(bytes, 0x1018)->number_of_pages, 0u);
+}
+
+// Issue 12: areas are represented, not allocated. The bytes a plan holds for an area are what its
+// initial data and parameters wrote, whatever size the area header claims.
+size_t heldBytes(const FillParameter& f) {
+  size_t n = 0;
+  for (const AreaWrite& w : f.writes) {
+    n += w.bytes.size();
+  }
+  return n;
+}
+
+TEST(PlanBuilder, ALargestAreaHoldsOnlyWhatItsParametersWrite) {
+  PlanBuilder b(BackendKind::kKvm, smallConfig(2));
+  ASSERT_THAT(b.parameterArea(0, igvm::kMaxParameterAreaBytes, {}), IsOk());
+  ASSERT_THAT(b.parameter(ParameterKind::kVpCount, 0, 0), IsOk());
+  ASSERT_THAT(b.parameterInsert(0x40000000, 0), IsOk());
+  Result<Plan> p = b.finish();
+  ASSERT_THAT(p, IsOk());
+  const FillParameter* f = nullptr;
+  for (const LaunchOp& op : p->ops) {
+    if (const auto* fp = std::get_if<FillParameter>(&op)) {
+      f = fp;
+    }
+  }
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->size, igvm::kMaxParameterAreaBytes);
+  EXPECT_EQ(heldBytes(*f), 4u);  // the VP count
+}
+
+TEST(PlanBuilder, ManyOnePageAreasHoldNothing) {
+  // 262,144 one-page areas: 1 GiB together, exactly the limit; one more page is refused.
+  constexpr uint32_t kAreas = igvm::kMaxParameterAreasTotalBytes / kPageSize;
+  PlanBuilder b(BackendKind::kKvm, smallConfig(1));
+  for (uint32_t i = 0; i < kAreas; ++i) {
+    ASSERT_THAT(b.parameterArea(i, kPageSize, {}), IsOk()) << i;
+  }
+  EXPECT_THAT(b.parameterArea(kAreas, kPageSize, {}),
+              StatusIs(Code::kInvalidInput, "builder.area_size"));
+  for (uint32_t i = 0; i < 4; ++i) {
+    ASSERT_THAT(b.parameterInsert(0x100000 + i * kPageSize, i), IsOk());
+  }
+  Result<Plan> p = b.finish();
+  ASSERT_THAT(p, IsOk());
+  size_t areas = 0;
+  for (const LaunchOp& op : p->ops) {
+    if (const auto* f = std::get_if<FillParameter>(&op)) {
+      ++areas;
+      EXPECT_EQ(heldBytes(*f), 0u);
+    }
+  }
+  EXPECT_EQ(areas, 4u);
+}
+
+TEST(PlanBuilder, FourOneGibAreasAreRefused) {
+  // Issue 12: a 304-byte file with four 1 GiB areas made plan allocate 4 GiB. The parser refuses
+  // it (parameter_area.limit, the one limit check, measure, plan and libigvm share), naming the
+  // second area's header; the builder refuses the same sequence itself.
+  igvm::testing::TestImage t;
+  t.platform(igvm::PlatformType::kSevSnp, 0x1);
+  std::vector<size_t> headers;
+  for (uint32_t i = 0; i < 4; ++i) {
+    headers.push_back(t.parameterArea(i, igvm::kMaxParameterAreaBytes));
+  }
+  Result<igvm::File> file = igvm::File::parse(t.bytes());
+  ASSERT_THAT(file, HasRule("parameter_area.limit"));
+  ASSERT_TRUE(file.error().location.has_value());
+  EXPECT_EQ(file.error().location->header_index, headers[1]);
+  EXPECT_EQ(file.error().location->offset, t.entryOffset(headers[1]));
+  PlanBuilder b(BackendKind::kKvm, smallConfig());
+  ASSERT_THAT(b.parameterArea(0, igvm::kMaxParameterAreaBytes, {}), IsOk());
+  EXPECT_THAT(b.parameterArea(1, igvm::kMaxParameterAreaBytes, {}),
+              StatusIs(Code::kInvalidInput, "builder.area_size"));
 }
 
 TEST(PlanBuilder, RefusesParameterAreaMisuse) {

@@ -49,9 +49,10 @@ Loaded load(const Plan& p) {
         out.types[imp->gpa + i * kPageSize] = imp->type;
       }
     } else if (const auto* f = std::get_if<FillParameter>(&op)) {
-      for (uint64_t off = 0; off < f->bytes.size(); off += kPageSize) {
-        out.pages[f->gpa + off] = ByteVector(f->bytes.begin() + off,
-                                             f->bytes.begin() + off + kPageSize);
+      const ByteVector bytes = f->contents();
+      for (uint64_t off = 0; off < bytes.size(); off += kPageSize) {
+        out.pages[f->gpa + off] = ByteVector(bytes.begin() + off,
+                                             bytes.begin() + off + kPageSize);
         out.types[f->gpa + off] = PageType::kUnmeasured;
       }
     } else if (const auto* s = std::get_if<SetVpState>(&op)) {

@@ -121,7 +121,7 @@ TEST(CheckPlan, AcceptsAValidPlanForEachBackend) {
     Plan p = basePlan(b);
     p.ops.push_back(mapAll(b));
     p.ops.push_back(filledPages(0, 1, 1));
-    p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x1000, ByteVector(kPageSize)});
+    p.ops.push_back(FillParameter{{ParameterKind::kVpCount}, 0x1000, kPageSize, {}});
     if (b != BackendKind::kKvmTdx) {
       p.ops.push_back(testing::registersOp(0));
     }
@@ -234,12 +234,12 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
        "plan.map_overlap", "map 0x1000 overlaps the map at 0x0"},
       {"parameter_unaligned", BackendKind::kKvm,
        [](Plan& p) {
-         insertBeforeFinalize(p, FillParameter{{}, 0x300000, ByteVector(100)});
+         insertBeforeFinalize(p, FillParameter{{}, 0x300000, 100, {}});
        },
        "plan.parameter_alignment", "is not a nonzero whole number of aligned pages"},
       {"parameter_overlap", BackendKind::kKvm,
        [](Plan& p) {
-         insertBeforeFinalize(p, FillParameter{{}, 0x100000, ByteVector(kPageSize)});
+         insertBeforeFinalize(p, FillParameter{{}, 0x100000, kPageSize, {}});
        },
        "plan.overlap", "overlap pages loaded earlier at 0x100000"},
       {"vp_index", BackendKind::kKvm,
@@ -387,8 +387,7 @@ TEST(Render, TextAndJsonDescribeEveryOp) {
   Plan p = validSnp();
   p.ops.insert(p.ops.begin() + 2,
                FillParameter{{ParameterKind::kMemoryMap, ParameterKind::kCommandLine},
-                             0x200000,
-                             ByteVector(kPageSize)});
+                             0x200000, kPageSize, {}});
   std::string text = renderText(p);
   EXPECT_NE(text.find("backend kvm-snp memory=0x1000000 vcpus=1"), std::string::npos) << text;
   EXPECT_NE(text.find("0 map gpa=0x0 size=0x1000000 private"), std::string::npos) << text;

@@ -353,7 +353,7 @@ TEST(TdxModule, ParameterAreasAreAddedNotExtended) {
   auto backend = makeBackend(BackendKind::kKvmTdx, dev);
   Status s = launch(
       *backend, tdxWith({testing::filledPages(0x100000, 2, 0x99),
-                         FillParameter{{ParameterKind::kVpCount}, 0, ByteVector(3 * kPageSize)}}));
+                         FillParameter{{ParameterKind::kVpCount}, 0, 3 * kPageSize, {}}}));
   ASSERT_TRUE(s.ok()) << s.error().describe();
   EXPECT_EQ(tdx.pagesAdded(), 5u);
   EXPECT_EQ(tdx.chunksExtended(), 32u);

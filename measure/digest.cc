@@ -22,6 +22,17 @@ Bytes zeroPage() {
   return Bytes(zeros);
 }
 
+const std::array<std::byte, 48>& zeroPageSha384() {
+  static const std::array<std::byte, 48> digest = [] {
+    std::array<std::byte, 48> d{};
+    unsigned int len = 0;
+    EVP_Digest(zeroPage().data(), zeroPage().size(), reinterpret_cast<unsigned char*>(d.data()),
+               &len, sha384Md(), nullptr);
+    return d;
+  }();
+  return digest;
+}
+
 Status Hasher::init() {
   if (md_ == nullptr || ctx_ == nullptr || EVP_DigestInit_ex(ctx_.get(), md_, nullptr) != 1) {
     return internal("openssl digest initialisation failed");
@@ -80,6 +91,9 @@ Result<Sha384Digest> sha384Page(Bytes contents) {
   if (contents.size() > kPageSize) {
     return invalid("page.too_large", "page contents of " + hex(contents.size()) +
                                          " bytes exceed the 0x1000-byte page");
+  }
+  if (contents.empty()) {
+    return impl::zeroPageSha384();
   }
   impl::Hasher h(impl::sha384Md());
   Sha384Digest out;

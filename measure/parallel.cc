@@ -19,6 +19,10 @@ Status hashRange(std::span<const SnpPageOp> ops, std::span<Sha384Digest> out, si
       continue;
     }
     Bytes c = ops[i].contents;
+    if (c.empty()) {
+      out[i] = impl::zeroPageSha384();
+      continue;
+    }
     IGVMKIT_RETURN_IF_ERROR(h.init());
     IGVMKIT_RETURN_IF_ERROR(h.update(c));
     IGVMKIT_RETURN_IF_ERROR(h.update(impl::zeroPage().subspan(c.size())));

@@ -177,16 +177,14 @@ std::vector<RegisterWrite> runRegisterWrites(const Partition& p) {
     if (calls[i].name != "MSHV_ROOT_HVCALL(SET_VP_REGISTERS)" || calls[i].result != 0) {
       continue;
     }
-    const ByteVector& in = calls[i].payload;
-    auto head = readStruct<mshv::hv_input_set_vp_registers>(in, 0);
-    EXPECT_TRUE(head.ok());
-    RegisterWrite w{head->vp_index, {}};
-    for (size_t off = sizeof(*head); off < in.size(); off += sizeof(mshv::hv_register_assoc)) {
-      auto a = readStruct<mshv::hv_register_assoc>(in, off);
-      EXPECT_TRUE(a.ok());
+    auto in = hv::testing::payloadWithEntries<mshv::hv_input_set_vp_registers,
+                                              mshv::hv_register_assoc>(
+        &calls[i], hv::testing::argOf<mshv::mshv_root_hvcall>(&calls[i]).reps);
+    RegisterWrite w{in.header.vp_index, {}};
+    for (const mshv::hv_register_assoc& a : in.entries) {
       uint64_t v;
-      std::memcpy(&v, a->value, 8);
-      w.regs.emplace_back(a->name, v);
+      std::memcpy(&v, a.value, 8);
+      w.regs.emplace_back(a.name, v);
     }
     out.push_back(std::move(w));
   }

@@ -7,8 +7,11 @@
 #include <cstring>
 #include <thread>
 
+#include <gtest/gtest.h>
+
 #include "hv/kvm_abi.h"
 #include "hv/mshv_abi.h"
+#include "tests/oracles/kernel_abi_facts.h"
 
 namespace igvmkit::hv::testing {
 namespace {
@@ -38,6 +41,14 @@ ByteVector copyOf(const void* p, size_t n) {
   const auto* b = static_cast<const std::byte*>(p);
   return ByteVector(b, b + n);
 }
+
+// Requests without their size field, so that a request with the wrong _IOC_SIZE is still named
+// (and then refused for its size).
+constexpr unsigned long kIocSizeField = 0x3FFFul << 16;
+constexpr unsigned long withoutSize(unsigned long request) { return request & ~kIocSizeField; }
+
+// The local name of a request, found by its direction, type and number.
+const std::string* requestName(unsigned long request);
 
 const std::map<unsigned long, std::string>& requestNames() {
   static const std::map<unsigned long, std::string> names = {
@@ -73,6 +84,18 @@ const std::map<unsigned long, std::string>& requestNames() {
       {MSHV_RUN_VP, "MSHV_RUN_VP"},
   };
   return names;
+}
+
+const std::string* requestName(unsigned long request) {
+  static const std::map<unsigned long, std::string> by_number = [] {
+    std::map<unsigned long, std::string> m;
+    for (const auto& [r, name] : requestNames()) {
+      m.emplace(withoutSize(r), name);
+    }
+    return m;
+  }();
+  auto it = by_number.find(withoutSize(request));
+  return it == by_number.end() ? nullptr : &it->second;
 }
 
 std::string sevName(uint32_t id) {
@@ -126,7 +149,134 @@ bool allowedHvcall(uint16_t code) {
          code == kHvcallSetVpRegisters || code == kHvcallGetVpRegisters;
 }
 
+namespace k = ::igvmkit::oracles::kernel;
+
+// What the kernel defines for each ioctl the fake answers, from the kernels' own headers
+// (tests/oracles/kernel_abi_facts.h), never from hv/'s: its number, and the size of the structure
+// its argument points to (for a variable-length argument, the fixed header; the entries follow).
+// A caller's request must be the kernel's number, and the size _IOC_SIZE encodes the kernel's size.
+struct KernelIoctl {
+  const k::Fact& request;
+  const k::Fact* arg;  // nullptr: the argument is a value (or, for ENCRYPT_OP, per command below)
+  const char* arg_name;
+};
+const std::map<std::string, KernelIoctl>& kernelIoctls() {
+  static const std::map<std::string, KernelIoctl> table = {
+      {"KVM_GET_API_VERSION", {k::KVM_GET_API_VERSION, nullptr, ""}},
+      {"KVM_CREATE_VM", {k::KVM_CREATE_VM, nullptr, ""}},
+      {"KVM_CHECK_EXTENSION", {k::KVM_CHECK_EXTENSION, nullptr, ""}},
+      {"KVM_GET_SUPPORTED_CPUID",
+       {k::KVM_GET_SUPPORTED_CPUID, &k::kvm_cpuid2::struct_size, "kvm_cpuid2"}},
+      {"KVM_CREATE_VCPU", {k::KVM_CREATE_VCPU, nullptr, ""}},
+      {"KVM_SET_USER_MEMORY_REGION",
+       {k::KVM_SET_USER_MEMORY_REGION, &k::kvm_userspace_memory_region::struct_size,
+        "kvm_userspace_memory_region"}},
+      {"KVM_SET_TSS_ADDR", {k::KVM_SET_TSS_ADDR, nullptr, ""}},
+      {"KVM_SET_USER_MEMORY_REGION2",
+       {k::KVM_SET_USER_MEMORY_REGION2, &k::kvm_userspace_memory_region2::struct_size,
+        "kvm_userspace_memory_region2"}},
+      {"KVM_CREATE_IRQCHIP", {k::KVM_CREATE_IRQCHIP, nullptr, ""}},
+      {"KVM_SET_REGS", {k::KVM_SET_REGS, &k::kvm_regs::struct_size, "kvm_regs"}},
+      {"KVM_GET_SREGS", {k::KVM_GET_SREGS, &k::kvm_sregs::struct_size, "kvm_sregs"}},
+      {"KVM_SET_SREGS", {k::KVM_SET_SREGS, &k::kvm_sregs::struct_size, "kvm_sregs"}},
+      {"KVM_SET_MSRS", {k::KVM_SET_MSRS, &k::kvm_msrs::struct_size, "kvm_msrs"}},
+      {"KVM_SET_FPU", {k::KVM_SET_FPU, &k::kvm_fpu::struct_size, "kvm_fpu"}},
+      {"KVM_SET_CPUID2", {k::KVM_SET_CPUID2, &k::kvm_cpuid2::struct_size, "kvm_cpuid2"}},
+      {"KVM_SET_DEBUGREGS",
+       {k::KVM_SET_DEBUGREGS, &k::kvm_debugregs::struct_size, "kvm_debugregs"}},
+      {"KVM_ENABLE_CAP", {k::KVM_ENABLE_CAP, &k::kvm_enable_cap::struct_size, "kvm_enable_cap"}},
+      {"KVM_SET_XCRS", {k::KVM_SET_XCRS, &k::kvm_xcrs::struct_size, "kvm_xcrs"}},
+      {"KVM_MEMORY_ENCRYPT_OP", {k::KVM_MEMORY_ENCRYPT_OP, nullptr, ""}},
+      {"KVM_SET_MEMORY_ATTRIBUTES",
+       {k::KVM_SET_MEMORY_ATTRIBUTES, &k::kvm_memory_attributes::struct_size,
+        "kvm_memory_attributes"}},
+      {"KVM_CREATE_GUEST_MEMFD",
+       {k::KVM_CREATE_GUEST_MEMFD, &k::kvm_create_guest_memfd::struct_size,
+        "kvm_create_guest_memfd"}},
+      {"MSHV_CREATE_PARTITION",
+       {k::MSHV_CREATE_PARTITION, &k::mshv_create_partition::struct_size,
+        "mshv_create_partition"}},
+      {"MSHV_INITIALIZE_PARTITION", {k::MSHV_INITIALIZE_PARTITION, nullptr, ""}},
+      {"MSHV_CREATE_VP", {k::MSHV_CREATE_VP, &k::mshv_create_vp::struct_size, "mshv_create_vp"}},
+      {"MSHV_SET_GUEST_MEMORY",
+       {k::MSHV_SET_GUEST_MEMORY, &k::mshv_user_mem_region::struct_size, "mshv_user_mem_region"}},
+      {"MSHV_ROOT_HVCALL",
+       {k::MSHV_ROOT_HVCALL, &k::mshv_root_hvcall::struct_size, "mshv_root_hvcall"}},
+      {"MSHV_IMPORT_ISOLATED_PAGES",
+       {k::MSHV_IMPORT_ISOLATED_PAGES, &k::mshv_import_isolated_pages::struct_size,
+        "mshv_import_isolated_pages"}},
+      {"MSHV_GET_PARTITION_PROPERTY",
+       {k::MSHV_GET_PARTITION_PROPERTY, &k::mshv_partition_property::struct_size,
+        "mshv_partition_property"}},
+      {"MSHV_COMPLETE_ISOLATED_IMPORT",
+       {k::MSHV_COMPLETE_ISOLATED_IMPORT, &k::mshv_complete_isolated_import::struct_size,
+        "mshv_complete_isolated_import"}},
+      {"MSHV_RUN_VP", {k::MSHV_RUN_VP, &k::mshv_run_vp::struct_size, "mshv_run_vp"}},
+  };
+  return table;
+}
+
+// The kernel's definition of the ioctl a request names (by its local name), or nullptr.
+const KernelIoctl* kernelIoctl(unsigned long request) {
+  const std::string* name = requestName(request);
+  if (name == nullptr) {
+    return nullptr;
+  }
+  auto it = kernelIoctls().find(*name);
+  return it == kernelIoctls().end() ? nullptr : &it->second;
+}
+
+// The size of the structure a KVM_MEMORY_ENCRYPT_OP command's `data` points to, as the kernel
+// defines it (0: `data` is not a structure), and the size of the local struct the backends pass.
+struct CommandPayload {
+  size_t kernel = 0, local = 0;
+  const char* name = "";
+};
+CommandPayload commandPayload(const std::string& name) {
+  if (name == "KVM_SEV_INIT2") {
+    return {k::kvm_sev_init::struct_size.value, sizeof(kvm_sev_init), "kvm_sev_init"};
+  }
+  if (name == "KVM_SEV_SNP_LAUNCH_START") {
+    return {k::kvm_sev_snp_launch_start::struct_size.value, sizeof(kvm_sev_snp_launch_start),
+            "kvm_sev_snp_launch_start"};
+  }
+  if (name == "KVM_SEV_SNP_LAUNCH_UPDATE") {
+    return {k::kvm_sev_snp_launch_update::struct_size.value, sizeof(kvm_sev_snp_launch_update),
+            "kvm_sev_snp_launch_update"};
+  }
+  if (name == "KVM_SEV_SNP_LAUNCH_FINISH") {
+    return {k::kvm_sev_snp_launch_finish::struct_size.value, sizeof(kvm_sev_snp_launch_finish),
+            "kvm_sev_snp_launch_finish"};
+  }
+  if (name == "KVM_TDX_CAPABILITIES") {
+    return {k::kvm_tdx_capabilities::struct_size.value, sizeof(kvm_tdx_capabilities),
+            "kvm_tdx_capabilities"};
+  }
+  if (name == "KVM_TDX_INIT_VM") {
+    return {k::kvm_tdx_init_vm::struct_size.value, sizeof(kvm_tdx_init_vm), "kvm_tdx_init_vm"};
+  }
+  if (name == "KVM_TDX_INIT_MEM_REGION") {
+    return {k::kvm_tdx_init_mem_region::struct_size.value, sizeof(kvm_tdx_init_mem_region),
+            "kvm_tdx_init_mem_region"};
+  }
+  return {};
+}
+
+std::string sizeProblem(const char* what, size_t got, const char* kernel_struct, uint64_t want) {
+  return std::string(what) + " is " + std::to_string(got) + " bytes; the kernel's " +
+         kernel_struct + " is " + std::to_string(want) + " (kernel_abi_facts.h)";
+}
+
+constexpr size_t iocSize(unsigned long request) { return (request >> 16) & 0x3FFF; }
+
 }  // namespace
+
+namespace internal {
+void sizeMismatch(const std::string& name, const char* what, size_t got, size_t want) {
+  ADD_FAILURE() << name << ": the recorded " << what << " is " << got
+                << " bytes, the test reads it as " << want;
+}
+}  // namespace internal
 
 FakeDevice::FakeDevice() = default;
 
@@ -281,8 +431,8 @@ std::vector<const FakeCall*> FakeDevice::find(std::string_view name) const {
 }
 
 std::string FakeDevice::decodeName(int fd, unsigned long request, void* arg) const {
-  auto it = requestNames().find(request);
-  if (it == requestNames().end()) {
+  const std::string* it = requestName(request);
+  if (it == nullptr) {
     return "ioctl(" + hex(request) + ")";
   }
   if (request == KVM_MEMORY_ENCRYPT_OP && arg != nullptr) {
@@ -300,7 +450,7 @@ std::string FakeDevice::decodeName(int fd, unsigned long request, void* arg) con
   if (request == MSHV_ROOT_HVCALL && arg != nullptr) {
     return "MSHV_ROOT_HVCALL(" + hvcallName(load<mshv_root_hvcall>(arg).code) + ")";
   }
-  return it->second;
+  return *it;
 }
 
 bool FakeDevice::isPrivate(const VmState& vm, uint64_t gpa, uint64_t size) const {
@@ -596,9 +746,7 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
     need(allowedHvcall(h.code),
          "hypercall " + hex(h.code) + " is not on the pass-through allow-list");
     if (h.code == kHvcallSetVpRegisters && h.in_ptr != 0) {
-      need(h.in_sz == sizeof(hv_input_set_vp_registers) + h.reps * sizeof(hv_register_assoc) &&
-               h.reps > 0,
-           "in_sz must be the header plus reps register entries");
+      need(h.reps > 0, "reps must be nonzero");
       auto head = load<hv_input_set_vp_registers>(reinterpret_cast<const void*>(h.in_ptr));
       need(head.rsvd_z8 == 0 && head.rsvd_z16 == 0, "reserved must be zero");
       int partition = fd.kind == FdKind::kVp ? fd.parent : call.fd;
@@ -606,10 +754,7 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
            "vp_index " + std::to_string(head.vp_index) + " names no vp of this partition");
     }
     if (h.code == kHvcallGetVpRegisters && h.in_ptr != 0) {
-      need(h.reps > 0 && h.in_sz == sizeof(hv_input_get_vp_registers) + h.reps * 4u,
-           "in_sz must be the header plus reps u32 register names");
-      need(h.out_ptr != 0 && h.out_sz == h.reps * kHvRegisterValueSize,
-           "out_sz must be reps 16-byte register values");
+      need(h.reps > 0 && h.out_ptr != 0, "reps nonzero, with an output buffer");
       auto head = load<hv_input_get_vp_registers>(reinterpret_cast<const void*>(h.in_ptr));
       need(head.rsvd_z8 == 0 && head.rsvd_z16 == 0, "reserved must be zero");
       int partition = fd.kind == FdKind::kVp ? fd.parent : call.fd;
@@ -617,8 +762,7 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
            "vp_index " + std::to_string(head.vp_index) + " names no vp of this partition");
     }
     if (h.code == kHvcallSetPartitionProperty) {
-      need(h.in_sz == sizeof(hv_input_set_partition_property) && h.reps == 0,
-           "set property takes 24 bytes, no reps");
+      need(h.reps == 0, "set property takes no reps");
     }
   }
   if (r == MSHV_SET_GUEST_MEMORY) {
@@ -662,47 +806,128 @@ long FakeDevice::ioctlLocked(int fd, unsigned long request, void* arg) {
   call.fd = fd;
   call.request = request;
   call.name = decodeName(fd, request, arg);
-  size_t size = (request >> 16) & 0x3FFF;
-  if (request == KVM_MEMORY_ENCRYPT_OP) {
-    size = sizeof(kvm_sev_cmd);
-  } else if (request == KVM_SET_MSRS) {
-    size = sizeof(kvm_msrs) + load<kvm_msrs>(arg).nmsrs * sizeof(kvm_msr_entry);
-  } else if (request == KVM_GET_SUPPORTED_CPUID) {
-    size = sizeof(kvm_cpuid2) + load<kvm_cpuid2>(arg).nent * sizeof(kvm_cpuid_entry2);
-  } else if (request == MSHV_IMPORT_ISOLATED_PAGES) {
-    size =
-        sizeof(mshv_import_isolated_pages) + load<mshv_import_isolated_pages>(arg).page_count * 8;
+  std::vector<std::string> problems;
+  record(call, arg, problems);
+  if (!problems.empty()) {
+    violations_.insert(violations_.end(), problems.begin(), problems.end());
+    call.result = -EINVAL;
+  } else {
+    call.result = dispatch(call, arg);
   }
-  call.arg = copyOf(arg, size);
-  if (request == KVM_MEMORY_ENCRYPT_OP) {
-    auto cmd = load<kvm_sev_cmd>(arg);
-    const void* data = reinterpret_cast<const void*>(cmd.data);
-    size_t n = 0;
-    if (call.name == "KVM_SEV_INIT2") n = sizeof(kvm_sev_init);
-    if (call.name == "KVM_SEV_SNP_LAUNCH_START") n = sizeof(kvm_sev_snp_launch_start);
-    if (call.name == "KVM_SEV_SNP_LAUNCH_UPDATE") n = sizeof(kvm_sev_snp_launch_update);
-    if (call.name == "KVM_SEV_SNP_LAUNCH_FINISH") n = sizeof(kvm_sev_snp_launch_finish);
-    if (call.name == "KVM_TDX_INIT_MEM_REGION") n = sizeof(kvm_tdx_init_mem_region);
-    if (call.name == "KVM_TDX_INIT_VM") {
-      n = sizeof(kvm_tdx_init_vm) +
-          load<kvm_tdx_init_vm>(data).cpuid.nent * sizeof(kvm_cpuid_entry2);
-    }
-    if (data != nullptr && n != 0) {
-      call.payload = copyOf(data, n);
-    }
-  }
-  if (request == MSHV_ROOT_HVCALL) {
-    auto h = load<mshv_root_hvcall>(arg);
-    if (h.in_ptr != 0) {
-      call.payload = copyOf(reinterpret_cast<const void*>(h.in_ptr), h.in_sz);
-    }
-  }
-  call.result = dispatch(call, arg);
   calls_.push_back(call);
   for (const Observer& o : observers_) {
     o(calls_.back(), arg);
   }
   return call.result;
+}
+
+void FakeDevice::record(FakeCall& call, void* arg, std::vector<std::string>& problems) {
+  auto need = [&](bool ok, const std::string& what) {
+    if (!ok) {
+      problems.push_back(call.name + ": " + what);
+    }
+  };
+  const KernelIoctl* known = kernelIoctl(call.request);
+  if (known == nullptr) {
+    need(false, "not an ioctl of the kernel's table (kernel_abi_facts.h)");
+    return;
+  }
+  const KernelIoctl& kernel = *known;
+  const size_t claimed = iocSize(call.request);
+  // KVM_MEMORY_ENCRYPT_OP is declared with an unsigned long; its structure is checked below.
+  const size_t want = kernel.arg != nullptr ? kernel.arg->value : iocSize(kernel.request.value);
+  need(claimed == want, sizeProblem(("the argument (_IOC_SIZE of " + hex(call.request) + ")").c_str(),
+                                    claimed, kernel.arg != nullptr ? kernel.arg_name : "(value)",
+                                    want));
+  need(claimed != want || call.request == kernel.request.value,
+       "request " + hex(call.request) + " is not the kernel's " + hex(kernel.request.value));
+  need(arg != nullptr, "a null argument");
+  if (!problems.empty()) {
+    return;
+  }
+  const auto* bytes = static_cast<const std::byte*>(arg);
+  size_t size = claimed;
+  const unsigned long r = call.request;
+  if (r == KVM_SET_MSRS) {
+    size += load<uint32_t>(bytes + k::kvm_msrs::nmsrs.value) * k::kvm_msr_entry::struct_size.value;
+  } else if (r == KVM_GET_SUPPORTED_CPUID || r == KVM_SET_CPUID2) {
+    size +=
+        load<uint32_t>(bytes + k::kvm_cpuid2::nent.value) * k::kvm_cpuid_entry2::struct_size.value;
+  } else if (r == MSHV_IMPORT_ISOLATED_PAGES) {
+    // guest_pfns is a __u64[].
+    size += load<uint64_t>(bytes + k::mshv_import_isolated_pages::page_count.value) * 8;
+  } else if (r == KVM_MEMORY_ENCRYPT_OP) {
+    const bool tdx = call.name.rfind("KVM_TDX", 0) == 0;
+    const size_t local = tdx ? sizeof(kvm_tdx_cmd) : sizeof(kvm_sev_cmd);
+    const uint64_t kernel_size =
+        tdx ? k::kvm_tdx_cmd::struct_size.value : k::kvm_sev_cmd::struct_size.value;
+    need(local == kernel_size,
+         sizeProblem("the command structure", local, tdx ? "kvm_tdx_cmd" : "kvm_sev_cmd",
+                     kernel_size));
+    size = std::min<size_t>(local, kernel_size);
+  }
+  call.arg = copyOf(arg, size);
+  if (r == KVM_MEMORY_ENCRYPT_OP) {
+    // What the kernel copies from the command's `data`: its structure for this command.
+    const auto* data = reinterpret_cast<const std::byte*>(
+        load<uint64_t>(bytes + k::kvm_sev_cmd::data.value));
+    CommandPayload payload = commandPayload(call.name);
+    if (payload.kernel != 0 && data != nullptr) {
+      need(payload.local == payload.kernel,
+           sizeProblem("the command data", payload.local, payload.name, payload.kernel));
+      size_t n = std::min(payload.local, payload.kernel);
+      if (call.name == "KVM_TDX_INIT_VM" || call.name == "KVM_TDX_CAPABILITIES") {
+        const uint64_t cpuid = call.name == "KVM_TDX_INIT_VM"
+                                   ? k::kvm_tdx_init_vm::cpuid.value
+                                   : k::kvm_tdx_capabilities::cpuid.value;
+        if (cpuid + 4 <= n) {
+          n += load<uint32_t>(data + cpuid + k::kvm_cpuid2::nent.value) *
+               k::kvm_cpuid_entry2::struct_size.value;
+        }
+      }
+      call.payload = copyOf(data, n);
+    }
+  }
+  if (r == MSHV_ROOT_HVCALL) {
+    auto h = load<mshv_root_hvcall>(arg);
+    const uint64_t register_value =
+        k::hv_register_assoc::struct_size.value - k::hv_register_assoc::value.value;
+    switch (h.code) {
+      case kHvcallSetPartitionProperty:
+        need(h.in_sz == k::hv_input_set_partition_property::struct_size.value,
+             sizeProblem("in_sz", h.in_sz, "hv_input_set_partition_property",
+                         k::hv_input_set_partition_property::struct_size.value));
+        break;
+      case kHvcallGetPartitionProperty:
+        need(h.in_sz == k::hv_input_get_partition_property::struct_size.value,
+             sizeProblem("in_sz", h.in_sz, "hv_input_get_partition_property",
+                         k::hv_input_get_partition_property::struct_size.value));
+        break;
+      case kHvcallSetVpRegisters: {
+        const uint64_t want_in = k::hv_input_set_vp_registers::struct_size.value +
+                                 h.reps * k::hv_register_assoc::struct_size.value;
+        need(h.in_sz == want_in,
+             sizeProblem("in_sz", h.in_sz, "hv_input_set_vp_registers + reps hv_register_assoc",
+                         want_in));
+        break;
+      }
+      case kHvcallGetVpRegisters: {
+        // hv_input_get_vp_registers has set's header (partition, vp, vtl, reserved) then u32
+        // names; the output is reps hv_register_value (the value member of hv_register_assoc).
+        const uint64_t want_in = k::hv_input_set_vp_registers::struct_size.value + h.reps * 4u;
+        need(h.in_sz == want_in,
+             sizeProblem("in_sz", h.in_sz, "hv_input_get_vp_registers + reps u32", want_in));
+        need(h.out_sz == h.reps * register_value,
+             sizeProblem("out_sz", h.out_sz, "hv_register_value[reps]", h.reps * register_value));
+        break;
+      }
+      default:
+        break;
+    }
+    if (h.in_ptr != 0 && h.in_sz <= 4096) {
+      call.payload = copyOf(reinterpret_cast<const void*>(h.in_ptr), h.in_sz);
+    }
+  }
 }
 
 long FakeDevice::ioctl(int fd, unsigned long request, unsigned long value) {
@@ -712,8 +937,11 @@ long FakeDevice::ioctl(int fd, unsigned long request, unsigned long value) {
   call.request = request;
   call.value = value;
   call.name = decodeName(fd, request, nullptr);
-  size_t size = (request >> 16) & 0x3FFF;
-  if (size != 0) {
+  const KernelIoctl* known = kernelIoctl(request);
+  if (known == nullptr || known->request.value != request) {
+    violations_.push_back(call.name + ": not an ioctl of the kernel's table (kernel_abi_facts.h)");
+    call.result = -EINVAL;
+  } else if (iocSize(request) != 0) {
     violations_.push_back(call.name + ": takes a pointer, not a value");
     call.result = -EFAULT;
   } else {

@@ -1,6 +1,10 @@
 // hv/testing/fake_device.h: a Device that records every call, checks each argument against
-// the documented uAPI structure (sizes, reserved fields zero, flags known, the right fd kind, the
+// the documented uAPI structure (reserved fields zero, flags known, the right fd kind, the
 // orderings the kernel enforces), and answers like a cooperative kernel. Tests script results.
+// Sizes come from the kernels' own headers (tests/oracles/kernel_abi_facts.h), not from hv/: every
+// request must be the kernel's number with the kernel's argument size in _IOC_SIZE, and every
+// KVM_MEMORY_ENCRYPT_OP command structure and MSHV_ROOT_HVCALL input/output the kernel's size.
+// The strict views below (argOf, payloadOf, ...) fail the test on a size mismatch.
 //
 //   testing::FakeDevice dev;                     // /dev/kvm, /dev/sev, /dev/mshv present
 //   dev.failOnce("KVM_SEV_SNP_LAUNCH_UPDATE", EIO);
@@ -19,13 +23,11 @@
 // may run several VPs on their own threads against it.
 #pragma once
 
-#include <cstring>
-
-#include <algorithm>
-
-#include <cstdint>
-#include <functional>
 #include <array>
+#include <cstdint>
+#include <cstddef>
+#include <cstring>
+#include <functional>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -33,6 +35,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "base/bytes.h"
@@ -54,13 +57,91 @@ struct FakeCall {
   long result = 0;
 };
 
-// The call's argument structure as a T (found by argument-dependent lookup from a test):
-// the first sizeof(T) bytes of `arg`, zeros past its end.
+// Strict views of what a call passed. Each fails the calling test (a gtest failure naming the
+// call) unless the recorded bytes are exactly what the view claims, so a test can never read a
+// structure the backend did not pass whole. The fake records an argument with the size the kernel
+// reads for that call (kernel_abi_facts.h), so a local struct of the wrong size fails here.
+//
+// The argument structure as a T: `arg` must be exactly sizeof(T) bytes.
+template <class T>
+T argOf(const FakeCall* c);
+// What the argument points to (SEV/TDX command data, hypercall input) as a T; likewise exact.
+template <class T>
+T payloadOf(const FakeCall* c);
+// A variable-length argument or payload: a Header followed by `count` Entry records, where
+// `count` is a number or a function of the Header (the count the header declares). The recorded
+// bytes must be exactly sizeof(Header) + count * sizeof(Entry).
+//   auto pages = argWithEntries<mshv_import_isolated_pages, uint64_t>(
+//       call, [](const auto& h) { return h.page_count; });
+template <class Header, class Entry>
+struct WithEntries {
+  Header header{};
+  std::vector<Entry> entries;
+};
+template <class Header, class Entry, class Count>
+WithEntries<Header, Entry> argWithEntries(const FakeCall* c, Count count);
+template <class Header, class Entry, class Count>
+WithEntries<Header, Entry> payloadWithEntries(const FakeCall* c, Count count);
+
+namespace internal {
+// Records a test failure: `what` of call `name` is `got` bytes, the view needs `want`.
+void sizeMismatch(const std::string& name, const char* what, size_t got, size_t want);
+
+template <class T>
+T exactly(const FakeCall* c, const ByteVector& bytes, const char* what) {
+  T v{};
+  if (bytes.size() != sizeof(T)) {
+    sizeMismatch(c->name, what, bytes.size(), sizeof(T));
+    return v;
+  }
+  std::memcpy(&v, bytes.data(), sizeof(T));
+  return v;
+}
+
+template <class Header, class Entry, class Count>
+WithEntries<Header, Entry> withEntries(const FakeCall* c, const ByteVector& bytes, Count count,
+                                       const char* what) {
+  WithEntries<Header, Entry> out;
+  if (bytes.size() < sizeof(Header)) {
+    sizeMismatch(c->name, what, bytes.size(), sizeof(Header));
+    return out;
+  }
+  std::memcpy(&out.header, bytes.data(), sizeof(Header));
+  size_t n = 0;
+  if constexpr (std::is_invocable_v<Count, const Header&>) {
+    n = static_cast<size_t>(count(out.header));
+  } else {
+    n = static_cast<size_t>(count);
+  }
+  const size_t room = (bytes.size() - sizeof(Header)) / sizeof(Entry);
+  if (n != room || bytes.size() != sizeof(Header) + n * sizeof(Entry)) {
+    sizeMismatch(c->name, what, bytes.size(),
+                 n > bytes.size() ? SIZE_MAX : sizeof(Header) + n * sizeof(Entry));
+    return out;
+  }
+  out.entries.resize(n);
+  if (n != 0) {
+    std::memcpy(out.entries.data(), bytes.data() + sizeof(Header), n * sizeof(Entry));
+  }
+  return out;
+}
+}  // namespace internal
+
 template <class T>
 T argOf(const FakeCall* c) {
-  T v{};
-  std::memcpy(&v, c->arg.data(), std::min(sizeof(T), c->arg.size()));
-  return v;
+  return internal::exactly<T>(c, c->arg, "argument");
+}
+template <class T>
+T payloadOf(const FakeCall* c) {
+  return internal::exactly<T>(c, c->payload, "payload");
+}
+template <class Header, class Entry, class Count>
+WithEntries<Header, Entry> argWithEntries(const FakeCall* c, Count count) {
+  return internal::withEntries<Header, Entry>(c, c->arg, count, "argument");
+}
+template <class Header, class Entry, class Count>
+WithEntries<Header, Entry> payloadWithEntries(const FakeCall* c, Count count) {
+  return internal::withEntries<Header, Entry>(c, c->payload, count, "payload");
 }
 
 class FakeDevice : public Device {
@@ -120,6 +201,9 @@ class FakeDevice : public Device {
   long dispatch(FakeCall& call, void* arg);
   long defaultAnswer(FakeCall& call, void* arg);
   std::string decodeName(int fd, unsigned long request, void* arg) const;
+  // Checks the call's sizes against the kernel's (kernel_abi_facts.h) and records its argument and
+  // payload as the kernel would read them.
+  void record(FakeCall& call, void* arg, std::vector<std::string>& problems);
   void validate(FakeCall& call, void* arg, std::vector<std::string>& problems);
   bool isPrivate(const VmState& vm, uint64_t gpa, uint64_t size) const;
   int newFd(FdInfo info);

@@ -37,5 +37,7 @@ Result<std::byte*> hostAddress(const LoadedVm& vm, uint64_t gpa, uint64_t size);
 
 // The pages of `op` written into host memory (data, then zeros).
 Status writePages(const LoadedVm& vm, uint64_t gpa, uint64_t page_count, Bytes data);
+// Writes a parameter area at its gpa: zeros, then each write in order.
+Status writeArea(const LoadedVm& vm, const FillParameter& f);
 
 }  // namespace igvmkit::loader::detail

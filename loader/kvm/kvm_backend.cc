@@ -414,8 +414,8 @@ class KvmBackend final : public Backend {
   }
 
   Status applyOp(const FillParameter& f) {
-    uint64_t pages = f.bytes.size() / kPageSize;
-    IGVMKIT_RETURN_IF_ERROR(writePages(vm_, f.gpa, pages, f.bytes));
+    uint64_t pages = f.size / kPageSize;
+    IGVMKIT_RETURN_IF_ERROR(writeArea(vm_, f));
     if (kind_ == BackendKind::kKvm) {
       return okStatus();
     }

@@ -203,8 +203,8 @@ class MshvBackend final : public Backend {
   }
 
   Status applyOp(const FillParameter& f) {
-    uint64_t pages = f.bytes.size() / kPageSize;
-    IGVMKIT_RETURN_IF_ERROR(writePages(vm_, f.gpa, pages, f.bytes));
+    uint64_t pages = f.size / kPageSize;
+    IGVMKIT_RETURN_IF_ERROR(writeArea(vm_, f));
     if (kind_ == BackendKind::kMshv) {
       return okStatus();
     }

@@ -4,6 +4,7 @@
 
 #include <openssl/evp.h>
 
+#include <array>
 #include <memory>
 
 #include "base/bytes.h"
@@ -17,6 +18,9 @@ const EVP_MD* sha256Md();
 
 // A zero-filled 4 KiB page, for padding.
 Bytes zeroPage();
+// SHA-384 of a zero 4 KiB page, computed once: every page without file data (4 KiB pages and the
+// 512 pieces of a 2 MiB one) reuses it instead of hashing 4 KiB of zeros again.
+const std::array<std::byte, 48>& zeroPageSha384();
 
 struct MdCtxDeleter {
   void operator()(EVP_MD_CTX* ctx) const { EVP_MD_CTX_free(ctx); }
