@@ -21,13 +21,32 @@ constexpr uint64_t kTagUri = 32;             // RFC 8949
 constexpr uint64_t kTagUuid = 37;            // tagged-uuid-type
 constexpr uint64_t kTagSvn = 552;            // tagged-svn
 constexpr uint64_t kTagBytes = 560;          // tagged-bytes
-constexpr uint64_t kNiSha384 = 7;            // Named Information hash algorithm registry
+constexpr uint64_t kNiSha256 = 1;            // Named Information hash algorithm registry
+constexpr uint64_t kNiSha384 = 7;
 constexpr int64_t kCoseEs384 = -35;          // COSE algorithms registry
 // The profile's class for reports signed by a VCEK ("by chip"); a VLEK launch needs the by-CSP
 // class, which the image alone cannot know.
 constexpr uint8_t kSnpByChipClass[16] = {0xd0, 0x5e, 0x6d, 0x1b, 0x9f, 0x46, 0x4a, 0xe2,
                                          0xa6, 0x10, 0xce, 0x3e, 0x6e, 0xe7, 0xe1, 0x53};
 constexpr const char* kSnpProfile = "http://amd.com/please-permalink-me";
+
+// microsoft/igvm's launch-measurement profile (README.md "TDX and VBS"): one CoRIM per platform.
+constexpr const char* kLaunchMeasurementProfile = "tag:microsoft.com,2026:launch-measurement/v1";
+struct LaunchPlatform {
+  const char* platform;  // ReferenceDigest::platform
+  const char* vendor;
+  const char* model;
+  const char* mkey;
+  uint64_t alg;
+  size_t digest_size;
+  // UUIDv5(85f3f1c2-22a8-441e-a1b9-bccfb63ed5f7, "vendor/model"), lower case (RFC 9562 §5.5).
+  const char* tag_id;
+};
+constexpr LaunchPlatform kLaunchPlatforms[] = {
+    {"tdx", "Intel", "TDX", "MRTD", kNiSha384, 48, "e0510081-7b78-5b2a-97a6-d73d890e07b6"},
+    {"vbs", "Microsoft", "VBS", "MEASUREMENT", kNiSha256, 32,
+     "2e29068e-e0fa-59e6-b0ff-3bfe09132e13"},
+};
 
 struct ItemDeleter {
   void operator()(cbor_item_t* item) const {
@@ -182,6 +201,49 @@ cbor_item_t* referenceTriple(const measure::ReferenceDigest& d) {
   return array({env.release(), claims});
 }
 
+// The profile's environment: a class with vendor (1) and model (2) only.
+cbor_item_t* launchEnvironment(const LaunchPlatform& p) {
+  Map cls;
+  cls.add(1, text(p.vendor)).add(2, text(p.model));
+  Map env;
+  env.add(0, cls.release());
+  return env.release();
+}
+
+// {0: mkey (text), 1: {2: [[alg, digest]]}}
+cbor_item_t* launchMeasurement(const LaunchPlatform& p, Bytes digest) {
+  Map values;
+  values.add(2, array({array({uint(p.alg), bytes(digest)})}));
+  Map m;
+  m.add(0, text(p.mkey)).add(1, values.release());
+  return m.release();
+}
+
+// One CoRIM in the launch-measurement profile: a reference triple holding the digest and a
+// conditional-endorsement-series triple that, on that digest, endorses the exact SVN `svn`.
+Result<ByteVector> launchCorim(const LaunchPlatform& p, Bytes digest, uint64_t svn) {
+  Map addition_values;
+  addition_values.add(1, tag(kTagSvn, uint(svn)));
+  Map addition;
+  addition.add(1, addition_values.release());
+  cbor_item_t* series_record =
+      array({array({launchMeasurement(p, digest)}), array({addition.release()})});
+  cbor_item_t* condition = array({launchEnvironment(p), cbor_new_definite_array(0)});
+  Map triples;
+  triples.add(0, array({array({launchEnvironment(p), array({launchMeasurement(p, digest)})})}))
+      .add(8, array({array({condition, array({series_record})})}));
+  Map tag_identity;
+  tag_identity.add(0, text(p.tag_id));
+  Map comid;
+  comid.add(1, tag_identity.release()).add(4, triples.release());
+  IGVMKIT_ASSIGN_OR_RETURN(ByteVector comid_bytes, serialize(comid.release()));
+  Map corim;
+  corim.add(0, text(std::string(p.vendor) + "/" + p.model + "/launch-measurement"))
+      .add(1, array({tag(kTagComid, bytes(comid_bytes))}))
+      .add(3, tag(kTagUri, text(kLaunchMeasurementProfile)));
+  return serialize(tag(kTagUnsignedCorim, corim.release()));
+}
+
 // --- decoding ---------------------------------------------------------------------------------
 
 // libcbor 0.8 (Debian 12) reports a tag around an array holding an empty map, such as a
@@ -307,11 +369,11 @@ Result<ByteVector> toBeSigned(Bytes protected_header, Bytes payload) {
 
 }  // namespace
 
-Result<ByteVector> fromReference(const measure::ReferenceValues& ref, std::string_view id) {
-  std::vector<const measure::ReferenceDigest*> snp = ref.forPlatform("snp");
-  if (snp.empty()) {
-    return invalid("corim.empty", "the reference values hold no snp measurement for a corim");
-  }
+namespace {
+
+// The SNP CoRIM (AMD's profile): one reference triple per measurement.
+Result<ByteVector> snpCorim(const std::vector<const measure::ReferenceDigest*>& snp,
+                            std::string_view id) {
   cbor_item_t* triples = cbor_new_definite_array(snp.size());
   for (const measure::ReferenceDigest* d : snp) {
     if (d->digest.size() != 48) {
@@ -332,6 +394,41 @@ Result<ByteVector> fromReference(const measure::ReferenceValues& ref, std::strin
       .add(1, array({tag(kTagComid, bytes(comid_bytes))}))                  // tags
       .add(3, tag(kTagUri, text(kSnpProfile)));                             // profile
   return serialize(tag(kTagUnsignedCorim, corim.release()));
+}
+
+}  // namespace
+
+Result<std::vector<PlatformCorim>> fromReference(const measure::ReferenceValues& ref,
+                                                std::string_view id) {
+  std::vector<PlatformCorim> out;
+  std::vector<const measure::ReferenceDigest*> snp = ref.forPlatform("snp");
+  if (!snp.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector doc, snpCorim(snp, id));
+    out.push_back({"snp", std::move(doc), std::nullopt});
+  }
+  for (const LaunchPlatform& p : kLaunchPlatforms) {
+    std::vector<const measure::ReferenceDigest*> found = ref.forPlatform(p.platform);
+    if (found.empty()) {
+      continue;
+    }
+    // The profile holds exactly one digest; host model and vCPU count do not change these.
+    for (const measure::ReferenceDigest* d : found) {
+      if (d->digest.size() != p.digest_size) {
+        return invalid("corim.digest", d->label() + ": a " + p.platform + " digest has " +
+                                           std::to_string(p.digest_size) + " bytes");
+      }
+      if (d->digest != found.front()->digest) {
+        return invalid("corim.digest", d->label() + ": the launch-measurement profile holds one " +
+                                           p.platform + " digest, the values hold several");
+      }
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector doc, launchCorim(p, found.front()->digest, 0));
+    out.push_back({p.platform, std::move(doc), std::nullopt});
+  }
+  if (out.empty()) {
+    return invalid("corim.empty", "the reference values hold no snp, tdx or vbs measurement");
+  }
+  return out;
 }
 
 Result<SignedCorim> signCorim(Bytes corim, sign::Signer& signer) {
@@ -366,12 +463,15 @@ Result<SignedCorim> signCorim(Bytes corim, sign::Signer& signer) {
 Result<CorimFiles> makeCorim(const measure::ReferenceValues& ref, std::string_view id,
                              sign::Signer* signer) {
   CorimFiles out;
-  IGVMKIT_ASSIGN_OR_RETURN(out.document, fromReference(ref, id));
-  out.file = out.document;
-  if (signer != nullptr) {
-    IGVMKIT_ASSIGN_OR_RETURN(SignedCorim s, signCorim(out.document, *signer));
-    out.file = std::move(s.cose_sign1);
-    out.detached = std::move(s.detached);
+  IGVMKIT_ASSIGN_OR_RETURN(out.parts, fromReference(ref, id));
+  for (PlatformCorim& part : out.parts) {
+    if (signer == nullptr) {
+      out.file.insert(out.file.end(), part.document.begin(), part.document.end());
+      continue;
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(SignedCorim s, signCorim(part.document, *signer));
+    out.file.insert(out.file.end(), s.cose_sign1.begin(), s.cose_sign1.end());
+    part.detached = std::move(s.detached);
   }
   return out;
 }
