@@ -63,6 +63,18 @@ Result<CorimFiles> makeCorim(const measure::ReferenceValues& ref, std::string_vi
 Status verifyCorim(Bytes cose_sign1, Bytes detached_payload,
                    const measure::SNP_ECDSA_PUBLIC_KEY& key);
 
+// Reads reference values back out of a CoRIM file as makeCorim writes it (one CoRIM, or a CBOR
+// sequence of them; each a COSE_Sign1 or an unsigned #6.501), for `verify --expect FILE.cbor`:
+// SNP from AMD's profile (digests and ID-block identity), TDX and VBS from the launch-measurement
+// profile. A signed CoRIM must verify under `key` ("corim.key_required", a usage error, without
+// one; "corim.signature_invalid" when it does not); an unsigned one is refused
+// ("corim.unsigned") unless `unsigned_ok`. "corim.structure" for CBOR that is not such a CoRIM.
+struct ReadOptions {
+  std::optional<measure::SNP_ECDSA_PUBLIC_KEY> key;
+  bool unsigned_ok = false;
+};
+Result<measure::ReferenceValues> readReference(Bytes file, const ReadOptions& options);
+
 // Any CBOR item decoded for `dump`: maps as {"<key>": value}, byte strings as hex, tags as
 // {"tag": N, "value": ...}; the CBOR inside a CoMID (#6.506), a COSE protected header and a
 // COSE payload is decoded too. "corim.cbor" for malformed CBOR or trailing bytes.

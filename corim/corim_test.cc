@@ -228,6 +228,72 @@ TEST(Corim, CoseSign1VerifiesOverTheRfc9052SigStructure) {
   EXPECT_EQ(decode(trailing).error().rule, "corim.cbor");
 }
 
+TEST(Corim, ReadsBackWhatItWrites) {
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(std::string(96, 'a')));
+  measure::ReferenceDigest::IdBlockIdentity id;
+  id.id_key_digest = unhexed(std::string(96, 'c'));
+  id.family_id = unhexed("00112233445566778899aabbccddeeff");
+  id.image_id = unhexed("0102030405060708090a0b0c0d0e0f10");
+  id.guest_svn = 7;
+  id.guest_policy = 0x3001f;  // SMT (16), reserved one (17), ABI 0.31
+  ref.measurements[0].id_block = id;
+  ref.measurements.push_back(snp(std::string(96, 'b')));  // another host model: no identity
+  measure::ReferenceDigest t;
+  t.platform = "tdx";
+  t.digest = unhexed(std::string(96, 'e'));
+  ref.measurements.push_back(t);
+  measure::ReferenceDigest v;
+  v.platform = "vbs";
+  v.digest = unhexed(std::string(64, 'f'));
+  ref.measurements.push_back(v);
+  std::unique_ptr<sign::Signer> signer = std::move(
+      sign::openSigner("measure/testdata/id_key.pem", {}, [](const std::string& p) {
+        return readFile(p);
+      }).value());
+  Result<CorimFiles> signed_files = makeCorim(ref, "r", signer.get());
+  ASSERT_TRUE(signed_files.ok()) << signed_files.error().message;
+  Result<measure::ReferenceValues> back =
+      readReference(signed_files->file, {.key = signer->publicKey()});
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->measurements.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(back->measurements[i].platform, ref.measurements[i].platform) << i;
+    EXPECT_EQ(back->measurements[i].digest, ref.measurements[i].digest) << i;
+  }
+  ASSERT_TRUE(back->measurements[0].id_block.has_value());
+  const auto& got = *back->measurements[0].id_block;
+  EXPECT_EQ(got.id_key_digest, id.id_key_digest);
+  EXPECT_FALSE(got.author_key_digest.has_value());
+  EXPECT_EQ(got.family_id, id.family_id);
+  EXPECT_EQ(got.image_id, id.image_id);
+  EXPECT_EQ(got.guest_svn, 7u);
+  EXPECT_EQ(got.guest_policy, 0x3001fu);
+  EXPECT_FALSE(back->measurements[1].id_block.has_value());
+
+  // A signed CoRIM needs the key; another key fails; an unsigned one needs unsigned_ok.
+  EXPECT_EQ(readReference(signed_files->file, {}).error().rule, "corim.key_required");
+  std::unique_ptr<sign::Signer> other = std::move(
+      sign::openSigner("measure/testdata/author_key.pem", {}, [](const std::string& p) {
+        return readFile(p);
+      }).value());
+  EXPECT_EQ(readReference(signed_files->file, {.key = other->publicKey()}).error().rule,
+            "corim.signature_invalid");
+  Result<CorimFiles> plain = makeCorim(ref, "r", nullptr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(readReference(plain->file, {}).error().rule, "corim.unsigned");
+  Result<measure::ReferenceValues> unsigned_back =
+      readReference(plain->file, {.key = std::nullopt, .unsigned_ok = true});
+  ASSERT_TRUE(unsigned_back.ok()) << unsigned_back.error().message;
+  EXPECT_EQ(unsigned_back->measurements.size(), 4u);
+  // Not a CoRIM, or cut short.
+  EXPECT_EQ(readReference(toBytes("\xa0"), {.key = std::nullopt, .unsigned_ok = true}).error().rule, "corim.structure");
+  EXPECT_EQ(readReference(Bytes(plain->file).first(plain->file.size() - 1), {.key = std::nullopt, .unsigned_ok = true})
+                .error()
+                .rule,
+            "corim.cbor");
+}
+
 TEST(Corim, EmbedsInIgvmCorimHeadersAndDecodesThem) {
   igvm::Model m;
   m.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1));
