@@ -24,7 +24,7 @@ constexpr uint64_t kTagSvn = 552;            // tagged-svn
 constexpr uint64_t kTagBytes = 560;          // tagged-bytes
 constexpr uint64_t kNiSha256 = 1;            // Named Information hash algorithm registry
 constexpr uint64_t kNiSha384 = 7;
-constexpr int64_t kCoseEs384 = -35;          // COSE algorithms registry
+constexpr int64_t kCoseEs384 = -35;  // COSE algorithms registry
 // The profile's class for reports signed by a VCEK ("by chip"); a VLEK launch needs the by-CSP
 // class, which the image alone cannot know.
 constexpr uint8_t kSnpByChipClass[16] = {0xd0, 0x5e, 0x6d, 0x1b, 0x9f, 0x46, 0x4a, 0xe2,
@@ -75,9 +75,7 @@ cbor_item_t* sint(int64_t v) {
 cbor_item_t* bytes(Bytes b) {
   return cbor_build_bytestring(reinterpret_cast<cbor_data>(b.data()), b.size());
 }
-cbor_item_t* text(std::string_view s) {
-  return cbor_build_stringn(s.data(), s.size());
-}
+cbor_item_t* text(std::string_view s) { return cbor_build_stringn(s.data(), s.size()); }
 cbor_item_t* tag(uint64_t t, cbor_item_t* inner) {
   cbor_item_t* out = cbor_build_tag(t, cbor_move(inner));
   return out;
@@ -179,8 +177,9 @@ cbor_item_t* referenceTriple(const measure::ReferenceDigest& d) {
   if (id) {
     const uint64_t policy = id->guest_policy;
     Map abi_version;
-    abi_version.add(0, text(std::to_string((policy >> 8) & 0xFF) + "." +
-                            std::to_string(policy & 0xFF) + ".0"))
+    abi_version
+        .add(0, text(std::to_string((policy >> 8) & 0xFF) + "." + std::to_string(policy & 0xFF) +
+                     ".0"))
         .add(1, uint(16384));  // version-scheme semver
     Map abi_values;
     abi_values.add(0, abi_version.release());
@@ -318,7 +317,8 @@ nlohmann::ordered_json toJson(const cbor_item_t* i, int depth, bool decode_bytes
       return hexBytes(bytesOf(i));
     case CBOR_TYPE_STRING:
       if (!cbor_string_is_definite(i)) return "(indefinite text)";
-      return std::string(reinterpret_cast<const char*>(cbor_string_handle(i)), cbor_string_length(i));
+      return std::string(reinterpret_cast<const char*>(cbor_string_handle(i)),
+                         cbor_string_length(i));
     case CBOR_TYPE_ARRAY: {
       Json a = Json::array();
       const size_t n = cbor_array_size(i);
@@ -393,16 +393,17 @@ Result<ByteVector> snpCorim(const std::vector<const measure::ReferenceDigest*>& 
   comid.add(1, tag_identity.release()).add(4, triples_map.release());
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector comid_bytes, serialize(comid.release()));
   Map corim;
-  corim.add(0, text(id))                                                    // id
-      .add(1, array({tag(kTagComid, bytes(comid_bytes))}))                  // tags
-      .add(3, tag(kTagUri, text(kSnpProfile)));                             // profile
+  corim
+      .add(0, text(id))                                     // id
+      .add(1, array({tag(kTagComid, bytes(comid_bytes))}))  // tags
+      .add(3, tag(kTagUri, text(kSnpProfile)));             // profile
   return serialize(tag(kTagUnsignedCorim, corim.release()));
 }
 
 }  // namespace
 
 Result<std::vector<PlatformCorim>> fromReference(const measure::ReferenceValues& ref,
-                                                std::string_view id) {
+                                                 std::string_view id) {
   std::vector<PlatformCorim> out;
   std::vector<const measure::ReferenceDigest*> snp = ref.forPlatform("snp");
   if (!snp.empty()) {
@@ -441,9 +442,9 @@ Result<SignedCorim> signCorim(Bytes corim, sign::Signer& signer) {
   meta.add(0, signer_map.release());  // corim-meta: signer
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector meta_bytes, serialize(meta.release()));
   Map prot;
-  prot.add(1, sint(kCoseEs384))                     // alg
-      .add(3, text("application/rim+cbor"))         // content type
-      .add(8, bytes(meta_bytes));                   // corim-meta
+  prot.add(1, sint(kCoseEs384))              // alg
+      .add(3, text("application/rim+cbor"))  // content type
+      .add(8, bytes(meta_bytes));            // corim-meta
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector protected_bytes, serialize(prot.release()));
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector tbs, toBeSigned(protected_bytes, corim));
   IGVMKIT_ASSIGN_OR_RETURN(measure::SNP_ECDSA_SIGNATURE sig, signer.sign(tbs));
@@ -511,7 +512,8 @@ Status verifyCorim(Bytes cose_sign1, Bytes detached_payload,
     payload = bytesOf(parts[2]);
   }
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector tbs, toBeSigned(bytesOf(parts[0]), payload));
-  Result<measure::ImportedSignature> checked = measure::importSignature(tbs, bytesOf(parts[3]), key);
+  Result<measure::ImportedSignature> checked =
+      measure::importSignature(tbs, bytesOf(parts[3]), key);
   if (!checked.ok()) {
     return Error{Code::kVerifyFailed, "corim.signature_invalid", checked.error().message,
                  std::nullopt};
@@ -543,8 +545,8 @@ Result<ByteVector> withCorim(const igvm::File& file, uint32_t mask, Bytes docume
   model.initialization.push_back(igvm::makeEntry(igvm::kVhtCorimDocument, header,
                                                  ByteVector(document.begin(), document.end())));
   if (signature) {
-    model.initialization.push_back(igvm::makeEntry(igvm::kVhtCorimSignature, header,
-                                               ByteVector(signature->begin(), signature->end())));
+    model.initialization.push_back(igvm::makeEntry(
+        igvm::kVhtCorimSignature, header, ByteVector(signature->begin(), signature->end())));
   }
   return igvm::write(model, {.version = file.version()});
 }
@@ -622,8 +624,7 @@ std::optional<uint64_t> uintOf(const cbor_item_t* i) {
 // The one digest [[alg, bytes]] of a measurement-values-map, checked against alg and size.
 Result<ByteVector> digestOf(const cbor_item_t* values, uint64_t alg, size_t size) {
   std::vector<const cbor_item_t*> digests = items(get(values, 2));
-  if (digests.size() != 1 || items(digests[0]).size() != 2 ||
-      uintOf(items(digests[0])[0]) != alg) {
+  if (digests.size() != 1 || items(digests[0]).size() != 2 || uintOf(items(digests[0])[0]) != alg) {
     return malformed("a reference measurement holds one digest of algorithm " +
                      std::to_string(alg));
   }
@@ -642,8 +643,9 @@ Result<measure::ReferenceDigest> snpTriple(const cbor_item_t* triple) {
   if (t.size() != 2) return malformed("a reference triple is [environment, measurements]");
   const cbor_item_t* cls = untag(get(get(t[0], 0), 0), kTagUuid);
   std::optional<ByteVector> class_id = bytesIn(cls);
-  if (!class_id || *class_id != ByteVector(reinterpret_cast<const std::byte*>(kSnpByChipClass),
-                                           reinterpret_cast<const std::byte*>(kSnpByChipClass) + 16)) {
+  if (!class_id ||
+      *class_id != ByteVector(reinterpret_cast<const std::byte*>(kSnpByChipClass),
+                              reinterpret_cast<const std::byte*>(kSnpByChipClass) + 16)) {
     return malformed("the snp environment is not the profile's by-chip class");
   }
   measure::ReferenceDigest d;
@@ -660,7 +662,8 @@ Result<measure::ReferenceDigest> snpTriple(const cbor_item_t* triple) {
       if (get(values, 0) != nullptr) {
         has_id = true;
         std::optional<std::string> image = textOf(get(get(values, 0), 0));
-        Result<ByteVector> image_id = image ? parseHexBytes(*image) : Result<ByteVector>(malformed(""));
+        Result<ByteVector> image_id =
+            image ? parseHexBytes(*image) : Result<ByteVector>(malformed(""));
         std::optional<uint64_t> svn = uintOf(untag(get(values, 1), kTagSvn));
         std::optional<ByteVector> family = bytesIn(untag(get(values, 4), kTagBytes));
         const cbor_item_t* flags = get(values, 3);
@@ -798,7 +801,8 @@ Result<measure::ReferenceValues> readReference(Bytes file, const ReadOptions& op
       }
       IGVMKIT_RETURN_IF_ERROR(readCorim(one, out));
     } else {
-      return malformed("item at byte " + hex(at) + " is neither a cose_sign1 (#6.18) nor a corim "
+      return malformed("item at byte " + hex(at) +
+                       " is neither a cose_sign1 (#6.18) nor a corim "
                        "(#6.501)");
     }
     at += used;

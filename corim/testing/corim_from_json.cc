@@ -16,9 +16,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   Result<std::string> text = readTextFile(argv[1]);
-  Result<measure::ReferenceValues> ref =
-      text.ok() ? measure::ReferenceValues::fromJson(*text)
-                : Result<measure::ReferenceValues>(text.error());
+  Result<measure::ReferenceValues> ref = text.ok() ? measure::ReferenceValues::fromJson(*text)
+                                                   : Result<measure::ReferenceValues>(text.error());
   if (!ref.ok()) {
     std::cerr << "error: " << argv[1] << ": " << ref.error().message << "\n";
     return 1;
