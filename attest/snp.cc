@@ -443,6 +443,29 @@ void checkCrls(const std::vector<ByteVector>& crls, const Chain& chain, int64_t 
   }
 }
 
+// Everything checkChain() and checkCrls() depend on, hashed: the ChainCache key.
+std::string chainKey(const ATTESTATION_REPORT& r, const Chain& chain,
+                     std::optional<SnpProduct> product, int64_t at,
+                     const std::vector<ByteVector>& crls) {
+  ByteVector all;
+  auto add = [&all](Bytes b) {
+    uint64_t n = b.size();
+    appendStruct(all, n);
+    all.insert(all.end(), b.begin(), b.end());
+  };
+  uint32_t key = static_cast<uint32_t>(signingKey(r));
+  int32_t p = product ? static_cast<int32_t>(*product) : -1;
+  appendStruct(all, key);
+  appendStruct(all, p);
+  appendStruct(all, at);
+  for (const Cert* c : {chain.vek, chain.ask, chain.ark}) {
+    ByteVector der = c ? internal::certificateDer(c->x509.get()) : ByteVector();
+    add(der);
+  }
+  for (const ByteVector& crl : crls) add(crl);
+  return hexBytes(internal::sha256(all));
+}
+
 void checkSignature(Bytes report, const ATTESTATION_REPORT& r, const Chain& chain, Verdict& v) {
   if (chain.vek == nullptr) {
     v.add("report.signature", false, "no VCEK/VLEK certificate to verify with");
@@ -925,8 +948,19 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
         return s;
       }());
 
-  checkChain(r, chain, product, at, v);
-  checkCrls(evidence.crls, chain, at, v);
+  if (evidence.chain_cache == nullptr) {
+    checkChain(r, chain, product, at, v);
+    checkCrls(evidence.crls, chain, at, v);
+  } else {
+    std::vector<Check> checks =
+        evidence.chain_cache->get(chainKey(r, chain, product, at, evidence.crls), [&] {
+          Verdict scratch;
+          checkChain(r, chain, product, at, scratch);
+          checkCrls(evidence.crls, chain, at, scratch);
+          return scratch.checks;
+        });
+    v.checks.insert(v.checks.end(), checks.begin(), checks.end());
+  }
   if (chain.vek != nullptr) {
     checkVekBinding(r, layout, chain.vek->x509.get(), chain.vek->subject_cn == "SEV-VLEK", v);
   } else {

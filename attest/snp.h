@@ -41,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/chain_cache.h"
 #include "attest/verdict.h"
 #include "base/bytes.h"
 #include "base/status.h"
@@ -202,6 +203,7 @@ struct SnpEvidence {
   std::vector<ByteVector> certificates;  // DER: VCEK or VLEK, ASK/ASVK, ARK, in any order
   std::optional<int64_t> at;             // verification time (Unix seconds); now when absent
   std::vector<ByteVector> crls = {};     // DER: KDS CRLs (ARK-signed) to check the chain against
+  ChainCache* chain_cache = nullptr;     // chains verified once and reused (attest/chain_cache.h)
 };
 
 // Verifies `evidence` and, when `reference` is given, compares it against the

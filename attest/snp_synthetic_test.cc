@@ -208,5 +208,120 @@ TEST(SnpSynthetic, EveryProductsChainVerifiesUnderItsPin) {
   }
 }
 
+// A test "ARK" (self-signed, CN ARK-Turin) and "ASK" (CN SEV-Turin, issued by it), serial 7.
+struct TestRoots {
+  std::unique_ptr<EVP_PKEY, KeyFree> ark_key{EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384")};
+  ByteVector ark, ask;
+};
+
+ByteVector makeCert(const char* subject_cn, const char* issuer_cn, long serial, EVP_PKEY* subject,
+                    EVP_PKEY* signer) {
+  X509* cert = X509_new();
+  X509_set_version(cert, 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), serial);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -3600);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_NAME_add_entry_by_txt(X509_get_subject_name(cert), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(subject_cn), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(X509_get_issuer_name(cert), "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(issuer_cn), -1, -1, 0);
+  X509_set_pubkey(cert, subject);
+  X509_sign(cert, signer, EVP_sha384());
+  ByteVector der = internal::certificateDer(cert);
+  X509_free(cert);
+  return der;
+}
+
+TestRoots makeRoots() {
+  TestRoots t;
+  std::unique_ptr<EVP_PKEY, KeyFree> ask_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  t.ark = makeCert("ARK-Turin", "ARK-Turin", 1, t.ark_key.get(), t.ark_key.get());
+  t.ask = makeCert("SEV-Turin", "ARK-Turin", 7, ask_key.get(), t.ark_key.get());
+  return t;
+}
+
+// A KDS-style CRL issued by CN=ARK-Turin, current for the next hour, revoking `serials`.
+ByteVector makeCrl(EVP_PKEY* signer, const std::vector<long>& serials) {
+  X509_CRL* crl = X509_CRL_new();
+  X509_CRL_set_version(crl, 1);
+  X509_NAME* issuer = X509_NAME_new();
+  X509_NAME_add_entry_by_txt(issuer, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("ARK-Turin"), -1, -1, 0);
+  X509_CRL_set_issuer_name(crl, issuer);
+  X509_NAME_free(issuer);
+  ASN1_TIME* last = X509_gmtime_adj(nullptr, -60);
+  ASN1_TIME* next = X509_gmtime_adj(nullptr, 3600);
+  X509_CRL_set1_lastUpdate(crl, last);
+  X509_CRL_set1_nextUpdate(crl, next);
+  for (long serial : serials) {
+    X509_REVOKED* r = X509_REVOKED_new();
+    ASN1_INTEGER* n = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(n, serial);
+    X509_REVOKED_set_serialNumber(r, n);
+    X509_REVOKED_set_revocationDate(r, last);
+    X509_CRL_add0_revoked(crl, r);
+    ASN1_INTEGER_free(n);
+  }
+  X509_CRL_sort(crl);
+  X509_CRL_sign(crl, signer, EVP_sha384());
+  unsigned char* out = nullptr;
+  int len = i2d_X509_CRL(crl, &out);
+  ByteVector der(reinterpret_cast<std::byte*>(out), reinterpret_cast<std::byte*>(out) + len);
+  OPENSSL_free(out);
+  ASN1_TIME_free(last);
+  ASN1_TIME_free(next);
+  X509_CRL_free(crl);
+  return der;
+}
+
+// No real AMD KDS CRL is in $IGVMKIT_SHARED, so the positive case uses a CRL of a test ARK: a
+// valid, current CRL that revokes nothing passes "crl"; one revoking the ASK, or signed by another
+// key under the same issuer name, fails it.
+TEST(SnpSynthetic, CrlOfTheChainsArk) {
+  Synthetic s = makeTurin(/*cert_fmc=*/1, /*chip_tail_zero=*/true);
+  TestRoots roots = makeRoots();
+  std::vector<ByteVector> certs = {s.vcek, roots.ask, roots.ark};
+  auto crlCheck = [&](const ByteVector& crl) {
+    Result<Verdict> v = verifySnpReport(
+        {.report = s.report, .certificates = certs, .at = std::nullopt, .crls = {crl}});
+    EXPECT_TRUE(v.ok());
+    const Check* c = v.ok() ? v->find("crl") : nullptr;
+    EXPECT_NE(c, nullptr);
+    return c != nullptr ? *c : Check{};
+  };
+  Check clean = crlCheck(makeCrl(roots.ark_key.get(), {}));
+  EXPECT_TRUE(clean.passed) << describe(clean);
+  Check revoked = crlCheck(makeCrl(roots.ark_key.get(), {3, 7}));
+  EXPECT_FALSE(revoked.passed) << describe(revoked);
+  std::unique_ptr<EVP_PKEY, KeyFree> other(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-384"));
+  Check forged = crlCheck(makeCrl(other.get(), {}));
+  EXPECT_FALSE(forged.passed) << describe(forged);
+}
+
+// A ChainCache verifies a chain once and hands the same checks to every later report.
+TEST(SnpSynthetic, ChainCacheVerifiesEachChainOnce) {
+  Synthetic s = makeTurin(/*cert_fmc=*/1, /*chip_tail_zero=*/true);
+  TestRoots roots = makeRoots();
+  std::vector<ByteVector> certs = {s.vcek, roots.ask, roots.ark};
+  ChainCache cache;
+  Result<Verdict> plain = verifySnpReport({.report = s.report, .certificates = certs, .at = 1800000000});
+  ASSERT_TRUE(plain.ok());
+  for (int i = 0; i < 3; ++i) {
+    Result<Verdict> v = verifySnpReport(
+        {.report = s.report, .certificates = certs, .at = 1800000000, .chain_cache = &cache});
+    ASSERT_TRUE(v.ok());
+    ASSERT_EQ(v->checks.size(), plain->checks.size());
+    for (size_t c = 0; c < v->checks.size(); ++c) {
+      EXPECT_EQ(describe(v->checks[c]), describe(plain->checks[c]));
+    }
+  }
+  EXPECT_EQ(cache.computed(), 1u);
+  EXPECT_EQ(cache.reused(), 2u);
+  // Another time is another key: verified again.
+  ASSERT_TRUE(verifySnpReport(
+      {.report = s.report, .certificates = certs, .at = 1800000001, .chain_cache = &cache}).ok());
+  EXPECT_EQ(cache.computed(), 2u);
+}
+
 }  // namespace
 }  // namespace igvmkit::attest

@@ -9,6 +9,7 @@
 #include "attest/internal/crl.h"
 #include "attest/internal/crypto.h"
 #include "attest/internal/der.h"
+#include "attest/internal/event_log_checks.h"
 #include "attest/internal/reference_checks.h"
 #include "attest/internal/tdx_collateral.h"
 
@@ -435,8 +436,14 @@ Result<Verdict> verifyTdxQuote(const TdxEvidence& ev, const measure::ReferenceVa
                          chain_certs, chain_certs, at, v);
     }
   }
+  if (ev.event_log != nullptr) {
+    internal::checkEventLog(q.body, *ev.event_log, v);
+  }
   if (reference != nullptr) {
     checkReference(q, *reference, v);
+    if (reference->policy) {
+      internal::checkNamedEvents(ev.event_log, *reference->policy, v);
+    }
   }
   return v;
 }

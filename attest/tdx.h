@@ -13,8 +13,9 @@
 //     signing chains to the same root, the FMSPC against the PCK certificate, the QE report
 //     against the QE Identity, and the PCK / root CA CRLs (signature, and no certificate of the
 //     chain revoked);
+//   - with an event log (attest/event_log.h): its replay against RTMR0-3;
 //   - with reference values: MRTD against every "tdx" measurement, RTMRs, REPORTDATA,
-//     TD attributes (DEBUG forbidden unless allowed) and XFAM.
+//     TD attributes (DEBUG forbidden unless allowed), XFAM and the event log's named events.
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(ByteVector quote, attest::decodeEvidence(file));
 //   attest::TdxEvidence ev{.quote = quote, .root = {}, .collateral = {}, .tcb_signing_chain = {},
@@ -29,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "attest/event_log.h"
 #include "attest/verdict.h"
 #include "base/bytes.h"
 #include "base/status.h"
@@ -140,6 +142,7 @@ struct TdxEvidence {
   std::vector<ByteVector> tcb_signing_chain;  // DER: signer chain for PCS bodies without one
   std::vector<ByteVector> crls;         // DER CRLs (PCK CA, root CA) beyond the bundle's
   std::optional<int64_t> at;            // verification time (Unix seconds); now when absent
+  const CcEventLog* event_log = nullptr;  // replayed and checked against RTMR0-3 (rtmr.N)
 };
 
 // Verifies the quote and, when `reference` is given, compares it against the reference values.

@@ -437,6 +437,56 @@ TEST(TdxCollateral, DcapQvlBundleVerifies) {
   EXPECT_FALSE(v->find("collateral.tcb_info.fmspc")->passed);
 }
 
+// The TDX module of tdx08 (TEE_TCB_SVN 06 01 ..: module major version 1, SVN 6) against the
+// bundle's TCB Info v3: identity TDX_01 (MRSIGNERSEAM and SEAMATTRIBUTES zero), level isvsvn 4
+// UpToDate. Edits of the (then unsigned) text show each way it can fail.
+TEST(TdxCollateral, TdxModuleIdentityAndLevel) {
+  IGVMKIT_SHARED_OR_SKIP(shared);
+  ByteVector quote = loadQuote(shared, "tdx08_v4_phala/tdx_quote");
+  ByteVector collateral = readShared(shared, "intel/tdx/tdx08_v4_phala/tdx_quote_collateral.json");
+  TdxEvidence ev = evidence(quote, at(kAt));
+  const std::string original(reinterpret_cast<const char*>(collateral.data()), collateral.size());
+  ev.collateral = original;
+  Result<Verdict> v = verifyTdxQuote(ev);
+  ASSERT_TRUE(v.ok()) << v.error().message;
+  ASSERT_NE(v->find("collateral.tdx_module.identity"), nullptr) << dumpChecks(*v);
+  EXPECT_TRUE(v->find("collateral.tdx_module.identity")->passed) << dumpChecks(*v);
+  EXPECT_NE(v->find("collateral.tdx_module.identity")->expected.find("TDX_01"), std::string::npos);
+  EXPECT_TRUE(v->find("collateral.tdx_module.level")->passed) << dumpChecks(*v);
+  EXPECT_EQ(field(*v, "tdx_module_tcb_status").get<std::string>(), "UpToDate");
+
+  auto edited = [&](const std::string& from, const std::string& to) {
+    std::string text = original;
+    size_t pos = text.find(from);
+    EXPECT_NE(pos, std::string::npos) << from;
+    if (pos != std::string::npos) text.replace(pos, from.size(), to);
+    ev.collateral = text;
+    Result<Verdict> out = verifyTdxQuote(ev);
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? *out : Verdict{};
+  };
+  // No identity for module version 1.
+  Verdict missing = edited("\\\"id\\\":\\\"TDX_01\\\"", "\\\"id\\\":\\\"TDX_07\\\"");
+  EXPECT_FALSE(missing.find("collateral.tdx_module.identity")->passed);
+  EXPECT_FALSE(missing.find("collateral.tdx_module.level")->passed);
+  // The module's SVN 6 no longer reaches the UpToDate level: the next one is OutOfDate.
+  Verdict old = edited("{\\\"tcb\\\":{\\\"isvsvn\\\":4}", "{\\\"tcb\\\":{\\\"isvsvn\\\":7}");
+  EXPECT_TRUE(old.find("collateral.tdx_module.identity")->passed);
+  EXPECT_FALSE(old.find("collateral.tdx_module.level")->passed);
+  EXPECT_EQ(field(old, "tdx_module_tcb_status").get<std::string>(), "OutOfDate");
+  // Another module signer.
+  size_t id = original.find("TDX_01");
+  ASSERT_NE(id, std::string::npos);
+  std::string signer = original;
+  size_t zeros = signer.find("000000", id);
+  signer[zeros] = '1';
+  ev.collateral = signer;
+  Result<Verdict> other = verifyTdxQuote(ev);
+  ASSERT_TRUE(other.ok());
+  EXPECT_FALSE(other->find("collateral.tdx_module.identity")->passed);
+  EXPECT_EQ(other->find("collateral.tdx_module.identity")->detail, "MRSIGNERSEAM differs");
+}
+
 TEST(TdxCollateral, PcsResponsesAndCrlsVerify) {
   IGVMKIT_SHARED_OR_SKIP(shared);
   ByteVector quote = loadQuote(shared, "tdx01_v4_spr_gotdx/tdx_prod_quote_SPR_E4.dat");

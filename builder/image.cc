@@ -13,6 +13,7 @@
 #include "builder/linux_boot.h"
 #include "builder/tdx_reset.h"
 #include "builder/x86.h"
+#include "measure/ovmf_launch.h"
 #include "ovmf/ovmf.h"
 
 namespace igvmkit::builder {
@@ -94,6 +95,7 @@ class Layouter {
   Status layoutPayload();
   Status layoutFirmware();
   Status layoutTdvf(Bytes fw);
+  Status layoutSnpFirmware(Bytes fw, uint64_t gpa);
   Status layoutData();
   Status layoutVp();
 
@@ -110,6 +112,7 @@ class Layouter {
   uint64_t cr3_plain_ = 0;
   uint64_t cr3_snp_ = 0;
   uint64_t map_end_ = 0;
+  std::vector<VpContext> firmware_vmsas_;  // SNP [firmware] launch: QEMU's reset VMSAs
 };
 
 // A kernel file is an uncompressed ELF vmlinux when it starts with the ELF magic, else a bzImage.
@@ -276,9 +279,13 @@ Status Layouter::layoutFirmware() {
     return placement("firmware image of " + hex(fw.size()) + " bytes is larger than 4 GiB");
   }
   const uint64_t gpa = m_.firmware->gpa.value_or(layout::kFirmwareEnd - size);
+  // SNP after the image: the firmware's metadata pages follow it in the launch.
+  const bool snp_launch = m_.snp && m_.vp.mode == EntryMode::kReset;
   if (!m_.tdx) {
-    fw.resize(size, std::byte{0});
-    return common(gpa, fw, "firmware");
+    ByteVector padded = fw;
+    padded.resize(size, std::byte{0});
+    IGVMKIT_RETURN_IF_ERROR(common(gpa, padded, "firmware"));
+    return snp_launch ? layoutSnpFirmware(fw, gpa) : okStatus();
   }
   // TDX: the pages QEMU gives a TDVF (measure/ovmf_launch.h), so the MRTD is the TDVF's.
   IGVMKIT_RETURN_IF_ERROR(layoutTdvf(fw));
@@ -286,8 +293,91 @@ Status Layouter::layoutFirmware() {
   if (others.empty()) {
     return okStatus();
   }
-  fw.resize(size, std::byte{0});
-  return specific(others, gpa, fw, "firmware");
+  ByteVector padded = fw;
+  padded.resize(size, std::byte{0});
+  IGVMKIT_RETURN_IF_ERROR(specific(others, gpa, padded, "firmware"));
+  return snp_launch ? layoutSnpFirmware(fw, gpa) : okStatus();
+}
+
+// SNP: what QEMU + KVM measure for a plain OVMF launch after the image (measure/ovmf_launch.h,
+// snpMetadataUpdates / ovmfLaunchVmsas), as IGVM page data and VP contexts, so the file measures
+// like `measure --ovmf` of the same image. ZERO updates become PAGE_DATA without file data: a
+// loader that measures those as native ZERO pages (igvmmeasure --native-zero, Vanadium,
+// `igvmkit measure --native-zero`) reproduces the plain launch; QEMU's IGVM loader measures them
+// as NORMAL pages of zeros (measure/README.md "QEMU launches of OVMF", builder/README.md).
+Status Layouter::layoutSnpFirmware(Bytes fw, uint64_t gpa) {
+  const std::string name = "firmware image " + m_.firmware->image;
+  const SnpSettings& snp = *m_.snp;
+  if (gpa + alignUp(fw.size(), kPage) != layout::kFirmwareEnd) {
+    return placement(name + ": an SNP firmware launch needs the image to end at 4 GiB (reset "
+                     "vector), not at " + hex(gpa + alignUp(fw.size(), kPage)));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(ovmf::Firmware ovmf, ovmf::Firmware::parse(fw));
+  IGVMKIT_ASSIGN_OR_RETURN(
+      ovmf::TableEntry meta,
+      ovmf.requireEntry(ovmf::kSevMetadataGuid, "[platform.snp] (the SNP_SEC_MEM, secrets and "
+                                                "CPUID pages OVMF expects)"));
+  (void)meta;
+  std::optional<measure::SevKernelHashes> hashes;
+  if (m_.firmware->kernel) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector kernel, read_(*m_.firmware->kernel));
+    ByteVector initrd;
+    if (m_.firmware->initrd) {
+      IGVMKIT_ASSIGN_OR_RETURN(initrd, read_(*m_.firmware->initrd));
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(hashes,
+                             measure::sevKernelHashes(kernel, initrd, m_.firmware->cmdline));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<measure::SnpMetadataUpdate> updates,
+                           measure::snpMetadataUpdates(ovmf, hashes, snp.vmm));
+  const PlatformList only_snp = {Platform::kSnp};
+  for (measure::SnpMetadataUpdate& u : updates) {
+    const std::string what = std::string("snp firmware ") + ovmf::sevSectionTypeName(u.section);
+    if (!m_.memory.isRam(u.gpa, u.size)) {
+      return placement(name + ": " + what + " [" + hex(u.gpa) + ", " + hex(u.gpa + u.size) +
+                       ") is not inside RAM");
+    }
+    IGVMKIT_RETURN_IF_ERROR(claim(only_snp, u.gpa, u.size, what));
+    Region r;
+    r.what = what;
+    r.platforms = all_ == only_snp ? PlatformList{} : only_snp;
+    switch (u.type) {
+      case measure::SnpPageType::kSecrets:
+        r.type = PageDataType::kSecrets;
+        break;
+      case measure::SnpPageType::kCpuid:
+        r.type = PageDataType::kCpuid;
+        break;
+      case measure::SnpPageType::kUnmeasured:
+        r.unmeasured = true;
+        break;
+      default:  // kZero: no file data; kNormal: the kernel-hashes page
+        break;
+    }
+    for (uint64_t off = 0; off < u.size; off += kPage) {
+      r.pages.push_back(Page{u.gpa + off, {}});
+    }
+    if (!u.contents.empty()) {
+      r.pages.front().bytes = std::move(u.contents);
+    }
+    specific_.push_back(std::move(r));
+  }
+  // The BSP's VMSA only: an IGVM file cannot hold a second SNP VMSA at KVM's fixed GPA (imports
+  // of one platform must not overlap, igvm-format.md §7.3), and a vCPU without its own VP context
+  // starts from vp_index 0's (measure/README.md "VMSAs and host models"). So with more than one
+  // vCPU the APs are measured with the BSP's reset state, not the SEV-ES reset block's AP entry
+  // the plain launch gives them (builder/README.md).
+  IGVMKIT_ASSIGN_OR_RETURN(
+      std::vector<igvm::SevVmsa> vmsas,
+      measure::ovmfLaunchVmsas(ovmf, 1, snp.sev_features, snp.vcpu_sig.value_or(0), snp.vmm));
+  const Bytes bsp = asBytes(vmsas.front());
+  firmware_vmsas_.push_back({Platform::kSnp, snp.vmsa_gpa, 0, ByteVector(bsp.begin(), bsp.end())});
+  // The APs still need the SEV-ES reset block (OVMF parks them there); refuse a firmware without.
+  if (snp.vcpus > 1) {
+    IGVMKIT_RETURN_IF_ERROR(
+        measure::ovmfLaunchVmsas(ovmf, snp.vcpus, snp.sev_features, 0, snp.vmm).status());
+  }
+  return okStatus();
 }
 
 // Every TDVF section as its own TDX region, in metadata order, as QEMU's tdx_finalize_vm adds
@@ -377,6 +467,10 @@ Status Layouter::layoutData() {
 
 Status Layouter::layoutVp() {
   if (m_.vp.mode == EntryMode::kReset) {
+    // Only an SNP [firmware] launch has VP contexts here: the VMSAs QEMU would create.
+    for (VpContext& v : firmware_vmsas_) {
+      image_.vp_contexts.push_back(std::move(v));
+    }
     return okStatus();
   }
   auto stateFor = [&](uint64_t cr3) {

@@ -429,6 +429,30 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
                  t.get("sev_features")->source());
     }
   }
+  IGVMKIT_ASSIGN_OR_RETURN(auto vcpu_type, r.optString("vcpu_type"));
+  IGVMKIT_ASSIGN_OR_RETURN(auto vcpu_sig, r.optU64("vcpu_sig", 0xFFFF'FFFF));
+  if (vcpu_type && vcpu_sig) {
+    return bad("conflict", "give one of 'platform.snp.vcpu_type' and 'platform.snp.vcpu_sig'",
+               t.get("vcpu_sig")->source());
+  }
+  if (vcpu_type) {
+    Result<uint32_t> sig = measure::vcpuSignatureOf(*vcpu_type);
+    if (!sig.ok()) {
+      return bad("value", "'platform.snp.vcpu_type': " + sig.error().message,
+                 t.get("vcpu_type")->source());
+    }
+    s.vcpu_sig = *sig;
+  } else if (vcpu_sig) {
+    s.vcpu_sig = static_cast<uint32_t>(*vcpu_sig);
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(auto vmm, r.optString("vmm"));
+  if (vmm) {
+    Result<measure::VmmType> v = measure::parseVmmType(*vmm);
+    if (!v.ok()) {
+      return bad("value", "'platform.snp.vmm': " + v.error().message, t.get("vmm")->source());
+    }
+    s.vmm = *v;
+  }
   IGVMKIT_ASSIGN_OR_RETURN(auto cbit, r.optU64("c_bit", 63));
   if (cbit) {
     if (*cbit < 32) {
@@ -704,6 +728,21 @@ Result<FirmwareComponent> parseFirmware(const toml::table& t, std::string_view b
   if (c.gpa && !aligned(*c.gpa, kPage)) {
     return bad("alignment", "'firmware.gpa' " + hex(*c.gpa) + " is not page aligned",
                t.get("gpa")->source());
+  }
+  if (t.contains("kernel")) {
+    IGVMKIT_ASSIGN_OR_RETURN(c.kernel, requiredPath(r, "kernel", base_dir));
+  }
+  if (t.contains("initrd")) {
+    IGVMKIT_ASSIGN_OR_RETURN(c.initrd, requiredPath(r, "initrd", base_dir));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(c.cmdline, r.optString("cmdline"));
+  if ((c.initrd || c.cmdline) && !c.kernel) {
+    // QEMU hashes initrd and command line only for a -kernel launch (kernel-hashes=on).
+    return bad("missing_key", "'firmware.initrd' and 'firmware.cmdline' need 'firmware.kernel'",
+               t.source());
+  }
+  if (c.cmdline && c.cmdline->find('\0') != std::string::npos) {
+    return bad("value", "'firmware.cmdline' contains a NUL character", t.get("cmdline")->source());
   }
   IGVMKIT_RETURN_IF_ERROR(r.finish());
   return c;
@@ -1050,10 +1089,34 @@ Status checkLayout(Manifest& m, const toml::table& root) {
     return bad("conflict", "vp.page_table_relocation needs vp.mode = \"long\" (generated tables)",
                vp_where);
   }
-  if (m.vp.mode == EntryMode::kReset && (m.snp || m.vbs)) {
-    // SNP and VBS start from an initial VP context the file must carry (igvm-format.md §5).
+  if (m.vp.mode == EntryMode::kReset && (m.vbs || (m.snp && !m.firmware))) {
+    // SNP and VBS start from an initial VP context the file must carry (igvm-format.md §5); for
+    // [firmware] on SNP the builder writes the reset VMSAs QEMU would create.
     return bad("conflict", "snp and vbs guests need a VP context; vp.mode = \"reset\" has none",
                vp_where);
+  }
+  if (m.firmware && m.firmware->kernel && (!m.snp || m.vp.mode != EntryMode::kReset)) {
+    return bad("conflict",
+               "'firmware.kernel' goes into the SNP_KERNEL_HASHES page of an SNP firmware launch: "
+               "it needs [platform.snp] and vp.mode = \"reset\"",
+               root.source());
+  }
+  if (m.firmware && m.snp && m.vp.mode == EntryMode::kReset) {
+    // The VMSAs are the ones QEMU + KVM create for a plain OVMF launch (measure/ovmf_launch.h).
+    const toml::node* snp_node = root.at_path("platform.snp").node();
+    const toml::source_region where = snp_node != nullptr ? snp_node->source() : root.source();
+    if (m.snp->host != SnpHost::kKvm) {
+      return bad("conflict",
+                 "an SNP [firmware] launch is QEMU's on KVM: 'platform.snp.host' must be \"kvm\"",
+                 where);
+    }
+    if (m.snp->vmm == measure::VmmType::kQemu && !m.snp->vcpu_sig) {
+      // QEMU puts the vCPU signature in RDX (sev-snp-measure requires it the same way).
+      return bad("missing_key",
+                 "an SNP [firmware] launch under QEMU needs 'platform.snp.vcpu_type' or "
+                 "'platform.snp.vcpu_sig'",
+                 where);
+    }
   }
   if (m.vp.mode == EntryMode::kLongMode) {
     // The builder's GDT, zero page, command line, stack and page tables live in low RAM.

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "measure/ovmf_launch.h"
 
 namespace igvmkit::builder {
 
@@ -75,6 +76,10 @@ struct SnpSettings {
   uint64_t vmsa_gpa = 0;             // resolved: kvm -> 0xFFFFFFFFF000 (required there)
   uint8_t c_bit = 51;                // encryption bit set in page-table entries
   std::optional<SnpIdBlock> id_block;
+  // [firmware] launches (vp.mode = "reset"): what QEMU/KVM put in the VMSAs it creates
+  // (measure/ovmf_launch.h). vcpu_type resolves to its signature (RDX at reset).
+  std::optional<uint32_t> vcpu_sig;
+  measure::VmmType vmm = measure::VmmType::kQemu;
 };
 
 struct TdxSettings {
@@ -123,6 +128,11 @@ struct FirmwareComponent {
   // metadata counts from, what QEMU takes as -bios).
   std::optional<std::string> vars;
   std::optional<uint64_t> gpa;
+  // SNP: QEMU's kernel hashes (-kernel/-initrd/-append with kernel-hashes=on) in the firmware's
+  // SNP_KERNEL_HASHES page. The files are hashed, not loaded.
+  std::optional<std::string> kernel;
+  std::optional<std::string> initrd;
+  std::optional<std::string> cmdline;
 };
 
 // A component the loader may move (IGVM RELOCATABLE_REGION, igvm-format.md §2.6): the region

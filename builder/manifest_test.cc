@@ -82,8 +82,9 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
        "'vp.registers.gdtr_limit' = 65536 is out of range 0..0xffff"},
       {"reg_unknown", base + "[vp.registers]\nxmm0 = 1\n", "manifest.unknown_key", 10, 1,
        "unknown key 'xmm0' in [vp.registers]"},
+      // An SNP [firmware] launch under QEMU (the default vmm) needs the vCPU signature.
       {"reset_snp", "[platform.snp]\n[memory]\nsize = \"1M\"\n[firmware]\nimage = \"f\"\n",
-       "manifest.conflict", 1, 1, ""},
+       "manifest.missing_key", 1, 1, ""},
       {"registers_need_rip", "[platform.native]\n[memory]\nsize = \"1M\"\n[vp]\nmode = \"registers\"\n",
        "manifest.missing_key", 4, 1, "vp.mode = \"registers\" needs 'vp.registers.rip'"},
       {"ram_overlap",

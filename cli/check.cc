@@ -4,6 +4,7 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "cli/compat.h"
+#include "diagnose/diagnose.h"
 #include "igvm/file.h"
 
 namespace igvmkit::cli {
@@ -48,6 +49,12 @@ RunFn addCheck(CLI::App& app) {
                  {"warnings", std::move(warnings)}});
     } else {
       printWarnings(*path, *file);
+      // An SNP ID block no launch of the file produces (diagnose/README.md "ID-block lint").
+      if (Result<std::optional<std::string>> issue =
+              diagnose::idBlockLaunchIssue(*file, std::nullopt);
+          issue.ok() && issue->has_value()) {
+        warn(*path + ": " + **issue);
+      }
       std::cout << (*compat ? "ok: accepted by the reference parser\n" : "ok\n");
     }
     return kExitOk;

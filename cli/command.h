@@ -65,5 +65,6 @@ RunFn addSign(CLI::App& app);
 RunFn addVerify(CLI::App& app);
 RunFn addPlan(CLI::App& app);
 RunFn addRun(CLI::App& app);
+RunFn addDiagnose(CLI::App& app);
 
 }  // namespace igvmkit::cli

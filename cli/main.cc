@@ -33,6 +33,7 @@ int runMain(int argc, char** argv) {
   add(addVerify);
   add(addPlan);
   add(addRun);
+  add(addDiagnose);
 
   try {
     app.parse(argc, argv);

@@ -121,9 +121,7 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
     opts.native_zero = args.native_zero;
     opts.threads = args.threads;
     if (args.trace) {
-      // With --json the trace goes to stderr so stdout stays one JSON document.
-      std::ostream* os = args.json ? &std::cerr : &std::cout;
-      opts.trace = [os](const std::string& line) { *os << line << "\n"; };
+      opts.trace = traceSink(args.json);  // cli/measure_ovmf.h
     }
     Result<measure::Measurement> m = measure::measure(*file, opts);
     if (!m.ok()) {
@@ -158,12 +156,7 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   if (args.json) {
     printJson(ref.toJson());
   } else if (!args.trace) {
-    for (const measure::Measurement& m : results) {
-      if (results.size() > 1 && m.vcpus) {
-        std::cout << *m.vcpus << " ";
-      }
-      std::cout << hexBytes(m.digest) << "\n";
-    }
+    printDigests(results);
   }
   return kExitOk;
 }

@@ -213,8 +213,7 @@ int runOvmfMeasure(const OvmfMeasureArgs& a, const std::string& platform_name,
     o.svsm = measure::SvsmLaunch{*svsm, vars_size};
   }
   if (trace) {
-    std::ostream* os = json ? &std::cerr : &std::cout;
-    o.trace = [os](const std::string& line) { *os << line << "\n"; };
+    o.trace = traceSink(json);
   }
   const bool per_vcpu = *platform == measure::Platform::kSnp ||
                         *platform == measure::Platform::kSevEs;
@@ -234,14 +233,23 @@ int runOvmfMeasure(const OvmfMeasureArgs& a, const std::string& platform_name,
   if (json) {
     printJson(measure::toReference(results).toJson());
   } else if (!trace) {
-    for (const measure::Measurement& m : results) {
-      if (results.size() > 1 && m.vcpus) {
-        std::cout << *m.vcpus << " ";
-      }
-      std::cout << hexBytes(m.digest) << "\n";
-    }
+    printDigests(results);
   }
   return kExitOk;
+}
+
+measure::TraceFn traceSink(bool json) {
+  std::ostream* os = json ? &std::cerr : &std::cout;
+  return [os](const std::string& line) { *os << line << "\n"; };
+}
+
+void printDigests(const std::vector<measure::Measurement>& results) {
+  for (const measure::Measurement& m : results) {
+    if (results.size() > 1 && m.vcpus) {
+      std::cout << *m.vcpus << " ";
+    }
+    std::cout << hexBytes(m.digest) << "\n";
+  }
 }
 
 }  // namespace igvmkit::cli

@@ -8,6 +8,9 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
+
+#include "measure/measure.h"
 
 namespace igvmkit::cli {
 
@@ -31,5 +34,11 @@ std::shared_ptr<OvmfMeasureArgs> addOvmfMeasureOptions(CLI::App* cmd);
 // exit status.
 int runOvmfMeasure(const OvmfMeasureArgs& args, const std::string& platform,
                    std::pair<uint32_t, uint32_t> vcpus, bool json, bool trace);
+
+// Output shared by `measure FILE` and `measure --ovmf`: where --trace lines go (stderr with
+// --json, so stdout stays one JSON document; else stdout), and the plain output, one digest per
+// line, prefixed by the vCPU count when a range was measured.
+measure::TraceFn traceSink(bool json);
+void printDigests(const std::vector<measure::Measurement>& results);
 
 }  // namespace igvmkit::cli

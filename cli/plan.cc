@@ -7,6 +7,7 @@
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/vm_options.h"
+#include "diagnose/diagnose.h"
 #include "igvm/file.h"
 #include "loader/plan.h"
 #include "loader/vm_options.h"
@@ -42,6 +43,17 @@ RunFn addPlan(CLI::App& app) {
     Result<igvm::File> file = parseForUse(o->path, mapped->bytes());  // cli/compat.h
     if (!file.ok()) {
       return fail(o->path, file.error());
+    }
+    // An SNP ID block signed for another launch plans cleanly; the firmware refuses it later.
+    if (*backend == loader::BackendKind::kKvmSnp || *backend == loader::BackendKind::kMshvSnp) {
+      const bool kvm = *backend == loader::BackendKind::kKvmSnp;
+      Result<std::optional<std::string>> issue = diagnose::idBlockLaunchIssue(
+          *file, measure::MeasureOptions{
+                     .host = kvm ? measure::HostModel::kKvm : measure::HostModel::kMshv,
+                     .vcpus = config->vcpus});
+      if (issue.ok() && issue->has_value()) {
+        warn(o->path + ": " + **issue);
+      }
     }
     Result<loader::Plan> plan = loader::plan(*file, *backend, *config);
     if (!plan.ok()) {

@@ -7,12 +7,15 @@
 #include <memory>
 #include <optional>
 
+#include "attest/event_log.h"
 #include "attest/snp.h"
 #include "attest/tdx.h"
 #include "attest/verdict.h"
 #include "base/file.h"
-#include "corim/corim.h"
+#include "collateral/collateral.h"
 #include "cli/command.h"
+#include "cli/verify_batch.h"
+#include "corim/corim.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
 #include "measure/id_block.h"
@@ -28,6 +31,14 @@ struct VerifyOptions {
   uint32_t vcpus = 1;
   std::vector<std::string> crls, policy;
   bool json = false;
+  // TDX event log replay (issue 16 item 5).
+  std::string event_log, acpi_ccel;
+  // Bulk verification (issue 16 item 6).
+  std::string batch;
+  unsigned jobs = 0;
+  // Collateral fetching (collateral/README.md): --offline, --kds-url, --pcs-url.
+  bool offline = false, kds_crl = false;
+  std::string kds_url, pcs_url;
   // --expect FILE.cbor (a CoRIM): the key its signature must verify under, or accept it unsigned.
   std::string corim_pubkey;
   bool corim_unsigned_ok = false;
@@ -113,6 +124,22 @@ Result<std::vector<ByteVector>> readCrls(const std::vector<std::string>& paths) 
   return out;
 }
 
+// --- collateral fetching: the flags as collateral::FetchOptions.
+collateral::FetchOptions fetchOptions(const VerifyOptions& o) {
+  collateral::FetchOptions f;
+  if (!o.kds_url.empty()) {
+    f.kds_url = o.kds_url;
+  }
+  if (!o.pcs_url.empty()) {
+    f.pcs_url = o.pcs_url;
+    f.root_ca_crl_url = o.pcs_url + "/sgx/certification/v4/rootcacrl";  // a PCCS serves it
+  }
+  f.cache_dir = o.cert_cache;
+  f.offline = o.offline;
+  return f;
+}
+// --- end of collateral fetching
+
 int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
   Result<ByteVector> raw = readFile(o.report);
   if (!raw.ok()) {
@@ -162,16 +189,85 @@ int runSnp(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     certs.insert(certs.end(), c->begin(), c->end());
   }
+  // --- collateral fetching: what the flags and the cache lack comes from KDS unless --offline.
+  {
+    Result<std::vector<ByteVector>> fetched =
+        collateral::fetchSnpCertificates(*parsed, certs, fetchOptions(o));
+    if (!fetched.ok()) {
+      return fail("", fetched.error());  // the message names the URL
+    }
+    certs.insert(certs.end(), fetched->begin(), fetched->end());
+  }
   Result<std::vector<ByteVector>> crls = readCrls(o.crls);
   if (!crls.ok()) {
     return fail("", crls.error());
   }
+  if (o.kds_crl) {
+    Result<std::optional<ByteVector>> crl = collateral::fetchSnpCrl(*parsed, certs, fetchOptions(o));
+    if (!crl.ok()) {
+      return fail("", crl.error());
+    }
+    if (!*crl) {
+      Error missing = unreadable(
+          "--kds-crl: no KDS CRL for this report (offline and not in --cert-cache, or no "
+          "product known)");
+      missing.rule = "fetch.missing";
+      return fail("", missing);
+    }
+    crls->push_back(std::move(**crl));
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifySnpReport(
       {.report = *decoded, .certificates = certs, .at = at, .crls = *crls}, ref);
   if (!verdict.ok()) {
     return fail(o.report, verdict.error());
   }
   return printVerdict(*verdict, o.json);
+}
+
+// --event-log CCEL_DATA [--acpi-ccel CCEL_TABLE]: the log's bytes and its parse (which views
+// them: moving the struct keeps the vector's buffer). On error `blame` names the file at fault
+// ("" when the error names it already).
+struct EventLogInput {
+  ByteVector bytes;
+  attest::CcEventLog parsed;
+};
+
+Result<EventLogInput> readEventLog(const VerifyOptions& o, std::string& blame) {
+  std::optional<attest::CCEL_ACPI_TABLE> table;
+  if (!o.acpi_ccel.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(ByteVector table_bytes, readFile(o.acpi_ccel));
+    blame = o.acpi_ccel;
+    IGVMKIT_ASSIGN_OR_RETURN(table, attest::parseCcelTable(table_bytes));
+  }
+  EventLogInput in;
+  blame = "";
+  IGVMKIT_ASSIGN_OR_RETURN(in.bytes, readFile(o.event_log));
+  Result<attest::CcEventLog> parsed = attest::parseCcEventLog(in.bytes, table ? &*table : nullptr);
+  if (!parsed.ok()) {
+    // A CC type that is not TDX is the table's fault, the rest the log's.
+    bool table_fault = parsed.error().rule.rfind("ccel.", 0) == 0 && table;
+    blame = table_fault ? o.acpi_ccel : o.event_log;
+    return std::move(parsed).error();
+  }
+  in.parsed = std::move(parsed).value();
+  return in;
+}
+
+// One line per event: index, RTMR, type, digest, name and decoded text.
+void printEvents(const attest::CcEventLog& log) {
+  for (const attest::CcEvent& e : log.events) {
+    std::string text = e.text.size() > 100 ? e.text.substr(0, 97) + "..." : e.text;
+    for (char& c : text) {
+      if (c == '\n' || c == '\t') c = ' ';
+    }
+    std::cout << "event " << e.index << "  "
+              << (e.type == attest::kEvNoAction ? std::string("-    ")
+                                                 : "RTMR" + std::to_string(e.rtmr()))
+              << "  " << attest::eventTypeName(e.type) << "  " << hexBytes(e.digest)
+              << (e.name.empty() ? "" : "  [" + e.name + "]") << (text.empty() ? "" : "  " + text)
+              << '\n';
+  }
 }
 
 int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* ref) {
@@ -211,11 +307,36 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
     }
     ev.collateral = std::move(text).value();
   }
+  std::optional<EventLogInput> log;
+  if (!o.event_log.empty()) {
+    std::string blame;
+    Result<EventLogInput> read = readEventLog(o, blame);
+    if (!read.ok()) {
+      return fail(blame, read.error());
+    }
+    log = std::move(read).value();
+    ev.event_log = &log->parsed;
+  }
+  // --- collateral fetching: without --collateral, PCS collateral from the cache or Intel PCS.
+  if (o.collateral.empty()) {
+    Result<std::optional<std::string>> fetched = collateral::fetchTdxCollateral(*quote, fetchOptions(o));
+    if (!fetched.ok()) {
+      bool fetch_error = fetched.error().rule.rfind("fetch.", 0) == 0;
+      return fail(fetch_error ? "" : o.quote, fetched.error());
+    }
+    if (*fetched) {
+      ev.collateral = std::move(**fetched);
+    }
+  }
+  // --- end of collateral fetching
   Result<attest::Verdict> verdict = attest::verifyTdxQuote(ev, ref);
   if (!verdict.ok()) {
     // The collateral's own faults name the collateral file, the rest the quote.
     bool collateral = verdict.error().rule.rfind("collateral.", 0) == 0 && !o.collateral.empty();
     return fail(collateral ? o.collateral : o.quote, verdict.error());
+  }
+  if (log && !o.json) {
+    printEvents(log->parsed);
   }
   return printVerdict(*verdict, o.json);
 }
@@ -333,7 +454,82 @@ Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOption
   return ref;
 }
 
+// --batch DIR|-: the shared inputs are read once here, then cli/verify_batch.cc verifies every
+// entry against them.
+int runBatch(const VerifyOptions& o) {
+  for (const auto& [flag, value] :
+       {std::pair<const char*, const std::string*>{"--report", &o.report},
+        {"--quote", &o.quote},
+        {"--event-log", &o.event_log},
+        {"--acpi-ccel", &o.acpi_ccel}}) {
+    if (!value->empty()) {
+      return fail("", usage(std::string(flag) + " names one piece of evidence; --batch reads many"));
+    }
+  }
+  if (!o.expect.empty()) {
+    Result<ByteVector> head = readFile(o.expect);
+    if (head.ok() && isIgvm(*head)) {
+      return fail("", usage("--batch compares against a reference JSON (measure --json), "
+                            "not an IGVM image"));
+    }
+  }
+  BatchOptions b;
+  b.source = o.batch;
+  b.jobs = o.jobs;
+  b.cert_cache = o.cert_cache;
+  b.at = static_cast<int64_t>(std::time(nullptr));
+  if (!o.at.empty()) {
+    Result<int64_t> t = attest::parseUtcTime(o.at);
+    if (!t.ok()) {
+      return fail("--at", t.error());
+    }
+    b.at = *t;
+  }
+  for (const std::string* path : {&o.vcek, &o.vlek, &o.chain}) {
+    if (path->empty()) continue;
+    Result<std::vector<ByteVector>> c = readCertificates(*path);
+    if (!c.ok()) {
+      return fail("", c.error());
+    }
+    b.snp_certificates.insert(b.snp_certificates.end(), c->begin(), c->end());
+  }
+  Result<std::vector<ByteVector>> crls = readCrls(o.crls);
+  if (!crls.ok()) {
+    return fail("", crls.error());
+  }
+  b.crls = std::move(crls).value();
+  if (!o.root.empty()) {
+    Result<std::vector<ByteVector>> root = readCertificates(o.root);
+    if (!root.ok()) {
+      return fail("", root.error());
+    }
+    b.root = root->front();
+  }
+  if (!o.tcb_signing_chain.empty()) {
+    Result<std::vector<ByteVector>> chain = readCertificates(o.tcb_signing_chain);
+    if (!chain.ok()) {
+      return fail("", chain.error());
+    }
+    b.tcb_signing_chain = *chain;
+  }
+  if (!o.collateral.empty()) {
+    Result<std::string> text = readTextFile(o.collateral);
+    if (!text.ok()) {
+      return fail("", text.error());
+    }
+    b.collateral = std::move(text).value();
+  }
+  Result<std::optional<measure::ReferenceValues>> ref = loadReference(o);
+  if (!ref.ok()) {
+    return fail("", ref.error());
+  }
+  return runVerifyBatch(b, *ref ? &**ref : nullptr);
+}
+
 int runVerify(const VerifyOptions& o) {
+  if (!o.batch.empty()) {
+    return runBatch(o);
+  }
   if (o.report.empty() == o.quote.empty()) {
     return fail("", usage("give exactly one of --report (SEV-SNP) or --quote (TDX)"));
   }
@@ -342,15 +538,24 @@ int runVerify(const VerifyOptions& o) {
        {std::tuple<const char*, const std::string*, bool>{"--vcek", &o.vcek, true},
         {"--vlek", &o.vlek, true},
         {"--chain", &o.chain, true},
-        {"--cert-cache", &o.cert_cache, true},
+        {"--kds-url", &o.kds_url, true},
+        {"--pcs-url", &o.pcs_url, false},
         {"--root", &o.root, false},
         {"--collateral", &o.collateral, false},
         {"--tcb-signing-chain", &o.tcb_signing_chain, false},
-        {"--allow-tcb-status", &o.allow_tcb_status, false}}) {
+        {"--allow-tcb-status", &o.allow_tcb_status, false},
+        {"--event-log", &o.event_log, false},
+        {"--acpi-ccel", &o.acpi_ccel, false}}) {
     if (!value->empty() && for_snp != snp) {
       return fail("",
                   usage(std::string(flag) + " applies to " + (for_snp ? "--report" : "--quote")));
     }
+  }
+  if (!o.acpi_ccel.empty() && o.event_log.empty()) {
+    return fail("", usage("--acpi-ccel describes the log given with --event-log"));
+  }
+  if (o.kds_crl && !snp) {  // collateral fetching
+    return fail("", usage("verify.kds_crl", "--kds-crl applies to --report"));
   }
   if (!o.vcek.empty() && !o.vlek.empty()) {
     return fail("", usage("give --vcek or --vlek, not both"));
@@ -386,7 +591,8 @@ RunFn addVerify(CLI::App& app) {
                   "VLEK certificate (PEM or DER; a PEM bundle may add ASVK/ARK)");
   cmd->add_option("--chain", o->chain, "KDS cert_chain PEM: ASK or ASVK, then ARK");
   cmd->add_option("--cert-cache", o->cert_cache,
-                  "directory laid out like AMD KDS paths (attest/README.md)");
+                  "cache directory laid out like AMD KDS / Intel PCS paths (attest/README.md); "
+                  "fetched certificates and collateral are kept there");
   cmd->add_option("--root", o->root, "TDX: trust this root CA instead of the pinned Intel one");
   cmd->add_option("--collateral", o->collateral,
                   "TDX: collateral JSON (dcap-qvl bundle, or a PCS "
@@ -410,8 +616,30 @@ RunFn addVerify(CLI::App& app) {
   cmd->add_option("--allow-tcb-status", o->allow_tcb_status,
                   "TDX: accepted TCB statuses, e.g. UpToDate,SWHardeningNeeded "
                   "(default UpToDate)");
+  cmd->add_option("--event-log", o->event_log,
+                  "TDX: CC event log (CCEL data, e.g. /sys/firmware/acpi/tables/data/CCEL), "
+                  "replayed into RTMR0-3");
+  cmd->add_option("--acpi-ccel", o->acpi_ccel,
+                  "TDX: the ACPI CCEL table (/sys/firmware/acpi/tables/CCEL) bounding the log");
+  cmd->add_option("--batch", o->batch,
+                  "verify many: a directory of reports/quotes, or - for JSON lines on stdin; "
+                  "one JSON line per verdict (attest/README.md)");
+  cmd->add_option("--jobs", o->jobs, "with --batch: worker threads (default: one per CPU)");
   cmd->add_option("--at", o->at, "verify certificates at this ISO 8601 UTC time");
   cmd->add_flag("--json", o->json, "one JSON document on stdout");
+  // --- collateral fetching (collateral/README.md)
+  cmd->add_flag("--offline", o->offline,
+                "never use the network: certificates and collateral only from the flags and "
+                "--cert-cache");
+  cmd->add_option("--kds-url", o->kds_url,
+                  "AMD KDS base URL for missing certificates (default https://kdsintf.amd.com)");
+  cmd->add_flag("--kds-crl", o->kds_crl,
+                "SNP: also check the chain against the KDS CRL of the report's product (fetched "
+                "or from --cert-cache)");
+  cmd->add_option("--pcs-url", o->pcs_url,
+                  "TDX: Intel PCS v4 base URL (or a PCCS) for collateral when --collateral is "
+                  "not given (default https://api.trustedservices.intel.com)");
+  // --- end of collateral fetching
   return [o] { return runVerify(*o); };
 }
 

@@ -8,6 +8,7 @@
 
 #include "measure/sev.h"
 #include "measure/tdx.h"
+#include "measure/internal/snp_feed.h"
 #include "measure/vbs.h"
 #include "measure/vmsa.h"
 
@@ -23,6 +24,8 @@ Status located(Status s, const Header& h) {
   return std::move(s).at(h.location());
 }
 
+}  // namespace
+
 Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
   const igvm::IGVM_VHS_SUPPORTED_PLATFORM* p = file.platform(igvmPlatformType(platform));
   if (p == nullptr) {
@@ -33,6 +36,8 @@ Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
   }
   return p->compatibility_mask;
 }
+
+namespace {
 
 // One 4 KiB page of a PAGE_DATA directive: 2 MiB pages arrive as 512 of them. `data` is empty for
 // a page the file gives no bytes for, and shorter than 4 KiB for a short last page.
@@ -93,12 +98,16 @@ Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHan
   return {};
 }
 
+}  // namespace
+
 unsigned threadCount(unsigned requested) {
   if (requested != 0) {
     return requested;
   }
   return std::max(1u, std::thread::hardware_concurrency());
 }
+
+namespace {
 
 std::string traceLine(uint64_t index, const char* op, uint64_t gpa) {
   return std::to_string(index) + " " + op + " gpa=" + hex(gpa);
@@ -121,21 +130,17 @@ Result<SnpDataKind> snpDataKind(const igvm::IGVM_VHS_PAGE_DATA& pd) {
   }
 }
 
-Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
-  SnpHostMeasurement m(o.host, o.vcpus, {.threads = threadCount(o.threads)});
-  if (o.trace) {
-    m.setTrace([&o](const SnpTraceRecord& r) { o.trace(formatSnpTrace(r)); });
-  }
-  std::deque<ByteVector> padded;  // VMSA payloads shorter than a page, zero padded
-  std::vector<uint64_t> sev_features;
-  std::vector<uint64_t> vmsa_gpas;
-  uint64_t shared_pages = 0;
-  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
+}  // namespace
+
+Status feedSnpDirectives(const igvm::File& file, const MeasureOptions& o, uint32_t bit,
+                         SnpHostMeasurement& m, SnpFeedState& st) {
+  return forEachDirective(
       file, bit,
       {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
          IGVMKIT_ASSIGN_OR_RETURN(SnpDataKind kind, snpDataKind(pd));
          const bool shared = (pd.flags & igvm::kPageDataFlagShared) != 0;
-         shared_pages += shared ? 1 : 0;
+         st.shared_pages += shared ? 1 : 0;
+         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
          return m.pageData({.gpa = p.gpa,
                             .kind = kind,
                             .unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0,
@@ -143,22 +148,40 @@ Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, 
                             .data = p.data,
                             .native_zero = o.native_zero});
        },
-       .parameter_insert = [&](uint64_t gpa, uint64_t size) { return m.parameterInsert(gpa, size); },
+       .parameter_insert = [&](uint64_t gpa, uint64_t size) {
+         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
+         return m.parameterInsert(gpa, size);
+       },
        .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
          if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
            return invalid("measure.vp_context", "vp context is not an snp vmsa");
          }
          Bytes page = h.data;
          if (page.size() < kPageSize) {
-           ByteVector& p = padded.emplace_back(kPageSize, std::byte{0});
+           ByteVector& p = st.padded.emplace_back(kPageSize, std::byte{0});
            std::memcpy(p.data(), h.data.data(), h.data.size());
            page = p;
          }
          IGVMKIT_ASSIGN_OR_RETURN(igvm::SevVmsa vmsa, igvm::vmsaOf(h));
-         sev_features.push_back(vmsa.sev_features);
-         vmsa_gpas.push_back(vp.gpa);
+         st.sev_features.push_back(vmsa.sev_features);
+         st.vmsa_gpas.push_back(vp.gpa);
+         st.vmsas.push_back({vp.vp_index, page});
          return m.vpContext(vp.vp_index, vp.gpa, page);
-       }}));
+       }});
+}
+
+namespace {
+
+Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
+  SnpHostMeasurement m(o.host, o.vcpus, {.threads = threadCount(o.threads)});
+  if (o.trace) {
+    m.setTrace([&o](const SnpTraceRecord& r) { o.trace(formatSnpTrace(r)); });
+  }
+  SnpFeedState st;
+  IGVMKIT_RETURN_IF_ERROR(feedSnpDirectives(file, o, bit, m, st));
+  const std::vector<uint64_t>& sev_features = st.sev_features;
+  const std::vector<uint64_t>& vmsa_gpas = st.vmsa_gpas;
+  const uint64_t shared_pages = st.shared_pages;
   if (o.host == HostModel::kKvm && vmsa_gpas.empty()) {
     return invalid("measure.no_vmsa",
                    "the file has no snp vp context; the kvm host model measures one vmsa per "

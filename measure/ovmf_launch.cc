@@ -104,72 +104,11 @@ class SnpLaunch {
     return okStatus();
   }
 
-  // The "ASEV" sections of `fw` (guest.py snp_update_metadata_pages).
-  Status metadata(const ovmf::Firmware& fw, const std::optional<SevKernelHashes>& hashes,
-                  VmmType vmm, ByteVector& hash_page) {
-    using ovmf::SevSectionType;
-    for (const ovmf::SevSection& s : fw.sevSections()) {
-      switch (s.type) {
-        case SevSectionType::kSnpSecMem:
-          IGVMKIT_RETURN_IF_ERROR(pages(
-              s.gpa, vmm == VmmType::kGce ? SnpPageType::kUnmeasured : SnpPageType::kZero, s.size));
-          break;
-        case SevSectionType::kSnpSecrets:
-          IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kSecrets, kPageSize));
-          break;
-        case SevSectionType::kCpuid:
-          if (vmm != VmmType::kEc2) {
-            IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kCpuid, kPageSize));
-          }
-          break;
-        case SevSectionType::kSvsmCaa:
-          IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kZero, s.size));
-          break;
-        case SevSectionType::kSnpKernelHashes:
-          if (!hashes) {
-            IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kZero, s.size));
-            break;
-          }
-          {
-            IGVMKIT_ASSIGN_OR_RETURN(ovmf::TableEntry entry,
-                                     fw.requireEntry(ovmf::kSevHashTableGuid, "a kernel hash"));
-            (void)entry;
-            if (!fw.sevHashTable()) {
-              return launchError("ovmf_launch.kernel_hashes",
-                                 "the SEV hash table entry (GUID " +
-                                     ovmf::kSevHashTableGuid.toString() + ") has base 0");
-            }
-            if (s.size != kPageSize) {
-              return launchError("ovmf_launch.kernel_hashes",
-                                 "the SNP_KERNEL_HASHES section is " + hex(s.size) +
-                                     " bytes; QEMU fills exactly one page");
-            }
-            const uint64_t in_page = fw.sevHashTable()->gpa & (kPageSize - 1);
-            const ByteVector table = sevHashTable(*hashes);
-            if (in_page + table.size() > kPageSize) {
-              return launchError("ovmf_launch.kernel_hashes",
-                                 "the SEV hash table at " + hex(fw.sevHashTable()->gpa) +
-                                     " does not fit in its page");
-            }
-            hash_page.assign(kPageSize, std::byte{0});
-            std::memcpy(hash_page.data() + in_page, table.data(), table.size());
-            IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kNormal, kPageSize, hash_page));
-          }
-          break;
-      }
-    }
-    // EC2 measures the CPUID page after every other metadata page.
-    if (vmm == VmmType::kEc2) {
-      for (const ovmf::SevSection& s : fw.sevSections()) {
-        if (s.type == SevSectionType::kCpuid) {
-          IGVMKIT_RETURN_IF_ERROR(pages(s.gpa, SnpPageType::kCpuid, kPageSize));
-        }
-      }
-    }
-    if (hashes && !fw.hasSevSection(SevSectionType::kSnpKernelHashes)) {
-      return launchError(
-          "ovmf_launch.kernel_hashes",
-          "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
+  // The "ASEV" sections of `fw` (guest.py snp_update_metadata_pages). The pages must outlive
+  // the stream's batches, hence `updates` is owned by the caller.
+  Status metadata(const std::vector<SnpMetadataUpdate>& updates) {
+    for (const SnpMetadataUpdate& u : updates) {
+      IGVMKIT_RETURN_IF_ERROR(pages(u.gpa, u.type, u.size, u.contents));
     }
     return okStatus();
   }
@@ -198,7 +137,7 @@ Result<Measurement> measureSnp(const ovmf::Firmware& fw, const OvmfLaunchOptions
   m.vcpus = o.vcpus;
   IGVMKIT_ASSIGN_OR_RETURN(uint64_t ovmf_gpa, imageGpa("the OVMF image", fw.image(), kFourGiB));
   SnpLaunch launch(o);
-  ByteVector hash_page;
+  std::vector<SnpMetadataUpdate> updates;
   std::vector<igvm::SevVmsa> vmsas;
   m.assumptions["source"] = "QEMU launch of OVMF without IGVM (sev-snp-measure model)";
   m.assumptions["ovmf_gpa"] = hex(ovmf_gpa);
@@ -227,7 +166,8 @@ Result<Measurement> measureSnp(const ovmf::Firmware& fw, const OvmfLaunchOptions
                                          fw.image()));
     IGVMKIT_RETURN_IF_ERROR(launch.pages(svsm_gpa, SnpPageType::kNormal, svsm.image().size(),
                                          svsm.image()));
-    IGVMKIT_RETURN_IF_ERROR(launch.metadata(svsm, std::nullopt, VmmType::kQemu, hash_page));
+    IGVMKIT_ASSIGN_OR_RETURN(updates, snpMetadataUpdates(svsm, std::nullopt, VmmType::kQemu));
+    IGVMKIT_RETURN_IF_ERROR(launch.metadata(updates));
     vmsas.assign(o.vcpus, svsmResetVmsa(static_cast<uint32_t>(eip), o.vcpu_sig));
     m.assumptions["svsm_gpa"] = hex(svsm_gpa);
     m.assumptions["vars_size"] = o.svsm->vars_size;
@@ -236,21 +176,13 @@ Result<Measurement> measureSnp(const ovmf::Firmware& fw, const OvmfLaunchOptions
     m.assumptions["vmsa"] = "COCONUT-SVSM start state: 32-bit flat, CR0 0x11, MXCSR 0x1f80, "
                             "FCW 0 (sev-snp-measure VMSA_SVSM)";
   } else {
-    IGVMKIT_ASSIGN_OR_RETURN(ovmf::TableEntry reset,
-                             fw.requireEntry(ovmf::kSevEsResetBlockGuid, "an SEV-ES/SNP AP start"));
-    (void)reset;
+    IGVMKIT_ASSIGN_OR_RETURN(vmsas, ovmfLaunchVmsas(fw, o.vcpus, o.guest_features, o.vcpu_sig,
+                                                    o.vmm));
     const uint32_t ap_eip = *fw.sevEsResetEip();
-    if (ap_eip == 0 && o.vcpus > 1) {
-      return launchError("ovmf_launch.options",
-                         "the SEV-ES reset block gives AP address 0: only 1 vCPU can start");
-    }
     IGVMKIT_RETURN_IF_ERROR(launch.pages(ovmf_gpa, SnpPageType::kNormal, fw.image().size(),
                                          fw.image()));
-    IGVMKIT_RETURN_IF_ERROR(launch.metadata(fw, o.kernel_hashes, o.vmm, hash_page));
-    vmsas.push_back(ovmfResetVmsa(kBspEip, o.guest_features, o.vcpu_sig, o.vmm));
-    for (uint32_t i = 1; i < o.vcpus; ++i) {
-      vmsas.push_back(ovmfResetVmsa(ap_eip, o.guest_features, o.vcpu_sig, o.vmm));
-    }
+    IGVMKIT_ASSIGN_OR_RETURN(updates, snpMetadataUpdates(fw, o.kernel_hashes, o.vmm));
+    IGVMKIT_RETURN_IF_ERROR(launch.metadata(updates));
     m.assumptions["ap_eip"] = hex(ap_eip);
     m.assumptions["sev_features"] = hex(o.guest_features);
     m.assumptions["vmsa"] = o.vmm == VmmType::kQemu
@@ -299,13 +231,11 @@ Result<Measurement> measureSev(const ovmf::Firmware& fw, const OvmfLaunchOptions
     }
   }
   if (es) {
-    IGVMKIT_ASSIGN_OR_RETURN(ovmf::TableEntry reset,
-                             fw.requireEntry(ovmf::kSevEsResetBlockGuid, "an SEV-ES AP start"));
-    (void)reset;
-    for (uint32_t i = 0; i < o.vcpus; ++i) {
-      // SEV-ES has no SEV_FEATURES; sev-snp-measure passes 0.
-      igvm::SevVmsa v = ovmfResetVmsa(i == 0 ? kBspEip : *fw.sevEsResetEip(), 0, o.vcpu_sig, o.vmm);
-      IGVMKIT_RETURN_IF_ERROR(d.addVmsa(vmsaBytes(v)));
+    // SEV-ES has no SEV_FEATURES; sev-snp-measure passes 0.
+    IGVMKIT_ASSIGN_OR_RETURN(std::vector<igvm::SevVmsa> vmsas,
+                             ovmfLaunchVmsas(fw, o.vcpus, 0, o.vcpu_sig, o.vmm));
+    for (uint32_t i = 0; i < vmsas.size(); ++i) {
+      IGVMKIT_RETURN_IF_ERROR(d.addVmsa(vmsaBytes(vmsas[i])));
       if (o.trace) {
         o.trace(std::to_string(index++) + " vmsa vcpu=" + std::to_string(i));
       }
@@ -553,6 +483,96 @@ igvm::SevVmsa svsmResetVmsa(uint32_t eip, uint32_t vcpu_sig) {
   // hardware digests were taken with that stack (measurement.md §1.5 "sev-snp-measure quirk").
   v.x87_fcw = 0;
   return v;
+}
+
+Result<std::vector<SnpMetadataUpdate>> snpMetadataUpdates(
+    const ovmf::Firmware& fw, const std::optional<SevKernelHashes>& hashes, VmmType vmm) {
+  using ovmf::SevSectionType;
+  std::vector<SnpMetadataUpdate> out;
+  auto add = [&](const ovmf::SevSection& s, uint64_t size, SnpPageType type) {
+    out.push_back({s.type, s.gpa, size, type, {}});
+  };
+  for (const ovmf::SevSection& s : fw.sevSections()) {
+    switch (s.type) {
+      case SevSectionType::kSnpSecMem:
+        add(s, s.size, vmm == VmmType::kGce ? SnpPageType::kUnmeasured : SnpPageType::kZero);
+        break;
+      case SevSectionType::kSnpSecrets:
+        add(s, kPageSize, SnpPageType::kSecrets);
+        break;
+      case SevSectionType::kCpuid:
+        if (vmm != VmmType::kEc2) {
+          add(s, kPageSize, SnpPageType::kCpuid);
+        }
+        break;
+      case SevSectionType::kSvsmCaa:
+        add(s, s.size, SnpPageType::kZero);
+        break;
+      case SevSectionType::kSnpKernelHashes: {
+        if (!hashes) {
+          add(s, s.size, SnpPageType::kZero);
+          break;
+        }
+        IGVMKIT_ASSIGN_OR_RETURN(ovmf::TableEntry entry,
+                                 fw.requireEntry(ovmf::kSevHashTableGuid, "a kernel hash"));
+        (void)entry;
+        if (!fw.sevHashTable()) {
+          return launchError("ovmf_launch.kernel_hashes",
+                             "the SEV hash table entry (GUID " +
+                                 ovmf::kSevHashTableGuid.toString() + ") has base 0");
+        }
+        if (s.size != kPageSize) {
+          return launchError("ovmf_launch.kernel_hashes",
+                             "the SNP_KERNEL_HASHES section is " + hex(s.size) +
+                                 " bytes; QEMU fills exactly one page");
+        }
+        const uint64_t in_page = fw.sevHashTable()->gpa & (kPageSize - 1);
+        const ByteVector table = sevHashTable(*hashes);
+        if (in_page + table.size() > kPageSize) {
+          return launchError("ovmf_launch.kernel_hashes",
+                             "the SEV hash table at " + hex(fw.sevHashTable()->gpa) +
+                                 " does not fit in its page");
+        }
+        SnpMetadataUpdate u{s.type, s.gpa, kPageSize, SnpPageType::kNormal, {}};
+        u.contents.assign(kPageSize, std::byte{0});
+        std::memcpy(u.contents.data() + in_page, table.data(), table.size());
+        out.push_back(std::move(u));
+        break;
+      }
+    }
+  }
+  // EC2 measures the CPUID page after every other metadata page.
+  if (vmm == VmmType::kEc2) {
+    for (const ovmf::SevSection& s : fw.sevSections()) {
+      if (s.type == SevSectionType::kCpuid) {
+        add(s, kPageSize, SnpPageType::kCpuid);
+      }
+    }
+  }
+  if (hashes && !fw.hasSevSection(SevSectionType::kSnpKernelHashes)) {
+    return launchError(
+        "ovmf_launch.kernel_hashes",
+        "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section");
+  }
+  return out;
+}
+
+Result<std::vector<igvm::SevVmsa>> ovmfLaunchVmsas(const ovmf::Firmware& fw, uint32_t vcpus,
+                                                   uint64_t sev_features, uint32_t vcpu_sig,
+                                                   VmmType vmm) {
+  IGVMKIT_ASSIGN_OR_RETURN(ovmf::TableEntry reset,
+                           fw.requireEntry(ovmf::kSevEsResetBlockGuid, "an SEV-ES/SNP AP start"));
+  (void)reset;
+  const uint32_t ap_eip = *fw.sevEsResetEip();
+  if (ap_eip == 0 && vcpus > 1) {
+    return launchError("ovmf_launch.options",
+                       "the SEV-ES reset block gives AP address 0: only 1 vCPU can start");
+  }
+  std::vector<igvm::SevVmsa> out;
+  for (uint32_t i = 0; i < vcpus; ++i) {
+    out.push_back(ovmfResetVmsa(i == 0 ? kBspEip : ap_eip, sev_features, vcpu_sig, vmm));
+  }
+  return out;
 }
 
 Result<Measurement> measureOvmfLaunch(const ovmf::Firmware& firmware,

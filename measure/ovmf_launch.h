@@ -40,6 +40,7 @@
 #include "igvm/defs.h"
 #include "measure/digest.h"
 #include "measure/measure.h"
+#include "measure/snp.h"
 #include "ovmf/ovmf.h"
 
 namespace igvmkit::measure {
@@ -78,6 +79,30 @@ igvm::SevVmsa ovmfResetVmsa(uint32_t eip, uint64_t sev_features, uint32_t vcpu_s
 // The VMSA of every vCPU of a COCONUT-SVSM launch, starting at `eip` in flat 32-bit protected mode
 // (VMSA_SVSM: SEV_FEATURES 1, CR0 0x11, FCW 0 as sev-snp-measure writes it).
 igvm::SevVmsa svsmResetVmsa(uint32_t eip, uint32_t vcpu_sig);
+
+// One SNP_LAUNCH_UPDATE step of a plain OVMF SNP launch after the image: `size` bytes of pages
+// of `type` from `gpa`, in the order QEMU issues them (the "ASEV" sections in table order, CPUID
+// last under ec2). Only the NORMAL kernel-hashes page carries `contents` (one page).
+// measureOvmfLaunch() measures these; builder/ writes them as IGVM page data.
+struct SnpMetadataUpdate {
+  ovmf::SevSectionType section = ovmf::SevSectionType::kSnpSecMem;
+  uint64_t gpa = 0;
+  uint64_t size = 0;
+  SnpPageType type = SnpPageType::kZero;
+  ByteVector contents;
+};
+// Errors: ovmf_launch.kernel_hashes (a kernel without SNP_KERNEL_HASHES, with sev-snp-measure's
+// message, or a hash table that does not fit its page), ovmf.missing (no hash-table GUID).
+Result<std::vector<SnpMetadataUpdate>> snpMetadataUpdates(
+    const ovmf::Firmware& firmware, const std::optional<SevKernelHashes>& kernel_hashes,
+    VmmType vmm);
+
+// The VMSAs KVM measures for `vcpus` vCPUs of a plain OVMF SNP or SEV-ES launch: the BSP at the
+// reset vector, the APs at the SEV-ES reset block's address. Errors: ovmf.missing (no SEV-ES reset
+// block), ovmf_launch.options (AP address 0 with more than one vCPU).
+Result<std::vector<igvm::SevVmsa>> ovmfLaunchVmsas(const ovmf::Firmware& firmware, uint32_t vcpus,
+                                                   uint64_t sev_features, uint32_t vcpu_sig,
+                                                   VmmType vmm);
 
 struct SvsmLaunch {
   Bytes image;             // the SVSM binary (svsm.bin), with its own footer table

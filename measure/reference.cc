@@ -126,7 +126,8 @@ Status checkSingleDocumentKeys(const Json& doc) {
   static const char* const kPolicyKeys[] = {
       "debug_allowed", "migrate_ma_allowed", "smt_allowed", "vmpl",        "min_build",
       "platform_info", "chip_id",            "allowed_tcb_status", "min_tcb",
-      "host_data",     "report_data",        "rtmrs",       "td_attributes", "xfam"};
+      "host_data",     "report_data",        "rtmrs",       "td_attributes", "xfam",
+      "events"};
   for (auto it = doc.begin(); it != doc.end(); ++it) {
     const std::string& key = it.key();
     bool known = isIdentityKey(key);
@@ -317,6 +318,25 @@ Result<ReferencePolicy> parsePolicy(const Json& doc) {
         IGVMKIT_ASSIGN_OR_RETURN(ByteVector rtmr, hexField(r, "rtmrs", 48, true));
         p.rtmrs.emplace_back(std::move(rtmr));
       }
+    } else if (key == "events") {
+      if (!v.is_object() || v.empty()) {
+        return bad(key, "\"events\" must be an object naming kernel, initrd or cmdline");
+      }
+      for (auto e = v.begin(); e != v.end(); ++e) {
+        if (e.key() != "kernel" && e.key() != "initrd" && e.key() != "cmdline") {
+          return bad(key, "unknown event name \"" + e.key() + "\" (kernel, initrd, cmdline)");
+        }
+        std::vector<ByteVector> digests;
+        const Json list = e.value().is_array() ? e.value() : Json::array({e.value()});
+        if (list.empty()) {
+          return bad(key, "\"events\": \"" + e.key() + "\" lists no digest");
+        }
+        for (const Json& d : list) {
+          IGVMKIT_ASSIGN_OR_RETURN(ByteVector digest, hexField(d, "events", 48, true));
+          digests.push_back(std::move(digest));
+        }
+        p.events.emplace_back(e.key(), std::move(digests));
+      }
     } else if (key == "migrate_ma_allowed" || key == "smt_allowed") {
       if (!v.is_boolean()) {
         return bad(key, "\"" + key + "\" must be true or false");
@@ -414,6 +434,15 @@ Json policyJson(const ReferencePolicy& p) {
   }
   if (p.td_attributes) out["td_attributes"] = *p.td_attributes;
   if (p.xfam) out["xfam"] = *p.xfam;
+  if (!p.events.empty()) {
+    Json events = Json::object();
+    for (const auto& [name, digests] : p.events) {
+      Json list = Json::array();
+      for (const ByteVector& d : digests) list.push_back(hexString(d));
+      events[name] = list.size() == 1 ? list[0] : list;
+    }
+    out["events"] = events;
+  }
   return out;
 }
 

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -85,6 +86,9 @@ struct ReferencePolicy {
   std::vector<std::optional<ByteVector>> rtmrs;  // TDX: RTMR0..3, null = not checked
   std::optional<uint64_t> td_attributes;    // TDX: exact TDATTRIBUTES value
   std::optional<uint64_t> xfam;             // TDX: exact XFAM value
+  // TDX event log: SHA-384 digests the named events ("kernel", "initrd", "cmdline") may have;
+  // every event of that name must have one of them (attest/event_log.h names the events).
+  std::vector<std::pair<std::string, std::vector<ByteVector>>> events;
 
   // The "policy" object (attest/README.md lists its keys). Unknown keys are errors.
   static Result<ReferencePolicy> fromJson(const nlohmann::ordered_json& doc);

@@ -1,6 +1,8 @@
 #include "measure/snp.h"
 
+#include <charconv>
 #include <cstring>
+#include <vector>
 
 #include "measure/internal/hash.h"
 
@@ -56,6 +58,46 @@ std::string formatSnpTrace(const SnpTraceRecord& record) {
   return std::to_string(record.index) + " " + snpPageTypeName(record.type) +
          " gpa=" + hex(record.gpa) + " contents=" + contents +
          " digest=" + hexDigest(record.digest);
+}
+
+Result<SnpTraceRecord> parseSnpTrace(std::string_view line) {
+  auto bad = [&] {
+    return invalid("snp.trace", "not a trace line \"" + std::string(line.substr(0, 60)) + "\"");
+  };
+  // Five space-separated fields: index, type, gpa=, contents=, digest=.
+  std::vector<std::string_view> f;
+  while (!line.empty()) {
+    const size_t sp = line.find(' ');
+    f.push_back(line.substr(0, sp));
+    line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  }
+  if (f.size() != 5 || !f[2].starts_with("gpa=0x") || !f[3].starts_with("contents=") ||
+      !f[4].starts_with("digest=")) {
+    return bad();
+  }
+  SnpTraceRecord r;
+  auto [p, ec] = std::from_chars(f[0].data(), f[0].data() + f[0].size(), r.index);
+  if (ec != std::errc() || p != f[0].data() + f[0].size()) {
+    return bad();
+  }
+  bool known = false;
+  for (uint8_t t = 1; t <= 6; ++t) {
+    if (f[1] == snpPageTypeName(static_cast<SnpPageType>(t))) {
+      r.type = static_cast<SnpPageType>(t);
+      known = true;
+    }
+  }
+  const std::string_view gpa = f[2].substr(6);
+  auto [gp, gec] = std::from_chars(gpa.data(), gpa.data() + gpa.size(), r.gpa, 16);
+  if (!known || gpa.empty() || gec != std::errc() || gp != gpa.data() + gpa.size()) {
+    return bad();
+  }
+  const std::string_view contents = f[3].substr(9);
+  if (contents != "zero") {
+    IGVMKIT_ASSIGN_OR_RETURN(r.contents, parseDigest<48>(contents, "snp.trace"));
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(r.digest, parseDigest<48>(f[4].substr(7), "snp.trace"));
+  return r;
 }
 
 Status SnpLaunchDigest::addPage(uint64_t gpa, SnpPageType type, Bytes contents) {

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 #include "base/bytes.h"
 #include "base/status.h"
@@ -94,6 +95,9 @@ using SnpTraceFn = std::function<void(const SnpTraceRecord&)>;
 // cli-contract.md's --trace line:
 // "<index> <page-type> gpa=0x<hex> contents=<96 hex|zero> digest=<96 hex>".
 std::string formatSnpTrace(const SnpTraceRecord& record);
+// The inverse of formatSnpTrace() (for tools that read a saved trace); "snp.trace" for a line that
+// is not one.
+Result<SnpTraceRecord> parseSnpTrace(std::string_view line);
 
 class SnpLaunchDigest {
  public:

@@ -1,6 +1,8 @@
 #include "ovmf/ovmf.h"
 
+#include <cstddef>
 #include <cstring>
+#include <string_view>
 
 #include "ovmf/defs.h"
 
@@ -30,6 +32,30 @@ uint32_t readU32(Bytes data, size_t off) {
   uint32_t v = 0;
   std::memcpy(&v, data.data() + off, sizeof(v));
   return v;
+}
+
+// "ASEV" and "TDVF" blocks are found alike: the entry holds the block's distance from the image
+// end, and the block opens with a 4-byte signature and has version 1 at offset 8 (both headers
+// are 16 bytes: signature, size, version, count). Returns the block's offset in the image.
+template <typename Header>
+Result<uint64_t> metadataStart(Bytes image, const TableEntry& entry, const std::string& rule,
+                               const std::string& name, std::string_view signature) {
+  static_assert(sizeof(Header) == 16);
+  const uint32_t from_end = readU32(entry.data, 0);
+  if (from_end > image.size() || from_end < sizeof(Header)) {
+    return tableError(rule, entry.offset,
+                      name + ": offset " + hex(from_end) + " from the end of the image (size " +
+                          hex(image.size()) + ") does not leave room for its header");
+  }
+  const uint64_t start = image.size() - from_end;
+  if (std::memcmp(image.data() + start, signature.data(), 4) != 0) {
+    return tableError(rule, start, name + ": signature is not \"" + std::string(signature) + "\"");
+  }
+  const uint32_t version = readU32(image, start + 8);
+  if (version != 1) {
+    return tableError(rule, start, name + ": version " + std::to_string(version) + " is not 1");
+  }
+  return start;
 }
 
 }  // namespace
@@ -215,22 +241,12 @@ Status Firmware::parseKnownEntries() {
 // "ASEV" at image end - offset (OvmfSevMetadata.asm; ovmf.py _parse_sev_metadata).
 Status Firmware::parseSevMetadata(const TableEntry& entry) {
   const std::string name = "SEV metadata (GUID " + entry.guid.toString() + ")";
-  const uint32_t from_end = readU32(entry.data, 0);
   constexpr uint64_t kHeader = sizeof(OVMF_SEV_METADATA_HEADER);
-  if (from_end > image_.size() || from_end < kHeader) {
-    return tableError("ovmf.sev_metadata", entry.offset,
-                      name + ": offset " + hex(from_end) + " from the end of the image (size " +
-                          hex(image_.size()) + ") does not leave room for its header");
-  }
-  const uint64_t start = image_.size() - from_end;
+  static_assert(offsetof(OVMF_SEV_METADATA_HEADER, version) == 8);
+  IGVMKIT_ASSIGN_OR_RETURN(const uint64_t start, metadataStart<OVMF_SEV_METADATA_HEADER>(
+                                                     image_, entry, "ovmf.sev_metadata", name,
+                                                     "ASEV"));
   IGVMKIT_ASSIGN_OR_RETURN(auto h, readStruct<OVMF_SEV_METADATA_HEADER>(image_, start));
-  if (std::memcmp(h.signature, "ASEV", 4) != 0) {
-    return tableError("ovmf.sev_metadata", start, name + ": signature is not \"ASEV\"");
-  }
-  if (h.version != 1) {
-    return tableError("ovmf.sev_metadata", start,
-                      name + ": version " + std::to_string(h.version) + " is not 1");
-  }
   const uint64_t needed = kHeader + uint64_t{h.num_items} * sizeof(OVMF_SEV_METADATA_SECTION_DESC);
   if (h.size < needed || h.size > image_.size() - start) {
     return tableError("ovmf.sev_metadata", start,
@@ -269,22 +285,13 @@ Status Firmware::parseSevMetadata(const TableEntry& entry) {
 // tdvf_parse_and_check_section_entry do (hw/i386/tdvf.c).
 Status Firmware::parseTdxMetadata(const TableEntry& entry) {
   const std::string name = "TDX metadata (GUID " + entry.guid.toString() + ")";
-  const uint32_t from_end = readU32(entry.data, 0);
   constexpr uint64_t kHeader = sizeof(TDVF_METADATA_HEADER);
-  if (from_end > image_.size() || from_end < kHeader) {
-    return tableError("ovmf.tdx_metadata", entry.offset,
-                      name + ": offset " + hex(from_end) + " from the end of the image (size " +
-                          hex(image_.size()) + ") does not leave room for its header");
-  }
-  const uint64_t start = image_.size() - from_end;
+  static_assert(offsetof(TDVF_METADATA_HEADER, Version) == 8);
+  static_assert(kTdvfSignature == ('T' | 'D' << 8 | 'V' << 16 | 'F' << 24));
+  IGVMKIT_ASSIGN_OR_RETURN(const uint64_t start, metadataStart<TDVF_METADATA_HEADER>(
+                                                     image_, entry, "ovmf.tdx_metadata", name,
+                                                     "TDVF"));
   IGVMKIT_ASSIGN_OR_RETURN(auto h, readStruct<TDVF_METADATA_HEADER>(image_, start));
-  if (h.Signature != kTdvfSignature) {
-    return tableError("ovmf.tdx_metadata", start, name + ": signature is not \"TDVF\"");
-  }
-  if (h.Version != 1) {
-    return tableError("ovmf.tdx_metadata", start,
-                      name + ": version " + std::to_string(h.Version) + " is not 1");
-  }
   const uint64_t expected = kHeader + uint64_t{h.NumberOfSectionEntries} *
                                           sizeof(TDVF_SECTION_ENTRY);
   if (h.Length != expected || h.Length > image_.size() - start) {

@@ -97,6 +97,27 @@ def hcl_report(claims, hash_type=1, version=1, pad_to=2600):
     return out + bytes(max(0, pad_to - len(out)))
 
 
+def event_log(events, algs=((0x000C, 48),), fill=b"\xff" * 64):
+    """A TCG2 crypto-agile log: the Spec ID event, then (mr_index, type, data) events whose
+    digests are SHA-384 of their data (other banks zero)."""
+    import hashlib
+    spec = b"Spec ID Event03\x00" + struct.pack("<IBBBBI", 0, 0, 2, 0, 2, len(algs))
+    spec += b"".join(struct.pack("<HH", a, n) for a, n in algs) + b"\x00"
+    out = struct.pack("<II", 1, 3) + bytes(20) + struct.pack("<I", len(spec)) + spec
+    for mr, typ, data in events:
+        digests = b"".join(struct.pack("<H", a) + (hashlib.sha384(data).digest() if a == 0x000C else bytes(n))
+                           for a, n in algs)
+        out += struct.pack("<III", mr, typ, len(algs)) + digests + struct.pack("<I", len(data)) + data
+    return out + fill
+
+
+def ccel_table(laml, cc_type=2):
+    t = bytearray(b"CCEL" + struct.pack("<IBB", 56, 1, 0) + b"OEMID " + b"TABLEID " +
+                  struct.pack("<III", 1, 0, 1) + struct.pack("<BBHQQ", cc_type, 0, 0, laml, 0x1000))
+    t[9] = (-sum(t)) & 0xFF
+    return bytes(t)
+
+
 def main():
     akpub = (b'{"keys":[{"kid":"HCLAkPub","key_ops":["sign"],"kty":"RSA","e":"AQAB","n":"'
              + b"A" * 342 + b'"}],"vm-configuration":{"secure-boot":true},"user-data":"00"}')
@@ -118,6 +139,19 @@ def main():
     write("tdx_quote", "v4", tdx_quote(4, pem))
     write("tdx_quote", "v5", tdx_quote(5, pem + b"\x00\x00"))
     write("tdx_quote", "v4_truncated", tdx_quote(4, pem)[:700])
+
+    var = (bytes(range(16)) + struct.pack("<QQ", 4, 1) + "Boot".encode("utf-16-le") + b"\x01")
+    grub = [(4, 0xD, b"grub_cmd: linux /vmlinuz console=ttyS0\x00"), (4, 0xD, b"/vmlinuz\x00"),
+            (4, 0xD, b"kernel_cmdline: /vmlinuz console=ttyS0\x00"),
+            (4, 0xD, b"grub_cmd: initrd /initrd.img\x00"), (4, 0xD, b"/initrd.img\x00")]
+    tagged = struct.pack("<II", 0x8F3B22EC, 13) + b"Linux initrd\x00"
+    firmware = [(1, 0x80000001, var), (1, 0x4, bytes(4)), (2, 0x80000007, b"Calling EFI Application"),
+                (3, 0x6, tagged), (2, 0x80000003, bytes(24) + struct.pack("<Q", 4) + b"\x7f\xff\x04\x00")]
+    write("event_log", "grub", b"\x00" + event_log(firmware + grub))
+    write("event_log", "two_banks", b"\x00" + event_log(firmware, algs=((0x0004, 20), (0x000C, 48))))
+    log = event_log(firmware + grub, fill=b"\xff" * 256)
+    write("event_log", "ccel_table", b"\x01" + ccel_table(len(log) - 100) + log)
+    write("event_log", "truncated", b"\x00" + event_log(firmware)[:300])
 
     sgx = "1.2.840.113741.1.13.1"
     tcb = der(0x30, b"".join(der(0x30, oid(f"{sgx}.2.{i}") + der(0x02, bytes([i]))) for i in range(1, 18))

@@ -183,9 +183,11 @@ void judgeTcbLevel(const std::string& check, const std::string& field, const Jso
       }
     }
   }
+  // "tcb_status" -> "tcb_date", "tcb_advisories" (likewise "qe_tcb_", "tdx_module_tcb_").
+  std::string prefix = field.substr(0, field.size() - std::string("status").size());
   v.field(field, status);
-  v.field(field == "tcb_status" ? "tcb_date" : "qe_tcb_date", date);
-  v.field(field == "tcb_status" ? "tcb_advisories" : "qe_tcb_advisories", advisories);
+  v.field(prefix + "date", date);
+  v.field(prefix + "advisories", advisories);
   bool ok = std::find(accepted.begin(), accepted.end(), status) != accepted.end();
   v.add(check, ok, status + " (tcbDate " + date + ")", wanted,
         advisory_list.empty() ? "" : "advisories: " + advisory_list);
@@ -242,6 +244,64 @@ const Json* platformTcbLevel(const Json& info, const PckExtensions& pck,
   return nullptr;
 }
 
+// The TDX module of a TDX TCB Info (v3): its identity (MRSIGNERSEAM, SEAMATTRIBUTES under the
+// mask) and, for a module of major version N > 0 (TEE_TCB_SVN[1]), the TCB level of identity
+// "TDX_<N as two hex digits>" that TEE_TCB_SVN[0] reaches. Follows Intel's QVL
+// (SGX-TDX-DCAP-QuoteVerificationLibrary Src/AttestationLibrary/src/Verifiers/Checks/
+// TdxModuleCheck.cpp): version 0 is judged by "tdxModule" alone.
+void checkTdxModule(const Json& info, const TD_REPORT_BODY& body,
+                    const std::vector<std::string>& allowed, Verdict& v) {
+  const Json* module = member(info, "tdxModule");
+  if (module == nullptr || !module->is_object()) {
+    return;  // an SGX TCB Info, or one from before TDX module identities
+  }
+  uint8_t isvsvn = body.tee_tcb_svn[0];
+  uint8_t version = body.tee_tcb_svn[1];
+  const Json* identity = module;
+  std::string id = "tdxModule";
+  if (version != 0) {
+    id = "TDX_" + upper(hexBytes(bytesAt(&version, 1)));
+    identity = nullptr;
+    if (const Json* ids = array(info, "tdxModuleIdentities")) {
+      for (const Json& candidate : *ids) {
+        if (upper(str(candidate, "id")) == id) identity = &candidate;
+      }
+    }
+  }
+  std::string actual = "MRSIGNERSEAM " + hexBytes(body.mr_signer_seam) + ", SEAMATTRIBUTES " +
+                       hexBytes(asBytes(body.seam_attributes)) + ", module version " +
+                       std::to_string(version) + " svn " + std::to_string(isvsvn);
+  if (identity == nullptr) {
+    v.add("collateral.tdx_module.identity", false, actual, "a tdxModuleIdentities entry " + id);
+    judgeTcbLevel("collateral.tdx_module.level", "tdx_module_tcb_status", nullptr, allowed, v);
+    return;
+  }
+  bool signer_ok = upper(str(*identity, "mrsigner")) == upper(hexBytes(body.mr_signer_seam));
+  Result<ByteVector> attr = parseHexBytes(str(*identity, "attributes"));
+  Result<ByteVector> mask = parseHexBytes(str(*identity, "attributesMask"));
+  bool attr_ok = attr.ok() && mask.ok() && attr->size() == 8 && mask->size() == 8;
+  Bytes seam = asBytes(body.seam_attributes);
+  for (size_t i = 0; attr_ok && i < 8; ++i) {
+    attr_ok = (seam[i] & (*mask)[i]) == ((*attr)[i] & (*mask)[i]);
+  }
+  v.add("collateral.tdx_module.identity", signer_ok && attr_ok, actual,
+        id + ": mrsigner " + str(*identity, "mrsigner") + ", attributes " +
+            str(*identity, "attributes") + " under " + str(*identity, "attributesMask"),
+        signer_ok ? (attr_ok ? "" : "SEAMATTRIBUTES differ") : "MRSIGNERSEAM differs");
+  if (version == 0) {
+    return;
+  }
+  const Json* level = nullptr;
+  if (const Json* levels = array(*identity, "tcbLevels")) {
+    for (const Json& l : *levels) {
+      const Json* tcb = member(l, "tcb");
+      std::optional<int64_t> need = tcb ? integer(*tcb, "isvsvn") : std::nullopt;
+      if (level == nullptr && need && isvsvn >= *need) level = &l;
+    }
+  }
+  judgeTcbLevel("collateral.tdx_module.level", "tdx_module_tcb_status", level, allowed, v);
+}
+
 }  // namespace
 
 Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain& pck,
@@ -280,6 +340,9 @@ Status checkCollateral(const TdxEvidence& ev, const TdxQuote& q, const PckChain&
             "tcbInfo fmspc " + fmspc);
       judgeTcbLevel("collateral.tcb_info.level", "tcb_status",
                     ext ? platformTcbLevel(body, *ext, q.body) : nullptr, allowed_tcb_status, v);
+      if (upper(str(body, "id")) == "TDX") {
+        checkTdxModule(body, q.body, allowed_tcb_status, v);
+      }
     } else {
       checkQeIdentity(body, q.qe_report, v);
       judgeTcbLevel("collateral.qe_identity.level", "qe_tcb_status", qeTcbLevel(body, q.qe_report),

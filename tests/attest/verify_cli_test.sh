@@ -101,16 +101,16 @@ for q in tdx01_v4_spr_gotdx/tdx_prod_quote_SPR_E4.dat tdx03_v4_gcp_gotdx/cos-113
          tdx04_v4_coco_q4/tdx_quote_4.dat tdx05_v5_coco_q5/tdx_quote_5.dat tdx06_v4_coco_q6/tdx_quote_6.dat \
          tdx07_v4_azure_coco/td-quote.bin tdx08_v4_phala/tdx_quote tdx10_v4_phala_hex/tdx-quote.hex \
          tdx11_v4_phala_tappd/quote-from-tappd.hex; do
-  expect 0 "$q" -- "$IGVMKIT" verify --quote "$T/$q" --at 2025-07-01T00:00:00Z &&
+  expect 0 "$q" -- "$IGVMKIT" verify --quote "$T/$q" --offline --at 2025-07-01T00:00:00Z &&
     contains "$TMP/out" "pass  quote.signature" "$q"
 done
 expect 0 "tdx08 collateral" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" \
   --collateral "$T/tdx08_v4_phala/tdx_quote_collateral.json" --at 2025-07-01T00:00:00Z &&
   contains "$TMP/out" "pass  collateral.tcb_info.signature" "tdx08 collateral"
 printf '{"platform":"tdx","digest":"91eb2b44d141d4ece09f0c75c2c53d247a3c68edd7fafe8a3520c942a604a407de03ae6dc5f87f27428b2538873118b7"}' >"$TMP/tdx.json"
-expect 0 "tdx08 --expect" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --expect "$TMP/tdx.json" --at 2025-07-01T00:00:00Z
+expect 0 "tdx08 --expect" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --offline --expect "$TMP/tdx.json" --at 2025-07-01T00:00:00Z
 printf '{"platform":"tdx","digest":"705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031"}' >"$TMP/tdx4.json"
-expect 1 "tdx04 debug TD" -- "$IGVMKIT" verify --quote "$T/tdx04_v4_coco_q4/tdx_quote_4.dat" --expect "$TMP/tdx4.json" --at 2025-07-01T00:00:00Z &&
+expect 1 "tdx04 debug TD" -- "$IGVMKIT" verify --quote "$T/tdx04_v4_coco_q4/tdx_quote_4.dat" --offline --expect "$TMP/tdx4.json" --at 2025-07-01T00:00:00Z &&
   contains "$TMP/out" "FAIL  ref.debug" "tdx04 debug"
 
 # Usage and unreadable inputs.
@@ -191,7 +191,7 @@ if [[ -n "${2:-}" ]]; then
       contains "$TMP/out" "FAIL  ref.measurement: $D02 (expected $want" "expect image ($host) digest"
   done
   want=$("$IGVMKIT" measure "$TMP/igvm/snp.igvm" --platform tdx)
-  expect 1 "expect image (tdx)" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --expect "$TMP/igvm/snp.igvm" \
+  expect 1 "expect image (tdx)" -- "$IGVMKIT" verify --quote "$T/tdx08_v4_phala/tdx_quote" --offline --expect "$TMP/igvm/snp.igvm" \
     --at 2025-07-01T00:00:00Z && contains "$TMP/out" "(expected $want" "expect image (tdx) digest"
 fi
 
