@@ -99,17 +99,23 @@ int runBuild(const BuildArgs& args) {
       return fail(bad->subject.empty() ? args.manifest : bad->subject, bad->error);
     }
     if (args.embed_corim) {
-      Result<igvm::File> file = igvm::File::parse(built->igvm);
-      const uint32_t mask = builder::compatibilityBit(built->platforms, builder::Platform::kSnp);
-      Result<ByteVector> with =
-          file.ok() ? corim::withCorim(*file, mask, files.document,
-                                       files.detached ? std::optional<Bytes>(*files.detached)
-                                                      : std::nullopt)
-                    : Result<ByteVector>(file.error());
-      if (!with.ok()) {
-        return fail(args.manifest, with.error());
+      // Each platform's CoRIM goes in the headers of that platform's compatibility mask.
+      for (const corim::PlatformCorim& part : files.parts) {
+        const builder::Platform platform = part.platform == "snp"   ? builder::Platform::kSnp
+                                           : part.platform == "tdx" ? builder::Platform::kTdx
+                                                                    : builder::Platform::kVbs;
+        Result<igvm::File> file = igvm::File::parse(built->igvm);
+        const uint32_t mask = builder::compatibilityBit(built->platforms, platform);
+        Result<ByteVector> with =
+            file.ok() ? corim::withCorim(*file, mask, part.document,
+                                         part.detached ? std::optional<Bytes>(*part.detached)
+                                                       : std::nullopt)
+                      : Result<ByteVector>(file.error());
+        if (!with.ok()) {
+          return fail(args.manifest, with.error());
+        }
+        built->igvm = std::move(with).value();
       }
-      built->igvm = std::move(with).value();
     }
     if (corim_out != nullptr) {
       if (Status s = corim_out->write(files.file); !s.ok()) {

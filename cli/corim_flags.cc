@@ -9,7 +9,7 @@ namespace igvmkit::cli {
 
 void addCorimFlags(CLI::App* cmd, CorimFlags& flags) {
   cmd->add_option("--corim", flags.out,
-                  "write the SNP reference values as a CoRIM (CBOR; COSE_Sign1 with --corim-key)");
+                  "write the reference values as a CoRIM per platform (CBOR; COSE_Sign1 with --corim-key)");
   cmd->add_option("--corim-key", flags.key,
                   "sign the CoRIM: PEM file, pkcs11:URI or exec:PROGRAM (ECDSA P-384, ES384)");
   cmd->add_option("--corim-pubkey", flags.pubkey, "public key (PEM) of --corim-key");

@@ -3,12 +3,14 @@
 // sign are exported and the signatures made elsewhere are imported, each verified first.
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "base/file.h"
 #include "cli/command.h"
+#include "cli/corim_flags.h"
 #include "igvm/file.h"
 #include "measure/id_block.h"
 #include "measure/measure.h"
@@ -31,6 +33,7 @@ struct SignArgs {
   std::optional<uint64_t> policy;
   double signer_timeout = 60;
   bool json = false;
+  CorimFlags corim;
 };
 
 // What messages call a key: its spec without a pkcs11 query (where a PIN may be).
@@ -226,16 +229,44 @@ int runSign(const SignArgs& args) {
   if (!out.ok()) {
     return fail(args.path, out.error());
   }
-  if (Status s = writeFile(args.out, *out); !s.ok()) {
-    return fail(args.out, s.error());
-  }
-  if (args.json) {
-    measure::ReferenceValues ref = *measure::ReferenceValues::fromJsonDoc(summary(*u, args));
+  // The signed measurement and the identity its ID block presents (--json, --corim).
+  measure::ReferenceValues ref = *measure::ReferenceValues::fromJsonDoc(summary(*u, args));
+  {
     Result<measure::ReferenceDigest::IdBlockIdentity> identity = sign::identityOf(*block);
     if (!identity.ok()) {
       return fail(args.out, identity.error());
     }
     ref.measurements[0].id_block = *identity;
+  }
+  if (args.corim.out.empty()) {
+    if (Status s = writeFile(args.out, *out); !s.ok()) {
+      return fail(args.out, s.error());
+    }
+  } else {  // both outputs or neither
+    corim::CorimFiles files;
+    if (auto bad = makeCorim(args.corim, ref, std::filesystem::path(args.out).filename().string(),
+                             std::chrono::milliseconds(
+                                 static_cast<int64_t>(args.signer_timeout * 1000)),
+                             files)) {
+      return fail(bad->subject.empty() ? args.path : bad->subject, bad->error);
+    }
+    OutputFiles outputs;
+    Result<OutputFile*> igvm_out = outputs.add(args.out);
+    if (!igvm_out.ok()) {
+      return fail("", igvm_out.error());
+    }
+    Result<OutputFile*> corim_out = outputs.add(args.corim.out);
+    if (!corim_out.ok()) {
+      return fail("", corim_out.error());
+    }
+    Status written = (*igvm_out)->write(*out);
+    if (written.ok()) written = (*corim_out)->write(files.file);
+    if (written.ok()) written = outputs.commit();
+    if (!written.ok()) {
+      return fail("", written.error());
+    }
+  }
+  if (args.json) {
     nlohmann::ordered_json doc = ref.toJson();
     doc["output"] = args.out;
     printJson(doc);
@@ -274,6 +305,7 @@ RunFn addSign(CLI::App& app) {
   cmd->add_option("--signer-timeout", args->signer_timeout,
                   "seconds an exec: signer may take before it is killed (default 60)");
   cmd->add_flag("--json", args->json, "print the signed identity as reference values (JSON)");
+  addCorimFlags(cmd, args->corim);
   return [args] { return runSign(*args); };
 }
 

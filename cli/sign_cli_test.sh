@@ -253,6 +253,18 @@ expect "measure --corim status" 0 $rc
 expect "measure --corim is unsigned" "d901f5" "$(head -c 3 "$tmp/m.cbor" | xxd -p)"
 refused "corim key of the wrong curve" 1 "error: .*p256_key.pem: the key is not an ecdsa p-384 key" -- \
   $bin measure "$tmp/c.igvm" --platform snp --corim "$tmp/out.igvm" --corim-key $keys/p256_key.pem
+# sign --corim: the signed measurement with its ID-block identity, as a signed CoRIM.
+$bin sign "$f" "${ids[@]}" --id-key $keys/id_key.pem -o "$tmp/sc.igvm" --corim "$tmp/sc.cbor" \
+  --corim-key $keys/id_key.pem; rc=$?
+expect "sign --corim status" 0 $rc
+expect "sign --corim is a cose_sign1" "d284" "$(head -c 2 "$tmp/sc.cbor" | xxd -p)"
+sc_hex=$(xxd -p -c 1000000 "$tmp/sc.cbor")
+expect "sign --corim holds the digest and family id" "yes yes" \
+  "$([[ $sc_hex == *"$digest"* ]] && echo yes) $([[ $sc_hex == *00112233445566778899aabbccddeeff* ]] && echo yes)"
+refused "sign --corim with a p-256 corim key" 1 "error: .*p256_key.pem: the key is not an ecdsa p-384 key" -- \
+  $bin sign "$f" "${ids[@]}" --id-key $keys/id_key.pem -o "$tmp/out.igvm" --corim "$tmp/sc2.cbor" \
+  --corim-key $keys/p256_key.pem
+expect "no corim after a refused sign" "absent" "$([[ -e "$tmp/sc2.cbor" ]] && echo present || echo absent)"
 # A failing signer: no output file, an existing one untouched.
 sed -i "s|exec:$tmp/signer|exec:$tmp/failing|" "$tmp/signed.toml"
 refused "build with a failing signer" 1 "error: .*signed.toml: .*failing exited with status 4" -- \

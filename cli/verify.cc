@@ -15,8 +15,10 @@
 #include "collateral/collateral.h"
 #include "cli/command.h"
 #include "cli/verify_batch.h"
+#include "corim/corim.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
+#include "measure/id_block.h"
 #include "measure/measure.h"
 #include "measure/reference.h"
 
@@ -37,6 +39,9 @@ struct VerifyOptions {
   // Collateral fetching (collateral/README.md): --offline, --kds-url, --pcs-url.
   bool offline = false, kds_crl = false;
   std::string kds_url, pcs_url;
+  // --expect FILE.cbor (a CoRIM): the key its signature must verify under, or accept it unsigned.
+  std::string corim_pubkey;
+  bool corim_unsigned_ok = false;
 };
 
 // An error about `path`: its message gains the path unless it already starts
@@ -360,6 +365,27 @@ bool isIgvm(Bytes bytes) {
   return magic == igvm::kIgvmMagic;
 }
 
+// --expect FILE.cbor: reference values read out of a CoRIM (corim/README.md "Reading"), signed
+// (COSE_Sign1, #6.18) or not (#6.501).
+bool isCorim(Bytes b) {
+  return (!b.empty() && b[0] == std::byte{0xd2}) ||
+         (b.size() >= 3 && b[0] == std::byte{0xd9} && b[1] == std::byte{0x01} &&
+          b[2] == std::byte{0xf5});
+}
+Result<measure::ReferenceValues> readCorimReference(const VerifyOptions& o, Bytes bytes) {
+  corim::ReadOptions read;
+  read.unsigned_ok = o.corim_unsigned_ok;
+  if (!o.corim_pubkey.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::string pem, readTextFile(o.corim_pubkey));
+    Result<measure::SNP_ECDSA_PUBLIC_KEY> key = measure::publicKeyFromPem(pem);
+    if (!key.ok()) {
+      return about(o.corim_pubkey, std::move(key).error());
+    }
+    read.key = *key;
+  }
+  return corim::readReference(bytes, read);
+}
+
 // "--policy KEY=VALUE": VALUE is JSON (a number, true, an array, ...) or else a
 // plain string.
 Result<nlohmann::ordered_json> policyOverrides(const VerifyOptions& o) {
@@ -395,8 +421,9 @@ Result<std::optional<measure::ReferenceValues>> loadReference(const VerifyOption
   if (!o.expect.empty()) {
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(o.expect));
     Result<measure::ReferenceValues> parsed =
-        isIgvm(bytes) ? measureImage(o, bytes)
-                      : measure::ReferenceValues::fromJson(std::string_view(
+        isIgvm(bytes)    ? measureImage(o, bytes)
+        : isCorim(bytes) ? readCorimReference(o, bytes)
+                         : measure::ReferenceValues::fromJson(std::string_view(
                             reinterpret_cast<const char*>(bytes.data()), bytes.size()));
     if (!parsed.ok()) {
       return about(o.expect, std::move(parsed).error());
@@ -576,7 +603,11 @@ RunFn addVerify(CLI::App& app) {
                   "a DER CRL (SNP: KDS crl signed by the ARK; TDX: PCK CA or "
                   "root CA); repeatable");
   cmd->add_option("--expect", o->expect,
-                  "reference values: measure --json output, or the IGVM image itself");
+                  "reference values: measure --json output, a CoRIM, or the IGVM image itself");
+  cmd->add_option("--corim-pubkey", o->corim_pubkey,
+                  "with --expect CORIM: PEM public key its COSE_Sign1 must verify under");
+  cmd->add_flag("--corim-unsigned-ok", o->corim_unsigned_ok,
+                "with --expect CORIM: accept an unsigned CoRIM");
   cmd->add_option("--host", o->host, "with --expect IMAGE.igvm: SNP host model kvm|mshv");
   cmd->add_option("--vcpus", o->vcpus, "with --expect IMAGE.igvm: vCPU count (SNP on kvm)");
   cmd->add_option("--policy", o->policy,

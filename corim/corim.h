@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -24,11 +25,19 @@
 
 namespace igvmkit::corim {
 
-// The tagged unsigned CoRIM (#6.501) with one CoMID (#6.506) holding one reference triple per SNP
-// measurement of `ref` (other platforms have no profile here and are left out; "corim.empty"
-// when none is SNP). `id` names the CoRIM and the CoMID. Deterministic: the same values give the
-// same bytes.
-Result<ByteVector> fromReference(const measure::ReferenceValues& ref, std::string_view id);
+// One platform's unsigned CoRIM (#6.501).
+struct PlatformCorim {
+  std::string platform;  // "snp", "tdx" or "vbs", as in measure::ReferenceDigest
+  ByteVector document;
+  std::optional<ByteVector> detached;  // set by makeCorim when signed: for CORIM_SIGNATURE
+};
+
+// One CoRIM per platform of `ref` that has a profile, in the order snp, tdx, vbs: SNP in AMD's
+// profile (one reference triple per SNP measurement, named `id`), TDX (MRTD) and VBS in
+// microsoft/igvm's launch-measurement profile (one digest each, "corim.digest" when the values
+// hold different ones). "corim.empty" when none of the three is there. Deterministic.
+Result<std::vector<PlatformCorim>> fromReference(const measure::ReferenceValues& ref,
+                                                 std::string_view id);
 
 struct SignedCorim {
   ByteVector cose_sign1;  // #6.18([protected, {}, payload, signature]): the signed CoRIM file
@@ -39,12 +48,12 @@ struct SignedCorim {
 // signer, over `corim` (an unsigned CoRIM). The signature is checked under the signer's key.
 Result<SignedCorim> signCorim(Bytes corim, sign::Signer& signer);
 
-// What `--corim OUT` writes (the COSE_Sign1 with its payload when signed, else the unsigned
-// CoRIM) and what `--embed-corim` puts in the IGVM headers (the document, the detached signature).
+// What `--corim OUT` writes: each platform's COSE_Sign1 with its payload when signed, else its
+// unsigned CoRIM, one after the other (an RFC 8742 CBOR sequence; one item for a one-platform
+// file); and what `--embed-corim` puts in each platform's IGVM headers (`parts`).
 struct CorimFiles {
   ByteVector file;
-  ByteVector document;
-  std::optional<ByteVector> detached;
+  std::vector<PlatformCorim> parts;
 };
 Result<CorimFiles> makeCorim(const measure::ReferenceValues& ref, std::string_view id,
                              sign::Signer* signer);
@@ -53,6 +62,18 @@ Result<CorimFiles> makeCorim(const measure::ReferenceValues& ref, std::string_vi
 // `key`. "corim.cose" for malformed input, "corim.signature_invalid" when it does not verify.
 Status verifyCorim(Bytes cose_sign1, Bytes detached_payload,
                    const measure::SNP_ECDSA_PUBLIC_KEY& key);
+
+// Reads reference values back out of a CoRIM file as makeCorim writes it (one CoRIM, or a CBOR
+// sequence of them; each a COSE_Sign1 or an unsigned #6.501), for `verify --expect FILE.cbor`:
+// SNP from AMD's profile (digests and ID-block identity), TDX and VBS from the launch-measurement
+// profile. A signed CoRIM must verify under `key` ("corim.key_required", a usage error, without
+// one; "corim.signature_invalid" when it does not); an unsigned one is refused
+// ("corim.unsigned") unless `unsigned_ok`. "corim.structure" for CBOR that is not such a CoRIM.
+struct ReadOptions {
+  std::optional<measure::SNP_ECDSA_PUBLIC_KEY> key;
+  bool unsigned_ok = false;
+};
+Result<measure::ReferenceValues> readReference(Bytes file, const ReadOptions& options);
 
 // Any CBOR item decoded for `dump`: maps as {"<key>": value}, byte strings as hex, tags as
 // {"tag": N, "value": ...}; the CBOR inside a CoMID (#6.506), a COSE protected header and a

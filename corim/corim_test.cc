@@ -4,6 +4,8 @@
 
 #include <string>
 
+#include <openssl/sha.h>
+
 #include "base/file.h"
 #include "igvm/writer.h"
 
@@ -46,9 +48,13 @@ TEST(Corim, MatchesAHandEncodedDocument) {
   measure::ReferenceDigest tdx;
   tdx.platform = "tdx";
   tdx.digest = unhexed(std::string(96, 'b'));
-  ref.measurements.push_back(tdx);  // no profile here: left out
-  Result<ByteVector> doc = fromReference(ref, "x");
-  ASSERT_TRUE(doc.ok()) << doc.error().message;
+  ref.measurements.push_back(tdx);  // a CoRIM of its own (LaunchMeasurementProfile below)
+  Result<std::vector<PlatformCorim>> parts = fromReference(ref, "x");
+  ASSERT_TRUE(parts.ok()) << parts.error().message;
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].platform, "snp");
+  EXPECT_EQ((*parts)[1].platform, "tdx");
+  const ByteVector* doc = &(*parts)[0].document;
   // CoMID {1: {0: "x"}, 4: {0: [[{0: {0: 37(uuid)}}, [{0: 0, 1: {2: [[7, LD]]}}]]]}}
   const std::string comid = "a2" "01" "a1" "00" + tstr("x") + "04" "a1" "00" "81" "82" "a1" "00" "a1" "00"
                             "d825" + bstr("d05e6d1b9f464ae2a610ce3e6ee7e153") +
@@ -57,10 +63,75 @@ TEST(Corim, MatchesAHandEncodedDocument) {
   const std::string want = "d901f5" "a3" "00" + tstr("x") + "01" "81" "d901fa" + bstr(comid) +
                            "03" "d820" + tstr("http://amd.com/please-permalink-me");
   EXPECT_EQ(hexOf(*doc), want);
-  EXPECT_EQ(*fromReference(ref, "x"), *doc);  // deterministic
-  measure::ReferenceValues only_tdx;
-  only_tdx.measurements.push_back(tdx);
-  EXPECT_EQ(fromReference(only_tdx, "x").error().rule, "corim.empty");
+  EXPECT_EQ((*fromReference(ref, "x"))[0].document, *doc);  // deterministic
+  measure::ReferenceValues only_sev;
+  only_sev.measurements.push_back(tdx);
+  only_sev.measurements[0].platform = "sev";
+  EXPECT_EQ(fromReference(only_sev, "x").error().rule, "corim.empty");
+}
+
+// UUIDv5 (RFC 9562 §5.5) computed here with SHA-1, independently of the constants in corim.cc.
+std::string uuid5(const std::string& ns_hex, const std::string& name) {
+  ByteVector in = unhexed(ns_hex);
+  Bytes n = toBytes(name);
+  in.insert(in.end(), n.begin(), n.end());
+  unsigned char h[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(in.data()), in.size(), h);
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const std::string x = hexOf(Bytes(reinterpret_cast<const std::byte*>(h), 16));
+  return x.substr(0, 8) + "-" + x.substr(8, 4) + "-" + x.substr(12, 4) + "-" + x.substr(16, 4) +
+         "-" + x.substr(20);
+}
+
+// microsoft/igvm's launch-measurement profile, written out by hand: 501({0: "V/M/launch-measurement",
+// 1: [506(bstr {1: {0: uuid5}, 4: {0: [[ENV, [MEAS]]], 8: [[[ENV, []], [[[MEAS], [{1: {1: 552(0)}}]]]]]})],
+// 3: 32("tag:microsoft.com,2026:launch-measurement/v1")}), ENV = {0: {1: V, 2: M}},
+// MEAS = {0: MKEY, 1: {2: [[ALG, DIGEST]]}}.
+std::string launchCorimByHand(const std::string& vendor, const std::string& model,
+                              const std::string& mkey, int alg, const std::string& digest_hex) {
+  const std::string ns = "85f3f1c222a8441ea1b9bccfb63ed5f7";
+  // The derivation reproduces microsoft/igvm's own test value for AMD/SEV-SNP.
+  EXPECT_EQ(uuid5(ns, "AMD/SEV-SNP"), "77e8061e-4634-5e53-a848-d1d09e996843");
+  const std::string env = "a1" "00" "a2" "01" + tstr(vendor) + "02" + tstr(model);
+  const std::string meas = "a2" "00" + tstr(mkey) + "01" "a1" "02" "81" "82" + head(0, alg) +
+                           bstr(digest_hex);
+  const std::string comid = "a2" "01" "a1" "00" + tstr(uuid5(ns, vendor + "/" + model)) +
+                            "04" "a2" "00" "81" "82" + env + "81" + meas +
+                            "08" "81" "82" "82" + env + "80" "81" "82" "81" + meas +
+                            "81" "a1" "01" "a1" "01" "d90228" "00";
+  return "d901f5" "a3" "00" + tstr(vendor + "/" + model + "/launch-measurement") + "01" "81"
+         "d901fa" + bstr(comid) + "03" "d820" +
+         tstr("tag:microsoft.com,2026:launch-measurement/v1");
+}
+
+TEST(Corim, TdxAndVbsFollowTheLaunchMeasurementProfile) {
+  const std::string mrtd(96, 'b'), vbs(64, 'c');
+  measure::ReferenceValues ref;
+  measure::ReferenceDigest t;
+  t.platform = "tdx";
+  t.digest = unhexed(mrtd);
+  ref.measurements.push_back(t);
+  ref.measurements.push_back(t);  // the same MRTD twice (say, two hosts): one CoRIM, one digest
+  measure::ReferenceDigest v;
+  v.platform = "vbs";
+  v.digest = unhexed(vbs);
+  ref.measurements.push_back(v);
+  Result<std::vector<PlatformCorim>> parts = fromReference(ref, "ignored");
+  ASSERT_TRUE(parts.ok()) << parts.error().message;
+  ASSERT_EQ(parts->size(), 2u);
+  EXPECT_EQ((*parts)[0].platform, "tdx");
+  EXPECT_EQ(hexOf((*parts)[0].document), launchCorimByHand("Intel", "TDX", "MRTD", 7, mrtd));
+  EXPECT_EQ((*parts)[1].platform, "vbs");
+  EXPECT_EQ(hexOf((*parts)[1].document),
+            launchCorimByHand("Microsoft", "VBS", "MEASUREMENT", 1, vbs));
+  // Two different MRTDs have no place in the profile; a VBS digest is SHA-256.
+  ref.measurements[1].digest = unhexed(std::string(96, 'd'));
+  EXPECT_EQ(fromReference(ref, "x").error().rule, "corim.digest");
+  ref.measurements.resize(1);
+  ref.measurements.push_back(t);
+  ref.measurements[1].platform = "vbs";
+  EXPECT_EQ(fromReference(ref, "x").error().rule, "corim.digest");
 }
 
 TEST(Corim, CarriesTheIdBlockIdentityAsTheProfileNamesIt) {
@@ -74,9 +145,9 @@ TEST(Corim, CarriesTheIdBlockIdentityAsTheProfileNamesIt) {
   id.guest_svn = 300;
   id.guest_policy = 0x1f0000 | 0x0102;  // SMT (16), 17, MA (18), debug (19), single socket (20); ABI 1.2
   ref.measurements[0].id_block = id;
-  Result<ByteVector> doc = fromReference(ref, "img");
+  Result<std::vector<PlatformCorim>> doc = fromReference(ref, "img");
   ASSERT_TRUE(doc.ok());
-  Result<nlohmann::ordered_json> j = decode(*doc);
+  Result<nlohmann::ordered_json> j = decode((*doc)[0].document);
   ASSERT_TRUE(j.ok()) << j.error().message;
   const auto& comid = (*j)["value"]["1"][0]["value"]["cbor"];
   const auto& claims = comid["4"]["0"][0][1];
@@ -104,7 +175,7 @@ TEST(Corim, CarriesTheIdBlockIdentityAsTheProfileNamesIt) {
 TEST(Corim, CoseSign1VerifiesOverTheRfc9052SigStructure) {
   measure::ReferenceValues ref;
   ref.measurements.push_back(snp(std::string(96, 'e')));
-  ByteVector doc = *fromReference(ref, "s");
+  ByteVector doc = (*fromReference(ref, "s"))[0].document;
   std::unique_ptr<sign::Signer> signer = std::move(
       sign::openSigner("measure/testdata/id_key.pem", {}, [](const std::string& p) {
         return readFile(p);
@@ -157,6 +228,72 @@ TEST(Corim, CoseSign1VerifiesOverTheRfc9052SigStructure) {
   EXPECT_EQ(decode(trailing).error().rule, "corim.cbor");
 }
 
+TEST(Corim, ReadsBackWhatItWrites) {
+  measure::ReferenceValues ref;
+  ref.measurements.push_back(snp(std::string(96, 'a')));
+  measure::ReferenceDigest::IdBlockIdentity id;
+  id.id_key_digest = unhexed(std::string(96, 'c'));
+  id.family_id = unhexed("00112233445566778899aabbccddeeff");
+  id.image_id = unhexed("0102030405060708090a0b0c0d0e0f10");
+  id.guest_svn = 7;
+  id.guest_policy = 0x3001f;  // SMT (16), reserved one (17), ABI 0.31
+  ref.measurements[0].id_block = id;
+  ref.measurements.push_back(snp(std::string(96, 'b')));  // another host model: no identity
+  measure::ReferenceDigest t;
+  t.platform = "tdx";
+  t.digest = unhexed(std::string(96, 'e'));
+  ref.measurements.push_back(t);
+  measure::ReferenceDigest v;
+  v.platform = "vbs";
+  v.digest = unhexed(std::string(64, 'f'));
+  ref.measurements.push_back(v);
+  std::unique_ptr<sign::Signer> signer = std::move(
+      sign::openSigner("measure/testdata/id_key.pem", {}, [](const std::string& p) {
+        return readFile(p);
+      }).value());
+  Result<CorimFiles> signed_files = makeCorim(ref, "r", signer.get());
+  ASSERT_TRUE(signed_files.ok()) << signed_files.error().message;
+  Result<measure::ReferenceValues> back =
+      readReference(signed_files->file, {.key = signer->publicKey()});
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->measurements.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(back->measurements[i].platform, ref.measurements[i].platform) << i;
+    EXPECT_EQ(back->measurements[i].digest, ref.measurements[i].digest) << i;
+  }
+  ASSERT_TRUE(back->measurements[0].id_block.has_value());
+  const auto& got = *back->measurements[0].id_block;
+  EXPECT_EQ(got.id_key_digest, id.id_key_digest);
+  EXPECT_FALSE(got.author_key_digest.has_value());
+  EXPECT_EQ(got.family_id, id.family_id);
+  EXPECT_EQ(got.image_id, id.image_id);
+  EXPECT_EQ(got.guest_svn, 7u);
+  EXPECT_EQ(got.guest_policy, 0x3001fu);
+  EXPECT_FALSE(back->measurements[1].id_block.has_value());
+
+  // A signed CoRIM needs the key; another key fails; an unsigned one needs unsigned_ok.
+  EXPECT_EQ(readReference(signed_files->file, {}).error().rule, "corim.key_required");
+  std::unique_ptr<sign::Signer> other = std::move(
+      sign::openSigner("measure/testdata/author_key.pem", {}, [](const std::string& p) {
+        return readFile(p);
+      }).value());
+  EXPECT_EQ(readReference(signed_files->file, {.key = other->publicKey()}).error().rule,
+            "corim.signature_invalid");
+  Result<CorimFiles> plain = makeCorim(ref, "r", nullptr);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(readReference(plain->file, {}).error().rule, "corim.unsigned");
+  Result<measure::ReferenceValues> unsigned_back =
+      readReference(plain->file, {.key = std::nullopt, .unsigned_ok = true});
+  ASSERT_TRUE(unsigned_back.ok()) << unsigned_back.error().message;
+  EXPECT_EQ(unsigned_back->measurements.size(), 4u);
+  // Not a CoRIM, or cut short.
+  EXPECT_EQ(readReference(toBytes("\xa0"), {.key = std::nullopt, .unsigned_ok = true}).error().rule, "corim.structure");
+  EXPECT_EQ(readReference(Bytes(plain->file).first(plain->file.size() - 1), {.key = std::nullopt, .unsigned_ok = true})
+                .error()
+                .rule,
+            "corim.cbor");
+}
+
 TEST(Corim, EmbedsInIgvmCorimHeadersAndDecodesThem) {
   igvm::Model m;
   m.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1));
@@ -165,7 +302,7 @@ TEST(Corim, EmbedsInIgvmCorimHeadersAndDecodesThem) {
   igvm::File file = *igvm::File::parse(bytes);
   measure::ReferenceValues ref;
   ref.measurements.push_back(snp(std::string(96, 'f')));
-  ByteVector doc = *fromReference(ref, "e");
+  ByteVector doc = (*fromReference(ref, "e"))[0].document;
   Result<ByteVector> out = withCorim(file, 0x1, doc, std::nullopt);
   ASSERT_TRUE(out.ok()) << out.error().message;
   igvm::File with = *igvm::File::parse(*out);
