@@ -47,9 +47,10 @@ for i, (w, (d, k)) in enumerate(zip(walk["directives"], expected)):
     check(where + ".gpa", w["gpa"], d["gpa"] + k * d["page_size"])
     compare_fields(where, w, d, skip=("gpa",))
     page = bytes.fromhex(w["data"]) if w["data"] else bytes(d["page_size"])
-    run_bytes.setdefault(d["first_index"], [d, b""])[1] += page
-for first, (d, data) in run_bytes.items():
-    check(f"PAGE_DATA run #{first} sha256", hashlib.sha256(data).hexdigest(), d["sha256"])
+    # dump's run sha256 is over the pages' own SHA-256 digests, in order (igvm/README.md).
+    run_bytes.setdefault(d["first_index"], [d, b""])[1] += hashlib.sha256(page).digest()
+for first, (d, digests) in run_bytes.items():
+    check(f"PAGE_DATA run #{first} sha256", hashlib.sha256(digests).hexdigest(), d["sha256"])
 
 for e in errors:
     print("mismatch:", e)

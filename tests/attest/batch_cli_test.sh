@@ -27,7 +27,7 @@ for item in "snp01_milan_v2_gosev attestation.bin vcek.der Milan" \
             "snp13_genoa_v5_yaxi report.bin vcek-chain-genoa-v5.pem Genoa" \
             "snp15_milan_v3_yaxi report.bin vcek-chain-milan.pem Milan"; do
   read -r dir report vcek product <<<"$item"
-  chip=$("$IGVMKIT" verify --report "$S/$dir/$report" --json 2>/dev/null |
+  chip=$("$IGVMKIT" verify --offline --report "$S/$dir/$report" --json 2>/dev/null |
          python3 -c 'import json,sys; print(json.load(sys.stdin)["fields"]["chip_id"])')
   cp "$S/$dir/$vcek" "$cache/vcek/v1/$product/$chip"
 done
@@ -68,7 +68,7 @@ PY
 }
 
 for jobs in 1 2; do
-  "$IGVMKIT" verify --batch "$ev" --cert-cache "$cache" --at $AT --jobs $jobs >"$TMP/dir$jobs.out" 2>"$TMP/dir$jobs.err"
+  "$IGVMKIT" verify --offline --batch "$ev" --cert-cache "$cache" --at $AT --jobs $jobs >"$TMP/dir$jobs.out" 2>"$TMP/dir$jobs.err"
   status=$?
   [[ $status -eq 1 ]] || fail "dir --jobs $jobs: exit $status, expected 1 (tampered entries)"
   check_lines "$TMP/dir$jobs.out" a1-snp01.bin=true a2-snp01-again.bin=true a3-snp01-tampered.bin=false \
@@ -90,7 +90,7 @@ PY
 
 # Only valid entries: exit 0.
 mkdir -p "$TMP/good" && cp "$ev"/a1-snp01.bin "$ev"/b1-snp13.bin "$ev"/c1-tdx03.dat "$TMP/good/"
-"$IGVMKIT" verify --batch "$TMP/good" --cert-cache "$cache" --at $AT >"$TMP/good.out" 2>"$TMP/good.err" ||
+"$IGVMKIT" verify --offline --batch "$TMP/good" --cert-cache "$cache" --at $AT >"$TMP/good.out" 2>"$TMP/good.err" ||
   { fail "all-valid batch did not exit 0"; cat "$TMP/good.err"; }
 check_lines "$TMP/good.out" a1-snp01.bin=true b1-snp13.bin=true c1-tdx03.dat=true || fail "all-valid lines"
 
@@ -106,7 +106,7 @@ B64=$(base64 -w0 "$S/snp15_milan_v3_yaxi/report.bin")
   printf '{"id":"vm-6","file":"%s","certs":"%s"}\n' "$ev/a3-snp01-tampered.bin" "$S/snp01_milan_v2_gosev/vcek.der"
   printf '{"id":"vm-7","file":"%s/missing.bin"}\n' "$TMP"
 } >"$TMP/lines.jsonl"
-"$IGVMKIT" verify --batch - --chain "$D/amd/roots/milan_vcek_cert_chain.pem" --at $AT \
+"$IGVMKIT" verify --offline --batch - --chain "$D/amd/roots/milan_vcek_cert_chain.pem" --at $AT \
   <"$TMP/lines.jsonl" >"$TMP/stdin.out" 2>"$TMP/stdin.err"
 status=$?
 [[ $status -eq 1 ]] || fail "stdin: exit $status, expected 1"
@@ -116,14 +116,14 @@ grep -q '"rule":"batch.key"' "$TMP/stdin.out" || fail "stdin: unknown key rule"
 
 # Reference values apply to every entry: snp01's measurement passes, the rest fail ref.measurement.
 printf '{"measurements":[{"platform":"snp","digest":"b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf2e4872b01"}],"policy":{"debug_allowed":true}}' >"$TMP/ref.json"
-"$IGVMKIT" verify --batch "$TMP/good" --cert-cache "$cache" --at $AT --expect "$TMP/ref.json" >"$TMP/ref.out" 2>/dev/null
+"$IGVMKIT" verify --offline --batch "$TMP/good" --cert-cache "$cache" --at $AT --expect "$TMP/ref.json" >"$TMP/ref.out" 2>/dev/null
 check_lines "$TMP/ref.out" a1-snp01.bin=true b1-snp13.bin=false c1-tdx03.dat=false || fail "reference lines"
 
 # Usage errors.
-"$IGVMKIT" verify --batch "$TMP/nonexistent" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "missing dir: not exit 2"
-"$IGVMKIT" verify --batch "$ev" --report x >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "--batch with --report: not exit 2"
+"$IGVMKIT" verify --offline --batch "$TMP/nonexistent" >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "missing dir: not exit 2"
+"$IGVMKIT" verify --offline --batch "$ev" --report x >/dev/null 2>&1; [[ $? -eq 2 ]] || fail "--batch with --report: not exit 2"
 mkdir -p "$TMP/empty"
-"$IGVMKIT" verify --batch "$TMP/empty" >/dev/null 2>&1; [[ $? -eq 1 ]] || fail "empty batch: not exit 1"
+"$IGVMKIT" verify --offline --batch "$TMP/empty" >/dev/null 2>&1; [[ $? -eq 1 ]] || fail "empty batch: not exit 1"
 
 if [[ $failures -ne 0 ]]; then
   echo "$failures failure(s)"

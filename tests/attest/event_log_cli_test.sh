@@ -34,7 +34,7 @@ contains() {  # contains FILE TEXT DESCRIPTION
   fi
 }
 
-Q=(verify --quote "$G/cos-113-tdx-quote.dat" --at 2025-07-01T00:00:00Z)
+Q=(verify --offline --quote "$G/cos-113-tdx-quote.dat" --at 2025-07-01T00:00:00Z)
 if expect 0 "replay" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --acpi-ccel "$G/ccel_table.dat"; then
   for i in 0 1 2 3; do contains "$TMP/out" "pass  rtmr.$i:" "replay rtmr.$i"; done
   contains "$TMP/out" "event 2  RTMR0  EV_EFI_VARIABLE_DRIVER_CONFIG" "variable event"
