@@ -124,6 +124,24 @@ Result<std::vector<ByteVector>> readCrls(const std::vector<std::string>& paths) 
   return out;
 }
 
+// The TDX trust inputs the flags name (--crl, --root, --tcb-signing-chain, --collateral), read
+// into one quote's evidence or a batch's shared inputs (both hold these four fields).
+template <class Inputs>
+Status readTdxTrustInputs(const VerifyOptions& o, Inputs& into) {
+  IGVMKIT_ASSIGN_OR_RETURN(into.crls, readCrls(o.crls));
+  if (!o.root.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::vector<ByteVector> root, readCertificates(o.root));
+    into.root = root.front();
+  }
+  if (!o.tcb_signing_chain.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(into.tcb_signing_chain, readCertificates(o.tcb_signing_chain));
+  }
+  if (!o.collateral.empty()) {
+    IGVMKIT_ASSIGN_OR_RETURN(into.collateral, readTextFile(o.collateral));
+  }
+  return okStatus();
+}
+
 // --- collateral fetching: the flags as collateral::FetchOptions.
 collateral::FetchOptions fetchOptions(const VerifyOptions& o) {
   collateral::FetchOptions f;
@@ -281,31 +299,8 @@ int runTdx(const VerifyOptions& o, int64_t at, const measure::ReferenceValues* r
   }
   attest::TdxEvidence ev{
       .quote = *quote, .root = {}, .collateral = {}, .tcb_signing_chain = {}, .crls = {}, .at = at};
-  Result<std::vector<ByteVector>> crls = readCrls(o.crls);
-  if (!crls.ok()) {
-    return fail("", crls.error());
-  }
-  ev.crls = std::move(crls).value();
-  if (!o.root.empty()) {
-    Result<std::vector<ByteVector>> root = readCertificates(o.root);
-    if (!root.ok()) {
-      return fail("", root.error());
-    }
-    ev.root = root->front();
-  }
-  if (!o.tcb_signing_chain.empty()) {
-    Result<std::vector<ByteVector>> chain = readCertificates(o.tcb_signing_chain);
-    if (!chain.ok()) {
-      return fail("", chain.error());
-    }
-    ev.tcb_signing_chain = *chain;
-  }
-  if (!o.collateral.empty()) {
-    Result<std::string> text = readTextFile(o.collateral);
-    if (!text.ok()) {
-      return fail("", text.error());
-    }
-    ev.collateral = std::move(text).value();
+  if (Status s = readTdxTrustInputs(o, ev); !s.ok()) {
+    return fail("", s.error());
   }
   std::optional<EventLogInput> log;
   if (!o.event_log.empty()) {
@@ -493,31 +488,8 @@ int runBatch(const VerifyOptions& o) {
     }
     b.snp_certificates.insert(b.snp_certificates.end(), c->begin(), c->end());
   }
-  Result<std::vector<ByteVector>> crls = readCrls(o.crls);
-  if (!crls.ok()) {
-    return fail("", crls.error());
-  }
-  b.crls = std::move(crls).value();
-  if (!o.root.empty()) {
-    Result<std::vector<ByteVector>> root = readCertificates(o.root);
-    if (!root.ok()) {
-      return fail("", root.error());
-    }
-    b.root = root->front();
-  }
-  if (!o.tcb_signing_chain.empty()) {
-    Result<std::vector<ByteVector>> chain = readCertificates(o.tcb_signing_chain);
-    if (!chain.ok()) {
-      return fail("", chain.error());
-    }
-    b.tcb_signing_chain = *chain;
-  }
-  if (!o.collateral.empty()) {
-    Result<std::string> text = readTextFile(o.collateral);
-    if (!text.ok()) {
-      return fail("", text.error());
-    }
-    b.collateral = std::move(text).value();
+  if (Status s = readTdxTrustInputs(o, b); !s.ok()) {
+    return fail("", s.error());
   }
   Result<std::optional<measure::ReferenceValues>> ref = loadReference(o);
   if (!ref.ok()) {
