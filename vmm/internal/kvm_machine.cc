@@ -35,6 +35,7 @@ constexpr uint64_t kPageSize = 4096;
 
 // CPUID.1:ECX.CX16 (Intel SDM vol. 2A, CPUID), which RunConfig::emulator_safe_cpuid clears.
 constexpr uint32_t kCpuid1EcxCx16 = 1u << 13;
+constexpr uint32_t kCpuid1EcxPdcm = 1u << 15, kCpuid1EcxTscDeadline = 1u << 24;
 
 // MSR indices (Intel SDM vol. 4) and the values Firecracker gives them (§5.2 item 2).
 constexpr uint32_t kMsrTsc = 0x10, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
@@ -292,6 +293,7 @@ class Machine {
   Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
   Fd vm_;
   size_t run_size_ = 0;
+  bool tsc_deadline_ = false;  // KVM_CAP_TSC_DEADLINE_TIMER
   std::vector<std::unique_ptr<KvmVcpu>> vcpus_;
 
   std::mutex device_mutex_;  // guards devices_
@@ -318,6 +320,7 @@ Status Machine::openKvm() {
     return kvmError("KVM_GET_VCPU_MMAP_SIZE", size < 0 ? size : -EINVAL);
   }
   run_size_ = static_cast<size_t>(size);
+  tsc_deadline_ = sys_.ioctl(kvm_.get(), KVM_CHECK_EXTENSION, uintptr_t{kCapTscDeadlineTimer}) > 0;
   return okStatus();
 }
 
@@ -413,6 +416,13 @@ Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
         // EBX: CLFLUSH line size 8 qwords, logical processor count, initial APIC ID.
         e.ebx = (e.ebx & 0xFF) | (8u << 8) | (std::min(n, 255u) << 16) | (apic_id << 24);
         e.ecx |= 1u << 31;  // running on a hypervisor
+        // Firecracker's normalization (loader-vmm.md §5.2 item 1): no PDCM (there is no
+        // IA32_PERF_CAPABILITIES here), TSC-deadline when KVM emulates it. Without it Linux
+        // calibrates the LAPIC timer against the PIT and, on a slow (emulated) host, disables it.
+        e.ecx &= ~kCpuid1EcxPdcm;
+        if (tsc_deadline_) {
+          e.ecx |= kCpuid1EcxTscDeadline;
+        }
         if (n > 1) {
           e.edx |= 1u << 28;  // HTT: the logical processor count field is valid
         } else {
