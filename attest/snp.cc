@@ -976,6 +976,22 @@ Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
   return v;
 }
 
+std::string kdsVcekPath(const ATTESTATION_REPORT& report, SnpProduct product, bool padded_spls) {
+  TcbVersion t = decodeTcb(report.reported_tcb, product);
+  bool turin = product == SnpProduct::kTurin;
+  auto spl = [padded_spls](uint8_t v) {
+    std::string s = std::to_string(v);
+    return padded_spls && s.size() < 2 ? "0" + s : s;
+  };
+  std::string path = "vcek/v1/" + productName(product) + "/" +
+                     hexBytes(bytesAt(report.chip_id, turin ? 8 : sizeof(report.chip_id))) + "?";
+  if (turin) {
+    path += "fmcSPL=" + spl(t.fmc) + "&";
+  }
+  return path + "blSPL=" + spl(t.boot_loader) + "&teeSPL=" + spl(t.tee) + "&snpSPL=" +
+         spl(t.snp) + "&ucodeSPL=" + spl(t.microcode);
+}
+
 Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
                                                  const ATTESTATION_REPORT& report) {
   std::vector<ByteVector> out;
@@ -1002,26 +1018,14 @@ Result<std::vector<ByteVector>> loadSnpCertCache(const std::string& dir,
     if (vlek) {
       continue;  // VLEKs are not fetched per chip; the host hands them out
     }
-    TcbVersion t = decodeTcb(report.reported_tcb, p);
     bool turin = p == SnpProduct::kTurin;
     std::string hwid = hexBytes(bytesAt(report.chip_id, turin ? 8 : 64));
-    std::vector<std::string> names;
-    for (bool pad : {true, false}) {
-      auto n = [pad](uint8_t v) {
-        std::string s = std::to_string(v);
-        return pad && s.size() < 2 ? "0" + s : s;
-      };
-      std::string q = hwid + "?";
-      if (turin) {
-        q += "fmcSPL=" + n(t.fmc) + "&";
-      }
-      q += "blSPL=" + n(t.boot_loader) + "&teeSPL=" + n(t.tee) + "&snpSPL=" + n(t.snp) +
-           "&ucodeSPL=" + n(t.microcode);
-      names.push_back(q);
-    }
-    names.push_back(hwid);
-    for (const std::string& name : names) {
-      if (std::optional<std::string> vcek = readCacheFile(base / name)) {
+    std::vector<std::filesystem::path> names = {std::filesystem::path(dir) / kdsVcekPath(report, p),
+                                                std::filesystem::path(dir) /
+                                                    kdsVcekPath(report, p, false),
+                                                base / hwid};
+    for (const std::filesystem::path& name : names) {
+      if (std::optional<std::string> vcek = readCacheFile(name)) {
         IGVMKIT_RETURN_IF_ERROR(add(*vcek));
         break;
       }
