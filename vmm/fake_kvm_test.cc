@@ -10,9 +10,12 @@
 #include <sstream>
 #include <string>
 
+#include "base/testing/matchers.h"
 #include "hv/kvm_abi.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::vmm {
 namespace {
@@ -322,7 +325,7 @@ TEST(FakeKvmRun, MissingKvmIsAnError) {
   kvm.failOpen(ENOENT);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.no_kvm");
+  EXPECT_THAT(outcome, HasRule("vmm.no_kvm"));
   EXPECT_EQ(outcome.error().message.rfind("cannot open /dev/kvm: no such file", 0), 0u)
       << outcome.error().message;
 }
@@ -332,7 +335,7 @@ TEST(FakeKvmRun, WrongApiVersionIsRefusedAndEverythingReleased) {
   kvm.setApiVersion(11);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.kvm_api_version");
+  EXPECT_THAT(outcome, HasRule("vmm.kvm_api_version"));
   EXPECT_TRUE(kvm.allReleased());
 }
 
@@ -355,7 +358,7 @@ TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
     Result<RunOutcome> outcome = run(smallGuest(3), configFor(kvm));
     ASSERT_FALSE(outcome.ok()) << c.message;
     EXPECT_EQ(outcome.error().message, c.message);
-    EXPECT_EQ(outcome.error().rule, "vmm.kvm_ioctl");
+    EXPECT_THAT(outcome, HasRule("vmm.kvm_ioctl"));
     EXPECT_TRUE(kvm.allReleased()) << c.message;
   }
 }
@@ -365,7 +368,7 @@ TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
   kvm.failRequest("vcpu0", KVM_SET_SREGS, EINVAL);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.bad_vp_state");
+  EXPECT_THAT(outcome, HasRule("vmm.bad_vp_state"));
   EXPECT_EQ(outcome.error().message,
             "kvm refused the boot vcpu's special registers (cr0 0x80000031 cr4 0x20 efer 0x500): "
             "invalid argument (errno 22)");
