@@ -277,6 +277,51 @@ TEST(FirmwareSnp, FirmwareWithoutSevMetadataIsRefused) {
       << igvm.error().message;
 }
 
+// The APs' VP contexts carry the reset block's AP entry (CS base = eip & 0xffff0000, RIP = eip &
+// 0xffff), the BSP's the reset vector; every one RDX = the vCPU signature and the guest features.
+// A firmware without the reset block is refused naming its GUID; one whose AP address is 0 starts
+// one vCPU only.
+TEST(FirmwareSnp, ApEntryFromTheResetBlock) {
+  const std::vector<ovmf::SevSection> sections = {
+      {0x800000, 0x1000, ovmf::SevSectionType::kSnpSecrets},
+      {0x801000, 0x1000, ovmf::SevSectionType::kCpuid}};
+  const std::string manifest =
+      "[platform.snp]\nvcpus = 3\nvcpu_type = \"EPYC-Milan\"\nsev_features = 0x21\n"
+      "[memory]\nsize = \"64M\"\n[firmware]\nimage = \"fw\"\n";
+  Result<ByteVector> igvm = buildSnp(
+      manifest, ovmf::testing::ImageBuilder(0x2000).resetBlock(0xffffb004).sevMetadata(sections).build());
+  ASSERT_TRUE(igvm.ok()) << igvm.error().describe();
+  Result<igvm::File> file = igvm::File::parse(*igvm);
+  ASSERT_TRUE(file.ok()) << file.error().describe();
+  uint32_t vp = 0;
+  for (const igvm::Header& h : file->directives()) {
+    if (h.get<igvm::IGVM_VHS_VP_CONTEXT>() == nullptr) {
+      continue;
+    }
+    Result<igvm::SevVmsa> v = igvm::vmsaOf(h);
+    ASSERT_TRUE(v.ok());
+    const uint64_t cs_base = v->cs.base, rip = v->rip, rdx = v->rdx, features = v->sev_features;
+    EXPECT_EQ(cs_base, 0xffff0000u) << vp;
+    EXPECT_EQ(rip, vp == 0 ? 0xfff0u : 0xb004u) << vp;
+    EXPECT_EQ(rdx, 0xA00F11u) << vp;  // EPYC-Milan
+    EXPECT_EQ(features, 0x21u) << vp;
+    ++vp;
+  }
+  EXPECT_EQ(vp, 3u);
+
+  Result<ByteVector> no_block =
+      buildSnp(manifest, ovmf::testing::ImageBuilder(0x2000).sevMetadata(sections).build());
+  ASSERT_FALSE(no_block.ok());
+  EXPECT_EQ(no_block.error().rule, "ovmf.missing");
+  EXPECT_NE(no_block.error().message.find("00f771de-1a7e-4fcb-890e-68c77e2fb44e"),
+            std::string::npos)
+      << no_block.error().message;
+  Result<ByteVector> ap_zero = buildSnp(
+      manifest, ovmf::testing::ImageBuilder(0x2000).resetBlock(0).sevMetadata(sections).build());
+  ASSERT_FALSE(ap_zero.ok());
+  EXPECT_EQ(ap_zero.error().rule, "ovmf_launch.options");
+}
+
 TEST(FirmwareSnp, KernelWithoutHashesSectionIsRefusedAsSevSnpMeasure) {
   IGVMKIT_FIRMWARE_OR_SKIP(dir);
   FixtureLaunch c = snpLaunch("snp_ovmfx64_default");  // no SNP_KERNEL_HASHES
