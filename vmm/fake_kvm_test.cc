@@ -199,11 +199,26 @@ TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
     EXPECT_EQ((leaf(1, 0).ebx >> 16) & 0xFF, 3u) << "logical processor count";
     EXPECT_NE(leaf(1, 0).edx & (1u << 28), 0u) << "HTT";
     EXPECT_NE(leaf(1, 0).ecx & (1u << 31), 0u) << "hypervisor bit";
+    EXPECT_NE(leaf(1, 0).ecx & (1u << 24), 0u) << "TSC-deadline timer (KVM emulates it)";
+    EXPECT_EQ(leaf(1, 0).ecx & (1u << 15), 0u) << "PDCM cleared";
     EXPECT_EQ(leaf(0xB, 0).edx, v) << "x2APIC ID";
     EXPECT_EQ(leaf(0xB, 1).edx, v);
     EXPECT_EQ(leaf(0xB, 1).ebx & 0xFFFF, 3u) << "cores at the core level";
     EXPECT_EQ(leaf(0xB, 1).eax & 0x1F, 2u) << "APIC ID bits below the package level";
   }
+}
+
+// TSC-deadline is advertised only when KVM says its LAPIC emulates it (KVM_CAP_TSC_DEADLINE_TIMER).
+TEST(FakeKvmRun, TscDeadlineFollowsKvmsCapability) {
+  FakeKvm kvm;
+  kvm.setExtension(72, 0);  // KVM_CAP_TSC_DEADLINE_TIMER (linux/kvm.h)
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  ASSERT_TRUE(run(smallGuest(1), configFor(kvm)).ok());
+  auto cpuid = kvm.cpuidOf(0);
+  auto leaf1 = std::find_if(cpuid.begin(), cpuid.end(),
+                            [](const kvm_cpuid_entry2& e) { return e.function == 1; });
+  ASSERT_NE(leaf1, cpuid.end());
+  EXPECT_EQ(leaf1->ecx & (1u << 24), 0u);
 }
 
 // CPUID.1:ECX.CX16 reaches the guest unless emulator_safe_cpuid asks to hide it (kvm-pvm hosts).

@@ -1,8 +1,9 @@
 // make_initramfs BUSYBOX OUT: writes the busybox initramfs of the Linux guest test. Its /init
-// (busybox sh) mounts /proc and /sys, prints "IGVMKIT-INIT-OK <kernel release> online=<count>"
-// and ends the run with the count of online CPUs as igvmkit run's exit status: it writes that
-// byte to I/O port 0xf4 through /dev/port (cli-contract.md "run details"). A `reboot -f` follows
-// in case the write did not end the run (status 0 then, which the test rejects).
+// (busybox sh) mounts /proc and /sys, prints "IGVMKIT-INIT-OK <kernel release> online=<count>
+// (<online list>) timer=<timer interrupts>" and ends the run with the count of online CPUs as
+// igvmkit run's exit status: it writes that byte to I/O port 0xf4 through /dev/port
+// (cli-contract.md "run details"). A `reboot -f` follows in case the write did not end the run
+// (status 0 then, which the test rejects).
 #include <cstdio>
 #include <string>
 
@@ -11,16 +12,18 @@
 
 namespace {
 
-constexpr std::string_view kInit =
-    "#!/bin/busybox sh\n"
-    "/bin/busybox mount -t proc proc /proc\n"
-    "/bin/busybox mount -t sysfs sysfs /sys\n"
-    "n=$(/bin/busybox nproc)\n"
-    "echo \"IGVMKIT-INIT-OK $(/bin/busybox uname -r) online=$n"
-    " ($(/bin/busybox cat /sys/devices/system/cpu/online))\"\n"
-    "/bin/busybox printf \"\\\\$(/bin/busybox printf %o \"$n\")\" |"
-    " /bin/busybox dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null\n"
-    "/bin/busybox reboot -f\n";
+// timer= counts the timer interrupts the guest took (the PIT's IRQ 0 and the local APIC timers,
+// from /proc/interrupts): 0 means the kernel's tick never ran, which once happened when the MADT
+// routed IRQ 0 to a pin KVM does not drive (loader/params.cc madt()).
+constexpr std::string_view kInit = R"INIT(#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+n=$(/bin/busybox nproc)
+t=$(/bin/busybox awk '$1 == "0:" || $1 == "LOC:" { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts)
+echo "IGVMKIT-INIT-OK $(/bin/busybox uname -r) online=$n ($(/bin/busybox cat /sys/devices/system/cpu/online)) timer=$t"
+/bin/busybox printf "\\$(/bin/busybox printf %o "$n")" | /bin/busybox dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+/bin/busybox reboot -f
+)INIT";
 
 }  // namespace
 
