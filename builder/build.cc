@@ -192,7 +192,9 @@ Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes ig
     return okStatus();
   };
   if (manifest.snp) {
-    for (uint32_t n = 1; n <= manifest.snp->vcpus; ++n) {
+    // An SNP [firmware] launch holds one VMSA per vCPU, and QEMU refuses it with fewer vCPUs.
+    const bool vmsa_per_vcpu = manifest.firmware && manifest.vp.mode == EntryMode::kReset;
+    for (uint32_t n = vmsa_per_vcpu ? manifest.snp->vcpus : 1; n <= manifest.snp->vcpus; ++n) {
       IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
                                    .host = measure::HostModel::kKvm,
                                    .vcpus = n,

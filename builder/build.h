@@ -64,7 +64,8 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = dis
 
 // The launch measurements of a built file (`igvmkit build --measurements`), as the
 // {"measurements":[...]} document measure::ReferenceValues::fromJson reads, each entry what
-// `igvmkit measure --json` prints: SNP under kvm for 1..snp.vcpus vCPUs, then SNP under mshv;
+// `igvmkit measure --json` prints: SNP under kvm for 1..snp.vcpus vCPUs (an SNP [firmware]
+// launch, one VMSA per vCPU: snp.vcpus only), then SNP under mshv;
 // TDX (MRTD); VBS. Native has no measurement. Errors: measure's rules.
 Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm);
 

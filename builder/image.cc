@@ -362,20 +362,18 @@ Status Layouter::layoutSnpFirmware(Bytes fw, uint64_t gpa) {
     }
     specific_.push_back(std::move(r));
   }
-  // The BSP's VMSA only: an IGVM file cannot hold a second SNP VMSA at KVM's fixed GPA (imports
-  // of one platform must not overlap, igvm-format.md §7.3), and a vCPU without its own VP context
-  // starts from vp_index 0's (measure/README.md "VMSAs and host models"). So with more than one
-  // vCPU the APs are measured with the BSP's reset state, not the SEV-ES reset block's AP entry
-  // the plain launch gives them (builder/README.md).
-  IGVMKIT_ASSIGN_OR_RETURN(
-      std::vector<igvm::SevVmsa> vmsas,
-      measure::ovmfLaunchVmsas(ovmf, 1, snp.sev_features, snp.vcpu_sig.value_or(0), snp.vmm));
-  const Bytes bsp = asBytes(vmsas.front());
-  firmware_vmsas_.push_back({Platform::kSnp, snp.vmsa_gpa, 0, ByteVector(bsp.begin(), bsp.end())});
-  // The APs still need the SEV-ES reset block (OVMF parks them there); refuse a firmware without.
-  if (snp.vcpus > 1) {
-    IGVMKIT_RETURN_IF_ERROR(
-        measure::ovmfLaunchVmsas(ovmf, snp.vcpus, snp.sev_features, 0, snp.vmm).status());
+  // One VMSA per vCPU, as QEMU gives a plain OVMF launch: the BSP at the reset vector, the APs at
+  // the SEV-ES reset block's AP entry (a firmware without it is refused), each as the VP context
+  // of its vp_index. All at vmsa_gpa: QEMU's IGVM loader applies VP context i to vCPU i and takes
+  // a VMSA only at KVM's 0xFFFFFFFFF000 (target/i386/sev.c check_vmsa_supported), and KVM
+  // measures them there in vCPU order, last (measure/README.md "VMSAs and host models").
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<igvm::SevVmsa> vmsas,
+                           measure::ovmfLaunchVmsas(ovmf, snp.vcpus, snp.sev_features,
+                                                    snp.vcpu_sig.value_or(0), snp.vmm));
+  for (size_t i = 0; i < vmsas.size(); ++i) {
+    const Bytes page = asBytes(vmsas[i]);
+    firmware_vmsas_.push_back({Platform::kSnp, snp.vmsa_gpa, static_cast<uint16_t>(i),
+                               ByteVector(page.begin(), page.end())});
   }
   return okStatus();
 }

@@ -47,6 +47,11 @@ else
   expect "wrapped trace = plain trace" \
     "$($bin measure --platform snp --ovmf "$A" --vcpu-type EPYC-v4 --guest-features 0x21 --kernel /dev/null --initrd /dev/null --append 'console=ttyS0 loglevel=7' --trace | grep -v '^[0-9a-f]\{96\}$')" \
     "$($bin measure "$tmp/amdsev.igvm" --platform snp --native-zero --trace 2>/dev/null | grep -v '^[0-9a-f]\{96\}$')"
+  # 4 vCPUs (snp_4_vcpus_default: empty kernel, initrd and append): one VP context per vCPU.
+  sed -e 's/^vcpu_type/vcpus = 4\nvcpu_type/' -e 's/^cmdline = .*/cmdline = ""/' "$tmp/amdsev.toml" >"$tmp/amdsev4.toml"
+  $bin build "$tmp/amdsev4.toml" -o "$tmp/amdsev4.igvm" >/dev/null; expect "wrapped amdsev 4 vcpus builds" 0 $?
+  expect "wrapped snp 4 vcpus" 4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942 \
+    "$($bin measure "$tmp/amdsev4.igvm" --platform snp --native-zero --vcpus 4 2>/dev/null)"
   qemu_igvm=$($bin measure "$tmp/amdsev.igvm" --platform snp 2>/dev/null)
   [[ ${#qemu_igvm} == 96 && $qemu_igvm != 803f691094946e42* ]]; expect "qemu igvm model differs" 0 $?
   expect "snp default" 803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977 \
@@ -129,6 +134,26 @@ else
     expect "debian snp ${t%%:*} wrapped" "${t#*:}" \
       "$($bin measure "$tmp/snp.igvm" --platform snp --native-zero 2>/dev/null)"
   done
+  # More than one vCPU: one VP context per vCPU in the file (the APs at the SEV-ES reset block's
+  # entry), so `measure FILE --vcpus 4` is sev-snp-measure's 4-vCPU digest (EPYC-Genoa, 0x21).
+  printf '[platform.snp]\nvcpus = 4\nvcpu_type = "EPYC-Genoa"\nsev_features = 0x21\n[memory]\nsize = "512M"\n[firmware]\nimage = "%s"\n' \
+    "$O/OVMF_CODE.fd" >"$tmp/snp4.toml"
+  $bin build "$tmp/snp4.toml" -o "$tmp/snp4.igvm" >/dev/null; expect "debian snp 4 vcpus builds" 0 $?
+  $bin check "$tmp/snp4.igvm" >/dev/null; expect "debian snp 4 vcpus passes check" 0 $?
+  expect "debian snp 4 vcpus wrapped" a9eb0f8b08c7c5cba6c90e3b37b78b3a44ceaad250a00ccfc066e6a4871f18688e29134279260c731267b28a268d33ca \
+    "$($bin measure "$tmp/snp4.igvm" --platform snp --native-zero --vcpus 4 2>/dev/null)"
+  # Under gce (SNP_SEC_MEM UNMEASURED) Debian's OVMF has no ZERO update, so QEMU's IGVM model (no
+  # --native-zero) gives sev-snp-measure's 2-vCPU gce digest too.
+  printf '[platform.snp]\nvcpus = 2\nvmm = "gce"\n[memory]\nsize = "512M"\n[firmware]\nimage = "%s"\n' \
+    "$O/OVMF_CODE.fd" >"$tmp/gce2.toml"
+  $bin build "$tmp/gce2.toml" -o "$tmp/gce2.igvm" >/dev/null; expect "debian snp gce 2 vcpus builds" 0 $?
+  expect "debian snp gce 2 vcpus wrapped, qemu igvm model" 4533a3de7876297e19711fc610bff6b9928ca050a81516b3dcbe8f410ce38ba4769b29060d00322cefa19e4abcbab4ed \
+    "$($bin measure "$tmp/gce2.igvm" --platform snp --host kvm --vcpus 2 2>/dev/null)"
+  # Another vCPU count: a digest with a warning (QEMU refuses fewer vCPUs than VP contexts).
+  $bin measure "$tmp/snp4.igvm" --platform snp --native-zero --vcpus 2 >/dev/null 2>"$tmp/err"
+  expect "debian snp 4 vcpus measured with 2 status" 0 $?
+  grep -q "qemu refuses a vp context for a vcpu the vm does not have: this launch needs at least 4 vcpus" "$tmp/err"
+  expect "debian snp 4 vcpus measured with 2 warns" 0 $?
 fi
 
 if ((fails > 0)); then

@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cstring>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -1058,7 +1059,13 @@ class Parser {
             checkAligned("vp_context.gpa_alignment", "VMSA gpa", vp.gpa, kPageSize4K));
         IGVMKIT_ASSIGN_OR_RETURN(h.data, fileData("vp_context", vp.file_offset, kPageSize4K));
         h.vp_format = VpContextFormat::kSnpVmsa;
-        addImport(vp.gpa, kPageSize4K, mask, i);
+        // One VMSA per vCPU at one GPA is a single import: QEMU takes a VMSA only at KVM's fixed
+        // 0xFFFFFFFFF000, whatever its vp_index (target/i386/sev.c check_vmsa_supported), so a
+        // file for a QEMU launch with several vCPUs holds them all there (vp_context.duplicate
+        // still refuses a vp_index twice; page data on that page is still page.overlap).
+        if (vmsa_pages_.insert({mask, vp.gpa}).second) {
+          addImport(vp.gpa, kPageSize4K, mask, i);
+        }
         break;
       }
       case PlatformType::kNative:
@@ -1333,6 +1340,7 @@ class Parser {
   std::vector<Import> reloc_regions_;  // relocatable regions
   std::vector<VpRequirement> requirements_;
   std::unordered_set<uint64_t> vp_keys_;
+  std::set<std::pair<uint32_t, uint64_t>> vmsa_pages_;  // (mask, gpa) of SNP/SEV-ES VMSAs
   std::unordered_map<uint32_t, Area> areas_;
   uint64_t area_bytes_ = 0;  // all declared areas together (parameter_area.limit)
   std::vector<Import> imports_;

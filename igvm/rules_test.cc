@@ -1147,6 +1147,22 @@ TEST(Rules, HeadersOnlyFileIsValid) {
   ASSERT_TRUE(r.ok()) << r.error().describe();
 }
 
+// One VMSA per vCPU, all at KVM's fixed GPA (the only one QEMU takes): one page, not an overlap;
+// page data on that page still is.
+TEST(Rules, VmsasOfSeveralVpsShareKvmsGpa) {
+  TestImage t = snp();
+  t.pageData(0, 1, page(1));
+  for (uint16_t vp = 0; vp < 4; ++vp) {
+    t.vpContext(0xFFFFFFFFF000, 1, vp, vmsaPage());
+  }
+  Result<File> r = File::parse(t.bytes());
+  ASSERT_TRUE(r.ok()) << r.error().describe();
+  t.pageData(0xFFFFFFFFF000, 1, page(2));
+  Result<File> clash = File::parse(t.bytes());
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().rule, "page.overlap");
+}
+
 // Bounds checks must not wrap: huge lengths and offsets near 2^32.
 TEST(Rules, NoOverflowOnExtremeValues) {
   TestImage t = snp();

@@ -265,6 +265,14 @@ Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
       if (kvm_vmsas_.count(vp_index) != 0) {
         return invalid("plan.vp_twice", "vp " + std::to_string(vp_index) + " has two vmsas");
       }
+      if (vp_index >= config_.vcpus) {
+        // QEMU's IGVM loader gives VP context i to vCPU i and refuses one for a vCPU the VM lacks
+        // (target/i386/sev.c sev_set_cpu_context: "out of bounds CPU index"); `measure` warns.
+        return unsupported("kvm_snp.vp_count",
+                           "the file has a vmsa for vp " + std::to_string(vp_index) +
+                               " but the vm has " + std::to_string(config_.vcpus) +
+                               " vcpus; give at least " + std::to_string(vp_index + 1));
+      }
       kvm_vmsas_[vp_index] = std::move(page);
       return okStatus();
     case BackendKind::kMshvSnp: {

@@ -235,6 +235,14 @@ TEST(PlanBuilder, RefusesContextsTheBackendCannotLoad) {
   PlanBuilder kvm_snp(BackendKind::kKvmSnp, smallConfig());
   EXPECT_EQ(kvm_snp.vpContextSnp(0, 0x803000, kvmVmsa()).error().rule, "kvm_snp.vmsa_gpa");
   EXPECT_EQ(kvm_snp.finish().error().rule, "kvm_snp.vp_missing");
+  // One VMSA per vCPU at KVM's GPA (an OVMF launch with APs): a vCPU count below the file's is
+  // refused, as QEMU refuses a VP context for a vCPU the VM does not have.
+  PlanBuilder two(BackendKind::kKvmSnp, smallConfig());
+  ASSERT_TRUE(two.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).ok());
+  Status ap = two.vpContextSnp(1, kKvmSnpVmsaGpa, kvmVmsa());
+  ASSERT_FALSE(ap.ok());
+  EXPECT_EQ(ap.error().rule, "kvm_snp.vp_count");
+  EXPECT_EQ(ap.error().message, "the file has a vmsa for vp 1 but the vm has 1 vcpus; give at least 2");
   PlanBuilder tdx(BackendKind::kKvmTdx, smallConfig());
   EXPECT_EQ(tdx.vpContextSnp(0, 0x803000, kvmVmsa()).error().rule, "plan.vp_vmsa");
   EXPECT_EQ(tdx.vpContextNative(0, ByteVector(kPageSize)).error().rule, "plan.vp_registers");

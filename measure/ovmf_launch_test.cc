@@ -1,7 +1,7 @@
-// measureOvmfLaunch against published digests. The expected values are sev-snp-measure's
-// (virtee/sev-snp-measure 8f2b337e, tests/test_guest.py) over its fixtures, which ../shared
-// carries (testdata/firmware/MANIFEST.md); the two SVSM values were read from real hardware.
-// Tests skip with a message when IGVMKIT_SHARED is unset.
+// measureOvmfLaunch against published digests (ovmf/testing/vectors.h cites each source):
+// sev-snp-measure's over its fixtures, which ../shared carries (testdata/firmware/MANIFEST.md), the
+// two SVSM values read from real hardware, and sev-snp-measure's over Debian's OVMF. Tests skip
+// with a message when IGVMKIT_SHARED is unset or Debian's ovmf build is another one.
 #include "measure/ovmf_launch.h"
 
 #include <gtest/gtest.h>
@@ -12,11 +12,27 @@
 #include "ovmf/ovmf.h"
 #include "ovmf/testing/image_builder.h"
 #include "ovmf/testing/shared.h"
+#include "ovmf/testing/vectors.h"
 
 namespace igvmkit::measure {
 namespace {
 
-constexpr uint32_t kEpycV4 = 0x800F12;
+using ovmf::testing::kEpycV4Signature;
+using ovmf::testing::LaunchMode;
+
+constexpr uint32_t kEpycV4 = kEpycV4Signature;
+
+Platform platformOf(LaunchMode mode) {
+  switch (mode) {
+    case LaunchMode::kSnp:
+      return Platform::kSnp;
+    case LaunchMode::kSevEs:
+      return Platform::kSevEs;
+    case LaunchMode::kSev:
+      return Platform::kSev;
+  }
+  return Platform::kSnp;
+}
 
 struct Case {
   const char* name;
@@ -27,57 +43,6 @@ struct Case {
   VmmType vmm;
   bool kernel;  // empty kernel and initrd (/dev/null in sev-snp-measure's tests)
   std::optional<std::string> append;
-  const char* digest;
-};
-
-// Every launch-digest test of sev-snp-measure's test_guest.py that does not seed the chain.
-const Case kCases[] = {
-    {"snp_default", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x21, VmmType::kQemu, true,
-     "console=ttyS0 loglevel=7",
-     "803f691094946e42068aaa3a8f9e26a5c89f36f7b73ecfb28c653360fe4b3aba7e534442e7e1e17895dfe778d0228977"},
-    {"snp_guest_feature_snp_only", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x1,
-     VmmType::kQemu, true, "console=ttyS0 loglevel=7",
-     "6d287813eb5222d770f75005c664e34c204f385ce832cc2ce7d0d6f354454362f390ef83a92046c042e706363b4b08fa"},
-    {"snp_ec2_default", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x21, VmmType::kEc2, true, "",
-     "0ce9ccc06bab55eebe8abc234f3df6514883977a68a591b71052498ab52b2f1aa415db338033946ef93aa8278c0d67fb"},
-    {"snp_ec2_feature_snp_only", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x1, VmmType::kEc2,
-     true, "",
-     "0883bd0eeb716e65b7b977a321c278d1e51b33b5c655fab985443bbcc65c086b9c15e8a0bd8811050dec7e24964e5056"},
-    {"snp_gce_default", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x1, VmmType::kGce, true, "",
-     "5da7106cf14cf46b1725ebab123eb9e53bd46a1e9f400cd0c08e7827b04b688ea8b4e403c8404efed4397ea5d5d0722e"},
-    {"snp_gce_4_vcpus", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 4, 0x1, VmmType::kGce, true, "",
-     "5c5debf100fc339f90276e761ee1f1658d08922c3b20e2a2e6c7a6c3370b2452a15a00eae11886a93d6fd1e7ab81e29d"},
-    {"snp_without_kernel_default", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x21,
-     VmmType::kQemu, false, std::nullopt,
-     "e1e1ca029dd7973ab9513295be68198472dcd4fc834bd9af9b63f6e8a1674dbf281a9278a4a2ebe0eed9f22adbcd0e2b"},
-    {"snp_without_kernel_feature_snp_only", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 1, 0x1,
-     VmmType::kQemu, false, std::nullopt,
-     "19358ba9a7615534a9a1e2f0dfc29384dcd4dcb7062ff9c6013b26869a5fc6ecabe033c48dd6f6db5d6d76e7c5df632d"},
-    {"snp_4_vcpus_default", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 4, 0x21, VmmType::kQemu,
-     true, "",
-     "4953b1fb416fa874980e8442b3706d345926d5f38879134e00813c5d7abcbe78eafe7b422907be0b4698e2414a631942"},
-    {"snp_4_vcpus_feature_snp_only", "ovmf_AmdSev_suffix.bin", Platform::kSnp, 4, 0x1,
-     VmmType::kQemu, true, "",
-     "5061fffb019493a903613d56d54b94912a1a2f9e4502385f5c194616753720a92441310ba6c4933de877c36e23046ad5"},
-    {"snp_ovmfx64_default", "ovmf_OvmfX64_suffix.bin", Platform::kSnp, 1, 0x21, VmmType::kQemu,
-     false, std::nullopt,
-     "28797ae0afaba4005a81e629acebfb59e6687949d6be44007cd5506823b0dd66f146aaae26ff291eed7b493d8a64c385"},
-    {"snp_ovmfx64_feature_snp_only", "ovmf_OvmfX64_suffix.bin", Platform::kSnp, 1, 0x1,
-     VmmType::kQemu, false, std::nullopt,
-     "da0296de8193586a5512078dcd719eccecbd87e2b825ad4148c44f665dc87df21e5b49e21523a9ad993afdb6a30b4005"},
-    {"seves", "ovmf_AmdSev_suffix.bin", Platform::kSevEs, 1, 0x1, VmmType::kQemu, true, "",
-     "13810ae661ea11e2bb205621f582fee268f0367c8f97bc297b7fadef3e12002c"},
-    {"seves_4_vcpus", "ovmf_AmdSev_suffix.bin", Platform::kSevEs, 4, 0x21, VmmType::kQemu, true,
-     "", "0dccbcaba8e90b261bd0d2e1863a2f9da714768b7b2a19363cd6ae35aa90de91"},
-    {"sev", "ovmf_AmdSev_suffix.bin", Platform::kSev, 1, 0x21, VmmType::kQemu, true,
-     "console=ttyS0 loglevel=7",
-     "82a3ee5d537c3620628270c292ae30cb40c3c878666a7890ee7ef2a08fb535ff"},
-    {"sev_kernel_without_initrd_and_append", "ovmf_AmdSev_suffix.bin", Platform::kSev, 1, 0x21,
-     VmmType::kQemu, true, std::nullopt,
-     "77f613d7bbcdf12a73782ea9e88b0172aeda50d1a54201cb903594ff52846898"},
-    {"sev_ovmfx64_without_kernel", "ovmf_OvmfX64_suffix.bin", Platform::kSev, 1, 0x21,
-     VmmType::kQemu, false, std::nullopt,
-     "b4c021e085fb83ceffe6571a3d357b4a98773c83c474e47f76c876708fe316da"},
 };
 
 Result<Measurement> run(const std::string& dir, const Case& c) {
@@ -98,14 +63,19 @@ Result<Measurement> run(const std::string& dir, const Case& c) {
 
 TEST(SevSnpMeasureVectors, EveryPublishedDigest) {
   IGVMKIT_FIRMWARE_OR_SKIP(dir);
-  for (const Case& c : kCases) {
+  for (const ovmf::testing::FixtureLaunch& v : ovmf::testing::kSevSnpMeasureFixtureLaunches) {
+    const std::string name(v.name);
+    Result<VmmType> vmm = parseVmmType(v.vmm);
+    ASSERT_TRUE(vmm.ok()) << name;
+    const std::string ovmf_name(v.ovmf);
+    Case c{name.c_str(), ovmf_name.c_str(), platformOf(v.mode), v.vcpus, v.guest_features, *vmm,
+           v.kernel, v.append ? std::optional<std::string>(*v.append) : std::nullopt};
     Result<Measurement> m = run(dir, c);
-    ASSERT_TRUE(m.ok()) << c.name << ": " << m.error().describe();
-    EXPECT_EQ(hexBytes(m->digest), c.digest) << c.name;
+    ASSERT_TRUE(m.ok()) << name << ": " << m.error().describe();
+    EXPECT_EQ(hexBytes(m->digest), v.digest) << name;
   }
 }
 
-// sev-snp-measure test_snp_svsm_{4,2}_vcpus: read from real hardware (MANIFEST.md).
 TEST(SevSnpMeasureVectors, SvsmFromHardware) {
   IGVMKIT_FIRMWARE_OR_SKIP(dir);
   Result<MappedFile> ovmf_file = MappedFile::open(dir + "/svsm_ovmf.fd");
@@ -113,25 +83,71 @@ TEST(SevSnpMeasureVectors, SvsmFromHardware) {
   ASSERT_TRUE(ovmf_file.ok() && svsm_file.ok());
   Result<ovmf::Firmware> fw = ovmf::Firmware::parse(ovmf_file->bytes());
   ASSERT_TRUE(fw.ok()) << fw.error().describe();
-  const std::pair<uint32_t, const char*> expected[] = {
-      {4, "27d154c27b7b359c935e250ec6fee72aa0ae8c1225e3b0e1cf46a9567e938066d7d6f94bbdc4a857818bdb79277a44b2"},
-      {2, "9b94745036aafddf4f7f8b00c7513abb5b7703178cb95aaa57928bd963d68d3bfcb715d6019b9167ee2517b11b0d9be7"}};
-  for (const auto& [vcpus, digest] : expected) {
+  for (const ovmf::testing::SvsmLaunch& v : ovmf::testing::kSvsmHardwareLaunches) {
     OvmfLaunchOptions o;
-    o.vcpus = vcpus;
+    o.vcpus = v.vcpus;
     o.vcpu_sig = kEpycV4;
     o.guest_features = 0x21;  // ignored in SVSM mode, as by sev-snp-measure
-    o.svsm = SvsmLaunch{svsm_file->bytes(), 540672};
+    o.svsm = SvsmLaunch{svsm_file->bytes(), ovmf::testing::kSvsmVarsSize};
     Result<Measurement> m = measureOvmfLaunch(*fw, o);
     ASSERT_TRUE(m.ok()) << m.error().describe();
-    EXPECT_EQ(hexBytes(m->digest), digest) << vcpus;
+    EXPECT_EQ(hexBytes(m->digest), v.digest) << v.vcpus;
   }
+}
+
+// Debian's OVMF_CODE.fd: the digests sev-snp-measure printed for it, and the unified image's MRTD.
+TEST(DebianOvmf, RecordedDigests) {
+  IGVMKIT_DEBIAN_OVMF_OR_SKIP("OVMF_CODE.fd");
+  IGVMKIT_DEBIAN_OVMF_OR_SKIP("OVMF_VARS.fd");
+  const std::string dir = ovmf::testing::kDebianOvmfDir;
+  Result<ByteVector> code = readFile(dir + "/OVMF_CODE.fd");
+  ASSERT_TRUE(code.ok());
+  Result<ovmf::Firmware> fw = ovmf::Firmware::parse(*code);
+  ASSERT_TRUE(fw.ok()) << fw.error().describe();
+  OvmfLaunchOptions sev;
+  sev.platform = Platform::kSev;
+  Result<Measurement> sha = measureOvmfLaunch(*fw, sev);  // SHA-256 of the image
+  ASSERT_TRUE(sha.ok());
+  if (hexBytes(sha->digest) != ovmf::testing::kDebianOvmfCodeSha256) {
+    GTEST_SKIP() << dir << "/OVMF_CODE.fd is not the ovmf 2022.11-6+deb12u2 build the digests "
+                 << "were recorded for";
+  }
+  for (const ovmf::testing::DebianLaunch& v : ovmf::testing::kDebianSevSnpMeasureLaunches) {
+    SCOPED_TRACE(std::string(v.vmm) + " " + std::string(v.vcpu_type) + " x" +
+                 std::to_string(v.vcpus));
+    OvmfLaunchOptions o;
+    o.platform = platformOf(v.mode);
+    o.vcpus = v.vcpus;
+    o.guest_features = v.guest_features;
+    Result<VmmType> vmm = parseVmmType(v.vmm);
+    ASSERT_TRUE(vmm.ok());
+    o.vmm = *vmm;
+    if (!v.vcpu_type.empty()) {
+      Result<uint32_t> sig = vcpuSignatureOf(v.vcpu_type);
+      ASSERT_TRUE(sig.ok());
+      o.vcpu_sig = *sig;
+    }
+    Result<Measurement> m = measureOvmfLaunch(*fw, o);
+    ASSERT_TRUE(m.ok()) << m.error().describe();
+    EXPECT_EQ(hexBytes(m->digest), v.digest);
+  }
+  Result<ByteVector> vars = readFile(dir + "/OVMF_VARS.fd");
+  ASSERT_TRUE(vars.ok());
+  ByteVector unified = *vars;
+  unified.insert(unified.end(), code->begin(), code->end());
+  Result<ovmf::Firmware> tdvf = ovmf::Firmware::parse(unified);
+  ASSERT_TRUE(tdvf.ok());
+  OvmfLaunchOptions tdx;
+  tdx.platform = Platform::kTdx;
+  Result<Measurement> mrtd = measureOvmfLaunch(*tdvf, tdx);
+  ASSERT_TRUE(mrtd.ok()) << mrtd.error().describe();
+  EXPECT_EQ(hexBytes(mrtd->digest), ovmf::testing::kDebianUnifiedTdxMrtd);
 }
 
 TEST(SevSnpMeasureVectors, KernelWithoutHashesSectionFailsAsSevSnpMeasure) {
   IGVMKIT_FIRMWARE_OR_SKIP(dir);
   for (Platform p : {Platform::kSnp, Platform::kSevEs, Platform::kSev}) {
-    Case c{"x", "ovmf_OvmfX64_suffix.bin", p, 1, 0x21, VmmType::kQemu, true, "", ""};
+    Case c{"x", "ovmf_OvmfX64_suffix.bin", p, 1, 0x21, VmmType::kQemu, true, ""};
     Result<Measurement> m = run(dir, c);
     ASSERT_FALSE(m.ok());
     EXPECT_EQ(m.error().rule, "ovmf_launch.kernel_hashes");

@@ -88,9 +88,8 @@ Result<SnpHostResult> SnpHostMeasurement::finish() {
         indexes.push_back(v.vp_index);
       }
       IGVMKIT_ASSIGN_OR_RETURN(KvmVmsaPlan plan, kvmVmsaPlan(indexes, vcpus_));
-      for (uint32_t vp : plan.unused_vp_indexes) {
-        warnings_.push_back("the vmsa for vp_index " + std::to_string(vp) +
-                            " is not measured with " + std::to_string(vcpus_) + " vcpus");
+      for (std::string& w : kvmVcpuCountWarnings(plan, vcpus_)) {
+        warnings_.push_back(std::move(w));
       }
       std::set<uint32_t> checked;
       for (uint32_t vp : plan.source_vp_index) {

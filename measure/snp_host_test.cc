@@ -101,13 +101,17 @@ TEST(SnpHost, KvmMeasuresVmsasLastPerVcpu) {
   ASSERT_EQ(trace.size(), 10u);
   EXPECT_EQ(trace[7].substr(0, 27), "7 vmsa gpa=0xfffffffff000 c");
   EXPECT_EQ(trace[9].substr(0, 27), "9 vmsa gpa=0xfffffffff000 c");
-  ASSERT_EQ(r->warnings.size(), 3u);
+  ASSERT_EQ(r->warnings.size(), 4u);
   EXPECT_EQ(r->warnings[0],
             "page data at gpa 0x3000 follows a vmsa in the file, but kvm measures "
             "vmsas last");
+  // VMSAs for vp 0 and 1 and three vCPUs: vCPU 2 borrows vp 0's, where QEMU would apply none.
   EXPECT_EQ(r->warnings[1],
-            "vp_index 0: vmsa gpa 0x803000 is not 0xfffffffff000, where kvm measures it");
+            "vcpu 2 has no vmsa of its own and is measured with vp_index 0's, but qemu applies no "
+            "vp context to it (kvm measures its own reset state)");
   EXPECT_EQ(r->warnings[2],
+            "vp_index 0: vmsa gpa 0x803000 is not 0xfffffffff000, where kvm measures it");
+  EXPECT_EQ(r->warnings[3],
             "vp_index 1: vmsa gpa 0x804000 is not 0xfffffffff000, where kvm measures it");
 }
 
@@ -123,7 +127,9 @@ TEST(SnpHost, KvmWithOneVcpuIgnoresOtherVmsas) {
   EXPECT_EQ(r->pages_measured, 8u);
   bool unused_warned = false;
   for (const std::string& w : r->warnings) {
-    unused_warned |= w == "the vmsa for vp_index 1 is not measured with 1 vcpus";
+    unused_warned |= w ==
+                     "the vmsa for vp_index 1 is not measured with 1 vcpus, and qemu refuses a vp "
+                     "context for a vcpu the vm does not have: this launch needs at least 2 vcpus";
   }
   EXPECT_TRUE(unused_warned);
 }

@@ -142,6 +142,39 @@ Result<KvmVmsaPlan> kvmVmsaPlan(std::span<const uint32_t> file_vp_indexes, uint3
   return plan;
 }
 
+std::vector<std::string> kvmVcpuCountWarnings(const KvmVmsaPlan& plan, uint32_t vcpus) {
+  std::vector<std::string> warnings;
+  auto list = [](const std::vector<uint32_t>& v) {
+    std::string s;
+    for (uint32_t x : v) {
+      s += (s.empty() ? "" : ", ") + std::to_string(x);
+    }
+    return s;
+  };
+  if (!plan.unused_vp_indexes.empty()) {
+    warnings.push_back("the vmsa for vp_index " + list(plan.unused_vp_indexes) +
+                       " is not measured with " + std::to_string(vcpus) +
+                       " vcpus, and qemu refuses a vp context for a vcpu the vm does not have: "
+                       "this launch needs at least " +
+                       std::to_string(plan.unused_vp_indexes.back() + 1) + " vcpus");
+  }
+  bool per_vcpu = !plan.unused_vp_indexes.empty();
+  std::vector<uint32_t> borrowed;
+  for (uint32_t i = 1; i < plan.source_vp_index.size(); ++i) {
+    if (plan.source_vp_index[i] == i) {
+      per_vcpu = true;
+    } else {
+      borrowed.push_back(i);
+    }
+  }
+  if (per_vcpu && !borrowed.empty()) {
+    warnings.push_back("vcpu " + list(borrowed) +
+                       " has no vmsa of its own and is measured with vp_index 0's, but qemu "
+                       "applies no vp context to it (kvm measures its own reset state)");
+  }
+  return warnings;
+}
+
 Result<std::vector<Bytes>> kvmVmsaPages(std::span<const VpVmsa> vmsas, uint32_t vcpus) {
   std::vector<uint32_t> indexes;
   for (const VpVmsa& v : vmsas) {

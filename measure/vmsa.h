@@ -81,6 +81,16 @@ struct VpVmsa {
 // caller adds each at kKvmVmsaGpa after every other page.
 Result<std::vector<Bytes>> kvmVmsaPages(std::span<const VpVmsa> vmsas, uint32_t vcpus);
 
+// What a vCPU count that does not fit the file's VMSAs means, as QEMU's IGVM loader behaves (it
+// hands VP context i to vCPU i: backends/igvm.c qigvm_directive_vp_context ->
+// target/i386/sev.c sev_set_cpu_context), one warning line each:
+//   * VMSAs for vp_index >= vcpus: QEMU refuses the launch ("out of bounds CPU index"; the loader's
+//     kvm-snp backend too, `kvm_snp.vp_count`); the digest is of a launch that cannot happen;
+//   * a file with VMSAs beyond vp_index 0 and vCPUs without one of their own: they are measured
+//     with vp_index 0's (the plan), but QEMU applies no VP context to them and KVM measures its
+//     own reset state. A file with vp_index 0's VMSA alone gives no warning (cli-contract.md).
+std::vector<std::string> kvmVcpuCountWarnings(const KvmVmsaPlan& plan, uint32_t vcpus);
+
 // vCPU i uses vp_index i if the file has it, else vp_index 0. Errors: a kUsage error for zero
 // vCPUs, "snp.kvm_vmsa_missing" when a vCPU has neither, "snp.duplicate_vp_index" when the file
 // lists a vp_index twice.

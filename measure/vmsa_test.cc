@@ -84,6 +84,34 @@ TEST(Vmsa, KvmPlanUsesVpIndexOrZero) {
   EXPECT_EQ(plan->source_vp_index, (std::vector<uint32_t>{0}));
 }
 
+// A vCPU count that does not fit a file with one VMSA per vCPU: fewer vCPUs than VMSAs is a launch
+// QEMU refuses; more leaves vCPUs that QEMU starts from its own reset state.
+TEST(Vmsa, KvmVcpuCountWarnings) {
+  const uint32_t per_vcpu[] = {0, 1, 2, 3};
+  for (uint32_t vcpus : {4u}) {
+    Result<KvmVmsaPlan> plan = kvmVmsaPlan(per_vcpu, vcpus);
+    ASSERT_TRUE(plan.ok());
+    EXPECT_TRUE(kvmVcpuCountWarnings(*plan, vcpus).empty());
+  }
+  Result<KvmVmsaPlan> fewer = kvmVmsaPlan(per_vcpu, 2);
+  ASSERT_TRUE(fewer.ok());
+  EXPECT_EQ(kvmVcpuCountWarnings(*fewer, 2),
+            (std::vector<std::string>{
+                "the vmsa for vp_index 2, 3 is not measured with 2 vcpus, and qemu refuses a vp "
+                "context for a vcpu the vm does not have: this launch needs at least 4 vcpus"}));
+  Result<KvmVmsaPlan> more = kvmVmsaPlan(per_vcpu, 6);
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(kvmVcpuCountWarnings(*more, 6),
+            (std::vector<std::string>{
+                "vcpu 4, 5 has no vmsa of its own and is measured with vp_index 0's, but qemu "
+                "applies no vp context to it (kvm measures its own reset state)"}));
+  // One VMSA for every vCPU (the BSP's alone): the contract, no warning.
+  const uint32_t only_bsp[] = {0};
+  Result<KvmVmsaPlan> shared = kvmVmsaPlan(only_bsp, 4);
+  ASSERT_TRUE(shared.ok());
+  EXPECT_TRUE(kvmVcpuCountWarnings(*shared, 4).empty());
+}
+
 TEST(Vmsa, KvmPagesPerVcpu) {
   std::vector<std::byte> bsp = kvmVmsa();
   std::vector<std::byte> ap = kvmVmsa();
