@@ -287,6 +287,68 @@ Result<ByteVector> readFile(const std::string& path) {
   return out;
 }
 
+Result<InputFile> InputFile::open(const std::string& path) {
+  IGVMKIT_ASSIGN_OR_RETURN(detail::OpenInput in, detail::openInput(path));
+  return InputFile(path, in.fd, static_cast<uint64_t>(in.stat.st_size), detail::mtimeNs(in.stat));
+}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      size_(other.size_),
+      mtime_ns_(other.mtime_ns_) {}
+
+InputFile& InputFile::operator=(InputFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    mtime_ns_ = other.mtime_ns_;
+  }
+  return *this;
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Status InputFile::read(uint64_t offset, std::span<std::byte> out) const {
+  if (offset > size_ || out.size() > size_ - offset) {
+    return internal(path_ + ": read of " + hex(out.size()) + " bytes at " + hex(offset) +
+                    " is past the size " + hex(size_));
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return detail::ioError(path_, "cannot read");
+    }
+    if (n == 0) {
+      return changedError(path_);  // shorter than when it was opened
+    }
+    done += static_cast<size_t>(n);
+  }
+  return okStatus();
+}
+
+Status InputFile::unchanged() const {
+  struct stat now {};
+  if (::fstat(fd_, &now) != 0 || static_cast<uint64_t>(now.st_size) != size_ ||
+      detail::mtimeNs(now) != mtime_ns_) {
+    return changedError(path_);
+  }
+  return okStatus();
+}
+
 Result<std::string> readTextFile(const std::string& path) {
   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, readFile(path));
   return std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size());

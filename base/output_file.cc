@@ -210,7 +210,7 @@ Result<OutputFile*> OutputFiles::add(const std::string& path) {
     for (int attempt = 0; attempt < 100 && file->fd_ < 0; ++attempt) {
       file->temp_ = dir + "/." + base + ".tmp-" + randomSuffix();
       file->fd_ = ::open(file->temp_.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                         O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (file->fd_ < 0 && errno != EEXIST) {
         break;
       }
@@ -262,6 +262,64 @@ Status OutputFile::write(Bytes bytes) {
     done += static_cast<size_t>(n);
   }
   return okStatus();
+}
+
+Status OutputFile::writeAt(uint64_t offset, Bytes bytes) {
+  if (!error_.ok()) {
+    return error_;
+  }
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot write at an offset");
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
+                         static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0) {
+        errno = EIO;
+      }
+      error_ = writeError(name_, "cannot write");
+      return error_;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return okStatus();
+}
+
+Status OutputFile::readAt(uint64_t offset, std::span<std::byte> out) {
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot read back");
+  }
+  size_t done = 0;
+  while (done < out.size()) {
+    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
+                        static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0) {
+        errno = EIO;
+      }
+      return writeError(name_, "cannot read back");
+    }
+    done += static_cast<size_t>(n);
+  }
+  return okStatus();
+}
+
+Result<MappedFile> OutputFile::mapWritten() {
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot map");
+  }
+  return MappedFile::open(temp_);
 }
 
 Status OutputFiles::commit() {
