@@ -133,6 +133,7 @@ class Writer {
         ++index;
       }
     }
+    dedup_.reserve(index);
     data_start_ = fixed_size_ + vh_size;
     if (data_start_ > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "variable header section of " + hex(vh_size) +
@@ -182,9 +183,9 @@ class Writer {
   // returns its absolute offset (pairs in dedup_ are absolute offset, length).
   Result<uint32_t> addBlob(Bytes content) {
     std::string_view key(reinterpret_cast<const char*>(content.data()), content.size());
-    size_t h = std::hash<std::string_view>{}(key);
-    auto& candidates = dedup_[h];
-    for (auto [off, len] : candidates) {
+    const size_t h = std::hash<std::string_view>{}(key);
+    for (auto [it, end] = dedup_.equal_range(h); it != end; ++it) {
+      auto [off, len] = it->second;
       if (len != content.size()) {
         continue;
       }
@@ -198,7 +199,7 @@ class Writer {
     if (abs + content.size() > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "file data beyond 4 GiB cannot be addressed");
     }
-    candidates.emplace_back(abs, content.size());
+    dedup_.emplace(h, std::make_pair(abs, uint64_t{content.size()}));
     IGVMKIT_RETURN_IF_ERROR(sink_.append(content));
     size_ += content.size();
     return static_cast<uint32_t>(abs);
@@ -329,7 +330,8 @@ class Writer {
   uint64_t size_ = 0;  // bytes in the sink
   ByteVector padding_;  // a zero-padded copy of a short blob
   ByteVector compare_;  // an earlier blob read back for the dedup comparison
-  std::unordered_map<size_t, std::vector<std::pair<uint64_t, uint64_t>>> dedup_;
+  // content hash -> (absolute offset, length) of each stored blob
+  std::unordered_multimap<size_t, std::pair<uint64_t, uint64_t>> dedup_;
 };
 
 }  // namespace
