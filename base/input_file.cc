@@ -119,19 +119,12 @@ bool sameContents(const struct stat& a, const struct stat& b) {
 // Reads exactly `size` bytes from the start of fd into out; io.changed when the file ends early
 // or holds more.
 Status readExactly(int fd, const std::string& path, std::byte* out, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return detail::ioError(path, "cannot read");
-    }
-    if (n == 0) {
-      return changedError(path);
-    }
-    done += static_cast<size_t>(n);
+  const int r = detail::readAllAt(fd, out, size, 0);
+  if (r < 0) {
+    return detail::ioError(path, "cannot read");
+  }
+  if (r == 0) {
+    return changedError(path);
   }
   std::byte extra;
   ssize_t n;
@@ -322,20 +315,12 @@ Status InputFile::read(uint64_t offset, std::span<std::byte> out) const {
     return internal(path_ + ": read of " + hex(out.size()) + " bytes at " + hex(offset) +
                     " is past the size " + hex(size_));
   }
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return detail::ioError(path_, "cannot read");
-    }
-    if (n == 0) {
-      return changedError(path_);  // shorter than when it was opened
-    }
-    done += static_cast<size_t>(n);
+  const int r = detail::readAllAt(fd_, out.data(), out.size(), offset);
+  if (r < 0) {
+    return detail::ioError(path_, "cannot read");
+  }
+  if (r == 0) {
+    return changedError(path_);  // shorter than when it was opened
   }
   return okStatus();
 }

@@ -246,22 +246,10 @@ Status OutputFile::write(Bytes bytes) {
     std::cout.flush();
     std::fflush(stdout);  // keep the order of what the command printed before
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      if (n == 0) {
-        errno = EIO;
-      }
-      error_ = writeError(name_, "cannot write");
-      return error_;
-    }
-    done += static_cast<size_t>(n);
+  if (!detail::writeAll(fd_, bytes.data(), bytes.size(), -1)) {
+    error_ = writeError(name_, "cannot write");
   }
-  return okStatus();
+  return error_;
 }
 
 Status OutputFile::writeAt(uint64_t offset, Bytes bytes) {
@@ -272,23 +260,10 @@ Status OutputFile::writeAt(uint64_t offset, Bytes bytes) {
     errno = ESPIPE;
     return writeError(name_, "cannot write at an offset");
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                         static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n <= 0) {
-      if (n == 0) {
-        errno = EIO;
-      }
-      error_ = writeError(name_, "cannot write");
-      return error_;
-    }
-    done += static_cast<size_t>(n);
+  if (!detail::writeAll(fd_, bytes.data(), bytes.size(), static_cast<int64_t>(offset))) {
+    error_ = writeError(name_, "cannot write");
   }
-  return okStatus();
+  return error_;
 }
 
 Status OutputFile::readAt(uint64_t offset, std::span<std::byte> out) {
@@ -296,20 +271,12 @@ Status OutputFile::readAt(uint64_t offset, std::span<std::byte> out) {
     errno = ESPIPE;
     return writeError(name_, "cannot read back");
   }
-  size_t done = 0;
-  while (done < out.size()) {
-    ssize_t n = ::pread(fd_, out.data() + done, out.size() - done,
-                        static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) {
-      continue;
+  const int r = detail::readAllAt(fd_, out.data(), out.size(), offset);
+  if (r <= 0) {
+    if (r == 0) {
+      errno = EIO;
     }
-    if (n <= 0) {
-      if (n == 0) {
-        errno = EIO;
-      }
-      return writeError(name_, "cannot read back");
-    }
-    done += static_cast<size_t>(n);
+    return writeError(name_, "cannot read back");
   }
   return okStatus();
 }
