@@ -24,7 +24,9 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +68,40 @@ class MappedFile {
   std::unique_ptr<std::byte[]> copy_;  // the contents when no guard slot was free
 };
 
+// An input read piece by piece (large [[data]] blobs, streamed into an output): the size is taken
+// once, at open(); a read that finds the file shorter, or a size or modification time that changed
+// since, is "io.changed" (kUnreadable), so a file that changes while it is streamed gives one error
+// and never a silently mixed result. Memory is what the caller's buffer holds.
+//   IGVMKIT_ASSIGN_OR_RETURN(InputFile in, InputFile::open(path));
+//   IGVMKIT_RETURN_IF_ERROR(in.read(offset, std::span(buffer).first(n)));
+//   IGVMKIT_RETURN_IF_ERROR(in.unchanged());   // after the last read
+class InputFile {
+ public:
+  // Errors as MappedFile::open().
+  static Result<InputFile> open(const std::string& path);
+
+  InputFile(InputFile&& other) noexcept;
+  InputFile& operator=(InputFile&& other) noexcept;
+  InputFile(const InputFile&) = delete;
+  InputFile& operator=(const InputFile&) = delete;
+  ~InputFile();
+
+  uint64_t size() const { return size_; }
+  const std::string& path() const { return path_; }
+  // Fills `out` from `offset`; [offset, offset + out.size()) must lie within size().
+  Status read(uint64_t offset, std::span<std::byte> out) const;
+  // OK while size and modification time are those open() saw.
+  Status unchanged() const;
+
+ private:
+  InputFile(std::string path, int fd, uint64_t size, int64_t mtime_ns)
+      : path_(std::move(path)), fd_(fd), size_(size), mtime_ns_(mtime_ns) {}
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+  int64_t mtime_ns_ = 0;
+};
+
 // The whole file as bytes (for small inputs: keys, certificates, manifests, [[data]] blobs),
 // read with read(2) (no mapping). A file whose size changes while it is read gives "io.changed".
 Result<ByteVector> readFile(const std::string& path);
@@ -83,6 +119,16 @@ class OutputFile {
   // rule "io.write".
   Status write(Bytes bytes);
   Status write(std::string_view text) { return write(toBytes(text)); }
+  // A temp file (a regular target) can be patched and read back: a streaming writer appends the
+  // data, then fills in headers it could only compute afterwards. Others: false.
+  bool seekable() const { return kind_ == Kind::kReplace; }
+  // Overwrites bytes already written at `offset` (seekable outputs; "io.write" otherwise).
+  Status writeAt(uint64_t offset, Bytes bytes);
+  // Reads back bytes already written (seekable outputs).
+  Status readAt(uint64_t offset, std::span<std::byte> out);
+  // The bytes written so far, mapped read-only (seekable outputs), e.g. to validate the output
+  // with a parser that touches only what it reads.
+  Result<MappedFile> mapWritten();
   // The name messages use: the path, or "stdout" for "-".
   const std::string& name() const { return name_; }
 

@@ -116,6 +116,53 @@ TEST_F(FileTest, RewrittenMappedFileIsReported) {
   EXPECT_THAT(mapped->unchanged(), HasRule("io.changed"));
 }
 
+TEST_F(FileTest, InputFileReadsPiecesAndReportsAChange) {
+  put("f", "0123456789");
+  Result<InputFile> in = InputFile::open(path("f"));
+  ASSERT_TRUE(in.ok());
+  EXPECT_EQ(in->size(), 10u);
+  std::byte buf[4];
+  ASSERT_TRUE(in->read(3, buf).ok());
+  EXPECT_EQ(buf[0], std::byte{'3'});
+  EXPECT_EQ(buf[3], std::byte{'6'});
+  EXPECT_TRUE(in->unchanged().ok());
+  EXPECT_FALSE(in->read(8, buf).ok());  // past the size open() took
+  // Shrunk while being read: the read that finds the end early says so.
+  ASSERT_EQ(::truncate(path("f").c_str(), 5), 0);
+  EXPECT_THAT(in->read(4, buf), StatusIs(Code::kUnreadable, "io.changed"));
+  EXPECT_THAT(in->unchanged(), HasRule("io.changed"));
+  // Grown: every read still succeeds, unchanged() does not.
+  put("g", "abcd");
+  Result<InputFile> g = InputFile::open(path("g"));
+  ASSERT_TRUE(g.ok());
+  put("g", "abcdefgh");
+  ASSERT_TRUE(g->read(0, buf).ok());
+  EXPECT_THAT(g->unchanged(), HasRule("io.changed"));
+  EXPECT_THAT(InputFile::open(dir_).status(), StatusIs(Code::kUsage, "input.not_regular"));
+}
+
+TEST_F(FileTest, SeekableOutputPatchesAndReadsBack) {
+  OutputFiles outputs;
+  Result<OutputFile*> out = outputs.add(path("out"));
+  ASSERT_TRUE(out.ok());
+  ASSERT_TRUE((*out)->seekable());
+  ASSERT_TRUE((*out)->write("....data").ok());
+  ASSERT_TRUE((*out)->writeAt(0, toBytes(std::string_view("head"))).ok());
+  std::byte back[4];
+  ASSERT_TRUE((*out)->readAt(4, back).ok());
+  EXPECT_EQ(back[0], std::byte{'d'});
+  Result<MappedFile> mapped = (*out)->mapWritten();
+  ASSERT_TRUE(mapped.ok());
+  EXPECT_EQ(mapped->bytes().size(), 8u);
+  ASSERT_TRUE(outputs.commit().ok());
+  EXPECT_EQ(get("out"), "headdata");
+  OutputFiles other;
+  Result<OutputFile*> stdout_out = other.add("-");
+  ASSERT_TRUE(stdout_out.ok());
+  EXPECT_FALSE((*stdout_out)->seekable());
+  EXPECT_THAT((*stdout_out)->writeAt(0, toBytes(std::string_view("x"))), HasRule("io.write"));
+}
+
 TEST_F(FileTest, OutputReplacesTheTargetOnlyOnCommit) {
   put("out", "old");
   {

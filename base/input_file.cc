@@ -119,19 +119,12 @@ bool sameContents(const struct stat& a, const struct stat& b) {
 // Reads exactly `size` bytes from the start of fd into out; io.changed when the file ends early
 // or holds more.
 Status readExactly(int fd, const std::string& path, std::byte* out, size_t size) {
-  size_t done = 0;
-  while (done < size) {
-    ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) {
-      continue;
-    }
-    if (n < 0) {
-      return detail::ioError(path, "cannot read");
-    }
-    if (n == 0) {
-      return changedError(path);
-    }
-    done += static_cast<size_t>(n);
+  const int r = detail::readAllAt(fd, out, size, 0);
+  if (r < 0) {
+    return detail::ioError(path, "cannot read");
+  }
+  if (r == 0) {
+    return changedError(path);
   }
   std::byte extra;
   ssize_t n;
@@ -285,6 +278,60 @@ Result<ByteVector> readFile(const std::string& path) {
     return changedError(path);
   }
   return out;
+}
+
+Result<InputFile> InputFile::open(const std::string& path) {
+  IGVMKIT_ASSIGN_OR_RETURN(detail::OpenInput in, detail::openInput(path));
+  return InputFile(path, in.fd, static_cast<uint64_t>(in.stat.st_size), detail::mtimeNs(in.stat));
+}
+
+InputFile::InputFile(InputFile&& other) noexcept
+    : path_(std::move(other.path_)),
+      fd_(std::exchange(other.fd_, -1)),
+      size_(other.size_),
+      mtime_ns_(other.mtime_ns_) {}
+
+InputFile& InputFile::operator=(InputFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) {
+      ::close(fd_);
+    }
+    path_ = std::move(other.path_);
+    fd_ = std::exchange(other.fd_, -1);
+    size_ = other.size_;
+    mtime_ns_ = other.mtime_ns_;
+  }
+  return *this;
+}
+
+InputFile::~InputFile() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+  }
+}
+
+Status InputFile::read(uint64_t offset, std::span<std::byte> out) const {
+  if (offset > size_ || out.size() > size_ - offset) {
+    return internal(path_ + ": read of " + hex(out.size()) + " bytes at " + hex(offset) +
+                    " is past the size " + hex(size_));
+  }
+  const int r = detail::readAllAt(fd_, out.data(), out.size(), offset);
+  if (r < 0) {
+    return detail::ioError(path_, "cannot read");
+  }
+  if (r == 0) {
+    return changedError(path_);  // shorter than when it was opened
+  }
+  return okStatus();
+}
+
+Status InputFile::unchanged() const {
+  struct stat now {};
+  if (::fstat(fd_, &now) != 0 || static_cast<uint64_t>(now.st_size) != size_ ||
+      detail::mtimeNs(now) != mtime_ns_) {
+    return changedError(path_);
+  }
+  return okStatus();
 }
 
 Result<std::string> readTextFile(const std::string& path) {

@@ -210,7 +210,7 @@ Result<OutputFile*> OutputFiles::add(const std::string& path) {
     for (int attempt = 0; attempt < 100 && file->fd_ < 0; ++attempt) {
       file->temp_ = dir + "/." + base + ".tmp-" + randomSuffix();
       file->fd_ = ::open(file->temp_.c_str(),
-                         O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                         O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (file->fd_ < 0 && errno != EEXIST) {
         break;
       }
@@ -246,22 +246,47 @@ Status OutputFile::write(Bytes bytes) {
     std::cout.flush();
     std::fflush(stdout);  // keep the order of what the command printed before
   }
-  size_t done = 0;
-  while (done < bytes.size()) {
-    ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) {
-      continue;
+  if (!detail::writeAll(fd_, bytes.data(), bytes.size(), -1)) {
+    error_ = writeError(name_, "cannot write");
+  }
+  return error_;
+}
+
+Status OutputFile::writeAt(uint64_t offset, Bytes bytes) {
+  if (!error_.ok()) {
+    return error_;
+  }
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot write at an offset");
+  }
+  if (!detail::writeAll(fd_, bytes.data(), bytes.size(), static_cast<int64_t>(offset))) {
+    error_ = writeError(name_, "cannot write");
+  }
+  return error_;
+}
+
+Status OutputFile::readAt(uint64_t offset, std::span<std::byte> out) {
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot read back");
+  }
+  const int r = detail::readAllAt(fd_, out.data(), out.size(), offset);
+  if (r <= 0) {
+    if (r == 0) {
+      errno = EIO;
     }
-    if (n <= 0) {
-      if (n == 0) {
-        errno = EIO;
-      }
-      error_ = writeError(name_, "cannot write");
-      return error_;
-    }
-    done += static_cast<size_t>(n);
+    return writeError(name_, "cannot read back");
   }
   return okStatus();
+}
+
+Result<MappedFile> OutputFile::mapWritten() {
+  if (!seekable()) {
+    errno = ESPIPE;
+    return writeError(name_, "cannot map");
+  }
+  return MappedFile::open(temp_);
 }
 
 Status OutputFiles::commit() {

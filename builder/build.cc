@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <span>
 #include <optional>
 #include <string_view>
 #include <utility>
 
+#include "base/file.h"
+#include "builder/layout.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
 #include "igvm/writer.h"
@@ -15,6 +19,8 @@
 
 namespace igvmkit::builder {
 namespace {
+
+using layout::kPageSize;
 
 uint32_t maskOf(const PlatformList& all, const PlatformList& which) {
   const PlatformList& list = which.empty() ? all : which;
@@ -76,13 +82,19 @@ uint32_t compatibilityBit(const PlatformList& platforms, Platform p) {
   return 0;
 }
 
-Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
-                          const SigningOptions& signing) {
-  IGVMKIT_ASSIGN_OR_RETURN(Image image, layoutImage(manifest, read));
-  BuildOutput out;
+namespace {
+
+// What build() and buildTo() write, in file order (build.h). A region with a PageSource gives
+// PAGE_DATA entries whose data is deferred (Entry::deferred) for the pages inside its file.
+igvm::Model modelOf(const Manifest& manifest, Image& image, BuildOutput& out) {
   out.platforms = manifest.platforms();
   const PlatformList& all = out.platforms;
   igvm::Model model;
+  size_t pages = 0;
+  for (const Region& region : image.regions) {
+    pages += region.pages.size();
+  }
+  model.directives.reserve(pages + 64);
 
   for (Platform p : all) {
     const uint32_t bit = compatibilityBit(all, p);
@@ -143,9 +155,13 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
     if (region.shared) {
       flags |= igvm::kPageDataFlagShared;
     }
-    for (Page& page : region.pages) {
-      model.add(igvm::pageDataEntry(page.gpa, mask, igvm::Blob(std::move(page.bytes)), flags,
-                                    pageType(region.type)));
+    const uint64_t streamed = region.source ? region.source->file->size() : 0;
+    for (size_t i = 0; i < region.pages.size(); ++i) {
+      Page& page = region.pages[i];
+      igvm::Entry e = igvm::pageDataEntry(page.gpa, mask, igvm::Blob(std::move(page.bytes)),
+                                          flags, pageType(region.type));
+      e.deferred = i * kPageSize < streamed;
+      model.add(std::move(e));
       ++out.page_data_directives;
     }
   }
@@ -174,6 +190,16 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
                                    igvm::Blob(std::move(vp.bytes))));
   }
 
+  return model;
+}
+
+}  // namespace
+
+Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
+                          const SigningOptions& signing) {
+  IGVMKIT_ASSIGN_OR_RETURN(Image image, layoutImage(manifest, read));
+  BuildOutput out;
+  igvm::Model model = modelOf(manifest, image, out);
   IGVMKIT_ASSIGN_OR_RETURN(out.igvm, igvm::write(model, {.version = igvm::kFormatVersion1}));
   if (manifest.snp && manifest.snp->id_block) {
     // The ID block is not measured: it signs the digest of the file without it (sign/ pipeline).
@@ -183,32 +209,196 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read,
   return out;
 }
 
-Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm) {
-  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(igvm));
-  std::vector<measure::Measurement> all;
-  auto add = [&](const measure::MeasureOptions& o) -> Status {
-    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, o));
-    all.push_back(std::move(m));
-    return okStatus();
-  };
+namespace {
+
+// What `--measurements` holds, in order: SNP under kvm for 1..vcpus, SNP under mshv, TDX, VBS.
+std::vector<measure::MeasureOptions> measurementsOf(const Manifest& manifest) {
+  std::vector<measure::MeasureOptions> out;
   if (manifest.snp) {
     // An SNP [firmware] launch holds one VMSA per vCPU, and QEMU refuses it with fewer vCPUs.
     const bool vmsa_per_vcpu = manifest.firmware && manifest.vp.mode == EntryMode::kReset;
     for (uint32_t n = vmsa_per_vcpu ? manifest.snp->vcpus : 1; n <= manifest.snp->vcpus; ++n) {
-      IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
-                                   .host = measure::HostModel::kKvm,
-                                   .vcpus = n,
-                                   .threads = 1}));
+      out.push_back({.platform = measure::Platform::kSnp,
+                     .host = measure::HostModel::kKvm,
+                     .vcpus = n,
+                     .threads = 1});
     }
-    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kSnp,
-                                 .host = measure::HostModel::kMshv,
-                                 .threads = 1}));
+    out.push_back(
+        {.platform = measure::Platform::kSnp, .host = measure::HostModel::kMshv, .threads = 1});
   }
   if (manifest.tdx) {
-    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kTdx}));
+    out.push_back({.platform = measure::Platform::kTdx});
   }
   if (manifest.vbs) {
-    IGVMKIT_RETURN_IF_ERROR(add({.platform = measure::Platform::kVbs}));
+    out.push_back({.platform = measure::Platform::kVbs});
+  }
+  return out;
+}
+
+Platform builderPlatform(measure::Platform p) {
+  switch (p) {
+    case measure::Platform::kTdx:
+      return Platform::kTdx;
+    case measure::Platform::kVbs:
+      return Platform::kVbs;
+    default:
+      return Platform::kSnp;
+  }
+}
+
+// The output file as the writer's sink. Appends are gathered into 1 MiB writes: one write(2) per
+// 4 KiB page costs more system time than the copy itself.
+class OutputSink : public igvm::WriteSink {
+ public:
+  static constexpr size_t kBufferBytes = size_t{1} << 20;
+
+  explicit OutputSink(OutputFile& out) : out_(out) { buffer_.reserve(kBufferBytes); }
+  Status append(Bytes bytes) override {
+    if (buffer_.size() + bytes.size() > kBufferBytes) {
+      IGVMKIT_RETURN_IF_ERROR(flush());
+      if (bytes.size() > kBufferBytes) {
+        return out_.write(bytes);
+      }
+    }
+    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    return okStatus();
+  }
+  Status writeAt(uint64_t offset, Bytes bytes) override {
+    IGVMKIT_RETURN_IF_ERROR(flush());
+    return out_.writeAt(offset, bytes);
+  }
+  Status readAt(uint64_t offset, std::span<std::byte> out) override {
+    IGVMKIT_RETURN_IF_ERROR(flush());
+    return out_.readAt(offset, out);
+  }
+  Status flush() {
+    Status s = buffer_.empty() ? okStatus() : out_.write(buffer_);
+    buffer_.clear();
+    return s;
+  }
+
+ private:
+  OutputFile& out_;
+  ByteVector buffer_;
+};
+
+// The bytes of the deferred PAGE_DATA entries, in model order: each streamed region's file, read
+// kChunkPages at a time into one buffer (the memory bound of a streaming build). `before_reuse`
+// runs before the buffer is refilled, so whoever holds views into it (the measurements) can finish
+// with them.
+class PageReader {
+ public:
+  static constexpr uint64_t kChunkPages = 1024;
+
+  PageReader(const std::vector<Region>& regions, std::function<Status()> before_reuse)
+      : before_reuse_(std::move(before_reuse)) {
+    for (const Region& r : regions) {
+      if (r.source) {
+        files_.push_back(r.source->file.get());
+      }
+    }
+  }
+
+  Result<Bytes> next() {
+    while (file_ < files_.size() && page_ * kPageSize >= files_[file_]->size()) {
+      ++file_;
+      page_ = 0;
+      chunk_pages_ = 0;
+    }
+    if (file_ == files_.size()) {
+      return ::igvmkit::internal("a deferred page past the end of every streamed file");
+    }
+    const InputFile& f = *files_[file_];
+    if (page_ >= chunk_first_ + chunk_pages_ || chunk_pages_ == 0) {
+      IGVMKIT_RETURN_IF_ERROR(before_reuse_());
+      const uint64_t offset = page_ * kPageSize;
+      const uint64_t bytes = std::min<uint64_t>(f.size() - offset, kChunkPages * kPageSize);
+      chunk_first_ = page_;
+      chunk_pages_ = (bytes + kPageSize - 1) / kPageSize;
+      buffer_.resize(kChunkPages * kPageSize);
+      IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer_).first(bytes)));
+      std::fill(buffer_.begin() + static_cast<ptrdiff_t>(bytes),
+                buffer_.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
+    }
+    Bytes page = Bytes(buffer_).subspan((page_ - chunk_first_) * kPageSize, kPageSize);
+    ++page_;
+    return allZero(page) ? Bytes{} : page;  // as PageSet::pages(): no bytes for a zero page
+  }
+
+  // Every streamed file is as it was when layoutImage() opened it.
+  Status unchanged() const {
+    for (const InputFile* f : files_) {
+      IGVMKIT_RETURN_IF_ERROR(f->unchanged());
+    }
+    return okStatus();
+  }
+
+ private:
+  std::function<Status()> before_reuse_;
+  std::vector<const InputFile*> files_;
+  size_t file_ = 0;
+  uint64_t page_ = 0;  // next page of files_[file_]
+  uint64_t chunk_first_ = 0, chunk_pages_ = 0;
+  ByteVector buffer_;
+};
+
+}  // namespace
+
+Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
+                              const StreamOptions& options) {
+  if (manifest.snp && manifest.snp->id_block) {
+    return ::igvmkit::internal("buildTo: an SNP ID block is signed over the finished file; use build()");
+  }
+  if (!output.seekable()) {
+    return ::igvmkit::internal("buildTo: " + output.name() + " cannot be written at an offset; use build()");
+  }
+  IGVMKIT_ASSIGN_OR_RETURN(Image image,
+                           layoutImage(manifest, diskReader(), {.stream_data = true}));
+  StreamedBuild result;
+  igvm::Model model = modelOf(manifest, image, result.summary);
+
+  std::optional<measure::MeasureStream> measuring;
+  if (options.measure) {
+    std::vector<measure::MeasureStream::Target> targets;
+    for (const measure::MeasureOptions& o : measurementsOf(manifest)) {
+      targets.push_back(
+          {o, compatibilityBit(result.summary.platforms, builderPlatform(o.platform))});
+    }
+    measuring.emplace(std::move(targets), options.threads);
+  }
+  PageReader pages(image.regions, [&measuring] {
+    return measuring ? measuring->flush() : okStatus();
+  });
+  OutputSink sink(output);
+  igvm::StreamHooks hooks{
+      .data = [&pages](const igvm::Entry&) { return pages.next(); },
+      .header = [&measuring](const igvm::Header& h) {
+        return measuring ? measuring->add(h) : okStatus();
+      }};
+  IGVMKIT_ASSIGN_OR_RETURN(result.size,
+                           igvm::writeTo(model, {.version = igvm::kFormatVersion1}, sink, hooks));
+  IGVMKIT_RETURN_IF_ERROR(sink.flush());
+  IGVMKIT_RETURN_IF_ERROR(pages.unchanged());
+  // The parser's rules over the final bytes, as write() applies them in memory. Parsing reads the
+  // header section (and the VP contexts), not the page data, so the mapping costs about the
+  // headers' size in memory.
+  IGVMKIT_ASSIGN_OR_RETURN(MappedFile written, output.mapWritten());
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(written.bytes()));
+  if (measuring) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::vector<measure::Measurement> all, measuring->finish());
+    measure::ReferenceValues ref = measure::toReference(all);
+    IGVMKIT_RETURN_IF_ERROR(sign::addIdentity(file, ref));
+    result.measurements = std::move(ref);
+  }
+  return result;
+}
+
+Result<measure::ReferenceValues> measureBuilt(const Manifest& manifest, Bytes igvm) {
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(igvm));
+  std::vector<measure::Measurement> all;
+  for (const measure::MeasureOptions& o : measurementsOf(manifest)) {
+    IGVMKIT_ASSIGN_OR_RETURN(measure::Measurement m, measure::measure(file, o));
+    all.push_back(std::move(m));
   }
   measure::ReferenceValues ref = measure::toReference(all);
   IGVMKIT_RETURN_IF_ERROR(sign::addIdentity(file, ref));  // what a verifier pins, when signed

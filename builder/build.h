@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/file.h"
 #include "base/status.h"
 #include "builder/image.h"
 #include "builder/manifest.h"
@@ -61,6 +62,28 @@ struct BuildOutput {
 
 Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = diskReader(),
                           const SigningOptions& signing = {});
+
+// The streaming build (`igvmkit build` into a file): the same bytes build() gives, written into
+// `output` (a seekable OutputFile, i.e. a temp file of OutputFiles) in one pass. [[data]] files
+// are read 4 MiB at a time, never whole; each page goes to the output and, with
+// `measure`, to every measurement measureBuilt() computes, from the same bytes
+// (measure::MeasureStream: one SNP content hash per page for all SNP entries, on `threads`
+// threads, 0 = the hardware's). The output is then parsed in place with the writer's rules
+// (igvm::File::parse over the mapped output reads the headers, not the page data). Memory: the
+// headers plus a 4 MiB chunk. A [[data]] file whose size or time changes while it is read is
+// "io.changed" (nothing is committed). Not for manifests with an SNP ID block (signed over the
+// finished file: build()) or an output that is not seekable (stdout, a pipe).
+struct StreamOptions {
+  bool measure = false;
+  unsigned threads = 0;
+};
+struct StreamedBuild {
+  BuildOutput summary;  // `igvm` stays empty: the file is in the output
+  uint64_t size = 0;    // bytes written
+  std::optional<measure::ReferenceValues> measurements;  // with StreamOptions::measure
+};
+Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
+                              const StreamOptions& options = {});
 
 // The launch measurements of a built file (`igvmkit build --measurements`), as the
 // {"measurements":[...]} document measure::ReferenceValues::fromJson reads, each entry what

@@ -26,7 +26,8 @@ Error placement(std::string message) { return invalid("image.placement", std::mo
 
 class Layouter {
  public:
-  Layouter(const Manifest& m, const FileReader& read) : m_(m), read_(read), all_(m.platforms()) {}
+  Layouter(const Manifest& m, const FileReader& read, const LayoutOptions& options)
+      : m_(m), read_(read), options_(options), all_(m.platforms()) {}
 
   Result<Image> run();
 
@@ -97,10 +98,12 @@ class Layouter {
   Status layoutTdvf(Bytes fw);
   Status layoutSnpFirmware(Bytes fw, uint64_t gpa);
   Status layoutData();
+  Status streamedData(const DataBlob& d, const std::string& what);
   Status layoutVp();
 
   const Manifest& m_;
   const FileReader& read_;
+  LayoutOptions options_;
   PlatformList all_;
   std::map<Platform, PageSet> claims_;
   PageSet common_;
@@ -428,10 +431,40 @@ Status Layouter::layoutTdvf(Bytes fw) {
   return okStatus();
 }
 
+// A [[data]] file left unread: the same claims and pages as below, with a PageSource.
+Status Layouter::streamedData(const DataBlob& d, const std::string& what) {
+  IGVMKIT_ASSIGN_OR_RETURN(InputFile in, InputFile::open(*d.file));
+  const uint64_t file_size = in.size();
+  const uint64_t size = d.size.value_or(file_size);
+  if (size == 0) {
+    return placement(what + ": file " + *d.file + " is empty");
+  }
+  if (file_size > size) {
+    return placement(what + ": file of " + hex(file_size) + " bytes exceeds size " + hex(size));
+  }
+  IGVMKIT_RETURN_IF_ERROR(claim(d.platforms, d.gpa, alignUp(size, kPage), what));
+  Region r;
+  r.what = what;
+  r.platforms = d.platforms;
+  for (uint64_t off = 0; off < alignUp(size, kPage); off += kPage) {
+    r.pages.push_back(Page{d.gpa + off, {}});
+  }
+  r.unmeasured = d.unmeasured;
+  r.shared = d.shared;
+  r.type = d.type;
+  r.source = PageSource{std::make_shared<const InputFile>(std::move(in))};
+  data_.push_back(std::move(r));
+  return okStatus();
+}
+
 Status Layouter::layoutData() {
   for (size_t i = 0; i < m_.data.size(); ++i) {
     const DataBlob& d = m_.data[i];
     const std::string what = "data #" + std::to_string(i);
+    if (d.file && options_.stream_data && d.gpa % kPage == 0) {
+      IGVMKIT_RETURN_IF_ERROR(streamedData(d, what));
+      continue;
+    }
     ByteVector bytes;
     if (d.file) {
       IGVMKIT_ASSIGN_OR_RETURN(bytes, read_(*d.file));
@@ -609,8 +642,9 @@ FileReader diskReader() {
   return [](const std::string& path) { return readFile(path); };
 }
 
-Result<Image> layoutImage(const Manifest& manifest, const FileReader& read) {
-  Layouter l(manifest, read);
+Result<Image> layoutImage(const Manifest& manifest, const FileReader& read,
+                          const LayoutOptions& options) {
+  Layouter l(manifest, read, options);
   return l.run();
 }
 

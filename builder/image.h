@@ -20,16 +20,26 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/file.h"
 #include "base/status.h"
 #include "builder/manifest.h"
 #include "builder/pages.h"
 
 namespace igvmkit::builder {
+
+// Where the bytes of a region's pages come from when layoutImage() was asked to leave a [[data]]
+// file unread (LayoutOptions::stream_data): page i holds the file's bytes [4096 i, 4096 (i + 1)),
+// zero padded, and no bytes (a page of zeros) when they are all zero, exactly as PageSet would
+// give them; pages past the file's end are zeros. The file is read while the image is written.
+struct PageSource {
+  std::shared_ptr<const InputFile> file;  // opened (and its size taken) by layoutImage()
+};
 
 // Consecutive pages with the same IGVM page-data attributes.
 struct Region {
@@ -39,6 +49,7 @@ struct Region {
   bool unmeasured = false;
   bool shared = false;
   PageDataType type = PageDataType::kNormal;
+  std::optional<PageSource> source;  // set: `pages` carry no bytes yet (see PageSource)
 };
 
 struct VpContext {
@@ -74,6 +85,13 @@ struct Image {
 using FileReader = std::function<Result<ByteVector>(const std::string& path)>;
 FileReader diskReader();
 
-Result<Image> layoutImage(const Manifest& manifest, const FileReader& read = diskReader());
+struct LayoutOptions {
+  // [[data]] files at page-aligned GPAs are opened and sized, not read: their regions get a
+  // PageSource (the streaming build reads them piece by piece). Otherwise every file is read.
+  bool stream_data = false;
+};
+
+Result<Image> layoutImage(const Manifest& manifest, const FileReader& read = diskReader(),
+                          const LayoutOptions& options = {});
 
 }  // namespace igvmkit::builder

@@ -80,17 +80,34 @@ int runBuild(const BuildArgs& args) {
     signing.reuse_from = std::move(old).value();
   }
 
-  Result<builder::BuildOutput> built = builder::build(*m, builder::diskReader(), signing);
-  if (!built.ok()) {
-    return fail(args.manifest, built.error());
-  }
+  // Into a regular file the build streams: pages flow from the inputs to the output and the
+  // measurements in one pass (builder::buildTo). An ID block is signed over the finished file, a
+  // CoRIM embedded into it, and stdout cannot be patched: those build in memory.
+  const bool want_reference = json_out != nullptr || corim_out != nullptr || args.embed_corim;
+  const bool streaming =
+      (*igvm_out)->seekable() && !(m->snp && m->snp->id_block) && !args.embed_corim;
+  std::optional<builder::BuildOutput> built;
   std::optional<measure::ReferenceValues> ref;
-  if (json_out != nullptr || corim_out != nullptr || args.embed_corim) {
-    Result<measure::ReferenceValues> measured = builder::measureBuilt(*m, built->igvm);
-    if (!measured.ok()) {
-      return fail(args.manifest, measured.error());
+  if (streaming) {
+    Result<builder::StreamedBuild> streamed =
+        builder::buildTo(*m, **igvm_out, {.measure = want_reference});
+    if (!streamed.ok()) {
+      return fail(args.manifest, streamed.error());
     }
-    ref = std::move(measured).value();
+    ref = std::move(streamed->measurements);
+  } else {
+    Result<builder::BuildOutput> in_memory = builder::build(*m, builder::diskReader(), signing);
+    if (!in_memory.ok()) {
+      return fail(args.manifest, in_memory.error());
+    }
+    built = std::move(in_memory).value();
+    if (want_reference) {
+      Result<measure::ReferenceValues> measured = builder::measureBuilt(*m, built->igvm);
+      if (!measured.ok()) {
+        return fail(args.manifest, measured.error());
+      }
+      ref = std::move(measured).value();
+    }
   }
   if (corim_out != nullptr || args.embed_corim) {
     corim::CorimFiles files;
@@ -123,8 +140,10 @@ int runBuild(const BuildArgs& args) {
       }
     }
   }
-  if (Status s = (*igvm_out)->write(built->igvm); !s.ok()) {
-    return fail("", s.error());
+  if (built) {
+    if (Status s = (*igvm_out)->write(built->igvm); !s.ok()) {
+      return fail("", s.error());
+    }
   }
   if (json_out != nullptr) {
     nlohmann::ordered_json doc = ref->toJson();

@@ -27,6 +27,14 @@ assert hosts == ["kvm", "mshv"], hosts
 for e in m["measurements"]:
     assert len(e["digest"]) == (64 if e["platform"] == "vbs" else 96), e  # VBS: SHA-256
 PY
+# `-` is stdout for --measurements (no file named "-"), and -o - (the in-memory path) gives the
+# bytes the streaming build wrote into x.igvm.
+"$BIN" build testdata/manifests/demo.toml -o x2.igvm --measurements - > m_stdout.json \
+  || fail "--measurements -"
+[ ! -e - ] || fail "--measurements - wrote a file named -"
+cmp -s m.json m_stdout.json || fail "--measurements - differs from the file"
+"$BIN" build testdata/manifests/demo.toml -o - > x_stdout.igvm || fail "-o -"
+cmp -s x.igvm x_stdout.igvm || fail "-o - differs from the streamed file"
 # The measurements agree with igvmkit measure.
 snp=$("$BIN" measure x.igvm --platform snp --host kvm --vcpus 1)
 grep -q "$snp" m.json || fail "snp digest differs from igvmkit measure"

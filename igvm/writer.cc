@@ -43,11 +43,52 @@ bool bodyMatches(uint32_t type, const HeaderBody& body) {
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 
+// The file data section as a byte vector (write()).
+class VectorSink : public WriteSink {
+ public:
+  explicit VectorSink(ByteVector& out) : out_(out) {}
+  Status append(Bytes bytes) override {
+    out_.insert(out_.end(), bytes.begin(), bytes.end());
+    return okStatus();
+  }
+  Status writeAt(uint64_t offset, Bytes bytes) override {
+    std::memcpy(out_.data() + offset, bytes.data(), bytes.size());
+    return okStatus();
+  }
+  Status readAt(uint64_t offset, std::span<std::byte> out) override {
+    std::memcpy(out.data(), out_.data() + offset, out.size());
+    return okStatus();
+  }
+
+ private:
+  ByteVector& out_;
+};
+
+// The VP context format File::parse() gives a context of platform type + 1 `type_plus_one`.
+VpContextFormat vpFormatOf(uint8_t type_plus_one, uint32_t architecture) {
+  if (type_plus_one == 0) {
+    return VpContextFormat::kNone;
+  }
+  switch (static_cast<PlatformType>(type_plus_one - 1)) {
+    case PlatformType::kSevSnp:
+    case PlatformType::kSevEs: return VpContextFormat::kSnpVmsa;
+    case PlatformType::kNative:
+    case PlatformType::kSev: return VpContextFormat::kNativeX64;
+    case PlatformType::kCca: return VpContextFormat::kCca;
+    case PlatformType::kVsmIsolation:
+      return architecture == kArchAArch64 ? VpContextFormat::kVbsAArch64
+                                          : VpContextFormat::kVbsX64;
+    default: return VpContextFormat::kNone;
+  }
+}
+
 class Writer {
  public:
-  Writer(const Model& model, const WriteOptions& opts) : model_(model), opts_(opts) {}
+  Writer(const Model& model, const WriteOptions& opts, WriteSink& sink, const StreamHooks& hooks)
+      : model_(model), opts_(opts), sink_(sink), hooks_(hooks) {}
 
-  Result<ByteVector> run() {
+  // Lays the file out into the sink; returns its size.
+  Result<uint64_t> run() {
     if (opts_.version != kFormatVersion1 && opts_.version != kFormatVersion2) {
       return invalid("write.version",
                      "format version " + hex(opts_.version) + " is neither 1 nor 2");
@@ -59,7 +100,7 @@ class Writer {
     if (model_.architecture == kArchAArch64 && opts_.version == kFormatVersion1) {
       return invalid("write.version", "aarch64 files need format version 2");
     }
-    uint64_t fixed_size =
+    fixed_size_ =
         opts_.version == kFormatVersion1 ? sizeof(IGVM_FIXED_HEADER) : sizeof(IGVM_FIXED_HEADER_V2);
 
     // Platform bit -> type, to tell how VP context data is padded.
@@ -70,9 +111,9 @@ class Writer {
       }
     }
 
-    // Pass 1: the variable header section's size fixes where file data starts.
+    // Pass 1: the variable header section's size fixes where file data starts. It depends on the
+    // entries only, not on their data, so data can be streamed after it.
     uint64_t vh_size = 0;
-    uint64_t data_estimate = 0;
     uint32_t index = 0;
     for (const std::vector<Entry>* section :
          {&model_.platforms, &model_.initialization, &model_.directives}) {
@@ -81,94 +122,97 @@ class Writer {
           return invalid("write.body", "entry #" + std::to_string(index) + " of type " +
                                            hex(e.type) + " holds another header's structure");
         }
+        if (e.deferred && std::holds_alternative<UnknownHeader>(e.body)) {
+          return invalid("write.body", "entry #" + std::to_string(index) +
+                                           " is an unknown header and cannot defer its data");
+        }
         uint64_t length = std::holds_alternative<UnknownHeader>(e.body)
                               ? e.data.size()
                               : headerContentSize(e.type);
         vh_size += sizeof(IGVM_VHS_VARIABLE_HEADER) + align8(length);
-        if (!e.data.empty() && !std::holds_alternative<UnknownHeader>(e.body)) {
-          // Upper bound of the padded blob (4 KiB or more), to reserve the output once.
-          data_estimate = std::min<uint64_t>(
-              data_estimate + std::max<uint64_t>(e.data.size(), kPageSize4K), uint64_t{1} << 32);
-        }
         ++index;
       }
     }
-    data_start_ = fixed_size + vh_size;
+    dedup_.reserve(index);
+    data_start_ = fixed_size_ + vh_size;
     if (data_start_ > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "variable header section of " + hex(vh_size) +
                                             " bytes does not fit a 32-bit file");
     }
 
-    // Pass 2: entries into `vh`, their data appended to `out_` after room for the headers.
-    out_.reserve(data_start_ + data_estimate);
-    out_.assign(data_start_, std::byte{0});
+    // Pass 2: room for the headers, then each entry's data appended as the entries are laid out
+    // into `vh`.
+    IGVMKIT_RETURN_IF_ERROR(sink_.append(ByteVector(data_start_, std::byte{0})));
+    size_ = data_start_;
     ByteVector vh;
     vh.reserve(vh_size);
+    index = 0;
     for (const std::vector<Entry>* section :
          {&model_.platforms, &model_.initialization, &model_.directives}) {
       for (const Entry& e : *section) {
-        IGVMKIT_RETURN_IF_ERROR(writeEntry(vh, e));
+        IGVMKIT_RETURN_IF_ERROR(writeEntry(vh, e, index++));
       }
     }
-    uint64_t total = out_.size();
-    if (total > std::numeric_limits<uint32_t>::max()) {
+    if (size_ > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large",
-                     "file of " + hex(total) + " bytes does not fit 32-bit offsets");
+                     "file of " + hex(size_) + " bytes does not fit 32-bit offsets");
     }
 
     IGVM_FIXED_HEADER_V2 fixed{};
     fixed.magic = kIgvmMagic;
     fixed.format_version = opts_.version;
-    fixed.variable_header_offset = static_cast<uint32_t>(fixed_size);
+    fixed.variable_header_offset = static_cast<uint32_t>(fixed_size_);
     fixed.variable_header_size = static_cast<uint32_t>(vh_size);
-    fixed.total_file_size = static_cast<uint32_t>(total);
+    fixed.total_file_size = static_cast<uint32_t>(size_);
     fixed.checksum = 0;
     fixed.architecture = model_.architecture;
     fixed.page_size = kPageSize4K;
-    ByteVector out = std::move(out_);
-    Bytes fixed_bytes = asBytes(fixed).subspan(0, fixed_size);
-    std::memcpy(out.data(), fixed_bytes.data(), fixed_bytes.size());
-    std::memcpy(out.data() + fixed_size, vh.data(), vh.size());
-    uint32_t crc = crc32(Bytes(out).subspan(0, data_start_));
-    std::memcpy(out.data() + kFixedOffChecksum, &crc, sizeof(crc));
-
-    // The same rules as the parser: the writer never returns a file `check` rejects.
-    ParseOptions check;
-    check.allow_undeclared_mask_bits = opts_.allow_undeclared_mask_bits;
-    Result<File> parsed = File::parse(out, check);
-    if (!parsed.ok()) {
-      return parsed.error();
-    }
-    return out;
+    ByteVector head;
+    head.reserve(data_start_);
+    Bytes fixed_bytes = asBytes(fixed).subspan(0, fixed_size_);
+    head.insert(head.end(), fixed_bytes.begin(), fixed_bytes.end());
+    head.insert(head.end(), vh.begin(), vh.end());
+    uint32_t crc = crc32(head);
+    std::memcpy(head.data() + kFixedOffChecksum, &crc, sizeof(crc));
+    IGVMKIT_RETURN_IF_ERROR(sink_.writeAt(0, head));
+    return size_;
   }
 
  private:
-  // Appends `blob` (zero padded to `padded_size`) to the data section, or reuses an identical
-  // earlier blob; returns its absolute offset (pairs in dedup_ are absolute offset, length).
-  Result<uint32_t> addBlob(Bytes blob, uint64_t padded_size) {
-    ByteVector padded;
-    Bytes content = blob;
-    if (padded_size != blob.size()) {
-      padded.assign(blob.begin(), blob.end());
-      padded.resize(padded_size);
-      content = padded;
-    }
+  // Appends `content` (already padded) to the data section, or reuses an identical earlier blob;
+  // returns its absolute offset (pairs in dedup_ are absolute offset, length).
+  Result<uint32_t> addBlob(Bytes content) {
     std::string_view key(reinterpret_cast<const char*>(content.data()), content.size());
-    size_t h = std::hash<std::string_view>{}(key);
-    auto& candidates = dedup_[h];
-    for (auto [off, len] : candidates) {
-      if (len == content.size() &&
-          std::memcmp(out_.data() + off, content.data(), content.size()) == 0) {
+    const size_t h = std::hash<std::string_view>{}(key);
+    for (auto [it, end] = dedup_.equal_range(h); it != end; ++it) {
+      auto [off, len] = it->second;
+      if (len != content.size()) {
+        continue;
+      }
+      compare_.resize(len);
+      IGVMKIT_RETURN_IF_ERROR(sink_.readAt(off, compare_));
+      if (std::memcmp(compare_.data(), content.data(), len) == 0) {
         return static_cast<uint32_t>(off);
       }
     }
-    uint64_t abs = out_.size();
+    uint64_t abs = size_;
     if (abs + content.size() > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "file data beyond 4 GiB cannot be addressed");
     }
-    candidates.emplace_back(abs, content.size());
-    out_.insert(out_.end(), content.begin(), content.end());
+    dedup_.emplace(h, std::make_pair(abs, uint64_t{content.size()}));
+    IGVMKIT_RETURN_IF_ERROR(sink_.append(content));
+    size_ += content.size();
     return static_cast<uint32_t>(abs);
+  }
+
+  // `data` zero padded to `size` (a view of `data` itself when no padding is needed).
+  Bytes padded(Bytes data, uint64_t size) {
+    if (size == data.size()) {
+      return data;
+    }
+    padding_.assign(data.begin(), data.end());
+    padding_.resize(size);
+    return padding_;
   }
 
   Status tooBig(const char* what, uint64_t have, uint64_t max) {
@@ -176,9 +220,18 @@ class Writer {
                                           " bytes exceeds " + hex(max));
   }
 
-  Status writeEntry(ByteVector& vh, const Entry& e) {
+  Status writeEntry(ByteVector& vh, const Entry& e, uint32_t index) {
     HeaderBody body = e.body;
     Bytes data = e.data.bytes();
+    if (e.deferred) {
+      if (!hooks_.data) {
+        return invalid("write.body", "entry #" + std::to_string(index) +
+                                         " defers its data but nothing supplies it");
+      }
+      IGVMKIT_ASSIGN_OR_RETURN(data, hooks_.data(e));
+    }
+    Bytes stored;  // what the file holds for the entry (the header's data)
+    VpContextFormat vp_format = VpContextFormat::kNone;
     if (auto* pd = std::get_if<IGVM_VHS_PAGE_DATA>(&body)) {
       uint64_t size = (pd->flags & kPageDataFlagIs2MbPage) != 0 ? kPageSize2M : kPageSize4K;
       if (data.size() > size) {
@@ -186,7 +239,8 @@ class Writer {
       }
       pd->file_offset = 0;
       if (!data.empty()) {
-        IGVMKIT_ASSIGN_OR_RETURN(pd->file_offset, addBlob(data, size));
+        stored = padded(data, size);
+        IGVMKIT_ASSIGN_OR_RETURN(pd->file_offset, addBlob(stored));
       }
     } else if (auto* pa = std::get_if<IGVM_VHS_PARAMETER_AREA>(&body)) {
       if (data.size() > pa->number_of_bytes) {
@@ -198,13 +252,15 @@ class Writer {
           return invalid("write.too_large", "parameter area of " + hex(pa->number_of_bytes) +
                                                 " bytes cannot be stored in the file");
         }
-        IGVMKIT_ASSIGN_OR_RETURN(pa->file_offset, addBlob(data, pa->number_of_bytes));
+        stored = padded(data, pa->number_of_bytes);
+        IGVMKIT_ASSIGN_OR_RETURN(pa->file_offset, addBlob(stored));
       }
     } else if (auto* vp = std::get_if<IGVM_VHS_VP_CONTEXT>(&body)) {
       uint8_t type_plus_one = 0;
       if (std::popcount(vp->compatibility_mask) == 1) {
         type_plus_one = bit_type_[std::countr_zero(vp->compatibility_mask)];
       }
+      vp_format = vpFormatOf(type_plus_one, model_.architecture);
       bool vbs = type_plus_one == static_cast<uint8_t>(PlatformType::kVsmIsolation) + 1;
       uint64_t size = vbs ? data.size() : std::max<uint64_t>(data.size(), kPageSize4K);
       if (!vbs && data.size() > kPageSize4K) {
@@ -212,7 +268,8 @@ class Writer {
       }
       vp->file_offset = 0;
       if (!data.empty()) {
-        IGVMKIT_ASSIGN_OR_RETURN(vp->file_offset, addBlob(data, size));
+        stored = padded(data, size);
+        IGVMKIT_ASSIGN_OR_RETURN(vp->file_offset, addBlob(stored));
       }
     } else if (auto* c = std::get_if<IGVM_VHS_CORIM_DATA>(&body)) {
       c->file_offset = 0;
@@ -221,7 +278,8 @@ class Writer {
         return tooBig("CoRIM", data.size(), std::numeric_limits<uint32_t>::max());
       }
       if (!data.empty()) {
-        IGVMKIT_ASSIGN_OR_RETURN(c->file_offset, addBlob(data, data.size()));
+        stored = data;
+        IGVMKIT_ASSIGN_OR_RETURN(c->file_offset, addBlob(stored));
       }
     }
 
@@ -239,19 +297,41 @@ class Writer {
           }
         },
         body);
+    const uint64_t offset = fixed_size_ + vh.size();
     IGVM_VHS_VARIABLE_HEADER tl{e.type, static_cast<uint32_t>(content.size())};
     appendStruct(vh, tl);
     vh.insert(vh.end(), content.begin(), content.end());
     vh.resize(vh.size() + (align8(content.size()) - content.size()));
+    if (hooks_.header) {
+      Header h;
+      h.index = index;
+      h.offset = offset;
+      h.type = e.type;
+      h.section = sectionOfType(e.type).value_or(Section::kDirective);
+      h.body = std::move(body);
+      h.data = stored;
+      h.vp_format = vp_format;
+      if (auto* u = std::get_if<UnknownHeader>(&h.body)) {
+        h.data = {};
+        u->content = Bytes(vh).subspan(offset - fixed_size_ + sizeof(tl), content.size());
+      }
+      IGVMKIT_RETURN_IF_ERROR(hooks_.header(h));
+    }
     return okStatus();
   }
 
   const Model& model_;
   const WriteOptions& opts_;
+  WriteSink& sink_;
+  const StreamHooks& hooks_;
   std::array<uint8_t, 32> bit_type_{};  // platform type + 1, 0 = undeclared
+  uint64_t fixed_size_ = 0;
   uint64_t data_start_ = 0;
-  ByteVector out_;  // the file: room for the headers, then the file data section
-  std::unordered_map<size_t, std::vector<std::pair<uint64_t, uint64_t>>> dedup_;
+  uint64_t size_ = 0;  // bytes in the sink
+  ByteVector padding_;  // a zero-padded copy of a short blob
+  ByteVector compare_;  // an earlier blob read back for the dedup comparison
+  // content hash -> (absolute offset, length) of each stored blob
+  std::unordered_multimap<size_t, std::pair<uint64_t, uint64_t>> dedup_;
 };
 
 }  // namespace
@@ -354,9 +434,35 @@ void Model::add(Entry e) {
   }
 }
 
-Result<ByteVector> write(const Model& model, const WriteOptions& opts) {
-  Writer writer(model, opts);
+Result<uint64_t> writeTo(const Model& model, const WriteOptions& opts, WriteSink& sink,
+                         const StreamHooks& hooks) {
+  Writer writer(model, opts, sink, hooks);
   return writer.run();
+}
+
+Result<ByteVector> write(const Model& model, const WriteOptions& opts) {
+  ByteVector out;
+  uint64_t estimate = 0;  // an upper bound of the padded data, to reserve the output once
+  for (const std::vector<Entry>* section : {&model.platforms, &model.initialization,
+                                            &model.directives}) {
+    for (const Entry& e : *section) {
+      estimate += sizeof(IGVM_VHS_VARIABLE_HEADER) + align8(e.data.size()) + 64;
+      if (!e.data.empty()) {
+        estimate += std::max<uint64_t>(e.data.size(), kPageSize4K);
+      }
+    }
+  }
+  out.reserve(std::min<uint64_t>(estimate, uint64_t{1} << 32));
+  VectorSink sink(out);
+  IGVMKIT_RETURN_IF_ERROR(writeTo(model, opts, sink).status());
+  // The same rules as the parser: the writer never returns a file `check` rejects.
+  ParseOptions check;
+  check.allow_undeclared_mask_bits = opts.allow_undeclared_mask_bits;
+  Result<File> parsed = File::parse(out, check);
+  if (!parsed.ok()) {
+    return parsed.error();
+  }
+  return out;
 }
 
 Model fromFile(const File& file) {

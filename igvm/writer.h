@@ -13,11 +13,17 @@
 //   m.add(igvm::pageDataEntry(0x1000, 0x1, igvm::Blob(page)));   // or makeEntry(type, struct)
 //   IGVMKIT_ASSIGN_OR_RETURN(ByteVector bytes, igvm::write(m, {.version = 2}));
 //
+// writeTo() writes the same bytes to a sink (an output file) while the data of PAGE_DATA entries is
+// produced (Entry::deferred), and reports each header as it is laid out, so a builder can measure
+// the pages it streams without reading the file back.
+//
 // fromFile() turns a parsed file back into a model (data as views into the file), so
 // write(fromFile(file), {.version = file.version()}) reproduces every file write() produced.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -58,6 +64,9 @@ struct Entry {
   // VP_CONTEXT: the payload (VMSA / native / CCA up to 4 KiB, zero padded; VBS exact).
   // CORIM_*: the payload, exact. UnknownHeader: the entry's raw content.
   Blob data;
+  // writeTo() only: the data is not in the model but asked of StreamHooks::data when the entry is
+  // written (PAGE_DATA from a large input). `data` is then ignored.
+  bool deferred = false;
 };
 
 template <class T>
@@ -105,6 +114,33 @@ struct WriteOptions {
 // out, otherwise the parser's rule for the first invalid header (same index and offsets as in
 // the written file).
 Result<ByteVector> write(const Model& model, const WriteOptions& opts = {});
+
+// Where writeTo() puts the file: data is appended as it is produced, then the header section
+// (reserved as zeros) is written over once every file_offset is known.
+class WriteSink {
+ public:
+  virtual ~WriteSink() = default;
+  virtual Status append(Bytes bytes) = 0;
+  virtual Status writeAt(uint64_t offset, Bytes bytes) = 0;
+  // Bytes appended earlier (to compare a blob with an earlier one of the same hash).
+  virtual Status readAt(uint64_t offset, std::span<std::byte> out) = 0;
+};
+
+struct StreamHooks {
+  // The data of an Entry::deferred entry, asked for in model order; the bytes stay valid until the
+  // next call. Empty = no file data (a page of zeros).
+  std::function<Result<Bytes>(const Entry&)> data = nullptr;
+  // Every header in file order, as File::parse() would give it (index, offset, body with its
+  // file_offset, vp_format, data = the stored bytes, zero padded), once its data is in the sink.
+  // The data of a deferred entry is valid only until the next StreamHooks::data call.
+  std::function<Status(const Header&)> header = nullptr;
+};
+
+// The streaming form of write(): the same bytes, written to `sink` (empty at the start) in one
+// pass over the model's data, which is never held whole. It does not validate the result: the
+// caller parses what the sink holds (write() does so in memory). Returns the file size.
+Result<uint64_t> writeTo(const Model& model, const WriteOptions& opts, WriteSink& sink,
+                         const StreamHooks& hooks = {});
 
 // The model of a parsed file; its data are views into file.bytes().
 Model fromFile(const File& file);

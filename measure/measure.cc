@@ -11,6 +11,7 @@
 #include "measure/internal/snp_feed.h"
 #include "measure/vbs.h"
 #include "measure/vmsa.h"
+#include "measure/parallel.h"
 
 namespace igvmkit::measure {
 namespace {
@@ -40,10 +41,12 @@ Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
 namespace {
 
 // One 4 KiB page of a PAGE_DATA directive: 2 MiB pages arrive as 512 of them. `data` is empty for
-// a page the file gives no bytes for, and shorter than 4 KiB for a short last page.
+// a page the file gives no bytes for, and shorter than 4 KiB for a short last page. `digest` is
+// the SHA-384 of the zero-padded page when MeasureStream computed it once for every SNP chain.
 struct PageSlice {
   uint64_t gpa;
   Bytes data;
+  const Sha384Digest* digest = nullptr;
 };
 
 // What every measurement reads of the file: the directives one platform sees (its
@@ -57,43 +60,67 @@ struct DirectiveHandlers {
   std::function<Status(const igvm::IGVM_VHS_ERROR_RANGE&)> error_range = nullptr;
 };
 
-Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHandlers& on) {
-  std::map<uint32_t, uint64_t> area_sizes;  // parameter area index -> bytes, declared so far
-  for (const Header& h : file.headers()) {
+uint64_t slicesOf(const igvm::IGVM_VHS_PAGE_DATA& pd) {
+  return (pd.flags & igvm::kPageDataFlagIs2MbPage) != 0 ? 512 : 1;
+}
+
+Bytes sliceData(const Header& h, uint64_t i) {
+  const uint64_t off = i * kPageSize;
+  if (off >= h.data.size()) {
+    return {};
+  }
+  return h.data.subspan(off, std::min<uint64_t>(kPageSize, h.data.size() - off));
+}
+
+// The walk, one header at a time (a parsed file's headers, or headers as a writer lays them out).
+class DirectiveWalker {
+ public:
+  DirectiveWalker(uint32_t bit, DirectiveHandlers on) : bit_(bit), on_(std::move(on)) {}
+
+  // `digests`: one per 4 KiB slice of a PAGE_DATA header, or null.
+  Status add(const Header& h, const Sha384Digest* digests = nullptr) {
     if (const auto* a = h.get<igvm::IGVM_VHS_PARAMETER_AREA>()) {
-      area_sizes[a->parameter_area_index] = a->number_of_bytes;
+      area_sizes_[a->parameter_area_index] = a->number_of_bytes;
     }
-    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit)) {
-      continue;
+    if (h.section != igvm::Section::kDirective || !h.appliesTo(bit_)) {
+      return {};
     }
     Status s;
-    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>(); pd != nullptr && on.page) {
-      const uint64_t count = (pd->flags & igvm::kPageDataFlagIs2MbPage) != 0 ? 512 : 1;
+    if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>(); pd != nullptr && on_.page) {
+      const uint64_t count = slicesOf(*pd);
       for (uint64_t i = 0; i < count && s.ok(); ++i) {
-        const uint64_t off = i * kPageSize;
-        Bytes slice;
-        if (off < h.data.size()) {
-          slice = h.data.subspan(off, std::min<uint64_t>(kPageSize, h.data.size() - off));
-        }
-        s = on.page(*pd, {pd->gpa + off, slice});
+        s = on_.page(*pd, {pd->gpa + i * kPageSize, sliceData(h, i),
+                           digests != nullptr ? &digests[i] : nullptr});
       }
     } else if (const auto* pi = h.get<igvm::IGVM_VHS_PARAMETER_INSERT>();
-               pi != nullptr && on.parameter_insert) {
+               pi != nullptr && on_.parameter_insert) {
       // The parser guarantees the area is declared before it is inserted (rule
       // parameter_insert.undeclared); the check keeps a hand-built File from reading garbage.
-      auto it = area_sizes.find(pi->parameter_area_index);
-      s = it == area_sizes.end()
+      auto it = area_sizes_.find(pi->parameter_area_index);
+      s = it == area_sizes_.end()
               ? invalid("measure.parameter_area",
                         "parameter area " + hex(pi->parameter_area_index) + " is not declared")
-              : on.parameter_insert(pi->gpa, it->second);
+              : on_.parameter_insert(pi->gpa, it->second);
     } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>();
-               vp != nullptr && on.vp_context) {
-      s = on.vp_context(h, *vp);
+               vp != nullptr && on_.vp_context) {
+      s = on_.vp_context(h, *vp);
     } else if (const auto* er = h.get<igvm::IGVM_VHS_ERROR_RANGE>();
-               er != nullptr && on.error_range) {
-      s = on.error_range(*er);
+               er != nullptr && on_.error_range) {
+      s = on_.error_range(*er);
     }
-    IGVMKIT_RETURN_IF_ERROR(located(std::move(s), h));
+    return located(std::move(s), h);
+  }
+
+ private:
+  uint32_t bit_;
+  DirectiveHandlers on_;
+  std::map<uint32_t, uint64_t> area_sizes_;  // parameter area index -> bytes, declared so far
+};
+
+Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHandlers& on) {
+  DirectiveWalker walker(bit, on);
+  for (const Header& h : file.headers()) {
+    IGVMKIT_RETURN_IF_ERROR(walker.add(h));
   }
   return {};
 }
@@ -130,122 +157,159 @@ Result<SnpDataKind> snpDataKind(const igvm::IGVM_VHS_PAGE_DATA& pd) {
   }
 }
 
+// A measurement being fed directives: `on` takes them, `flush` folds page data queued so far (so
+// the caller may release it), `finish` gives the result.
+struct Running {
+  DirectiveHandlers on;
+  std::function<Status()> flush = [] { return Status{}; };
+  std::function<Result<Measurement>()> finish;
+};
+
+Result<Measurement> runOver(const igvm::File& file, uint32_t bit, Running r) {
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(file, bit, r.on));
+  return r.finish();
+}
+
+DirectiveHandlers snpHandlers(const MeasureOptions& o, SnpHostMeasurement& m, SnpFeedState& st) {
+  return {.page = [&o, &m, &st](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+            IGVMKIT_ASSIGN_OR_RETURN(SnpDataKind kind, snpDataKind(pd));
+            const bool shared = (pd.flags & igvm::kPageDataFlagShared) != 0;
+            st.shared_pages += shared ? 1 : 0;
+            st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
+            return m.pageData({.gpa = p.gpa,
+                               .kind = kind,
+                               .unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0,
+                               .shared = shared,
+                               .data = p.data,
+                               .native_zero = o.native_zero,
+                               .contents_digest = p.digest});
+          },
+          .parameter_insert = [&m, &st](uint64_t gpa, uint64_t size) {
+            st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
+            return m.parameterInsert(gpa, size);
+          },
+          .vp_context = [&m, &st](const Header& h,
+                                  const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
+            if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
+              return invalid("measure.vp_context", "vp context is not an snp vmsa");
+            }
+            Bytes page = h.data;
+            if (page.size() < kPageSize) {
+              ByteVector& p = st.padded.emplace_back(kPageSize, std::byte{0});
+              std::memcpy(p.data(), h.data.data(), h.data.size());
+              page = p;
+            }
+            IGVMKIT_ASSIGN_OR_RETURN(igvm::SevVmsa vmsa, igvm::vmsaOf(h));
+            st.sev_features.push_back(vmsa.sev_features);
+            st.vmsa_gpas.push_back(vp.gpa);
+            st.vmsas.push_back({vp.vp_index, page});
+            return m.vpContext(vp.vp_index, vp.gpa, page);
+          }};
+}
+
 }  // namespace
 
 Status feedSnpDirectives(const igvm::File& file, const MeasureOptions& o, uint32_t bit,
                          SnpHostMeasurement& m, SnpFeedState& st) {
-  return forEachDirective(
-      file, bit,
-      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
-         IGVMKIT_ASSIGN_OR_RETURN(SnpDataKind kind, snpDataKind(pd));
-         const bool shared = (pd.flags & igvm::kPageDataFlagShared) != 0;
-         st.shared_pages += shared ? 1 : 0;
-         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
-         return m.pageData({.gpa = p.gpa,
-                            .kind = kind,
-                            .unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0,
-                            .shared = shared,
-                            .data = p.data,
-                            .native_zero = o.native_zero});
-       },
-       .parameter_insert = [&](uint64_t gpa, uint64_t size) {
-         st.page_after_vmsa = st.page_after_vmsa || !st.vmsas.empty();
-         return m.parameterInsert(gpa, size);
-       },
-       .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
-         if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
-           return invalid("measure.vp_context", "vp context is not an snp vmsa");
-         }
-         Bytes page = h.data;
-         if (page.size() < kPageSize) {
-           ByteVector& p = st.padded.emplace_back(kPageSize, std::byte{0});
-           std::memcpy(p.data(), h.data.data(), h.data.size());
-           page = p;
-         }
-         IGVMKIT_ASSIGN_OR_RETURN(igvm::SevVmsa vmsa, igvm::vmsaOf(h));
-         st.sev_features.push_back(vmsa.sev_features);
-         st.vmsa_gpas.push_back(vp.gpa);
-         st.vmsas.push_back({vp.vp_index, page});
-         return m.vpContext(vp.vp_index, vp.gpa, page);
-       }});
+  return forEachDirective(file, bit, snpHandlers(o, m, st));
 }
 
 namespace {
 
-Result<Measurement> measureSnp(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
-  SnpHostMeasurement m(o.host, o.vcpus, {.threads = threadCount(o.threads)});
-  if (o.trace) {
-    m.setTrace([&o](const SnpTraceRecord& r) { o.trace(formatSnpTrace(r)); });
+Running startSnp(const MeasureOptions& options, uint32_t bit, unsigned threads) {
+  struct State {
+    State(const MeasureOptions& opts, unsigned threads)
+        : o(opts), m(opts.host, opts.vcpus, {.threads = threads}) {}
+    MeasureOptions o;
+    SnpHostMeasurement m;
+    SnpFeedState st;
+  };
+  auto state = std::make_shared<State>(options, threads);
+  if (options.trace) {
+    state->m.setTrace([trace = options.trace](const SnpTraceRecord& r) {
+      trace(formatSnpTrace(r));
+    });
   }
-  SnpFeedState st;
-  IGVMKIT_RETURN_IF_ERROR(feedSnpDirectives(file, o, bit, m, st));
-  const std::vector<uint64_t>& sev_features = st.sev_features;
-  const std::vector<uint64_t>& vmsa_gpas = st.vmsa_gpas;
-  const uint64_t shared_pages = st.shared_pages;
-  if (o.host == HostModel::kKvm && vmsa_gpas.empty()) {
-    return invalid("measure.no_vmsa",
-                   "the file has no snp vp context; the kvm host model measures one vmsa per "
-                   "vcpu from it");
-  }
-  IGVMKIT_ASSIGN_OR_RETURN(SnpHostResult r, m.finish());
-  Measurement out;
-  out.platform = "snp";
-  out.host = hostModelName(o.host);
-  if (o.host == HostModel::kKvm) {
-    out.vcpus = o.vcpus;
-  }
-  out.digest.assign(r.digest.begin(), r.digest.end());
-  out.pages_measured = r.pages_measured;
-  out.warnings = std::move(r.warnings);
-  auto& a = out.assumptions;
-  a["compatibility_mask"] = bit;
-  a["zero_pages"] = o.native_zero ? "zero" : "normal";
-  a["shared_pages"] = o.host == HostModel::kKvm ? "measured" : "skipped";
-  a["shared_pages_in_file"] = shared_pages;
-  a["parameter_areas"] = "unmeasured, every 4 KiB page";
-  a["pages_2mb"] = "512 launch updates of 4 KiB";
-  if (o.host == HostModel::kKvm) {
-    a["vmsa_order"] = "last, one per vcpu (vp_index i, else 0)";
-    a["vmsa_gpa"] = kKvmVmsaGpa;
-  } else {
-    a["vmsa_order"] = "file order";
-    a["vmsa_gpa"] = vmsa_gpas;
-  }
-  a["vmsa_contents"] = "file bytes";
-  a["sev_features"] = sev_features;
-  return out;
+  Running run;
+  run.on = snpHandlers(state->o, state->m, state->st);
+  run.flush = [state] { return state->m.flush(); };
+  run.finish = [state, bit]() -> Result<Measurement> {
+    const MeasureOptions& o = state->o;
+    SnpFeedState& st = state->st;
+    const std::vector<uint64_t>& sev_features = st.sev_features;
+    const std::vector<uint64_t>& vmsa_gpas = st.vmsa_gpas;
+    const uint64_t shared_pages = st.shared_pages;
+    if (o.host == HostModel::kKvm && vmsa_gpas.empty()) {
+      return invalid("measure.no_vmsa",
+                     "the file has no snp vp context; the kvm host model measures one vmsa per "
+                     "vcpu from it");
+    }
+    IGVMKIT_ASSIGN_OR_RETURN(SnpHostResult r, state->m.finish());
+    Measurement out;
+    out.platform = "snp";
+    out.host = hostModelName(o.host);
+    if (o.host == HostModel::kKvm) {
+      out.vcpus = o.vcpus;
+    }
+    out.digest.assign(r.digest.begin(), r.digest.end());
+    out.pages_measured = r.pages_measured;
+    out.warnings = std::move(r.warnings);
+    auto& a = out.assumptions;
+    a["compatibility_mask"] = bit;
+    a["zero_pages"] = o.native_zero ? "zero" : "normal";
+    a["shared_pages"] = o.host == HostModel::kKvm ? "measured" : "skipped";
+    a["shared_pages_in_file"] = shared_pages;
+    a["parameter_areas"] = "unmeasured, every 4 KiB page";
+    a["pages_2mb"] = "512 launch updates of 4 KiB";
+    if (o.host == HostModel::kKvm) {
+      a["vmsa_order"] = "last, one per vcpu (vp_index i, else 0)";
+      a["vmsa_gpa"] = kKvmVmsaGpa;
+    } else {
+      a["vmsa_order"] = "file order";
+      a["vmsa_gpa"] = vmsa_gpas;
+    }
+    a["vmsa_contents"] = "file bytes";
+    a["sev_features"] = sev_features;
+    return out;
+  };
+  return run;
 }
 
 // --- TDX --------------------------------------------------------------------------------------
 
-Result<Measurement> measureTdx(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
-  TdxMrtd mrtd;
-  uint64_t index = 0;
-  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
-      file, bit,
-      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+Running startTdx(const MeasureOptions& options, uint32_t bit) {
+  struct State {
+    MeasureOptions o;
+    TdxMrtd mrtd;
+    uint64_t index = 0;
+  };
+  auto st = std::make_shared<State>();
+  st->o = options;
+  Running run;
+  run.on = {.page = [st](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
          if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
            return {};
          }
          const bool measured = (pd.flags & igvm::kPageDataFlagUnmeasured) == 0;
-         IGVMKIT_RETURN_IF_ERROR(mrtd.addPage(p.gpa, p.data, measured));
-         if (o.trace) {
-           o.trace(traceLine(index++, measured ? "page.add+extend" : "page.add", p.gpa));
+         IGVMKIT_RETURN_IF_ERROR(st->mrtd.addPage(p.gpa, p.data, measured));
+         if (st->o.trace) {
+           st->o.trace(traceLine(st->index++, measured ? "page.add+extend" : "page.add", p.gpa));
          }
          return {};
        },
-       .parameter_insert = [&](uint64_t gpa, uint64_t size) -> Status {
-         IGVMKIT_RETURN_IF_ERROR(mrtd.pageAddRange(gpa, size));
-         for (uint64_t off = 0; o.trace && off < size; off += kPageSize) {
-           o.trace(traceLine(index++, "page.add", gpa + off));
+       .parameter_insert = [st](uint64_t gpa, uint64_t size) -> Status {
+         IGVMKIT_RETURN_IF_ERROR(st->mrtd.pageAddRange(gpa, size));
+         for (uint64_t off = 0; st->o.trace && off < size; off += kPageSize) {
+           st->o.trace(traceLine(st->index++, "page.add", gpa + off));
          }
          return {};
-       }}));
-  IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest d, mrtd.result());
+       }};
+  run.finish = [st, bit]() -> Result<Measurement> {
+  IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest d, st->mrtd.result());
   Measurement out;
   out.platform = "tdx";
   out.digest.assign(d.begin(), d.end());
-  out.pages_measured = mrtd.pagesAdded();
+  out.pages_measured = st->mrtd.pagesAdded();
   auto& a = out.assumptions;
   a["compatibility_mask"] = bit;
   a["zero_pages"] = "page.add and extended as zeros";
@@ -253,16 +317,20 @@ Result<Measurement> measureTdx(const igvm::File& file, const MeasureOptions& o, 
   a["parameter_areas"] = "page.add every page";
   a["vp_context"] = "not measured";
   return out;
+  };
+  return run;
 }
 
-// --- VBS --------------------------------------------------------------------------------------
-
-Result<Measurement> measureVbs(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
-  VbsBootDigest vbs;
-  uint64_t index = 0;
-  IGVMKIT_RETURN_IF_ERROR(forEachDirective(
-      file, bit,
-      {.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
+Running startVbs(const MeasureOptions& options, uint32_t bit) {
+  struct State {
+    MeasureOptions o;
+    VbsBootDigest vbs;
+    uint64_t index = 0;
+  };
+  auto st = std::make_shared<State>();
+  st->o = options;
+  Running run;
+  run.on = {.page = [st](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
          if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
            return {};
          }
@@ -271,21 +339,21 @@ Result<Measurement> measureVbs(const igvm::File& file, const MeasureOptions& o, 
                               "vbs page data must be NORMAL, not type " + hex(pd.data_type));
          }
          const bool unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0;
-         IGVMKIT_RETURN_IF_ERROR(vbs.addPage(p.gpa, p.data, VbsAcceptance::kNone, unmeasured));
-         if (o.trace) {
-           o.trace(traceLine(index++, unmeasured ? "page.unmeasured" : "page", p.gpa));
+         IGVMKIT_RETURN_IF_ERROR(st->vbs.addPage(p.gpa, p.data, VbsAcceptance::kNone, unmeasured));
+         if (st->o.trace) {
+           st->o.trace(traceLine(st->index++, unmeasured ? "page.unmeasured" : "page", p.gpa));
          }
          return {};
        },
-       .parameter_insert = [&](uint64_t gpa, uint64_t size) -> Status {
+       .parameter_insert = [st](uint64_t gpa, uint64_t size) -> Status {
          IGVMKIT_RETURN_IF_ERROR(
-             vbs.addUnmeasuredPages(gpa, size / kPageSize, VbsAcceptance::kNone));
-         if (o.trace) {
-           o.trace(traceLine(index++, "parameter_area", gpa));
+             st->vbs.addUnmeasuredPages(gpa, size / kPageSize, VbsAcceptance::kNone));
+         if (st->o.trace) {
+           st->o.trace(traceLine(st->index++, "parameter_area", gpa));
          }
          return {};
        },
-       .vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT&) -> Status {
+       .vp_context = [st](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT&) -> Status {
          if (h.vp_format != igvm::VpContextFormat::kVbsX64 &&
              h.vp_format != igvm::VpContextFormat::kVbsAArch64) {
            return invalid("measure.vp_context", "vp context is not a vbs register list");
@@ -295,76 +363,85 @@ Result<Measurement> measureVbs(const igvm::File& file, const MeasureOptions& o, 
          for (const igvm::VbsVpContextRegister& r : regs) {
            VbsRegisterValue value{};
            std::memcpy(value.data(), r.register_value, value.size());
-           vbs.addRegister(r.vtl, r.register_name, value);
+           st->vbs.addRegister(r.vtl, r.register_name, value);
          }
          return {};
        },
-       .error_range = [&](const igvm::IGVM_VHS_ERROR_RANGE& er) -> Status {
+       .error_range = [st](const igvm::IGVM_VHS_ERROR_RANGE& er) -> Status {
          const uint64_t pages = (uint64_t{er.size_bytes} + kPageSize - 1) / kPageSize;
          IGVMKIT_RETURN_IF_ERROR(
-             vbs.addUnmeasuredPages(er.gpa, pages, VbsAcceptance::kReadWrite));
-         if (o.trace) {
-           o.trace(traceLine(index++, "error_range", er.gpa));
+             st->vbs.addUnmeasuredPages(er.gpa, pages, VbsAcceptance::kReadWrite));
+         if (st->o.trace) {
+           st->o.trace(traceLine(st->index++, "error_range", er.gpa));
          }
          return {};
-       }}));
-  IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, vbs.digest());
+       }};
+  run.finish = [st, bit]() -> Result<Measurement> {
+  IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, st->vbs.digest());
   Measurement out;
   out.platform = "vbs";
   out.digest.assign(d.begin(), d.end());
-  out.pages_measured = vbs.pageCount();
+  out.pages_measured = st->vbs.pageCount();
   auto& a = out.assumptions;
   a["compatibility_mask"] = bit;
   a["registers"] = "after all pages";
   a["shared_pages"] = "skipped";
   a["acceptance"] = "none; error ranges read-write";
   return out;
+  };
+  return run;
 }
 
-// --- SEV / SEV-ES -----------------------------------------------------------------------------
-
-Result<Measurement> measureSev(const igvm::File& file, const MeasureOptions& o, uint32_t bit) {
-  const bool es = o.platform == Platform::kSevEs;
-  SevDigest sev(es ? SevMode::kSevEs : SevMode::kSev);
-  uint64_t pages = 0;
-  uint64_t vmsas = 0;
-  DirectiveHandlers on{.page = [&](const igvm::IGVM_VHS_PAGE_DATA& pd,
+Running startSev(const MeasureOptions& options, uint32_t bit) {
+  const bool es = options.platform == Platform::kSevEs;
+  struct State {
+    explicit State(bool es) : sev(es ? SevMode::kSevEs : SevMode::kSev) {}
+    MeasureOptions o;
+    SevDigest sev;
+    uint64_t pages = 0;
+    uint64_t vmsas = 0;
+  };
+  auto st = std::make_shared<State>(es);
+  st->o = options;
+  Running run;
+  DirectiveHandlers& on = run.on;
+  on = {.page = [st](const igvm::IGVM_VHS_PAGE_DATA& pd,
                                    const PageSlice& p) -> Status {
     // A page without data adds no bytes (measurement.md §1.7), so it is not counted or traced.
     if ((pd.flags & igvm::kPageDataFlagUnmeasured) != 0 || p.data.empty()) {
       return {};
     }
-    IGVMKIT_RETURN_IF_ERROR(sev.addData(p.data));
-    if (o.trace) {
-      o.trace(traceLine(pages, "data", p.gpa));
+    IGVMKIT_RETURN_IF_ERROR(st->sev.addData(p.data));
+    if (st->o.trace) {
+      st->o.trace(traceLine(st->pages, "data", p.gpa));
     }
-    ++pages;
+    ++st->pages;
     return {};
   }};
   if (es) {
-    on.vp_context = [&](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
+    on.vp_context = [st](const Header& h, const igvm::IGVM_VHS_VP_CONTEXT& vp) -> Status {
       if (h.vp_format != igvm::VpContextFormat::kSnpVmsa) {
         return invalid("measure.vp_context", "vp context is not a vmsa");
       }
       ByteVector page(kPageSize, std::byte{0});
       std::memcpy(page.data(), h.data.data(), std::min<size_t>(h.data.size(), kPageSize));
-      IGVMKIT_RETURN_IF_ERROR(sev.addVmsa(page));
-      ++vmsas;
-      if (o.trace) {
-        o.trace("vmsa gpa=" + hex(vp.gpa));
+      IGVMKIT_RETURN_IF_ERROR(st->sev.addVmsa(page));
+      ++st->vmsas;
+      if (st->o.trace) {
+        st->o.trace("vmsa gpa=" + hex(vp.gpa));
       }
       return {};
     };
   }
-  IGVMKIT_RETURN_IF_ERROR(forEachDirective(file, bit, on));
-  if (es && vmsas == 0) {
+  run.finish = [st, bit, es]() -> Result<Measurement> {
+  if (es && st->vmsas == 0) {
     return invalid("measure.no_vmsa", "the file has no sev-es vp context");
   }
-  IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, sev.digest());
+  IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, st->sev.digest());
   Measurement out;
   out.platform = es ? "sev-es" : "sev";
   out.digest.assign(d.begin(), d.end());
-  out.pages_measured = pages + vmsas;
+  out.pages_measured = st->pages + st->vmsas;
   auto& a = out.assumptions;
   a["compatibility_mask"] = bit;
   a["algorithm"] = "UNCONFIRMED: sha-256 over measured page data, then vmsas (igvmmeasure)";
@@ -372,6 +449,8 @@ Result<Measurement> measureSev(const igvm::File& file, const MeasureOptions& o, 
   out.warnings.push_back("the " + out.platform +
                          " digest algorithm is unconfirmed (igvmmeasure's model only)");
   return out;
+  };
+  return run;
 }
 
 }  // namespace
@@ -456,20 +535,123 @@ ReferenceValues toReference(std::span<const Measurement> measurements) {
   return v;
 }
 
-Result<Measurement> measure(const igvm::File& file, const MeasureOptions& options) {
-  IGVMKIT_ASSIGN_OR_RETURN(uint32_t bit, platformBit(file, options.platform));
+namespace {
+
+// `snp_threads`: the SNP chain's own content-hash threads (1 when MeasureStream hashes for it).
+Running start(const MeasureOptions& options, uint32_t bit, unsigned snp_threads) {
   switch (options.platform) {
     case Platform::kSnp:
-      return measureSnp(file, options, bit);
+      return startSnp(options, bit, snp_threads);
     case Platform::kTdx:
-      return measureTdx(file, options, bit);
+      return startTdx(options, bit);
     case Platform::kVbs:
-      return measureVbs(file, options, bit);
+      return startVbs(options, bit);
     case Platform::kSev:
     case Platform::kSevEs:
-      return measureSev(file, options, bit);
+      return startSev(options, bit);
   }
-  return usage("unknown platform");
+  return startSev(options, bit);
+}
+
+}  // namespace
+
+Result<Measurement> measure(const igvm::File& file, const MeasureOptions& options) {
+  IGVMKIT_ASSIGN_OR_RETURN(uint32_t bit, platformBit(file, options.platform));
+  return runOver(file, bit, start(options, bit, threadCount(options.threads)));
+}
+
+struct MeasureStream::Impl {
+  std::vector<Running> runs;
+  std::vector<DirectiveWalker> walkers;
+  uint32_t snp_bits = 0;  // the SNP targets' bits: their pages get a content hash
+  unsigned threads = 1;
+  std::vector<Header> queued;       // PAGE_DATA headers not yet measured
+  std::vector<Bytes> slices;        // their 4 KiB slices that an SNP target sees
+  std::vector<size_t> first_slice;  // queued[i]'s first slice in `slices`, or SIZE_MAX
+  std::vector<Sha384Digest> digests;
+  std::deque<ByteVector> owned;     // copies of the non-page data the measurements keep
+  bool finished = false;
+
+  static constexpr size_t kBatchSlices = 1024;
+
+  Status dispatch(const Header& h, const Sha384Digest* digests) {
+    for (DirectiveWalker& w : walkers) {
+      IGVMKIT_RETURN_IF_ERROR(w.add(h, digests));
+    }
+    return {};
+  }
+
+  Status flush() {
+    digests.resize(slices.size());
+    IGVMKIT_RETURN_IF_ERROR(hashPages(slices, digests, threads));
+    for (size_t i = 0; i < queued.size(); ++i) {
+      IGVMKIT_RETURN_IF_ERROR(
+          dispatch(queued[i], first_slice[i] == SIZE_MAX ? nullptr : &digests[first_slice[i]]));
+    }
+    queued.clear();
+    slices.clear();
+    first_slice.clear();
+    for (Running& r : runs) {
+      IGVMKIT_RETURN_IF_ERROR(r.flush());
+    }
+    return {};
+  }
+};
+
+MeasureStream::MeasureStream(std::vector<Target> targets, unsigned threads)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->threads = threadCount(threads);
+  for (const Target& t : targets) {
+    impl_->runs.push_back(start(t.options, t.bit, 1));
+    impl_->walkers.emplace_back(t.bit, impl_->runs.back().on);
+    if (t.options.platform == Platform::kSnp) {
+      impl_->snp_bits |= t.bit;
+    }
+  }
+}
+
+MeasureStream::MeasureStream(MeasureStream&&) noexcept = default;
+MeasureStream& MeasureStream::operator=(MeasureStream&&) noexcept = default;
+MeasureStream::~MeasureStream() = default;
+
+Status MeasureStream::add(const Header& h) {
+  Impl& s = *impl_;
+  if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>();
+      pd != nullptr && h.section == igvm::Section::kDirective) {
+    s.queued.push_back(h);
+    s.first_slice.push_back(SIZE_MAX);
+    if ((pd->compatibility_mask & s.snp_bits) != 0) {
+      s.first_slice.back() = s.slices.size();
+      for (uint64_t i = 0; i < slicesOf(*pd); ++i) {
+        s.slices.push_back(sliceData(h, i));
+      }
+    }
+    return s.slices.size() >= Impl::kBatchSlices ? s.flush() : Status{};
+  }
+  IGVMKIT_RETURN_IF_ERROR(s.flush());
+  if (h.data.empty()) {
+    return s.dispatch(h, nullptr);
+  }
+  Header kept = h;  // e.g. the SNP VMSAs the kvm model measures at the end
+  kept.data = s.owned.emplace_back(h.data.begin(), h.data.end());
+  return s.dispatch(kept, nullptr);
+}
+
+Status MeasureStream::flush() { return impl_->flush(); }
+
+Result<std::vector<Measurement>> MeasureStream::finish() {
+  Impl& s = *impl_;
+  if (s.finished) {
+    return internal("MeasureStream::finish called twice");
+  }
+  s.finished = true;
+  IGVMKIT_RETURN_IF_ERROR(s.flush());
+  std::vector<Measurement> out;
+  for (Running& r : s.runs) {
+    IGVMKIT_ASSIGN_OR_RETURN(Measurement m, r.finish());
+    out.push_back(std::move(m));
+  }
+  return out;
 }
 
 }  // namespace igvmkit::measure

@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -91,5 +92,41 @@ ReferenceValues toReference(std::span<const Measurement> measurements);
 
 // The launch measurement of `file` for `options.platform`.
 Result<Measurement> measure(const igvm::File& file, const MeasureOptions& options);
+
+// Several measurements of one file in one walk of its headers, fed as a writer lays them out
+// (`igvmkit build --measurements` measures the pages it streams into its output without reading
+// the file back). Each 4 KiB page's SNP content hash is computed once, on `threads` threads, for
+// every SNP target; the results equal measure() of each target over the finished file.
+//
+//   measure::MeasureStream s({{{.platform = Platform::kSnp, .vcpus = 1}, snp_bit},
+//                             {{.platform = Platform::kTdx}, tdx_bit}}, /*threads=*/2);
+//   for (const igvm::Header& h : headers_in_file_order) {
+//     IGVMKIT_RETURN_IF_ERROR(s.add(h));
+//   }                                      // flush() before reusing page data passed to add()
+//   IGVMKIT_ASSIGN_OR_RETURN(std::vector<measure::Measurement> all, s.finish());
+class MeasureStream {
+ public:
+  struct Target {
+    MeasureOptions options;  // `threads` is ignored: the stream hashes for every target
+    uint32_t bit = 0;        // the compatibility-mask bit of options.platform in the file
+  };
+  // `threads`: content-hash threads, 0 = the hardware concurrency.
+  MeasureStream(std::vector<Target> targets, unsigned threads);
+  MeasureStream(MeasureStream&&) noexcept;
+  MeasureStream& operator=(MeasureStream&&) noexcept;
+  ~MeasureStream();
+
+  // The next header in file order (every section). The data of PAGE_DATA headers must stay valid
+  // until flush() or finish(); other headers' data is copied when it must be kept.
+  Status add(const igvm::Header& h);
+  // Measures the queued pages, after which their data may be reused.
+  Status flush();
+  // One measurement per target, in target order. Call once.
+  Result<std::vector<Measurement>> finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace igvmkit::measure

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
@@ -34,6 +35,9 @@ struct SnpPageOp {
   uint64_t gpa = 0;
   SnpPageType type = SnpPageType::kNormal;
   Bytes contents;  // at most 4096 bytes, zero-padded; ignored for types without contents
+  // The SHA-384 of the zero-padded contents when the caller already has it (one content hash
+  // shared by several chains, measure::MeasureStream); `contents` then need not stay valid.
+  std::optional<Sha384Digest> contents_digest = std::nullopt;
 };
 
 struct ParallelOptions {
@@ -60,6 +64,11 @@ class SnpPageStream {
   std::vector<SnpPageOp> pending_;
   std::vector<Sha384Digest> digests_;
 };
+
+// The SHA-384 of each zero-padded 4 KiB page (empty = the zero page) on `threads` threads:
+// the content hash SNP_LAUNCH_UPDATE puts in PAGE_INFO, computed once when several chains need it.
+// "page.too_large" for a page over 4096 bytes.
+Status hashPages(std::span<const Bytes> pages, std::span<Sha384Digest> out, unsigned threads);
 
 // All of `ops`, in order, into `ld`.
 Status measureSnpPages(SnpLaunchDigest& ld, std::span<const SnpPageOp> ops,

@@ -43,8 +43,15 @@ Status SnpHostMeasurement::pageData(const SnpPageData& page) {
       type = SnpPageType::kCpuid;
       break;
   }
-  return stream_.add({page.gpa, type, page.data});
+  SnpPageOp op{page.gpa, type, page.data};
+  if (page.contents_digest != nullptr) {
+    op.contents_digest = snpPageTypeHasContents(type) ? *page.contents_digest : Sha384Digest{};
+    op.contents = {};
+  }
+  return stream_.add(op);
 }
+
+Status SnpHostMeasurement::flush() { return stream_.finish(); }
 
 Status SnpHostMeasurement::parameterInsert(uint64_t gpa, uint64_t size) {
   // Parameter areas are whole pages (igvm-format.md §4.1); a partial page has no SNP meaning.

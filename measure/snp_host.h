@@ -54,6 +54,9 @@ struct SnpPageData {
   bool shared = false;      // IGVM_VHF_PAGE_DATA_FLAGS shared (bit 2)
   Bytes data{};             // the file data (at most 4096 bytes), empty for file_offset 0
   bool native_zero = false; // empty data measured as ZERO (3) instead of a NORMAL zero page
+  // SHA-384 of the zero-padded `data` when the caller computed it once for several chains; then
+  // `data` need not outlive this call.
+  const Sha384Digest* contents_digest = nullptr;
 };
 
 struct SnpHostResult {
@@ -79,6 +82,10 @@ class SnpHostMeasurement {
   // An SNP VP_CONTEXT: the 4 KiB VMSA page for `vp_index` at `gpa`. The page must stay valid until
   // finish() returns.
   Status vpContext(uint32_t vp_index, uint64_t gpa, Bytes vmsa);
+
+  // Folds the queued pages into the chain, so the page data passed so far may be released (page
+  // data without contents_digest must otherwise stay valid until finish()).
+  Status flush();
 
   // Folds in what is pending (for kKvm: the VMSAs) and returns the launch digest. Call once.
   Result<SnpHostResult> finish();
