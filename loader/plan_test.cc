@@ -190,6 +190,16 @@ Plan validFor(BackendKind b) {
 
 void insertBeforeFinalize(Plan& p, LaunchOp op) { p.ops.insert(p.ops.end() - 1, std::move(op)); }
 
+// Makes the plan's import `pages` zero pages at 0xFFFFFFFFFFFFF000, the last page below 2^64.
+std::function<void(Plan&)> zeroImportAtTop(uint64_t pages) {
+  return [pages](Plan& p) {
+    auto& i = std::get<ImportPages>(p.ops[1]);
+    i.gpa = 0xFFFF'FFFF'FFFF'F000;
+    i.data = {};
+    i.page_count = pages;
+  };
+}
+
 TEST(CheckPlan, RefusesEachRuleWithAClearError) {
   const BadCase kBad[] = {
       {"outside_ram", BackendKind::kKvm,
@@ -215,23 +225,12 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
       {"no_pages", BackendKind::kKvm,
        [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 0; }, "plan.import_empty",
        "has no pages"},
-      {"wrapping", BackendKind::kKvm,
-       [](Plan& p) {
-         auto& i = std::get<ImportPages>(p.ops[1]);
-         i.gpa = 0xFFFF'FFFF'FFFF'F000;
-         i.data = {};
-         i.page_count = 2;
-       },
-       // Past 2^64: the same rule plan() and measure give a wrapping page (igvm/gpa.h).
-       "gpa.wrap", "(0x2000 bytes) wraps past the end of the 64-bit address space"},
-      {"beyond_width", BackendKind::kKvm,
-       [](Plan& p) {
-         auto& i = std::get<ImportPages>(p.ops[1]);
-         i.gpa = 0xFFFF'FFFF'FFFF'F000;
-         i.data = {};
-         i.page_count = 1;
-       },
-       "gpa.width", "lies beyond the 52-bit guest physical address space"},
+      // Past 2^64: the same rule plan() and measure give a wrapping page (igvm/gpa.h); the last
+      // page alone ends at 2^64 and is past the width instead.
+      {"wrapping", BackendKind::kKvm, zeroImportAtTop(2), "gpa.wrap",
+       "(0x2000 bytes) wraps past the end of the 64-bit address space"},
+      {"beyond_width", BackendKind::kKvm, zeroImportAtTop(1), "gpa.width",
+       "lies beyond the 52-bit guest physical address space"},
       {"data_too_long", BackendKind::kKvm,
        [](Plan& p) { std::get<ImportPages>(p.ops[1]).page_count = 1; }, "plan.import_data",
        "import data 0x2000 exceeds its 0x1 pages"},
