@@ -212,6 +212,15 @@ struct SnpEvidence {
 Result<Verdict> verifySnpReport(const SnpEvidence& evidence,
                                 const measure::ReferenceValues* reference = nullptr);
 
+// KDS's name for the VCEK that signed `report` on `product`, relative to a KDS base URL or a
+// cache directory (attest-format.md "AMD KDS URLs"):
+//   vcek/v1/<Product>/<hwid>?blSPL=NN&teeSPL=NN&snpSPL=NN&ucodeSPL=NN
+// (Turin: hwid is CHIP_ID[0:8] and fmcSPL=NN& comes first). KDS pads each SPL to two digits;
+// `padded_spls = false` gives the unpadded form some caches use. collateral/ fetches this name,
+// loadSnpCertCache() reads it.
+std::string kdsVcekPath(const ATTESTATION_REPORT& report, SnpProduct product,
+                        bool padded_spls = true);
+
 // Certificates for `report` from a local cache laid out like AMD's KDS
 // (attest/README.md):
 //   DIR/vcek/v1/<Product>/cert_chain            ASK then ARK (PEM)

@@ -12,6 +12,9 @@
 #include "attest/internal/crypto.h"
 #include "attest/testing/shared.h"
 #include "base/file.h"
+#include "base/testing/matchers.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::attest {
 namespace {
@@ -458,14 +461,14 @@ TEST(SnpVerify, MalformedInputsAreErrors) {
   ByteVector small(0x100);
   Result<Verdict> v = verifySnpReport({.report = small, .certificates = {}, .at = std::nullopt});
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.error().rule, "report.size");
+  EXPECT_THAT(v, HasRule("report.size"));
   Result<Bytes> r = extractSnpReport(small);
   ASSERT_FALSE(r.ok());
   ByteVector report(kSnpReportSize);
   ByteVector junk = {std::byte{0x30}, std::byte{0x03}, std::byte{1}};
   v = verifySnpReport({.report = report, .certificates = {junk}, .at = std::nullopt});
   ASSERT_FALSE(v.ok());
-  EXPECT_EQ(v.error().rule, "certificate.parse");
+  EXPECT_THAT(v, HasRule("certificate.parse"));
 }
 
 // --- reference values -----------------------------------------------------------------------

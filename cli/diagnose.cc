@@ -86,7 +86,7 @@ std::string measureCommand(const DiagnoseArgs& a, const diagnose::Match& m) {
 Result<ByteVector> reportedDigest(const DiagnoseArgs& a, std::string& subject) {
   const int given = int(a.report.has_value()) + int(a.quote.has_value()) + int(a.digest.has_value());
   if (given != 1) {
-    return usage("diagnose takes one of --report FILE, --quote FILE or --digest HEX");
+    return usage("diagnose.evidence", "diagnose takes one of --report FILE, --quote FILE or --digest HEX");
   }
   if (a.digest) {
     std::string_view text = *a.digest;
@@ -95,7 +95,7 @@ Result<ByteVector> reportedDigest(const DiagnoseArgs& a, std::string& subject) {
     }
     Result<ByteVector> d = parseHexBytes(text);
     if (!d.ok()) {
-      return usage("--digest wants hex digits, not '" + *a.digest + "'");
+      return usage("diagnose.digest", "--digest wants hex digits, not '" + *a.digest + "'");
     }
     return d;
   }
@@ -144,10 +144,10 @@ int printDiagnosis(const DiagnoseArgs& a, const diagnose::Diagnosis& d) {
 
 int runOvmf(const DiagnoseArgs& a, Bytes digest) {
   if ((a.initrd || a.append) && !a.kernel) {
-    return fail("", usage("--initrd and --append go with --kernel"));
+    return fail("", usage("diagnose.kernel", "--initrd and --append go with --kernel"));
   }
   if (a.svsm && !a.vars_size && !a.vars_file) {
-    return fail("", usage("--svsm requires --vars-size or --vars-file"));
+    return fail("", usage("diagnose.svsm", "--svsm requires --vars-size or --vars-file"));
   }
   Result<MappedFile> image = MappedFile::open(*a.ovmf);
   if (!image.ok()) {
@@ -283,21 +283,22 @@ int runAgainst(const DiagnoseArgs& a, const igvm::File& file) {
 
 int runDiagnose(const DiagnoseArgs& a) {
   if (a.path.empty() == !a.ovmf.has_value()) {
-    return fail("", usage("diagnose takes an IGVM FILE or --ovmf FILE (one of them)"));
+    return fail("", usage("diagnose.input", "diagnose takes an IGVM FILE or --ovmf FILE (one of them)"));
   }
   if (!a.ovmf && (a.kernel || a.initrd || a.append || a.svsm || a.vars_size || a.vars_file)) {
-    return fail("", usage("--kernel, --initrd, --append and --svsm go with --ovmf"));
+    return fail("", usage("diagnose.ovmf_options", "--kernel, --initrd, --append and --svsm go with --ovmf"));
   }
   if (a.against) {
     if (a.ovmf || a.report || a.quote || a.digest) {
-      return fail("", usage("--against compares two IGVM launches: FILE --against OTHER"));
+      return fail("", usage("diagnose.against", "--against compares two IGVM launches: FILE --against OTHER"));
     }
   } else if (a.host != "kvm" || a.vcpus != 1 || a.native_zero) {
-    return fail("", usage("--host, --vcpus and --native-zero choose the launch for --against; "
+    return fail("", usage("diagnose.launch_options",
+                          "--host, --vcpus and --native-zero choose the launch for --against; "
                           "the search tries them all"));
   }
   if (a.vcpus == 0) {
-    return fail("", usage("--vcpus wants a count >= 1"));
+    return fail("", usage("diagnose.vcpus", "--vcpus wants a count >= 1"));
   }
   std::optional<ByteVector> digest;
   if (!a.against) {

@@ -1,8 +1,10 @@
 // igvmkit run FILE: parses the flags and calls vmm::launchAndRun() (vmm/launch.h), which plans the
 // file, loads it with the loader's kvm (or mshv) backend and runs it with the VMM. The guest's
-// COM1 output goes to stdout; the exit status is the guest's (cli-contract.md "run details").
+// COM1 output goes to stdout (to stderr with --json, whose document is then stdout's only
+// content); the exit status is the guest's (cli-contract.md "run details").
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <memory>
@@ -23,28 +25,65 @@ namespace {
 struct RunOptions {
   std::string path;
   vmm::LaunchOptions launch;
+  bool json = false;
 };
+
+// `run --json`'s document (cli/README.md "JSON documents").
+nlohmann::ordered_json outcomeJson(const RunOptions& o, const vmm::Launch& launch,
+                                   const vmm::RunOutcome& outcome, double seconds) {
+  nlohmann::ordered_json doc;
+  doc["file"] = o.path;
+  doc["hypervisor"] = launch.hypervisor == vmm::Hypervisor::kKvm ? "kvm" : "mshv";
+  doc["platform"] = o.launch.platform;
+  doc["vcpus"] = launch.vm.vcpus;
+  doc["memory_size"] = launch.vm.memory_size;
+  doc["exit_status"] = outcome.exit_status;
+  doc["cause"] = outcome.cause;
+  doc["vcpu"] = outcome.vcpu;
+  doc["rip"] = outcome.rip;
+  doc["stats"] = {{"unhandled_pio", outcome.stats.unhandled_pio},
+                  {"unmapped_mmio", outcome.stats.unmapped_mmio},
+                  {"wrong_width", outcome.stats.wrong_width},
+                  {"serial_bytes", outcome.stats.serial_bytes}};
+  doc["seconds"] = seconds;
+  return doc;
+}
+
+// An error before or instead of a run: the one-line error on stderr as always and, with --json,
+// {"file", "error"} on stdout.
+int failRun(const RunOptions& o, const std::string& path, const Error& error) {
+  if (o.json) {
+    printJson({{"file", o.path}, {"error", errorJson(error)}});
+  }
+  return fail(path, error);
+}
 
 int runFile(const RunOptions& o) {
   Result<vmm::Launch> launch = vmm::parseLaunch(o.launch, vmm::hostDevices());
   if (!launch.ok()) {
-    return fail("", launch.error());
+    return failRun(o, "", launch.error());
   }
   Result<MappedFile> mapped = MappedFile::open(o.path);
   if (!mapped.ok()) {
-    return fail("", mapped.error());
+    return failRun(o, "", mapped.error());
   }
   Result<igvm::File> file = parseForUse(o.path, mapped->bytes());  // cli/compat.h
   if (!file.ok()) {
-    return fail(o.path, file.error());
+    return failRun(o, o.path, file.error());
   }
   vmm::RunConfig config;
   std::cout.flush();
-  config.serial = vmm::serialToFd(STDOUT_FILENO);
+  config.serial = vmm::serialToFd(o.json ? STDERR_FILENO : STDOUT_FILENO);
+  const auto start = std::chrono::steady_clock::now();
   Result<vmm::RunOutcome> outcome =
       vmm::launchAndRun(*file, *launch, config, [](std::string_view w) { warn(std::string(w)); });
   if (!outcome.ok()) {
-    return fail(o.path, outcome.error());
+    return failRun(o, o.path, outcome.error());
+  }
+  if (o.json) {
+    printJson(outcomeJson(
+        o, *launch, *outcome,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()));
   }
   if (outcome->exit_status == vmm::kFailureStatus) {
     // Causes such as "triple fault on vcpu 0 at rip 0x100000" already say where.
@@ -73,6 +112,8 @@ RunFn addRun(CLI::App& app) {
                   "native|snp: which of the file's platforms to run (snp: kvm only)");
   cmd->add_flag("--insecure", o->launch.insecure,
                 "with --platform snp: run the snp image as a plain, unprotected kvm guest");
+  cmd->add_flag("--json", o->json,
+                "print how the run ended as JSON on stdout (the guest's console goes to stderr)");
   cmd->footer(
       "The guest ends the run with a byte V to port 0xf4 (exit status V); a reset (0xfe to port "
       "0x64) or hlt with interrupts off ends it with 0; a triple fault, an unhandled exit or the "

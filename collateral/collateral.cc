@@ -66,25 +66,6 @@ Status store(const FetchOptions& o, const std::string& relative, Bytes body) {
   return writeFile(path.string(), body);
 }
 
-std::string spl(uint8_t v) {
-  std::string s = std::to_string(v);
-  return s.size() < 2 ? "0" + s : s;
-}
-
-// KDS's name for a VCEK (attest-format.md "AMD KDS URLs"; the layout loadSnpCertCache reads).
-std::string vcekPath(const attest::ATTESTATION_REPORT& report, attest::SnpProduct product) {
-  attest::TcbVersion t = attest::decodeTcb(report.reported_tcb, product);
-  bool turin = product == attest::SnpProduct::kTurin;
-  std::string path = "vcek/v1/" + attest::productName(product) + "/" +
-                     hexBytes(bytesAt(report.chip_id, turin ? 8 : sizeof(report.chip_id))) +
-                     "?";
-  if (turin) {
-    path += "fmcSPL=" + spl(t.fmc) + "&";
-  }
-  return path + "blSPL=" + spl(t.boot_loader) + "&teeSPL=" + spl(t.tee) + "&snpSPL=" +
-         spl(t.snp) + "&ucodeSPL=" + spl(t.microcode);
-}
-
 std::string productDir(attest::SnpProduct product, attest::SnpSigningKey signer) {
   return std::string(signer == attest::SnpSigningKey::kVlek ? "vlek" : "vcek") + "/v1/" +
          attest::productName(product);
@@ -341,7 +322,7 @@ Result<std::vector<ByteVector>> fetchSnpCertificates(const attest::ATTESTATION_R
   for (attest::SnpProduct p : products) {
     if (need_vek) {
       Result<std::optional<Object>> vcek = obtain(
-          options, {.base_url = options.kds_url, .relative = vcekPath(report, p), .check = isVcek});
+          options, {.base_url = options.kds_url, .relative = attest::kdsVcekPath(report, p), .check = isVcek});
       if (!vcek.ok() && vcek.error().rule == "fetch.not_found" && products.size() > 1) {
         last_not_found = std::move(vcek).error();
         continue;  // a report before v3: maybe another product's chip

@@ -1,13 +1,15 @@
 #include "corim/corim.h"
 
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <string>
 
-#include <openssl/sha.h>
-
 #include "base/file.h"
+#include "base/testing/matchers.h"
 #include "igvm/writer.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::corim {
 namespace {
@@ -67,7 +69,7 @@ TEST(Corim, MatchesAHandEncodedDocument) {
   measure::ReferenceValues only_sev;
   only_sev.measurements.push_back(tdx);
   only_sev.measurements[0].platform = "sev";
-  EXPECT_EQ(fromReference(only_sev, "x").error().rule, "corim.empty");
+  EXPECT_THAT(fromReference(only_sev, "x"), HasRule("corim.empty"));
 }
 
 // UUIDv5 (RFC 9562 §5.5) computed here with SHA-1, independently of the constants in corim.cc.
@@ -127,11 +129,11 @@ TEST(Corim, TdxAndVbsFollowTheLaunchMeasurementProfile) {
             launchCorimByHand("Microsoft", "VBS", "MEASUREMENT", 1, vbs));
   // Two different MRTDs have no place in the profile; a VBS digest is SHA-256.
   ref.measurements[1].digest = unhexed(std::string(96, 'd'));
-  EXPECT_EQ(fromReference(ref, "x").error().rule, "corim.digest");
+  EXPECT_THAT(fromReference(ref, "x"), HasRule("corim.digest"));
   ref.measurements.resize(1);
   ref.measurements.push_back(t);
   ref.measurements[1].platform = "vbs";
-  EXPECT_EQ(fromReference(ref, "x").error().rule, "corim.digest");
+  EXPECT_THAT(fromReference(ref, "x"), HasRule("corim.digest"));
 }
 
 TEST(Corim, CarriesTheIdBlockIdentityAsTheProfileNamesIt) {
@@ -219,13 +221,13 @@ TEST(Corim, CoseSign1VerifiesOverTheRfc9052SigStructure) {
   // Tampering with the payload, or another key, fails.
   ByteVector other = doc;
   other.back() ^= std::byte{1};
-  EXPECT_EQ(verifyCorim(s->detached, other, signer->publicKey()).error().rule,
-            "corim.signature_invalid");
-  EXPECT_EQ(verifyCorim(toBytes("\x01"), {}, signer->publicKey()).error().rule, "corim.cose");
-  EXPECT_EQ(decode(toBytes("\xa1")).error().rule, "corim.cbor");
+  EXPECT_THAT(verifyCorim(s->detached, other, signer->publicKey()),
+              HasRule("corim.signature_invalid"));
+  EXPECT_THAT(verifyCorim(toBytes("\x01"), {}, signer->publicKey()), HasRule("corim.cose"));
+  EXPECT_THAT(decode(toBytes("\xa1")), HasRule("corim.cbor"));
   ByteVector trailing = doc;
   trailing.push_back(std::byte{0});
-  EXPECT_EQ(decode(trailing).error().rule, "corim.cbor");
+  EXPECT_THAT(decode(trailing), HasRule("corim.cbor"));
 }
 
 TEST(Corim, ReadsBackWhatItWrites) {
@@ -272,22 +274,22 @@ TEST(Corim, ReadsBackWhatItWrites) {
   EXPECT_FALSE(back->measurements[1].id_block.has_value());
 
   // A signed CoRIM needs the key; another key fails; an unsigned one needs unsigned_ok.
-  EXPECT_EQ(readReference(signed_files->file, {}).error().rule, "corim.key_required");
+  EXPECT_THAT(readReference(signed_files->file, {}), HasRule("corim.key_required"));
   std::unique_ptr<sign::Signer> other = std::move(
       sign::openSigner("measure/testdata/author_key.pem", {}, [](const std::string& p) {
         return readFile(p);
       }).value());
-  EXPECT_EQ(readReference(signed_files->file, {.key = other->publicKey()}).error().rule,
-            "corim.signature_invalid");
+  EXPECT_THAT(readReference(signed_files->file, {.key = other->publicKey()}),
+              HasRule("corim.signature_invalid"));
   Result<CorimFiles> plain = makeCorim(ref, "r", nullptr);
   ASSERT_TRUE(plain.ok());
-  EXPECT_EQ(readReference(plain->file, {}).error().rule, "corim.unsigned");
+  EXPECT_THAT(readReference(plain->file, {}), HasRule("corim.unsigned"));
   Result<measure::ReferenceValues> unsigned_back =
       readReference(plain->file, {.key = std::nullopt, .unsigned_ok = true});
   ASSERT_TRUE(unsigned_back.ok()) << unsigned_back.error().message;
   EXPECT_EQ(unsigned_back->measurements.size(), 4u);
   // Not a CoRIM, or cut short.
-  EXPECT_EQ(readReference(toBytes("\xa0"), {.key = std::nullopt, .unsigned_ok = true}).error().rule, "corim.structure");
+  EXPECT_THAT(readReference(toBytes("\xa0"), {.key = std::nullopt, .unsigned_ok = true}), HasRule("corim.structure"));
   EXPECT_EQ(readReference(Bytes(plain->file).first(plain->file.size() - 1), {.key = std::nullopt, .unsigned_ok = true})
                 .error()
                 .rule,

@@ -68,7 +68,7 @@ constexpr uint64_t kVmmConstants[] = {
     k::kExitFailEntry,    k::kExitIntr,        k::kExitInternalError, k::kExitSystemEvent,
     k::kExitIoIn,         k::kExitIoOut,       k::kMpStateRunnable,   k::kMpStateUninitialized,
     k::kMpStateInitReceived, k::kMpStateHalted, k::kPitSpeakerDummy,  k::kCapImmediateExit,
-    k::kSystemEventShutdown, k::kSystemEventReset};
+    k::kSystemEventShutdown, k::kSystemEventReset, k::kCapTscDeadlineTimer};
 }  // namespace ours
 
 #include <gtest/gtest.h>
@@ -159,7 +159,7 @@ TEST(KvmAbi, TheVmmsPartMatchesTheSystemHeader) {
       KVM_EXIT_FAIL_ENTRY,   KVM_EXIT_INTR,       KVM_EXIT_INTERNAL_ERROR, KVM_EXIT_SYSTEM_EVENT,
       KVM_EXIT_IO_IN,        KVM_EXIT_IO_OUT,     KVM_MP_STATE_RUNNABLE,   KVM_MP_STATE_UNINITIALIZED,
       KVM_MP_STATE_INIT_RECEIVED, KVM_MP_STATE_HALTED, KVM_PIT_SPEAKER_DUMMY, KVM_CAP_IMMEDIATE_EXIT,
-      KVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_RESET};
+      KVM_SYSTEM_EVENT_SHUTDOWN, KVM_SYSTEM_EVENT_RESET, KVM_CAP_TSC_DEADLINE_TIMER};
   static_assert(std::size(constants) == std::size(ours::kVmmConstants));
   for (size_t i = 0; i < std::size(constants); ++i) {
     EXPECT_EQ(ours::kVmmConstants[i], constants[i]) << "vmm constant #" << i;

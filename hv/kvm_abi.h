@@ -364,6 +364,9 @@ inline constexpr unsigned long kCapExitHypercall = 201, kCapUserMemory2 = 231,
                                kCapMemoryAttributes = 233, kCapGuestMemfd = 234, kCapVmTypes = 235;
 inline constexpr uint64_t kHcMapGpaRange = 12;
 inline constexpr unsigned long kCapImmediateExit = 136;
+// The in-kernel LAPIC emulates the TSC-deadline timer mode (KVM_CAP_TSC_DEADLINE_TIMER, kvm.h);
+// userspace advertises it in CPUID.1:ECX[24], KVM_GET_SUPPORTED_CPUID does not.
+inline constexpr unsigned long kCapTscDeadlineTimer = 72;
 
 // ioctl numbers (loader-vmm.md §5.7; static_asserts below pin the documented values).
 inline constexpr unsigned long KVM_GET_API_VERSION = ioc(kNone, kKvmIo, 0x00, 0);

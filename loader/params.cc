@@ -147,12 +147,12 @@ Result<ByteVector> madt(const VmConfig& config) {
   appendLe<uint8_t>(t, 0);
   appendLe<uint32_t>(t, kIoApicAddress);
   appendLe<uint32_t>(t, 0);  // GSI base
-  appendLe<uint8_t>(t, 2);   // Interrupt Source Override: ISA IRQ 0 -> GSI 2
-  appendLe<uint8_t>(t, 10);
-  appendLe<uint8_t>(t, 0);  // bus ISA
-  appendLe<uint8_t>(t, 0);  // source IRQ 0
-  appendLe<uint32_t>(t, 2);
-  appendLe<uint16_t>(t, 0);  // conforming polarity and trigger
+  // No Interrupt Source Override: the ISA IRQs are identity-mapped to GSIs 0-15 (ACPI 6.5
+  // §5.2.12.5), because that is where KVM delivers them: the VMM keeps KVM's default routing
+  // (linux arch/x86/kvm/irq_comm.c default_routing: GSI n -> IOAPIC pin n and PIC pin n), so the
+  // in-kernel PIT raises IOAPIC pin 0. The PC convention "IRQ 0 -> GSI 2" holds only where the
+  // VMM reroutes GSI 0 (QEMU's kvm_pc_setup_irq_routing does); announcing it here without that
+  // made Linux program pin 2 for its timer, so no tick ever arrived (tests/linux/README.md).
   uint32_t length = static_cast<uint32_t>(t.size());
   std::memcpy(t.data() + 4, &length, 4);
   uint8_t sum = 0;

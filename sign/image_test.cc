@@ -5,8 +5,11 @@
 #include <cstring>
 
 #include "base/file.h"
+#include "base/testing/matchers.h"
 #include "igvm/writer.h"
 #include "measure/measure.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::sign {
 namespace {
@@ -132,10 +135,10 @@ TEST(IdBlockPipeline, ImportedSignaturesGiveByteIdenticalFiles) {
   measure::SNP_ID_BLOCK other = u.block;
   other.guest_svn = 1;
   auto id = importedSignature(k.id->publicKey(), *measure::signatureToDer(id_sig), "id.der");
-  EXPECT_EQ(signIdBlock(other, *id, nullptr).error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(signIdBlock(other, *id, nullptr), HasRule("id_block.signature_invalid"));
   // The author signature must cover the ID key actually used.
   auto author = importedSignature(k.author->publicKey(), *measure::signatureToDer(id_sig), "a");
-  EXPECT_EQ(signIdBlock(u.block, *id, author.get()).error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(signIdBlock(u.block, *id, author.get()), HasRule("id_block.signature_invalid"));
 }
 
 TEST(IdBlockPipeline, ReusesAnOldSignatureOnlyWhenEverySignedByteIsTheSame) {
@@ -195,7 +198,7 @@ TEST(IdBlockPipeline, FileWithoutPolicyNeedsOne) {
   m.add(igvm::vpContextEntry(0xFFFFFFFFF000, 0x1, 0, igvm::Blob(std::move(vmsa))));
   ByteVector bytes = *igvm::write(m, {.version = igvm::kFormatVersion1});
   igvm::File file = *igvm::File::parse(bytes);
-  EXPECT_EQ(prepareIdBlock(file, {}).error().rule, "sign.no_policy");
+  EXPECT_THAT(prepareIdBlock(file, {}), HasRule("sign.no_policy"));
   IdBlockRequest req;
   req.policy = 0x30000;
   EXPECT_TRUE(prepareIdBlock(file, req).ok());

@@ -10,6 +10,9 @@
 #include <string>
 
 #include "base/file.h"
+#include "base/testing/matchers.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::sign {
 namespace {
@@ -96,15 +99,15 @@ TEST(PemSigner, SignsAndNamesItsPublicKey) {
 }
 
 TEST(PemSigner, RefusesWrongCurveEncryptedAndMismatchedKeys) {
-  EXPECT_EQ(openSigner(kP256Key, {}, reader()).error().rule, "id_block.key_type");
+  EXPECT_THAT(openSigner(kP256Key, {}, reader()), HasRule("id_block.key_type"));
   // A public key is not a signing key.
-  EXPECT_EQ(openSigner(kIdPub, {}, reader()).error().rule, "id_block.key_pem");
+  EXPECT_THAT(openSigner(kIdPub, {}, reader()), HasRule("id_block.key_pem"));
   ASSERT_EQ(sh(std::string("openssl pkey -in ") + kIdKey + " -aes256 -passout pass:x -out " +
                tmp("enc.pem")),
             0);
-  EXPECT_EQ(openSigner(tmp("enc.pem"), {}, reader()).error().rule, "id_block.key_encrypted");
+  EXPECT_THAT(openSigner(tmp("enc.pem"), {}, reader()), HasRule("id_block.key_encrypted"));
   Result<std::unique_ptr<Signer>> mismatch = openSigner(kAuthorKey, withPublicKey(kIdPub), reader());
-  EXPECT_EQ(mismatch.error().rule, "sign.public_key_mismatch");
+  EXPECT_THAT(mismatch, HasRule("sign.public_key_mismatch"));
   EXPECT_EQ(openSigner(tmp("missing.pem"), {}, reader()).error().code, Code::kUnreadable);
 }
 
@@ -154,19 +157,19 @@ TEST(ExecSigner, EachFailureIsOneClearError) {
   };
   Status failed = signWith("cat >/dev/null; echo 'kms: permission denied' >&2; exit 3");
   ASSERT_FALSE(failed.ok());
-  EXPECT_EQ(failed.error().rule, "sign.exec_status");
+  EXPECT_THAT(failed, HasRule("sign.exec_status"));
   EXPECT_NE(failed.error().message.find("exited with status 3"), std::string::npos);
   EXPECT_NE(failed.error().message.find("kms: permission denied"), std::string::npos);
 
   // The wrong key: the signature is refused before anyone uses it.
   Status wrong_key = signWith(std::string("exec openssl dgst -sha384 -sign ") + kAuthorKey);
-  EXPECT_EQ(wrong_key.error().rule, "id_block.signature_invalid");
-  EXPECT_EQ(signWith("cat >/dev/null; echo garbage").error().rule, "id_block.signature_der");
-  EXPECT_EQ(signWith("cat >/dev/null").error().rule, "sign.exec_output");
-  EXPECT_EQ(signWith("exec yes").error().rule, "sign.exec_output");
-  EXPECT_EQ(signWith("kill -9 $$").error().rule, "sign.exec_status");
+  EXPECT_THAT(wrong_key, HasRule("id_block.signature_invalid"));
+  EXPECT_THAT(signWith("cat >/dev/null; echo garbage"), HasRule("id_block.signature_der"));
+  EXPECT_THAT(signWith("cat >/dev/null"), HasRule("sign.exec_output"));
+  EXPECT_THAT(signWith("exec yes"), HasRule("sign.exec_output"));
+  EXPECT_THAT(signWith("kill -9 $$"), HasRule("sign.exec_status"));
   // Exits without reading: its status says what happened, never SIGPIPE for us.
-  EXPECT_EQ(signWith("exit 0").error().rule, "sign.exec_output");
+  EXPECT_THAT(signWith("exit 0"), HasRule("sign.exec_output"));
 
   // A signer that hangs, with a child that would hang too: killed at the timeout, promptly.
   SignerOptions quick = withPublicKey(kIdPub);
@@ -174,7 +177,7 @@ TEST(ExecSigner, EachFailureIsOneClearError) {
   const auto start = std::chrono::steady_clock::now();
   Status hung = signWith("sleep 30 & sleep 30", quick);
   const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(hung.error().rule, "sign.exec_timeout");
+  EXPECT_THAT(hung, HasRule("sign.exec_timeout"));
   EXPECT_NE(hung.error().message.find("300 ms"), std::string::npos) << hung.error().message;
   EXPECT_LT(took, std::chrono::seconds(5));
 
@@ -182,14 +185,14 @@ TEST(ExecSigner, EachFailureIsOneClearError) {
       openSigner("exec:/nonexistent/signer", withPublicKey(kIdPub), reader());
   ASSERT_TRUE(missing.ok());
   Status not_started = (*missing)->sign(toBytes("m")).status();
-  EXPECT_EQ(not_started.error().rule, "sign.exec_start");
+  EXPECT_THAT(not_started, HasRule("sign.exec_start"));
   EXPECT_EQ(not_started.error().code, Code::kUnreadable);
 
   Result<std::unique_ptr<Signer>> no_key = openSigner("exec:/bin/true", {}, reader());
-  EXPECT_EQ(no_key.error().rule, "sign.public_key_required");
+  EXPECT_THAT(no_key, HasRule("sign.public_key_required"));
   EXPECT_EQ(no_key.error().code, Code::kUsage);
-  EXPECT_EQ(openSigner("exec:  ", withPublicKey(kIdPub), reader()).error().rule,
-            "sign.exec_command");
+  EXPECT_THAT(openSigner("exec:  ", withPublicKey(kIdPub), reader()),
+              HasRule("sign.exec_command"));
 }
 
 // A SoftHSM2 token initialised in the test's temp directory, with P-384 and P-256 key pairs
@@ -257,8 +260,8 @@ TEST_F(SoftHsm, SignsWithTheTokenKeyAndReadsItsPublicKey) {
       openSigner(uri("token=igvm;id=%01", "pin-source=file:" + tmp("pin.txt")), o, reader());
   ASSERT_TRUE(by_id.ok()) << by_id.error().message;
   o.public_key_pem = slurp(kIdPub);
-  EXPECT_EQ(openSigner(uri("token=igvm;id=%01", "pin-value=1234"), o, reader()).error().rule,
-            "sign.public_key_mismatch");
+  EXPECT_THAT(openSigner(uri("token=igvm;id=%01", "pin-value=1234"), o, reader()),
+              HasRule("sign.public_key_mismatch"));
 }
 
 TEST_F(SoftHsm, LibP11EngineInAScriptIsAnExecSigner) {

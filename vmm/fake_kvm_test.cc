@@ -10,9 +10,12 @@
 #include <sstream>
 #include <string>
 
+#include "base/testing/matchers.h"
 #include "hv/kvm_abi.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::vmm {
 namespace {
@@ -199,11 +202,26 @@ TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
     EXPECT_EQ((leaf(1, 0).ebx >> 16) & 0xFF, 3u) << "logical processor count";
     EXPECT_NE(leaf(1, 0).edx & (1u << 28), 0u) << "HTT";
     EXPECT_NE(leaf(1, 0).ecx & (1u << 31), 0u) << "hypervisor bit";
+    EXPECT_NE(leaf(1, 0).ecx & (1u << 24), 0u) << "TSC-deadline timer (KVM emulates it)";
+    EXPECT_EQ(leaf(1, 0).ecx & (1u << 15), 0u) << "PDCM cleared";
     EXPECT_EQ(leaf(0xB, 0).edx, v) << "x2APIC ID";
     EXPECT_EQ(leaf(0xB, 1).edx, v);
     EXPECT_EQ(leaf(0xB, 1).ebx & 0xFFFF, 3u) << "cores at the core level";
     EXPECT_EQ(leaf(0xB, 1).eax & 0x1F, 2u) << "APIC ID bits below the package level";
   }
+}
+
+// TSC-deadline is advertised only when KVM says its LAPIC emulates it (KVM_CAP_TSC_DEADLINE_TIMER).
+TEST(FakeKvmRun, TscDeadlineFollowsKvmsCapability) {
+  FakeKvm kvm;
+  kvm.setExtension(72, 0);  // KVM_CAP_TSC_DEADLINE_TIMER (linux/kvm.h)
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
+  ASSERT_TRUE(run(smallGuest(1), configFor(kvm)).ok());
+  auto cpuid = kvm.cpuidOf(0);
+  auto leaf1 = std::find_if(cpuid.begin(), cpuid.end(),
+                            [](const kvm_cpuid_entry2& e) { return e.function == 1; });
+  ASSERT_NE(leaf1, cpuid.end());
+  EXPECT_EQ(leaf1->ecx & (1u << 24), 0u);
 }
 
 // CPUID.1:ECX.CX16 reaches the guest unless emulator_safe_cpuid asks to hide it (kvm-pvm hosts).
@@ -307,7 +325,7 @@ TEST(FakeKvmRun, MissingKvmIsAnError) {
   kvm.failOpen(ENOENT);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.no_kvm");
+  EXPECT_THAT(outcome, HasRule("vmm.no_kvm"));
   EXPECT_EQ(outcome.error().message.rfind("cannot open /dev/kvm: no such file", 0), 0u)
       << outcome.error().message;
 }
@@ -317,7 +335,7 @@ TEST(FakeKvmRun, WrongApiVersionIsRefusedAndEverythingReleased) {
   kvm.setApiVersion(11);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.kvm_api_version");
+  EXPECT_THAT(outcome, HasRule("vmm.kvm_api_version"));
   EXPECT_TRUE(kvm.allReleased());
 }
 
@@ -340,7 +358,7 @@ TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
     Result<RunOutcome> outcome = run(smallGuest(3), configFor(kvm));
     ASSERT_FALSE(outcome.ok()) << c.message;
     EXPECT_EQ(outcome.error().message, c.message);
-    EXPECT_EQ(outcome.error().rule, "vmm.kvm_ioctl");
+    EXPECT_THAT(outcome, HasRule("vmm.kvm_ioctl"));
     EXPECT_TRUE(kvm.allReleased()) << c.message;
   }
 }
@@ -350,7 +368,7 @@ TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
   kvm.failRequest("vcpu0", KVM_SET_SREGS, EINVAL);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().rule, "vmm.bad_vp_state");
+  EXPECT_THAT(outcome, HasRule("vmm.bad_vp_state"));
   EXPECT_EQ(outcome.error().message,
             "kvm refused the boot vcpu's special registers (cr0 0x80000031 cr4 0x20 efer 0x500): "
             "invalid argument (errno 22)");

@@ -11,13 +11,16 @@
 #include <vector>
 
 #include "base/bytes.h"
-#include "loader/backend.h"
+#include "base/testing/matchers.h"
 #include "hv/mshv_abi.h"
-#include "loader/plan.h"
 #include "hv/testing/fake_device.h"
+#include "loader/backend.h"
+#include "loader/plan.h"
 #include "tests/oracles/kernel_abi_facts.h"
 #include "vmm/internal/mshv_vcpu.h"
 #include "vmm/vmm.h"
+
+using ::igvmkit::testing::HasRule;
 
 namespace igvmkit::vmm {
 namespace {
@@ -455,7 +458,7 @@ TEST(ChooseHypervisor, DefaultIsWhicheverDeviceExists) {
   EXPECT_EQ(*chooseHypervisor("", true, true), Hypervisor::kKvm);
   Result<Hypervisor> none = chooseHypervisor("", false, false);
   ASSERT_FALSE(none.ok());
-  EXPECT_EQ(none.error().rule, "run.no_hypervisor");
+  EXPECT_THAT(none, HasRule("run.no_hypervisor"));
   EXPECT_EQ(none.error().message,
             "neither /dev/kvm nor /dev/mshv is present: igvmkit run needs kvm or the microsoft "
             "hypervisor (mshv)");
@@ -467,11 +470,11 @@ TEST(ChooseHypervisor, NamedHypervisors) {
   Result<Hypervisor> no_mshv = chooseHypervisor("mshv", true, false);
   ASSERT_FALSE(no_mshv.ok());
   EXPECT_EQ(no_mshv.error().code, Code::kUsage);
-  EXPECT_EQ(no_mshv.error().rule, "run.no_mshv");
+  EXPECT_THAT(no_mshv, HasRule("run.no_mshv"));
   Result<Hypervisor> bad = chooseHypervisor("xen", true, true);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Code::kUsage);
-  EXPECT_EQ(bad.error().rule, "run.hypervisor");
+  EXPECT_THAT(bad, HasRule("run.hypervisor"));
 }
 
 }  // namespace

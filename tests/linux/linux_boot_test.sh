@@ -6,7 +6,9 @@
 # so the status comes from the guest: it must be 2, the vCPUs Linux found (through the ACPI MADT
 # the loader writes and the builder's RSDP/XSDT lead to). Inputs: IGVMKIT_VMLINUX (the
 # uncompressed kernel, preferred) or IGVMKIT_KERNEL (the bzImage), and IGVMKIT_BUSYBOX, from
-# tools/fetch_linux --print. IGVMKIT_LINUX_TIMEOUT: seconds for the run (default 600).
+# tools/fetch_linux --print. IGVMKIT_LINUX_TIMEOUT: seconds for the run (default 600);
+# IGVMKIT_LINUX_STALL: seconds without console output after which the run is stopped (default 240).
+# /init also reports the timer interrupts it saw (timer=N): the test requires some, i.e. a tick.
 # See tests/linux/README.md.
 set -u
 IGVMKIT=$PWD/cli/igvmkit
@@ -23,6 +25,7 @@ if [[ ! -r /dev/kvm || ! -w /dev/kvm ]]; then
 fi
 cpus=2
 timeout=${IGVMKIT_LINUX_TIMEOUT:-600}
+stall=${IGVMKIT_LINUX_STALL:-240}
 T=${TEST_TMPDIR:-$(mktemp -d)}
 cd "$T" || exit 1
 
@@ -41,17 +44,39 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 echo "built linux.igvm ($(stat -c %s linux.igvm) bytes) in $(echo "$t1 - $t0" | bc) s from $kernel"
 
-"$IGVMKIT" run linux.igvm --cpus "$cpus" --memory 512M --timeout "$timeout" >run.out 2>run.err
+# A guest that stops printing for $stall seconds has hung (it once did, waiting for a timer tick
+# that never came): end the run then instead of waiting for the whole timeout.
+"$IGVMKIT" run linux.igvm --cpus "$cpus" --memory 512M --timeout "$timeout" >run.out 2>run.err &
+run_pid=$!
+last_size=-1
+quiet=0
+stalled=0
+while kill -0 "$run_pid" 2>/dev/null; do
+  sleep 5
+  size=$(stat -c %s run.out)
+  if [[ $size == "$last_size" ]]; then quiet=$((quiet + 5)); else quiet=0; last_size=$size; fi
+  if ((quiet >= stall)); then
+    stalled=1
+    kill "$run_pid" 2>/dev/null
+    break
+  fi
+done
+wait "$run_pid"
 status=$?
 end=$(echo "$(date +%s.%N) - $t1" | bc)
-echo "--- console (last 20 lines) ---"
-tail -n 20 run.out
+lines=20
+[[ $status == "$cpus" ]] || lines=80
+echo "--- console (last $lines lines) ---"
+tail -n "$lines" run.out
 echo "--- igvmkit run --cpus $cpus: status $status after $end s; stderr: $(cat run.err)"
 fail=0
 grep -q "Linux version" run.out || { echo "FAIL: no 'Linux version' on the console"; fail=1; }
 marker=$(grep -m1 -o "IGVMKIT-INIT-OK .*" run.out)
 [[ -n $marker ]] || { echo "FAIL: /init's marker IGVMKIT-INIT-OK never appeared"; fail=1; }
+((stalled == 0)) || { echo "FAIL: the guest printed nothing for $stall s: stopped the run"; fail=1; }
 [[ $marker == *" online=$cpus "* ]] || { echo "FAIL: /init saw '${marker#IGVMKIT-INIT-OK }', want online=$cpus"; fail=1; }
+ticks=$(sed -n 's/.* timer=\([0-9]*\).*/\1/p' <<<"$marker")
+[[ -n $marker && ${ticks:-0} -gt 0 ]] || { echo "FAIL: no timer interrupt reached the guest (timer=${ticks:-?}): its tick never ran"; fail=1; }
 [[ $status == "$cpus" ]] || { echo "FAIL: the run ended with status $status, want $cpus (from /init)"; fail=1; }
 ((fail == 0)) || exit 1
 echo "ok: $marker; the guest's status $status after $end s"

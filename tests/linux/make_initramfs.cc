@@ -1,8 +1,9 @@
 // make_initramfs BUSYBOX OUT: writes the busybox initramfs of the Linux guest test. Its /init
-// (busybox sh) mounts /proc and /sys, prints "IGVMKIT-INIT-OK <kernel release> online=<count>"
-// and ends the run with the count of online CPUs as igvmkit run's exit status: it writes that
-// byte to I/O port 0xf4 through /dev/port (cli-contract.md "run details"). A `reboot -f` follows
-// in case the write did not end the run (status 0 then, which the test rejects).
+// (busybox sh) mounts /proc and /sys, prints "IGVMKIT-INIT-OK <kernel release> online=<count>
+// (<online list>) timer=<LAPIC timer interrupts> irq0=<PIT interrupts>" and ends the run with
+// the count of online CPUs as igvmkit run's exit status: it writes that byte to I/O port 0xf4
+// through /dev/port (cli-contract.md "run details"). A `reboot -f` follows in case the write did
+// not end the run (status 0 then, which the test rejects).
 #include <cstdio>
 #include <string>
 
@@ -11,16 +12,19 @@
 
 namespace {
 
-constexpr std::string_view kInit =
-    "#!/bin/busybox sh\n"
-    "/bin/busybox mount -t proc proc /proc\n"
-    "/bin/busybox mount -t sysfs sysfs /sys\n"
-    "n=$(/bin/busybox nproc)\n"
-    "echo \"IGVMKIT-INIT-OK $(/bin/busybox uname -r) online=$n"
-    " ($(/bin/busybox cat /sys/devices/system/cpu/online))\"\n"
-    "/bin/busybox printf \"\\\\$(/bin/busybox printf %o \"$n\")\" |"
-    " /bin/busybox dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null\n"
-    "/bin/busybox reboot -f\n";
+// timer= counts the local APIC timer interrupts (the tick), irq0= the PIT's IRQ 0, both from
+// /proc/interrupts. The guest once had no tick at all: the MADT routed IRQ 0 to a pin KVM does not
+// drive (loader/params.cc madt()) and Linux, calibrating its LAPIC timer against the PIT, disabled
+// it. With the TSC-deadline timer (vmm's CPUID) Linux leaves the PIT alone, so irq0 is 0 then.
+constexpr std::string_view kInit = R"INIT(#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+n=$(/bin/busybox nproc)
+count() { /bin/busybox awk -v irq="$1" '$1 == irq { for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) s += $i } END { print s + 0 }' /proc/interrupts; }
+echo "IGVMKIT-INIT-OK $(/bin/busybox uname -r) online=$n ($(/bin/busybox cat /sys/devices/system/cpu/online)) timer=$(count LOC:) irq0=$(count 0:)"
+/bin/busybox printf "\\$(/bin/busybox printf %o "$n")" | /bin/busybox dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null
+/bin/busybox reboot -f
+)INIT";
 
 }  // namespace
 

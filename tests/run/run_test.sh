@@ -1,7 +1,7 @@
 #!/bin/bash
 # igvmkit run end to end: hand-assembled guests (tests/run/make_guest) on 1 and 2 vCPUs, a triple
-# fault, a guest that loops until --timeout, one that pokes unknown ports and MMIO, and the
-# usage errors. Skips when /dev/kvm is not accessible.
+# fault, a guest that loops until --timeout, one that pokes unknown ports and MMIO, the usage
+# errors, and --json. Skips when /dev/kvm is not accessible.
 set -u
 IGVMKIT=cli/igvmkit
 MAKE=tests/run/make_guest
@@ -26,6 +26,15 @@ expect_stderr() {  # name pattern file
     failures=$((failures + 1))
   fi
 }
+json_field() {  # name want file python-expression-over-d
+  local got
+  got=$(python3 -c "import json, sys; d = json.load(open(sys.argv[1])); print($4)" "$3" 2>&1)
+  if [[ "$got" != "$2" ]]; then
+    echo "FAIL: $1: $4 is [$got], want [$2]; document:"
+    cat "$3"
+    failures=$((failures + 1))
+  fi
+}
 for k in exit42 triple loop ports; do
   "$MAKE" "$k" "$T/$k.igvm" || { echo "FAIL: make_guest $k"; exit 1; }
 done
@@ -34,6 +43,14 @@ done
 check "exit42 on 1 vcpu" 42 $?
 "$IGVMKIT" run "$T/exit42.igvm" --cpus 2 --memory 64M --timeout 20 >"$T/out" 2>"$T/err"
 check "exit42 on 2 vcpus" 42 $?
+
+# --json: how the run ended, as the one document on stdout.
+"$IGVMKIT" run "$T/exit42.igvm" --cpus 2 --memory 64M --timeout 20 --json >"$T/out" 2>"$T/err"
+check "exit42 --json" 42 $?
+json_field "exit42 --json status" 42 "$T/out" "d['exit_status']"
+json_field "exit42 --json cause" "debug exit port 0xf4" "$T/out" "d['cause']"
+json_field "exit42 --json machine" "kvm native 2 67108864" "$T/out" \
+  "d['hypervisor'], d['platform'], d['vcpus'], d['memory_size']"
 
 "$IGVMKIT" run "$T/triple.igvm" --timeout 20 >"$T/out" 2>"$T/err"
 check "triple fault" 125 $?
@@ -65,6 +82,10 @@ if [[ ! -e /dev/mshv ]]; then
   "$IGVMKIT" run "$T/exit42.igvm" --hypervisor mshv >"$T/out" 2>"$T/err"
   check "mshv without /dev/mshv" 2 $?
   expect_stderr "mshv" "/dev/mshv" "$T/err"
+  # --json: the error as a document on stdout too.
+  "$IGVMKIT" run "$T/exit42.igvm" --hypervisor mshv --json >"$T/out" 2>"$T/err"
+  check "mshv --json" 2 $?
+  json_field "mshv --json rule" run.no_mshv "$T/out" "d['error']['rule']"
 fi
 "$IGVMKIT" run "$T/exit42.igvm" --memory 12Q >"$T/out" 2>"$T/err"
 check "bad --memory" 2 $?
@@ -85,6 +106,14 @@ for cpus in 1 2; do
   "$IGVMKIT" run "$T/demo.igvm" --cpus "$cpus" --cmdline "hello probe" --timeout 30 \
     >"$T/probe$cpus" 2>"$T/err"
   check "probe on $cpus vcpu(s)" 0 $?
+  # --json: the console moves to stderr, and the document counts its bytes.
+  "$IGVMKIT" run "$T/demo.igvm" --cpus "$cpus" --cmdline "hello probe" --timeout 30 --json \
+    >"$T/json$cpus" 2>"$T/console$cpus"
+  check "probe --json on $cpus vcpu(s)" 0 $?
+  json_field "probe --json serial bytes" "$(wc -c <"$T/probe$cpus")" "$T/json$cpus" \
+    "d['stats']['serial_bytes']"
+  cmp -s "$T/probe$cpus" "$T/console$cpus" ||
+    { echo "FAIL: probe --json: the console on stderr differs"; failures=$((failures + 1)); }
   cat >"$T/want$cpus" <<WANT
 probe: igvmkit probe 1
 cmdline: hello probe

@@ -135,7 +135,7 @@ long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
       case KVM_GET_API_VERSION:
         return api_version_;
       case KVM_CHECK_EXTENSION:
-        return 1;
+        return extensions_.count(arg) != 0 ? extensions_.at(arg) : 1;
       case KVM_GET_VCPU_MMAP_SIZE:
         return kRunSize;
       case KVM_CREATE_VM: {
@@ -150,7 +150,7 @@ long FakeKvm::ioctlImpl(int fd, unsigned long request, uintptr_t arg) {
         entries[0].eax = 0xB;
         entries[1].function = 1;
         entries[1].ebx = 0xFFFFFFFF;  // the VMM must replace the APIC ID and count fields
-        entries[1].ecx = 1u << 13;    // CX16, which emulator_safe_cpuid hides
+        entries[1].ecx = (1u << 13) | (1u << 15);  // CX16 (emulator_safe_cpuid hides it), PDCM
         entries[2].function = 0xB;
         entries[2].index = 0;
         entries[3].function = 0xB;

@@ -49,6 +49,8 @@ class FakeKvm final : public hv::Device {
   void onRun(unsigned vcpu, RunStep step);
   void failOpen(int error) { open_error_ = error; }
   void setApiVersion(long v) { api_version_ = v; }
+  // KVM_CHECK_EXTENSION(cap) answers `value` (every capability answers 1 otherwise).
+  void setExtension(unsigned long cap, long value) { extensions_[cap] = value; }
   void setMpState(unsigned vcpu, uint32_t state, uint64_t rflags);
   // Makes `request` on `target` ("system", "vm", "vcpuN") fail with -error from now on.
   void failRequest(const std::string& target, unsigned long request, int error);
@@ -89,6 +91,7 @@ class FakeKvm final : public hv::Device {
   mutable std::mutex mutex_;
   int open_error_ = 0;
   long api_version_ = 12;
+  std::map<unsigned long, long> extensions_;
   int next_fd_ = 100;
   std::map<int, std::string> fds_;  // open fd -> "system" | "vm" | "vcpuN"
   std::map<unsigned, kvm_run*> runs_;
