@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <limits>
+#include <map>
 #include <set>
 #include <toml++/toml.h>
 #include <utility>
@@ -259,6 +260,11 @@ Result<std::string> requiredPath(TableReader& r, std::string_view key, std::stri
   if (s->empty()) {
     return bad("value", "'" + r.keyPath(key) + "' must not be empty", r.table().get(key)->source());
   }
+  // open() would stop at the NUL and read another file than the one named.
+  if (s->find('\0') != std::string::npos) {
+    return bad("value", "'" + r.keyPath(key) + "' contains a NUL character",
+               r.table().get(key)->source());
+  }
   return resolvePath(base_dir, *s);
 }
 
@@ -455,8 +461,9 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
   }
   IGVMKIT_ASSIGN_OR_RETURN(auto cbit, r.optU64("c_bit", 63));
   if (cbit) {
-    if (*cbit < 32) {
-      return bad("value", "'platform.snp.c_bit' must be between 32 and 63",
+    // Above bit 51 is no physical address bit (igvm/gpa.h: 52 bits at most), so no C-bit.
+    if (*cbit < 32 || *cbit > 51) {
+      return bad("value", "'platform.snp.c_bit' must be between 32 and 51",
                  t.get("c_bit")->source());
     }
     s.c_bit = static_cast<uint8_t>(*cbit);
@@ -902,6 +909,7 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
   IGVMKIT_ASSIGN_OR_RETURN(auto gpa, r.optSize("gpa"));
   IGVMKIT_ASSIGN_OR_RETURN(auto size, r.optSize("size"));
   a.size = size.value_or(kPage);
+  std::map<uint64_t, std::string_view> at_offset;  // parameter offset -> its key
   for (const ParamSpec& spec : kParams) {
     IGVMKIT_ASSIGN_OR_RETURN(auto off, r.optU64(spec.key, 0xFFFF'FFFF));
     if (!off) {
@@ -912,6 +920,13 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
                  "'parameter_area." + std::string(spec.key) + "' offset " + hex(*off) +
                      " leaves less than " + std::to_string(spec.min_bytes) +
                      " bytes in an area of " + hex(a.size),
+                 t.get(spec.key)->source());
+    }
+    // Two values at one offset: the later would silently replace the earlier.
+    if (auto [it, fresh] = at_offset.emplace(*off, spec.key); !fresh) {
+      return bad("overlap",
+                 "'parameter_area." + std::string(spec.key) + "' offset " + hex(*off) +
+                     " is already 'parameter_area." + std::string(it->second) + "''s",
                  t.get(spec.key)->source());
     }
     a.parameters.push_back({spec.kind, static_cast<uint32_t>(*off)});

@@ -6,6 +6,7 @@
 #include "cli/compat.h"
 #include "diagnose/diagnose.h"
 #include "igvm/file.h"
+#include "igvm/gpa.h"
 
 namespace igvmkit::cli {
 
@@ -38,9 +39,14 @@ RunFn addCheck(CLI::App& app) {
       }
       return fail(*path, file.error());
     }
+    // Valid, but no platform can launch it: a page past the guest's GPA width or 2^64.
+    const std::vector<Error> gpa_warnings = igvm::gpaWarnings(*file);
     if (*json_flag) {
       nlohmann::ordered_json warnings = nlohmann::ordered_json::array();
       for (const Error& w : file->warnings()) {
+        warnings.push_back(errorJson(w));
+      }
+      for (const Error& w : gpa_warnings) {
         warnings.push_back(errorJson(w));
       }
       printJson({{"file", *path},
@@ -49,6 +55,9 @@ RunFn addCheck(CLI::App& app) {
                  {"warnings", std::move(warnings)}});
     } else {
       printWarnings(*path, *file);
+      for (const Error& w : gpa_warnings) {
+        warn(*path + ": " + w.describe() + " [" + w.rule + "]");
+      }
       // An SNP ID block no launch of the file produces (diagnose/README.md "ID-block lint").
       if (Result<std::optional<std::string>> issue =
               diagnose::idBlockLaunchIssue(*file, std::nullopt);

@@ -1,3 +1,5 @@
+#include "measure/measure.h"
+
 #include <charconv>
 #include <chrono>
 #include <filesystem>
@@ -9,10 +11,10 @@
 #include "base/file.h"
 #include "cli/command.h"
 #include "cli/compat.h"
+#include "cli/corim_flags.h"
 #include "cli/measure_ovmf.h"
 #include "igvm/file.h"
-#include "measure/measure.h"
-#include "cli/corim_flags.h"
+#include "measure/snp_tail.h"
 #include "sign/image.h"
 
 namespace igvmkit::cli {
@@ -109,28 +111,26 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   if (!file.ok()) {
     return failOn(file.error());
   }
-  // Only the kvm SNP model depends on the vCPU count; other models measure once.
-  const bool per_vcpu = *platform == measure::Platform::kSnp && *host == measure::HostModel::kKvm;
-  const uint32_t last = per_vcpu ? range->second : range->first;
-  std::vector<measure::Measurement> results;
-  for (uint32_t n = range->first; n <= last; ++n) {
-    measure::MeasureOptions opts;
-    opts.platform = *platform;
-    opts.host = *host;
-    opts.vcpus = n;
-    opts.native_zero = args.native_zero;
-    opts.threads = args.threads;
-    if (args.trace) {
-      opts.trace = traceSink(args.json);  // cli/measure_ovmf.h
-    }
-    Result<measure::Measurement> m = measure::measure(*file, opts);
-    if (!m.ok()) {
-      return failOn(m.error());
-    }
-    for (const std::string& w : m->warnings) {
+  // Only the kvm SNP model depends on the vCPU count (other models measure once); a range hashes
+  // the image once (measure/snp_tail.h).
+  measure::MeasureOptions opts;
+  opts.platform = *platform;
+  opts.host = *host;
+  opts.native_zero = args.native_zero;
+  opts.threads = args.threads;
+  if (args.trace) {
+    opts.trace = traceSink(args.json);  // cli/measure_ovmf.h
+  }
+  Result<std::vector<measure::Measurement>> measured =
+      measure::measureVcpuRange(*file, opts, range->first, range->second);
+  if (!measured.ok()) {
+    return failOn(measured.error());
+  }
+  std::vector<measure::Measurement> results = std::move(*measured);
+  for (const measure::Measurement& m : results) {
+    for (const std::string& w : m.warnings) {
       warn(args.path + ": " + w);
     }
-    results.push_back(std::move(*m));
   }
   if (Status s = settled(*mapped); !s.ok()) {
     return fail("", s.error());

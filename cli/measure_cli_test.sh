@@ -55,6 +55,19 @@ expect "range first is the single" "$digest" "$(python3 -c 'import json,sys; pri
 expect "range plain lines" 3 "$($bin measure "$f" --platform snp --vcpus 2-4 2>/dev/null | wc -l)"
 three=$($bin measure "$f" --platform snp --vcpus 3 2>/dev/null)
 expect "range third is --vcpus 3" "$three" "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["measurements"][2]["digest"])' <<<"$range")"
+# The whole range (1..igvm::kMaxVcpus) hashes the image once (measure/snp_tail.h); every entry is
+# what a single run prints.
+full=$($bin measure "$f" --platform snp --vcpus 1-253 --json 2>/dev/null); rc=$?
+expect "full range status" 0 $rc
+expect "full range count" 253 "$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["measurements"]))' <<<"$full")"
+for n in 1 2 100 253; do
+  one=$($bin measure "$f" --platform snp --vcpus $n --json 2>/dev/null)
+  expect "full range entry $n is --vcpus $n" \
+    "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin), sort_keys=True))' <<<"$one")" \
+    "$(python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["measurements"]['$((n - 1))'], sort_keys=True))' <<<"$full")"
+done
+$bin measure "$f" --platform snp --vcpus 1-254 >/dev/null 2>&1; rc=$?
+expect "range past kMaxVcpus status" 2 $rc
 
 tdx=$($bin measure "$f" --platform tdx 2>/dev/null); rc=$?
 expect "tdx status" 0 $rc

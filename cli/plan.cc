@@ -32,7 +32,7 @@ RunFn addPlan(CLI::App& app) {
     if (!backend.ok()) {
       return fail("", backend.error());
     }
-    Result<loader::VmConfig> config = loader::parseVmOptions(o->vm);
+    Result<loader::VmConfig> config = loader::parseVmOptions(o->vm, *backend);
     if (!config.ok()) {
       return fail("", config.error());
     }

@@ -91,6 +91,83 @@ expect "hex memory" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --memor
 expect "MiB memory" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --memory 16MiB | grep -c 'memory=0x1000000')"
 expect "253 cpus" 1 "$($bin plan "$dir/single_page.igvm" --backend kvm --cpus 253 | grep -c 'vcpus=253')"
 
+# VM options are usage errors (exit 2, one line naming the option) for plan and run alike
+# (loader/vm_options.h); run parses them before it looks for a hypervisor.
+usage_case() {  # usage_case NAME PATTERN ARGS...
+  local name=$1 pattern=$2 out rc
+  shift 2
+  out=$($bin plan "$dir/single_page.igvm" --backend kvm "$@" 2>&1 >/dev/null); rc=$?
+  expect "plan $name status" 2 $rc
+  has "plan $name message" "$pattern" "$out"
+  expect "plan $name one line" 1 "$(wc -l <<<"$out")"
+  out=$($bin run "$dir/single_page.igvm" --hypervisor kvm "$@" 2>&1 >/dev/null); rc=$?
+  expect "run $name status" 2 $rc
+  has "run $name message" "$pattern" "$out"
+  expect "run $name one line" 1 "$(wc -l <<<"$out")"
+}
+usage_case "cpus 0" '^error: --cpus must be between 1 and 253, not 0$' --cpus 0
+usage_case "cpus 100000" '^error: --cpus must be between 1 and 253, not 100000$' --cpus 100000
+usage_case "memory 0" '^error: --memory 0 is not a nonzero multiple of 4 KiB$' --memory 0
+usage_case "memory 2^58" '^error: --memory 274877906944M does not fit the 52-bit guest physical address space of kvm guests' --memory 274877906944M
+# The width is the backend's: 2^51 - 1 GiB of RAM (+ the 1 GiB gap) fits kvm-snp, 2^51 does not.
+out=$($bin plan "$dir/gpa/page_below_2to51.igvm" --backend kvm-snp --memory 0x7ffffc0000000 2>&1); rc=$?
+expect "kvm-snp memory up to 2^51" 0 $rc
+out=$($bin plan "$dir/single_page.igvm" --backend kvm-snp --memory 0x8000000000000 2>&1); rc=$?
+expect "kvm-snp memory 2^51" 2 $rc
+has "kvm-snp memory 2^51 message" "51-bit guest physical address space of kvm-snp guests \\(the c-bit is bit 51\\)" "$out"
+
+# Guest physical address widths (igvm/gpa.h): 52 bits on kvm/mshv, 51 on kvm-snp/mshv-snp (C-bit)
+# and kvm-tdx (GPA.SHARED). A page, area or VP context at 2^52 is refused by every backend with one
+# line naming the header; just below the width passes.
+for b in kvm kvm-snp kvm-tdx mshv mshv-snp; do
+  for img in page_at_2to52 area_at_2to52 vp_at_2to52 page_at_top; do
+    [[ $img == vp_at_2to52 && $b == kvm-tdx ]] && continue  # no TDX VP context in the images
+    out=$($bin plan "$dir/gpa/$img.igvm" --backend "$b" 2>&1); rc=$?
+    expect "$img $b refused" 1 $rc
+    has "$img $b message" "^error: .*/$img.igvm: header #[0-9]+ \\((PAGE_DATA|PARAMETER_INSERT|VP_CONTEXT) 0x3[0-9a-f]+\\) at offset 0x[0-9a-f]+: .* at 0x(10000000000000|fffffffffffff000) \\(0x1000 bytes\\) lies beyond the 5[12]-bit guest physical address space" "$out"
+    expect "$img $b one line" 1 "$(wc -l <<<"$out")"
+  done
+  out=$($bin plan "$dir/gpa/page_below_2to51.igvm" --backend "$b" 2>&1); rc=$?
+  expect "page below 2^51 on $b" 0 $rc
+  has "page below 2^51 on $b imported" "import gpa=0x7fffffffff000 pages=1" "$out"
+  out=$($bin plan "$dir/gpa/area_below_2to51.igvm" --backend "$b" 2>&1); rc=$?
+  expect "area below 2^51 on $b" 0 $rc
+  out=$($bin plan "$dir/gpa/page_below_2to52.igvm" --backend "$b" 2>&1); rc=$?
+  case $b in
+    kvm|mshv) expect "page below 2^52 on $b" 0 $rc ;;
+    *) expect "page below 2^52 beyond 2^51 on $b" 1 $rc
+       has "page below 2^52 on $b" "lies beyond the 51-bit" "$out" ;;
+  esac
+done
+
+# plan, measure and check agree on the top page and on a 2 MiB page that wraps past 2^64.
+top=$dir/gpa/page_at_top.igvm
+out=$($bin measure "$top" --platform tdx 2>&1); rc=$?
+expect "measure tdx top page" 1 $rc
+has "measure tdx top page message" "PAGE_DATA .*: page data at 0xfffffffffffff000 \\(0x1000 bytes\\) lies beyond the 51-bit" "$out"
+out=$($bin plan "$top" --backend kvm-tdx 2>&1); rc=$?
+has "plan kvm-tdx top page message" "PAGE_DATA .*: page data at 0xfffffffffffff000 \\(0x1000 bytes\\) lies beyond the 51-bit" "$out"
+out=$($bin check "$top" 2>&1); rc=$?
+expect "check top page is valid" 0 $rc
+has "check top page warns" "^warning: .*page_at_top.igvm: header #[0-9]+ \\(PAGE_DATA 0x302\\) at offset 0x[0-9a-f]+: page data at 0xfffffffffffff000 .* \\[gpa.width\\]$" "$out"
+out=$($bin check "$top" --json 2>/dev/null); rc=$?
+expect "check --json top page" 0 $rc
+has "check --json top page warning" '"rule": "gpa.width"' "$out"
+wrap=$dir/gpa/page2m_wraps.igvm
+out=$($bin measure "$wrap" --platform tdx 2>&1); rc=$?
+expect "measure tdx 2 MiB wrap" 1 $rc
+has "measure tdx 2 MiB wrap message" "page data at 0xfffffffffffff000 \\(0x200000 bytes\\) wraps past the end of the 64-bit address space" "$out"
+out=$($bin plan "$wrap" --backend kvm-tdx 2>&1); rc=$?
+expect "plan kvm-tdx 2 MiB wrap" 1 $rc
+has "plan kvm-tdx 2 MiB wrap message" "page data at 0xfffffffffffff000 \\(0x200000 bytes\\) wraps past the end of the 64-bit address space" "$out"
+out=$($bin check "$wrap" 2>&1); rc=$?
+expect "check strict 2 MiB wrap (misaligned)" 1 $rc
+out=$($bin check "$wrap" --compat --json 2>/dev/null); rc=$?
+expect "check --compat 2 MiB wrap" 0 $rc
+has "check --compat --json wrap warning" '"rule": "gpa.wrap"' "$out"
+out=$($bin check "$wrap" --compat 2>&1)
+has "check --compat wrap warning" "^warning: .*: page data at 0xfffffffffffff000 \\(0x200000 bytes\\) wraps .* \\[gpa.wrap\\]$" "$out"
+
 if [[ $fails -ne 0 ]]; then
   exit 1
 fi

@@ -200,6 +200,48 @@ TEST(LibIgvm, EachFileFaultGivesTheReferenceCodeAndIgvmkitsDiagnostic) {
   }
 }
 
+// The one parameter-area limit (igvm/defs.h kMaxParameterAreaBytes: 1 GiB per area and for all
+// areas together) holds in the C API as in check, measure and plan, which parse with the same
+// File::parse: IGVMAPI_INVALID_BINARY_DIRECTIVE_HEADER (-13, the code of every other bad directive
+// header) with rule parameter_area.limit; at the limit a file loads.
+TEST(LibIgvm, ParameterAreaLimitIsTheOneEveryCommandApplies) {
+  auto withAreas = [](const std::vector<uint64_t>& sizes) {
+    TestImage t;
+    t.platform(PlatformType::kSevSnp, 1);
+    for (size_t i = 0; i < sizes.size(); ++i) {
+      t.parameterArea(static_cast<uint32_t>(i), sizes[i]);
+    }
+    return sealed(t);
+  };
+  constexpr uint64_t kGiB = 1ull << 30, k4K = 0x1000;
+  for (const std::vector<uint64_t>& ok :
+       {std::vector<uint64_t>{kGiB}, std::vector<uint64_t>{kGiB / 2, kGiB / 2}}) {
+    ByteVector bytes = withAreas(ok);
+    IgvmHandle igvm = load(bytes);
+    EXPECT_GT(igvm, 0) << ok.size() << " areas";
+    igvm_free(igvm);
+    EXPECT_TRUE(File::parse(bytes, {.conformance = Conformance::kReference}).ok());
+  }
+  // The 112-byte-header case (an area of 2^64 - 4 KiB), one area just over, two that
+  // together are.
+  for (const std::vector<uint64_t>& bad :
+       {std::vector<uint64_t>{~uint64_t{0} - k4K + 1}, std::vector<uint64_t>{kGiB + k4K},
+        std::vector<uint64_t>{kGiB / 2, kGiB / 2 + k4K}}) {
+    ByteVector bytes = withAreas(bad);
+    EXPECT_EQ(load(bytes), IGVMAPI_INVALID_BINARY_DIRECTIVE_HEADER) << bad.back();
+    IgvmkitDiagnostic d;
+    ASSERT_EQ(igvmkit_last_error(&d), IGVMAPI_OK);
+    EXPECT_EQ(d.result, IGVMAPI_INVALID_BINARY_DIRECTIVE_HEADER);
+    EXPECT_STREQ(d.rule, "parameter_area.limit") << d.message;
+    // The same rule from the parser behind check, measure and plan, strict or lenient.
+    for (Conformance c : {Conformance::kStrict, Conformance::kCompat, Conformance::kReference}) {
+      Result<File> f = File::parse(bytes, {.conformance = c});
+      ASSERT_FALSE(f.ok());
+      EXPECT_EQ(f.error().rule, "parameter_area.limit");
+    }
+  }
+}
+
 TEST(LibIgvm, CallErrors) {
   TestImage t;
   t.platform(PlatformType::kSevSnp, 1);

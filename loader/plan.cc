@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "igvm/defs.h"
+#include "igvm/gpa.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader {
@@ -128,6 +129,13 @@ struct Checker {
   RangeSet loaded;  // imports, parameter areas and VMSAs that occupy guest pages
   std::vector<bool> vp_set;
 
+  // Every GPA range an op occupies, against the backend platform's width (igvm/gpa.h): the
+  // backstop for plans not made by plan(), whose PlanBuilder refuses such pages per header.
+  Status inWidth(size_t i, std::string_view what, uint64_t gpa, uint64_t size) {
+    Status s = igvm::checkGpaRange(platformFor(plan.backend), what, gpa, size);
+    return s.ok() ? s : bad(i, s.error().rule, s.error().message);
+  }
+
   Status placePages(size_t i, uint64_t gpa, uint64_t end) {
     if (!mapped.covers(gpa, end)) {
       if (inRam(ram, gpa, end)) {
@@ -153,9 +161,7 @@ struct Checker {
                  "map " + hex(m.gpa) + " size " + hex(m.size) +
                      " is not a nonzero whole number of 4 KiB pages");
     }
-    if (m.gpa > UINT64_MAX - m.size) {
-      return bad(i, "plan.outside_ram", "map " + hex(m.gpa) + " size " + hex(m.size) + " wraps");
-    }
+    IGVMKIT_RETURN_IF_ERROR(inWidth(i, "map", m.gpa, m.size));
     // Either RAM, or an extra region wholly outside RAM for file data (QEMU's igvm.N regions,
     // e.g. firmware below 4 GiB in the MMIO hole).
     if (!inRam(ram, m.gpa, m.gpa + m.size) && overlapsRam(ram, m.gpa, m.gpa + m.size)) {
@@ -184,12 +190,14 @@ struct Checker {
     if (p.page_count == 0) {
       return bad(i, "plan.import_empty", "import at " + hex(p.gpa) + " has no pages");
     }
-    std::optional<uint64_t> end = pagesEnd(p.gpa, p.page_count);
-    if (!end) {
-      return bad(i, "plan.outside_ram",
+    if (p.page_count > (UINT64_MAX >> 12)) {
+      return bad(i, "gpa.wrap",
                  "import at " + hex(p.gpa) + " of " + hex(p.page_count) +
                      " pages wraps the address space");
     }
+    // A last page ending at 2^64 does not wrap (it is past every width instead).
+    IGVMKIT_RETURN_IF_ERROR(inWidth(i, "import", p.gpa, p.page_count * kPageSize));
+    const std::optional<uint64_t> end = pagesEnd(p.gpa, p.page_count);
     if (p.data.size() > p.page_count * kPageSize) {
       return bad(
           i, "plan.import_data",
@@ -234,10 +242,8 @@ struct Checker {
                        " bytes");
       }
     }
+    IGVMKIT_RETURN_IF_ERROR(inWidth(i, "parameter area", f.gpa, f.size));
     std::optional<uint64_t> end = pagesEnd(f.gpa, f.size / kPageSize);
-    if (!end) {
-      return bad(i, "plan.outside_ram", "parameter area at " + hex(f.gpa) + " wraps");
-    }
     return placePages(i, f.gpa, *end);
   }
 
@@ -271,6 +277,7 @@ struct Checker {
     if (vmsa.page.size() != detail::kVmsaSize) {
       return bad(i, "vmsa.size", "vmsa is " + hex(vmsa.page.size()) + " bytes, expected 0x1000");
     }
+    IGVMKIT_RETURN_IF_ERROR(inWidth(i, "vmsa", vmsa.gpa, kPageSize));
     if (b == BackendKind::kKvmSnp) {
       if (vmsa.gpa != kKvmSnpVmsaGpa) {
         return cannot(i, "kvm_snp.vmsa_gpa",
@@ -289,9 +296,6 @@ struct Checker {
     // mshv-snp imports the page at the GPA the file names.
     if (vmsa.gpa % kPageSize != 0) {
       return bad(i, "plan.vmsa_alignment", "vmsa gpa " + hex(vmsa.gpa) + " is not page aligned");
-    }
-    if (vmsa.gpa > UINT64_MAX - kPageSize) {
-      return bad(i, "plan.outside_ram", "vmsa gpa " + hex(vmsa.gpa) + " wraps");
     }
     return placePages(i, vmsa.gpa, vmsa.gpa + kPageSize);
   }

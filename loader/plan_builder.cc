@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "igvm/defs.h"
+#include "igvm/gpa.h"
 #include "loader/internal/vmsa.h"
 #include "loader/params.h"
 
@@ -81,6 +82,8 @@ void PlanBuilder::noteOutsideRam(uint64_t gpa, uint64_t size) {
 Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, Bytes data,
                              std::shared_ptr<const void> keep_alive) {
   uint64_t size = (flags & kIgvmPageIs2Mb) != 0 ? 0x200000 : kPageSize;
+  // Before alignment, so plan and measure name a page past the width (or 2^64) alike.
+  IGVMKIT_RETURN_IF_ERROR(igvm::checkGpaRange(platformFor(backend_), "page data", gpa, size));
   if (gpa % size != 0) {
     return invalid("builder.page_alignment",
                    "page data gpa " + hex(gpa) + " is not aligned to " + hex(size));
@@ -88,9 +91,6 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
   if (data.size() > size) {
     return invalid("builder.page_data_size", "page data at " + hex(gpa) + " has " +
                                                  hex(data.size()) + " bytes, more than its page");
-  }
-  if (gpa > UINT64_MAX - size) {
-    return invalid("builder.page_alignment", "page data at " + hex(gpa) + " wraps");
   }
   PageType type;
   switch (data_type) {
@@ -231,7 +231,9 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
 
 Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
   IGVMKIT_ASSIGN_OR_RETURN(Area * area, liveArea(area_index, "a parameter insert"));
-  if (gpa % kPageSize != 0 || gpa > UINT64_MAX - area->size) {
+  IGVMKIT_RETURN_IF_ERROR(
+      igvm::checkGpaRange(platformFor(backend_), "parameter area", gpa, area->size));
+  if (gpa % kPageSize != 0) {
     return invalid("builder.insert_gpa",
                    "parameter insert gpa " + hex(gpa) + " is not page aligned");
   }

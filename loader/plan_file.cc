@@ -4,6 +4,7 @@
 
 #include "igvm/defs.h"
 #include "igvm/file.h"
+#include "igvm/gpa.h"
 #include "loader/plan.h"
 #include "loader/plan_builder.h"
 #include "loader/relocation.h"
@@ -52,6 +53,26 @@ std::string declaredPlatforms(const igvm::File& file) {
     }
   }
   return out.empty() ? "none" : out;
+}
+
+// VP_CONTEXT: an SNP VMSA or a native context (patched when its region moved); TDX and VBS
+// contexts are not loadable.
+Status vpContext(PlanBuilder& b, const Relocator& reloc, BackendKind backend, const igvm::Header& h,
+                 const igvm::IGVM_VHS_VP_CONTEXT& vp) {
+  if (h.vp_format == igvm::VpContextFormat::kSnpVmsa) {
+    return b.vpContextSnp(vp.vp_index, vp.gpa, h.data);
+  }
+  if (h.vp_format == igvm::VpContextFormat::kNativeX64) {
+    ByteVector context = reloc.patchNativeContext(vp.vp_index, h.data);
+    return b.vpContextNative(vp.vp_index, context);
+  }
+  if (backend == BackendKind::kKvmTdx) {
+    // TDX: the TDX module sets the initial state; the file's context is not loadable.
+    return unsupported("plan.vp_context", "tdx vp contexts are set by the tdx module");
+  }
+  return unsupported("plan.vp_context",
+                     "vp context format " + std::string(igvm::vpContextFormatName(h.vp_format)) +
+                         " is not loadable on " + std::string(backendName(backend)));
 }
 
 }  // namespace
@@ -141,19 +162,9 @@ Result<Plan> plan(const igvm::File& file, BackendKind backend, const VmConfig& c
       Result<uint64_t> gpa = reloc.map(pi->gpa, kPageSize);
       s = gpa.ok() ? b.parameterInsert(*gpa, pi->parameter_area_index) : Status(gpa.error());
     } else if (const auto* vp = h.get<igvm::IGVM_VHS_VP_CONTEXT>()) {
-      if (h.vp_format == igvm::VpContextFormat::kSnpVmsa) {
-        s = b.vpContextSnp(vp->vp_index, vp->gpa, h.data);
-      } else if (h.vp_format == igvm::VpContextFormat::kNativeX64) {
-        ByteVector context = reloc.patchNativeContext(vp->vp_index, h.data);
-        s = b.vpContextNative(vp->vp_index, context);
-      } else if (backend == BackendKind::kKvmTdx) {
-        // TDX: the TDX module sets the initial state; the file's context is not loadable.
-        s = unsupported("plan.vp_context", "tdx vp contexts are set by the tdx module");
-      } else {
-        s = unsupported("plan.vp_context",
-                        "vp context format " +
-                            std::string(igvm::vpContextFormatName(h.vp_format)) +
-                            " is not loadable on " + std::string(backendName(backend)));
+      s = igvm::checkGpaRange(want, "vp context", vp->gpa, kPageSize);
+      if (s.ok()) {
+        s = vpContext(b, reloc, backend, h, *vp);
       }
     } else if (const auto* rm = h.get<igvm::IGVM_VHS_REQUIRED_MEMORY>()) {
       Result<uint64_t> gpa = reloc.map(rm->gpa, rm->number_of_bytes);

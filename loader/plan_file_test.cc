@@ -287,3 +287,91 @@ TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseOrIsRefused) {
 
 }  // namespace
 }  // namespace igvmkit::loader
+
+namespace igvmkit::loader {
+namespace {
+
+// Every backend checks pages, parameter areas and VP contexts against its platform's GPA width
+// (igvm/gpa.h: 52 bits on kvm and mshv, 51 on kvm-snp/mshv-snp below the C-bit and on kvm-tdx
+// below GPA.SHARED): one error with rule gpa.width naming the GPA and the header.
+TEST(PlanFile, EveryBackendRefusesGpasBeyondItsWidthAndTakesThoseJustBelow) {
+  auto limitOf = [](BackendKind b) {
+    return (b == BackendKind::kKvm || b == BackendKind::kMshv) ? testing::k2To52 : testing::k2To51;
+  };
+  for (const ImageSpec& spec : testing::gpaWidthSpecs()) {
+    auto bytes = makeImage(spec);
+    ASSERT_TRUE(bytes.ok()) << spec.name << ": " << bytes.error().describe();
+    auto file = igvm::File::parse(*bytes);
+    ASSERT_TRUE(file.ok()) << spec.name;
+    const uint64_t gpa = spec.page_at.value_or(spec.area_at.value_or(spec.vp_at.value_or(0)));
+    for (BackendKind backend : kAllBackends) {
+      SCOPED_TRACE(spec.name + " on " + std::string(backendName(backend)));
+      if (spec.vp_at && backend == BackendKind::kKvmTdx) {
+        continue;  // the images give TDX no VP context
+      }
+      auto p = plan(*file, backend, config());
+      if (gpa < limitOf(backend)) {
+        ASSERT_TRUE(p.ok()) << p.error().describe();
+        continue;
+      }
+      ASSERT_FALSE(p.ok());
+      EXPECT_EQ(p.error().rule, "gpa.width");
+      EXPECT_EQ(p.error().code, Code::kInvalidInput);
+      EXPECT_NE(p.error().message.find(" at " + hex(gpa) + " "), std::string::npos)
+          << p.error().message;
+      EXPECT_NE(p.error().message.find(
+                    std::to_string(limitOf(backend) == testing::k2To52 ? 52 : 51) + "-bit"),
+                std::string::npos)
+          << p.error().message;
+      ASSERT_TRUE(p.error().location.has_value());
+      EXPECT_EQ(p.error().location->header_name, spec.page_at   ? "PAGE_DATA"
+                                                 : spec.area_at ? "PARAMETER_INSERT"
+                                                                : "VP_CONTEXT");
+      EXPECT_TRUE(p.error().location->offset.has_value());
+    }
+  }
+}
+
+// The last 4 KiB page of the 64-bit space ends at 2^64 (no wrap): beyond every width.
+TEST(PlanFile, TopPageIsBeyondTheWidthNotAWrap) {
+  auto bytes = makeImage({.name = "top", .page_at = 0xFFFF'FFFF'FFFF'F000});
+  ASSERT_TRUE(bytes.ok());
+  auto file = igvm::File::parse(*bytes);
+  ASSERT_TRUE(file.ok());
+  for (BackendKind backend : kAllBackends) {
+    auto p = plan(*file, backend, config());
+    ASSERT_FALSE(p.ok());
+    EXPECT_EQ(p.error().rule, "gpa.width") << backendName(backend);
+  }
+}
+
+// checkPlan() is the backstop for plans made without plan(): RAM, imports, areas and VMSAs.
+TEST(CheckPlan, RefusesOpsBeyondTheBackendsWidth) {
+  for (BackendKind backend : kAllBackends) {
+    SCOPED_TRACE(backendName(backend));
+    const bool wide = backend == BackendKind::kKvm || backend == BackendKind::kMshv;
+    const uint64_t limit = wide ? testing::k2To52 : testing::k2To51;
+    Plan p = testing::basePlan(backend);
+    p.ops.push_back(MapMemory{limit - kPageSize, kPageSize, testing::confidential(backend)});
+    p.ops.push_back(testing::zeroPages(limit - kPageSize, 1, PageType::kNormal));
+    p.ops.push_back(Finalize{});
+    Status below = checkPlan(p);
+    if (isSnp(backend)) {
+      // basePlan() has no VMSA, which SNP needs; the width is what is under test.
+      ASSERT_FALSE(below.ok());
+      EXPECT_NE(below.error().rule, "gpa.width") << below.error().describe();
+    } else {
+      EXPECT_TRUE(below.ok()) << below.error().describe();
+    }
+    Plan q = testing::basePlan(backend);
+    q.ops.push_back(MapMemory{limit, kPageSize, testing::confidential(backend)});
+    q.ops.push_back(Finalize{});
+    Status beyond = checkPlan(q);
+    ASSERT_FALSE(beyond.ok());
+    EXPECT_EQ(beyond.error().rule, "gpa.width");
+    EXPECT_NE(beyond.error().message.find("op #"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace igvmkit::loader

@@ -2,11 +2,12 @@
 
 #include "base/size.h"
 #include "igvm/defs.h"
+#include "igvm/gpa.h"
 #include "loader/relocation.h"
 
 namespace igvmkit::loader {
 
-Result<VmConfig> parseVmOptions(const VmOptions& options) {
+Result<VmConfig> parseVmOptions(const VmOptions& options, BackendKind backend) {
   VmConfig config;
   if (!options.memory.empty()) {
     Result<uint64_t> size = parseSize(options.memory);
@@ -20,6 +21,18 @@ Result<VmConfig> parseVmOptions(const VmOptions& options) {
                    std::nullopt};
     }
     config.memory_size = *size;
+    // RAM is laid out from GPA 0 around the MMIO gaps; its end must lie inside the guest's
+    // physical address space (igvm/gpa.h), or no map of it could be made.
+    const igvm::GpaWidth width = igvm::gpaWidth(platformFor(backend));
+    Result<std::vector<GpaRange>> ram = config.ramLayout();
+    if (!ram.ok() || ram->back().end() > (uint64_t{1} << width.bits)) {
+      return Error{Code::kUsage, "config.memory",
+                   "--memory " + options.memory + " does not fit the " +
+                       std::to_string(width.bits) + "-bit guest physical address space of " +
+                       std::string(backendName(backend)) + " guests (" + std::string(width.reason) +
+                       ")",
+                   std::nullopt};
+    }
   }
   if (options.cpus < 1 || options.cpus > igvm::kMaxVcpus) {
     return Error{Code::kUsage, "config.vcpus",

@@ -5,9 +5,10 @@
 //   loader::VmOptions o{.memory = "1GiB", .cpus = 4, .cmdline = "console=ttyS0"};
 //   IGVMKIT_ASSIGN_OR_RETURN(loader::VmConfig config, loader::parseVmOptions(o));
 //
-// Every refusal is a usage error (exit 2): "config.memory" (not a size, or not a nonzero
-// multiple of 4 KiB), "config.vcpus" (outside 1..igvm::kMaxVcpus), and the relocation specs'
-// (parseRelocateOption(), relocation.h).
+// Every refusal is a usage error (exit 2): "config.memory" (not a size, not a nonzero multiple of
+// 4 KiB, or RAM that would end above the guest physical address width of `backend`'s platform,
+// igvm/gpa.h: 2^52 for kvm and mshv, 2^51 below the SNP C-bit / TDX shared bit), "config.vcpus"
+// (outside 1..igvm::kMaxVcpus), and the relocation specs' (parseRelocateOption(), relocation.h).
 #pragma once
 
 #include <cstdint>
@@ -26,6 +27,7 @@ struct VmOptions {
   std::vector<std::string> relocate;  // --relocate specs, in order
 };
 
-Result<VmConfig> parseVmOptions(const VmOptions& options);
+// `backend` bounds --memory only; `igvmkit run` runs kvm or mshv (52 bits).
+Result<VmConfig> parseVmOptions(const VmOptions& options, BackendKind backend = BackendKind::kKvm);
 
 }  // namespace igvmkit::loader

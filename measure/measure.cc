@@ -6,9 +6,10 @@
 #include <map>
 #include <thread>
 
+#include "igvm/gpa.h"
+#include "measure/internal/snp_feed.h"
 #include "measure/sev.h"
 #include "measure/tdx.h"
-#include "measure/internal/snp_feed.h"
 #include "measure/vbs.h"
 #include "measure/vmsa.h"
 #include "measure/parallel.h"
@@ -35,6 +36,9 @@ Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
                                                   static_cast<uint8_t>(igvmPlatformType(platform)))) +
                                               " platform");
   }
+  // A page, area or VP context the platform cannot address has no launch and so no measurement:
+  // refused as `plan` refuses it (igvm/gpa.h).
+  IGVMKIT_RETURN_IF_ERROR(igvm::checkPlatformGpas(file, p->compatibility_mask));
   return p->compatibility_mask;
 }
 

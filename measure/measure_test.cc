@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/testing/matchers.h"
+#include "igvm/testing/test_image.h"
 #include "igvm/writer.h"
 #include "measure/tdx.h"
 
@@ -250,6 +251,52 @@ TEST(MeasureTest, KvmWithoutVmsaIsAnError) {
   ASSERT_THAT(m, HasRule("measure.no_vmsa"));
   // mshv measures such a file.
   EXPECT_TRUE(measure(*file, {.host = HostModel::kMshv}).ok());
+}
+
+// One page at `gpa` (4 KiB, or 2 MiB when `big`) plus, for SNP, a VMSA at KVM's GPA; parsed
+// leniently as `igvmkit measure` does, so a 2 MiB page need only be 4 KiB aligned.
+Result<Measurement> measureOnePage(Platform platform, uint64_t gpa, bool big = false,
+                                   HostModel host = HostModel::kKvm) {
+  igvm::testing::TestImage t;
+  t.platform(igvmPlatformType(platform), 0x1);
+  t.pageData(gpa, 0x1, {}, big ? igvm::kPageDataFlagIs2MbPage : 0);
+  if (platform == Platform::kSnp) {
+    t.vpContext(0xFFFFFFFFF000, 0x1, 0, vmsaPage(0xA0));
+  }
+  ByteVector bytes = t.bytes();
+  IGVMKIT_ASSIGN_OR_RETURN(igvm::File file,
+                           igvm::File::parse(bytes, {.conformance = igvm::Conformance::kCompat}));
+  return measure(file, {.platform = platform, .host = host});
+}
+
+// Measure refuses what plan refuses (igvm/gpa.h): a page past the platform's GPA width has no
+// launch, so no digest; a 4 KiB page at 0xFFFFFFFFFFFFF000 ends at 2^64 (past the width, no
+// wrap), a 2 MiB page there wraps.
+TEST(MeasureTest, PagesBeyondTheGpaWidthOrWrappingAreRefusedOnEveryPlatform) {
+  struct Case {
+    Platform platform;
+    uint8_t bits;
+  };
+  for (Case c : {Case{Platform::kTdx, 51}, Case{Platform::kSnp, 51}, Case{Platform::kVbs, 52}}) {
+    SCOPED_TRACE(platformName(c.platform));
+    const uint64_t limit = uint64_t{1} << c.bits;
+    EXPECT_TRUE(measureOnePage(c.platform, limit - 0x1000).ok());
+    EXPECT_TRUE(measureOnePage(c.platform, limit - 0x200000, true).ok());
+    EXPECT_THAT(measureOnePage(c.platform, limit), HasRule("gpa.width"));
+    EXPECT_THAT(measureOnePage(c.platform, uint64_t{1} << 52), HasRule("gpa.width"));
+    EXPECT_THAT(measureOnePage(c.platform, 0xFFFF'FFFF'FFFF'F000), HasRule("gpa.width"));
+    EXPECT_THAT(measureOnePage(c.platform, 0xFFFF'FFFF'FFFF'F000, true), HasRule("gpa.wrap"));
+  }
+  EXPECT_THAT(measureOnePage(Platform::kSnp, uint64_t{1} << 51, false, HostModel::kMshv),
+              HasRule("gpa.width"));
+  Result<Measurement> top = measureOnePage(Platform::kTdx, 0xFFFF'FFFF'FFFF'F000);
+  ASSERT_FALSE(top.ok());
+  ASSERT_TRUE(top.error().location.has_value());
+  EXPECT_EQ(top.error().location->header_name, "PAGE_DATA");
+  EXPECT_EQ(top.error().message,
+            "page data at 0xfffffffffffff000 (0x1000 bytes) lies beyond the 51-bit guest physical "
+            "address space of TDX guests (gpa below 0x8000000000000: gpa.shared is bit 51 (gpaw "
+            "52))");
 }
 
 TEST(MeasureTest, VbsRejectsNonNormalPages) {

@@ -55,4 +55,14 @@ Result<Sha384Digest> mshvDigestFromPrefix(const SnpKvmPrefix& prefix);
 Result<std::vector<Sha384Digest>> extendKvmVmsas(const Sha384Digest& prefix,
                                                  std::span<const Sha384Digest> vmsa_digests);
 
+// measure() for every vCPU count in [first, last] (`options.vcpus` is ignored; counts are checked
+// by the caller, at most igvm::kMaxVcpus): element i is what measure() gives for first + i vCPUs,
+// digest, pages, warnings and assumptions alike. Under the kvm SNP model the image is hashed once
+// (the prefix) and the VMSAs extend it once for all counts (extendKvmVmsas), so a range costs about
+// what one measurement does, not one per count; each count's warnings come from the same host
+// model fed the file's VMSAs alone. Other models do not depend on the count: one Measurement, for
+// `first`. With options.trace every count is measured in full (the trace is per launch).
+Result<std::vector<Measurement>> measureVcpuRange(const igvm::File& file, MeasureOptions options,
+                                                  uint32_t first, uint32_t last);
+
 }  // namespace igvmkit::measure

@@ -114,3 +114,55 @@ TEST(SnpTailTest, FileWithoutVmsaIsRefusedAsMeasureRefusesIt) {
 
 }  // namespace
 }  // namespace igvmkit::measure
+
+namespace igvmkit::measure {
+namespace {
+
+// measureVcpuRange == one measure() per count: digest, pages, warnings (which depend on the count
+// here: vp_index 1's VMSA is unused with 1 vCPU) and assumptions, over the whole vCPU range.
+TEST(SnpTailTest, VcpuRangeEqualsOneMeasurePerCount) {
+  const ByteVector bytes = testFile();
+  Result<igvm::File> file = igvm::File::parse(bytes);
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  struct Range {
+    uint32_t first, last;
+  };
+  for (bool native_zero : {false, true}) {
+    for (Range r : {Range{1, igvm::kMaxVcpus}, Range{2, 4}, Range{7, 7}}) {
+      MeasureOptions o{.host = HostModel::kKvm, .native_zero = native_zero};
+      Result<std::vector<Measurement>> range = measureVcpuRange(*file, o, r.first, r.last);
+      ASSERT_TRUE(range.ok()) << range.error().message;
+      ASSERT_EQ(range->size(), r.last - r.first + 1);
+      for (uint32_t n = r.first; n <= r.last; ++n) {
+        o.vcpus = n;
+        Result<Measurement> one = measure(*file, o);
+        ASSERT_TRUE(one.ok());
+        const Measurement& got = (*range)[n - r.first];
+        EXPECT_EQ(got.toReference().toJson().dump(), one->toReference().toJson().dump())
+            << n << " vcpus";
+        EXPECT_EQ(got.warnings, one->warnings) << n << " vcpus";
+      }
+    }
+  }
+  // The warnings do change with the count in this file.
+  Result<std::vector<Measurement>> two = measureVcpuRange(*file, {}, 1, 2);
+  ASSERT_TRUE(two.ok());
+  EXPECT_NE((*two)[0].warnings, (*two)[1].warnings);
+}
+
+// Models that do not depend on the count measure once; an empty range is refused.
+TEST(SnpTailTest, VcpuRangeOfACountFreeModelIsOneMeasurement) {
+  const ByteVector bytes = testFile();
+  Result<igvm::File> file = igvm::File::parse(bytes);
+  ASSERT_TRUE(file.ok());
+  Result<std::vector<Measurement>> mshv = measureVcpuRange(*file, {.host = HostModel::kMshv}, 1, 8);
+  ASSERT_TRUE(mshv.ok());
+  ASSERT_EQ(mshv->size(), 1u);
+  EXPECT_EQ(hexBytes((*mshv)[0].digest),
+            hexBytes(measure(*file, {.host = HostModel::kMshv})->digest));
+  EXPECT_FALSE(measureVcpuRange(*file, {}, 3, 2).ok());
+  EXPECT_FALSE(measureVcpuRange(*file, {}, 0, 2).ok());
+}
+
+}  // namespace
+}  // namespace igvmkit::measure

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,11 @@ struct ImageSpec {
   // SNP VMSAs for every vp at 0xFFFFFFFFF000 - vp * 4 KiB (kvm-snp refuses these: KVM puts every
   // VMSA at 0xFFFFFFFFF000), else one VMSA for vp 0 there (kvm-snp uses it for every vCPU).
   bool snp_vmsa_per_vp = false;
+  // Address-width cases (igvm/gpa.h): a 4 KiB page for every platform at `page_at`; a parameter
+  // area (one page) inserted at `area_at`; vp 0's SNP VMSA and native context at `vp_at`.
+  std::optional<uint64_t> page_at = std::nullopt;
+  std::optional<uint64_t> area_at = std::nullopt;
+  std::optional<uint64_t> vp_at = std::nullopt;
 };
 
 // A page of `seed`-dependent bytes.
@@ -117,15 +123,25 @@ inline Result<ByteVector> makeImage(const ImageSpec& spec) {
     m.add(igvm::pageDataEntry(0x400000, kAllBits, igvm::Blob(std::move(big)),
                               igvm::kPageDataFlagIs2MbPage));
   }
+  if (spec.page_at) {
+    m.add(igvm::pageDataEntry(*spec.page_at, kAllBits, igvm::Blob(patternPage(102))));
+  }
+  if (spec.area_at) {
+    m.add(igvm::parameterAreaEntry(2, 0x1000));
+    m.add(igvm::parameterEntry(igvm::kVhtVpCountParameter, 2, 0));
+    m.add(igvm::parameterInsertEntry(*spec.area_at, kAllBits, 2));
+  }
   for (uint16_t vp = 0; vp < spec.vps; ++vp) {
+    const bool moved = vp == 0 && spec.vp_at.has_value();
     if (vp == 0 || spec.snp_vmsa_per_vp) {
-      m.add(igvm::vpContextEntry(0xFFFFFFFFF000ull - vp * kPageSize, kSnpBit, vp,
-                                 igvm::Blob(snpVmsaFor(vp))));
+      m.add(igvm::vpContextEntry(moved ? *spec.vp_at : 0xFFFFFFFFF000ull - vp * kPageSize, kSnpBit,
+                                 vp, igvm::Blob(snpVmsaFor(vp))));
     }
     igvm::IgvmNativeVpContextX64 c = nativeContextFor(vp);
     ByteVector page(kPageSize);
     std::memcpy(page.data(), &c, sizeof(c));
-    m.add(igvm::vpContextEntry(0, kNativeBit, vp, igvm::Blob(std::move(page))));
+    m.add(
+        igvm::vpContextEntry(moved ? *spec.vp_at : 0, kNativeBit, vp, igvm::Blob(std::move(page))));
   }
   return igvm::write(m, {.version = 2});
 }
@@ -150,6 +166,21 @@ inline std::vector<ImageSpec> imageSpecs() {
        .parameters = true,
        .large_page = true,
        .vps = 2},
+  };
+}
+
+// Images at the edges of the guest physical address widths (igvm/gpa.h: 52 bits native, 51 on SNP
+// and TDX), for plan's and measure's width checks; not part of imageSpecs().
+inline constexpr uint64_t k2To52 = uint64_t{1} << 52, k2To51 = uint64_t{1} << 51;
+inline std::vector<ImageSpec> gpaWidthSpecs() {
+  return {
+      {.name = "page_at_2to52", .page_at = k2To52},
+      {.name = "page_below_2to52", .page_at = k2To52 - kPageSize},
+      {.name = "page_below_2to51", .page_at = k2To51 - kPageSize},
+      {.name = "page_at_top", .page_at = 0xFFFF'FFFF'FFFF'F000},
+      {.name = "area_at_2to52", .area_at = k2To52},
+      {.name = "area_below_2to51", .area_at = k2To51 - kPageSize},
+      {.name = "vp_at_2to52", .vp_at = k2To52},
   };
 }
 

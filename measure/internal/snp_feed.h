@@ -28,7 +28,9 @@ struct SnpFeedState {
   bool page_after_vmsa = false;  // a PAGE_DATA or PARAMETER_INSERT follows a VMSA in the file
 };
 
-// The compatibility-mask bit of `platform` in `file` ("measure.no_platform" when absent).
+// The compatibility-mask bit of `platform` in `file` ("measure.no_platform" when absent), once
+// every directive for it lies in the platform's GPA width (igvm::checkPlatformGpas: "gpa.width",
+// "gpa.wrap"; no launch, so no measurement, exists otherwise).
 Result<uint32_t> platformBit(const igvm::File& file, Platform platform);
 
 // `requested`, or the hardware concurrency for 0.
