@@ -12,6 +12,7 @@
 #include "builder/layout.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
+#include "igvm/gpa.h"
 #include "igvm/writer.h"
 #include "builder/internal/id_block.h"
 #include "sign/image.h"
@@ -350,7 +351,8 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
     return ::igvmkit::internal("buildTo: an SNP ID block is signed over the finished file; use build()");
   }
   if (!output.seekable()) {
-    return ::igvmkit::internal("buildTo: " + output.name() + " cannot be written at an offset; use build()");
+    return ::igvmkit::internal("buildTo: " + output.name() +
+                               " cannot be written at an offset; use build()");
   }
   IGVMKIT_ASSIGN_OR_RETURN(Image image,
                            layoutImage(manifest, diskReader(), {.stream_data = true}));
@@ -358,11 +360,13 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
   igvm::Model model = modelOf(manifest, image, result.summary);
 
   std::optional<measure::MeasureStream> measuring;
+  std::vector<uint32_t> measured_bits;
   if (options.measure) {
     std::vector<measure::MeasureStream::Target> targets;
     for (const measure::MeasureOptions& o : measurementsOf(manifest)) {
       targets.push_back(
           {o, compatibilityBit(result.summary.platforms, builderPlatform(o.platform))});
+      measured_bits.push_back(targets.back().bit);
     }
     measuring.emplace(std::move(targets), options.threads);
   }
@@ -385,6 +389,10 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
   IGVMKIT_ASSIGN_OR_RETURN(MappedFile written, output.mapWritten());
   IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(written.bytes()));
   if (measuring) {
+    // What measure() refuses before it hashes (igvm/gpa.h), the stream checks over the result.
+    for (uint32_t bit : measured_bits) {
+      IGVMKIT_RETURN_IF_ERROR(igvm::checkPlatformGpas(file, bit));
+    }
     IGVMKIT_ASSIGN_OR_RETURN(std::vector<measure::Measurement> all, measuring->finish());
     measure::ReferenceValues ref = measure::toReference(all);
     IGVMKIT_RETURN_IF_ERROR(sign::addIdentity(file, ref));
