@@ -219,5 +219,26 @@ TEST_F(StreamTest, MissingDataFileIsUnreadable) {
   EXPECT_EQ(r.error().code, Code::kUnreadable);
 }
 
+// A page beyond SNP's address width (below the C-bit, igvm/gpa.h): measure() refuses the file, so
+// the streamed measurements must too, with the same error.
+TEST_F(StreamTest, MeasurementsRefuseAPageBeyondTheAddressWidthAsMeasureDoes) {
+  writeBytes(dir_ / "blob.bin", pattern(4096, 3));
+  const std::string text =
+      "[platform.snp]\n[memory]\nsize = \"64M\"\n[vp]\nmode = \"registers\"\n"
+      "[vp.registers]\nrip = 0x1000\n[[data]]\nfile = \"blob.bin\"\ngpa = 0x8000000000000\n";
+  Result<Manifest> m = parseManifest(text, (dir_ / "t.toml").string(), dir_.string());
+  ASSERT_TRUE(m.ok()) << m.error().describe();
+  Result<BuildOutput> memory = build(*m);
+  ASSERT_TRUE(memory.ok()) << memory.error().describe();
+  Result<measure::ReferenceValues> memory_ref = measureBuilt(*m, memory->igvm);
+  ASSERT_THAT(memory_ref, HasRule("gpa.width"));
+  OutputFiles outputs;
+  Result<OutputFile*> out = outputs.add((dir_ / "o.igvm").string());
+  ASSERT_TRUE(out.ok());
+  Result<StreamedBuild> streamed = buildTo(*m, **out, {.measure = true});
+  ASSERT_THAT(streamed, HasRule("gpa.width"));
+  EXPECT_EQ(streamed.error().message, memory_ref.error().message);
+}
+
 }  // namespace
 }  // namespace igvmkit::builder
