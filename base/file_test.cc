@@ -225,6 +225,49 @@ TEST_F(FileTest, NonRegularTargetIsWrittenInPlace) {
   EXPECT_TRUE(S_ISCHR(st.st_mode));
 }
 
+// A path that names a descriptor (/dev/fd/N, /proc/self/fd/N, /dev/stdout) is written through
+// that descriptor, and the link is never replaced: a pipe has no path to rename over, and
+// replacing once turned /dev/stdout itself into a regular file.
+TEST_F(FileTest, DescriptorPathsAreWrittenThroughTheDescriptor) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  for (const std::string& name :
+       {"/dev/fd/" + std::to_string(fds[1]), "/proc/self/fd/" + std::to_string(fds[1])}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(writeFile(name, toBytes("piped")).ok());
+    char buf[16] = {};
+    EXPECT_EQ(::read(fds[0], buf, sizeof buf), 5);
+    EXPECT_STREQ(buf, "piped");
+  }
+  struct stat st {};
+  ASSERT_EQ(::lstat("/dev/fd", &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  // /dev/stdout is stdout itself: it and "-" are the same output.
+  OutputFiles outputs;
+  Result<OutputFile*> out = outputs.add("/dev/stdout");
+  ASSERT_TRUE(out.ok());
+  EXPECT_FALSE((*out)->seekable());
+  EXPECT_THAT(outputs.add("-").status(), HasRule("output.same_file"));
+  ::close(fds[0]);
+  ::close(fds[1]);
+}
+
+// A link to a file that has no path (deleted, reached through /proc) is refused, not replaced.
+TEST_F(FileTest, LinkToAFileWithoutAPathIsRefusedAndKept) {
+  put("gone", "old");
+  const int fd = ::open(path("gone").c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::unlink(path("gone").c_str()), 0);
+  const std::string target = "/proc/" + std::to_string(::getpid()) + "/fd/" + std::to_string(fd);
+  ASSERT_EQ(::symlink(target.c_str(), path("link").c_str()), 0);
+  EXPECT_THAT(writeFile(path("link"), toBytes("new")), StatusIs(Code::kUsage, "output.unnamed"));
+  struct stat st {};
+  ASSERT_EQ(::lstat(path("link").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(names(), std::vector<std::string>{"link"});
+  ::close(fd);
+}
+
 // Issue 12 item 4: -o naming an input, and two outputs naming one file.
 TEST_F(FileTest, OutputsNamingInputsOrEachOtherAreUsageErrors) {
   put("in", "input");

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "base/file.h"
 #include "base/internal/io.h"
@@ -130,6 +132,33 @@ void fsyncDirectory(const std::string& dir) {
   }
 }
 
+// The descriptor a path names, when it names one rather than a file: /dev/stdout, /dev/stderr,
+// /dev/stdin, /dev/fd/N, /proc/self/fd/N, /proc/thread-self/fd/N, /proc/<this pid>/fd/N. Such an
+// output is written through the descriptor, as a shell would, never replaced: replacing resolved
+// the link to whatever it named (a pipe has no path; a deleted file only "... (deleted)") and could
+// rename a regular file over /dev/stdout itself.
+std::optional<int> descriptorOf(const std::string& path) {
+  if (path == "/dev/stdin") {
+    return 0;
+  }
+  if (path == "/dev/stdout") {
+    return 1;
+  }
+  if (path == "/dev/stderr") {
+    return 2;
+  }
+  for (const std::string& prefix :
+       {std::string("/dev/fd/"), std::string("/proc/self/fd/"), std::string("/proc/thread-self/fd/"),
+        "/proc/" + std::to_string(::getpid()) + "/fd/"}) {
+    if (path.size() > prefix.size() && path.compare(0, prefix.size(), prefix) == 0 &&
+        path.size() - prefix.size() <= 9 &&
+        path.find_first_not_of("0123456789", prefix.size()) == std::string::npos) {
+      return std::stoi(path.substr(prefix.size()));
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool OutputFiles::Identity::operator==(const Identity& o) const {
@@ -185,10 +214,18 @@ Result<OutputFile*> OutputFiles::add(const std::string& path) {
   }
   auto file = std::make_unique<OutputFile>();
   struct stat st {};
-  if (path == "-") {
+  const std::optional<int> descriptor = descriptorOf(path);
+  if (path == "-" || descriptor == STDOUT_FILENO) {
     file->kind_ = OutputFile::Kind::kStdout;
-    file->name_ = "stdout";
+    file->name_ = path == "-" ? "stdout" : path;
     file->fd_ = STDOUT_FILENO;
+  } else if (descriptor) {
+    file->kind_ = OutputFile::Kind::kInPlace;
+    file->name_ = path;
+    file->fd_ = ::fcntl(*descriptor, F_DUPFD_CLOEXEC, 0);
+    if (file->fd_ < 0) {
+      return detail::ioError(path, "cannot write to descriptor " + std::to_string(*descriptor));
+    }
   } else if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     // A device or a pipe cannot be replaced meaningfully: write into it.
     file->kind_ = OutputFile::Kind::kInPlace;
@@ -203,8 +240,16 @@ Result<OutputFile*> OutputFiles::add(const std::string& path) {
     file->name_ = path;
     file->target_ = path;
     char resolved[PATH_MAX];
-    if (exists && ::realpath(path.c_str(), resolved) != nullptr) {
-      file->target_ = resolved;  // through a symbolic link: replace the file it names
+    if (exists) {
+      // Through a symbolic link: replace the file it names, if it names one by a path. A link to a
+      // file without one (a deleted file through /proc) would make us replace the link itself.
+      struct stat named {};
+      if (::realpath(path.c_str(), resolved) == nullptr || ::stat(resolved, &named) != 0 ||
+          named.st_dev != st.st_dev || named.st_ino != st.st_ino) {
+        return usage("output.unnamed",
+                     path + " leads to a file without a name to replace; give its path");
+      }
+      file->target_ = resolved;
     }
     auto [dir, base] = splitPath(file->target_);
     for (int attempt = 0; attempt < 100 && file->fd_ < 0; ++attempt) {
