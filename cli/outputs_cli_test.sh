@@ -91,6 +91,12 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))["measurements"]' out.t
 expect_exit 0 "-o -" -- "$BIN" build m.toml -o -
 cmp -s out.txt good.igvm || fail "-o - did not print the image"
 expect_exit 2 "-o - --measurements -" -- "$BIN" build m.toml -o - --measurements -
+# /dev/stdout and /dev/fd/1 are stdout too, whether it is a file or a pipe; the links stay links.
+expect_exit 0 "-o /dev/stdout" -- "$BIN" build m.toml -o /dev/stdout
+cmp -s out.txt good.igvm || fail "-o /dev/stdout (a file) did not print the image"
+timeout 20 "$BIN" build m.toml -o /dev/fd/1 < /dev/null 2> err.txt | cat > piped.igvm
+cmp -s piped.igvm good.igvm || fail "-o /dev/fd/1 (a pipe) did not print the image: $(cat err.txt)"
+[ -L /dev/stdout ] || fail "/dev/stdout is no longer a symbolic link"
 
 # Failed writes to stdout make the command fail.
 "$MAKE_TEST_IGVM" "$T" > /dev/null || fail "make_test_igvm"
