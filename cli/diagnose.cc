@@ -8,11 +8,10 @@
 #include <string>
 #include <vector>
 
-#include <sys/stat.h>
-
 #include "base/file.h"
 #include "cli/command.h"
 #include "cli/compat.h"
+#include "cli/measure_ovmf.h"
 #include "diagnose/diagnose.h"
 #include "measure/ovmf_launch.h"
 #include "ovmf/ovmf.h"
@@ -159,48 +158,13 @@ int runOvmf(const DiagnoseArgs& a, Bytes digest) {
   }
   diagnose::OvmfImage img;
   img.firmware = &*fw;
-  std::vector<MappedFile> inputs;  // kept mapped while the search reads them
-  inputs.reserve(3);
-  auto open = [&](const std::string& path) -> Result<Bytes> {
-    IGVMKIT_ASSIGN_OR_RETURN(MappedFile m, MappedFile::open(path));
-    inputs.push_back(std::move(m));
-    return inputs.back().bytes();
-  };
-  if (a.kernel) {
-    Result<Bytes> kernel = open(*a.kernel);
-    if (!kernel.ok()) {
-      return fail(*a.kernel, kernel.error());
-    }
-    Bytes initrd;
-    if (a.initrd) {
-      Result<Bytes> r = open(*a.initrd);
-      if (!r.ok()) {
-        return fail(*a.initrd, r.error());
-      }
-      initrd = *r;
-    }
-    Result<measure::SevKernelHashes> h = measure::sevKernelHashes(
-        *kernel, initrd, a.append ? std::optional<std::string_view>(*a.append) : std::nullopt);
-    if (!h.ok()) {
-      return fail(*a.kernel, h.error());
-    }
-    img.kernel_hashes = *h;
+  OvmfLaunchInputs inputs;  // kept while the search reads them
+  if (int status = inputs.read({a.kernel, a.initrd, a.append, a.svsm, a.vars_file, a.vars_size});
+      status != kExitOk) {
+    return status;
   }
-  if (a.svsm) {
-    Result<Bytes> svsm = open(*a.svsm);
-    if (!svsm.ok()) {
-      return fail(*a.svsm, svsm.error());
-    }
-    uint64_t vars_size = a.vars_size.value_or(0);
-    if (a.vars_file) {
-      struct stat st {};
-      if (::stat(a.vars_file->c_str(), &st) != 0) {
-        return fail(*a.vars_file, unreadable(*a.vars_file + ": cannot stat"));
-      }
-      vars_size = static_cast<uint64_t>(st.st_size);
-    }
-    img.svsm = measure::SvsmLaunch{*svsm, vars_size};
-  }
+  img.kernel_hashes = inputs.kernel_hashes;
+  img.svsm = inputs.svsm;
   Result<diagnose::Diagnosis> d =
       diagnose::diagnoseOvmf(img, digest, {.max_vcpus = a.max_vcpus, .threads = a.threads});
   if (!d.ok()) {

@@ -65,40 +65,70 @@ Result<uint32_t> vcpuSig(const OvmfMeasureArgs& a, const std::string& platform,
 
 int fromError(const std::string& subject, const Error& e) { return fail(subject, e); }
 
-// Kernel, initrd and SVSM inputs: mapped when they are regular files; read when they are a pipe
-// or a character device such as /dev/null, which sev-snp-measure's users pass for "empty".
-class Inputs {
- public:
-  Result<Bytes> open(const std::string& path) {
-    Result<MappedFile> m = MappedFile::open(path);
-    if (m.ok()) {
-      mapped_.push_back(std::move(*m));
-      return mapped_.back().bytes();
-    }
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
-      return m.error();
-    }
-    std::ifstream in(path, std::ios::binary);
-    ByteVector data;
-    char buf[1 << 16];
-    while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
-      const auto* b = reinterpret_cast<const std::byte*>(buf);
-      data.insert(data.end(), b, b + in.gcount());
-    }
-    if (in.bad()) {
-      return unreadable(path + ": read error");
-    }
-    read_.push_back(std::move(data));
-    return Bytes(read_.back());
-  }
-
- private:
-  std::deque<MappedFile> mapped_;  // deques: views stay valid as inputs are added
-  std::deque<ByteVector> read_;
-};
-
 }  // namespace
+
+Result<Bytes> OvmfLaunchInputs::open(const std::string& path) {
+  Result<MappedFile> m = MappedFile::open(path);
+  if (m.ok()) {
+    mapped_.push_back(std::move(*m));
+    return mapped_.back().bytes();
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !(S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode))) {
+    return m.error();
+  }
+  std::ifstream in(path, std::ios::binary);
+  ByteVector data;
+  char buf[1 << 16];
+  while (in.read(buf, sizeof(buf)) || in.gcount() > 0) {
+    const auto* b = reinterpret_cast<const std::byte*>(buf);
+    data.insert(data.end(), b, b + in.gcount());
+  }
+  if (in.bad()) {
+    return unreadable(path + ": read error");
+  }
+  read_.push_back(std::move(data));
+  return Bytes(read_.back());
+}
+
+int OvmfLaunchInputs::read(const Paths& p) {
+  if (p.kernel) {
+    Result<Bytes> kernel = open(*p.kernel);
+    if (!kernel.ok()) {
+      return fail(*p.kernel, kernel.error());
+    }
+    Bytes initrd;
+    if (p.initrd) {
+      Result<Bytes> r = open(*p.initrd);
+      if (!r.ok()) {
+        return fail(*p.initrd, r.error());
+      }
+      initrd = *r;
+    }
+    Result<measure::SevKernelHashes> hashes = measure::sevKernelHashes(
+        *kernel, initrd, p.append ? std::optional<std::string_view>(*p.append) : std::nullopt);
+    if (!hashes.ok()) {
+      return fail(*p.kernel, hashes.error());
+    }
+    kernel_hashes = *hashes;
+  }
+  if (p.svsm) {
+    Result<Bytes> image = open(*p.svsm);
+    if (!image.ok()) {
+      return fail(*p.svsm, image.error());
+    }
+    uint64_t vars_size = p.vars_size.value_or(0);
+    if (p.vars_file) {
+      struct stat st {};
+      if (::stat(p.vars_file->c_str(), &st) != 0) {
+        return fail(*p.vars_file, unreadable(*p.vars_file + ": cannot stat"));
+      }
+      vars_size = static_cast<uint64_t>(st.st_size);  // sev-snp-measure: Path.stat().st_size
+    }
+    svsm = measure::SvsmLaunch{*image, vars_size};
+  }
+  return kExitOk;
+}
 
 std::shared_ptr<OvmfMeasureArgs> addOvmfMeasureOptions(CLI::App* cmd) {
   auto a = std::make_shared<OvmfMeasureArgs>();
@@ -176,42 +206,13 @@ int runOvmfMeasure(const OvmfMeasureArgs& a, const std::string& platform_name,
   o.vmm = *vmm;
   o.guest_features = *features;
   // Inputs stay mapped until the measurements are done (the hashes read views into them).
-  Inputs inputs;
-  if (a.kernel) {
-    Result<Bytes> kernel = inputs.open(*a.kernel);
-    if (!kernel.ok()) {
-      return fail(*a.kernel, kernel.error());
-    }
-    Bytes initrd;
-    if (a.initrd) {
-      Result<Bytes> r = inputs.open(*a.initrd);
-      if (!r.ok()) {
-        return fail(*a.initrd, r.error());
-      }
-      initrd = *r;
-    }
-    Result<measure::SevKernelHashes> hashes = measure::sevKernelHashes(
-        *kernel, initrd, a.append ? std::optional<std::string_view>(*a.append) : std::nullopt);
-    if (!hashes.ok()) {
-      return fail(*a.kernel, hashes.error());
-    }
-    o.kernel_hashes = *hashes;
+  OvmfLaunchInputs inputs;
+  if (int status = inputs.read({a.kernel, a.initrd, a.append, a.svsm, a.vars_file, a.vars_size});
+      status != kExitOk) {
+    return status;
   }
-  if (a.svsm) {
-    Result<Bytes> svsm = inputs.open(*a.svsm);
-    if (!svsm.ok()) {
-      return fail(*a.svsm, svsm.error());
-    }
-    uint64_t vars_size = a.vars_size.value_or(0);
-    if (a.vars_file) {
-      struct stat st {};
-      if (::stat(a.vars_file->c_str(), &st) != 0) {
-        return fail(*a.vars_file, unreadable(*a.vars_file + ": cannot stat"));
-      }
-      vars_size = static_cast<uint64_t>(st.st_size);  // sev-snp-measure: Path.stat().st_size
-    }
-    o.svsm = measure::SvsmLaunch{*svsm, vars_size};
-  }
+  o.kernel_hashes = inputs.kernel_hashes;
+  o.svsm = inputs.svsm;
   if (trace) {
     o.trace = traceSink(json);
   }
