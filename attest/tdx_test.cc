@@ -355,8 +355,8 @@ TEST(TdxMutation, EveryPckLeafByteFlippedIsRejected) {
     ByteVector bad = withPckChain(quote, pemOf(bad_leaf) + rest);
     Result<Verdict> v = verifyTdxQuote(evidence(bad, at(kAt)));
     if (!v.ok()) {
-      EXPECT_TRUE(v.error().rule == "quote.pck_chain" || v.error().rule == "certificate.parse")
-          << "byte " << hex(i) << ": " << v.error().rule;
+      EXPECT_THAT(v, ::testing::AnyOf(HasRule("quote.pck_chain"), HasRule("certificate.parse")))
+          << "byte " << hex(i);
       continue;
     }
     ASSERT_FALSE(v->passed()) << "byte " << hex(i);
@@ -385,7 +385,7 @@ TEST(TdxVerify, MalformedQuotesAreErrors) {
     ByteVector cut(quote.begin(), quote.begin() + c.cut);
     Result<Verdict> v = verifyTdxQuote(evidence(cut, at(kAt)));
     ASSERT_FALSE(v.ok()) << c.cut;
-    EXPECT_EQ(v.error().rule, c.rule) << c.cut;
+    EXPECT_THAT(v, HasRule(c.rule)) << c.cut;
   }
   ByteVector v3 = quote;
   v3[0] = std::byte{3};

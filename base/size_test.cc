@@ -32,7 +32,7 @@ TEST(ParseSize, RefusesWhatIsNotASize) {
     Result<uint64_t> r = parseSize(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, Code::kInvalidInput) << bad;
-    EXPECT_EQ(r.error().rule, "size.syntax") << bad;
+    EXPECT_THAT(r, HasRule("size.syntax")) << bad;
   }
   EXPECT_THAT(parseSize("99999999999999999999"), HasRule("size.range"));
   EXPECT_THAT(parseSize("17179869184G"), HasRule("size.range"));

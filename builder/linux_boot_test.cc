@@ -4,10 +4,13 @@
 
 #include <cstring>
 
+#include "base/testing/matchers.h"
 #include "builder/testing/test_images.h"
 
 namespace igvmkit::builder {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 template <class T>
 T at(const ByteVector& b, size_t off) {
@@ -49,7 +52,7 @@ TEST(E820, RangesThatMissTheHole) {
   }
   Result<std::vector<E820Entry>> r = e820FromLayout(many);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().rule, "linux.e820");
+  EXPECT_THAT(r, HasRule("linux.e820"));
 }
 
 // BzImage views its file: callers keep the file alive as long as the image.
@@ -137,7 +140,7 @@ TEST(Placement, InitrdAfterTheKernel) {
   small.ram = {{0, 0x180'0000}};
   Result<uint64_t> no_room = placeInitrd(img, 0x100'0000, 0x50'0000, small);
   ASSERT_FALSE(no_room.ok());
-  EXPECT_EQ(no_room.error().rule, "linux.placement");
+  EXPECT_THAT(no_room, HasRule("linux.placement"));
   EXPECT_EQ(no_room.error().message, "initrd at [0x1400000, 0x1900000) is not inside RAM");
 
   spec = {};

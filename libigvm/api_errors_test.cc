@@ -7,12 +7,15 @@
 #include <functional>
 #include <string>
 
+#include "base/testing/matchers.h"
 #include "igvm/testing/models.h"
 #include "igvm/testing/test_image.h"
 #include "libigvm/include/igvm/igvm.h"
 
 namespace igvmkit::igvm {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using testing::TestImage;
 
@@ -237,7 +240,7 @@ TEST(LibIgvm, ParameterAreaLimitIsTheOneEveryCommandApplies) {
     for (Conformance c : {Conformance::kStrict, Conformance::kCompat, Conformance::kReference}) {
       Result<File> f = File::parse(bytes, {.conformance = c});
       ASSERT_FALSE(f.ok());
-      EXPECT_EQ(f.error().rule, "parameter_area.limit");
+      EXPECT_THAT(f, HasRule("parameter_area.limit"));
     }
   }
 }

@@ -9,8 +9,12 @@ extern "C" {
 #include <cstring>
 #include <string>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 std::vector<IGVM_VHS_MEMORY_MAP_ENTRY> entries(const ByteVector& bytes) {
   std::vector<IGVM_VHS_MEMORY_MAP_ENTRY> out;
@@ -65,10 +69,10 @@ TEST(MemoryMap, RefusesAnAreaTooSmall) {
   c.memory_size = 4ull << 30;
   Result<ByteVector> map = memoryMap(c, {}, 48);  // 3 entries need 72 bytes
   ASSERT_FALSE(map.ok());
-  EXPECT_EQ(map.error().rule, "params.memory_map_size");
+  EXPECT_THAT(map, HasRule("params.memory_map_size"));
   EXPECT_EQ(map.error().message, "memory map needs 0x48 bytes but the area has 0x30");
   const GpaRange bad[] = {{0x100800, 0x1000}};
-  EXPECT_EQ(memoryMap(c, bad, 0x1000).error().rule, "params.reserved_range");
+  EXPECT_THAT(memoryMap(c, bad, 0x1000), HasRule("params.reserved_range"));
 }
 
 TEST(Params, VpCountAndEnvironmentInfo) {
@@ -89,7 +93,7 @@ TEST(Params, CommandLineIsNulTerminatedAndBounded) {
   EXPECT_TRUE(commandLine("abc", 4).ok());
   Result<ByteVector> too_long = commandLine("abcd", 4);
   ASSERT_FALSE(too_long.ok());
-  EXPECT_EQ(too_long.error().rule, "params.cmdline_size");
+  EXPECT_THAT(too_long, HasRule("params.cmdline_size"));
   Result<ByteVector> nul = commandLine(std::string_view("a\0b", 3), 64);
   ASSERT_FALSE(nul.ok());
   EXPECT_EQ(nul.error().message, "command line has a nul byte at offset 0x1");
@@ -157,7 +161,7 @@ TEST(Madt, ChecksumHeaderAndEntries) {
   c.vcpus = 0;
   EXPECT_FALSE(madt(c).ok());
   c.vcpus = 254;
-  EXPECT_EQ(madt(c).error().rule, "params.madt_vcpus");
+  EXPECT_THAT(madt(c), HasRule("params.madt_vcpus"));
 }
 
 TEST(DeviceTree, ReadsBackWithLibfdt) {
@@ -218,7 +222,7 @@ TEST(DeviceTree, GrowsItsBufferForLargeInputs) {
   fdt_getprop(dtb->data(), fdt_path_offset(dtb->data(), "/chosen"), "bootargs", &len);
   EXPECT_EQ(len, 20001);
   c.cmdline = std::string("a\0b", 3);
-  EXPECT_EQ(deviceTree(c).error().rule, "params.cmdline_nul");
+  EXPECT_THAT(deviceTree(c), HasRule("params.cmdline_nul"));
 }
 
 }  // namespace

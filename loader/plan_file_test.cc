@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "base/testing/matchers.h"
 #include "igvm/file.h"
 #include "igvm/writer.h"
 #include "loader/plan.h"
@@ -10,6 +11,8 @@
 
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using testing::ImageSpec;
 using testing::makeImage;
@@ -83,7 +86,7 @@ TEST(PlanFile, EveryImageOnEveryBackendLoadsItsPages) {
       auto p = plan(*file, backend, config(spec.vps));
       if (spec.snp_vmsa_per_vp && backend == BackendKind::kKvmSnp) {
         ASSERT_FALSE(p.ok());
-        EXPECT_EQ(p.error().rule, "kvm_snp.vmsa_gpa");
+        EXPECT_THAT(p, HasRule("kvm_snp.vmsa_gpa"));
         ASSERT_TRUE(p.error().location.has_value());
         EXPECT_EQ(p.error().location->header_name, "VP_CONTEXT");
         continue;
@@ -192,7 +195,7 @@ TEST(PlanFile, RefusesAPlatformTheFileLacks) {
   for (BackendKind b : {BackendKind::kKvmSnp, BackendKind::kKvmTdx, BackendKind::kMshvSnp}) {
     auto p = plan(*file, b, config());
     ASSERT_FALSE(p.ok());
-    EXPECT_EQ(p.error().rule, "plan.platform");
+    EXPECT_THAT(p, HasRule("plan.platform"));
     EXPECT_EQ(p.error().code, Code::kUnsupported);
     EXPECT_NE(p.error().message.find("NATIVE"), std::string::npos) << p.error().message;
   }
@@ -239,7 +242,7 @@ TEST(PlanFile, KvmSnpNeedsAVmsaForVpZero) {
   ASSERT_TRUE(file.ok());
   auto p = plan(*file, BackendKind::kKvmSnp, config());
   ASSERT_FALSE(p.ok());
-  EXPECT_EQ(p.error().rule, "kvm_snp.vp_missing");
+  EXPECT_THAT(p, HasRule("kvm_snp.vp_missing"));
 }
 
 // A relocatable region whose mask covers NATIVE and VSM_ISOLATION (the parser wants a VBS VP
@@ -281,7 +284,7 @@ TEST(PlanFile, RelocatableRegionStaysAtItsOwnBaseOrIsRefused) {
   ASSERT_TRUE(bad_file.ok());
   auto refused = plan(*bad_file, BackendKind::kKvm, keep);
   ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().rule, "plan.relocation");
+  EXPECT_THAT(refused, HasRule("plan.relocation"));
   EXPECT_EQ(refused.error().code, Code::kUnsupported);
 }
 
@@ -315,7 +318,7 @@ TEST(PlanFile, EveryBackendRefusesGpasBeyondItsWidthAndTakesThoseJustBelow) {
         continue;
       }
       ASSERT_FALSE(p.ok());
-      EXPECT_EQ(p.error().rule, "gpa.width");
+      EXPECT_THAT(p, HasRule("gpa.width"));
       EXPECT_EQ(p.error().code, Code::kInvalidInput);
       EXPECT_NE(p.error().message.find(" at " + hex(gpa) + " "), std::string::npos)
           << p.error().message;
@@ -341,7 +344,7 @@ TEST(PlanFile, TopPageIsBeyondTheWidthNotAWrap) {
   for (BackendKind backend : kAllBackends) {
     auto p = plan(*file, backend, config());
     ASSERT_FALSE(p.ok());
-    EXPECT_EQ(p.error().rule, "gpa.width") << backendName(backend);
+    EXPECT_THAT(p, HasRule("gpa.width")) << backendName(backend);
   }
 }
 
@@ -359,7 +362,7 @@ TEST(CheckPlan, RefusesOpsBeyondTheBackendsWidth) {
     if (isSnp(backend)) {
       // basePlan() has no VMSA, which SNP needs; the width is what is under test.
       ASSERT_FALSE(below.ok());
-      EXPECT_NE(below.error().rule, "gpa.width") << below.error().describe();
+      EXPECT_THAT(below, ::testing::Not(HasRule("gpa.width")));
     } else {
       EXPECT_TRUE(below.ok()) << below.error().describe();
     }
@@ -368,7 +371,7 @@ TEST(CheckPlan, RefusesOpsBeyondTheBackendsWidth) {
     q.ops.push_back(Finalize{});
     Status beyond = checkPlan(q);
     ASSERT_FALSE(beyond.ok());
-    EXPECT_EQ(beyond.error().rule, "gpa.width");
+    EXPECT_THAT(beyond, HasRule("gpa.width"));
     EXPECT_NE(beyond.error().message.find("op #"), std::string::npos);
   }
 }

@@ -5,12 +5,15 @@
 #include <functional>
 
 #include "base/size.h"
+#include "base/testing/matchers.h"
 #include "igvm/defs.h"
 #include "loader/testing/test_util.h"
 #include "loader/vm_options.h"
 
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using testing::basePlan;
 using testing::filledPages;
@@ -42,16 +45,16 @@ TEST(VmConfig, SmallMemoryIsOneRange) {
 TEST(VmConfig, RejectsBadConfigurations) {
   VmConfig c;
   c.memory_size = 0x1001;
-  EXPECT_EQ(c.ramLayout().error().rule, "config.memory_size");
+  EXPECT_THAT(c.ramLayout(), HasRule("config.memory_size"));
   c.memory_size = 0x100000;
   c.vcpus = 0;
-  EXPECT_EQ(c.ramLayout().error().rule, "config.vcpus");
+  EXPECT_THAT(c.ramLayout(), HasRule("config.vcpus"));
   c.vcpus = 1;
   c.mmio_gaps = {{0x10000, 0x2000}, {0x11000, 0x1000}};
-  EXPECT_EQ(c.ramLayout().error().rule, "config.mmio_gap");
+  EXPECT_THAT(c.ramLayout(), HasRule("config.mmio_gap"));
   EXPECT_NE(c.ramLayout().error().message.find("overlap"), std::string::npos);
   c.mmio_gaps = {{0x10001, 0x1000}};
-  EXPECT_EQ(c.ramLayout().error().rule, "config.mmio_gap");
+  EXPECT_THAT(c.ramLayout(), HasRule("config.mmio_gap"));
 }
 
 // --memory and --cpus of plan and run (vm_options.h): base/size.h's grammar, usage errors.
@@ -79,7 +82,7 @@ TEST(ParseVmOptions, MemorySuffixes) {
   EXPECT_FALSE(withMemory("99999999999999999999G").ok());
   EXPECT_EQ(withMemory("1x").error().code, Code::kUsage);
   EXPECT_EQ(withMemory("4097").error().code, Code::kUsage);
-  EXPECT_EQ(withMemory("4097").error().rule, "config.memory");
+  EXPECT_THAT(withMemory("4097"), HasRule("config.memory"));
 }
 
 // RAM is laid out from 0 around the [3 GiB, 4 GiB) gap: it must end within the backend's GPA
@@ -93,25 +96,25 @@ TEST(ParseVmOptions, MemoryMustFitTheAddressWidth) {
     Result<VmConfig> c = parseVmOptions(o, b);
     ASSERT_FALSE(c.ok()) << backendName(b);
     EXPECT_EQ(c.error().code, Code::kUsage);
-    EXPECT_EQ(c.error().rule, "config.memory");
+    EXPECT_THAT(c, HasRule("config.memory"));
     EXPECT_NE(c.error().message.find("51-bit"), std::string::npos) << c.error().message;
   }
   o.memory = hex((uint64_t{1} << 51) - (1ull << 30));
   EXPECT_TRUE(parseVmOptions(o, BackendKind::kKvmSnp).ok());
   o.memory = hex((uint64_t{1} << 52) - (1ull << 30) + 0x1000);
-  EXPECT_EQ(parseVmOptions(o, BackendKind::kKvm).error().rule, "config.memory");
+  EXPECT_THAT(parseVmOptions(o, BackendKind::kKvm), HasRule("config.memory"));
   // 2^58 bytes (issue 12's --memory 274877906944M), and sizes whose layout overflows 64 bits.
   for (const char* big : {"274877906944M", "0xffffffffc0000000", "0xfffffffffffff000"}) {
     Result<VmConfig> c = withMemory(big);
     ASSERT_FALSE(c.ok()) << big;
     EXPECT_EQ(c.error().code, Code::kUsage) << big;
-    EXPECT_EQ(c.error().rule, "config.memory") << big;
+    EXPECT_THAT(c, HasRule("config.memory")) << big;
     EXPECT_EQ(c.error().message, std::string("--memory ") + big +
                                      " does not fit the 52-bit guest physical address space of "
                                      "kvm guests (52 bits is the architectural maximum physical "
                                      "address width)");
   }
-  EXPECT_EQ(withMemory("0").error().rule, "config.memory");
+  EXPECT_THAT(withMemory("0"), HasRule("config.memory"));
   EXPECT_EQ(withMemory("0").error().code, Code::kUsage);
 }
 
@@ -121,11 +124,11 @@ TEST(ParseVmOptions, OneVcpuLimit) {
     Result<VmConfig> c = withCpus(bad);
     ASSERT_FALSE(c.ok()) << bad;
     EXPECT_EQ(c.error().code, Code::kUsage) << bad;
-    EXPECT_EQ(c.error().rule, "config.vcpus") << bad;
+    EXPECT_THAT(c, HasRule("config.vcpus")) << bad;
   }
   VmConfig direct;
   direct.vcpus = igvm::kMaxVcpus + 1;
-  EXPECT_EQ(direct.ramLayout().error().rule, "config.vcpus");
+  EXPECT_THAT(direct.ramLayout(), HasRule("config.vcpus"));
 }
 
 TEST(ParseBackend, RoundTripsEveryName) {
@@ -363,7 +366,7 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
     c.mutate(p);
     Status s = checkPlan(p);
     ASSERT_FALSE(s.ok()) << c.name;
-    EXPECT_EQ(s.error().rule, c.rule) << c.name << ": " << s.error().message;
+    EXPECT_THAT(s, HasRule(c.rule)) << c.name << ": " << s.error().message;
     EXPECT_NE(s.error().message.find(c.message_part), std::string::npos)
         << c.name << ": got '" << s.error().message << "'";
   }

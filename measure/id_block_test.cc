@@ -11,8 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 // Test keys generated for igvmkit with `openssl ecparam -name secp384r1 -genkey` (testdata/).
 constexpr const char* kIdKey = "measure/testdata/id_key.pem";
@@ -173,11 +177,11 @@ TEST(IdBlock, PublicKeyIsLittleEndianPerOpensslCli) {
 TEST(IdBlock, RejectsKeysThatAreNotP384) {
   Result<SNP_ECDSA_PUBLIC_KEY> p256 = publicKeyFromPem(readText(kP256Key));
   ASSERT_FALSE(p256.ok());
-  EXPECT_EQ(p256.error().rule, "id_block.key_type");
+  EXPECT_THAT(p256, HasRule("id_block.key_type"));
   EXPECT_EQ(p256.error().message, "the key is not an ecdsa p-384 key");
-  EXPECT_EQ(publicKeyFromPem("not a key").error().rule, "id_block.key_pem");
-  EXPECT_EQ(signDer(readText(kIdPub), toBytes("x")).error().rule, "id_block.key_pem");
-  EXPECT_EQ(signDer(readText(kP256Key), toBytes("x")).error().rule, "id_block.key_type");
+  EXPECT_THAT(publicKeyFromPem("not a key"), HasRule("id_block.key_pem"));
+  EXPECT_THAT(signDer(readText(kIdPub), toBytes("x")), HasRule("id_block.key_pem"));
+  EXPECT_THAT(signDer(readText(kP256Key), toBytes("x")), HasRule("id_block.key_type"));
 }
 
 TEST(IdBlock, OurSignatureVerifiesWithOpensslCli) {
@@ -239,20 +243,20 @@ TEST(IdBlock, ImportRefusesSignaturesThatDoNotVerify) {
   Result<ImportedSignature> bad = importSignature(Bytes(other), Bytes(*der), readText(kIdPub));
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error().code, Code::kVerifyFailed);
-  EXPECT_EQ(bad.error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(bad, HasRule("id_block.signature_invalid"));
   // Under the wrong key.
   bad = importSignature(Bytes(msg), Bytes(*der), readText(kAuthorKey));
   ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(bad, HasRule("id_block.signature_invalid"));
   // Not DER, or DER with trailing bytes.
-  EXPECT_EQ(importSignature(Bytes(msg), toBytes("garbage"), readText(kIdPub)).error().rule,
-            "id_block.signature_der");
+  EXPECT_THAT(importSignature(Bytes(msg), toBytes("garbage"), readText(kIdPub)),
+              HasRule("id_block.signature_der"));
   ByteVector trailing = *der;
   trailing.push_back(std::byte{0});
-  EXPECT_EQ(importSignature(Bytes(msg), Bytes(trailing), readText(kIdPub)).error().rule,
-            "id_block.signature_der");
-  EXPECT_EQ(importSignature(Bytes(msg), {}, readText(kIdPub)).error().rule,
-            "id_block.signature_der");
+  EXPECT_THAT(importSignature(Bytes(msg), Bytes(trailing), readText(kIdPub)),
+              HasRule("id_block.signature_der"));
+  EXPECT_THAT(importSignature(Bytes(msg), {}, readText(kIdPub)),
+              HasRule("id_block.signature_der"));
 }
 
 TEST(IdBlock, ImportsRawRsSignaturesAsPkcs11GivesThem) {
@@ -271,9 +275,9 @@ TEST(IdBlock, ImportsRawRsSignaturesAsPkcs11GivesThem) {
   ASSERT_TRUE(imported.ok()) << imported.error().message;
   EXPECT_EQ(std::memcmp(&imported->signature, &*from_der, sizeof(SNP_ECDSA_SIGNATURE)), 0);
   // One byte short or long is neither form.
-  EXPECT_EQ(parseSignature(Bytes(raw).first(95)).error().rule, "id_block.signature_der");
+  EXPECT_THAT(parseSignature(Bytes(raw).first(95)), HasRule("id_block.signature_der"));
   raw.push_back(std::byte{0});
-  EXPECT_EQ(parseSignature(Bytes(raw)).error().rule, "id_block.signature_der");
+  EXPECT_THAT(parseSignature(Bytes(raw)), HasRule("id_block.signature_der"));
 }
 
 TEST(IdBlock, EncryptedPemIsRefusedWithoutAPrompt) {
@@ -287,9 +291,9 @@ TEST(IdBlock, EncryptedPemIsRefusedWithoutAPrompt) {
   ASSERT_NE(readText(enc).find("ENCRYPTED"), std::string::npos);
   Result<ByteVector> der = signDer(readText(enc), toBytes("x"));
   ASSERT_FALSE(der.ok());
-  EXPECT_EQ(der.error().rule, "id_block.key_encrypted");
+  EXPECT_THAT(der, HasRule("id_block.key_encrypted"));
   EXPECT_NE(der.error().message.find("never asks for a pass phrase"), std::string::npos);
-  EXPECT_EQ(publicKeyFromPem(readText(enc)).error().rule, "id_block.key_encrypted");
+  EXPECT_THAT(publicKeyFromPem(readText(enc)), HasRule("id_block.key_encrypted"));
 }
 
 TEST(IdBlock, TwoStepSigningWithAuthorKey) {
@@ -336,7 +340,7 @@ TEST(IdBlock, TwoStepSigningWithAuthorKey) {
   EXPECT_FALSE(assembleIdBlock(block, *id, wrong).ok());
   SNP_ID_BLOCK other = block;
   other.guest_svn = 8;
-  EXPECT_EQ(assembleIdBlock(other, *id, std::nullopt).error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(assembleIdBlock(other, *id, std::nullopt), HasRule("id_block.signature_invalid"));
 }
 
 TEST(IdBlock, IgvmDirectiveRoundTrip) {
@@ -370,7 +374,7 @@ TEST(IdBlock, IgvmDirectiveRoundTrip) {
   // With another policy the ID block signature no longer matches.
   Result<SignedIdBlock> other_policy = fromIgvmIdBlock(d, 0x30001);
   ASSERT_TRUE(other_policy.ok());
-  EXPECT_EQ(verifyIdBlock(*other_policy).error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(verifyIdBlock(*other_policy), HasRule("id_block.signature_invalid"));
 }
 
 TEST(IdBlock, WithoutAuthorKey) {
@@ -390,15 +394,15 @@ TEST(IdBlock, WithoutAuthorKey) {
   d.author_key_algorithm = 1;  // SVSM's convention without an author key is accepted too
   EXPECT_TRUE(fromIgvmIdBlock(d, 0x30000).ok());
   d.author_key_algorithm = 2;
-  EXPECT_EQ(fromIgvmIdBlock(d, 0x30000).error().rule, "id_block.algorithm");
+  EXPECT_THAT(fromIgvmIdBlock(d, 0x30000), HasRule("id_block.algorithm"));
   d.author_key_algorithm = 0;
   d.id_key_algorithm = 0;
-  EXPECT_EQ(fromIgvmIdBlock(d, 0x30000).error().rule, "id_block.algorithm");
+  EXPECT_THAT(fromIgvmIdBlock(d, 0x30000), HasRule("id_block.algorithm"));
   d.id_key_algorithm = 1;
   d.author_public_key.curve = 2;  // author fields without the flag
-  EXPECT_EQ(fromIgvmIdBlock(d, 0x30000).error().rule, "id_block.author_fields");
+  EXPECT_THAT(fromIgvmIdBlock(d, 0x30000), HasRule("id_block.author_fields"));
   d.author_key_enabled = 2;
-  EXPECT_EQ(fromIgvmIdBlock(d, 0x30000).error().rule, "id_block.author_fields");
+  EXPECT_THAT(fromIgvmIdBlock(d, 0x30000), HasRule("id_block.author_fields"));
 }
 
 TEST(IdBlock, VerifyRejectsMalformedKeys) {
@@ -406,16 +410,16 @@ TEST(IdBlock, VerifyRejectsMalformedKeys) {
   ASSERT_TRUE(signed_block.ok());
   SignedIdBlock b = *signed_block;
   b.auth_info.id_key.curve = 1;
-  EXPECT_EQ(verifyIdBlock(b).error().rule, "id_block.key_invalid");
+  EXPECT_THAT(verifyIdBlock(b), HasRule("id_block.key_invalid"));
   b = *signed_block;
   b.auth_info.id_key.qx[0] ^= std::byte{1};  // no longer on the curve
-  EXPECT_EQ(verifyIdBlock(b).error().rule, "id_block.key_invalid");
+  EXPECT_THAT(verifyIdBlock(b), HasRule("id_block.key_invalid"));
   b = *signed_block;
   b.auth_info.id_key.qx[60] = std::byte{1};  // beyond the 48-byte integer
-  EXPECT_EQ(verifyIdBlock(b).error().rule, "id_block.integer_size");
+  EXPECT_THAT(verifyIdBlock(b), HasRule("id_block.integer_size"));
   b = *signed_block;
   b.auth_info.id_block_sig.s[0] ^= std::byte{1};
-  EXPECT_EQ(verifyIdBlock(b).error().rule, "id_block.signature_invalid");
+  EXPECT_THAT(verifyIdBlock(b), HasRule("id_block.signature_invalid"));
 }
 
 // Directive bytes come from files; arbitrary ones must produce errors, never crashes.

@@ -2,6 +2,7 @@
 // sev-snp-measure's over its fixtures, which ../shared carries (testdata/firmware/MANIFEST.md), the
 // two SVSM values read from real hardware, and sev-snp-measure's over Debian's OVMF. Tests skip
 // with a message when IGVMKIT_SHARED is unset or Debian's ovmf build is another one.
+#include "base/testing/matchers.h"
 #include "measure/ovmf_launch.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,8 @@
 
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using ovmf::testing::kEpycV4Signature;
 using ovmf::testing::LaunchMode;
@@ -150,7 +153,7 @@ TEST(SevSnpMeasureVectors, KernelWithoutHashesSectionFailsAsSevSnpMeasure) {
     Case c{"x", "ovmf_OvmfX64_suffix.bin", p, 1, 0x21, VmmType::kQemu, true, ""};
     Result<Measurement> m = run(dir, c);
     ASSERT_FALSE(m.ok());
-    EXPECT_EQ(m.error().rule, "ovmf_launch.kernel_hashes");
+    EXPECT_THAT(m, HasRule("ovmf_launch.kernel_hashes"));
     EXPECT_EQ(m.error().message,
               p == Platform::kSnp
                   ? "Kernel specified but OVMF metadata doesn't include SNP_KERNEL_HASHES section"

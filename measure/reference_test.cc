@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 const std::string kDigest(96, 'a');
 
@@ -83,11 +87,11 @@ TEST(ReferenceValues, IdBlockIdentityRoundTripsPerMeasurement) {
   // Part of an identity is refused: a verifier would silently pin less than it meant to.
   std::string partial = R"({"platform":"snp","digest":")" + kDigest + R"(","family_id":")" +
                         std::string(32, '0') + R"("})";
-  EXPECT_EQ(ReferenceValues::fromJson(partial).error().rule, "reference.id_key_digest");
+  EXPECT_THAT(ReferenceValues::fromJson(partial), HasRule("reference.id_key_digest"));
   std::string short_key = R"({"platform":"snp","digest":")" + kDigest +
                           R"(","id_key_digest":"00","family_id":"00","image_id":"00",)"
                           R"("guest_svn":0,"guest_policy":0})";
-  EXPECT_EQ(ReferenceValues::fromJson(short_key).error().rule, "reference.id_key_digest");
+  EXPECT_THAT(ReferenceValues::fromJson(short_key), HasRule("reference.id_key_digest"));
 }
 
 TEST(ReferenceValues, RejectsBadInputWithRule) {
@@ -129,7 +133,7 @@ TEST(ReferenceValues, RejectsBadInputWithRule) {
   for (const Case& c : cases) {
     Result<ReferenceValues> ref = ReferenceValues::fromJson(c.text);
     ASSERT_FALSE(ref.ok()) << c.text;
-    EXPECT_EQ(ref.error().rule, c.rule) << c.text << ": " << ref.error().message;
+    EXPECT_THAT(ref, HasRule(c.rule)) << c.text << ": " << ref.error().message;
   }
 }
 
@@ -165,7 +169,7 @@ TEST(StrictJson, DuplicateKeysAtAnyDepthAreErrors) {
   EXPECT_TRUE(parseStrictJson(R"({"a":{"b":1},"c":[{"b":2},{"b":3}]})", "r").ok());
   Result<nlohmann::ordered_json> dup = parseStrictJson(R"({"a":[{"b":1,"b":2}]})", "r");
   ASSERT_FALSE(dup.ok());
-  EXPECT_EQ(dup.error().rule, "r");
+  EXPECT_THAT(dup, HasRule("r"));
   EXPECT_NE(dup.error().message.find("\"b\""), std::string::npos);
   EXPECT_FALSE(parseStrictJson("{", "r").ok());
 }

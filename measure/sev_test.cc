@@ -5,8 +5,12 @@
 #include <cstring>
 #include <vector>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 // UNCONFIRMED algorithm (measurement.md §1.7); expected values derived independently by
 // measure/testdata/derive_vectors.py (Python hashlib, run once): data "00 05", a page of 0x01,
@@ -38,7 +42,7 @@ TEST(SevDigest, Sev) {
   EXPECT_EQ(d.bytesMeasured(), 4096u + 5u);
   Status s = d.addVmsa(Bytes(testVmsa()));
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "sev.vmsa_on_sev");
+  EXPECT_THAT(s, HasRule("sev.vmsa_on_sev"));
 }
 
 TEST(SevDigest, SevEsVmsasComeLast) {
@@ -56,8 +60,8 @@ TEST(SevDigest, SevEsVmsasComeLast) {
 TEST(SevDigest, RejectsBadInput) {
   SevDigest d(SevMode::kSevEs);
   std::vector<std::byte> big(4097);
-  EXPECT_EQ(d.addData(Bytes(big)).error().rule, "page.too_large");
-  EXPECT_EQ(d.addVmsa(Bytes(big)).error().rule, "vmsa.size");
+  EXPECT_THAT(d.addData(Bytes(big)), HasRule("page.too_large"));
+  EXPECT_THAT(d.addVmsa(Bytes(big)), HasRule("vmsa.size"));
 }
 
 }  // namespace

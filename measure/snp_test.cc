@@ -5,10 +5,13 @@
 #include <cstring>
 #include <vector>
 
+#include "base/testing/matchers.h"
 #include "measure/vmsa.h"
 
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 // Known answers from shared/reference/measurement.md §1.3 (single pages from LD0, computed there
 // with sev-snp-measure and an independent formula) and §5 (OpenVMM igvmfilegen's test imports).
@@ -186,29 +189,29 @@ TEST(SnpLaunchDigest, RejectsBadInputWithoutAdvancing) {
   SnpLaunchDigest ld;
   Status s = ld.addPage(0x1001, SnpPageType::kNormal, {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "snp.gpa_alignment");
+  EXPECT_THAT(s, HasRule("snp.gpa_alignment"));
   EXPECT_EQ(s.error().message, "gpa 0x1001 is not 4 KiB aligned");
 
   s = ld.addPage(kSnpMaxGpa, SnpPageType::kNormal, {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "snp.gpa_range");
+  EXPECT_THAT(s, HasRule("snp.gpa_range"));
   EXPECT_TRUE(ld.addPage(kSnpMaxGpa - 4096, SnpPageType::kNormal, {}).ok());
   ld = SnpLaunchDigest();
 
   std::vector<std::byte> big(4097);
   s = ld.addPage(0, SnpPageType::kNormal, Bytes(big));
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "page.too_large");
+  EXPECT_THAT(s, HasRule("page.too_large"));
 
   Sha384Digest nonzero{};
   nonzero[3] = std::byte{1};
   s = ld.addPageWithContentsDigest(0, SnpPageType::kZero, nonzero);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "snp.contents_not_zero");
+  EXPECT_THAT(s, HasRule("snp.contents_not_zero"));
 
   s = ld.addPage(0, static_cast<SnpPageType>(7), {});
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "snp.page_type");
+  EXPECT_THAT(s, HasRule("snp.page_type"));
 
   EXPECT_TRUE(allZero(Bytes(ld.digest())));
   EXPECT_EQ(ld.pageCount(), 0u);

@@ -5,8 +5,12 @@
 #include <cstring>
 #include <vector>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 std::string mrtdHex(const TdxMrtd& m) {
   Result<Sha384Digest> d = m.result();
@@ -109,8 +113,8 @@ TEST(TdxMrtd, PageAddRangeIsOnePageAddPerPage) {
   ASSERT_TRUE(b.pageAdd(0x16000).ok());
   EXPECT_EQ(mrtdHex(a), mrtdHex(b));
   EXPECT_EQ(a.pagesAdded(), 3u);
-  EXPECT_EQ(a.pageAddRange(0x14000, 0x1800).error().rule, "tdx.range");
-  EXPECT_EQ(a.pageAddRange(0xFFFFFFFFFFFFF000, 0x2000).error().rule, "tdx.range");
+  EXPECT_THAT(a.pageAddRange(0x14000, 0x1800), HasRule("tdx.range"));
+  EXPECT_THAT(a.pageAddRange(0xFFFFFFFFFFFFF000, 0x2000), HasRule("tdx.range"));
   EXPECT_EQ(a.pagesAdded(), 3u);
 }
 
@@ -141,11 +145,11 @@ TEST(TdxMrtd, RejectsBadInputWithoutChangingMrtd) {
   std::string empty = mrtdHex(m);
   Status s = m.pageAdd(0x10);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "tdx.gpa_alignment");
+  EXPECT_THAT(s, HasRule("tdx.gpa_alignment"));
   std::vector<std::byte> big(4097);
   s = m.addPage(0x1000, Bytes(big), true);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "page.too_large");
+  EXPECT_THAT(s, HasRule("page.too_large"));
   s = m.extendPage(0x1000, Bytes(big));
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(mrtdHex(m), empty);

@@ -5,8 +5,12 @@
 #include <cstring>
 #include <vector>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 std::string digestHex(const VbsBootDigest& d) {
   Result<Sha256Digest> r = d.digest();
@@ -115,14 +119,14 @@ TEST(VbsBootDigest, RejectsBadInput) {
   VbsBootDigest d;
   Status s = d.addPage(0x800, {}, VbsAcceptance::kNone, false);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "vbs.gpa_alignment");
+  EXPECT_THAT(s, HasRule("vbs.gpa_alignment"));
   std::vector<std::byte> big(4097);
   s = d.addPage(0, Bytes(big), VbsAcceptance::kNone, false);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "page.too_large");
+  EXPECT_THAT(s, HasRule("page.too_large"));
   s = d.addUnmeasuredPages(0xFFFFFFFFFFFFF000, 2, VbsAcceptance::kNone);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "vbs.range_overflow");
+  EXPECT_THAT(s, HasRule("vbs.range_overflow"));
   EXPECT_EQ(d.pageCount(), 0u);
   EXPECT_TRUE(d.addUnmeasuredPages(0xFFFFFFFFFFFFF000, 1, VbsAcceptance::kNone).ok());
 }
