@@ -6,16 +6,10 @@
 # inside real SNP reports (raw and Azure HCL) and a TDX quote ($IGVMKIT_SHARED/testdata/attest),
 # whose images are unknown, so they must come out "not explained" with the report's value.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=cli/igvmkit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
 json() {  # json FILE PYTHON-EXPR (d is the document)
   python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"
 }
@@ -124,9 +118,7 @@ expect "plan without snp is silent" 0 "$(grep -c 'id block' "$tmp/err")"
 
 # --- QEMU launches of OVMF (sev-snp-measure's fixtures) ---
 S=${IGVMKIT_SHARED:-}/testdata/firmware
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$S" ]]; then
-  echo "SKIP: IGVMKIT_SHARED is unset or has no testdata/firmware: OVMF and SVSM searches not checked"
-else
+if have_shared testdata/firmware "OVMF and SVSM searches"; then
   A=$S/ovmf_AmdSev_suffix.bin
   : >"$tmp/empty"
   K=(--kernel "$tmp/empty" --initrd "$tmp/empty" --append 'console=ttyS0 loglevel=7')
@@ -175,9 +167,7 @@ fi
 
 # --- evidence: the digest is read out of real reports and quotes ---
 E=${IGVMKIT_SHARED:-}/testdata/attest
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$E" ]]; then
-  echo "SKIP: IGVMKIT_SHARED is unset or has no testdata/attest: evidence extraction not checked"
-else
+if have_shared testdata/attest "evidence extraction"; then
   hexat() { od -An -tx1 -j "$2" -N "$3" "$1" | tr -d ' \n'; }
   R=$E/amd/snp/snp01_milan_v2_gosev/attestation.bin
   $bin diagnose "$F" --report "$R" --json >"$tmp/out.json"; expect "report status" 1 $?
@@ -191,8 +181,4 @@ else
   $bin diagnose "$F" --report "$Q" >/dev/null 2>&1; expect "quote as report" 1 $?
 fi
 
-if ((fails > 0)); then
-  echo "$fails failure(s)"
-  exit 1
-fi
-echo PASS
+finish PASS

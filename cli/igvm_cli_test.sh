@@ -2,15 +2,9 @@
 # igvmkit check / dump against the igvm seed corpus (cli-contract.md: exit statuses, one-line
 # errors naming file, header and offset, --json prints one JSON document).
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=cli/igvmkit
 corpus=igvm/testdata/fuzz
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
 
 out=$($bin check $corpus/seed_vector_b.igvm 2>&1); rc=$?
 expect "check ok output" "ok" "$out"
@@ -41,7 +35,4 @@ expect "dump text lines" 9 "$(wc -l <<<"$out")"
 $bin dump $corpus/corrupt_checksum.igvm >/dev/null 2>&1; rc=$?
 expect "dump bad status" 1 $rc
 
-if [[ $fails -ne 0 ]]; then
-  exit 1
-fi
-echo "all igvmkit check/dump cases passed"
+finish "all igvmkit check/dump cases passed"

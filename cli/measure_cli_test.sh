@@ -3,25 +3,13 @@
 # plain, --json, --trace and vCPU-range output shapes, error lines and exit statuses, and sign's
 # output checked with the `openssl` command line tool and re-measured.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=cli/igvmkit
 keys=measure/testdata
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 measure/make_test_igvm "$tmp" || { echo "FAIL: make_test_igvm"; exit 1; }
 f=$tmp/snp.igvm
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
-matches() {  # matches NAME REGEX TEXT
-  if ! [[ "$3" =~ $2 ]]; then
-    echo "FAIL: $1: [$3] does not match [$2]"
-    fails=$((fails + 1))
-  fi
-}
 
 digest=$($bin measure "$f" --platform snp 2>/dev/null); rc=$?
 expect "measure status" 0 $rc
@@ -181,7 +169,4 @@ $bin sign "$tmp/signed.igvm" --id-key $keys/id_key.pem -o "$tmp/resigned.igvm"; 
 expect "re-sign status" 0 $rc
 expect "one id block after re-sign" 1 "$($bin dump "$tmp/resigned.igvm" --json | grep -c '"SNP_ID_BLOCK"')"
 
-if [[ $fails -ne 0 ]]; then
-  exit 1
-fi
-echo "all igvmkit measure/sign cases passed"
+finish "all igvmkit measure/sign cases passed"

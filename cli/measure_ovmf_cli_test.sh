@@ -3,16 +3,10 @@
 # of $IGVMKIT_SHARED/testdata/firmware), digests of Debian's OVMF recorded from reference runs,
 # usage errors, exit statuses, --json and --trace shapes.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=cli/igvmkit
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
 
 # --- usage errors (no fixture needed) ---
 head -c 8192 /dev/zero >"$tmp/plain.fd"
@@ -32,9 +26,7 @@ $bin measure --platform snp --ovmf "$tmp/missing.fd" --vcpu-sig 1 2>/dev/null; e
 
 # --- sev-snp-measure 8f2b337e tests/test_guest.py digests over its fixtures ---
 F=${IGVMKIT_SHARED:-}/testdata/firmware
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$F" ]]; then
-  echo "SKIPPED PART: IGVMKIT_SHARED is unset or has no testdata/firmware: sev-snp-measure fixtures not checked"
-else
+if have_shared testdata/firmware "sev-snp-measure fixtures"; then
   A=$F/ovmf_AmdSev_suffix.bin
   # The same launch wrapped into IGVM ([firmware] on [platform.snp], builder/README.md): equal
   # when pages without data are measured as native ZERO pages, different under QEMU's IGVM model.
@@ -156,8 +148,4 @@ else
   expect "debian snp 4 vcpus measured with 2 warns" 0 $?
 fi
 
-if ((fails > 0)); then
-  echo "$fails failure(s)"
-  exit 1
-fi
-echo PASS
+finish PASS

@@ -2,17 +2,11 @@
 # igvmkit plan over the loader's writer-made test images (loader/testing/igvm_images.h) on all five
 # backends: exit statuses, one-line errors naming the header, the ops the image spec implies.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=cli/igvmkit
 dir=${TEST_TMPDIR:-$(mktemp -d)}/images
 mkdir -p "$dir"
 loader/make_test_images "$dir" || { echo "FAIL: make_test_images"; exit 1; }
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
 has() {  # has NAME PATTERN TEXT
   grep -qE -- "$2" <<<"$3" || { echo "FAIL: $1: no line matches [$2] in:"; echo "$3"; fails=$((fails + 1)); }
 }
@@ -168,7 +162,4 @@ has "check --compat --json wrap warning" '"rule": "gpa.wrap"' "$out"
 out=$($bin check "$wrap" --compat 2>&1)
 has "check --compat wrap warning" "^warning: .*: page data at 0xfffffffffffff000 \\(0x200000 bytes\\) wraps .* \\[gpa.wrap\\]$" "$out"
 
-if [[ $fails -ne 0 ]]; then
-  exit 1
-fi
-echo "all igvmkit plan cases passed"
+finish "all igvmkit plan cases passed"

@@ -5,25 +5,13 @@
 # build --reuse-signature, and bad inputs (bad signature, wrong curve, unreachable token, a
 # signer that fails or hangs): one error line, exit status, and no output written or truncated.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=$PWD/cli/igvmkit
 keys=$PWD/measure/testdata
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 measure/make_test_igvm "$tmp" || { echo "FAIL: make_test_igvm"; exit 1; }
 f=$tmp/snp.igvm
-fails=0
-expect() {  # expect NAME WANT GOT
-  if [[ "$2" != "$3" ]]; then
-    echo "FAIL: $1: want [$2] got [$3]"
-    fails=$((fails + 1))
-  fi
-}
-matches() {  # matches NAME REGEX TEXT
-  if ! [[ "$3" =~ $2 ]]; then
-    echo "FAIL: $1: [$3] does not match [$2]"
-    fails=$((fails + 1))
-  fi
-}
 json() {  # json EXPR < doc: a Python expression over d
   python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"
 }
@@ -273,8 +261,4 @@ sed -i "s|exec:$tmp/failing|$keys/p256_key.pem|" "$tmp/signed.toml"
 refused "build with a p-256 key" 1 "error: .*signed.toml: platform.snp.id_block.id_key .*p256_key.pem: the key is not an ecdsa p-384 key" -- \
   $bin build "$tmp/signed.toml" -o "$tmp/out.igvm"
 
-if ((fails > 0)); then
-  echo "$fails failure(s)"
-  exit 1
-fi
-echo "all igvmkit sign cases passed"
+finish "all igvmkit sign cases passed"

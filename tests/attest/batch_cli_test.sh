@@ -5,18 +5,14 @@
 # One JSON line per entry in input order, each chain verified once, the same output for any
 # --jobs, exit 0 only when every entry verified.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 IGVMKIT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$IGVMKIT_SHARED/testdata/attest" ]]; then
-  echo "SKIPPED: IGVMKIT_SHARED is unset or has no testdata/attest"
-  exit 0
-fi
+need_shared testdata/attest
 D=$IGVMKIT_SHARED/testdata/attest
 S=$D/amd/snp
 T=$D/intel/tdx
-TMP=${TEST_TMPDIR:-$(mktemp -d)}
+TMP=$tmp
 AT=2026-01-01T00:00:00Z  # every VCEK and PCK chain below is valid then
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # A KDS-layout cache: cert_chain per product, each VCEK under its chip id.
 cache=$TMP/cache
@@ -125,8 +121,4 @@ check_lines "$TMP/ref.out" a1-snp01.bin=true b1-snp13.bin=false c1-tdx03.dat=fal
 mkdir -p "$TMP/empty"
 "$IGVMKIT" verify --offline --batch "$TMP/empty" >/dev/null 2>&1; [[ $? -eq 1 ]] || fail "empty batch: not exit 1"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all batch CLI checks passed"
+finish "all batch CLI checks passed"

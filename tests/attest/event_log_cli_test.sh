@@ -3,47 +3,22 @@
 # replays to the quote's RTMRs (rtmr.0..3 pass), events are listed with their decoded text, the
 # reference may pin named events; a damaged log or table is one error line naming that file.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 IGVMKIT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$IGVMKIT_SHARED/testdata/attest" ]]; then
-  echo "SKIPPED: IGVMKIT_SHARED is unset or has no testdata/attest"
-  exit 0
-fi
+need_shared testdata/attest
 G=$IGVMKIT_SHARED/testdata/attest/intel/tdx/tdx03_v4_gcp_gotdx
-TMP=${TEST_TMPDIR:-$(mktemp -d)}
-failures=0
-
-expect() {  # expect STATUS DESCRIPTION -- command...
-  local want=$1 what=$2
-  shift 3
-  "$@" >"$TMP/out" 2>"$TMP/err"
-  local got=$?
-  if [[ $got -ne $want ]]; then
-    echo "FAIL: $what: exit $got, expected $want"
-    cat "$TMP/out" "$TMP/err" | head -40
-    failures=$((failures + 1))
-    return 1
-  fi
-  return 0
-}
-
-contains() {  # contains FILE TEXT DESCRIPTION
-  if ! grep -qF -- "$2" "$1"; then
-    echo "FAIL: $3: output lacks '$2'"
-    head -40 "$1"
-    failures=$((failures + 1))
-  fi
-}
+TMP=$tmp
 
 Q=(verify --offline --quote "$G/cos-113-tdx-quote.dat" --at 2025-07-01T00:00:00Z)
-if expect 0 "replay" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --acpi-ccel "$G/ccel_table.dat"; then
+if expect_exit 0 "replay" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --acpi-ccel "$G/ccel_table.dat"; then
   for i in 0 1 2 3; do contains "$TMP/out" "pass  rtmr.$i:" "replay rtmr.$i"; done
   contains "$TMP/out" "event 2  RTMR0  EV_EFI_VARIABLE_DRIVER_CONFIG" "variable event"
   contains "$TMP/out" "SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c" "variable name"
   contains "$TMP/out" "[kernel]  /syslinux/vmlinuz.A" "kernel event"
   contains "$TMP/out" "[cmdline]  kernel_cmdline: /syslinux/vmlinuz.A" "cmdline event"
 fi
-if expect 0 "replay --json" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --json; then
-  python3 - "$TMP/out" <<'PY' || failures=$((failures + 1))
+if expect_exit 0 "replay --json" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --json; then
+  python3 - "$TMP/out" <<'PY' || fails=$((fails + 1))
 import json, sys
 v = json.load(open(sys.argv[1]))
 log = v["fields"]["event_log"]
@@ -62,37 +37,33 @@ KERNEL=$(cat "$TMP/out.kernel" 2>/dev/null)
 MRTD=dae67181d3d65e073ad8f95b7907d5e927bfe9761c9ff3e9b89734a45d8954dba41394c7717cb2735396c1d04231f94a
 printf '{"measurements":[{"platform":"tdx","digest":"%s"}],"policy":{"events":{"kernel":"%s"}}}' \
   "$MRTD" "$KERNEL" >"$TMP/ref.json"
-expect 0 "pinned kernel" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --expect "$TMP/ref.json" &&
+expect_exit 0 "pinned kernel" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --expect "$TMP/ref.json" &&
   contains "$TMP/out" "pass  ref.event.kernel" "pinned kernel"
-expect 1 "other kernel" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" \
+expect_exit 1 "other kernel" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" \
   --policy "events={\"kernel\":\"$(printf '%096d' 0)\"}" && contains "$TMP/out" "FAIL  ref.event.kernel" "other kernel"
-expect 1 "pinned without log" -- "$IGVMKIT" "${Q[@]}" --expect "$TMP/ref.json" &&
+expect_exit 1 "pinned without log" -- "$IGVMKIT" "${Q[@]}" --expect "$TMP/ref.json" &&
   contains "$TMP/out" "FAIL  ref.event.kernel: no event log given" "pinned without log"
 
 # A tampered digest (event 5, RTMR0) fails rtmr.0 only.
 cp "$G/ccel_data.dat" "$TMP/tampered" && chmod u+w "$TMP/tampered"
 printf '\x00' | dd of="$TMP/tampered" bs=1 seek=$((2825 + 14 + 7)) conv=notrunc status=none
-expect 1 "tampered" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/tampered" &&
+expect_exit 1 "tampered" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/tampered" &&
   contains "$TMP/out" "FAIL  rtmr.0" "tampered" && contains "$TMP/out" "pass  rtmr.1" "tampered rtmr.1"
 
 # Truncated log and damaged table: one error line naming the file, exit 1.
 head -c 10000 "$G/ccel_data.dat" >"$TMP/truncated"
-expect 1 "truncated" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/truncated" &&
+expect_exit 1 "truncated" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/truncated" &&
   contains "$TMP/err" "error: $TMP/truncated: " "truncated names the log" &&
   contains "$TMP/err" "runs past the end of the log" "truncated message"
-[[ $(wc -l <"$TMP/err") -eq 1 ]] || { echo "FAIL: truncated: more than one error line"; failures=$((failures + 1)); }
+[[ $(wc -l <"$TMP/err") -eq 1 ]] || { echo "FAIL: truncated: more than one error line"; fails=$((fails + 1)); }
 cp "$G/ccel_table.dat" "$TMP/table" && chmod u+w "$TMP/table"
 printf 'X' | dd of="$TMP/table" bs=1 seek=20 conv=notrunc status=none
-expect 1 "bad table checksum" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --acpi-ccel "$TMP/table" &&
+expect_exit 1 "bad table checksum" -- "$IGVMKIT" "${Q[@]}" --event-log "$G/ccel_data.dat" --acpi-ccel "$TMP/table" &&
   contains "$TMP/err" "error: $TMP/table: " "table error names the table"
 
 # Usage errors.
-expect 2 "event log on a report" -- "$IGVMKIT" verify --report x --event-log "$G/ccel_data.dat"
-expect 2 "table without log" -- "$IGVMKIT" "${Q[@]}" --acpi-ccel "$G/ccel_table.dat"
-expect 2 "missing log" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/nonexistent"
+expect_exit 2 "event log on a report" -- "$IGVMKIT" verify --report x --event-log "$G/ccel_data.dat"
+expect_exit 2 "table without log" -- "$IGVMKIT" "${Q[@]}" --acpi-ccel "$G/ccel_table.dat"
+expect_exit 2 "missing log" -- "$IGVMKIT" "${Q[@]}" --event-log "$TMP/nonexistent"
 
-if [[ $failures -ne 0 ]]; then
-  echo "$failures failure(s)"
-  exit 1
-fi
-echo "all event-log CLI checks passed"
+finish "all event-log CLI checks passed"
