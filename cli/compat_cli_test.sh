@@ -4,45 +4,29 @@
 # accepted by `check --compat`, `dump`, `measure` and `plan`, each warning with rule, header and
 # offset. A file the reference refuses is still refused.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 r=${TEST_SRCDIR}/${TEST_WORKSPACE}
 igvmkit=$r/cli/igvmkit
 a=$r/igvm/testdata/fuzz/seed_vector_a.igvm
 tmp=${TEST_TMPDIR}
-fails=0
-expect() {  # expect NAME WANT_STATUS CMD...
-  local name=$1 want=$2
-  shift 2
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [[ $got != "$want" ]]; then
-    echo "FAIL: $name: exit $got, want $want: $(cat "$tmp/err")"
-    fails=$((fails + 1))
-  fi
-}
-has() {  # has NAME FILE TEXT
-  if ! grep -qF -- "$3" "$2"; then
-    echo "FAIL: $1: no '$3' in: $(cat "$2")"
-    fails=$((fails + 1))
-  fi
-}
 warning='warning: '"$a"': header #2 (GUEST_POLICY 0x101) at offset 0x48: compatibility mask 0x2'
 
-expect "check strict" 1 "$igvmkit" check "$a"
-has "check strict" "$tmp/err" "names bits 0x2 that no platform header declares"
-has "check strict" "$tmp/err" "header #2"
+expect_exit 1 "check strict" -- "$igvmkit" check "$a"
+contains "$tmp/err" "names bits 0x2 that no platform header declares" "check strict"
+contains "$tmp/err" "header #2" "check strict"
 
-expect "check --compat" 0 "$igvmkit" check --compat "$a"
-has "check --compat" "$tmp/out" "ok: accepted by the reference parser"
-has "check --compat" "$tmp/err" "$warning"
-has "check --compat" "$tmp/err" "[mask.undeclared]"
+expect_exit 0 "check --compat" -- "$igvmkit" check --compat "$a"
+contains "$tmp/out" "ok: accepted by the reference parser" "check --compat"
+contains "$tmp/err" "$warning" "check --compat"
+contains "$tmp/err" "[mask.undeclared]" "check --compat"
 
-expect "dump --json" 0 "$igvmkit" dump --json "$a"
+expect_exit 0 "dump --json" -- "$igvmkit" dump --json "$a"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["initialization"]) == 2' \
   "$tmp/out" || { echo "FAIL: dump --json output"; fails=$((fails + 1)); }
-has "dump --json" "$tmp/err" "$warning"
+contains "$tmp/err" "$warning" "dump --json"
 
-expect "measure vbs" 0 "$igvmkit" measure "$a" --platform vbs
-has "measure vbs" "$tmp/err" "[mask.undeclared]"
+expect_exit 0 "measure vbs" -- "$igvmkit" measure "$a" --platform vbs
+contains "$tmp/err" "[mask.undeclared]" "measure vbs"
 [[ $(wc -l <"$tmp/out") == 1 ]] || { echo "FAIL: measure output"; fails=$((fails + 1)); }
 
 # No backend runs VSM_ISOLATION guests: plan vector A with its platform made NATIVE.
@@ -56,15 +40,15 @@ struct.pack_into("<I", b, 20, 0)
 struct.pack_into("<I", b, 20, zlib.crc32(bytes(b[:24]) + bytes(b[vh_off : vh_off + vh_size])))
 open(sys.argv[2], "wb").write(b)
 PY
-expect "plan" 0 "$igvmkit" plan "$tmp/native_a.igvm" --backend kvm
-has "plan" "$tmp/err" "[mask.undeclared]"
-has "plan" "$tmp/out" "import gpa=0x0 pages=3"
+expect_exit 0 "plan" -- "$igvmkit" plan "$tmp/native_a.igvm" --backend kvm
+contains "$tmp/err" "[mask.undeclared]" "plan"
+contains "$tmp/out" "import gpa=0x0 pages=3" "plan"
 
 # The reference refuses a bad checksum: so do check --compat and dump.
 bad=$r/igvm/testdata/fuzz/corrupt_checksum.igvm
-expect "check --compat on a bad file" 1 "$igvmkit" check --compat "$bad"
-has "check --compat on a bad file" "$tmp/err" "checksum"
-expect "dump on a bad file" 1 "$igvmkit" dump "$bad"
+expect_exit 1 "check --compat on a bad file" -- "$igvmkit" check --compat "$bad"
+contains "$tmp/err" "checksum" "check --compat on a bad file"
+expect_exit 1 "dump on a bad file" -- "$igvmkit" dump "$bad"
 
 # The reference refuses a file without file data; igvmkit accepts it unless --compat.
 python3 - "$r/igvm/testdata/fuzz/seed_vector_b.igvm" "$tmp/headers_only.igvm" <<'PY'
@@ -88,11 +72,8 @@ crc = zlib.crc32(bytes(b[:24]) + bytes(b[vh_off : vh_off + vh_size]))
 struct.pack_into("<I", b, 20, crc)
 open(sys.argv[2], "wb").write(b)
 PY
-expect "check headers-only" 0 "$igvmkit" check "$tmp/headers_only.igvm"
-expect "check --compat headers-only" 1 "$igvmkit" check --compat "$tmp/headers_only.igvm"
-has "check --compat headers-only" "$tmp/err" "no file data section"
+expect_exit 0 "check headers-only" -- "$igvmkit" check "$tmp/headers_only.igvm"
+expect_exit 1 "check --compat headers-only" -- "$igvmkit" check --compat "$tmp/headers_only.igvm"
+contains "$tmp/err" "no file data section" "check --compat headers-only"
 
-if [[ $fails -ne 0 ]]; then
-  exit 1
-fi
-echo PASS
+finish PASS

@@ -3,11 +3,11 @@
 # "Reading"), checked against a real SNP report exactly as the JSON reference is. A signed CoRIM
 # must verify under --corim-pubkey; an unsigned one needs --corim-unsigned-ok.
 set -uo pipefail
+source "$TEST_SRCDIR/$TEST_WORKSPACE/tests/lib/cli_test_lib.sh"
 bin=$PWD/cli/igvmkit
 make=$PWD/corim/corim_from_json
 keys=$PWD/measure/testdata
 source "$PWD/cli/testing/snp03_identity.sh"
-fails=0
 corim() {  # corim OUT DIGEST [KEY]
   printf '{"platform":"snp","digest":"%s","id_key_digest":"%s","family_id":"%s","image_id":"%s","guest_svn":%s,"guest_policy":196639}' \
     "$2" "$id_key" "$family" "$image" "$svn" >"$tmp/ref.json"
@@ -46,5 +46,4 @@ open(sys.argv[2], "wb").write(data)
 PY
 check "tampered signed corim" 1 "corim.signature_invalid\|does not verify\|signature" --expect "$tmp/tampered.cbor" --corim-pubkey "$keys/id_key.pub.pem"
 check "tampered unsigned-ok does not bypass the signature" 1 "signature" --expect "$tmp/tampered.cbor" --corim-pubkey "$keys/id_key.pub.pem" --corim-unsigned-ok
-((fails == 0)) || exit 1
-echo "verify --expect reads a corim"
+finish "verify --expect reads a corim"

@@ -1,11 +1,9 @@
 # Sourced by the verify --expect tests: the real SNP report snp03 (../shared/testdata/attest,
 # MANIFEST.md), the verify arguments that check it, and its identity: $digest, $id_key (from
 # MANIFEST.md), $family, $image, $svn (as verify --json reports them); policy 0x3001f. Sets $tmp
-# (removed on exit). Exits 0 with "SKIPPED:" when IGVMKIT_SHARED has no attest evidence.
-if [[ -z "${IGVMKIT_SHARED:-}" || ! -d "$IGVMKIT_SHARED/testdata/attest" ]]; then
-  echo "SKIPPED: IGVMKIT_SHARED is unset or has no testdata/attest"
-  exit 0
-fi
+# (removed on exit). Exits 0 with "SKIPPED:" when IGVMKIT_SHARED has no attest evidence. Source
+# tests/lib/cli_test_lib.sh first.
+need_shared testdata/attest
 S=$IGVMKIT_SHARED/testdata/attest/amd/snp/snp03_milan_v2_coco
 R=$IGVMKIT_SHARED/testdata/attest/amd/roots
 tmp=$(mktemp -d)
