@@ -14,6 +14,15 @@
 namespace igvmkit::cli {
 namespace {
 
+// The {"measurements": [...]} document --measurements writes (`verify --expect` reads it).
+nlohmann::ordered_json referenceDocument(const measure::ReferenceValues& ref) {
+  nlohmann::ordered_json doc = ref.toJson();
+  if (!doc.contains("measurements")) {  // toJson writes one measurement bare
+    doc = nlohmann::ordered_json{{"measurements", nlohmann::ordered_json::array({doc})}};
+  }
+  return doc;
+}
+
 struct BuildArgs {
   std::string manifest;
   std::string out;
@@ -22,7 +31,40 @@ struct BuildArgs {
   double signer_timeout = 60;
   CorimFlags corim;
   bool embed_corim = false;
+  bool json = false;
 };
+
+// `build --json`'s document (cli/README.md "JSON documents"): the file written and the reference
+// values that travel with it: the keys of the document --measurements writes.
+nlohmann::ordered_json buildJson(const BuildArgs& args, const builder::Manifest& manifest,
+                                 const builder::BuildOutput& summary, uint64_t size,
+                                 const measure::ReferenceValues& ref) {
+  nlohmann::ordered_json doc;
+  doc["manifest"] = args.manifest;
+  doc["file"] = args.out;
+  doc["size"] = size;
+  nlohmann::ordered_json platforms = nlohmann::ordered_json::array();
+  for (size_t i = 0; i < summary.platforms.size(); ++i) {
+    platforms.push_back({{"platform", builder::platformName(summary.platforms[i])},
+                         {"compatibility_mask", summary.masks[i]}});
+  }
+  doc["platforms"] = std::move(platforms);
+  doc["page_data_directives"] = summary.page_data_directives;
+  if (manifest.snp && manifest.snp->id_block) {
+    doc["id_block"] = {{"signed", true}, {"reused_signature", summary.reused_signature}};
+  }
+  if (!args.measurements.empty()) {
+    doc["measurements_file"] = args.measurements;
+  }
+  if (!args.corim.out.empty()) {
+    doc["corim_file"] = args.corim.out;
+  }
+  const nlohmann::ordered_json reference = referenceDocument(ref);
+  for (const auto& [key, value] : reference.items()) {
+    doc[key] = value;
+  }
+  return doc;
+}
 
 // Outputs are declared (and checked against every input) before the build starts; all of them
 // are replaced only when all were written (cli-contract.md "Outputs").
@@ -80,14 +122,23 @@ int runBuild(const BuildArgs& args) {
     signing.reuse_from = std::move(old).value();
   }
 
+  // --json: stdout holds the document alone, and the document carries the reference values.
+  if (args.json) {
+    if (Status s = reserveStdout(outputs, "--json's document"); !s.ok()) {
+      return fail("", s.error());
+    }
+  }
   // Into a regular file the build streams: pages flow from the inputs to the output and the
   // measurements in one pass (builder::buildTo). An ID block is signed over the finished file, a
   // CoRIM embedded into it, and stdout cannot be patched: those build in memory.
-  const bool want_reference = json_out != nullptr || corim_out != nullptr || args.embed_corim;
+  const bool want_reference =
+      json_out != nullptr || corim_out != nullptr || args.embed_corim || args.json;
   const bool streaming =
       (*igvm_out)->seekable() && !(m->snp && m->snp->id_block) && !args.embed_corim;
   std::optional<builder::BuildOutput> built;
   std::optional<measure::ReferenceValues> ref;
+  builder::BuildOutput summary;
+  uint64_t size = 0;
   if (streaming) {
     Result<builder::StreamedBuild> streamed =
         builder::buildTo(*m, **igvm_out, {.measure = want_reference});
@@ -95,6 +146,8 @@ int runBuild(const BuildArgs& args) {
       return fail(args.manifest, streamed.error());
     }
     ref = std::move(streamed->measurements);
+    summary = std::move(streamed->summary);
+    size = streamed->size;
   } else {
     Result<builder::BuildOutput> in_memory = builder::build(*m, builder::diskReader(), signing);
     if (!in_memory.ok()) {
@@ -144,18 +197,20 @@ int runBuild(const BuildArgs& args) {
     if (Status s = (*igvm_out)->write(built->igvm); !s.ok()) {
       return fail("", s.error());
     }
+    size = built->igvm.size();
+    summary = std::move(*built);
+    summary.igvm.clear();
   }
   if (json_out != nullptr) {
-    nlohmann::ordered_json doc = ref->toJson();
-    if (!doc.contains("measurements")) {  // toJson writes one measurement bare
-      doc = nlohmann::ordered_json{{"measurements", nlohmann::ordered_json::array({doc})}};
-    }
-    if (Status s = json_out->write(doc.dump(2) + "\n"); !s.ok()) {
+    if (Status s = json_out->write(referenceDocument(*ref).dump(2) + "\n"); !s.ok()) {
       return fail("", s.error());
     }
   }
   if (Status s = outputs.commit(); !s.ok()) {
     return fail("", s.error());
+  }
+  if (args.json) {
+    printJson(buildJson(args, *m, summary, size, *ref));
   }
   return kExitOk;
 }
@@ -179,7 +234,16 @@ RunFn addBuild(CLI::App& app) {
   addCorimFlags(cmd, args->corim);
   cmd->add_flag("--embed-corim", args->embed_corim,
                 "also put the CoRIM in the file's CORIM_DOCUMENT / CORIM_SIGNATURE headers");
-  return [args] { return runBuild(*args); };
+  cmd->add_flag("--json", args->json,
+                "one JSON document on stdout: the file written, its platforms and measurements");
+  return [args] {
+    const int status = runBuild(*args);
+    if (args->json && status != kExitOk && lastFailure()) {
+      // The error line went to stderr; the document says the same to a pipeline.
+      printJson({{"manifest", args->manifest}, {"error", errorJson(*lastFailure())}});
+    }
+    return status;
+  };
 }
 
 }  // namespace igvmkit::cli

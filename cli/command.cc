@@ -20,12 +20,14 @@ int exitStatus(Code code) {
 }
 
 namespace {
-// The rule of the last error printed, so finish() does not print the same fault twice.
-std::string g_reported_rule;
+// The last error printed, so finish() does not print the same fault twice.
+std::optional<Error> g_reported;
 }  // namespace
 
+const std::optional<Error>& lastFailure() { return g_reported; }
+
 int fail(const std::string& subject, const Error& error) {
-  g_reported_rule = error.rule;
+  g_reported = error;
   std::string line = "error: ";
   if (!subject.empty()) {
     line += subject + ": ";
@@ -42,11 +44,24 @@ int finish(int status) {
     const int s = fail("", flushed.error());
     return status == kExitOk ? s : status;
   }
-  if (Status inputs = inputsUnchanged(); !inputs.ok() && g_reported_rule != inputs.error().rule) {
+  if (Status inputs = inputsUnchanged();
+      !inputs.ok() && (!g_reported || g_reported->rule != inputs.error().rule)) {
     const int s = fail("", inputs.error());
     return status == kExitOk ? s : status;
   }
   return status;
+}
+
+Status reserveStdout(OutputFiles& outputs, const std::string& what) {
+  Result<OutputFile*> taken = outputs.add("-");
+  if (!taken.ok()) {
+    Error e = taken.error();
+    if (e.rule == "output.same_file") {
+      e.message = what + " goes to stdout, where another output goes already";
+    }
+    return e;
+  }
+  return okStatus();
 }
 
 void warn(const std::string& message) { std::cerr << "warning: " << message << '\n'; }

@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "base/file.h"
@@ -42,6 +43,15 @@ int fail(const std::string& subject, const Error& error);
 // it (then nothing computed from it may be reported), OK otherwise. Call before reporting a
 // verdict, good or bad.
 Status settled(const MappedFile& input);
+
+// The error fail() printed last, if any: a --json document that reports it after the fact
+// (`build --json`).
+const std::optional<Error>& lastFailure();
+
+// Declares stdout as taken by what the command prints there (`what`: "the digest", "--json's
+// document"), after the command's outputs were added: an output that names stdout ("-",
+// /dev/stdout) is then a usage error (output.same_file) before any work, not a mixed stream.
+Status reserveStdout(OutputFiles& outputs, const std::string& what);
 
 // Prints a warning line "warning: ..." on stderr.
 void warn(const std::string& message);

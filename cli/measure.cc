@@ -101,6 +101,10 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
       return fail("", added.error());
     }
     corim_out = *added;
+    // The digest (or --json's document) is printed there.
+    if (Status s = reserveStdout(outputs, args.json ? "--json's document" : "the digest"); !s.ok()) {
+      return fail("", s.error());
+    }
   }
   // A verdict about a file that changed while it was read would be about no file at all.
   auto failOn = [&](const Error& e) {

@@ -91,6 +91,15 @@ python3 -c 'import json,sys; json.load(open(sys.argv[1]))["measurements"]' out.t
 expect_exit 0 "-o -" -- "$BIN" build m.toml -o -
 cmp -s out.txt good.igvm || fail "-o - did not print the image"
 expect_exit 2 "-o - --measurements -" -- "$BIN" build m.toml -o - --measurements -
+# What a command prints on stdout (a digest, a --json document) takes it: an output there too is a
+# usage error before any work, not a mixed stream.
+for cmd in "build m.toml -o - --json" "build m.toml -o z2.igvm --measurements /dev/stdout --json" \
+           "measure good.igvm --platform snp --corim -" "measure good.igvm --platform snp --corim - --json"; do
+  # shellcheck disable=SC2086
+  expect_exit 2 "$cmd" -- "$BIN" $cmd
+  grep -q "goes to stdout, where another output goes already" err.txt || fail "$cmd: $(cat err.txt)"
+done
+[ -e z2.igvm ] && fail "build --json wrote z2.igvm after a usage error"
 # /dev/stdout and /dev/fd/1 are stdout too, whether it is a file or a pipe; the links stay links.
 expect_exit 0 "-o /dev/stdout" -- "$BIN" build m.toml -o /dev/stdout
 cmp -s out.txt good.igvm || fail "-o /dev/stdout (a file) did not print the image"

@@ -1,0 +1,226 @@
+// builder/internal/toml_reader.h: reading the manifest's TOML with positions in every error.
+//
+// TableReader reads one table: each get() marks its key known, finish() refuses the first key
+// (in source order) nobody asked for. The typed getters (optU64, optSize, optBool, optString,
+// optWord, optTable, tableArray) return an empty optional for an absent key and a
+// manifest.type / manifest.value error, at the value's line and column, for a wrong one.
+// checkText() runs before toml++ sees the text (well-formed UTF-8, and none of the characters
+// toml++ 3.3 mishandles).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "base/size.h"
+#include "base/status.h"
+#include "builder/manifest.h"
+
+namespace igvmkit::builder::internal {
+
+// A manifest.<rule> error at `region`'s line and column.
+Error bad(std::string rule, std::string message, const toml::source_region& region);
+
+// "an integer", "a table", ... for messages.
+std::string_view typeName(toml::node_type t);
+
+// Reads one TOML table: each get() marks its key as known; finish() rejects the first (in source
+// order) key nobody asked for. `path` is the dotted name used in messages ("platform.snp").
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+  const toml::table& table() const { return table_; }
+  const std::string& path() const { return path_; }
+  std::string keyPath(std::string_view key) const {
+    return path_.empty() ? std::string(key) : path_ + "." + std::string(key);
+  }
+
+  const toml::node* get(std::string_view key) {
+    known_.insert(std::string(key));
+    return table_.get(key);
+  }
+
+  Status finish() const {
+    const toml::key* first = nullptr;
+    for (auto&& [key, node] : table_) {
+      (void)node;
+      if (known_.count(std::string(key.str())) != 0) {
+        continue;
+      }
+      if (first == nullptr || key.source().begin.line < first->source().begin.line ||
+          (key.source().begin.line == first->source().begin.line &&
+           key.source().begin.column < first->source().begin.column)) {
+        first = &key;
+      }
+    }
+    if (first != nullptr) {
+      std::string where = path_.empty() ? "at the top level" : "in [" + path_ + "]";
+      return bad("unknown_key", "unknown key '" + std::string(first->str()) + "' " + where,
+                 first->source());
+    }
+    return okStatus();
+  }
+
+  Error missing(std::string_view key) const {
+    return bad("missing_key", "missing key '" + keyPath(key) + "'", table_.source());
+  }
+
+  Error wrongType(std::string_view key, const toml::node& node, std::string_view want) const {
+    return bad("type",
+               "'" + keyPath(key) + "' must be " + std::string(want) + ", not " +
+                   std::string(typeName(node.type())),
+               node.source());
+  }
+
+  Result<std::optional<uint64_t>> optU64(std::string_view key, uint64_t max) {
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return std::optional<uint64_t>();
+    }
+    const auto* i = n->as_integer();
+    if (i == nullptr) {
+      return wrongType(key, *n, "an integer");
+    }
+    int64_t v = i->get();
+    if (v < 0 || static_cast<uint64_t>(v) > max) {
+      return bad("value",
+                 "'" + keyPath(key) + "' = " + std::to_string(v) + " is out of range 0.." +
+                     hex(max),
+                 n->source());
+    }
+    return std::optional<uint64_t>(static_cast<uint64_t>(v));
+  }
+
+  // An integer, or a string with a size suffix ("64M", "4G", "0x1000").
+  Result<std::optional<uint64_t>> optSize(std::string_view key) {
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return std::optional<uint64_t>();
+    }
+    if (const auto* i = n->as_integer()) {
+      if (i->get() < 0) {
+        return bad("value", "'" + keyPath(key) + "' must not be negative", n->source());
+      }
+      return std::optional<uint64_t>(static_cast<uint64_t>(i->get()));
+    }
+    if (const auto* s = n->as_string()) {
+      Result<uint64_t> v = parseSize(s->get());
+      if (!v.ok()) {
+        return bad("value", "'" + keyPath(key) + "': " + v.error().message, n->source());
+      }
+      return std::optional<uint64_t>(*v);
+    }
+    return wrongType(key, *n, "an integer or a size string");
+  }
+
+  Result<std::optional<bool>> optBool(std::string_view key) {
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return std::optional<bool>();
+    }
+    const auto* b = n->as_boolean();
+    if (b == nullptr) {
+      return wrongType(key, *n, "a boolean");
+    }
+    return std::optional<bool>(b->get());
+  }
+
+  Result<std::optional<std::string>> optString(std::string_view key) {
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return std::optional<std::string>();
+    }
+    const auto* s = n->as_string();
+    if (s == nullptr) {
+      return wrongType(key, *n, "a string");
+    }
+    return std::optional<std::string>(s->get());
+  }
+
+  // One of `words`; returns its index.
+  template <size_t N>
+  Result<std::optional<size_t>> optWord(std::string_view key,
+                                        const std::array<std::string_view, N>& words) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::optional<std::string> s, optString(key));
+    if (!s) {
+      return std::optional<size_t>();
+    }
+    for (size_t i = 0; i < N; ++i) {
+      if (*s == words[i]) {
+        return std::optional<size_t>(i);
+      }
+    }
+    std::string list;
+    for (size_t i = 0; i < N; ++i) {
+      list += (i == 0 ? "" : ", ") + std::string(words[i]);
+    }
+    return bad("value", "'" + keyPath(key) + "' = \"" + *s + "\" is not one of " + list,
+               table_.get(key)->source());
+  }
+
+  // A sub-table; `required` reports its absence.
+  Result<const toml::table*> optTable(std::string_view key) {
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return static_cast<const toml::table*>(nullptr);
+    }
+    const auto* t = n->as_table();
+    if (t == nullptr) {
+      return wrongType(key, *n, "a table");
+    }
+    return t;
+  }
+
+  // An array of tables ([[key]] sections or an inline array of inline tables).
+  Result<std::vector<const toml::table*>> tableArray(std::string_view key) {
+    std::vector<const toml::table*> out;
+    const toml::node* n = get(key);
+    if (n == nullptr) {
+      return out;
+    }
+    const auto* a = n->as_array();
+    if (a == nullptr) {
+      return wrongType(key, *n, "an array of tables");
+    }
+    for (const toml::node& e : *a) {
+      const auto* t = e.as_table();
+      if (t == nullptr) {
+        return bad("type",
+                   "elements of '" + keyPath(key) + "' must be tables, not " +
+                       std::string(typeName(e.type())),
+                   e.source());
+      }
+      out.push_back(t);
+    }
+    return out;
+  }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+
+// `path` relative to `base_dir` (the manifest's directory); absolute paths stay as they are.
+std::string resolvePath(std::string_view base_dir, const std::string& path);
+
+// A required, non-empty path without NUL characters, resolved against `base_dir`.
+Result<std::string> requiredPath(TableReader& r, std::string_view key, std::string_view base_dir);
+
+// The manifest's platform words, in Platform order.
+constexpr std::array<std::string_view, 4> kPlatformWords = {"native", "snp", "tdx", "vbs"};
+
+// An array of platform names, each at most once, sorted; absent = empty (every platform).
+Result<PlatformList> platformList(TableReader& r, std::string_view key);
+
+// The text is well-formed UTF-8 without the characters toml++ 3.3 mishandles (manifest.syntax).
+Status checkText(std::string_view text);
+
+}  // namespace igvmkit::builder::internal
