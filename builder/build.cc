@@ -284,21 +284,24 @@ class OutputSink : public igvm::WriteSink {
 };
 
 // The bytes of the deferred PAGE_DATA entries, in model order: each streamed region's file, read
-// kChunkPages at a time into one buffer (the memory bound of a streaming build). `before_reuse`
-// runs before the buffer is refilled, so whoever holds views into it (the measurements) can finish
-// with them.
+// kChunkPages at a time into two buffers in turn (the memory bound of a streaming build), so the
+// measurements can still hash one buffer while the next is read and written. `before_reuse` runs
+// before a buffer is refilled; after it, whoever held views into that buffer (the measurements,
+// MeasureStream::advance()) must be done with them, but not with the other buffer's.
 class PageReader {
  public:
-  static constexpr uint64_t kChunkPages = 1024;
+  // 1 MiB: large enough that a read costs little per page, small enough that the two buffers'
+  // first-touch page faults (expensive on a VM) stay few.
+  static constexpr uint64_t kChunkPages = 256;
 
-  PageReader(const std::vector<Region>& regions, std::function<Status()> before_reuse)
-      : before_reuse_(std::move(before_reuse)) {
+  explicit PageReader(const std::vector<Region>& regions) {
     for (const Region& r : regions) {
       if (r.source) {
         files_.push_back(r.source->file.get());
       }
     }
   }
+  void beforeReuse(std::function<Status()> before_reuse) { before_reuse_ = std::move(before_reuse); }
 
   Result<Bytes> next() {
     while (file_ < files_.size() && page_ * kPageSize >= files_[file_]->size()) {
@@ -312,16 +315,18 @@ class PageReader {
     const InputFile& f = *files_[file_];
     if (page_ >= chunk_first_ + chunk_pages_ || chunk_pages_ == 0) {
       IGVMKIT_RETURN_IF_ERROR(before_reuse_());
+      current_ ^= 1;
+      ByteVector& buffer = buffers_[current_];
       const uint64_t offset = page_ * kPageSize;
       const uint64_t bytes = std::min<uint64_t>(f.size() - offset, kChunkPages * kPageSize);
       chunk_first_ = page_;
       chunk_pages_ = (bytes + kPageSize - 1) / kPageSize;
-      buffer_.resize(kChunkPages * kPageSize);
-      IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer_).first(bytes)));
-      std::fill(buffer_.begin() + static_cast<ptrdiff_t>(bytes),
-                buffer_.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
+      buffer.resize(kChunkPages * kPageSize);
+      IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer).first(bytes)));
+      std::fill(buffer.begin() + static_cast<ptrdiff_t>(bytes),
+                buffer.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
     }
-    Bytes page = Bytes(buffer_).subspan((page_ - chunk_first_) * kPageSize, kPageSize);
+    Bytes page = Bytes(buffers_[current_]).subspan((page_ - chunk_first_) * kPageSize, kPageSize);
     ++page_;
     return allZero(page) ? Bytes{} : page;  // as PageSet::pages(): no bytes for a zero page
   }
@@ -335,12 +340,13 @@ class PageReader {
   }
 
  private:
-  std::function<Status()> before_reuse_;
+  std::function<Status()> before_reuse_ = [] { return okStatus(); };
   std::vector<const InputFile*> files_;
   size_t file_ = 0;
   uint64_t page_ = 0;  // next page of files_[file_]
   uint64_t chunk_first_ = 0, chunk_pages_ = 0;
-  ByteVector buffer_;
+  ByteVector buffers_[2];
+  size_t current_ = 1;  // the buffer holding chunk_first_; the first read goes to buffers_[0]
 };
 
 }  // namespace
@@ -359,6 +365,9 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
   StreamedBuild result;
   igvm::Model model = modelOf(manifest, image, result.summary);
 
+  // Declared before the measurements: their hashing threads may read its buffers until they are
+  // joined, so the buffers must outlive them on every path.
+  PageReader pages(image.regions);
   std::optional<measure::MeasureStream> measuring;
   std::vector<uint32_t> measured_bits;
   if (options.measure) {
@@ -370,9 +379,7 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
     }
     measuring.emplace(std::move(targets), options.threads);
   }
-  PageReader pages(image.regions, [&measuring] {
-    return measuring ? measuring->flush() : okStatus();
-  });
+  pages.beforeReuse([&measuring] { return measuring ? measuring->advance() : okStatus(); });
   OutputSink sink(output);
   igvm::StreamHooks hooks{
       .data = [&pages](const igvm::Entry&) { return pages.next(); },

@@ -65,12 +65,12 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = dis
 
 // The streaming build (`igvmkit build` into a file): the same bytes build() gives, written into
 // `output` (a seekable OutputFile, i.e. a temp file of OutputFiles) in one pass. [[data]] files
-// are read 4 MiB at a time, never whole; each page goes to the output and, with
+// are read 1 MiB at a time into two buffers, never whole; each page goes to the output and, with
 // `measure`, to every measurement measureBuilt() computes, from the same bytes
 // (measure::MeasureStream: one SNP content hash per page for all SNP entries, on `threads`
-// threads, 0 = the hardware's). The output is then parsed in place with the writer's rules
+// threads, 0 = the hardware's, hashing one buffer while the other is read). The output is then parsed in place with the writer's rules
 // (igvm::File::parse over the mapped output reads the headers, not the page data). Memory: the
-// headers plus a 4 MiB chunk. A [[data]] file whose size or time changes while it is read is
+// headers plus two 1 MiB buffers. A [[data]] file whose size or time changes while it is read is
 // "io.changed" (nothing is committed). Not for manifests with an SNP ID block (signed over the
 // finished file: build()) or an output that is not seekable (stdout, a pipe).
 struct StreamOptions {

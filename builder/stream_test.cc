@@ -83,7 +83,8 @@ ByteVector pattern(size_t size, uint8_t seed) {
 }
 
 TEST_F(StreamTest, DataBlobsEveryPlatform) {
-  // 1300 pages: more than one 1024-page chunk of the stream.
+  // 1300 pages: five 256-page chunks of the stream, so each of its two buffers is refilled while
+  // the other's pages may still be hashing.
   ByteVector blob = pattern(1300 * 4096 + 123, 3);  // a short last page
   std::fill(blob.begin() + 4096 * 5, blob.begin() + 4096 * 9, std::byte{0});  // zero pages
   std::copy(blob.begin() + 4096 * 20, blob.begin() + 4096 * 21, blob.begin() + 4096 * 30);  // repeat

@@ -56,7 +56,7 @@ Status PlanBuilder::setGuestPolicy(uint64_t policy) {
   }
   if (backend_ == BackendKind::kKvmTdx) {
     if ((policy & ~uint64_t{0x3}) != 0) {
-      return unsupported("builder.tdx_policy",
+      return unsupported("plan.tdx_policy",
                          "tdx policy " + hex(policy) +
                              " asks for migration or unknown bits, which kvm-tdx does not offer");
     }
@@ -85,11 +85,11 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
   // Before alignment, so plan and measure name a page past the width (or 2^64) alike.
   IGVMKIT_RETURN_IF_ERROR(igvm::checkGpaRange(platformFor(backend_), "page data", gpa, size));
   if (gpa % size != 0) {
-    return invalid("builder.page_alignment",
+    return invalid("plan.page_alignment",
                    "page data gpa " + hex(gpa) + " is not aligned to " + hex(size));
   }
   if (data.size() > size) {
-    return invalid("builder.page_data_size", "page data at " + hex(gpa) + " has " +
+    return invalid("plan.page_data_size", "page data at " + hex(gpa) + " has " +
                                                  hex(data.size()) + " bytes, more than its page");
   }
   PageType type;
@@ -105,7 +105,7 @@ Status PlanBuilder::pageData(uint64_t gpa, uint32_t flags, uint16_t data_type, B
       type = PageType::kCpuid;
       break;
     default:
-      return invalid("builder.page_data_type",
+      return invalid("plan.page_data_type",
                      "page data at " + hex(gpa) + " has unknown data type " + hex(data_type));
   }
   uint32_t op_flags = 0;
@@ -132,17 +132,17 @@ Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) 
   // The parser enforces the same limit (parameter_area.limit); this covers direct callers.
   if (size == 0 || size % kPageSize != 0 || size > igvm::kMaxParameterAreaBytes ||
       size > igvm::kMaxParameterAreasTotalBytes - area_bytes_) {
-    return invalid("builder.area_size",
+    return invalid("plan.area_size",
                    "parameter area " + std::to_string(index) + " size " + hex(size) +
                        " is not a whole number of pages up to 1 GiB (all areas together too)");
   }
   if (initial.size() > size) {
-    return invalid("builder.area_size", "parameter area " + std::to_string(index) +
+    return invalid("plan.area_size", "parameter area " + std::to_string(index) +
                                             " initial data " + hex(initial.size()) +
                                             " exceeds its size " + hex(size));
   }
   if (areas_.count(index) != 0) {
-    return invalid("builder.area_index",
+    return invalid("plan.area_index",
                    "parameter area " + std::to_string(index) + " is declared twice");
   }
   Area area;
@@ -158,11 +158,11 @@ Status PlanBuilder::parameterArea(uint32_t index, uint64_t size, Bytes initial) 
 Result<PlanBuilder::Area*> PlanBuilder::liveArea(uint32_t index, const char* what) {
   auto it = areas_.find(index);
   if (it == areas_.end()) {
-    return invalid("builder.area_index",
+    return invalid("plan.area_index",
                    std::string(what) + " names undeclared parameter area " + std::to_string(index));
   }
   if (it->second.inserted) {
-    return invalid("builder.area_index", std::string(what) + " names parameter area " +
+    return invalid("plan.area_index", std::string(what) + " names parameter area " +
                                              std::to_string(index) +
                                              ", which was already inserted");
   }
@@ -216,7 +216,7 @@ Status PlanBuilder::parameter(ParameterKind kind, uint32_t area_index, uint32_t 
     case ParameterKind::kSlit:
     case ParameterKind::kPptt:
       return unsupported(
-          "builder.parameter_kind",
+          "plan.parameter_kind",
           "parameter " + std::string(parameterKindName(kind)) + " is not supported by this loader");
   }
   if (value.size() > room) {
@@ -234,7 +234,7 @@ Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
   IGVMKIT_RETURN_IF_ERROR(
       igvm::checkGpaRange(platformFor(backend_), "parameter area", gpa, area->size));
   if (gpa % kPageSize != 0) {
-    return invalid("builder.insert_gpa",
+    return invalid("plan.insert_gpa",
                    "parameter insert gpa " + hex(gpa) + " is not page aligned");
   }
   area->inserted = true;
@@ -305,7 +305,7 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
                        std::string(backendName(backend_)) + " cannot load a native vp context");
   }
   if (c.size() < kIgvmNativeContextSize) {
-    return invalid("builder.native_context",
+    return invalid("plan.native_context",
                    "native vp context is " + hex(c.size()) + " bytes, expected 0xe8");
   }
   if (vp_index >= config_.vcpus) {
@@ -324,7 +324,7 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
   uint16_t code_attr = le<uint16_t>(c, 0xAA);
   uint16_t data_attr = le<uint16_t>(c, 0xB6);
   if ((code_attr & 0x0F00) != 0 || (data_attr & 0x0F00) != 0) {
-    return invalid("builder.native_context", "native vp context segment attributes " +
+    return invalid("plan.native_context", "native vp context segment attributes " +
                                                  hex(code_attr) + "/" + hex(data_attr) +
                                                  " set bits 11:8");
   }
@@ -350,7 +350,7 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
 Status PlanBuilder::requiredMemory(uint64_t gpa, uint64_t size) {
   IGVMKIT_RETURN_IF_ERROR(config_status_);
   if (gpa > UINT64_MAX - size || !inAnyRange(ram_, gpa, gpa + size)) {
-    return invalid("builder.required_memory",
+    return invalid("plan.required_memory",
                    "required memory " + hex(gpa) + " size " + hex(size) + " is not guest ram");
   }
   return okStatus();
@@ -361,11 +361,11 @@ Status PlanBuilder::snpIdBlock(Bytes b) {
     return okStatus();  // not this platform's business
   }
   if (b.size() != kIgvmSnpIdBlockSize) {
-    return invalid("builder.id_block",
+    return invalid("plan.id_block",
                    "snp id block is " + hex(b.size()) + " bytes, expected 0x2b8");
   }
   if (id_block_) {
-    return invalid("builder.id_block", "a second snp id block");
+    return invalid("plan.id_block", "a second snp id block");
   }
   id_block_ = ByteVector(b.begin(), b.end());
   return okStatus();

@@ -168,7 +168,7 @@ TEST(PlanBuilder, ManyOnePageAreasHoldNothing) {
     ASSERT_THAT(b.parameterArea(i, kPageSize, {}), IsOk()) << i;
   }
   EXPECT_THAT(b.parameterArea(kAreas, kPageSize, {}),
-              StatusIs(Code::kInvalidInput, "builder.area_size"));
+              StatusIs(Code::kInvalidInput, "plan.area_size"));
   for (uint32_t i = 0; i < 4; ++i) {
     ASSERT_THAT(b.parameterInsert(0x100000 + i * kPageSize, i), IsOk());
   }
@@ -202,7 +202,7 @@ TEST(PlanBuilder, FourOneGibAreasAreRefused) {
   PlanBuilder b(BackendKind::kKvm, smallConfig());
   ASSERT_THAT(b.parameterArea(0, igvm::kMaxParameterAreaBytes, {}), IsOk());
   EXPECT_THAT(b.parameterArea(1, igvm::kMaxParameterAreaBytes, {}),
-              StatusIs(Code::kInvalidInput, "builder.area_size"));
+              StatusIs(Code::kInvalidInput, "plan.area_size"));
 }
 
 TEST(PlanBuilder, RefusesParameterAreaMisuse) {
@@ -210,7 +210,7 @@ TEST(PlanBuilder, RefusesParameterAreaMisuse) {
   ASSERT_TRUE(b.parameterArea(1, kPageSize, {}).ok());
   EXPECT_EQ(b.parameterArea(1, kPageSize, {}).error().message,
             "parameter area 1 is declared twice");
-  EXPECT_EQ(b.parameterArea(2, 100, {}).error().rule, "builder.area_size");
+  EXPECT_EQ(b.parameterArea(2, 100, {}).error().rule, "plan.area_size");
   EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 9, 0).error().message,
             "a parameter names undeclared parameter area 9");
   EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 1, 0xFFE).error().rule, "params.too_large");
@@ -223,12 +223,12 @@ TEST(PlanBuilder, RefusesParameterAreaMisuse) {
 
 TEST(PlanBuilder, RefusesBadPageData) {
   PlanBuilder b(BackendKind::kKvm, smallConfig());
-  EXPECT_EQ(b.pageData(0x1800, 0, 0, {}).error().rule, "builder.page_alignment");
+  EXPECT_EQ(b.pageData(0x1800, 0, 0, {}).error().rule, "plan.page_alignment");
   EXPECT_EQ(b.pageData(0x1000, 0, 9, {}).error().message,
             "page data at 0x1000 has unknown data type 0x9");
   ByteVector big(kPageSize + 1);
-  EXPECT_EQ(b.pageData(0x1000, 0, 0, big).error().rule, "builder.page_data_size");
-  EXPECT_EQ(b.pageData(0x1000, kIgvmPageIs2Mb, 0, {}).error().rule, "builder.page_alignment");
+  EXPECT_EQ(b.pageData(0x1000, 0, 0, big).error().rule, "plan.page_data_size");
+  EXPECT_EQ(b.pageData(0x1000, kIgvmPageIs2Mb, 0, {}).error().rule, "plan.page_alignment");
 }
 
 TEST(PlanBuilder, RefusesContextsTheBackendCannotLoad) {
@@ -246,11 +246,11 @@ TEST(PlanBuilder, RefusesContextsTheBackendCannotLoad) {
   PlanBuilder tdx(BackendKind::kKvmTdx, smallConfig());
   EXPECT_EQ(tdx.vpContextSnp(0, 0x803000, kvmVmsa()).error().rule, "plan.vp_vmsa");
   EXPECT_EQ(tdx.vpContextNative(0, ByteVector(kPageSize)).error().rule, "plan.vp_registers");
-  EXPECT_EQ(tdx.setGuestPolicy(4).error().rule, "builder.tdx_policy");
+  EXPECT_EQ(tdx.setGuestPolicy(4).error().rule, "plan.tdx_policy");
   PlanBuilder kvm(BackendKind::kKvm, smallConfig());
   EXPECT_EQ(kvm.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).error().rule, "plan.vp_vmsa");
   EXPECT_EQ(kvm.requiredMemory(testing::kTestMemory, 0x1000).error().rule,
-            "builder.required_memory");
+            "plan.required_memory");
   EXPECT_TRUE(kvm.requiredMemory(0, 0x1000).ok());
 }
 
@@ -299,7 +299,7 @@ TEST(PlanBuilder, NativeContextBecomesRegisters) {
   EXPECT_EQ(r.efer, 0x500u);
   put(0xAA, uint16_t{0x0F9B});
   PlanBuilder bad(BackendKind::kKvm, smallConfig());
-  EXPECT_EQ(bad.vpContextNative(0, c).error().rule, "builder.native_context");
+  EXPECT_EQ(bad.vpContextNative(0, c).error().rule, "plan.native_context");
 }
 
 TEST(PlanBuilder, FileDataOutsideRamGetsItsOwnRegion) {

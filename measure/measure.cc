@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "igvm/gpa.h"
+#include "measure/internal/hash_pipeline.h"
 #include "measure/internal/snp_feed.h"
 #include "measure/sev.h"
 #include "measure/tdx.h"
@@ -565,16 +566,27 @@ Result<Measurement> measure(const igvm::File& file, const MeasureOptions& option
 }
 
 struct MeasureStream::Impl {
+  // PAGE_DATA headers in file order and the 4 KiB slices of them an SNP target sees, hashed as one
+  // pipeline job; folded (dispatched to every target) once the hashes are in.
+  struct Batch {
+    std::vector<Header> queued;
+    std::vector<Bytes> slices;
+    std::vector<size_t> first_slice;  // queued[i]'s first slice in `slices`, or SIZE_MAX
+    std::vector<Sha384Digest> digests;
+    impl::HashPipeline::Ticket ticket = 0;
+    uint64_t generation = 0;  // advance() calls before it was opened
+    bool submitted = false;
+  };
+
   std::vector<Running> runs;
   std::vector<DirectiveWalker> walkers;
   uint32_t snp_bits = 0;  // the SNP targets' bits: their pages get a content hash
-  unsigned threads = 1;
-  std::vector<Header> queued;       // PAGE_DATA headers not yet measured
-  std::vector<Bytes> slices;        // their 4 KiB slices that an SNP target sees
-  std::vector<size_t> first_slice;  // queued[i]'s first slice in `slices`, or SIZE_MAX
-  std::vector<Sha384Digest> digests;
+  std::deque<Batch> batches;        // oldest first; back() may be open (not submitted)
+  uint64_t generation = 0;
   std::deque<ByteVector> owned;     // copies of the non-page data the measurements keep
+  Status error;                     // the first error: the measurements stopped there
   bool finished = false;
+  std::unique_ptr<impl::HashPipeline> pipeline;  // last: joined before the batches go
 
   static constexpr size_t kBatchSlices = 1024;
 
@@ -585,26 +597,62 @@ struct MeasureStream::Impl {
     return {};
   }
 
-  Status flush() {
-    digests.resize(slices.size());
-    IGVMKIT_RETURN_IF_ERROR(hashPages(slices, digests, threads));
-    for (size_t i = 0; i < queued.size(); ++i) {
-      IGVMKIT_RETURN_IF_ERROR(
-          dispatch(queued[i], first_slice[i] == SIZE_MAX ? nullptr : &digests[first_slice[i]]));
+  Batch& open() {
+    if (batches.empty() || batches.back().submitted) {
+      batches.emplace_back().generation = generation;
     }
-    queued.clear();
-    slices.clear();
-    first_slice.clear();
+    return batches.back();
+  }
+
+  void submit() {
+    if (batches.empty() || batches.back().submitted) {
+      return;
+    }
+    Batch& b = batches.back();
+    b.submitted = true;
+    b.digests.resize(b.slices.size());
+    std::span<const Bytes> slices(b.slices);
+    std::span<Sha384Digest> out(b.digests);
+    b.ticket = pipeline->submit(slices.size(), [slices, out](size_t begin, size_t end) {
+      return hashPages(slices.subspan(begin, end - begin), out.subspan(begin, end - begin), 1);
+    });
+  }
+
+  Status foldOldest() {
+    Batch& b = batches.front();
+    Status s = pipeline->wait(b.ticket);
+    for (size_t i = 0; s.ok() && i < b.queued.size(); ++i) {
+      s = dispatch(b.queued[i],
+                   b.first_slice[i] == SIZE_MAX ? nullptr : &b.digests[b.first_slice[i]]);
+    }
+    batches.pop_front();
+    return s;
+  }
+
+  // Folds every batch opened before `generation` (all of them for UINT64_MAX).
+  Status foldBefore(uint64_t gen) {
+    submit();
+    while (!batches.empty() && batches.front().generation < gen) {
+      IGVMKIT_RETURN_IF_ERROR(foldOldest());
+    }
     for (Running& r : runs) {
       IGVMKIT_RETURN_IF_ERROR(r.flush());
     }
     return {};
   }
+
+  // A failed step stops every later one with the same error.
+  Status sticky(Status s) {
+    if (!s.ok() && error.ok()) {
+      error = s;
+    }
+    return s;
+  }
 };
 
 MeasureStream::MeasureStream(std::vector<Target> targets, unsigned threads)
     : impl_(std::make_unique<Impl>()) {
-  impl_->threads = threadCount(threads);
+  impl_->pipeline = std::make_unique<impl::HashPipeline>(threadCount(threads));
   for (const Target& t : targets) {
     impl_->runs.push_back(start(t.options, t.bit, 1));
     impl_->walkers.emplace_back(t.bit, impl_->runs.back().on);
@@ -620,28 +668,44 @@ MeasureStream::~MeasureStream() = default;
 
 Status MeasureStream::add(const Header& h) {
   Impl& s = *impl_;
+  IGVMKIT_RETURN_IF_ERROR(s.error);
   if (const auto* pd = h.get<igvm::IGVM_VHS_PAGE_DATA>();
       pd != nullptr && h.section == igvm::Section::kDirective) {
-    s.queued.push_back(h);
-    s.first_slice.push_back(SIZE_MAX);
+    Impl::Batch& b = s.open();
+    b.queued.push_back(h);
+    b.first_slice.push_back(SIZE_MAX);
     if ((pd->compatibility_mask & s.snp_bits) != 0) {
-      s.first_slice.back() = s.slices.size();
+      b.first_slice.back() = b.slices.size();
       for (uint64_t i = 0; i < slicesOf(*pd); ++i) {
-        s.slices.push_back(sliceData(h, i));
+        b.slices.push_back(sliceData(h, i));
       }
     }
-    return s.slices.size() >= Impl::kBatchSlices ? s.flush() : Status{};
+    if (b.slices.size() >= Impl::kBatchSlices) {
+      s.submit();
+    }
+    return {};
   }
-  IGVMKIT_RETURN_IF_ERROR(s.flush());
+  // Any other directive is measured after every page before it.
+  IGVMKIT_RETURN_IF_ERROR(s.sticky(s.foldBefore(UINT64_MAX)));
   if (h.data.empty()) {
-    return s.dispatch(h, nullptr);
+    return s.sticky(s.dispatch(h, nullptr));
   }
   Header kept = h;  // e.g. the SNP VMSAs the kvm model measures at the end
   kept.data = s.owned.emplace_back(h.data.begin(), h.data.end());
-  return s.dispatch(kept, nullptr);
+  return s.sticky(s.dispatch(kept, nullptr));
 }
 
-Status MeasureStream::flush() { return impl_->flush(); }
+Status MeasureStream::advance() {
+  Impl& s = *impl_;
+  IGVMKIT_RETURN_IF_ERROR(s.error);
+  const uint64_t previous = s.generation++;
+  return s.sticky(s.foldBefore(previous));
+}
+
+Status MeasureStream::flush() {
+  IGVMKIT_RETURN_IF_ERROR(impl_->error);
+  return impl_->sticky(impl_->foldBefore(UINT64_MAX));
+}
 
 Result<std::vector<Measurement>> MeasureStream::finish() {
   Impl& s = *impl_;
@@ -649,7 +713,7 @@ Result<std::vector<Measurement>> MeasureStream::finish() {
     return internal("MeasureStream::finish called twice");
   }
   s.finished = true;
-  IGVMKIT_RETURN_IF_ERROR(s.flush());
+  IGVMKIT_RETURN_IF_ERROR(flush());
   std::vector<Measurement> out;
   for (Running& r : s.runs) {
     IGVMKIT_ASSIGN_OR_RETURN(Measurement m, r.finish());

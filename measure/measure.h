@@ -102,7 +102,7 @@ Result<Measurement> measure(const igvm::File& file, const MeasureOptions& option
 //                             {{.platform = Platform::kTdx}, tdx_bit}}, /*threads=*/2);
 //   for (const igvm::Header& h : headers_in_file_order) {
 //     IGVMKIT_RETURN_IF_ERROR(s.add(h));
-//   }                                      // flush() before reusing page data passed to add()
+//   }                     // advance() or flush() before reusing page data passed to add()
 //   IGVMKIT_ASSIGN_OR_RETURN(std::vector<measure::Measurement> all, s.finish());
 class MeasureStream {
  public:
@@ -117,9 +117,14 @@ class MeasureStream {
   ~MeasureStream();
 
   // The next header in file order (every section). The data of PAGE_DATA headers must stay valid
-  // until flush() or finish(); other headers' data is copied when it must be kept.
+  // until flush() or finish() (or the second advance() after it); other headers' data is copied
+  // when it must be kept. Page content hashes start in the background as batches fill up.
   Status add(const igvm::Header& h);
-  // Measures the queued pages, after which their data may be reused.
+  // Double buffering: the pages added since the previous advance() start hashing in the
+  // background, and the pages added before it are measured, so their data may be reused now. A
+  // reader with two buffers calls it before refilling one: hashing the other overlaps the read.
+  Status advance();
+  // Measures every queued page, after which their data may be reused.
   Status flush();
   // One measurement per target, in target order. Call once.
   Result<std::vector<Measurement>> finish();

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "measure/internal/hash.h"
+#include "measure/internal/hash_pipeline.h"
 
 namespace igvmkit::measure {
 namespace {
@@ -101,45 +102,70 @@ SnpPageStream::SnpPageStream(SnpLaunchDigest& ld, ParallelOptions options)
   options_.threads = std::max(1u, options_.threads);
   options_.batch_pages = std::max<size_t>(1, options_.batch_pages);
   pending_.reserve(options_.batch_pages);
+  pipeline_ = std::make_unique<impl::HashPipeline>(options_.threads);
 }
+
+SnpPageStream::~SnpPageStream() = default;
 
 Status SnpPageStream::add(const SnpPageOp& op) {
+  IGVMKIT_RETURN_IF_ERROR(error_);
+  if (snpPageTypeHasContents(op.type) && !op.contents_digest && op.contents.size() > kPageSize) {
+    // Everything before it goes into the chain; addPage then refuses it, exactly as serially.
+    IGVMKIT_RETURN_IF_ERROR(finish());
+    error_ = ld_.addPage(op.gpa, op.type, op.contents);
+    return error_;
+  }
   pending_.push_back(op);
-  if (pending_.size() >= options_.batch_pages) {
-    return flush();
+  if (pending_.size() < options_.batch_pages) {
+    return okStatus();
+  }
+  IGVMKIT_RETURN_IF_ERROR(submitPending());
+  // One batch hashes in the background while the caller queues the next; with one thread there
+  // is nothing to overlap and the batch is folded at once.
+  const size_t keep = options_.threads > 1 ? 1 : 0;
+  while (in_flight_.size() > keep) {
+    IGVMKIT_RETURN_IF_ERROR(foldOldest());
   }
   return okStatus();
 }
 
-Status SnpPageStream::finish() { return flush(); }
-
-Status SnpPageStream::flush() {
-  std::vector<SnpPageOp> ops;
-  ops.swap(pending_);
-  pending_.reserve(options_.batch_pages);
-  // Hash only the prefix before the first operation the chain would refuse, so the error is
-  // reported in order and nothing after it is hashed for nothing.
-  size_t valid = 0;
-  while (valid < ops.size() &&
-         !(snpPageTypeHasContents(ops[valid].type) && ops[valid].contents.size() > kPageSize)) {
-    ++valid;
-  }
-  digests_.assign(valid, Sha384Digest{});
-  std::span<const SnpPageOp> view(ops.data(), valid);
-  std::span<Sha384Digest> out(digests_);
-
-  IGVMKIT_RETURN_IF_ERROR(splitAcross(valid, options_.threads, [&](size_t begin, size_t end) {
-    return hashRange(view, out, begin, end);
-  }));
-  // The serial part: fold each page into the chain in order.
-  for (size_t i = 0; i < ops.size(); ++i) {
-    if (i == valid) {
-      // Let addPage produce the error for the oversized page, exactly as serially.
-      return ld_.addPage(ops[i].gpa, ops[i].type, ops[i].contents);
-    }
-    IGVMKIT_RETURN_IF_ERROR(ld_.addPageWithContentsDigest(ops[i].gpa, ops[i].type, digests_[i]));
+Status SnpPageStream::finish() {
+  IGVMKIT_RETURN_IF_ERROR(error_);
+  IGVMKIT_RETURN_IF_ERROR(submitPending());
+  while (!in_flight_.empty()) {
+    IGVMKIT_RETURN_IF_ERROR(foldOldest());
   }
   return okStatus();
+}
+
+Status SnpPageStream::submitPending() {
+  if (pending_.empty()) {
+    return okStatus();
+  }
+  Batch& b = in_flight_.emplace_back();
+  b.ops.swap(pending_);
+  pending_.reserve(options_.batch_pages);
+  b.digests.assign(b.ops.size(), Sha384Digest{});
+  std::span<const SnpPageOp> ops(b.ops);
+  std::span<Sha384Digest> out(b.digests);
+  b.ticket = pipeline_->submit(ops.size(), [ops, out](size_t begin, size_t end) {
+    return hashRange(ops, out, begin, end);
+  });
+  return okStatus();
+}
+
+Status SnpPageStream::foldOldest() {
+  Batch& b = in_flight_.front();
+  Status s = pipeline_->wait(b.ticket);
+  // The serial part: fold each page into the chain in order.
+  for (size_t i = 0; s.ok() && i < b.ops.size(); ++i) {
+    s = ld_.addPageWithContentsDigest(b.ops[i].gpa, b.ops[i].type, b.digests[i]);
+  }
+  in_flight_.pop_front();
+  if (!s.ok()) {
+    error_ = s;
+  }
+  return s;
 }
 
 Status measureSnpPages(SnpLaunchDigest& ld, std::span<const SnpPageOp> ops,

@@ -3,9 +3,11 @@
 //
 // The chain itself is inherently serial (each PAGE_INFO holds the previous LD), but the SHA-384
 // of each NORMAL/VMSA page's 4 KiB is independent of it and is where the time goes. Operations are
-// gathered into bounded batches; each batch's content hashes are split across N std::threads,
-// then folded into the chain in order on the calling thread. The result (and every trace record)
-// is identical to serial SnpLaunchDigest::addPage calls, whatever N is.
+// gathered into bounded batches; a full batch's content hashes start in the background
+// (measure/internal/hash_pipeline.h: N - 1 worker threads, started once) while the caller goes on
+// queueing the next batch, and the previous batch is folded into the chain in order on the
+// calling thread, which hashes too whenever it would otherwise wait. The result (and every trace
+// record) is identical to serial SnpLaunchDigest::addPage calls, whatever N is.
 //
 // Contents are views (for example into a memory-mapped IGVM file), never copied; they must stay
 // valid until the batch holding them is folded in, i.e. until finish() returns.
@@ -19,6 +21,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -27,6 +31,10 @@
 #include "base/status.h"
 #include "measure/digest.h"
 #include "measure/snp.h"
+
+namespace igvmkit::measure::impl {
+class HashPipeline;
+}  // namespace igvmkit::measure::impl
 
 namespace igvmkit::measure {
 
@@ -48,21 +56,32 @@ struct ParallelOptions {
 class SnpPageStream {
  public:
   SnpPageStream(SnpLaunchDigest& ld, ParallelOptions options);
+  ~SnpPageStream();  // joins the hashing threads (nothing queued is folded)
+  SnpPageStream(const SnpPageStream&) = delete;
+  SnpPageStream& operator=(const SnpPageStream&) = delete;
 
-  // Queues one page; a full batch is hashed and folded into the chain before this returns.
-  // Errors are those of SnpLaunchDigest::addPage, reported for the failing operation; pages
-  // before it in its batch are folded in, none after it.
+  // Queues one page. A full batch starts hashing and the batch before it is folded into the chain
+  // before this returns. Errors are those of SnpLaunchDigest::addPage, reported for the failing
+  // operation; pages before it are folded in, none after it, and the stream refuses further pages.
   Status add(const SnpPageOp& op);
 
-  // Hashes and folds in what is queued. Call once at the end.
+  // Hashes and folds in everything queued. May be called again after more add()s.
   Status finish();
 
  private:
-  Status flush();
+  struct Batch {
+    std::vector<SnpPageOp> ops;
+    std::vector<Sha384Digest> digests;
+    uint64_t ticket = 0;  // its job in pipeline_
+  };
+  Status submitPending();
+  Status foldOldest();
   SnpLaunchDigest& ld_;
   ParallelOptions options_;
   std::vector<SnpPageOp> pending_;
-  std::vector<Sha384Digest> digests_;
+  std::deque<Batch> in_flight_;  // submitted, not folded; oldest first
+  Status error_;                 // the first error: the chain stopped there
+  std::unique_ptr<impl::HashPipeline> pipeline_;  // last: joined before the batches go
 };
 
 // The SHA-384 of each zero-padded 4 KiB page (empty = the zero page) on `threads` threads:

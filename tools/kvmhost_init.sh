@@ -67,6 +67,13 @@ port() {
   done
   stop "no virtio port $1"
 }
+# A heartbeat on the console: when a run hangs, tools/kvmhost's watchdog shows the console, and
+# the last beat tells a nested host that stopped (no beats) from a command that hangs in it.
+(
+  while sleep 60; do
+    echo "kvmhost-init: alive, uptime $(cut -d' ' -f1 /proc/uptime) s, load $(cut -d' ' -f1-3 /proc/loadavg)" >/dev/console
+  done
+) &
 out=$(port out)
 err=$(port err)
 run=$(cat /ctl/run_path)

@@ -44,16 +44,22 @@ t0=$(date +%s.%N)
 t1=$(date +%s.%N)
 echo "built linux.igvm ($(stat -c %s linux.igvm) bytes) in $(echo "$t1 - $t0" | bc) s from $kernel"
 
+# The console goes where a post-mortem finds it: Bazel's undeclared outputs (outputs.zip), or
+# tools/run_built_tests' outputs/ directory, which the host can read while the run is going on.
+console=${TEST_UNDECLARED_OUTPUTS_DIR:-$T}
+mkdir -p "$console"
+
 # A guest that stops printing for $stall seconds has hung (it once did, waiting for a timer tick
 # that never came): end the run then instead of waiting for the whole timeout.
-"$IGVMKIT" run linux.igvm --cpus "$cpus" --memory 512M --timeout "$timeout" >run.out 2>run.err &
+"$IGVMKIT" run linux.igvm --cpus "$cpus" --memory 512M --timeout "$timeout" \
+  >"$console/run.out" 2>"$console/run.err" &
 run_pid=$!
 last_size=-1
 quiet=0
 stalled=0
 while kill -0 "$run_pid" 2>/dev/null; do
   sleep 5
-  size=$(stat -c %s run.out)
+  size=$(stat -c %s "$console/run.out")
   if [[ $size == "$last_size" ]]; then quiet=$((quiet + 5)); else quiet=0; last_size=$size; fi
   if ((quiet >= stall)); then
     stalled=1
@@ -67,11 +73,11 @@ end=$(echo "$(date +%s.%N) - $t1" | bc)
 lines=20
 [[ $status == "$cpus" ]] || lines=80
 echo "--- console (last $lines lines) ---"
-tail -n "$lines" run.out
-echo "--- igvmkit run --cpus $cpus: status $status after $end s; stderr: $(cat run.err)"
+tail -n "$lines" "$console/run.out"
+echo "--- igvmkit run --cpus $cpus: status $status after $end s; stderr: $(cat "$console/run.err")"
 fail=0
-grep -q "Linux version" run.out || { echo "FAIL: no 'Linux version' on the console"; fail=1; }
-marker=$(grep -m1 -o "IGVMKIT-INIT-OK .*" run.out)
+grep -q "Linux version" "$console/run.out" || { echo "FAIL: no 'Linux version' on the console"; fail=1; }
+marker=$(grep -m1 -o "IGVMKIT-INIT-OK .*" "$console/run.out")
 [[ -n $marker ]] || { echo "FAIL: /init's marker IGVMKIT-INIT-OK never appeared"; fail=1; }
 ((stalled == 0)) || { echo "FAIL: the guest printed nothing for $stall s: stopped the run"; fail=1; }
 [[ $marker == *" online=$cpus "* ]] || { echo "FAIL: /init saw '${marker#IGVMKIT-INIT-OK }', want online=$cpus"; fail=1; }
