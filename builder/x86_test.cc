@@ -6,8 +6,12 @@
 #include <map>
 #include <optional>
 
+#include "base/testing/matchers.h"
+
 namespace igvmkit::builder {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 template <class T>
 T at(const ByteVector& b, size_t off) {
@@ -98,7 +102,7 @@ TEST(PageTables, EncryptionBitInEveryEntryAndCr3) {
 TEST(PageTables, Rejects) {
   PageTableOptions unaligned;
   unaligned.map_end = 0x1000;
-  EXPECT_EQ(identityMap(unaligned).error().rule, "x86.page_tables");
+  EXPECT_THAT(identityMap(unaligned), HasRule("x86.page_tables"));
   PageTableOptions too_big;
   too_big.map_end = 200 * layout::kGiB;
   Result<PageTables> r = identityMap(too_big);
@@ -198,7 +202,7 @@ TEST(NativeContext, OneDataSegment) {
   s.ss.selector = 0x20;
   Result<ByteVector> r = nativeVpContext(s);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().rule, "x86.state");
+  EXPECT_THAT(r, HasRule("x86.state"));
   s = sampleState();
   s.gs.base = 0x1234;  // gs_base has its own field
   Result<ByteVector> ok = nativeVpContext(s);

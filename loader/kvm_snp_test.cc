@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/testing/matchers.h"
 #include "loader/backend.h"
 #include "hv/kvm_abi.h"
 #include "hv/testing/fake_device.h"
@@ -11,6 +12,8 @@
 
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using hv::testing::FakeCall;
 using hv::testing::FakeDevice;
@@ -201,7 +204,7 @@ TEST(KvmSnpBackend, RefusesMeasuredPagesInSharedMemory) {
   auto backend = makeBackend(BackendKind::kKvmSnp, dev);
   Status s = launch(*backend, p);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "kvm.import_shared_memory");
+  EXPECT_THAT(s, HasRule("kvm.import_shared_memory"));
   EXPECT_TRUE(dev.find("KVM_SEV_SNP_LAUNCH_UPDATE").empty());
   EXPECT_TRUE(dev.violations().empty());
 }
@@ -213,7 +216,7 @@ TEST(KvmSnpBackend, RefusesAVmsaElsewhereBeforeAnyCall) {
   auto backend = makeBackend(BackendKind::kKvmSnp, dev);
   Status s = launch(*backend, p);
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "kvm_snp.vmsa_gpa");
+  EXPECT_THAT(s, HasRule("kvm_snp.vmsa_gpa"));
   EXPECT_TRUE(dev.calls().empty());
 }
 

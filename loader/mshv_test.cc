@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/testing/matchers.h"
 #include "loader/backend.h"
 #include "hv/mshv_abi.h"
 #include "hv/testing/fake_device.h"
@@ -11,6 +12,8 @@
 
 namespace igvmkit::loader {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 using hv::testing::argOf;
 using hv::testing::argWithEntries;
@@ -182,7 +185,7 @@ TEST(MshvSnpBackend, UpstreamKernelIsRefusedClearly) {
   Status s = launch(*backend, mshvSnpPlan());
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.error().code, Code::kUnsupported);
-  EXPECT_EQ(s.error().rule, "mshv.no_snp");
+  EXPECT_THAT(s, HasRule("mshv.no_snp"));
   EXPECT_NE(s.error().message.find("needs a downstream (Microsoft) kernel"), std::string::npos);
 }
 
@@ -194,7 +197,7 @@ TEST(MshvSnpBackend, UpstreamDetectedByTheProbeIsRefused) {
   auto backend = makeBackend(BackendKind::kMshvSnp, dev);
   Status s = launch(*backend, mshvSnpPlan());
   ASSERT_FALSE(s.ok());
-  EXPECT_EQ(s.error().rule, "mshv.no_snp");
+  EXPECT_THAT(s, HasRule("mshv.no_snp"));
   EXPECT_EQ(s.error().message,
             "this /dev/mshv is the upstream flavour, which has no isolated-import ioctls; mshv-snp "
             "needs a downstream (Microsoft) kernel");

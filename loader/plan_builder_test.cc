@@ -210,10 +210,10 @@ TEST(PlanBuilder, RefusesParameterAreaMisuse) {
   ASSERT_TRUE(b.parameterArea(1, kPageSize, {}).ok());
   EXPECT_EQ(b.parameterArea(1, kPageSize, {}).error().message,
             "parameter area 1 is declared twice");
-  EXPECT_EQ(b.parameterArea(2, 100, {}).error().rule, "plan.area_size");
+  EXPECT_THAT(b.parameterArea(2, 100, {}), HasRule("plan.area_size"));
   EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 9, 0).error().message,
             "a parameter names undeclared parameter area 9");
-  EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 1, 0xFFE).error().rule, "params.too_large");
+  EXPECT_THAT(b.parameter(ParameterKind::kVpCount, 1, 0xFFE), HasRule("params.too_large"));
   EXPECT_EQ(b.parameter(ParameterKind::kSrat, 1, 0).error().code, Code::kUnsupported);
   ASSERT_TRUE(b.parameterInsert(0x1000, 1).ok());
   EXPECT_EQ(b.parameter(ParameterKind::kVpCount, 1, 0).error().message,
@@ -223,34 +223,34 @@ TEST(PlanBuilder, RefusesParameterAreaMisuse) {
 
 TEST(PlanBuilder, RefusesBadPageData) {
   PlanBuilder b(BackendKind::kKvm, smallConfig());
-  EXPECT_EQ(b.pageData(0x1800, 0, 0, {}).error().rule, "plan.page_alignment");
+  EXPECT_THAT(b.pageData(0x1800, 0, 0, {}), HasRule("plan.page_alignment"));
   EXPECT_EQ(b.pageData(0x1000, 0, 9, {}).error().message,
             "page data at 0x1000 has unknown data type 0x9");
   ByteVector big(kPageSize + 1);
-  EXPECT_EQ(b.pageData(0x1000, 0, 0, big).error().rule, "plan.page_data_size");
-  EXPECT_EQ(b.pageData(0x1000, kIgvmPageIs2Mb, 0, {}).error().rule, "plan.page_alignment");
+  EXPECT_THAT(b.pageData(0x1000, 0, 0, big), HasRule("plan.page_data_size"));
+  EXPECT_THAT(b.pageData(0x1000, kIgvmPageIs2Mb, 0, {}), HasRule("plan.page_alignment"));
 }
 
 TEST(PlanBuilder, RefusesContextsTheBackendCannotLoad) {
   PlanBuilder kvm_snp(BackendKind::kKvmSnp, smallConfig());
-  EXPECT_EQ(kvm_snp.vpContextSnp(0, 0x803000, kvmVmsa()).error().rule, "kvm_snp.vmsa_gpa");
-  EXPECT_EQ(kvm_snp.finish().error().rule, "kvm_snp.vp_missing");
+  EXPECT_THAT(kvm_snp.vpContextSnp(0, 0x803000, kvmVmsa()), HasRule("kvm_snp.vmsa_gpa"));
+  EXPECT_THAT(kvm_snp.finish(), HasRule("kvm_snp.vp_missing"));
   // One VMSA per vCPU at KVM's GPA (an OVMF launch with APs): a vCPU count below the file's is
   // refused, as QEMU refuses a VP context for a vCPU the VM does not have.
   PlanBuilder two(BackendKind::kKvmSnp, smallConfig());
   ASSERT_TRUE(two.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).ok());
   Status ap = two.vpContextSnp(1, kKvmSnpVmsaGpa, kvmVmsa());
   ASSERT_FALSE(ap.ok());
-  EXPECT_EQ(ap.error().rule, "kvm_snp.vp_count");
+  EXPECT_THAT(ap, HasRule("kvm_snp.vp_count"));
   EXPECT_EQ(ap.error().message, "the file has a vmsa for vp 1 but the vm has 1 vcpus; give at least 2");
   PlanBuilder tdx(BackendKind::kKvmTdx, smallConfig());
-  EXPECT_EQ(tdx.vpContextSnp(0, 0x803000, kvmVmsa()).error().rule, "plan.vp_vmsa");
-  EXPECT_EQ(tdx.vpContextNative(0, ByteVector(kPageSize)).error().rule, "plan.vp_registers");
-  EXPECT_EQ(tdx.setGuestPolicy(4).error().rule, "plan.tdx_policy");
+  EXPECT_THAT(tdx.vpContextSnp(0, 0x803000, kvmVmsa()), HasRule("plan.vp_vmsa"));
+  EXPECT_THAT(tdx.vpContextNative(0, ByteVector(kPageSize)), HasRule("plan.vp_registers"));
+  EXPECT_THAT(tdx.setGuestPolicy(4), HasRule("plan.tdx_policy"));
   PlanBuilder kvm(BackendKind::kKvm, smallConfig());
-  EXPECT_EQ(kvm.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()).error().rule, "plan.vp_vmsa");
-  EXPECT_EQ(kvm.requiredMemory(testing::kTestMemory, 0x1000).error().rule,
-            "plan.required_memory");
+  EXPECT_THAT(kvm.vpContextSnp(0, kKvmSnpVmsaGpa, kvmVmsa()), HasRule("plan.vp_vmsa"));
+  EXPECT_THAT(kvm.requiredMemory(testing::kTestMemory, 0x1000),
+              HasRule("plan.required_memory"));
   EXPECT_TRUE(kvm.requiredMemory(0, 0x1000).ok());
 }
 
@@ -299,7 +299,7 @@ TEST(PlanBuilder, NativeContextBecomesRegisters) {
   EXPECT_EQ(r.efer, 0x500u);
   put(0xAA, uint16_t{0x0F9B});
   PlanBuilder bad(BackendKind::kKvm, smallConfig());
-  EXPECT_EQ(bad.vpContextNative(0, c).error().rule, "plan.native_context");
+  EXPECT_THAT(bad.vpContextNative(0, c), HasRule("plan.native_context"));
 }
 
 TEST(PlanBuilder, FileDataOutsideRamGetsItsOwnRegion) {
