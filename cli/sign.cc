@@ -133,6 +133,36 @@ int runSign(const SignArgs& args) {
   if (Status s = checkFlags(args); !s.ok()) {
     return fail("", s.error());
   }
+  // Every output is declared before any work (cli-contract.md "Outputs"): one that names the input
+  // or another output, or stdout where --json's document goes, is a usage error now, and nothing
+  // is written unless the whole command succeeds.
+  const bool exporting = !args.export_tbs.empty() || !args.export_author_tbs.empty();
+  OutputFiles outputs;
+  OutputFile *image_out = nullptr, *corim_out = nullptr, *tbs_out = nullptr,
+             *author_tbs_out = nullptr;
+  {
+    Status declared = outputs.addInput(args.path);
+    auto declare = [&](const std::string& path, OutputFile*& slot) {
+      if (declared.ok() && !path.empty()) {
+        Result<OutputFile*> added = outputs.add(path);
+        declared = added.status();
+        slot = added.ok() ? *added : nullptr;
+      }
+    };
+    if (exporting) {
+      declare(args.export_tbs, tbs_out);
+      declare(args.export_author_tbs, author_tbs_out);
+    } else {
+      declare(args.out, image_out);
+      declare(args.corim.out, corim_out);
+    }
+    if (declared.ok() && args.json) {
+      declared = reserveStdout(outputs, "--json's document");
+    }
+    if (!declared.ok()) {
+      return fail("", declared.error());
+    }
+  }
   sign::IdBlockRequest request;
   {
     Result<measure::HostModel> host = measure::parseHostModel(args.host);
@@ -188,21 +218,21 @@ int runSign(const SignArgs& args) {
       id = std::move(s).value();
     }
   }
-  if (!args.export_tbs.empty() || !args.export_author_tbs.empty()) {
+  if (exporting) {
     nlohmann::ordered_json doc = summary(*u, args);
     nlohmann::ordered_json exported = nlohmann::ordered_json::object();
-    if (!args.export_tbs.empty()) {
-      if (Status s = writeFile(args.export_tbs, measure::bytesToSign(u->block)); !s.ok()) {
-        return fail(args.export_tbs, s.error());
-      }
+    Status written;
+    if (tbs_out != nullptr) {
+      written = tbs_out->write(measure::bytesToSign(u->block));
       exported["id_block"] = args.export_tbs;
     }
-    if (!args.export_author_tbs.empty()) {
-      if (Status s = writeFile(args.export_author_tbs, measure::bytesToSign(id->publicKey()));
-          !s.ok()) {
-        return fail(args.export_author_tbs, s.error());
-      }
+    if (written.ok() && author_tbs_out != nullptr) {
+      written = author_tbs_out->write(measure::bytesToSign(id->publicKey()));
       exported["author"] = args.export_author_tbs;
+    }
+    if (written.ok()) written = outputs.commit();
+    if (!written.ok()) {
+      return fail("", written.error());
     }
     doc["exported"] = exported;
     if (args.json) {
@@ -238,11 +268,8 @@ int runSign(const SignArgs& args) {
     }
     ref.measurements[0].id_block = *identity;
   }
-  if (args.corim.out.empty()) {
-    if (Status s = writeFile(args.out, *out); !s.ok()) {
-      return fail(args.out, s.error());
-    }
-  } else {  // both outputs or neither
+  Status written = image_out->write(*out);
+  if (written.ok() && corim_out != nullptr) {  // both outputs or neither
     corim::CorimFiles files;
     if (auto bad = makeCorim(args.corim, ref, std::filesystem::path(args.out).filename().string(),
                              std::chrono::milliseconds(
@@ -250,21 +277,11 @@ int runSign(const SignArgs& args) {
                              files)) {
       return fail(bad->subject.empty() ? args.path : bad->subject, bad->error);
     }
-    OutputFiles outputs;
-    Result<OutputFile*> igvm_out = outputs.add(args.out);
-    if (!igvm_out.ok()) {
-      return fail("", igvm_out.error());
-    }
-    Result<OutputFile*> corim_out = outputs.add(args.corim.out);
-    if (!corim_out.ok()) {
-      return fail("", corim_out.error());
-    }
-    Status written = (*igvm_out)->write(*out);
-    if (written.ok()) written = (*corim_out)->write(files.file);
-    if (written.ok()) written = outputs.commit();
-    if (!written.ok()) {
-      return fail("", written.error());
-    }
+    written = corim_out->write(files.file);
+  }
+  if (written.ok()) written = outputs.commit();
+  if (!written.ok()) {
+    return fail("", written.error());
   }
   if (args.json) {
     nlohmann::ordered_json doc = ref.toJson();

@@ -261,4 +261,20 @@ sed -i "s|exec:$tmp/failing|$keys/p256_key.pem|" "$tmp/signed.toml"
 refused "build with a p-256 key" 1 "error: .*signed.toml: platform.snp.id_block.id_key .*p256_key.pem: the key is not an ecdsa p-384 key" -- \
   $bin build "$tmp/signed.toml" -o "$tmp/out.igvm"
 
+# Outputs are declared before any work (cli-contract.md "Outputs"): -o naming the input, or stdout
+# where --json's document goes, is a usage error, and the input stays as it was.
+cp "$f" "$tmp/self.igvm"
+before=$(sha256sum <"$tmp/self.igvm")
+$bin sign "$tmp/self.igvm" --id-key $keys/id_key.pem -o "$tmp/self.igvm" >/dev/null 2>"$tmp/err"; rc=$?
+expect "sign -o INPUT status" 2 $rc
+matches "sign -o INPUT error" "error: output .*self.igvm is also an input" "$(cat "$tmp/err")"
+expect "sign -o INPUT leaves the input alone" "$before" "$(sha256sum <"$tmp/self.igvm")"
+for out in "-o -" "-o /dev/stdout" "--export-tbs -"; do
+  # shellcheck disable=SC2086
+  $bin sign "$f" --id-key $keys/id_key.pem $out --json >"$tmp/out" 2>"$tmp/err"; rc=$?
+  expect "sign $out --json status" 2 $rc
+  matches "sign $out --json error" "goes to stdout, where another output goes already" "$(cat "$tmp/err")"
+  expect "sign $out --json prints nothing" 0 "$(stat -c %s "$tmp/out")"
+done
+
 finish "all igvmkit sign cases passed"
