@@ -371,10 +371,13 @@ class PageReader {
   // first-touch page faults (expensive on a VM) stay few.
   static constexpr uint64_t kChunkPages = 256;
 
-  explicit PageReader(const std::vector<Region>& regions) {
+  PageReader(const std::vector<Region>& regions,
+             std::function<void(uint64_t, uint64_t)> progress)
+      : progress_(std::move(progress)) {
     for (const Region& r : regions) {
       if (r.source) {
         files_.push_back(r.source->file.get());
+        total_ += r.source->file->size();
       }
     }
   }
@@ -400,6 +403,10 @@ class PageReader {
       chunk_pages_ = (bytes + kPageSize - 1) / kPageSize;
       buffer.resize(kChunkPages * kPageSize);
       IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer).first(bytes)));
+      read_ += bytes;
+      if (progress_) {
+        progress_(read_, total_);
+      }
       std::fill(buffer.begin() + static_cast<ptrdiff_t>(bytes),
                 buffer.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
     }
@@ -418,6 +425,8 @@ class PageReader {
 
  private:
   std::function<Status()> before_reuse_ = [] { return okStatus(); };
+  std::function<void(uint64_t, uint64_t)> progress_;
+  uint64_t read_ = 0, total_ = 0;  // bytes of every file
   std::vector<const InputFile*> files_;
   size_t file_ = 0;
   uint64_t page_ = 0;  // next page of files_[file_]
@@ -444,7 +453,7 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
 
   // Declared before the measurements: their hashing threads may read its buffers until they are
   // joined, so the buffers must outlive them on every path.
-  PageReader pages(image.regions);
+  PageReader pages(image.regions, options.progress);
   std::optional<measure::MeasureStream> measuring;
   std::vector<uint32_t> measured_bits;
   if (options.measure) {
