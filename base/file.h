@@ -116,7 +116,8 @@ Status inputsUnchanged();
 class OutputFile {
  public:
   // Appends bytes (to the temp file, the in-place target, or stdout). Errors: kUnreadable with
-  // rule "io.write".
+  // rule "io.write". A temp file's data starts going to disk every 8 MiB (sync_file_range), so the
+  // fsync before commit() renames it waits for little more than the last few MiB.
   Status write(Bytes bytes);
   Status write(std::string_view text) { return write(toBytes(text)); }
   // A temp file (a regular target) can be patched and read back: a streaming writer appends the
@@ -142,6 +143,8 @@ class OutputFile {
   int fd_ = -1;
   int slot_ = -1;    // the signal-cleanup slot of temp_
   Status error_;     // the first write error, reported again by commit()
+  uint64_t appended_ = 0;   // kReplace: bytes write() appended
+  uint64_t writeback_ = 0;  // kReplace: bytes handed to the disk early (see write())
 };
 
 // The outputs of one command. Destroying an uncommitted set removes its temp files; SIGINT,

@@ -293,6 +293,18 @@ Status OutputFile::write(Bytes bytes) {
   }
   if (!detail::writeAll(fd_, bytes.data(), bytes.size(), -1)) {
     error_ = writeError(name_, "cannot write");
+    return error_;
+  }
+  if (kind_ == Kind::kReplace) {
+    appended_ += bytes.size();
+    constexpr uint64_t kWritebackBytes = uint64_t{8} << 20;
+    if (appended_ - writeback_ >= kWritebackBytes) {
+      // A hint only (it starts the writes, waits for none): its failure changes nothing, the
+      // fsync before the rename reports real write errors.
+      (void)::sync_file_range(fd_, static_cast<off_t>(writeback_),
+                              static_cast<off_t>(appended_ - writeback_), SYNC_FILE_RANGE_WRITE);
+      writeback_ = appended_;
+    }
   }
   return error_;
 }

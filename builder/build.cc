@@ -1,11 +1,15 @@
 #include "builder/build.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <mutex>
 #include <span>
 #include <optional>
 #include <string_view>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include "base/file.h"
@@ -247,21 +251,44 @@ Platform builderPlatform(measure::Platform p) {
   }
 }
 
-// The output file as the writer's sink. Appends are gathered into 1 MiB writes: one write(2) per
-// 4 KiB page costs more system time than the copy itself.
+// The output file as the writer's sink. Appends are gathered into 1 MiB writes (one write(2) per
+// 4 KiB page costs more system time than the copy itself), and each full buffer is written by a
+// background thread while the next one fills, so the kernel's copy into the page cache overlaps
+// reading and hashing. writeAt(), readAt() and flush() first wait for that write; its error is
+// reported by the next call. Without a thread (the system refused one) every write is inline.
 class OutputSink : public igvm::WriteSink {
  public:
   static constexpr size_t kBufferBytes = size_t{1} << 20;
 
-  explicit OutputSink(OutputFile& out) : out_(out) { buffer_.reserve(kBufferBytes); }
+  explicit OutputSink(OutputFile& out) : out_(out) {
+    filling_.reserve(kBufferBytes);
+    writing_.reserve(kBufferBytes);
+    try {
+      writer_ = std::thread([this] { writeLoop(); });
+    } catch (const std::system_error&) {
+      // no thread: hand() writes inline
+    }
+  }
+  ~OutputSink() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) {
+      writer_.join();
+    }
+  }
+
   Status append(Bytes bytes) override {
-    if (buffer_.size() + bytes.size() > kBufferBytes) {
-      IGVMKIT_RETURN_IF_ERROR(flush());
+    if (filling_.size() + bytes.size() > kBufferBytes) {
+      IGVMKIT_RETURN_IF_ERROR(hand());
       if (bytes.size() > kBufferBytes) {
+        IGVMKIT_RETURN_IF_ERROR(idle());
         return out_.write(bytes);
       }
     }
-    buffer_.insert(buffer_.end(), bytes.begin(), bytes.end());
+    filling_.insert(filling_.end(), bytes.begin(), bytes.end());
     return okStatus();
   }
   Status writeAt(uint64_t offset, Bytes bytes) override {
@@ -272,15 +299,65 @@ class OutputSink : public igvm::WriteSink {
     IGVMKIT_RETURN_IF_ERROR(flush());
     return out_.readAt(offset, out);
   }
+  // Everything appended is in the file.
   Status flush() {
-    Status s = buffer_.empty() ? okStatus() : out_.write(buffer_);
-    buffer_.clear();
-    return s;
+    IGVMKIT_RETURN_IF_ERROR(hand());
+    return idle();
   }
 
  private:
+  // Gives the filled buffer to the writer thread (after its previous write is done).
+  Status hand() {
+    if (filling_.empty()) {
+      return okStatus();
+    }
+    IGVMKIT_RETURN_IF_ERROR(idle());
+    if (!writer_.joinable()) {
+      Status s = out_.write(filling_);
+      filling_.clear();
+      return s;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::swap(filling_, writing_);
+      busy_ = true;
+    }
+    cv_.notify_all();
+    filling_.clear();
+    return okStatus();
+  }
+  // Waits until the writer thread has nothing in hand; its write's status.
+  Status idle() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return !busy_; });
+    return std::exchange(written_, okStatus());
+  }
+  void writeLoop() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (true) {
+      cv_.wait(lock, [this] { return stop_ || busy_; });
+      if (!busy_) {
+        return;  // stop_ with nothing in hand
+      }
+      lock.unlock();
+      Status s = out_.write(writing_);
+      lock.lock();
+      writing_.clear();
+      written_ = std::move(s);
+      busy_ = false;
+      cv_.notify_all();
+    }
+  }
+
   OutputFile& out_;
-  ByteVector buffer_;
+  ByteVector filling_;  // the caller's
+  std::mutex mu_;
+  std::condition_variable cv_;
+  ByteVector writing_;  // the writer thread's while busy_
+  bool busy_ = false;
+  bool stop_ = false;
+  Status written_;      // the last background write's status, until idle() reports it
+  std::thread writer_;  // last: started once the members it uses exist
 };
 
 // The bytes of the deferred PAGE_DATA entries, in model order: each streamed region's file, read
@@ -294,10 +371,13 @@ class PageReader {
   // first-touch page faults (expensive on a VM) stay few.
   static constexpr uint64_t kChunkPages = 256;
 
-  explicit PageReader(const std::vector<Region>& regions) {
+  PageReader(const std::vector<Region>& regions,
+             std::function<void(uint64_t, uint64_t)> progress)
+      : progress_(std::move(progress)) {
     for (const Region& r : regions) {
       if (r.source) {
         files_.push_back(r.source->file.get());
+        total_ += r.source->file->size();
       }
     }
   }
@@ -323,6 +403,10 @@ class PageReader {
       chunk_pages_ = (bytes + kPageSize - 1) / kPageSize;
       buffer.resize(kChunkPages * kPageSize);
       IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer).first(bytes)));
+      read_ += bytes;
+      if (progress_) {
+        progress_(read_, total_);
+      }
       std::fill(buffer.begin() + static_cast<ptrdiff_t>(bytes),
                 buffer.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
     }
@@ -341,6 +425,8 @@ class PageReader {
 
  private:
   std::function<Status()> before_reuse_ = [] { return okStatus(); };
+  std::function<void(uint64_t, uint64_t)> progress_;
+  uint64_t read_ = 0, total_ = 0;  // bytes of every file
   std::vector<const InputFile*> files_;
   size_t file_ = 0;
   uint64_t page_ = 0;  // next page of files_[file_]
@@ -367,7 +453,7 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
 
   // Declared before the measurements: their hashing threads may read its buffers until they are
   // joined, so the buffers must outlive them on every path.
-  PageReader pages(image.regions);
+  PageReader pages(image.regions, options.progress);
   std::optional<measure::MeasureStream> measuring;
   std::vector<uint32_t> measured_bits;
   if (options.measure) {

@@ -27,6 +27,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -76,6 +77,9 @@ Result<BuildOutput> build(const Manifest& manifest, const FileReader& read = dis
 struct StreamOptions {
   bool measure = false;
   unsigned threads = 0;
+  // Called after each read of a [[data]] file: bytes read so far of all of them (igvmkit build's
+  // progress line, base/progress.h).
+  std::function<void(uint64_t done, uint64_t total)> progress = nullptr;
 };
 struct StreamedBuild {
   BuildOutput summary;  // `igvm` stays empty: the file is in the output

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "base/file.h"
+#include "base/progress.h"
 #include "builder/build.h"
 #include "builder/manifest.h"
 #include "cli/command.h"
@@ -140,8 +141,12 @@ int runBuild(const BuildArgs& args) {
   builder::BuildOutput summary;
   uint64_t size = 0;
   if (streaming) {
-    Result<builder::StreamedBuild> streamed =
-        builder::buildTo(*m, **igvm_out, {.measure = want_reference});
+    Progress progress("build " + args.out);  // stderr, when a terminal (base/progress.h)
+    Result<builder::StreamedBuild> streamed = builder::buildTo(
+        *m, **igvm_out,
+        {.measure = want_reference,
+         .progress = [&progress](uint64_t done, uint64_t total) { progress.update(done, total); }});
+    progress.finish();
     if (!streamed.ok()) {
       return fail(args.manifest, streamed.error());
     }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/progress.h"
 #include "cli/command.h"
 #include "cli/compat.h"
 #include "cli/corim_flags.h"
@@ -122,11 +123,16 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   opts.host = *host;
   opts.native_zero = args.native_zero;
   opts.threads = args.threads;
+  // A progress line on stderr when it is a terminal (base/progress.h); not with --trace, whose
+  // lines go to the same terminal while the work runs.
+  Progress progress("measure " + args.path, args.trace ? -1 : 2);
+  opts.progress = [&progress](uint64_t done, uint64_t total) { progress.update(done, total); };
   if (args.trace) {
     opts.trace = traceSink(args.json);  // cli/measure_ovmf.h
   }
   Result<std::vector<measure::Measurement>> measured =
       measure::measureVcpuRange(*file, opts, range->first, range->second);
+  progress.finish();
   if (!measured.ok()) {
     return failOn(measured.error());
   }

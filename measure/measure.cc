@@ -122,10 +122,15 @@ class DirectiveWalker {
   std::map<uint32_t, uint64_t> area_sizes_;  // parameter area index -> bytes, declared so far
 };
 
-Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHandlers& on) {
+Status forEachDirective(const igvm::File& file, uint32_t bit, const DirectiveHandlers& on,
+                        const MeasureOptions& options) {
   DirectiveWalker walker(bit, on);
-  for (const Header& h : file.headers()) {
-    IGVMKIT_RETURN_IF_ERROR(walker.add(h));
+  const std::span<const Header> headers = file.headers();
+  for (size_t i = 0; i < headers.size(); ++i) {
+    IGVMKIT_RETURN_IF_ERROR(walker.add(headers[i]));
+    if (options.progress && ((i + 1) % 1024 == 0 || i + 1 == headers.size())) {
+      options.progress(i + 1, headers.size());
+    }
   }
   return {};
 }
@@ -170,8 +175,9 @@ struct Running {
   std::function<Result<Measurement>()> finish;
 };
 
-Result<Measurement> runOver(const igvm::File& file, uint32_t bit, Running r) {
-  IGVMKIT_RETURN_IF_ERROR(forEachDirective(file, bit, r.on));
+Result<Measurement> runOver(const igvm::File& file, uint32_t bit, Running r,
+                            const MeasureOptions& options) {
+  IGVMKIT_RETURN_IF_ERROR(forEachDirective(file, bit, r.on, options));
   return r.finish();
 }
 
@@ -216,7 +222,7 @@ DirectiveHandlers snpHandlers(const MeasureOptions& o, SnpHostMeasurement& m, Sn
 
 Status feedSnpDirectives(const igvm::File& file, const MeasureOptions& o, uint32_t bit,
                          SnpHostMeasurement& m, SnpFeedState& st) {
-  return forEachDirective(file, bit, snpHandlers(o, m, st));
+  return forEachDirective(file, bit, snpHandlers(o, m, st), o);
 }
 
 namespace {
@@ -562,7 +568,7 @@ Running start(const MeasureOptions& options, uint32_t bit, unsigned snp_threads)
 
 Result<Measurement> measure(const igvm::File& file, const MeasureOptions& options) {
   IGVMKIT_ASSIGN_OR_RETURN(uint32_t bit, platformBit(file, options.platform));
-  return runOver(file, bit, start(options, bit, threadCount(options.threads)));
+  return runOver(file, bit, start(options, bit, threadCount(options.threads)), options);
 }
 
 struct MeasureStream::Impl {

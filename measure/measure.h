@@ -67,6 +67,8 @@ struct MeasureOptions {
   bool native_zero = false;          // SNP: PAGE_DATA without data as ZERO (3), not NORMAL zeros
   unsigned threads = 0;              // SNP content-hash threads; 0 = hardware concurrency
   TraceFn trace = nullptr;           // optional, one call per measured operation
+  // Optional: headers walked of the file's, every 1024 and at the end (a progress line).
+  std::function<void(uint64_t done, uint64_t total)> progress = nullptr;
 };
 
 struct Measurement {

@@ -331,5 +331,79 @@ TEST(MeasureTest, ReferenceDocumentRoundTrips) {
   EXPECT_EQ(back->measurements[1].digest, ms[1].digest);
 }
 
+// The threaded path (background hashing, batches folded while the next hashes) against one thread
+// and the naive chain, on images from none to several batches of pages: zero pages (no data),
+// unmeasured, shared and short pages scattered through them, and tiny files (a lone VMSA, one page).
+TEST(MeasureTest, ThreadedAndSingleThreadedAgreeOnImagesOfEverySize) {
+  for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{1023}, size_t{1024},
+                       size_t{3 * 1024 + 37}}) {
+    Model model;
+    model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1, 0, 0));
+    Naive kvm, mshv;
+    std::vector<ByteVector> data;
+    data.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      const uint64_t gpa = 0x100000 + i * 0x1000;
+      switch (i % 7) {
+        case 2: {  // no data: a page of zeros
+          model.add(igvm::pageDataEntry(gpa, 0x1));
+          ByteVector zero;
+          kvm.add(gpa, 1, &zero);
+          mshv.add(gpa, 1, &zero);
+          break;
+        }
+        case 4:  // unmeasured
+          model.add(igvm::pageDataEntry(gpa, 0x1, Blob(pattern(4096, 77)),
+                                        igvm::kPageDataFlagUnmeasured));
+          kvm.add(gpa, 4, nullptr);
+          mshv.add(gpa, 4, nullptr);
+          break;
+        case 5:  // shared: kvm measures it, mshv skips it
+          data.push_back(pattern(4096, static_cast<uint32_t>(i)));
+          model.add(igvm::pageDataEntry(gpa, 0x1, Blob(data.back()), igvm::kPageDataFlagShared));
+          kvm.add(gpa, 1, &data.back());
+          break;
+        default:  // data, every third one short (zero padded)
+          data.push_back(pattern(i % 3 == 0 ? 100 + i % 4000 : 4096, static_cast<uint32_t>(i)));
+          model.add(igvm::pageDataEntry(gpa, 0x1, Blob(data.back())));
+          kvm.add(gpa, 1, &data.back());
+          mshv.add(gpa, 1, &data.back());
+      }
+    }
+    ByteVector vmsa = vmsaPage(0xB0);
+    model.add(igvm::vpContextEntry(0xFFFFFFFFF000, 0x1, 0, Blob(vmsa)));
+    kvm.add(0xFFFFFFFFF000, 2, &vmsa);
+    mshv.add(0xFFFFFFFFF000, 2, &vmsa);
+    Result<ByteVector> bytes = igvm::write(model);
+    ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+    Result<igvm::File> file = igvm::File::parse(*bytes);
+    ASSERT_TRUE(file.ok()) << file.error().message;
+    for (HostModel host : {HostModel::kKvm, HostModel::kMshv}) {
+      const std::string naive = host == HostModel::kKvm ? kvm.hexld() : mshv.hexld();
+      std::string single;
+      for (unsigned threads : {1u, 2u, 4u}) {
+        uint64_t walked = 0, total = 0;
+        Result<Measurement> m =
+            measure(*file, {.host = host,
+                            .threads = threads,
+                            .progress = [&](uint64_t done, uint64_t of) {
+                              EXPECT_GT(done, walked);
+                              walked = done;
+                              total = of;
+                            }});
+        ASSERT_TRUE(m.ok()) << m.error().message;
+        EXPECT_EQ(hexBytes(m->digest), naive)
+            << count << " pages, " << hostModelName(host) << ", " << threads << " threads";
+        if (threads == 1) {
+          single = hexBytes(m->digest);
+        }
+        EXPECT_EQ(hexBytes(m->digest), single) << count << " pages, " << threads << " threads";
+        EXPECT_EQ(walked, file->headers().size());  // the last call reports every header
+        EXPECT_EQ(total, file->headers().size());
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace igvmkit::measure
