@@ -335,28 +335,30 @@ Result<ByteVector> vbsVpContext(const X64State& s, uint8_t vtl) {
     entries.push_back(e);
   };
   // Paging and segmentation first, then the instruction pointer and arguments.
-  u64(kHvCr0, s.cr0);
-  u64(kHvCr3, s.cr3);
-  u64(kHvCr4, s.cr4);
-  u64(kHvEfer, s.efer);
-  u64(kHvPat, s.pat);
-  table(kHvGdtr, s.gdtr);
-  table(kHvIdtr, s.idtr);
-  seg(kHvCs, s.cs);
-  seg(kHvDs, s.ds);
-  seg(kHvEs, s.es);
-  seg(kHvFs, s.fs);
-  seg(kHvGs, s.gs);
-  seg(kHvSs, s.ss);
+  u64(igvm::kHvX64RegisterCr0, s.cr0);
+  u64(igvm::kHvX64RegisterCr3, s.cr3);
+  u64(igvm::kHvX64RegisterCr4, s.cr4);
+  u64(igvm::kHvX64RegisterEfer, s.efer);
+  u64(igvm::kHvX64RegisterPat, s.pat);
+  table(igvm::kHvX64RegisterGdtr, s.gdtr);
+  table(igvm::kHvX64RegisterIdtr, s.idtr);
+  seg(igvm::kHvX64RegisterCs, s.cs);
+  seg(igvm::kHvX64RegisterDs, s.ds);
+  seg(igvm::kHvX64RegisterEs, s.es);
+  seg(igvm::kHvX64RegisterFs, s.fs);
+  seg(igvm::kHvX64RegisterGs, s.gs);
+  seg(igvm::kHvX64RegisterSs, s.ss);
   if (s.tr.attributes != 0) {
-    seg(kHvTr, s.tr);
+    seg(igvm::kHvX64RegisterTr, s.tr);
   }
-  u64(kHvRip, s.rip);
-  u64(kHvRflags, s.rflags);
-  u64(kHvRsp, s.rsp);
-  const std::pair<uint32_t, uint64_t> optional[] = {{kHvRbp, s.rbp}, {kHvRsi, s.rsi}, {kHvR8, s.r8},
-                                                    {kHvR9, s.r9},   {kHvR10, s.r10}, {kHvR11, s.r11},
-                                                    {kHvR12, s.r12}};
+  u64(igvm::kHvX64RegisterRip, s.rip);
+  u64(igvm::kHvX64RegisterRflags, s.rflags);
+  u64(igvm::kHvX64RegisterRsp, s.rsp);
+  const std::pair<uint32_t, uint64_t> optional[] = {
+      {igvm::kHvX64RegisterRbp, s.rbp}, {igvm::kHvX64RegisterRsi, s.rsi},
+      {igvm::kHvX64RegisterR8, s.r8},   {igvm::kHvX64RegisterR9, s.r9},
+      {igvm::kHvX64RegisterR10, s.r10}, {igvm::kHvX64RegisterR11, s.r11},
+      {igvm::kHvX64RegisterR12, s.r12}};
   for (const auto& [name, value] : optional) {
     if (value != 0) {
       u64(name, value);

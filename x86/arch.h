@@ -1,5 +1,5 @@
 // x86/arch.h: the x86 machine facts every layer shares, each stated once: the page sizes, the
-// 32-bit MMIO gap, and the GPA where KVM keeps every SEV-SNP VMSA.
+// 32-bit MMIO gap, the GPA where KVM keeps every SEV-SNP VMSA, control-register and EFER bits.
 //
 //   if (gpa % x86::kPageSize != 0) { ... }
 //   ram.low = std::min(memory_bytes, x86::kMmioGapStart);
@@ -23,5 +23,24 @@ inline constexpr uint64_t kMmioGapEnd = 0x1'0000'0000;
 // KVM's INITIAL_VMSA_GPA: where KVM places and measures every SEV-SNP VMSA (loader-vmm.md §1.5,
 // measurement.md §1.4); QEMU refuses an IGVM VMSA anywhere else.
 inline constexpr uint64_t kKvmVmsaGpa = 0xFFFF'FFFF'F000;
+
+// Control-register and EFER bits (Intel SDM vol. 3 §2.5, §2.2.1; AMD APM vol. 2 §3.1.7).
+inline constexpr uint64_t kCr0Pe = 1ull << 0;
+inline constexpr uint64_t kCr0Et = 1ull << 4;
+inline constexpr uint64_t kCr0Ne = 1ull << 5;
+inline constexpr uint64_t kCr0Pg = 1ull << 31;
+inline constexpr uint64_t kCr4Pae = 1ull << 5;
+inline constexpr uint64_t kCr4Mce = 1ull << 6;
+inline constexpr uint64_t kCr4Osfxsr = 1ull << 9;
+inline constexpr uint64_t kCr4Osxmmexcpt = 1ull << 10;
+inline constexpr uint64_t kCr4La57 = 1ull << 12;
+inline constexpr uint64_t kEferSce = 1ull << 0;
+inline constexpr uint64_t kEferLme = 1ull << 8;
+inline constexpr uint64_t kEferLma = 1ull << 10;
+inline constexpr uint64_t kEferNxe = 1ull << 11;
+// SVME: the hardware requires it in an SEV-ES/SNP VMSA, and KVM always sets it in the save area.
+inline constexpr uint64_t kEferSvme = 1ull << 12;
+// IA32_PAT's architectural reset value.
+inline constexpr uint64_t kDefaultPat = 0x0007'0406'0007'0406ull;
 
 }  // namespace igvmkit::x86

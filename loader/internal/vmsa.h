@@ -9,11 +9,12 @@
 #include "base/status.h"
 #include "igvm/defs.h"
 #include "loader/plan.h"
+#include "x86/arch.h"
 
 namespace igvmkit::loader::detail {
 
 // EFER.SVME: KVM always sets it in the save area it syncs into the VMSA.
-inline constexpr uint64_t kEferSvme = 0x1000;
+using x86::kEferSvme;
 
 // The VMSA as the registers KVM can load.
 struct KvmVmsaState {
