@@ -19,13 +19,15 @@
 
 #include <cstdint>
 
+#include "x86/arch.h"
+
 namespace igvmkit::builder::layout {
 
 // Every directive works on 4 KiB pages (igvm-format.md §3).
-inline constexpr uint64_t kPageSize = 0x1000;
+using x86::kPageSize;
 // Identity maps use 2 MiB leaves: no CPU feature needed beyond PAE/long mode (1 GiB leaves need
 // CPUID PDPE1GB, which not every virtual CPU offers), and 4 GiB cost only 6 table pages.
-inline constexpr uint64_t kLargePageSize = 0x20'0000;
+using x86::kLargePageSize;
 inline constexpr uint64_t kGiB = 0x4000'0000;
 inline constexpr uint64_t k4GiB = 0x1'0000'0000;
 
@@ -81,7 +83,7 @@ inline constexpr uint64_t kInitrdAlignment = kLargePageSize;
 
 // Default 32-bit MMIO gap when the manifest gives only a RAM size: [3 GiB, 4 GiB), as
 // Firecracker's MMIO32 region (loader-vmm.md §5.1).
-inline constexpr uint64_t kDefaultMmioGapStart = 0xC000'0000;
+inline constexpr uint64_t kDefaultMmioGapStart = x86::kMmioGapStart;
 
 // Flash firmware images (OVMF) end at 4 GiB so the reset vector lands at 0xFFFF_FFF0.
 inline constexpr uint64_t kFirmwareEnd = k4GiB;
@@ -93,6 +95,6 @@ inline constexpr uint64_t kTdxResetVector = 0xFFFF'FFF0;
 
 // SNP on KVM: KVM measures the BSP VMSA at this fixed GPA at LAUNCH_FINISH (loader-vmm.md §1.5,
 // QEMU requires it, openvmm places it there).
-inline constexpr uint64_t kSnpKvmVmsaGpa = 0xFFFF'FFFF'F000;
+inline constexpr uint64_t kSnpKvmVmsaGpa = x86::kKvmVmsaGpa;
 
 }  // namespace igvmkit::builder::layout

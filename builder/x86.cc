@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "builder/internal/bytes_io.h"
+#include "igvm/defs.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -17,69 +18,22 @@ constexpr uint64_t kPage = layout::kPageSize;
 
 Error stateError(std::string message) { return invalid("x86.state", std::move(message)); }
 
-// IgvmNativeVpContextX64 (igvm-format.md §5.4), 0xE8 bytes at the start of a 4 KiB page.
-struct IgvmNativeVpContextX64 {
-  uint64_t rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi;
-  uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
-  uint64_t rip;
-  uint64_t rflags;
-  uint64_t idtr_base;
-  uint16_t idtr_limit;
-  uint16_t reserved[2];
-  uint16_t gdtr_limit;
-  uint64_t gdtr_base;
-  uint16_t code_selector;
-  uint16_t code_attributes;
-  uint32_t code_base;
-  uint32_t code_limit;
-  uint16_t data_selector;
-  uint16_t data_attributes;
-  uint32_t data_base;
-  uint32_t data_limit;
-  uint64_t gs_base;
-  uint64_t cr0;
-  uint64_t cr3;
-  uint64_t cr4;
-  uint64_t efer;
-};
-static_assert(sizeof(IgvmNativeVpContextX64) == 0xE8);
-static_assert(offsetof(IgvmNativeVpContextX64, rip) == 0x80 &&
-              offsetof(IgvmNativeVpContextX64, idtr_limit) == 0x98 &&
-              offsetof(IgvmNativeVpContextX64, gdtr_limit) == 0x9E &&
-              offsetof(IgvmNativeVpContextX64, gdtr_base) == 0xA0 &&
-              offsetof(IgvmNativeVpContextX64, code_selector) == 0xA8 &&
-              offsetof(IgvmNativeVpContextX64, data_selector) == 0xB4 &&
-              offsetof(IgvmNativeVpContextX64, gs_base) == 0xC0 &&
-              offsetof(IgvmNativeVpContextX64, efer) == 0xE0);
-
-// SEV-SNP VMSA field offsets (igvm-format.md §5.2, AMD APM vol. 2 table B-4).
-namespace vmsa {
-constexpr size_t kEs = 0x000, kCs = 0x010, kSs = 0x020, kDs = 0x030, kFs = 0x040, kGs = 0x050;
-constexpr size_t kGdtr = 0x060, kLdtr = 0x070, kIdtr = 0x080, kTr = 0x090;
-constexpr size_t kVmpl = 0x0CA, kEfer = 0x0D0, kCr4 = 0x148, kCr3 = 0x150, kCr0 = 0x158;
-constexpr size_t kDr7 = 0x160, kDr6 = 0x168, kRflags = 0x170, kRip = 0x178, kRsp = 0x1D8;
-constexpr size_t kRax = 0x1F8, kPat = 0x268, kRcx = 0x308, kRdx = 0x310, kRbx = 0x318;
-constexpr size_t kRbp = 0x328, kRsi = 0x330, kRdi = 0x338, kR8 = 0x340;
-constexpr size_t kSevFeatures = 0x3B0, kVirtualTom = 0x3C8, kXcr0 = 0x3E8;
-constexpr size_t kMxcsr = 0x408, kFcw = 0x410;
-}  // namespace vmsa
-
 // VMSA segments store attributes compressed: bits 0..7 and 12..15 of the 16-bit form become
 // bits 0..11 (igvm-format.md §5.2).
 uint16_t compressAttributes(uint16_t a) {
   return static_cast<uint16_t>((a & 0xFF) | ((a >> 4) & 0xF00));
 }
 
-void putVmsaSegment(ByteVector& page, size_t off, const SegmentRegister& s) {
-  put<uint16_t>(page, off, s.selector);
-  put<uint16_t>(page, off + 2, compressAttributes(s.attributes));
-  put<uint32_t>(page, off + 4, s.limit);
-  put<uint64_t>(page, off + 8, s.base);
+igvm::SevVmsaSegment vmsaSegment(const SegmentRegister& s) {
+  return {.selector = s.selector,
+          .attrib = compressAttributes(s.attributes),
+          .limit = s.limit,
+          .base = s.base};
 }
 
-void putVmsaTable(ByteVector& page, size_t off, const TableRegister& t) {
-  put<uint32_t>(page, off + 4, t.limit);
-  put<uint64_t>(page, off + 8, t.base);
+// GDTR and IDTR use a segment slot's limit and base only.
+igvm::SevVmsaSegment vmsaTable(const TableRegister& t) {
+  return {.selector = 0, .attrib = 0, .limit = t.limit, .base = t.base};
 }
 
 SegmentRegister flat(uint16_t selector, uint16_t attributes) {
@@ -245,7 +199,7 @@ Result<ByteVector> nativeVpContext(const X64State& s) {
   if ((s.cs.attributes & 0x0F00) != 0 || (s.ds.attributes & 0x0F00) != 0) {
     return stateError("segment attribute bits 11:8 must be zero in the native context");
   }
-  IgvmNativeVpContextX64 c{};
+  igvm::IgvmNativeVpContextX64 c{};
   c.rax = s.rax; c.rcx = s.rcx; c.rdx = s.rdx; c.rbx = s.rbx;
   c.rsp = s.rsp; c.rbp = s.rbp; c.rsi = s.rsi; c.rdi = s.rdi;
   c.r8 = s.r8; c.r9 = s.r9; c.r10 = s.r10; c.r11 = s.r11;
@@ -296,44 +250,50 @@ Result<ByteVector> snpVmsa(const X64State& s, const VmsaOptions& o) {
   if (o.vmpl > 3) {
     return stateError("vmpl " + std::to_string(o.vmpl) + " is not 0..3");
   }
-  ByteVector page(kPage, std::byte{0});
-  putVmsaSegment(page, vmsa::kEs, s.es);
-  putVmsaSegment(page, vmsa::kCs, s.cs);
-  putVmsaSegment(page, vmsa::kSs, s.ss);
-  putVmsaSegment(page, vmsa::kDs, s.ds);
-  putVmsaSegment(page, vmsa::kFs, s.fs);
-  putVmsaSegment(page, vmsa::kGs, s.gs);
-  putVmsaTable(page, vmsa::kGdtr, s.gdtr);
-  putVmsaSegment(page, vmsa::kLdtr, s.ldtr);
-  putVmsaTable(page, vmsa::kIdtr, s.idtr);
-  putVmsaSegment(page, vmsa::kTr, s.tr);
-  put<uint8_t>(page, vmsa::kVmpl, o.vmpl);
-  put<uint64_t>(page, vmsa::kEfer, s.efer | kEferSvme);
-  put<uint64_t>(page, vmsa::kCr4, s.cr4);
-  put<uint64_t>(page, vmsa::kCr3, s.cr3);
-  put<uint64_t>(page, vmsa::kCr0, s.cr0);
-  put<uint64_t>(page, vmsa::kDr7, s.dr7);
-  put<uint64_t>(page, vmsa::kDr6, s.dr6);
-  put<uint64_t>(page, vmsa::kRflags, s.rflags);
-  put<uint64_t>(page, vmsa::kRip, s.rip);
-  put<uint64_t>(page, vmsa::kRsp, s.rsp);
-  put<uint64_t>(page, vmsa::kRax, s.rax);
-  put<uint64_t>(page, vmsa::kPat, s.pat);
-  put<uint64_t>(page, vmsa::kRcx, s.rcx);
-  put<uint64_t>(page, vmsa::kRdx, s.rdx);
-  put<uint64_t>(page, vmsa::kRbx, s.rbx);
-  put<uint64_t>(page, vmsa::kRbp, s.rbp);
-  put<uint64_t>(page, vmsa::kRsi, s.rsi);
-  put<uint64_t>(page, vmsa::kRdi, s.rdi);
-  const uint64_t high[8] = {s.r8, s.r9, s.r10, s.r11, s.r12, s.r13, s.r14, s.r15};
-  for (size_t i = 0; i < 8; ++i) {
-    put<uint64_t>(page, vmsa::kR8 + 8 * i, high[i]);
-  }
-  put<uint64_t>(page, vmsa::kSevFeatures, o.sev_features);
-  put<uint64_t>(page, vmsa::kVirtualTom, o.virtual_tom);
-  put<uint64_t>(page, vmsa::kXcr0, s.xcr0);
-  put<uint32_t>(page, vmsa::kMxcsr, s.mxcsr);
-  put<uint16_t>(page, vmsa::kFcw, s.fcw);
+  igvm::SevVmsa v{};
+  v.es = vmsaSegment(s.es);
+  v.cs = vmsaSegment(s.cs);
+  v.ss = vmsaSegment(s.ss);
+  v.ds = vmsaSegment(s.ds);
+  v.fs = vmsaSegment(s.fs);
+  v.gs = vmsaSegment(s.gs);
+  v.gdtr = vmsaTable(s.gdtr);
+  v.ldtr = vmsaSegment(s.ldtr);
+  v.idtr = vmsaTable(s.idtr);
+  v.tr = vmsaSegment(s.tr);
+  v.vmpl = o.vmpl;
+  v.efer = s.efer | kEferSvme;
+  v.cr4 = s.cr4;
+  v.cr3 = s.cr3;
+  v.cr0 = s.cr0;
+  v.dr7 = s.dr7;
+  v.dr6 = s.dr6;
+  v.rflags = s.rflags;
+  v.rip = s.rip;
+  v.rsp = s.rsp;
+  v.rax = s.rax;
+  v.pat = s.pat;
+  v.rcx = s.rcx;
+  v.rdx = s.rdx;
+  v.rbx = s.rbx;
+  v.rbp = s.rbp;
+  v.rsi = s.rsi;
+  v.rdi = s.rdi;
+  v.r8 = s.r8;
+  v.r9 = s.r9;
+  v.r10 = s.r10;
+  v.r11 = s.r11;
+  v.r12 = s.r12;
+  v.r13 = s.r13;
+  v.r14 = s.r14;
+  v.r15 = s.r15;
+  v.sev_features = o.sev_features;
+  v.virtual_tom = o.virtual_tom;
+  v.xcr0 = s.xcr0;
+  v.mxcsr = s.mxcsr;
+  v.x87_fcw = s.fcw;
+  ByteVector page(sizeof(v));
+  put(page, 0, v);
   return page;
 }
 
@@ -375,28 +335,30 @@ Result<ByteVector> vbsVpContext(const X64State& s, uint8_t vtl) {
     entries.push_back(e);
   };
   // Paging and segmentation first, then the instruction pointer and arguments.
-  u64(kHvCr0, s.cr0);
-  u64(kHvCr3, s.cr3);
-  u64(kHvCr4, s.cr4);
-  u64(kHvEfer, s.efer);
-  u64(kHvPat, s.pat);
-  table(kHvGdtr, s.gdtr);
-  table(kHvIdtr, s.idtr);
-  seg(kHvCs, s.cs);
-  seg(kHvDs, s.ds);
-  seg(kHvEs, s.es);
-  seg(kHvFs, s.fs);
-  seg(kHvGs, s.gs);
-  seg(kHvSs, s.ss);
+  u64(igvm::kHvX64RegisterCr0, s.cr0);
+  u64(igvm::kHvX64RegisterCr3, s.cr3);
+  u64(igvm::kHvX64RegisterCr4, s.cr4);
+  u64(igvm::kHvX64RegisterEfer, s.efer);
+  u64(igvm::kHvX64RegisterPat, s.pat);
+  table(igvm::kHvX64RegisterGdtr, s.gdtr);
+  table(igvm::kHvX64RegisterIdtr, s.idtr);
+  seg(igvm::kHvX64RegisterCs, s.cs);
+  seg(igvm::kHvX64RegisterDs, s.ds);
+  seg(igvm::kHvX64RegisterEs, s.es);
+  seg(igvm::kHvX64RegisterFs, s.fs);
+  seg(igvm::kHvX64RegisterGs, s.gs);
+  seg(igvm::kHvX64RegisterSs, s.ss);
   if (s.tr.attributes != 0) {
-    seg(kHvTr, s.tr);
+    seg(igvm::kHvX64RegisterTr, s.tr);
   }
-  u64(kHvRip, s.rip);
-  u64(kHvRflags, s.rflags);
-  u64(kHvRsp, s.rsp);
-  const std::pair<uint32_t, uint64_t> optional[] = {{kHvRbp, s.rbp}, {kHvRsi, s.rsi}, {kHvR8, s.r8},
-                                                    {kHvR9, s.r9},   {kHvR10, s.r10}, {kHvR11, s.r11},
-                                                    {kHvR12, s.r12}};
+  u64(igvm::kHvX64RegisterRip, s.rip);
+  u64(igvm::kHvX64RegisterRflags, s.rflags);
+  u64(igvm::kHvX64RegisterRsp, s.rsp);
+  const std::pair<uint32_t, uint64_t> optional[] = {
+      {igvm::kHvX64RegisterRbp, s.rbp}, {igvm::kHvX64RegisterRsi, s.rsi},
+      {igvm::kHvX64RegisterR8, s.r8},   {igvm::kHvX64RegisterR9, s.r9},
+      {igvm::kHvX64RegisterR10, s.r10}, {igvm::kHvX64RegisterR11, s.r11},
+      {igvm::kHvX64RegisterR12, s.r12}};
   for (const auto& [name, value] : optional) {
     if (value != 0) {
       u64(name, value);

@@ -28,6 +28,7 @@
 #include "builder/layout.h"
 #include "builder/manifest.h"
 #include "builder/pages.h"
+#include "x86/arch.h"
 
 namespace igvmkit::builder {
 
@@ -76,20 +77,20 @@ Page makeGdtPage(uint64_t gpa = layout::kGdtGpa);
 
 // ---- processor state -------------------------------------------------------------------------
 
-inline constexpr uint64_t kCr0Pe = 1ull << 0;
-inline constexpr uint64_t kCr0Et = 1ull << 4;
-inline constexpr uint64_t kCr0Ne = 1ull << 5;
-inline constexpr uint64_t kCr0Pg = 1ull << 31;
-inline constexpr uint64_t kCr4Pae = 1ull << 5;
-inline constexpr uint64_t kCr4Mce = 1ull << 6;
-inline constexpr uint64_t kCr4Osfxsr = 1ull << 9;
-inline constexpr uint64_t kCr4Osxmmexcpt = 1ull << 10;
-inline constexpr uint64_t kEferSce = 1ull << 0;
-inline constexpr uint64_t kEferLme = 1ull << 8;
-inline constexpr uint64_t kEferLma = 1ull << 10;
-inline constexpr uint64_t kEferNxe = 1ull << 11;
-inline constexpr uint64_t kEferSvme = 1ull << 12;
-inline constexpr uint64_t kDefaultPat = 0x0007'0406'0007'0406ull;  // the architectural reset PAT
+using x86::kCr0Et;
+using x86::kCr0Ne;
+using x86::kCr0Pe;
+using x86::kCr0Pg;
+using x86::kCr4Mce;
+using x86::kCr4Osfxsr;
+using x86::kCr4Osxmmexcpt;
+using x86::kCr4Pae;
+using x86::kDefaultPat;
+using x86::kEferLma;
+using x86::kEferLme;
+using x86::kEferNxe;
+using x86::kEferSce;
+using x86::kEferSvme;
 
 struct SegmentRegister {
   uint64_t base = 0;
@@ -167,16 +168,5 @@ Result<ByteVector> snpVmsa(const X64State& state, const VmsaOptions& options);
 // A VBS register list (header u32 count + 32-byte entries) loading the state into `vtl`. Fails
 // when a GPR outside the reference's accepted list (RAX, RBX, RCX, RDX, RDI, R13..R15) is nonzero.
 Result<ByteVector> vbsVpContext(const X64State& state, uint8_t vtl);
-
-// Hyper-V register names used in VBS contexts (igvm-format.md §5.3).
-enum HvX64Register : uint32_t {
-  kHvRsp = 0x00020004, kHvRbp = 0x00020005, kHvRsi = 0x00020006,
-  kHvR8 = 0x00020008, kHvR9 = 0x00020009, kHvR10 = 0x0002000A, kHvR11 = 0x0002000B,
-  kHvR12 = 0x0002000C, kHvRip = 0x00020010, kHvRflags = 0x00020011,
-  kHvCr0 = 0x00040000, kHvCr3 = 0x00040002, kHvCr4 = 0x00040003,
-  kHvEs = 0x00060000, kHvCs = 0x00060001, kHvSs = 0x00060002, kHvDs = 0x00060003,
-  kHvFs = 0x00060004, kHvGs = 0x00060005, kHvTr = 0x00060007,
-  kHvIdtr = 0x00070000, kHvGdtr = 0x00070001, kHvEfer = 0x00080001, kHvPat = 0x00080004,
-};
 
 }  // namespace igvmkit::builder

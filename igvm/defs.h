@@ -14,12 +14,14 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "x86/arch.h"
+
 namespace igvmkit::igvm {
 
 static_assert(std::endian::native == std::endian::little, "IGVM is little endian");
 
-inline constexpr uint64_t kPageSize4K = 0x1000;
-inline constexpr uint64_t kPageSize2M = 0x200000;
+inline constexpr uint64_t kPageSize4K = x86::kPageSize;
+inline constexpr uint64_t kPageSize2M = x86::kLargePageSize;
 
 // The most vCPUs a guest may have: the one limit behind `measure --vcpus`, `plan --cpus` and
 // `run --cpus`. vCPU i gets xAPIC ID i; the MADT the loader writes gives the I/O APIC ID 0xFE

@@ -274,7 +274,7 @@ struct Checker {
     if (!isSnp(b)) {
       return cannot(i, "plan.vp_vmsa", std::string(backendName(b)) + " cannot load an snp vmsa");
     }
-    if (vmsa.page.size() != detail::kVmsaSize) {
+    if (vmsa.page.size() != sizeof(igvm::SevVmsa)) {
       return bad(i, "vmsa.size", "vmsa is " + hex(vmsa.page.size()) + " bytes, expected 0x1000");
     }
     IGVMKIT_RETURN_IF_ERROR(inWidth(i, "vmsa", vmsa.gpa, kPageSize));
@@ -381,7 +381,9 @@ bool isSnp(BackendKind kind) {
   return kind == BackendKind::kKvmSnp || kind == BackendKind::kMshvSnp;
 }
 
-std::vector<GpaRange> defaultMmioGaps() { return {GpaRange{0xC000'0000, 0x4000'0000}}; }
+std::vector<GpaRange> defaultMmioGaps() {
+  return {GpaRange{x86::kMmioGapStart, x86::kMmioGapEnd - x86::kMmioGapStart}};
+}
 
 Result<std::vector<GpaRange>> VmConfig::ramLayout() const {
   if (memory_size == 0 || memory_size % kPageSize != 0) {

@@ -31,16 +31,18 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "igvm/defs.h"
 #include "igvm/file.h"
+#include "x86/arch.h"
 
 namespace igvmkit::loader {
 
-inline constexpr uint64_t kPageSize = 0x1000;
+using x86::kPageSize;
 // KVM places every SNP VMSA at this GPA (INITIAL_VMSA_GPA, loader-vmm.md §1.5); a kvm-snp plan
 // must name it for its VMSAs.
-inline constexpr uint64_t kKvmSnpVmsaGpa = 0xFFFF'FFFF'F000;
+inline constexpr uint64_t kKvmSnpVmsaGpa = x86::kKvmVmsaGpa;
 // SEV_FEATURES bit 0: SNP active (measurement.md §1.5).
-inline constexpr uint64_t kSevFeatureSnpActive = 1;
+inline constexpr uint64_t kSevFeatureSnpActive = igvm::kSevFeatureSnp;
 
 // The five backends (cli-contract.md `plan --backend`).
 enum class BackendKind { kKvm, kKvmSnp, kKvmTdx, kMshv, kMshvSnp };

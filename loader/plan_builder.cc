@@ -249,13 +249,15 @@ Status PlanBuilder::parameterInsert(uint64_t gpa, uint32_t area_index) {
 }
 
 Status PlanBuilder::vpContextSnp(uint16_t vp_index, uint64_t gpa, Bytes vmsa) {
-  if (vmsa.size() > detail::kVmsaSize) {
+  if (vmsa.size() > sizeof(igvm::SevVmsa)) {
     return invalid("vmsa.size", "vmsa is " + hex(vmsa.size()) + " bytes, expected 0x1000");
   }
-  ByteVector page(detail::kVmsaSize, std::byte{0});
-  std::copy(vmsa.begin(), vmsa.end(), page.begin());
+  igvm::SevVmsa fields{};
+  std::memcpy(&fields, vmsa.data(), vmsa.size());
+  const Bytes whole = asBytes(fields);
+  ByteVector page(whole.begin(), whole.end());
   if (vp_index == 0) {
-    setup_.sev_features = le<uint64_t>(page, detail::VmsaOffsets::kSevFeatures);
+    setup_.sev_features = fields.sev_features;
   }
   switch (backend_) {
     case BackendKind::kKvmSnp:

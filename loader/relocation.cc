@@ -8,6 +8,7 @@
 #include <set>
 
 #include "igvm/defs.h"
+#include "x86/arch.h"
 
 namespace igvmkit::loader {
 namespace {
@@ -136,10 +137,10 @@ constexpr uint64_t kPatLarge = 1ull << 12;  // PAT in a large leaf
 constexpr uint64_t kNoExecute = 1ull << 63;
 constexpr uint64_t kAddressMask = 0x000F'FFFF'FFFF'F000;
 constexpr uint64_t kHighFlags = 0xFFF0'0000'0000'0000;  // NX, protection keys, ignored bits
-constexpr uint64_t kCr0Pg = 1ull << 31;
-constexpr uint64_t kCr4Pae = 1ull << 5;
-constexpr uint64_t kCr4La57 = 1ull << 12;
-constexpr uint64_t kEferLme = 1ull << 8;
+using x86::kCr0Pg;
+using x86::kCr4La57;
+using x86::kCr4Pae;
+using x86::kEferLme;
 constexpr int kEntries = 512;
 
 uint64_t leafSize(int level) { return uint64_t{1} << (12 + 9 * (level - 1)); }

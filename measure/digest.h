@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "x86/arch.h"
 
 namespace igvmkit::measure {
 
@@ -24,7 +25,7 @@ using Sha384Digest = std::array<std::byte, 48>;
 using Sha256Digest = std::array<std::byte, 32>;
 
 // Every measured unit is one 4 KiB page: 2 MiB IGVM pages are split by the caller.
-inline constexpr uint64_t kPageSize = 4096;
+using x86::kPageSize;
 
 // SHA-384 of `data` (any length).
 Result<Sha384Digest> sha384(Bytes data);

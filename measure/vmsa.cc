@@ -3,75 +3,49 @@
 #include <algorithm>
 #include <set>
 
+#include "igvm/defs.h"
+
 namespace igvmkit::measure {
 namespace {
 
-constexpr size_t kVmsaPageSize = 4096;
+using igvm::SevVmsa;
 
-template <class T>
-T readAt(Bytes page, size_t off) {
-  T v;
-  std::memcpy(&v, page.data() + off, sizeof(T));
+// The page without the fields QEMU copies from an IGVM VMSA into KVM's vCPU state
+// (measurement.md §1.5 (b)): any nonzero byte left makes QEMU refuse the file.
+SevVmsa withoutKvmFields(SevVmsa v) {
+  v.es = v.cs = v.ss = v.ds = v.fs = v.gs = v.gdtr = v.ldtr = v.idtr = v.tr = {};
+  v.efer = v.cr4 = v.cr3 = v.cr0 = v.dr7 = v.dr6 = v.rflags = v.rip = 0;
+  v.rsp = v.rax = v.pat = 0;
+  v.rcx = v.rdx = v.rbx = 0;
+  v.rbp = v.rsi = v.rdi = v.r8 = v.r9 = v.r10 = v.r11 = v.r12 = v.r13 = v.r14 = v.r15 = 0;
+  v.sev_features = v.xcr0 = 0;
+  v.mxcsr = 0;
+  v.x87_fcw = 0;
   return v;
 }
 
-// The VMSA fields QEMU copies from an IGVM VMSA into KVM's vCPU state (measurement.md §1.5 (b)).
-// Any other nonzero byte makes QEMU refuse the file.
-struct Field {
-  size_t offset;
-  size_t size;
-};
-// clang-format off
-constexpr Field kKvmFields[] = {
-    {0x000, 0xA0},             // es cs ss ds fs gs gdtr ldtr idtr tr
-    {vmsa::kEfer, 8},
-    {vmsa::kCr4, 8},
-    {vmsa::kCr3, 8},
-    {vmsa::kCr0, 8},
-    {0x160, 8},                // dr7
-    {0x168, 8},                // dr6
-    {vmsa::kRflags, 8},
-    {vmsa::kRip, 8},
-    {0x1D8, 8},                // rsp
-    {0x1F8, 8},                // rax
-    {vmsa::kPat, 8},
-    {0x308, 0x18},             // rcx rdx rbx
-    {0x328, 0x58},             // rbp rsi rdi r8..r15
-    {vmsa::kSevFeatures, 8},
-    {vmsa::kXcr0, 8},
-    {vmsa::kMxcsr, 4},
-    {vmsa::kX87Fcw, 2},
-};
-// clang-format on
-
-bool copiedByQemu(size_t off) {
-  for (const Field& f : kKvmFields) {
-    if (off >= f.offset && off < f.offset + f.size) {
-      return true;
-    }
+Result<SevVmsa> readVmsa(Bytes page) {
+  if (page.size() != sizeof(SevVmsa)) {
+    return invalid("vmsa.size", "vmsa is " + hex(page.size()) + " bytes, not a 4 KiB page");
   }
-  return false;
+  return readStruct<SevVmsa>(page, 0);
 }
 
 }  // namespace
 
 Result<VmsaRegisters> readVmsaRegisters(Bytes page) {
-  if (page.size() != kVmsaPageSize) {
-    return invalid("vmsa.size", "vmsa is " + hex(page.size()) + " bytes, not a 4 KiB page");
-  }
-  VmsaRegisters r;
-  r.efer = readAt<uint64_t>(page, vmsa::kEfer);
-  r.cr0 = readAt<uint64_t>(page, vmsa::kCr0);
-  r.cr3 = readAt<uint64_t>(page, vmsa::kCr3);
-  r.cr4 = readAt<uint64_t>(page, vmsa::kCr4);
-  r.rflags = readAt<uint64_t>(page, vmsa::kRflags);
-  r.rip = readAt<uint64_t>(page, vmsa::kRip);
-  r.pat = readAt<uint64_t>(page, vmsa::kPat);
-  r.sev_features = readAt<uint64_t>(page, vmsa::kSevFeatures);
-  r.xcr0 = readAt<uint64_t>(page, vmsa::kXcr0);
-  r.mxcsr = readAt<uint32_t>(page, vmsa::kMxcsr);
-  r.x87_fcw = readAt<uint16_t>(page, vmsa::kX87Fcw);
-  return r;
+  IGVMKIT_ASSIGN_OR_RETURN(SevVmsa v, readVmsa(page));
+  return VmsaRegisters{.efer = v.efer,
+                       .cr0 = v.cr0,
+                       .cr3 = v.cr3,
+                       .cr4 = v.cr4,
+                       .rflags = v.rflags,
+                       .rip = v.rip,
+                       .pat = v.pat,
+                       .sev_features = v.sev_features,
+                       .xcr0 = v.xcr0,
+                       .mxcsr = v.mxcsr,
+                       .x87_fcw = v.x87_fcw};
 }
 
 std::vector<std::string> kvmVmsaIssues(Bytes page, uint64_t gpa) {
@@ -80,27 +54,29 @@ std::vector<std::string> kvmVmsaIssues(Bytes page, uint64_t gpa) {
     issues.push_back("vmsa gpa " + hex(gpa) + " is not " + hex(kKvmVmsaGpa) +
                      ", where kvm measures it");
   }
-  Result<VmsaRegisters> regs = readVmsaRegisters(page);
-  if (!regs.ok()) {
-    issues.push_back(regs.error().message);
+  Result<SevVmsa> v = readVmsa(page);
+  if (!v.ok()) {
+    issues.push_back(v.error().message);
     return issues;
   }
-  if (regs->cr0 != 0x31 && regs->cr0 != 0x30) {
-    issues.push_back("vmsa cr0 " + hex(regs->cr0) + " is neither 0x31 nor 0x30");
+  if (v->cr0 != 0x31 && v->cr0 != 0x30) {
+    issues.push_back("vmsa cr0 " + hex(v->cr0) + " is neither 0x31 nor 0x30");
   }
-  if (regs->sev_features != vmsa::kSevFeatureSnpActive) {
-    issues.push_back("vmsa sev_features " + hex(regs->sev_features) +
+  if (v->sev_features != igvm::kSevFeatureSnp) {
+    issues.push_back("vmsa sev_features " + hex(v->sev_features) +
                      " is not exactly snp_active (0x1)");
   }
   // Report nonzero bytes outside the copied fields as runs, so one message names one field.
+  const SevVmsa rest = withoutKvmFields(*v);
+  const Bytes left = asBytes(rest);
   size_t off = 0;
-  while (off < page.size()) {
-    if (page[off] == std::byte{0} || copiedByQemu(off)) {
+  while (off < left.size()) {
+    if (left[off] == std::byte{0}) {
       ++off;
       continue;
     }
     size_t end = off;
-    while (end + 1 < page.size() && page[end + 1] != std::byte{0} && !copiedByQemu(end + 1)) {
+    while (end + 1 < left.size() && left[end + 1] != std::byte{0}) {
       ++end;
     }
     issues.push_back("vmsa bytes " + hex(off) + ".." + hex(end) +

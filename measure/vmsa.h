@@ -26,27 +26,12 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "x86/arch.h"
 
 namespace igvmkit::measure {
 
 // KVM's INITIAL_VMSA_GPA: where KVM puts (and measures) every VMSA (§1.4).
-inline constexpr uint64_t kKvmVmsaGpa = 0xFFFF'FFFF'F000;
-
-// Byte offsets of the VMSA fields this package reads (SEV-ES save area, igvm-format.md §5.2).
-namespace vmsa {
-inline constexpr size_t kEfer = 0xD0;
-inline constexpr size_t kCr4 = 0x148;
-inline constexpr size_t kCr3 = 0x150;
-inline constexpr size_t kCr0 = 0x158;
-inline constexpr size_t kRflags = 0x170;
-inline constexpr size_t kRip = 0x178;
-inline constexpr size_t kPat = 0x268;
-inline constexpr size_t kSevFeatures = 0x3B0;
-inline constexpr size_t kXcr0 = 0x3E8;
-inline constexpr size_t kMxcsr = 0x408;   // u32
-inline constexpr size_t kX87Fcw = 0x410;  // u16
-inline constexpr uint64_t kSevFeatureSnpActive = 0x1;
-}  // namespace vmsa
+using x86::kKvmVmsaGpa;
 
 // The registers a reader of a VMSA usually wants (for warnings and `dump`).
 struct VmsaRegisters {
@@ -56,7 +41,8 @@ struct VmsaRegisters {
   uint16_t x87_fcw = 0;
 };
 
-// Reads them from a 4 KiB VMSA page ("vmsa.size" unless the page is exactly 4096 bytes).
+// Reads them from a 4 KiB VMSA page, through igvm::SevVmsa ("vmsa.size" unless the page is
+// exactly 4096 bytes).
 Result<VmsaRegisters> readVmsaRegisters(Bytes page);
 
 // Why KVM would not measure this VMSA page (at `gpa`) as the file holds it, one lowercase line per

@@ -5,12 +5,23 @@
 #include <cstring>
 #include <vector>
 
+#include "igvm/defs.h"
+
 namespace igvmkit::measure {
 namespace {
 
 template <class T>
 void put(std::vector<std::byte>& page, size_t off, T v) {
   std::memcpy(page.data() + off, &v, sizeof(T));
+}
+
+// Edits one field of a VMSA page through igvm::SevVmsa.
+template <class Edit>
+void edit(std::vector<std::byte>& page, Edit change) {
+  igvm::SevVmsa v;
+  std::memcpy(&v, page.data(), sizeof(v));
+  change(v);
+  std::memcpy(page.data(), &v, sizeof(v));
 }
 
 // A VMSA KVM accepts as is: only fields QEMU copies are set (measurement.md §1.5 (b)).
@@ -20,16 +31,18 @@ std::vector<std::byte> kvmVmsa() {
   put<uint16_t>(page, 0x12, 0x9b);        // cs.attrib
   put<uint32_t>(page, 0x14, 0xffff);      // cs.limit
   put<uint64_t>(page, 0x18, 0xffff0000);  // cs.base
-  put<uint64_t>(page, vmsa::kEfer, 0x1000);
-  put<uint64_t>(page, vmsa::kCr0, 0x31);
-  put<uint64_t>(page, vmsa::kRip, 0xfff0);
-  put<uint64_t>(page, vmsa::kRflags, 0x2);
-  put<uint64_t>(page, 0x310, 0x800f12);  // rdx
-  put<uint64_t>(page, vmsa::kPat, 0x0007040600070406);
-  put<uint64_t>(page, vmsa::kSevFeatures, 1);
-  put<uint64_t>(page, vmsa::kXcr0, 1);
-  put<uint32_t>(page, vmsa::kMxcsr, 0x1f80);
-  put<uint16_t>(page, vmsa::kX87Fcw, 0x37f);
+  put<uint64_t>(page, 0x310, 0x800f12);   // rdx
+  edit(page, [](igvm::SevVmsa& v) {
+    v.efer = 0x1000;
+    v.cr0 = 0x31;
+    v.rip = 0xfff0;
+    v.rflags = 0x2;
+    v.pat = 0x0007040600070406;
+    v.sev_features = 1;
+    v.xcr0 = 1;
+    v.mxcsr = 0x1f80;
+    v.x87_fcw = 0x37f;
+  });
   return page;
 }
 
@@ -51,14 +64,16 @@ TEST(Vmsa, ReadsRegisters) {
 TEST(Vmsa, KvmAcceptsQemuStyleVmsa) {
   std::vector<std::byte> page = kvmVmsa();
   EXPECT_TRUE(kvmVmsaIssues(Bytes(page), kKvmVmsaGpa).empty());
-  put<uint64_t>(page, vmsa::kCr0, 0x30);
+  edit(page, [](igvm::SevVmsa& v) { v.cr0 = 0x30; });
   EXPECT_TRUE(kvmVmsaIssues(Bytes(page), kKvmVmsaGpa).empty());
 }
 
 TEST(Vmsa, KvmIssuesNameEachProblem) {
   std::vector<std::byte> page = kvmVmsa();
-  put<uint64_t>(page, vmsa::kCr0, 0x80000011);
-  put<uint64_t>(page, vmsa::kSevFeatures, 0x21);
+  edit(page, [](igvm::SevVmsa& v) {
+    v.cr0 = 0x80000011;
+    v.sev_features = 0x21;
+  });
   put<uint64_t>(page, 0x240, 42);  // cr2: not passed to KVM
   page[0xCA] = std::byte{1};       // vmpl
   std::vector<std::string> issues = kvmVmsaIssues(Bytes(page), 0x803000);
@@ -115,7 +130,7 @@ TEST(Vmsa, KvmVcpuCountWarnings) {
 TEST(Vmsa, KvmPagesPerVcpu) {
   std::vector<std::byte> bsp = kvmVmsa();
   std::vector<std::byte> ap = kvmVmsa();
-  put<uint64_t>(ap, vmsa::kRip, 0x1000);
+  edit(ap, [](igvm::SevVmsa& v) { v.rip = 0x1000; });
   const VpVmsa file[] = {{1, Bytes(ap)}, {0, Bytes(bsp)}};
   Result<std::vector<Bytes>> pages = kvmVmsaPages(file, 3);
   ASSERT_TRUE(pages.ok());

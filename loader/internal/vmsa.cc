@@ -7,51 +7,32 @@
 namespace igvmkit::loader::detail {
 namespace {
 
-using O = VmsaOffsets;
+using igvm::SevVmsa;
+using igvm::SevVmsaSegment;
 
-template <class T>
-T get(Bytes page, size_t off) {
-  T v;
-  std::memcpy(&v, page.data() + off, sizeof(T));
+// The page without every field decodeKvmVmsa() reads; all other bytes must be zero.
+SevVmsa withoutKnownFields(SevVmsa v) {
+  v.es = v.cs = v.ss = v.ds = v.fs = v.gs = v.gdtr = v.ldtr = v.idtr = v.tr = {};
+  v.efer = v.cr4 = v.cr3 = v.cr0 = v.dr7 = v.dr6 = v.rflags = v.rip = 0;
+  v.rsp = v.rax = v.cr2 = v.pat = 0;
+  v.rcx = v.rdx = v.rbx = 0;
+  v.rbp = v.rsi = v.rdi = v.r8 = v.r9 = v.r10 = v.r11 = v.r12 = v.r13 = v.r14 = v.r15 = 0;
+  v.sev_features = v.xcr0 = 0;
+  v.mxcsr = 0;
+  v.x87_fcw = 0;
   return v;
 }
-template <class T>
-void put(ByteVector& page, size_t off, T v) {
-  std::memcpy(page.data() + off, &v, sizeof(T));
-}
 
-// Every byte range decodeKvmVmsa() reads; all other bytes must be zero.
-struct Field {
-  size_t offset;
-  size_t size;
-};
-std::vector<Field> knownFields() {
-  std::vector<Field> f;
-  for (size_t seg = 0; seg <= O::kTr; seg += 16) {
-    f.push_back({seg, 16});
-  }
-  for (size_t off : {O::kEfer, O::kCr4, O::kCr3, O::kCr0, O::kDr7,         O::kDr6, O::kRflags,
-                     O::kRip,  O::kRsp, O::kRax, O::kCr2, O::kGPat,        O::kRcx, O::kRdx,
-                     O::kRbx,  O::kRbp, O::kRsi, O::kRdi, O::kSevFeatures, O::kXcr0}) {
-    f.push_back({off, 8});
-  }
-  f.push_back({O::kR8, 64});
-  f.push_back({O::kMxcsr, 4});
-  f.push_back({O::kX87Fcw, 2});
-  return f;
+X64Segment readSegment(const SevVmsaSegment& s) {
+  return X64Segment{
+      .base = s.base, .limit = s.limit, .selector = s.selector, .attributes = s.attrib};
 }
-
-X64Segment readSegment(Bytes page, size_t off) {
-  return X64Segment{.base = get<uint64_t>(page, off + 8),
-                    .limit = get<uint32_t>(page, off + 4),
-                    .selector = get<uint16_t>(page, off),
-                    .attributes = get<uint16_t>(page, off + 2)};
+SevVmsaSegment writeSegment(const X64Segment& s) {
+  return SevVmsaSegment{
+      .selector = s.selector, .attrib = s.attributes, .limit = s.limit, .base = s.base};
 }
-void writeSegment(ByteVector& page, size_t off, const X64Segment& s) {
-  put(page, off, s.selector);
-  put(page, off + 2, s.attributes);
-  put(page, off + 4, s.limit);
-  put(page, off + 8, s.base);
+SevVmsaSegment writeTable(const X64Table& t) {
+  return SevVmsaSegment{.selector = 0, .attrib = 0, .limit = t.limit, .base = t.base};
 }
 
 Error fieldError(std::string message) {
@@ -61,80 +42,78 @@ Error fieldError(std::string message) {
 }  // namespace
 
 Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
-  if (page.size() != kVmsaSize) {
+  if (page.size() != sizeof(SevVmsa)) {
     return invalid("vmsa.size", "vmsa is " + hex(page.size()) + " bytes, expected 0x1000");
   }
-  std::vector<bool> known(kVmsaSize, false);
-  for (const Field& f : knownFields()) {
-    for (size_t i = 0; i < f.size; ++i) {
-      known[f.offset + i] = true;
-    }
-  }
-  for (size_t i = 0; i < kVmsaSize; ++i) {
-    if (!known[i] && page[i] != std::byte{0}) {
+  IGVMKIT_ASSIGN_OR_RETURN(const SevVmsa v, readStruct<SevVmsa>(page, 0));
+  const SevVmsa rest = withoutKnownFields(v);
+  const Bytes left = asBytes(rest);
+  for (size_t i = 0; i < left.size(); ++i) {
+    if (left[i] != std::byte{0}) {
       return fieldError("vmsa byte at offset " + hex(i) +
                         " is nonzero but kvm cannot set that field from vcpu registers");
     }
   }
-  KvmVmsaState s;
-  X64Registers& r = s.regs;
-  r.es = readSegment(page, O::kEs);
-  r.cs = readSegment(page, O::kCs);
-  r.ss = readSegment(page, O::kSs);
-  r.ds = readSegment(page, O::kDs);
-  r.fs = readSegment(page, O::kFs);
-  r.gs = readSegment(page, O::kGs);
-  r.ldtr = readSegment(page, O::kLdtr);
-  r.tr = readSegment(page, O::kTr);
-  const std::pair<const char*, size_t> kSegments[] = {
-      {"es", O::kEs}, {"cs", O::kCs}, {"ss", O::kSs},     {"ds", O::kDs},
-      {"fs", O::kFs}, {"gs", O::kGs}, {"ldtr", O::kLdtr}, {"tr", O::kTr}};
-  for (const auto& [name, off] : kSegments) {
-    uint16_t attrib = get<uint16_t>(page, off + 2);
-    if ((attrib & 0xF000) != 0) {
-      return fieldError(std::string("vmsa ") + name + " attributes " + hex(attrib) +
+  const std::pair<const char*, const SevVmsaSegment*> kSegments[] = {
+      {"es", &v.es}, {"cs", &v.cs}, {"ss", &v.ss},     {"ds", &v.ds},
+      {"fs", &v.fs}, {"gs", &v.gs}, {"ldtr", &v.ldtr}, {"tr", &v.tr}};
+  for (const auto& [name, seg] : kSegments) {
+    if ((seg->attrib & 0xF000) != 0) {
+      return fieldError(std::string("vmsa ") + name + " attributes " + hex(seg->attrib) +
                         " have bits above 11, which kvm segments cannot express");
     }
   }
-  const std::pair<const char*, size_t> kTables[] = {{"gdtr", O::kGdtr}, {"idtr", O::kIdtr}};
-  for (const auto& [name, off] : kTables) {
-    X64Segment t = readSegment(page, off);
-    if (t.limit > 0xFFFF || t.selector != 0 || t.attributes != 0) {
-      return fieldError(std::string("vmsa ") + name + " limit " + hex(t.limit) + " selector " +
-                        hex(t.selector) + " attributes " + hex(t.attributes) +
+  const std::pair<const char*, const SevVmsaSegment*> kTables[] = {{"gdtr", &v.gdtr},
+                                                                   {"idtr", &v.idtr}};
+  for (const auto& [name, t] : kTables) {
+    if (t->limit > 0xFFFF || t->selector != 0 || t->attrib != 0) {
+      return fieldError(std::string("vmsa ") + name + " limit " + hex(t->limit) + " selector " +
+                        hex(t->selector) + " attributes " + hex(t->attrib) +
                         ": kvm takes only a 16-bit limit and a base");
     }
   }
-  r.gdtr = {get<uint64_t>(page, O::kGdtr + 8),
-            static_cast<uint16_t>(get<uint32_t>(page, O::kGdtr + 4))};
-  r.idtr = {get<uint64_t>(page, O::kIdtr + 8),
-            static_cast<uint16_t>(get<uint32_t>(page, O::kIdtr + 4))};
-  r.efer = get<uint64_t>(page, O::kEfer);
-  r.cr4 = get<uint64_t>(page, O::kCr4);
-  r.cr3 = get<uint64_t>(page, O::kCr3);
-  r.cr0 = get<uint64_t>(page, O::kCr0);
-  r.rflags = get<uint64_t>(page, O::kRflags);
-  r.rip = get<uint64_t>(page, O::kRip);
-  r.rsp = get<uint64_t>(page, O::kRsp);
-  r.rax = get<uint64_t>(page, O::kRax);
-  r.rcx = get<uint64_t>(page, O::kRcx);
-  r.rdx = get<uint64_t>(page, O::kRdx);
-  r.rbx = get<uint64_t>(page, O::kRbx);
-  r.rbp = get<uint64_t>(page, O::kRbp);
-  r.rsi = get<uint64_t>(page, O::kRsi);
-  r.rdi = get<uint64_t>(page, O::kRdi);
-  uint64_t* high[] = {&r.r8, &r.r9, &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
-  for (size_t i = 0; i < 8; ++i) {
-    *high[i] = get<uint64_t>(page, O::kR8 + 8 * i);
-  }
-  s.cr2 = get<uint64_t>(page, O::kCr2);
-  s.dr6 = get<uint64_t>(page, O::kDr6);
-  s.dr7 = get<uint64_t>(page, O::kDr7);
-  s.xcr0 = get<uint64_t>(page, O::kXcr0);
-  s.pat = get<uint64_t>(page, O::kGPat);
-  s.fcw = get<uint16_t>(page, O::kX87Fcw);
-  s.mxcsr = get<uint32_t>(page, O::kMxcsr);
-  s.sev_features = get<uint64_t>(page, O::kSevFeatures);
+  KvmVmsaState s;
+  X64Registers& r = s.regs;
+  r.es = readSegment(v.es);
+  r.cs = readSegment(v.cs);
+  r.ss = readSegment(v.ss);
+  r.ds = readSegment(v.ds);
+  r.fs = readSegment(v.fs);
+  r.gs = readSegment(v.gs);
+  r.ldtr = readSegment(v.ldtr);
+  r.tr = readSegment(v.tr);
+  r.gdtr = {v.gdtr.base, static_cast<uint16_t>(v.gdtr.limit)};
+  r.idtr = {v.idtr.base, static_cast<uint16_t>(v.idtr.limit)};
+  r.efer = v.efer;
+  r.cr4 = v.cr4;
+  r.cr3 = v.cr3;
+  r.cr0 = v.cr0;
+  r.rflags = v.rflags;
+  r.rip = v.rip;
+  r.rsp = v.rsp;
+  r.rax = v.rax;
+  r.rcx = v.rcx;
+  r.rdx = v.rdx;
+  r.rbx = v.rbx;
+  r.rbp = v.rbp;
+  r.rsi = v.rsi;
+  r.rdi = v.rdi;
+  r.r8 = v.r8;
+  r.r9 = v.r9;
+  r.r10 = v.r10;
+  r.r11 = v.r11;
+  r.r12 = v.r12;
+  r.r13 = v.r13;
+  r.r14 = v.r14;
+  r.r15 = v.r15;
+  s.cr2 = v.cr2;
+  s.dr6 = v.dr6;
+  s.dr7 = v.dr7;
+  s.xcr0 = v.xcr0;
+  s.pat = v.pat;
+  s.fcw = v.x87_fcw;
+  s.mxcsr = v.mxcsr;
+  s.sev_features = v.sev_features;
   if ((r.efer & kEferSvme) == 0) {
     return fieldError("vmsa efer " + hex(r.efer) +
                       " lacks svme (0x1000), which kvm always sets: the measured vmsa would "
@@ -155,47 +134,50 @@ Result<KvmVmsaState> decodeKvmVmsa(Bytes page, uint64_t sev_features) {
 }
 
 ByteVector encodeVmsa(const KvmVmsaState& s) {
-  ByteVector page(kVmsaSize, std::byte{0});
   const X64Registers& r = s.regs;
-  writeSegment(page, O::kEs, r.es);
-  writeSegment(page, O::kCs, r.cs);
-  writeSegment(page, O::kSs, r.ss);
-  writeSegment(page, O::kDs, r.ds);
-  writeSegment(page, O::kFs, r.fs);
-  writeSegment(page, O::kGs, r.gs);
-  writeSegment(page, O::kLdtr, r.ldtr);
-  writeSegment(page, O::kTr, r.tr);
-  put(page, O::kGdtr + 4, static_cast<uint32_t>(r.gdtr.limit));
-  put(page, O::kGdtr + 8, r.gdtr.base);
-  put(page, O::kIdtr + 4, static_cast<uint32_t>(r.idtr.limit));
-  put(page, O::kIdtr + 8, r.idtr.base);
-  put(page, O::kEfer, r.efer);
-  put(page, O::kCr4, r.cr4);
-  put(page, O::kCr3, r.cr3);
-  put(page, O::kCr0, r.cr0);
-  put(page, O::kRflags, r.rflags);
-  put(page, O::kRip, r.rip);
-  put(page, O::kRsp, r.rsp);
-  put(page, O::kRax, r.rax);
-  put(page, O::kRcx, r.rcx);
-  put(page, O::kRdx, r.rdx);
-  put(page, O::kRbx, r.rbx);
-  put(page, O::kRbp, r.rbp);
-  put(page, O::kRsi, r.rsi);
-  put(page, O::kRdi, r.rdi);
-  const uint64_t high[] = {r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15};
-  for (size_t i = 0; i < 8; ++i) {
-    put(page, O::kR8 + 8 * i, high[i]);
-  }
-  put(page, O::kCr2, s.cr2);
-  put(page, O::kDr6, s.dr6);
-  put(page, O::kDr7, s.dr7);
-  put(page, O::kXcr0, s.xcr0);
-  put(page, O::kGPat, s.pat);
-  put(page, O::kX87Fcw, s.fcw);
-  put(page, O::kMxcsr, s.mxcsr);
-  put(page, O::kSevFeatures, s.sev_features);
-  return page;
+  SevVmsa v{};
+  v.es = writeSegment(r.es);
+  v.cs = writeSegment(r.cs);
+  v.ss = writeSegment(r.ss);
+  v.ds = writeSegment(r.ds);
+  v.fs = writeSegment(r.fs);
+  v.gs = writeSegment(r.gs);
+  v.ldtr = writeSegment(r.ldtr);
+  v.tr = writeSegment(r.tr);
+  v.gdtr = writeTable(r.gdtr);
+  v.idtr = writeTable(r.idtr);
+  v.efer = r.efer;
+  v.cr4 = r.cr4;
+  v.cr3 = r.cr3;
+  v.cr0 = r.cr0;
+  v.rflags = r.rflags;
+  v.rip = r.rip;
+  v.rsp = r.rsp;
+  v.rax = r.rax;
+  v.rcx = r.rcx;
+  v.rdx = r.rdx;
+  v.rbx = r.rbx;
+  v.rbp = r.rbp;
+  v.rsi = r.rsi;
+  v.rdi = r.rdi;
+  v.r8 = r.r8;
+  v.r9 = r.r9;
+  v.r10 = r.r10;
+  v.r11 = r.r11;
+  v.r12 = r.r12;
+  v.r13 = r.r13;
+  v.r14 = r.r14;
+  v.r15 = r.r15;
+  v.cr2 = s.cr2;
+  v.dr6 = s.dr6;
+  v.dr7 = s.dr7;
+  v.xcr0 = s.xcr0;
+  v.pat = s.pat;
+  v.x87_fcw = s.fcw;
+  v.mxcsr = s.mxcsr;
+  v.sev_features = s.sev_features;
+  const Bytes b = asBytes(v);
+  return ByteVector(b.begin(), b.end());
 }
 
 }  // namespace igvmkit::loader::detail

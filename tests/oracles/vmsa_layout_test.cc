@@ -1,5 +1,6 @@
-// The loader's VMSA offsets (loader/internal/vmsa.h) and its encoder/decoder against the layout
-// read from Linux's struct sev_es_save_area and microsoft/igvm's SevVmsa (vmsa_layout.h).
+// The project's VMSA layout (igvm::SevVmsa, igvm/defs.h) and the loader's KVM encoder/decoder
+// (loader/internal/vmsa.h) against the layout read from Linux's struct sev_es_save_area and
+// microsoft/igvm's SevVmsa (vmsa_layout.h).
 #include "tests/oracles/vmsa_layout.h"
 
 #include <gtest/gtest.h>
@@ -7,13 +8,13 @@
 #include <cstring>
 
 #include "base/bytes.h"
+#include "igvm/defs.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::oracles {
 namespace {
 
 namespace v = vmsa;
-using O = loader::detail::VmsaOffsets;
 
 // The two outside sources agree with each other, field by field.
 constexpr v::Field kAll[] = {
@@ -33,27 +34,58 @@ constexpr bool sourcesAgree() {
 }
 static_assert(sourcesAgree());
 
-// The production offset table, field by field.
-static_assert(O::kEs == v::es.linux_offset && O::kCs == v::cs.linux_offset);
-static_assert(O::kSs == v::ss.linux_offset && O::kDs == v::ds.linux_offset);
-static_assert(O::kFs == v::fs.linux_offset && O::kGs == v::gs.linux_offset);
-static_assert(O::kGdtr == v::gdtr.linux_offset && O::kLdtr == v::ldtr.linux_offset);
-static_assert(O::kIdtr == v::idtr.linux_offset && O::kTr == v::tr.linux_offset);
-static_assert(O::kEfer == v::efer.linux_offset && O::kCr4 == v::cr4.linux_offset);
-static_assert(O::kCr3 == v::cr3.linux_offset && O::kCr0 == v::cr0.linux_offset);
-static_assert(O::kDr7 == v::dr7.linux_offset && O::kDr6 == v::dr6.linux_offset);
-static_assert(O::kRflags == v::rflags.linux_offset && O::kRip == v::rip.linux_offset);
-static_assert(O::kRsp == v::rsp.linux_offset && O::kRax == v::rax.linux_offset);
-static_assert(O::kCr2 == v::cr2.linux_offset && O::kGPat == v::g_pat.linux_offset);
-static_assert(O::kRcx == v::rcx.linux_offset && O::kRdx == v::rdx.linux_offset);
-static_assert(O::kRbx == v::rbx.linux_offset && O::kRbp == v::rbp.linux_offset);
-static_assert(O::kRsi == v::rsi.linux_offset && O::kRdi == v::rdi.linux_offset);
-static_assert(O::kR8 == v::r8.linux_offset);
-static_assert(O::kSevFeatures == v::sev_features.linux_offset);
-static_assert(O::kXcr0 == v::xcr0.linux_offset && O::kMxcsr == v::mxcsr.linux_offset);
-static_assert(O::kX87Fcw == v::x87_fcw.linux_offset);
-// The decoder reads r8..r15 as one 64-byte run from kR8.
-static_assert(v::r15.linux_offset == v::r8.linux_offset + 56);
+// The production layout, igvm::SevVmsa (igvm/defs.h), field by field: offset and size. Every
+// reader and writer of VMSA bytes (builder, measure, loader) goes through that struct.
+#define IGVMKIT_EXPECT_FIELD(ours, theirs)                                        \
+  static_assert(offsetof(igvm::SevVmsa, ours) == v::theirs.linux_offset &&       \
+                    sizeof(igvm::SevVmsa::ours) == v::theirs.size,               \
+                "igvm::SevVmsa::" #ours " is not where Linux's " #theirs " is")
+IGVMKIT_EXPECT_FIELD(es, es);
+IGVMKIT_EXPECT_FIELD(cs, cs);
+IGVMKIT_EXPECT_FIELD(ss, ss);
+IGVMKIT_EXPECT_FIELD(ds, ds);
+IGVMKIT_EXPECT_FIELD(fs, fs);
+IGVMKIT_EXPECT_FIELD(gs, gs);
+IGVMKIT_EXPECT_FIELD(gdtr, gdtr);
+IGVMKIT_EXPECT_FIELD(ldtr, ldtr);
+IGVMKIT_EXPECT_FIELD(idtr, idtr);
+IGVMKIT_EXPECT_FIELD(tr, tr);
+IGVMKIT_EXPECT_FIELD(vmpl, vmpl);
+IGVMKIT_EXPECT_FIELD(cpl, cpl);
+IGVMKIT_EXPECT_FIELD(efer, efer);
+IGVMKIT_EXPECT_FIELD(xss, xss);
+IGVMKIT_EXPECT_FIELD(cr4, cr4);
+IGVMKIT_EXPECT_FIELD(cr3, cr3);
+IGVMKIT_EXPECT_FIELD(cr0, cr0);
+IGVMKIT_EXPECT_FIELD(dr7, dr7);
+IGVMKIT_EXPECT_FIELD(dr6, dr6);
+IGVMKIT_EXPECT_FIELD(rflags, rflags);
+IGVMKIT_EXPECT_FIELD(rip, rip);
+IGVMKIT_EXPECT_FIELD(rsp, rsp);
+IGVMKIT_EXPECT_FIELD(rax, rax);
+IGVMKIT_EXPECT_FIELD(cr2, cr2);
+IGVMKIT_EXPECT_FIELD(pat, g_pat);
+IGVMKIT_EXPECT_FIELD(rcx, rcx);
+IGVMKIT_EXPECT_FIELD(rdx, rdx);
+IGVMKIT_EXPECT_FIELD(rbx, rbx);
+IGVMKIT_EXPECT_FIELD(rbp, rbp);
+IGVMKIT_EXPECT_FIELD(rsi, rsi);
+IGVMKIT_EXPECT_FIELD(rdi, rdi);
+IGVMKIT_EXPECT_FIELD(r8, r8);
+IGVMKIT_EXPECT_FIELD(r9, r9);
+IGVMKIT_EXPECT_FIELD(r10, r10);
+IGVMKIT_EXPECT_FIELD(r11, r11);
+IGVMKIT_EXPECT_FIELD(r12, r12);
+IGVMKIT_EXPECT_FIELD(r13, r13);
+IGVMKIT_EXPECT_FIELD(r14, r14);
+IGVMKIT_EXPECT_FIELD(r15, r15);
+IGVMKIT_EXPECT_FIELD(sev_features, sev_features);
+IGVMKIT_EXPECT_FIELD(virtual_tom, virtual_tom);
+IGVMKIT_EXPECT_FIELD(xcr0, xcr0);
+IGVMKIT_EXPECT_FIELD(mxcsr, mxcsr);
+IGVMKIT_EXPECT_FIELD(x87_fcw, x87_fcw);
+#undef IGVMKIT_EXPECT_FIELD
+static_assert(sizeof(igvm::SevVmsa) == v::kPageSize);
 
 template <class T>
 void put(ByteVector& page, const v::Field& f, size_t within, T value) {

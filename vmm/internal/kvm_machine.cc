@@ -31,7 +31,7 @@ namespace {
 using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 
 constexpr int kKvmApiVersion = 12;
-constexpr uint64_t kPageSize = 4096;
+using x86::kPageSize;
 
 // CPUID.1:ECX.CX16 (Intel SDM vol. 2A, CPUID), which RunConfig::emulator_safe_cpuid clears.
 constexpr uint32_t kCpuid1EcxCx16 = 1u << 13;

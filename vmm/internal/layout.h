@@ -3,13 +3,15 @@
 
 #include <cstdint>
 
+#include "x86/arch.h"
+
 namespace igvmkit::vmm::layout {
 
 // RAM above this address is placed from 4 GiB up, leaving the 32-bit MMIO gap free (as Firecracker
 // does: loader-vmm.md §5.1 item 7). The LAPIC (0xfee00000), IOAPIC (0xfec00000), TSS and identity
 // map pages below all sit in the gap.
-inline constexpr uint64_t kMmioGapStart = 0xC000'0000;
-inline constexpr uint64_t kMmioGapEnd = 0x1'0000'0000;
+using x86::kMmioGapEnd;
+using x86::kMmioGapStart;
 
 // Intel VMX needs three pages for a real-mode TSS and one for the EPT identity map when the guest
 // runs unpaged; KVM's documented default places the map directly below the TSS (§5.1 items 5-6).
