@@ -219,7 +219,7 @@ class MshvBackend final : public Backend {
   }
   static hv_register_assoc reg64(uint32_t name, uint64_t v) { return reg(name, &v, 8); }
   static hv_register_assoc seg(uint32_t name, const X64Segment& s) {
-    hv_x64_segment_register v{s.base, s.limit, s.selector, s.attributes};
+    hv_x64_segment_register v{s.base, s.limit, s.selector, hvSegmentAttributes(s.attributes)};
     return reg(name, &v, sizeof(v));
   }
   static hv_register_assoc table(uint32_t name, const X64Table& t) {
