@@ -5,10 +5,13 @@
 #include <cstring>
 #include <vector>
 
+#include "base/testing/matchers.h"
 #include "igvm/defs.h"
 
 namespace igvmkit::measure {
 namespace {
+
+using ::igvmkit::testing::HasRule;
 
 template <class T>
 void put(std::vector<std::byte>& page, size_t off, T v) {
@@ -58,7 +61,7 @@ TEST(Vmsa, ReadsRegisters) {
   EXPECT_EQ(r->x87_fcw, 0x37fu);
   EXPECT_EQ(r->pat, 0x0007040600070406u);
   std::vector<std::byte> short_page(1648);
-  EXPECT_EQ(readVmsaRegisters(Bytes(short_page)).error().rule, "vmsa.size");
+  EXPECT_THAT(readVmsaRegisters(Bytes(short_page)), HasRule("vmsa.size"));
 }
 
 TEST(Vmsa, KvmAcceptsQemuStyleVmsa) {
@@ -139,17 +142,17 @@ TEST(Vmsa, KvmPagesPerVcpu) {
   EXPECT_EQ((*pages)[1].data(), ap.data());
   EXPECT_EQ((*pages)[2].data(), bsp.data());
   const VpVmsa only_ap[] = {{1, Bytes(ap)}};
-  EXPECT_EQ(kvmVmsaPages(only_ap, 1).error().rule, "snp.kvm_vmsa_missing");
+  EXPECT_THAT(kvmVmsaPages(only_ap, 1), HasRule("snp.kvm_vmsa_missing"));
 }
 
 TEST(Vmsa, KvmPlanErrors) {
   const uint32_t no_bsp[] = {1};
   Result<KvmVmsaPlan> plan = kvmVmsaPlan(no_bsp, 2);
   ASSERT_FALSE(plan.ok());
-  EXPECT_EQ(plan.error().rule, "snp.kvm_vmsa_missing");
+  EXPECT_THAT(plan, HasRule("snp.kvm_vmsa_missing"));
   EXPECT_EQ(plan.error().message, "vcpu 0 has no vmsa and the file has none for vp_index 0");
   const uint32_t dup[] = {0, 0};
-  EXPECT_EQ(kvmVmsaPlan(dup, 1).error().rule, "snp.duplicate_vp_index");
+  EXPECT_THAT(kvmVmsaPlan(dup, 1), HasRule("snp.duplicate_vp_index"));
   const uint32_t one[] = {0};
   EXPECT_EQ(kvmVmsaPlan(one, 0).error().code, Code::kUsage);
   EXPECT_FALSE(kvmVmsaPlan({}, 1).ok());

@@ -13,6 +13,7 @@
 #include "base/testing/matchers.h"
 
 using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::StatusIs;
 
 namespace igvmkit::sign {
 namespace {
@@ -307,8 +308,7 @@ TEST_F(SoftHsm, EachFailureIsOneClearError) {
   for (const Case& c : cases) {
     Result<std::unique_ptr<Signer>> s = openSigner(c.spec, {}, reader());
     ASSERT_FALSE(s.ok()) << c.spec;
-    EXPECT_EQ(s.error().rule, c.rule) << c.spec << ": " << s.error().message;
-    EXPECT_EQ(s.error().code, c.code) << c.spec << ": " << s.error().message;
+    EXPECT_THAT(s, StatusIs(c.code, c.rule)) << c.spec << ": " << s.error().message;
     EXPECT_EQ(s.error().message.find("1234"), std::string::npos) << s.error().message;
   }
 }
