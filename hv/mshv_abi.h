@@ -148,7 +148,8 @@ static_assert(offsetof(hv_x64_segment_register, attributes) == 14);
 constexpr uint16_t hvSegmentAttributes(uint16_t svm_form) {
   return static_cast<uint16_t>((svm_form & 0x00FF) | ((svm_form & 0x0F00) << 4));
 }
-static_assert(hvSegmentAttributes(0x029B) == 0x209B && hvSegmentAttributes(0x0C93) == 0xC093);  // L; G+D/B
+static_assert(hvSegmentAttributes(0x029B) == 0x209B);  // 64-bit code: L moves from bit 9 to 13
+static_assert(hvSegmentAttributes(0x0C93) == 0xC093);  // flat data: G and D/B move to 15 and 14
 struct hv_x64_table_register {
   uint16_t pad[3];
   uint16_t limit;
