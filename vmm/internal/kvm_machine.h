@@ -34,6 +34,7 @@ class Machine {
         setup_(setup),
         bsp_(setup.bsp),
         config_(config),
+        vcpu_count_(setup.vcpus),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
   Machine(hv::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
@@ -41,6 +42,7 @@ class Machine {
         setup_(empty_setup_),
         bsp_(bsp),
         config_(config),
+        vcpu_count_(vcpus),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, vcpus) {}
 
@@ -70,6 +72,7 @@ class Machine {
   const GuestSetup& setup_;
   const VpState& bsp_;
   const RunConfig& config_;
+  const unsigned vcpu_count_;  // the topology CPUID announces
   Fd kvm_;
   Mapping ram_;  // unmapped after the VM is closed (declared before vm_)
   Fd vm_;

@@ -65,7 +65,7 @@ Result<std::vector<kvm_cpuid_entry2>> Machine::supportedCpuid() {
 // (one thread per core, `vcpus` cores in one package), as Firecracker's normalization (§5.2).
 Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
   const uint32_t apic_id = v.index();
-  const uint32_t n = setup_.vcpus;
+  const uint32_t n = vcpu_count_;
   const bool emulator_safe_cpuid =
       config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kOn ||
       (config_.emulator_safe_cpuid == RunConfig::EmulatorSafeCpuid::kAuto &&
