@@ -23,8 +23,8 @@ namespace {
 class BlobIndex {
  public:
   struct Blob {
-    uint64_t offset = 0;
-    uint64_t length = 0;
+    uint32_t offset = 0;  // absolute, in the file (the writer keeps files under 4 GiB)
+    uint32_t length = 0;  // never 0: empty data is not stored
   };
 
   static uint64_t fingerprint(Bytes content) {
@@ -52,16 +52,17 @@ class BlobIndex {
     return h;
   }
 
+  // Room for `blobs` without growing (at most three quarters full).
   void reserve(size_t blobs) {
     size_t capacity = 16;
-    while (capacity < 2 * blobs) {
+    while (capacity / 4 * 3 < blobs) {
       capacity *= 2;
     }
     if (capacity > slots_.size()) {
       std::vector<Slot> old = std::move(slots_);
       slots_.assign(capacity, Slot{});
       for (const Slot& s : old) {
-        if (s.used) {
+        if (s.blob.length != 0) {
           place(s);
         }
       }
@@ -73,7 +74,7 @@ class BlobIndex {
   Result<std::optional<Blob>> find(uint64_t h, Same&& same) const {
     for (size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       const Slot& s = slots_[i];
-      if (!s.used) {
+      if (s.blob.length == 0) {
         return std::optional<Blob>();
       }
       if (s.fingerprint == h) {
@@ -86,22 +87,20 @@ class BlobIndex {
   }
 
   void add(uint64_t h, Blob blob) {
-    if (2 * (count_ + 1) > slots_.size()) {
-      reserve(count_ + 1);
-    }
-    place(Slot{h, blob, true});
+    reserve(count_ + 1);
+    place(Slot{h, blob});
     ++count_;
   }
 
  private:
   struct Slot {
     uint64_t fingerprint = 0;
-    Blob blob;
-    bool used = false;
+    Blob blob;  // length 0: a free slot
   };
+  static_assert(sizeof(Slot) == 16);  // a big file's index: 16 bytes per page, 3/4 full
   void place(const Slot& slot) {
     size_t i = slot.fingerprint & (slots_.size() - 1);
-    while (slots_[i].used) {
+    while (slots_[i].blob.length != 0) {
       i = (i + 1) & (slots_.size() - 1);
     }
     slots_[i] = slot;
@@ -266,14 +265,11 @@ class Writer {
     fixed.checksum = 0;
     fixed.architecture = model_.architecture;
     fixed.page_size = kPageSize4K;
-    ByteVector head;
-    head.reserve(data_start_);
-    Bytes fixed_bytes = asBytes(fixed).subspan(0, fixed_size_);
-    head.insert(head.end(), fixed_bytes.begin(), fixed_bytes.end());
-    head.insert(head.end(), vh.begin(), vh.end());
-    uint32_t crc = crc32(head);
-    std::memcpy(head.data() + kFixedOffChecksum, &crc, sizeof(crc));
-    IGVMKIT_RETURN_IF_ERROR(sink_.writeAt(0, head));
+    // The CRC covers the fixed header (checksum zero) and the headers; the two parts are written
+    // where they go rather than copied together first.
+    fixed.checksum = crc32(vh, crc32(asBytes(fixed).subspan(0, fixed_size_)));
+    IGVMKIT_RETURN_IF_ERROR(sink_.writeAt(0, asBytes(fixed).subspan(0, fixed_size_)));
+    IGVMKIT_RETURN_IF_ERROR(sink_.writeAt(fixed_size_, vh));
     return size_;
   }
 
@@ -299,7 +295,7 @@ class Writer {
     if (abs + content.size() > std::numeric_limits<uint32_t>::max()) {
       return invalid("write.too_large", "file data beyond 4 GiB cannot be addressed");
     }
-    dedup_.add(h, {abs, uint64_t{content.size()}});
+    dedup_.add(h, {static_cast<uint32_t>(abs), static_cast<uint32_t>(content.size())});
     IGVMKIT_RETURN_IF_ERROR(sink_.append(content));
     size_ += content.size();
     return static_cast<uint32_t>(abs);
