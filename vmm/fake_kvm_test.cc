@@ -12,6 +12,7 @@
 
 #include "base/testing/matchers.h"
 #include "hv/kvm_abi.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
