@@ -6,7 +6,13 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <sys/mman.h>
+
+#include <atomic>
 #include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
 
 #include "hv/kvm_abi.h"
 #include "hv/mshv_abi.h"
@@ -259,6 +265,115 @@ TEST(FakeDevice, ScriptsAndFailuresApplyByName) {
   EXPECT_EQ(dev.ioctl(kvm_fd, KVM_CHECK_EXTENSION, 8ul), 1);
   EXPECT_EQ(dev.open("/dev/nope", O_RDWR), -ENOENT);
   EXPECT_TRUE(dev.violations().empty());
+}
+
+// A KVM vCPU as the VMM drives it: its kvm_run mapping, scripted exits, then KVM_RUN blocking
+// until immediate_exit; the answers to KVM_GET_MP_STATE and KVM_GET_REGS; guest memory.
+TEST(FakeDevice, KvmVcpusRunScriptedExitsThenWaitForTheKick) {
+  FakeDevice dev;
+  int kvm_fd = dev.open("/dev/kvm", O_RDWR);
+  int vm = static_cast<int>(dev.ioctl(kvm_fd, KVM_CREATE_VM, 0ul));
+  int vcpu0 = static_cast<int>(dev.ioctl(vm, KVM_CREATE_VCPU, 0ul));
+  int vcpu1 = static_cast<int>(dev.ioctl(vm, KVM_CREATE_VCPU, 1ul));
+  long run_size = dev.ioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0ul);
+  ASSERT_GE(run_size, static_cast<long>(sizeof(kvm_run)));
+  // Without its kvm_run mapped, a vCPU does not run in the fake.
+  EXPECT_EQ(dev.ioctl(vcpu1, KVM_RUN, nullptr), -EINVAL);
+  int err = 0;
+  auto* run = static_cast<kvm_run*>(
+      dev.mmap(static_cast<size_t>(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu1, 0, &err));
+  ASSERT_NE(run, nullptr);
+  dev.queueKvmRun(1, [](FakeDevice::KvmRun& r) { return r.ioOut(0xF4, 42); });
+  dev.queueKvmRun(1, [](FakeDevice::KvmRun& r) { return r.exitReason(kExitShutdown); });
+  ASSERT_EQ(dev.ioctl(vcpu1, KVM_RUN, nullptr), 0);
+  EXPECT_EQ(run->exit_reason, kExitIo);
+  EXPECT_EQ(run->io.port, 0xF4);
+  EXPECT_EQ(run->io.direction, kExitIoOut);
+  ASSERT_LE(run->io.data_offset + 1u, static_cast<uint64_t>(run_size));
+  EXPECT_EQ(reinterpret_cast<uint8_t*>(run)[run->io.data_offset], 42);
+  ASSERT_EQ(dev.ioctl(vcpu1, KVM_RUN, nullptr), 0);
+  EXPECT_EQ(run->exit_reason, kExitShutdown);
+  // Nothing left: KVM_RUN blocks until the VMM sets immediate_exit, then fails with EINTR.
+  std::atomic<bool> returned = false;
+  long rc = 0;
+  std::thread runner([&] {
+    rc = dev.ioctlInterruptible(vcpu1, KVM_RUN, nullptr);
+    returned = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(returned.load());
+  std::atomic_ref<uint8_t>(run->immediate_exit).store(1);
+  runner.join();
+  EXPECT_EQ(rc, -EINTR);
+  // KVM_GET_MP_STATE / KVM_GET_REGS: runnable and zeros by default, what KVM_SET_REGS set, or
+  // what the test says.
+  kvm_mp_state mp{7};
+  ASSERT_EQ(dev.ioctl(vcpu0, KVM_GET_MP_STATE, &mp), 0);
+  EXPECT_EQ(mp.mp_state, kMpStateRunnable);
+  dev.setMpState(0, kMpStateHalted);
+  ASSERT_EQ(dev.ioctl(vcpu0, KVM_GET_MP_STATE, &mp), 0);
+  EXPECT_EQ(mp.mp_state, kMpStateHalted);
+  kvm_regs regs{};
+  regs.rip = 0x1234;
+  ASSERT_EQ(dev.ioctl(vcpu0, KVM_SET_REGS, &regs), 0);
+  kvm_regs got{};
+  ASSERT_EQ(dev.ioctl(vcpu0, KVM_GET_REGS, &got), 0);
+  EXPECT_EQ(got.rip, 0x1234u);
+  regs.rip = 0x5678;
+  dev.setVcpuRegisters(0, regs);
+  ASSERT_EQ(dev.ioctl(vcpu0, KVM_GET_REGS, &got), 0);
+  EXPECT_EQ(got.rip, 0x5678u);
+  // Each call on a vCPU fd names the vCPU.
+  ASSERT_EQ(dev.find("KVM_GET_MP_STATE").size(), 2u);
+  EXPECT_EQ(dev.find("KVM_GET_MP_STATE")[0]->vcpu, 0);
+  EXPECT_EQ(dev.find("KVM_RUN")[0]->vcpu, 1);
+  EXPECT_EQ(dev.find("KVM_CREATE_VCPU")[0]->vcpu, -1);
+  // Guest memory: the host address behind a registered slot.
+  void* ram = dev.mmap(0x4000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, &err);
+  ASSERT_NE(ram, nullptr);
+  kvm_userspace_memory_region region{};
+  region.guest_phys_addr = 0x100000;
+  region.memory_size = 0x4000;
+  region.userspace_addr = reinterpret_cast<uint64_t>(ram);
+  ASSERT_EQ(dev.ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region), 0);
+  EXPECT_EQ(dev.guestMemory(0x102010), static_cast<std::byte*>(ram) + 0x2010);
+  EXPECT_EQ(dev.guestMemory(0x104000), nullptr);
+  EXPECT_TRUE(dev.violations().empty());
+  // Released only when every fd is closed and every mapping unmapped.
+  EXPECT_FALSE(dev.allReleased());
+  EXPECT_EQ(dev.munmap(ram, 0x4000), 0);
+  EXPECT_EQ(dev.munmap(run, static_cast<size_t>(run_size)), 0);
+  for (int fd : {vcpu0, vcpu1, vm}) {
+    EXPECT_EQ(dev.close(fd), 0);
+  }
+  EXPECT_FALSE(dev.allReleased());
+  EXPECT_EQ(dev.close(kvm_fd), 0);
+  EXPECT_TRUE(dev.allReleased());
+}
+
+TEST(FakeDevice, ChecksTheVmmsKvmCalls) {
+  FakeDevice dev;
+  int kvm_fd = dev.open("/dev/kvm", O_RDWR);
+  int vm = static_cast<int>(dev.ioctl(kvm_fd, KVM_CREATE_VM, 0ul));
+  int vcpu = static_cast<int>(dev.ioctl(vm, KVM_CREATE_VCPU, 0ul));
+  EXPECT_EQ(dev.ioctl(vm, KVM_RUN, nullptr), -EINVAL);
+  kvm_pit_config pit{};
+  pit.flags = 2;
+  EXPECT_EQ(dev.ioctl(vm, KVM_CREATE_PIT2, &pit), -EINVAL);
+  pit.flags = kPitSpeakerDummy;
+  EXPECT_EQ(dev.ioctl(vcpu, KVM_CREATE_PIT2, &pit), -EINVAL);
+  kvm_mp_state mp{10};
+  EXPECT_EQ(dev.ioctl(vcpu, KVM_SET_MP_STATE, &mp), -EINVAL);
+  EXPECT_EQ(dev.ioctl(vm, KVM_CREATE_PIT2, &pit), 0);
+  EXPECT_EQ(dev.ioctl(vm, KVM_GET_REGS, nullptr), -EINVAL);  // a null argument
+  EXPECT_EQ(dev.violations(),
+            (std::vector<std::string>{
+                "KVM_RUN: must be issued on a vcpu fd",
+                "KVM_CREATE_PIT2: unknown flags or nonzero pad",
+                "KVM_CREATE_PIT2: must be issued on a vm fd",
+                "KVM_SET_MP_STATE: unknown mp_state",
+                "KVM_GET_REGS: a null argument",
+            }));
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "testdata/guests/probe_abi.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/testing/probe_guest.h"
 #include "vmm/vmm.h"

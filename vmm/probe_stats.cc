@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "hv/device.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/testing/probe_guest.h"
 #include "vmm/vmm.h"
 

@@ -42,12 +42,6 @@ SerialSink serialToString(std::string& out) {
   return [&out](std::string_view bytes) { out.append(bytes); };
 }
 
-Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
-  std::unique_ptr<hv::Device> real;
-  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
-  return runKvm(sys, setup, config);
-}
-
 Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
   std::unique_ptr<hv::Device> real;
   hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());

@@ -2,20 +2,15 @@
 // guest. KVM and MSHV share one vCPU-run loop and the same devices; runMshv() below is the MSHV
 // entry point.
 //
-// The caller (the loader's `kvm` backend, or a test) describes the machine as a value: how much
-// RAM, which bytes go where, the boot vCPU's registers, and how many vCPUs. run() creates the VM,
-// runs it until the guest ends it, tears everything down and reports how it ended:
+// The caller (igvmkit run's vmm::launchAndRun, vmm/launch.h) hands run() a VM the loader's `kvm`
+// backend created and loaded, and the boot vCPU's registers; run() adds the devices and vCPU
+// threads, runs the guest until it ends the run, tears its part down and reports how it ended:
 //
-//   vmm::GuestSetup setup;
-//   setup.memory_bytes = 64 << 20;
-//   setup.loads.push_back({.gpa = 0x100000, .data = probe_bytes});
-//   setup.bsp = state;  // 64-bit long mode, rip = 0x100000, rsi = probe info block
-//   setup.vcpus = 2;
-//   vmm::RunConfig config;
-//   config.timeout = std::chrono::seconds(10);
-//   config.serial = vmm::serialToFd(STDOUT_FILENO);
-//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(setup, config));
+//   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(backend->vm(), bsp, config));
 //   return outcome.exit_status;  // the byte the guest wrote to port 0xf4
+//
+// (Tests that want a VM without the loader describe one as a vmm::GuestSetup value:
+// vmm/testing/guest_setup.h, test-only.)
 //
 // How a run ends (shared/cli-contract.md, "run"):
 //   * a byte V written to I/O port 0xf4                         -> exit_status V
@@ -23,8 +18,8 @@
 //   * every vCPU halted with interrupts off (or never started)  -> 0
 //   * triple fault, an exit the VMM cannot handle, the timeout  -> 125, `cause` says which,
 //                                                                  `vcpu` and `rip` say where
-// run() returns an Error only when the VM could not be built or run at all (no /dev/kvm, a load
-// outside RAM, a failing ioctl); a guest that misbehaves is an outcome, not an error.
+// run() returns an Error only when the VM could not be set up or run at all (no /dev/kvm, a
+// failing ioctl); a guest that misbehaves is an outcome, not an error.
 //
 // The machine: RAM at [0, 3 GiB) and, for more than 3 GiB, the rest from 4 GiB up (the 32-bit MMIO
 // gap in between); in-kernel PIC, IOAPIC, LAPICs and PIT; a 16550 UART on COM1 (0x3f8, IRQ 4);
@@ -103,20 +98,6 @@ struct VpState {
   bool operator==(const VpState&) const = default;
 };
 
-// Bytes to copy into guest RAM before the first instruction runs.
-struct Load {
-  uint64_t gpa = 0;
-  ByteVector data;
-  bool operator==(const Load&) const = default;
-};
-
-struct GuestSetup {
-  uint64_t memory_bytes = 0;  // RAM size; a multiple of 4 KiB, at least 1 MiB
-  std::vector<Load> loads;    // each must lie inside RAM; later loads overwrite earlier ones
-  VpState bsp;                // vCPU 0
-  unsigned vcpus = 1;         // 1..igvm::kMaxVcpus; vCPU i gets APIC ID i
-};
-
 inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, timeout
 
 // Receives the guest's COM1 output as it is written (called with the device lock held, from a
@@ -167,10 +148,6 @@ struct RunOutcome {
   unsigned vcpu = 0;  // the vCPU that ended the run (0 for timeout)
   RunStats stats;
 };
-
-// Builds the VM described by `setup`, runs it to its end, and tears it down (threads joined,
-// memory unmapped, descriptors closed) on every path.
-Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config);
 
 // Runs a VM the loader's plain `kvm` backend created and loaded (loader::launch() done, the plan
 // without SetVpState ops): `vm` supplies the VM fd, the vCPU fds and guest memory, which stay

@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -73,6 +74,16 @@ const std::map<unsigned long, std::string>& requestNames() {
       {KVM_MEMORY_ENCRYPT_OP, "KVM_MEMORY_ENCRYPT_OP"},
       {KVM_SET_MEMORY_ATTRIBUTES, "KVM_SET_MEMORY_ATTRIBUTES"},
       {KVM_CREATE_GUEST_MEMFD, "KVM_CREATE_GUEST_MEMFD"},
+      {KVM_GET_VCPU_MMAP_SIZE, "KVM_GET_VCPU_MMAP_SIZE"},
+      {KVM_SET_IDENTITY_MAP_ADDR, "KVM_SET_IDENTITY_MAP_ADDR"},
+      {KVM_IRQ_LINE, "KVM_IRQ_LINE"},
+      {KVM_CREATE_PIT2, "KVM_CREATE_PIT2"},
+      {KVM_RUN, "KVM_RUN"},
+      {KVM_GET_REGS, "KVM_GET_REGS"},
+      {KVM_GET_LAPIC, "KVM_GET_LAPIC"},
+      {KVM_SET_LAPIC, "KVM_SET_LAPIC"},
+      {KVM_GET_MP_STATE, "KVM_GET_MP_STATE"},
+      {KVM_SET_MP_STATE, "KVM_SET_MP_STATE"},
       {MSHV_CREATE_PARTITION, "MSHV_CREATE_PARTITION"},
       {MSHV_INITIALIZE_PARTITION, "MSHV_INITIALIZE_PARTITION"},
       {MSHV_CREATE_VP, "MSHV_CREATE_VP"},
@@ -193,6 +204,17 @@ const std::map<std::string, KernelIoctl>& kernelIoctls() {
       {"KVM_CREATE_GUEST_MEMFD",
        {k::KVM_CREATE_GUEST_MEMFD, &k::kvm_create_guest_memfd::struct_size,
         "kvm_create_guest_memfd"}},
+      {"KVM_GET_VCPU_MMAP_SIZE", {k::KVM_GET_VCPU_MMAP_SIZE, nullptr, ""}},
+      // Its argument points to a __u64, the size _IOC_SIZE of the kernel's request encodes.
+      {"KVM_SET_IDENTITY_MAP_ADDR", {k::KVM_SET_IDENTITY_MAP_ADDR, nullptr, ""}},
+      {"KVM_IRQ_LINE", {k::KVM_IRQ_LINE, &k::kvm_irq_level::struct_size, "kvm_irq_level"}},
+      {"KVM_CREATE_PIT2", {k::KVM_CREATE_PIT2, &k::kvm_pit_config::struct_size, "kvm_pit_config"}},
+      {"KVM_RUN", {k::KVM_RUN, nullptr, ""}},
+      {"KVM_GET_REGS", {k::KVM_GET_REGS, &k::kvm_regs::struct_size, "kvm_regs"}},
+      {"KVM_GET_LAPIC", {k::KVM_GET_LAPIC, &k::kvm_lapic_state::struct_size, "kvm_lapic_state"}},
+      {"KVM_SET_LAPIC", {k::KVM_SET_LAPIC, &k::kvm_lapic_state::struct_size, "kvm_lapic_state"}},
+      {"KVM_GET_MP_STATE", {k::KVM_GET_MP_STATE, &k::kvm_mp_state::struct_size, "kvm_mp_state"}},
+      {"KVM_SET_MP_STATE", {k::KVM_SET_MP_STATE, &k::kvm_mp_state::struct_size, "kvm_mp_state"}},
       {"MSHV_CREATE_PARTITION",
        {k::MSHV_CREATE_PARTITION, &k::mshv_create_partition::struct_size,
         "mshv_create_partition"}},
@@ -316,6 +338,7 @@ int FakeDevice::close(int fd) {
   call.kind = FakeCall::Kind::kClose;
   call.name = "close";
   call.fd = fd;
+  kvm_runs_.erase(fd);
   if (fds_.erase(fd) == 0) {
     violations_.push_back("close of unknown fd " + std::to_string(fd));
     call.result = -EBADF;
@@ -341,6 +364,9 @@ void* FakeDevice::mmap(size_t length, int prot, int flags, int fd, off_t offset,
     return nullptr;
   }
   maps_[p] = length;
+  if (auto f = fds_.find(fd); f != fds_.end() && f->second.kind == FdKind::kVcpu) {
+    kvm_runs_[fd] = static_cast<kvm_run*>(p);
+  }
   calls_.push_back(call);
   return p;
 }
@@ -386,6 +412,55 @@ void FakeDevice::failOnce(const std::string& name, int err) {
 void FakeDevice::removeDevice(const std::string& path) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   devices_.erase(path);
+}
+
+long FakeDevice::KvmRun::ioOut(uint16_t port, uint8_t value) {
+  // The data goes where KVM puts it: the PIO page right after kvm_run (KVM_PIO_PAGE_OFFSET 1).
+  constexpr uint32_t kPioPage = 0x1000;
+  run->exit_reason = kExitIo;
+  run->io.direction = kExitIoOut;
+  run->io.size = 1;
+  run->io.port = port;
+  run->io.count = 1;
+  run->io.data_offset = kPioPage;
+  reinterpret_cast<uint8_t*>(run)[kPioPage] = value;
+  return 0;
+}
+
+long FakeDevice::KvmRun::exitReason(uint32_t reason) {
+  run->exit_reason = reason;
+  return 0;
+}
+
+void FakeDevice::queueKvmRun(unsigned vcpu, KvmRunStep step) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  kvm_run_steps_[vcpu].push_back(std::move(step));
+}
+
+void FakeDevice::setMpState(unsigned vcpu, uint32_t state) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  mp_states_[vcpu] = state;
+}
+
+void FakeDevice::setVcpuRegisters(unsigned vcpu, const kvm_regs& regs) {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  vcpu_regs_[vcpu] = regs;
+}
+
+std::byte* FakeDevice::guestMemory(uint64_t gpa) const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  for (auto it = host_slots_.rbegin(); it != host_slots_.rend(); ++it) {
+    const auto& [base, size, host] = *it;
+    if (gpa >= base && gpa - base < size) {
+      return reinterpret_cast<std::byte*>(host + (gpa - base));
+    }
+  }
+  return nullptr;
+}
+
+bool FakeDevice::allReleased() const {
+  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  return fds_.empty() && maps_.empty();
 }
 
 void FakeDevice::queueRunVpMessage(uint32_t vp_index, ByteVector message) {
@@ -494,7 +569,8 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
   };
   const std::string& n = call.name;
   const unsigned long r = call.request;
-  if (r == KVM_GET_API_VERSION || r == KVM_CREATE_VM || r == KVM_GET_SUPPORTED_CPUID) {
+  if (r == KVM_GET_API_VERSION || r == KVM_CREATE_VM || r == KVM_GET_SUPPORTED_CPUID ||
+      r == KVM_GET_VCPU_MMAP_SIZE) {
     on(FdKind::kKvm, "/dev/kvm");
     if (r == KVM_CREATE_VM) {
       need(call.value == kVmDefault || call.value == kVmSnp || call.value == kVmTdx,
@@ -511,12 +587,24 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
   }
   if (r == KVM_CREATE_VCPU || r == KVM_SET_USER_MEMORY_REGION || r == KVM_SET_TSS_ADDR ||
       r == KVM_SET_USER_MEMORY_REGION2 || r == KVM_CREATE_IRQCHIP || r == KVM_ENABLE_CAP ||
-      r == KVM_SET_MEMORY_ATTRIBUTES || r == KVM_CREATE_GUEST_MEMFD) {
+      r == KVM_SET_MEMORY_ATTRIBUTES || r == KVM_CREATE_GUEST_MEMFD ||
+      r == KVM_SET_IDENTITY_MAP_ADDR || r == KVM_CREATE_PIT2 || r == KVM_IRQ_LINE) {
     on(FdKind::kVm, "a vm fd");
   }
   if (r == KVM_SET_REGS || r == KVM_GET_SREGS || r == KVM_SET_SREGS || r == KVM_SET_MSRS ||
-      r == KVM_SET_FPU || r == KVM_SET_CPUID2 || r == KVM_SET_DEBUGREGS || r == KVM_SET_XCRS) {
+      r == KVM_SET_FPU || r == KVM_SET_CPUID2 || r == KVM_SET_DEBUGREGS || r == KVM_SET_XCRS ||
+      r == KVM_RUN || r == KVM_GET_REGS || r == KVM_GET_LAPIC || r == KVM_SET_LAPIC ||
+      r == KVM_GET_MP_STATE || r == KVM_SET_MP_STATE) {
     on(FdKind::kVcpu, "a vcpu fd");
+  }
+  if (r == KVM_CREATE_PIT2) {
+    auto p = load<kvm_pit_config>(arg);
+    need((p.flags & ~kPitSpeakerDummy) == 0 && zero(p.pad, sizeof(p.pad)),
+         "unknown flags or nonzero pad");
+  }
+  if (r == KVM_SET_MP_STATE) {
+    // KVM_MP_STATE_RUNNABLE .. KVM_MP_STATE_SUSPENDED (linux/kvm.h).
+    need(load<kvm_mp_state>(arg).mp_state <= 9, "unknown mp_state");
   }
   if (r == KVM_SET_USER_MEMORY_REGION) {
     auto m = load<kvm_userspace_memory_region>(arg);
@@ -789,9 +877,21 @@ void FakeDevice::validate(FakeCall& call, void* arg, std::vector<std::string>& p
 
 long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
   long rc;
+  kvm_run* run = nullptr;
   {
     std::lock_guard<std::recursive_mutex> lock(mutex_);
     rc = ioctlLocked(fd, request, arg);
+    if (auto it = kvm_runs_.find(fd); request == KVM_RUN && it != kvm_runs_.end()) {
+      run = it->second;
+    }
+  }
+  if (run != nullptr && rc == -EINTR) {
+    // Nothing scripted: the vCPU "halts" until the VMM kicks it, outside the lock so that the
+    // other vCPUs and the supervisor go on.
+    std::atomic_ref<uint8_t> immediate_exit(run->immediate_exit);
+    while (immediate_exit.load() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
   }
   if (request == MSHV_RUN_VP && rc == -EINTR) {
     // Nothing scripted: the VP "runs" a moment, then a signal interrupts it. Outside the lock, so
@@ -801,9 +901,16 @@ long FakeDevice::ioctl(int fd, unsigned long request, void* arg) {
   return rc;
 }
 
+int FakeDevice::vcpuOf(int fd) const {
+  auto it = fds_.find(fd);
+  return it != fds_.end() && it->second.kind == FdKind::kVcpu ? static_cast<int>(it->second.type)
+                                                             : -1;
+}
+
 long FakeDevice::ioctlLocked(int fd, unsigned long request, void* arg) {
   FakeCall call;
   call.fd = fd;
+  call.vcpu = vcpuOf(fd);
   call.request = request;
   call.name = decodeName(fd, request, arg);
   std::vector<std::string> problems;
@@ -841,7 +948,7 @@ void FakeDevice::record(FakeCall& call, void* arg, std::vector<std::string>& pro
                                     want));
   need(claimed != want || call.request == kernel.request.value,
        "request " + hex(call.request) + " is not the kernel's " + hex(kernel.request.value));
-  need(arg != nullptr, "a null argument");
+  need(arg != nullptr || want == 0, "a null argument");  // _IO requests (KVM_RUN) take none
   if (!problems.empty()) {
     return;
   }
@@ -934,6 +1041,7 @@ long FakeDevice::ioctl(int fd, unsigned long request, unsigned long value) {
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   FakeCall call;
   call.fd = fd;
+  call.vcpu = vcpuOf(fd);
   call.request = request;
   call.value = value;
   call.name = decodeName(fd, request, nullptr);
@@ -980,6 +1088,49 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
   if (r == KVM_GET_API_VERSION) {
     return 12;
   }
+  if (r == KVM_GET_VCPU_MMAP_SIZE) {
+    return 3 * 0x1000;  // kvm_run, the PIO page, the coalesced MMIO ring (as on x86)
+  }
+  if (r == KVM_SET_USER_MEMORY_REGION) {
+    auto m = load<kvm_userspace_memory_region>(arg);
+    host_slots_.emplace_back(m.guest_phys_addr, m.memory_size, m.userspace_addr);
+    return 0;
+  }
+  if (r == KVM_SET_REGS) {
+    regs_set_[static_cast<unsigned>(fd.type)] = load<kvm_regs>(arg);
+    return 0;
+  }
+  if (r == KVM_GET_REGS) {
+    const unsigned vcpu = static_cast<unsigned>(fd.type);
+    kvm_regs regs{};
+    if (auto it = vcpu_regs_.find(vcpu); it != vcpu_regs_.end()) {
+      regs = it->second;
+    } else if (auto set = regs_set_.find(vcpu); set != regs_set_.end()) {
+      regs = set->second;
+    }
+    std::memcpy(arg, &regs, sizeof(regs));
+    return 0;
+  }
+  if (r == KVM_GET_MP_STATE) {
+    auto it = mp_states_.find(static_cast<unsigned>(fd.type));
+    static_cast<kvm_mp_state*>(arg)->mp_state =
+        it == mp_states_.end() ? kMpStateRunnable : it->second;
+    return 0;
+  }
+  if (r == KVM_RUN) {
+    auto run = kvm_runs_.find(call.fd);
+    if (run == kvm_runs_.end()) {
+      return -EINVAL;  // the fake keeps no kvm_run the VMM has not mapped
+    }
+    auto& steps = kvm_run_steps_[static_cast<unsigned>(fd.type)];
+    if (std::atomic_ref<uint8_t>(run->second->immediate_exit).load() != 0 || steps.empty()) {
+      return -EINTR;  // ioctl() waits for the kick when nothing is scripted
+    }
+    KvmRunStep step = std::move(steps.front());
+    steps.pop_front();
+    KvmRun exit{run->second};
+    return step(exit);
+  }
   if (r == KVM_CHECK_EXTENSION) {
     return call.value == kCapVmTypes ? static_cast<long>(vm_types_) : 1;
   }
@@ -1000,6 +1151,7 @@ long FakeDevice::defaultAnswer(FakeCall& call, void* arg) {
   }
   if (r == KVM_SET_USER_MEMORY_REGION2) {
     auto m = load<kvm_userspace_memory_region2>(arg);
+    host_slots_.emplace_back(m.guest_phys_addr, m.memory_size, m.userspace_addr);
     vms_[call.fd].slots.emplace_back(
         m.guest_phys_addr, m.memory_size,
         (m.flags & kMemGuestMemfd) != 0 ? static_cast<int>(m.guest_memfd) : -1);

@@ -16,6 +16,13 @@
 // A call whose argument breaks a documented rule is recorded in violations() and fails with
 // -EINVAL, as the kernel would.
 //
+// KVM vCPUs run scripted exits (the VMM's run loop): queueKvmRun(vcpu, step) makes the vCPU's next
+// KVM_RUN run `step`, which fills the vCPU's kvm_run (its fd's mmap, KVM_GET_VCPU_MMAP_SIZE
+// bytes) for one exit and returns KVM_RUN's result; with none queued, KVM_RUN blocks like a halted
+// vCPU until kvm_run.immediate_exit is set (the VMM's kick), then fails with -EINTR.
+// KVM_GET_MP_STATE and KVM_GET_REGS answer what setMpState() / setVcpuRegisters() say. Memory
+// the fake maps is real anonymous memory, so guestMemory() shows what a VMM copied into guest RAM.
+//
 // MSHV VPs run scripted intercepts: queueRunVpMessage(vp, message) makes the VP's next
 // MSHV_RUN_VP return that 256-byte hv_message; with none queued, MSHV_RUN_VP waits a millisecond
 // and fails with -EINTR (as a signal would make it). SET_VP_REGISTERS / GET_VP_REGISTERS through
@@ -35,11 +42,13 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
 #include "base/bytes.h"
 #include "hv/device.h"
+#include "hv/kvm_abi.h"
 
 namespace igvmkit::hv::testing {
 
@@ -50,6 +59,7 @@ struct FakeCall {
   // "KVM_TDX_INIT_MEM_REGION", "MSHV_ROOT_HVCALL(SET_PARTITION_PROPERTY)", "mmap", ...
   std::string name;
   int fd = -1;
+  int vcpu = -1;  // for an ioctl on a KVM vCPU fd: the vCPU's KVM_CREATE_VCPU index
   unsigned long request = 0;
   unsigned long value = 0;  // the integer argument of value-form ioctls
   ByteVector arg;           // the argument structure as passed in
@@ -171,6 +181,25 @@ class FakeDevice : public Device {
   // The low 64 bits of a register last set (or nullopt) on VP `vp_index` of partition `partition_fd`.
   std::optional<uint64_t> vpRegister(int partition_fd, uint32_t vp_index, uint32_t name) const;
 
+  // One exit of a KVM vCPU: fills `run` and returns KVM_RUN's result (0, or -errno).
+  struct KvmRun {
+    kvm::kvm_run* run;
+    long ioOut(uint16_t port, uint8_t value);  // OUT of one byte, data in the PIO page
+    long exitReason(uint32_t reason);           // any other exit reason
+  };
+  using KvmRunStep = std::function<long(KvmRun&)>;
+  // The next KVM_RUN on KVM vCPU `vcpu` (its KVM_CREATE_VCPU index) runs `step`.
+  void queueKvmRun(unsigned vcpu, KvmRunStep step);
+  // KVM_GET_MP_STATE's answer on vCPU `vcpu` (default KVM_MP_STATE_RUNNABLE).
+  void setMpState(unsigned vcpu, uint32_t state);
+  // KVM_GET_REGS's answer on vCPU `vcpu` (default: what KVM_SET_REGS last set there, else zeros).
+  void setVcpuRegisters(unsigned vcpu, const kvm::kvm_regs& regs);
+  // The host address of guest physical address `gpa` in the KVM memory slots registered so far
+  // (the last registration that covers it), or nullptr.
+  std::byte* guestMemory(uint64_t gpa) const;
+  // Every fd closed and every mapping unmapped (what a VMM owns must be gone after a run).
+  bool allReleased() const;
+
   // Called after every ioctl (after the default answer or the script) with the live argument.
   using Observer = std::function<void(const FakeCall& call, void* arg)>;
   void observe(Observer observer) { observers_.push_back(std::move(observer)); }
@@ -207,6 +236,7 @@ class FakeDevice : public Device {
   void validate(FakeCall& call, void* arg, std::vector<std::string>& problems);
   bool isPrivate(const VmState& vm, uint64_t gpa, uint64_t size) const;
   int newFd(FdInfo info);
+  int vcpuOf(int fd) const;  // the KVM vCPU index of a vCPU fd, else -1
 
   long ioctlLocked(int fd, unsigned long request, void* arg);
   long hvcallAnswer(FakeCall& call, void* arg);
@@ -217,6 +247,12 @@ class FakeDevice : public Device {
   // (partition fd, vp index) -> register name -> 16-byte value.
   std::map<std::pair<int, uint32_t>, std::map<uint32_t, std::array<std::byte, 16>>> vp_regs_;
   std::map<int, VmState> vms_;
+  std::map<int, kvm::kvm_run*> kvm_runs_;  // vCPU fd -> its mmapped kvm_run
+  std::map<unsigned, std::deque<KvmRunStep>> kvm_run_steps_;
+  std::map<unsigned, uint32_t> mp_states_;
+  std::map<unsigned, kvm::kvm_regs> vcpu_regs_;                      // setVcpuRegisters
+  std::map<unsigned, kvm::kvm_regs> regs_set_;                       // the last KVM_SET_REGS
+  std::vector<std::tuple<uint64_t, uint64_t, uint64_t>> host_slots_;  // (gpa, size, host address)
   std::set<std::string> devices_{"/dev/kvm", "/dev/sev", "/dev/mshv"};
   std::map<std::string, Handler> scripts_;
   std::map<std::string, int> fail_once_;

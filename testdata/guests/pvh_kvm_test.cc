@@ -14,6 +14,7 @@
 
 #include "base/bytes.h"
 #include "base/file.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/vmm.h"
 
 namespace igvmkit {

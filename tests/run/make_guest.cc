@@ -10,6 +10,7 @@
 #include "base/bytes.h"
 #include "igvm/defs.h"
 #include "igvm/writer.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/testing/long_mode.h"
 
 using namespace igvmkit;

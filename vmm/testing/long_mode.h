@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "base/bytes.h"
-#include "vmm/vmm.h"
+#include "vmm/testing/guest_setup.h"
 
 namespace igvmkit::vmm::testing {
 

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "base/bytes.h"
-#include "vmm/vmm.h"
+#include "vmm/testing/guest_setup.h"
 
 namespace igvmkit::vmm::testing {
 

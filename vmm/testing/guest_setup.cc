@@ -1,14 +1,19 @@
-// vmm/internal/kvm_guest_setup.cc: the GuestSetup-only path of the KVM machine (kvm_machine.h),
-// vmm::run(GuestSetup, RunConfig): the setup's checks, guest RAM (two slots around the MMIO gap)
-// with the setup's loads copied in, and build(), which creates the whole VM itself instead of
-// adopting one the loader built.
+// vmm/testing/guest_setup.cc: vmm::run(GuestSetup, RunConfig) (guest_setup.h). Checks the setup,
+// then builds the VM with the production machine's steps (vmm/internal/kvm_machine.h), adding
+// what the loader's kvm backend would otherwise do: guest RAM (two slots around the MMIO gap) with
+// the setup's loads copied in, and the in-kernel irqchip.
+#include "vmm/testing/guest_setup.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "hv/kvm_abi.h"
+#include "vmm/internal/kvm_handles.h"
 #include "vmm/internal/kvm_machine.h"
 #include "vmm/internal/layout.h"
 
@@ -64,20 +69,19 @@ Status checkSetup(const GuestSetup& setup) {
   return okStatus();
 }
 
-}  // namespace
-
-Status Machine::setupMemory() {
+// Maps guest RAM into `memory`, registers it with the VM `vm_fd` and copies the setup's loads in.
+Status setupMemory(hv::Device& sys, int vm_fd, const GuestSetup& setup, Mapping& memory) {
   int error = 0;
-  void* p = sys_.mmap(setup_.memory_bytes, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
+  void* p = sys.mmap(setup.memory_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0, &error);
   if (p == nullptr) {
     return Error{
         Code::kInternal, "vmm.ram",
-        "cannot map " + hex(setup_.memory_bytes) + " bytes of guest ram: " + errnoText(error),
+        "cannot map " + hex(setup.memory_bytes) + " bytes of guest ram: " + errnoText(error),
         std::nullopt};
   }
-  ram_ = Mapping(&sys_, p, setup_.memory_bytes);
-  RamLayout ram = ramLayout(setup_.memory_bytes);
+  memory = Mapping(&sys, p, setup.memory_bytes);
+  RamLayout ram = ramLayout(setup.memory_bytes);
   struct Slot {
     uint64_t gpa, size, offset;
   };
@@ -90,43 +94,47 @@ Status Machine::setupMemory() {
     region.slot = i;
     region.guest_phys_addr = slots[i].gpa;
     region.memory_size = slots[i].size;
-    region.userspace_addr = reinterpret_cast<uint64_t>(ram_.data() + slots[i].offset);
-    if (long r = sys_.ioctl(vm_.get(), KVM_SET_USER_MEMORY_REGION, &region); r < 0) {
+    region.userspace_addr = reinterpret_cast<uint64_t>(memory.data() + slots[i].offset);
+    if (long r = sys.ioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region); r < 0) {
       return kvmError("KVM_SET_USER_MEMORY_REGION", r);
     }
   }
-  for (size_t i = 0; i < setup_.loads.size(); ++i) {
-    const Load& load = setup_.loads[i];
+  for (size_t i = 0; i < setup.loads.size(); ++i) {
+    const Load& load = setup.loads[i];
     std::optional<uint64_t> off = ram.offsetOf(load.gpa, load.data.size());
     if (!off) {  // checkSetup() already refused it
       return internal("load #" + std::to_string(i) + " left guest ram");
     }
-    std::memcpy(ram_.data() + *off, load.data.data(), load.data.size());
-  }
-  return okStatus();
-}
-
-Status Machine::build() {
-  IGVMKIT_RETURN_IF_ERROR(checkSetup(setup_));
-  IGVMKIT_RETURN_IF_ERROR(openKvm());
-  IGVMKIT_RETURN_IF_ERROR(createVm());
-  IGVMKIT_RETURN_IF_ERROR(setupMemory());
-  // The interrupt controllers must exist before the vCPUs (§5.1 item 8).
-  if (long r = vmIoctl(KVM_CREATE_IRQCHIP, 0); r < 0) {
-    return kvmError("KVM_CREATE_IRQCHIP", r);
-  }
-  IGVMKIT_RETURN_IF_ERROR(createPit());
-  IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, supportedCpuid());
-  for (unsigned i = 0; i < setup_.vcpus; ++i) {
-    IGVMKIT_RETURN_IF_ERROR(createVcpu(i, cpuid));
+    std::memcpy(memory.data() + *off, load.data.data(), load.data.size());
   }
   return okStatus();
 }
 
 Result<RunOutcome> runKvm(hv::Device& sys, const GuestSetup& setup, const RunConfig& config) {
-  Machine machine(sys, setup, config);
-  IGVMKIT_RETURN_IF_ERROR(machine.build());
+  IGVMKIT_RETURN_IF_ERROR(checkSetup(setup));
+  Mapping ram;  // unmapped after the machine has closed the VM (declared before it)
+  Machine machine(sys, setup.bsp, setup.vcpus, config);
+  IGVMKIT_RETURN_IF_ERROR(machine.openKvm());
+  IGVMKIT_RETURN_IF_ERROR(machine.createVm());
+  IGVMKIT_RETURN_IF_ERROR(setupMemory(sys, machine.vmFd(), setup, ram));
+  // The interrupt controllers must exist before the vCPUs (§5.1 item 8).
+  if (long r = sys.ioctl(machine.vmFd(), KVM_CREATE_IRQCHIP, uintptr_t{0}); r < 0) {
+    return kvmError("KVM_CREATE_IRQCHIP", r);
+  }
+  IGVMKIT_RETURN_IF_ERROR(machine.createPit());
+  IGVMKIT_ASSIGN_OR_RETURN(std::vector<kvm_cpuid_entry2> cpuid, machine.supportedCpuid());
+  for (unsigned i = 0; i < setup.vcpus; ++i) {
+    IGVMKIT_RETURN_IF_ERROR(machine.createVcpu(i, cpuid));
+  }
   return machine.run();
+}
+
+}  // namespace
+
+Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
+  std::unique_ptr<hv::Device> real;
+  hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
+  return runKvm(sys, setup, config);
 }
 
 }  // namespace igvmkit::vmm

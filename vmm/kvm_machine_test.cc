@@ -1,17 +1,21 @@
-// run() against a scripted /dev/kvm: setup order, per-vCPU state, exits, timeout and teardown,
-// all without a kernel.
-#include "vmm/testing/fake_kvm.h"
-
+// The KVM machine on hv's FakeDevice (scripted exits, every ioctl checked against the kernel's
+// structures): setup order, per-vCPU state, exits, timeout and teardown, all without a kernel.
+// Most tests build the VM with vmm::run(GuestSetup) (//vmm:guest_setup); one adopts a VM as
+// igvmkit run does (run(LoadedVm, ...)).
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "base/testing/matchers.h"
 #include "hv/kvm_abi.h"
+#include "hv/testing/fake_device.h"
+#include "vmm/testing/guest_setup.h"
 #include "vmm/testing/long_mode.h"
 #include "vmm/vmm.h"
 
@@ -21,7 +25,116 @@ namespace igvmkit::vmm {
 namespace {
 
 using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
-using testing::FakeKvm;
+using hv::testing::FakeCall;
+using hv::testing::FakeDevice;
+using ::testing::IsEmpty;
+
+// FakeDevice answers like a cooperative kernel; these make it answer like the KVM the VMM's tests
+// were written against: a supported-CPUID list with the topology leaves (and E2BIG below 4
+// entries), KVM_GET_SREGS with a recognisable reset state (TR selector 0x1234, a busy 64-bit TSS;
+// LDTR selector 0x5678), and KVM_GET_REGS with RIP 0x100000 + the vCPU index and RFLAGS.IF set.
+class FakeKvm : public FakeDevice {
+ public:
+  using Run = FakeDevice::KvmRun;
+
+  FakeKvm() {
+    script("KVM_GET_SUPPORTED_CPUID", [](FakeCall&, void* arg) -> std::optional<long> {
+      auto* c = static_cast<kvm_cpuid2*>(arg);
+      kvm_cpuid_entry2 entries[4] = {};
+      entries[0].function = 0;
+      entries[0].eax = 0xB;
+      entries[1].function = 1;
+      entries[1].ebx = 0xFFFFFFFF;  // the VMM must replace the APIC ID and count fields
+      entries[1].ecx = (1u << 13) | (1u << 15);  // CX16 (emulator_safe_cpuid hides it), PDCM
+      entries[2].function = 0xB;
+      entries[2].index = 0;
+      entries[3].function = 0xB;
+      entries[3].index = 1;
+      if (c->nent < 4) {
+        return -E2BIG;
+      }
+      c->nent = 4;
+      std::memcpy(c + 1, entries, sizeof(entries));
+      return 0;
+    });
+    script("KVM_GET_SREGS", [](FakeCall&, void* arg) -> std::optional<long> {
+      auto* sregs = static_cast<kvm_sregs*>(arg);
+      std::memset(sregs, 0, sizeof(*sregs));
+      sregs->tr.selector = 0x1234;
+      sregs->tr.type = 11;
+      sregs->tr.present = 1;
+      sregs->ldt.selector = 0x5678;
+      sregs->ldt.type = 2;
+      sregs->ldt.present = 1;
+      return 0;
+    });
+    for (unsigned v = 0; v < 4; ++v) {
+      setVcpuState(v, kMpStateRunnable, 0x202);
+    }
+  }
+
+  void onRun(unsigned vcpu, KvmRunStep step) { queueKvmRun(vcpu, std::move(step)); }
+  // KVM_GET_MP_STATE answers `state`; KVM_GET_REGS RFLAGS `rflags`.
+  void setVcpuState(unsigned vcpu, uint32_t state, uint64_t rflags) {
+    setMpState(vcpu, state);
+    kvm_regs regs{};
+    regs.rip = 0x100000 + vcpu;
+    regs.rflags = rflags;
+    setVcpuRegisters(vcpu, regs);
+  }
+  // Makes `name` fail with -error from now on: on vCPU `vcpu`, or on any fd (-1).
+  void failFromNowOn(const std::string& name, int vcpu, int error) {
+    script(name, [vcpu, error](FakeCall& c, void*) -> std::optional<long> {
+      if (vcpu < 0 || c.vcpu == vcpu) {
+        return -error;
+      }
+      return std::nullopt;
+    });
+  }
+
+  // The arguments of the VMM's calls (read after the run, when no other thread uses the fake).
+  std::vector<const FakeCall*> callsOn(const std::string& name, unsigned vcpu) const {
+    std::vector<const FakeCall*> out;
+    for (const FakeCall* c : find(name)) {
+      if (c->vcpu == static_cast<int>(vcpu)) {
+        out.push_back(c);
+      }
+    }
+    return out;
+  }
+  std::vector<kvm_userspace_memory_region> regions() const {
+    std::vector<kvm_userspace_memory_region> out;
+    for (const FakeCall* c : find("KVM_SET_USER_MEMORY_REGION")) {
+      out.push_back(hv::testing::argOf<kvm_userspace_memory_region>(c));
+    }
+    return out;
+  }
+  std::vector<kvm_cpuid_entry2> cpuidOf(unsigned vcpu) const {
+    auto calls = callsOn("KVM_SET_CPUID2", vcpu);
+    if (calls.empty()) {
+      return {};
+    }
+    return hv::testing::argWithEntries<kvm_cpuid2, kvm_cpuid_entry2>(
+               calls.back(), [](const kvm_cpuid2& h) { return h.nent; })
+        .entries;
+  }
+  std::vector<kvm_mp_state> mpStatesSet(unsigned vcpu) const {
+    std::vector<kvm_mp_state> out;
+    for (const FakeCall* c : callsOn("KVM_SET_MP_STATE", vcpu)) {
+      out.push_back(hv::testing::argOf<kvm_mp_state>(c));
+    }
+    return out;
+  }
+  // The last registers the VMM set on a vCPU (zero when it set none).
+  kvm_regs regsSet(unsigned vcpu) const {
+    auto calls = callsOn("KVM_SET_REGS", vcpu);
+    return calls.empty() ? kvm_regs{} : hv::testing::argOf<kvm_regs>(calls.back());
+  }
+  kvm_sregs sregsSet(unsigned vcpu) const {
+    auto calls = callsOn("KVM_SET_SREGS", vcpu);
+    return calls.empty() ? kvm_sregs{} : hv::testing::argOf<kvm_sregs>(calls.back());
+  }
+};
 
 GuestSetup smallGuest(unsigned vcpus = 1) {
   return testing::longModeGuest(16 << 20, 0x100000, testing::bytes({0xF4}), vcpus);
@@ -37,10 +150,10 @@ RunConfig configFor(FakeKvm& kvm, std::string* out = nullptr) {
   return c;
 }
 
-size_t indexOf(const std::vector<FakeKvm::Call>& calls, const std::string& target,
-               unsigned long request) {
+// The position of the first call named `name` (on vCPU `vcpu`, or on any fd), or calls.size().
+size_t indexOf(const std::vector<FakeCall>& calls, const std::string& name, int vcpu = -1) {
   for (size_t i = 0; i < calls.size(); ++i) {
-    if (calls[i].target == target && calls[i].request == request) {
+    if (calls[i].name == name && (vcpu < 0 || calls[i].vcpu == vcpu)) {
       return i;
     }
   }
@@ -62,6 +175,7 @@ TEST(FakeKvmRun, DebugExitStatusAndSerialOutput) {
   EXPECT_EQ(out, "hi");
   EXPECT_EQ(outcome->stats.serial_bytes, 2u);
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(FakeKvmRun, SerialSinksForFdsAndStreams) {
@@ -88,20 +202,21 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   FakeKvm kvm;
   kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
   ASSERT_TRUE(run(smallGuest(2), configFor(kvm)).ok());
-  auto calls = kvm.calls();
-  size_t version = indexOf(calls, "system", KVM_GET_API_VERSION);
-  size_t create_vm = indexOf(calls, "system", KVM_CREATE_VM);
-  size_t tss = indexOf(calls, "vm", KVM_SET_TSS_ADDR);
-  size_t identity = indexOf(calls, "vm", KVM_SET_IDENTITY_MAP_ADDR);
-  size_t memory = indexOf(calls, "vm", KVM_SET_USER_MEMORY_REGION);
-  size_t irqchip = indexOf(calls, "vm", KVM_CREATE_IRQCHIP);
-  size_t pit = indexOf(calls, "vm", KVM_CREATE_PIT2);
-  size_t vcpu = indexOf(calls, "vm", KVM_CREATE_VCPU);
-  size_t cpuid = indexOf(calls, "vcpu0", KVM_SET_CPUID2);
-  size_t sregs = indexOf(calls, "vcpu0", KVM_SET_SREGS);
-  size_t regs = indexOf(calls, "vcpu0", KVM_SET_REGS);
-  size_t run0 = indexOf(calls, "vcpu0", KVM_RUN);
-  size_t ap_mp = indexOf(calls, "vcpu1", KVM_SET_MP_STATE);
+  const std::vector<FakeCall>& calls = kvm.calls();
+  EXPECT_THAT(kvm.violations(), IsEmpty());
+  size_t version = indexOf(calls, "KVM_GET_API_VERSION");
+  size_t create_vm = indexOf(calls, "KVM_CREATE_VM");
+  size_t tss = indexOf(calls, "KVM_SET_TSS_ADDR");
+  size_t identity = indexOf(calls, "KVM_SET_IDENTITY_MAP_ADDR");
+  size_t memory = indexOf(calls, "KVM_SET_USER_MEMORY_REGION");
+  size_t irqchip = indexOf(calls, "KVM_CREATE_IRQCHIP");
+  size_t pit = indexOf(calls, "KVM_CREATE_PIT2");
+  size_t vcpu = indexOf(calls, "KVM_CREATE_VCPU");
+  size_t cpuid = indexOf(calls, "KVM_SET_CPUID2", 0);
+  size_t sregs = indexOf(calls, "KVM_SET_SREGS", 0);
+  size_t regs = indexOf(calls, "KVM_SET_REGS", 0);
+  size_t run0 = indexOf(calls, "KVM_RUN", 0);
+  size_t ap_mp = indexOf(calls, "KVM_SET_MP_STATE", 1);
   ASSERT_LT(run0, calls.size());
   EXPECT_LT(version, create_vm);
   EXPECT_LT(create_vm, tss);
@@ -116,7 +231,7 @@ TEST(FakeKvmRun, SetupFollowsTheKvmOrder) {
   EXPECT_LT(regs, run0);
   EXPECT_LT(ap_mp, run0);
   // The BSP's registers come from VpState; the AP is left waiting for SIPI.
-  EXPECT_EQ(indexOf(calls, "vcpu1", KVM_SET_REGS), calls.size());
+  EXPECT_EQ(indexOf(calls, "KVM_SET_REGS", 1), calls.size());
   auto mp = kvm.mpStatesSet(1);
   ASSERT_EQ(mp.size(), 1u);
   EXPECT_EQ(mp[0].mp_state, static_cast<uint32_t>(kMpStateInitReceived));
@@ -241,12 +356,18 @@ TEST(FakeKvmRun, AdoptedVmAnnouncesItsVcpuCount) {
   EXPECT_EQ(kvm.close(vm.vm_fd), 0);
   EXPECT_EQ(kvm.close(system), 0);
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 // TSC-deadline is advertised only when KVM says its LAPIC emulates it (KVM_CAP_TSC_DEADLINE_TIMER).
 TEST(FakeKvmRun, TscDeadlineFollowsKvmsCapability) {
   FakeKvm kvm;
-  kvm.setExtension(72, 0);  // KVM_CAP_TSC_DEADLINE_TIMER (linux/kvm.h)
+  kvm.script("KVM_CHECK_EXTENSION", [](FakeCall& c, void*) -> std::optional<long> {
+    if (c.value == 72) {  // KVM_CAP_TSC_DEADLINE_TIMER (linux/kvm.h)
+      return 0;
+    }
+    return std::nullopt;
+  });
   kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
   ASSERT_TRUE(run(smallGuest(1), configFor(kvm)).ok());
   auto cpuid = kvm.cpuidOf(0);
@@ -278,9 +399,10 @@ TEST(FakeKvmRun, LoadsLandInRamAndRamIsSplitAroundTheMmioGap) {
   setup.loads.push_back({0x1'0000'0000 + 0x2000, testing::bytes({0xAB, 0xCD})});
   bool loaded = false;
   kvm.onRun(0, [&](FakeKvm::Run& r) {
-    uint8_t* ram = kvm.ram();
-    loaded = ram[0x100000] == 0xF4 && ram[(3ull << 30) + 0x2000] == 0xAB &&
-             ram[(3ull << 30) + 0x2001] == 0xCD;
+    auto* low = reinterpret_cast<uint8_t*>(kvm.guestMemory(0x100000));
+    auto* high = reinterpret_cast<uint8_t*>(kvm.guestMemory(0x1'0000'0000 + 0x2000));
+    loaded = low != nullptr && high != nullptr && low[0] == 0xF4 && high[0] == 0xAB &&
+             high[1] == 0xCD;
     return r.ioOut(0xF4, 0);
   });
   ASSERT_TRUE(run(setup, configFor(kvm)).ok());
@@ -308,22 +430,24 @@ TEST(FakeKvmRun, TimeoutKicksBlockedVcpusOut) {
   EXPECT_GE(elapsed, std::chrono::milliseconds(100));
   EXPECT_LT(elapsed, std::chrono::seconds(5));
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(FakeKvmRun, AllVcpusHaltedWithInterruptsOffEndsWithZero) {
   FakeKvm kvm;
-  kvm.setMpState(0, kMpStateHalted, 0x2);  // IF clear
-  kvm.setMpState(1, kMpStateInitReceived, 0x2);
+  kvm.setVcpuState(0, kMpStateHalted, 0x2);  // IF clear
+  kvm.setVcpuState(1, kMpStateInitReceived, 0x2);
   Result<RunOutcome> outcome = run(smallGuest(2), configFor(kvm));
   ASSERT_TRUE(outcome.ok());
   EXPECT_EQ(outcome->exit_status, 0);
   EXPECT_EQ(outcome->cause, "halt");
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(FakeKvmRun, HaltWithInterruptsOnKeepsRunningUntilTimeout) {
   FakeKvm kvm;
-  kvm.setMpState(0, kMpStateHalted, 0x202);  // IF set: an interrupt may wake it
+  kvm.setVcpuState(0, kMpStateHalted, 0x202);  // IF set: an interrupt may wake it
   RunConfig config = configFor(kvm);
   config.timeout = std::chrono::milliseconds(150);
   Result<RunOutcome> outcome = run(smallGuest(1), config);
@@ -350,11 +474,12 @@ TEST(FakeKvmRun, KvmRunFailureEndsTheRun) {
   EXPECT_EQ(outcome->exit_status, 125);
   EXPECT_EQ(outcome->cause.rfind("KVM_RUN failed on vcpu 0: bad address", 0), 0u) << outcome->cause;
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(FakeKvmRun, MissingKvmIsAnError) {
   FakeKvm kvm;
-  kvm.failOpen(ENOENT);
+  kvm.removeDevice("/dev/kvm");
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
   EXPECT_THAT(outcome, HasRule("vmm.no_kvm"));
@@ -364,29 +489,30 @@ TEST(FakeKvmRun, MissingKvmIsAnError) {
 
 TEST(FakeKvmRun, WrongApiVersionIsRefusedAndEverythingReleased) {
   FakeKvm kvm;
-  kvm.setApiVersion(11);
+  kvm.script("KVM_GET_API_VERSION", [](FakeCall&, void*) -> std::optional<long> { return 11; });
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
   EXPECT_THAT(outcome, HasRule("vmm.kvm_api_version"));
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
   struct Case {
-    const char* target;
-    unsigned long request;
+    const char* name;
+    int vcpu;  // -1: a vm ioctl
     const char* message;
   };
   const Case cases[] = {
-      {"vm", KVM_CREATE_IRQCHIP, "KVM_CREATE_IRQCHIP failed: no such device (errno 19)"},
-      {"vm", KVM_SET_USER_MEMORY_REGION,
+      {"KVM_CREATE_IRQCHIP", -1, "KVM_CREATE_IRQCHIP failed: no such device (errno 19)"},
+      {"KVM_SET_USER_MEMORY_REGION", -1,
        "KVM_SET_USER_MEMORY_REGION failed: no such device (errno 19)"},
-      {"vcpu1", KVM_SET_CPUID2, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
-      {"vcpu2", KVM_SET_MP_STATE, "KVM_SET_MP_STATE failed: no such device (errno 19)"},
+      {"KVM_SET_CPUID2", 1, "KVM_SET_CPUID2 failed: no such device (errno 19)"},
+      {"KVM_SET_MP_STATE", 2, "KVM_SET_MP_STATE failed: no such device (errno 19)"},
   };
   for (const Case& c : cases) {
     FakeKvm kvm;
-    kvm.failRequest(c.target, c.request, ENODEV);
+    kvm.failFromNowOn(c.name, c.vcpu, ENODEV);
     Result<RunOutcome> outcome = run(smallGuest(3), configFor(kvm));
     ASSERT_FALSE(outcome.ok()) << c.message;
     EXPECT_EQ(outcome.error().message, c.message);
@@ -397,7 +523,7 @@ TEST(FakeKvmRun, FailuresPartWayThroughSetupReleaseEverything) {
 
 TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
   FakeKvm kvm;
-  kvm.failRequest("vcpu0", KVM_SET_SREGS, EINVAL);
+  kvm.failFromNowOn("KVM_SET_SREGS", 0, EINVAL);
   Result<RunOutcome> outcome = run(smallGuest(), configFor(kvm));
   ASSERT_FALSE(outcome.ok());
   EXPECT_THAT(outcome, HasRule("vmm.bad_vp_state"));
@@ -405,11 +531,12 @@ TEST(FakeKvmRun, RefusedSpecialRegistersNameTheState) {
             "kvm refused the boot vcpu's special registers (cr0 0x80000031 cr4 0x20 efer 0x500): "
             "invalid argument (errno 22)");
   EXPECT_TRUE(kvm.allReleased());
+  EXPECT_THAT(kvm.violations(), IsEmpty());
 }
 
 TEST(RunSetup, BadSetupsAreRefusedBeforeKvmIsOpened) {
   FakeKvm kvm;
-  kvm.failOpen(EACCES);  // would make any later step fail differently
+  kvm.removeDevice("/dev/kvm");  // would make any later step fail differently
   struct Case {
     const char* name;
     GuestSetup setup;
