@@ -50,6 +50,12 @@ class MappedFile {
   Bytes bytes() const { return Bytes(static_cast<const std::byte*>(data_), size_); }
   const std::string& path() const { return path_; }
 
+  // For a caller about to read the whole file (measure hashes every page): maps every page now,
+  // in one system call, instead of taking a page fault per 64 KiB as the reads arrive. Best
+  // effort and safe on a file that shrinks meanwhile (the guard still applies). False when the
+  // pages were not all mapped (a kernel before Linux 5.14, a shrunk file, a copied input).
+  bool populate() const;
+
   // OK while the file is as it was when opened: no read of the mapping went past a shrunk end,
   // and its size and modification time are unchanged. Otherwise a kUnreadable error (rule
   // "io.changed") naming the path.

@@ -91,6 +91,7 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   if (!mapped.ok()) {
     return fail("", mapped.error());  // the message names the path
   }
+  mapped->populate();  // every page gets hashed
   OutputFiles outputs;
   OutputFile* corim_out = nullptr;
   if (!args.corim.out.empty()) {
