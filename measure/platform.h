@@ -42,21 +42,10 @@ constexpr std::optional<Platform> platformNamed(std::string_view name) {
 
 // The IGVM platform type (igvm-format.md §2.5) of a platform.
 constexpr igvm::PlatformType igvmPlatformType(Platform platform) {
-  switch (platform) {
-    case Platform::kNative:
-      return igvm::PlatformType::kNative;
-    case Platform::kSnp:
-      return igvm::PlatformType::kSevSnp;
-    case Platform::kTdx:
-      return igvm::PlatformType::kTdx;
-    case Platform::kVbs:
-      return igvm::PlatformType::kVsmIsolation;
-    case Platform::kSev:
-      return igvm::PlatformType::kSev;
-    case Platform::kSevEs:
-      return igvm::PlatformType::kSevEs;
-  }
-  return igvm::PlatformType::kNative;
+  constexpr std::array<igvm::PlatformType, kPlatforms.size()> kTypes = {
+      igvm::PlatformType::kNative,       igvm::PlatformType::kSevSnp, igvm::PlatformType::kTdx,
+      igvm::PlatformType::kVsmIsolation, igvm::PlatformType::kSev,    igvm::PlatformType::kSevEs};
+  return kTypes[static_cast<size_t>(platform)];
 }
 
 // Which host the SNP launch digest is computed for (cli-contract.md "measure"): KVM measures the
