@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "igvm/testing/models.h"
@@ -199,6 +200,42 @@ TEST(KnownAnswer, PageDataPaddingAndDedup) {
   Result<ByteVector> over = write(m);
   ASSERT_FALSE(over.ok());
   EXPECT_THAT(over, HasRule("write.data_size"));
+}
+
+// Many blobs, most of them repeats of earlier ones at long distances: each page's data is stored
+// once, at its first occurrence, and every repeat points there. Pages that differ in one byte, or
+// only in where the difference is, stay distinct; so do equal bytes of different lengths (a 4 KiB
+// page and an 8 KiB parameter area of the same fill).
+TEST(KnownAnswer, DedupStoresEachContentOnceAtItsFirstOccurrence) {
+  constexpr size_t kDistinct = 700, kPages = 2100;
+  auto contentOf = [](size_t k) {
+    ByteVector page(4096, std::byte{0});
+    page[k] = std::byte{1};  // contents differ only in where their one nonzero byte is
+    return page;
+  };
+  Model m;
+  m.platforms.push_back(platformEntry(PlatformType::kVsmIsolation, 1));
+  for (size_t i = 0; i < kPages; ++i) {
+    m.directives.push_back(testing::pageEntry(0x100000 + i * 4096, 1, contentOf(i % kDistinct)));
+  }
+  m.directives.push_back(testing::areaEntry(0, 8192, testing::filled(4096, 0)));
+  m.directives.push_back(testing::pageEntry(0x1000, 1, testing::filled(4096, 0)));
+  ByteVector f = mustWrite(m, 1);
+  Result<File> file = File::parse(f);
+  ASSERT_TRUE(file.ok()) << file.error().describe();
+  auto d = file->directives();
+  ASSERT_EQ(d.size(), kPages + 2);
+  std::set<uint32_t> offsets;
+  for (size_t i = 0; i < kPages; ++i) {
+    uint32_t offset = d[i].get<IGVM_VHS_PAGE_DATA>()->file_offset;
+    ASSERT_EQ(offset, d[i % kDistinct].get<IGVM_VHS_PAGE_DATA>()->file_offset) << "page " << i;
+    ASSERT_TRUE(std::equal(d[i].data.begin(), d[i].data.end(), contentOf(i % kDistinct).begin()));
+    offsets.insert(offset);
+  }
+  EXPECT_EQ(offsets.size(), kDistinct);
+  EXPECT_NE(d[kPages + 1].get<IGVM_VHS_PAGE_DATA>()->file_offset,
+            d[kPages].get<IGVM_VHS_PARAMETER_AREA>()->file_offset);
+  EXPECT_EQ(f.size(), file->fileDataOffset() + kDistinct * 4096 + 8192 + 4096);
 }
 
 TEST(KnownAnswer, ParameterAreaSizes) {
