@@ -10,6 +10,7 @@
 #include "base/testing/matchers.h"
 
 using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::HasRulePrefix;
 
 namespace igvmkit::attest {
 namespace {
@@ -206,7 +207,7 @@ void expectSignedBytesRejected(const ByteVector& quote, int64_t when) {
     bad[i] ^= std::byte{0xFF};
     Result<Verdict> v = verifyTdxQuote(evidence(bad, when));
     if (!v.ok()) {
-      EXPECT_EQ(v.error().rule.rfind("quote.", 0), 0u) << hex(i) << " " << v.error().rule;
+      EXPECT_THAT(v, HasRulePrefix("quote.")) << "byte " << hex(i);
       continue;
     }
     ASSERT_FALSE(v->passed()) << "byte " << hex(i);

@@ -104,22 +104,12 @@ igvm::Model modelOf(const Manifest& manifest, Image& image, BuildOutput& out) {
   for (Platform p : all) {
     const uint32_t bit = compatibilityBit(all, p);
     out.masks.push_back(bit);
-    switch (p) {
-      case Platform::kNative:
-        model.add(igvm::platformEntry(igvm::PlatformType::kNative, bit));
-        break;
-      case Platform::kSnp:
-        model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, bit, 0,
-                                      manifest.snp->shared_gpa_boundary));
-        break;
-      case Platform::kTdx:
-        model.add(igvm::platformEntry(igvm::PlatformType::kTdx, bit, 0,
-                                      manifest.tdx->shared_gpa_boundary));
-        break;
-      case Platform::kVbs:
-        model.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, bit, manifest.vbs->vtl));
-        break;
-    }
+    const uint8_t highest_vtl = p == Platform::kVbs ? manifest.vbs->vtl : 0;
+    const uint64_t shared_gpa_boundary = p == Platform::kSnp   ? manifest.snp->shared_gpa_boundary
+                                         : p == Platform::kTdx ? manifest.tdx->shared_gpa_boundary
+                                                               : 0;
+    model.add(
+        igvm::platformEntry(measure::igvmPlatformType(p), bit, highest_vtl, shared_gpa_boundary));
   }
   for (Platform p : all) {
     igvm::IGVM_VHS_GUEST_POLICY policy{};
@@ -238,17 +228,6 @@ std::vector<measure::MeasureOptions> measurementsOf(const Manifest& manifest) {
     out.push_back({.platform = measure::Platform::kVbs});
   }
   return out;
-}
-
-Platform builderPlatform(measure::Platform p) {
-  switch (p) {
-    case measure::Platform::kTdx:
-      return Platform::kTdx;
-    case measure::Platform::kVbs:
-      return Platform::kVbs;
-    default:
-      return Platform::kSnp;
-  }
 }
 
 // The output file as the writer's sink. Appends are gathered into 1 MiB writes (one write(2) per
@@ -459,8 +438,7 @@ Result<StreamedBuild> buildTo(const Manifest& manifest, OutputFile& output,
   if (options.measure) {
     std::vector<measure::MeasureStream::Target> targets;
     for (const measure::MeasureOptions& o : measurementsOf(manifest)) {
-      targets.push_back(
-          {o, compatibilityBit(result.summary.platforms, builderPlatform(o.platform))});
+      targets.push_back({o, compatibilityBit(result.summary.platforms, o.platform)});
       measured_bits.push_back(targets.back().bit);
     }
     measuring.emplace(std::move(targets), options.threads);

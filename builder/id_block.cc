@@ -43,7 +43,7 @@ Result<ByteVector> addIdBlock(const Manifest& manifest, Bytes igvm, const FileRe
   const SnpIdBlock& idb = *snp.id_block;
   IGVMKIT_ASSIGN_OR_RETURN(igvm::File file, igvm::File::parse(igvm));
   sign::IdBlockRequest request;
-  request.host = snp.host == SnpHost::kKvm ? measure::HostModel::kKvm : measure::HostModel::kMshv;
+  request.host = snp.host;
   request.vcpus = snp.vcpus;
   std::memcpy(request.family_id.data(), idb.family_id.data(),
               std::min(idb.family_id.size(), request.family_id.size()));

@@ -551,7 +551,7 @@ Status Layouter::layoutVp() {
     VmsaOptions o;
     o.sev_features = snp.sev_features;
     o.virtual_tom = (snp.sev_features & kSevFeatureVtom) != 0 ? snp.shared_gpa_boundary : 0;
-    o.kvm = snp.host == SnpHost::kKvm;
+    o.kvm = snp.host == HostModel::kKvm;
     IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, o));
     image_.vp_contexts.push_back({Platform::kSnp, snp.vmsa_gpa, 0, std::move(vmsa)});
   }

@@ -14,10 +14,6 @@ namespace igvmkit::builder {
 using internal::bad;
 using internal::TableReader;
 
-std::string_view platformName(Platform p) {
-  return internal::kPlatformWords[static_cast<size_t>(p)];
-}
-
 std::string_view parameterName(ParameterKind k) {
   for (const internal::ParamSpec& s : internal::kParams) {
     if (s.kind == k) {

@@ -18,6 +18,7 @@
 // manifest.boot_component (not exactly one of linux / firmware / payload).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -27,19 +28,21 @@
 
 #include "base/status.h"
 #include "measure/ovmf_launch.h"
+#include "measure/platform.h"
 
 namespace igvmkit::builder {
 
-// The isolation platforms a manifest can target (IGVM platform types NATIVE, SEV_SNP, TDX and
-// VSM_ISOLATION; igvm-format.md §2.5).
-enum class Platform { kNative, kSnp, kTdx, kVbs };
-std::string_view platformName(Platform p);  // "native", "snp", "tdx", "vbs"
+// Platforms and SNP host models are measure's (measure/platform.h names them, and converts to
+// igvm::PlatformType); a manifest targets the first four platforms, in this order (the order of
+// the file's compatibility bits).
+using measure::HostModel;
+using measure::Platform;
+using measure::platformName;
+inline constexpr std::array<Platform, 4> kManifestPlatforms = {Platform::kNative, Platform::kSnp,
+                                                               Platform::kTdx, Platform::kVbs};
 
 // A set of platforms; empty means "every platform the manifest targets".
 using PlatformList = std::vector<Platform>;
-
-// Which host the SNP launch digest is precomputed for (cli-contract.md "measure").
-enum class SnpHost { kKvm, kMshv };
 
 // SEV features bits (igvm-format.md §5.2).
 inline constexpr uint64_t kSevFeatureSnp = 1ull << 0;
@@ -71,7 +74,7 @@ struct SnpSettings {
   uint64_t policy = kSnpPolicySmt | kSnpPolicyReservedOne;  // 0x30000
   uint64_t sev_features = kSevFeatureSnp;                   // bit 0 always set
   uint64_t shared_gpa_boundary = 0;  // platform header; with the vTOM feature also the VMSA vTOM
-  SnpHost host = SnpHost::kKvm;      // the measurement's host model
+  HostModel host = HostModel::kKvm;  // the measurement's host model
   uint32_t vcpus = 1;                // vCPUs at launch (KVM measures one VMSA each)
   uint64_t vmsa_gpa = 0;             // resolved: kvm -> 0xFFFFFFFFF000 (required there)
   uint8_t c_bit = 51;                // encryption bit set in page-table entries

@@ -212,7 +212,7 @@ elf = "p"
   ASSERT_TRUE(m->snp.has_value());
   EXPECT_EQ(m->snp->policy, 0xB0000u);
   EXPECT_EQ(m->snp->sev_features, kSevFeatureSnp | kSevFeatureRestrictedInjection | kSevFeatureDebugSwap);
-  EXPECT_EQ(m->snp->host, SnpHost::kMshv);
+  EXPECT_EQ(m->snp->host, HostModel::kMshv);
   EXPECT_EQ(m->snp->vcpus, 4u);
   EXPECT_EQ(m->snp->vmsa_gpa, 0x80'3000u);
   EXPECT_EQ(m->snp->c_bit, 47);
@@ -230,7 +230,7 @@ TEST(Manifest, SnpDefaultsForKvm) {
   EXPECT_EQ(m->snp->policy, 0x30000u);
   EXPECT_EQ(m->snp->sev_features, kSevFeatureSnp);
   EXPECT_EQ(m->snp->vmsa_gpa, layout::kSnpKvmVmsaGpa);
-  EXPECT_EQ(m->snp->host, SnpHost::kKvm);
+  EXPECT_EQ(m->snp->host, HostModel::kKvm);
 }
 
 TEST(Manifest, TdxPolicyBits) {

@@ -176,9 +176,9 @@ int runBuild(const BuildArgs& args) {
     if (args.embed_corim) {
       // Each platform's CoRIM goes in the headers of that platform's compatibility mask.
       for (const corim::PlatformCorim& part : files.parts) {
-        const builder::Platform platform = part.platform == "snp"   ? builder::Platform::kSnp
-                                           : part.platform == "tdx" ? builder::Platform::kTdx
-                                                                    : builder::Platform::kVbs;
+        // CoRIM parts are named by measure::platformName().
+        const measure::Platform platform =
+            measure::platformNamed(part.platform).value_or(measure::Platform::kVbs);
         Result<igvm::File> file = igvm::File::parse(built->igvm);
         const uint32_t mask = builder::compatibilityBit(built->platforms, platform);
         Result<ByteVector> with =

@@ -38,7 +38,7 @@ Result<uint64_t> parseAutoBase(const std::string& flag, const std::string& text)
 
 // sev-snp-measure cli.py get_vcpu_sig: family/model/stepping first, then --vcpu-sig, then
 // --vcpu-type; QEMU needs one of them for snp and sev-es (ec2 and gce put 0x600 in RDX).
-Result<uint32_t> vcpuSig(const OvmfMeasureArgs& a, const std::string& platform,
+Result<uint32_t> vcpuSig(const OvmfMeasureArgs& a, measure::Platform platform,
                          measure::VmmType vmm) {
   if (a.vcpu_family || a.vcpu_model || a.vcpu_stepping) {
     if (!a.vcpu_family || !a.vcpu_model || !a.vcpu_stepping) {
@@ -56,11 +56,12 @@ Result<uint32_t> vcpuSig(const OvmfMeasureArgs& a, const std::string& platform,
   if (a.vcpu_type) {
     return measure::vcpuSignatureOf(*a.vcpu_type);
   }
-  if (platform == "sev" || platform == "tdx" || vmm != measure::VmmType::kQemu) {
+  if (platform == measure::Platform::kSev || platform == measure::Platform::kTdx ||
+      vmm != measure::VmmType::kQemu) {
     return 0u;
   }
-  return usage("missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '" + platform +
-               "'");
+  return usage(std::string("missing --vcpu-type or --vcpu-sig or --vcpu-family in guest mode '") +
+               measure::platformName(platform) + "'");
 }
 
 int fromError(const std::string& subject, const Error& e) { return fail(subject, e); }
@@ -183,7 +184,7 @@ int runOvmfMeasure(const OvmfMeasureArgs& a, const std::string& platform_name,
   if (!vmm.ok()) {
     return fail("", vmm.error());
   }
-  Result<uint32_t> sig = vcpuSig(a, platform_name, *vmm);
+  Result<uint32_t> sig = vcpuSig(a, *platform, *vmm);
   if (!sig.ok()) {
     return fail("", sig.error());
   }

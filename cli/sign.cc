@@ -117,9 +117,9 @@ Status checkFlags(const SignArgs& a) {
 
 nlohmann::ordered_json summary(const sign::UnsignedIdBlock& u, const SignArgs& args) {
   measure::ReferenceDigest d;
-  d.platform = "snp";
+  d.platform = measure::platformName(measure::Platform::kSnp);
   d.host = args.host;
-  if (args.host == "kvm") {
+  if (measure::hostModelNamed(args.host) == measure::HostModel::kKvm) {
     d.vcpus = args.vcpus;
   }
   d.digest = ByteVector(reinterpret_cast<const std::byte*>(u.block.ld),

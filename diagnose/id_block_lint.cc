@@ -67,8 +67,8 @@ Result<std::optional<std::string>> idBlockLaunchIssue(
         continue;
       }
       measure::MeasureOptions found;
-      found.host = match.parameters.value("host", "kvm") == "mshv" ? measure::HostModel::kMshv
-                                                                  : measure::HostModel::kKvm;
+      found.host = measure::hostModelNamed(match.parameters.value("host", ""))
+                       .value_or(measure::HostModel::kKvm);
       found.vcpus = match.parameters.value("vcpus", 1u);
       found.native_zero = match.parameters.value("zero_pages", "normal") == "zero";
       const bool host = found.host != o.host;

@@ -17,6 +17,7 @@ namespace igvmkit::igvm {
 namespace {
 
 using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::IsOk;
 
 using testing::everyHeaderAArch64;
 using testing::everyHeaderX64;
@@ -42,7 +43,7 @@ ByteVector mustWrite(const Model& m, uint32_t version, bool allow_undeclared = f
   o.version = version;
   o.allow_undeclared_mask_bits = allow_undeclared;
   Result<ByteVector> r = write(m, o);
-  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().rule + ": " + r.error().describe());
+  EXPECT_THAT(r, IsOk());
   return r.ok() ? *r : ByteVector{};
 }
 
@@ -302,7 +303,7 @@ TEST(KnownAnswer, Crc32) {
 TEST(EveryHeader, X64DecodesEveryType) {
   ByteVector bytes = mustWrite(everyHeaderX64(), 2);
   Result<File> r = File::parse(bytes);
-  ASSERT_TRUE(r.ok()) << r.error().rule << ": " << r.error().describe();
+  ASSERT_THAT(r, IsOk());
   const File& f = *r;
   EXPECT_EQ(f.version(), 2u);
   EXPECT_EQ(f.arch(), Arch::kX64);

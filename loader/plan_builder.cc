@@ -7,6 +7,7 @@
 #include "igvm/gpa.h"
 #include "loader/internal/vmsa.h"
 #include "loader/params.h"
+#include "measure/id_block.h"
 
 namespace igvmkit::loader {
 namespace {
@@ -362,9 +363,9 @@ Status PlanBuilder::snpIdBlock(Bytes b) {
   if (!isSnp(backend_)) {
     return okStatus();  // not this platform's business
   }
-  if (b.size() != kIgvmSnpIdBlockSize) {
-    return invalid("plan.id_block",
-                   "snp id block is " + hex(b.size()) + " bytes, expected 0x2b8");
+  if (b.size() != sizeof(igvm::IGVM_VHS_SNP_ID_BLOCK)) {
+    return invalid("plan.id_block", "snp id block is " + hex(b.size()) + " bytes, expected " +
+                                        hex(sizeof(igvm::IGVM_VHS_SNP_ID_BLOCK)));
   }
   if (id_block_) {
     return invalid("plan.id_block", "a second snp id block");
@@ -417,25 +418,42 @@ Result<Plan> PlanBuilder::finish() {
   Finalize fin;
   fin.host_data = host_data_;
   if (id_block_) {
-    Bytes b(*id_block_);
+    // The directive (igvm-format.md §6) re-packed as LAUNCH_FINISH takes it (measurement.md
+    // §2): VERSION forced to 1 and the policy from GUEST_POLICY, as QEMU does; algorithms and
+    // author fields are passed on as the file has them (the firmware judges them).
+    igvm::IGVM_VHS_SNP_ID_BLOCK d;
+    std::memcpy(&d, id_block_->data(), sizeof(d));
+    measure::SNP_ID_BLOCK block{};
+    std::memcpy(block.ld, d.ld, sizeof(block.ld));
+    std::memcpy(block.family_id, d.family_id, sizeof(block.family_id));
+    std::memcpy(block.image_id, d.image_id, sizeof(block.image_id));
+    block.version = 1;
+    block.guest_svn = d.guest_svn;
+    block.policy = setup_.snp_policy;
+    measure::SNP_ID_AUTH_INFO auth{};
+    auth.id_key_algo = d.id_key_algorithm;
+    auth.auth_key_algo = d.author_key_algorithm;
+    const auto signature = [](const igvm::IGVM_VHS_SNP_ID_BLOCK_SIGNATURE& from,
+                              measure::SNP_ECDSA_SIGNATURE& to) {
+      std::memcpy(to.r, from.r_comp, sizeof(to.r));
+      std::memcpy(to.s, from.s_comp, sizeof(to.s));
+    };
+    // The IGVM key's reserved u32 after the curve is not part of the firmware's form.
+    const auto public_key = [](const igvm::IGVM_VHS_SNP_ID_BLOCK_PUBLIC_KEY& from,
+                               measure::SNP_ECDSA_PUBLIC_KEY& to) {
+      to.curve = from.curve;
+      std::memcpy(to.qx, from.qx, sizeof(to.qx));
+      std::memcpy(to.qy, from.qy, sizeof(to.qy));
+    };
+    signature(d.id_key_signature, auth.id_block_sig);
+    public_key(d.id_public_key, auth.id_key);
+    signature(d.author_key_signature, auth.id_key_sig);
+    public_key(d.author_public_key, auth.author_key);
     SnpIdBlock id;
-    std::memcpy(id.id_block.data(), b.data() + 0x08, 48);         // ld
-    std::memcpy(id.id_block.data() + 0x30, b.data() + 0x38, 16);  // family_id
-    std::memcpy(id.id_block.data() + 0x40, b.data() + 0x48, 16);  // image_id
-    uint32_t version = 1;
-    std::memcpy(id.id_block.data() + 0x50, &version, 4);
-    std::memcpy(id.id_block.data() + 0x54, b.data() + 0x5C, 4);  // guest_svn
-    std::memcpy(id.id_block.data() + 0x58, &setup_.snp_policy, 8);
-    std::memcpy(id.id_auth.data() + 0x000, b.data() + 0x60, 4);    // id_key_algorithm
-    std::memcpy(id.id_auth.data() + 0x004, b.data() + 0x64, 4);    // author_key_algorithm
-    std::memcpy(id.id_auth.data() + 0x040, b.data() + 0x68, 144);  // id block signature r, s
-    std::memcpy(id.id_auth.data() + 0x240, b.data() + 0xF8, 4);    // id key curve
-    std::memcpy(id.id_auth.data() + 0x244, b.data() + 0x100,
-                144);  // qx, qy (IGVM reserved u32 dropped)
-    std::memcpy(id.id_auth.data() + 0x680, b.data() + 0x190, 144);  // author signature
-    std::memcpy(id.id_auth.data() + 0x880, b.data() + 0x220, 4);    // author key curve
-    std::memcpy(id.id_auth.data() + 0x884, b.data() + 0x228, 144);  // author qx, qy
-    id.author_key_enabled = b[4] != std::byte{0};
+    static_assert(sizeof(block) == sizeof(id.id_block) && sizeof(auth) == sizeof(id.id_auth));
+    std::memcpy(id.id_block.data(), &block, sizeof(block));
+    std::memcpy(id.id_auth.data(), &auth, sizeof(auth));
+    id.author_key_enabled = d.author_key_enabled != 0;
     fin.snp_id = id;
   }
   plan.ops.push_back(fin);

@@ -30,6 +30,9 @@ Status located(Status s, const Header& h) {
 }  // namespace
 
 Result<uint32_t> platformBit(const igvm::File& file, Platform platform) {
+  if (platform == Platform::kNative) {
+    return usage("native launches have no measurement (snp, tdx, vbs, sev, sev-es)");
+  }
   const igvm::IGVM_VHS_SUPPORTED_PLATFORM* p = file.platform(igvmPlatformType(platform));
   if (p == nullptr) {
     return invalid("measure.no_platform", std::string("the file declares no ") +
@@ -257,7 +260,7 @@ Running startSnp(const MeasureOptions& options, uint32_t bit, unsigned threads) 
     }
     IGVMKIT_ASSIGN_OR_RETURN(SnpHostResult r, state->m.finish());
     Measurement out;
-    out.platform = "snp";
+    out.platform = platformName(Platform::kSnp);
     out.host = hostModelName(o.host);
     if (o.host == HostModel::kKvm) {
       out.vcpus = o.vcpus;
@@ -318,7 +321,7 @@ Running startTdx(const MeasureOptions& options, uint32_t bit) {
   run.finish = [st, bit]() -> Result<Measurement> {
   IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest d, st->mrtd.result());
   Measurement out;
-  out.platform = "tdx";
+  out.platform = platformName(Platform::kTdx);
   out.digest.assign(d.begin(), d.end());
   out.pages_measured = st->mrtd.pagesAdded();
   auto& a = out.assumptions;
@@ -390,7 +393,7 @@ Running startVbs(const MeasureOptions& options, uint32_t bit) {
   run.finish = [st, bit]() -> Result<Measurement> {
   IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, st->vbs.digest());
   Measurement out;
-  out.platform = "vbs";
+  out.platform = platformName(Platform::kVbs);
   out.digest.assign(d.begin(), d.end());
   out.pages_measured = st->vbs.pageCount();
   auto& a = out.assumptions;
@@ -450,7 +453,7 @@ Running startSev(const MeasureOptions& options, uint32_t bit) {
   }
   IGVMKIT_ASSIGN_OR_RETURN(Sha256Digest d, st->sev.digest());
   Measurement out;
-  out.platform = es ? "sev-es" : "sev";
+  out.platform = platformName(es ? Platform::kSevEs : Platform::kSev);
   out.digest.assign(d.begin(), d.end());
   out.pages_measured = st->pages + st->vmsas;
   auto& a = out.assumptions;
@@ -466,56 +469,20 @@ Running startSev(const MeasureOptions& options, uint32_t bit) {
 
 }  // namespace
 
-const char* platformName(Platform platform) {
-  switch (platform) {
-    case Platform::kSnp:
-      return "snp";
-    case Platform::kTdx:
-      return "tdx";
-    case Platform::kVbs:
-      return "vbs";
-    case Platform::kSev:
-      return "sev";
-    case Platform::kSevEs:
-      return "sev-es";
-  }
-  return "unknown";
-}
-
 Result<Platform> parsePlatform(std::string_view name) {
-  for (Platform p :
-       {Platform::kSnp, Platform::kTdx, Platform::kVbs, Platform::kSev, Platform::kSevEs}) {
-    if (name == platformName(p)) {
-      return p;
-    }
+  std::optional<Platform> p = platformNamed(name);
+  if (!p || *p == Platform::kNative) {
+    return usage("unknown platform '" + std::string(name) + "' (snp, tdx, vbs, sev, sev-es)");
   }
-  return usage("unknown platform '" + std::string(name) + "' (snp, tdx, vbs, sev, sev-es)");
+  return *p;
 }
 
 Result<HostModel> parseHostModel(std::string_view name) {
-  if (name == "kvm") {
-    return HostModel::kKvm;
+  std::optional<HostModel> host = hostModelNamed(name);
+  if (!host) {
+    return usage("unknown host '" + std::string(name) + "' (kvm, mshv)");
   }
-  if (name == "mshv") {
-    return HostModel::kMshv;
-  }
-  return usage("unknown host '" + std::string(name) + "' (kvm, mshv)");
-}
-
-igvm::PlatformType igvmPlatformType(Platform platform) {
-  switch (platform) {
-    case Platform::kSnp:
-      return igvm::PlatformType::kSevSnp;
-    case Platform::kTdx:
-      return igvm::PlatformType::kTdx;
-    case Platform::kVbs:
-      return igvm::PlatformType::kVsmIsolation;
-    case Platform::kSev:
-      return igvm::PlatformType::kSev;
-    case Platform::kSevEs:
-      return igvm::PlatformType::kSevEs;
-  }
-  return igvm::PlatformType::kNative;
+  return *host;
 }
 
 ReferenceDigest Measurement::toReferenceDigest() const {
@@ -557,9 +524,10 @@ Running start(const MeasureOptions& options, uint32_t bit, unsigned snp_threads)
       return startTdx(options, bit);
     case Platform::kVbs:
       return startVbs(options, bit);
+    case Platform::kNative:  // refused by platformBit()
     case Platform::kSev:
     case Platform::kSevEs:
-      return startSev(options, bit);
+      break;
   }
   return startSev(options, bit);
 }

@@ -38,22 +38,20 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "igvm/file.h"
+#include "measure/platform.h"
 #include "measure/reference.h"
 #include "measure/snp.h"
 #include "measure/snp_host.h"
 
 namespace igvmkit::measure {
 
-enum class Platform { kSnp, kTdx, kVbs, kSev, kSevEs };
+// Platform, HostModel and their names: measure/platform.h.
 
-// "snp", "tdx", "vbs", "sev", "sev-es".
-const char* platformName(Platform platform);
-// The inverse of platformName(); usage error for anything else.
+// A platform `igvmkit measure` measures (--platform: every platform but native); usage error
+// for anything else.
 Result<Platform> parsePlatform(std::string_view name);
-// "kvm" / "mshv"; usage error for anything else.
+// --host: "kvm" / "mshv"; usage error for anything else.
 Result<HostModel> parseHostModel(std::string_view name);
-// The IGVM platform type a measurement platform reads.
-igvm::PlatformType igvmPlatformType(Platform platform);
 
 // One measured operation for --trace. SNP lines are formatSnpTrace()'s
 // `<index> <page-type> gpa=0x<hex> contents=<96 hex|zero> digest=<96 hex>`; the other platforms

@@ -208,7 +208,7 @@ Result<Measurement> measureSev(const ovmf::Firmware& fw, const OvmfLaunchOptions
     return launchError("ovmf_launch.options", "an SVSM launch is SEV-SNP only");
   }
   Measurement m;
-  m.platform = es ? "sev-es" : "sev";
+  m.platform = platformName(o.platform);
   SevDigest d(es ? SevMode::kSevEs : SevMode::kSev);
   const uint64_t gpa = kFourGiB - std::min<uint64_t>(fw.image().size(), kFourGiB);
   uint64_t index = 0;
@@ -267,7 +267,7 @@ Result<Measurement> measureTdx(const ovmf::Firmware& fw, const OvmfLaunchOptions
                            fw.requireEntry(ovmf::kTdxMetadataGuid, "a TDX launch (TDVF)"));
   (void)meta;
   Measurement m;
-  m.platform = "tdx";
+  m.platform = platformName(Platform::kTdx);
   TdxMrtd mrtd;
   uint64_t index = 0;
   bool page_aug = false;
@@ -588,10 +588,12 @@ Result<Measurement> measureOvmfLaunch(const ovmf::Firmware& firmware,
       return measureSev(firmware, options);
     case Platform::kTdx:
       return measureTdx(firmware, options);
+    case Platform::kNative:
     case Platform::kVbs:
       break;
   }
-  return usage("--ovmf measures snp, sev, sev-es or tdx, not vbs");
+  return usage(std::string("--ovmf measures snp, sev, sev-es or tdx, not ") +
+               platformName(options.platform));
 }
 
 }  // namespace igvmkit::measure

@@ -4,16 +4,6 @@
 
 namespace igvmkit::measure {
 
-const char* hostModelName(HostModel host) {
-  switch (host) {
-    case HostModel::kKvm:
-      return "kvm";
-    case HostModel::kMshv:
-      return "mshv";
-  }
-  return "unknown";
-}
-
 SnpHostMeasurement::SnpHostMeasurement(HostModel host, uint32_t vcpus, ParallelOptions parallel)
     : host_(host), vcpus_(vcpus), stream_(ld_, parallel) {}
 

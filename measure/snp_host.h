@@ -33,15 +33,11 @@
 #include "base/status.h"
 #include "measure/digest.h"
 #include "measure/parallel.h"
+#include "measure/platform.h"
 #include "measure/snp.h"
 #include "measure/vmsa.h"
 
 namespace igvmkit::measure {
-
-enum class HostModel { kKvm, kMshv };
-
-// "kvm" / "mshv".
-const char* hostModelName(HostModel host);
 
 // The IGVM page data types that SNP measures distinctly (IGVM_PAGE_DATA_TYPE 0, 1, 2 and 3).
 enum class SnpDataKind { kNormal, kSecrets, kCpuid };

@@ -9,7 +9,7 @@
 //
 //   measure::VbsBootDigest d;
 //   IGVMKIT_RETURN_IF_ERROR(d.addPage(0x0, page_bytes, VbsAcceptance::kNone, false));
-//   d.addRegister(/*vtl=*/0, kHvRip, vbsScalarValue(0xfff0));
+//   d.addRegister(/*vtl=*/0, igvm::kHvX64RegisterRip, vbsScalarValue(0xfff0));
 //   IGVMKIT_ASSIGN_OR_RETURN(measure::Sha256Digest boot, d.digest());
 #pragma once
 
@@ -60,7 +60,7 @@ struct [[gnu::packed]] VBS_VP_REGISTER_CHUNK {
   uint8_t reserved2;           // 0
   uint16_t reserved3;          // 0
   uint32_t reserved4;          // 0
-  uint32_t name;               // Hyper-V TLFS register name, e.g. kHvRip
+  uint32_t name;               // Hyper-V register name: igvm::kHvX64Register* (igvm/defs.h)
   std::byte value[16];         // HV_REGISTER_VALUE; see vbs*Value() below
 };
 static_assert(sizeof(VBS_VP_REGISTER_CHUNK) == 48);
@@ -68,16 +68,6 @@ static_assert(offsetof(VBS_VP_REGISTER_CHUNK, vtl) == 20);
 static_assert(offsetof(VBS_VP_REGISTER_CHUNK, reserved4) == 24);
 static_assert(offsetof(VBS_VP_REGISTER_CHUNK, name) == 28);
 static_assert(offsetof(VBS_VP_REGISTER_CHUNK, value) == 32);
-
-// A few Hyper-V register names (TLFS) that VBS VP contexts use (§4.2).
-inline constexpr uint32_t kHvRsp = 0x0002'0004;
-inline constexpr uint32_t kHvRip = 0x0002'0010;
-inline constexpr uint32_t kHvCr0 = 0x0004'0000;
-inline constexpr uint32_t kHvCr3 = 0x0004'0002;
-inline constexpr uint32_t kHvCs = 0x0006'0001;
-inline constexpr uint32_t kHvGdtr = 0x0007'0001;
-inline constexpr uint32_t kHvEfer = 0x0008'0001;
-inline constexpr uint32_t kHvPat = 0x0008'0004;
 
 using VbsRegisterValue = std::array<std::byte, 16>;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/testing/matchers.h"
+#include "igvm/defs.h"
 
 namespace igvmkit::measure {
 namespace {
@@ -45,7 +46,8 @@ TEST(VbsRecords, LayoutMatchesMeasurementMd) {
   EXPECT_EQ(p[16], std::byte{0x07});  // acceptance 3 | unmeasured bit 2
   EXPECT_EQ(p[24], std::byte{0x05});  // page number
 
-  VBS_VP_REGISTER_CHUNK reg = makeVbsRegisterChunk(2, kHvRip, vbsScalarValue(0x1234));
+  VBS_VP_REGISTER_CHUNK reg =
+      makeVbsRegisterChunk(2, igvm::kHvX64RegisterRip, vbsScalarValue(0x1234));
   Bytes r = asBytes(reg);
   ASSERT_EQ(r.size(), 48u);
   EXPECT_EQ(r[0], std::byte{48});
@@ -96,9 +98,9 @@ TEST(VbsBootDigest, PagesRangesAndRegisters) {
   addOpenVmmPages(d);
   ASSERT_TRUE(d.addUnmeasuredPages(0x100000, 3, VbsAcceptance::kReadWrite).ok());
   ASSERT_TRUE(d.addUnmeasuredPages(0x14000, 1, VbsAcceptance::kNone).ok());
-  d.addRegister(0, kHvRip, vbsScalarValue(0xfff0));
-  d.addRegister(0, kHvCs, vbsSegmentValue(0xffff0000, 0xffff, 0xf000, 0x9b));
-  d.addRegister(2, kHvGdtr, vbsTableValue(0x27, 0x1000));
+  d.addRegister(0, igvm::kHvX64RegisterRip, vbsScalarValue(0xfff0));
+  d.addRegister(0, igvm::kHvX64RegisterCs, vbsSegmentValue(0xffff0000, 0xffff, 0xf000, 0x9b));
+  d.addRegister(2, igvm::kHvX64RegisterGdtr, vbsTableValue(0x27, 0x1000));
   EXPECT_EQ(digestHex(d), kWithRegisters);
   EXPECT_EQ(d.registerCount(), 3u);
 }
@@ -106,10 +108,10 @@ TEST(VbsBootDigest, PagesRangesAndRegisters) {
 TEST(VbsBootDigest, RegistersAlwaysFollowPages) {
   // Registers added first (a VP context early in the file) still hash after every page.
   VbsBootDigest d;
-  d.addRegister(0, kHvRip, vbsScalarValue(0xfff0));
-  d.addRegister(0, kHvCs, vbsSegmentValue(0xffff0000, 0xffff, 0xf000, 0x9b));
+  d.addRegister(0, igvm::kHvX64RegisterRip, vbsScalarValue(0xfff0));
+  d.addRegister(0, igvm::kHvX64RegisterCs, vbsSegmentValue(0xffff0000, 0xffff, 0xf000, 0x9b));
   addOpenVmmPages(d);
-  d.addRegister(2, kHvGdtr, vbsTableValue(0x27, 0x1000));
+  d.addRegister(2, igvm::kHvX64RegisterGdtr, vbsTableValue(0x27, 0x1000));
   ASSERT_TRUE(d.addUnmeasuredPages(0x100000, 3, VbsAcceptance::kReadWrite).ok());
   ASSERT_TRUE(d.addPage(0x14000, toBytes("ignored"), VbsAcceptance::kNone, true).ok());
   EXPECT_EQ(digestHex(d), kWithRegisters);

@@ -13,6 +13,7 @@
 #include "base/testing/matchers.h"
 
 using ::igvmkit::testing::HasRule;
+using ::igvmkit::testing::IsOk;
 using ::igvmkit::testing::StatusIs;
 
 namespace igvmkit::sign {
@@ -242,7 +243,7 @@ class SoftHsm : public ::testing::Test {
 TEST_F(SoftHsm, SignsWithTheTokenKeyAndReadsItsPublicKey) {
   Result<std::unique_ptr<Signer>> s =
       openSigner(uri("token=igvm;object=id;type=private", "pin-value=1234"), {}, reader());
-  ASSERT_TRUE(s.ok()) << s.error().rule << ": " << s.error().message;
+  ASSERT_THAT(s, IsOk());
   // The public key read from the token is the one pkcs11-tool exports.
   Result<measure::SNP_ECDSA_PUBLIC_KEY> exported = measure::publicKeyFromPem(slurp(pubPem()));
   ASSERT_TRUE(exported.ok()) << exported.error().message;
@@ -276,7 +277,7 @@ TEST_F(SoftHsm, LibP11EngineInAScriptIsAnExecSigner) {
   Result<std::unique_ptr<Signer>> s = openSigner("exec:" + prog, o, reader());
   ASSERT_TRUE(s.ok()) << s.error().message;
   Result<measure::SNP_ECDSA_SIGNATURE> sig = (*s)->sign(toBytes("engine"));
-  ASSERT_TRUE(sig.ok()) << sig.error().rule << ": " << sig.error().message;
+  ASSERT_THAT(sig, IsOk());
   EXPECT_TRUE(opensslVerifies(toBytes("engine"), *sig, pubPem()));
 }
 
@@ -284,7 +285,7 @@ TEST_F(SoftHsm, FindsTheTokenThroughP11KitRegisteredModules) {
   // No module-path: p11-kit loads the registered modules (softhsm2 registers itself).
   Result<std::unique_ptr<Signer>> s =
       openSigner("pkcs11:token=igvm;object=id?pin-value=1234", {}, reader());
-  ASSERT_TRUE(s.ok()) << s.error().rule << ": " << s.error().message;
+  ASSERT_THAT(s, IsOk());
   EXPECT_TRUE((*s)->sign(toBytes("via p11-kit")).ok());
 }
 

@@ -2,6 +2,7 @@
 //
 //   EXPECT_THAT(igvm::File::parse(bytes), HasRule("page_data.gpa_alignment"));
 //   EXPECT_THAT(readFile(fifo), StatusIs(Code::kUsage, "input.not_regular"));
+//   EXPECT_THAT(verifyTdxQuote(evidence), HasRulePrefix("quote."));
 //   EXPECT_THAT(measure(file, opts), IsOk());
 //
 // Each takes a Status or any Result<T>; a failure prints the error's code, rule and message.
@@ -60,6 +61,17 @@ MATCHER_P(HasRule, rule, "has rule " + ::testing::PrintToString(std::string(rule
     return false;
   }
   return s.error().rule == std::string(rule);
+}
+
+// A failed Status/Result whose rule starts with `prefix` (a package's rules: "quote.").
+MATCHER_P(HasRulePrefix, prefix,
+          "has a rule starting with " + ::testing::PrintToString(std::string(prefix))) {
+  Status s = internal::statusOf(arg);
+  if (s.ok()) {
+    *result_listener << "which is OK";
+    return false;
+  }
+  return s.error().rule.starts_with(std::string(prefix));
 }
 
 // A failed Status/Result whose message contains `text`.

@@ -77,7 +77,7 @@ Status checkLayout(Manifest& m, const toml::table& root) {
     // The VMSAs are the ones QEMU + KVM create for a plain OVMF launch (measure/ovmf_launch.h).
     const toml::node* snp_node = root.at_path("platform.snp").node();
     const toml::source_region where = snp_node != nullptr ? snp_node->source() : root.source();
-    if (m.snp->host != SnpHost::kKvm) {
+    if (m.snp->host != HostModel::kKvm) {
       return bad("conflict",
                  "an SNP [firmware] launch is QEMU's on KVM: 'platform.snp.host' must be \"kvm\"",
                  where);

@@ -113,10 +113,12 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     return bad("conflict", "the vtom SEV feature needs a nonzero 'shared_gpa_boundary'",
                t.source());
   }
-  constexpr std::array<std::string_view, 2> kHosts = {"kvm", "mshv"};
+  constexpr std::array<std::string_view, measure::kHostModels.size()> kHosts = {
+      measure::hostModelName(measure::kHostModels[0]),
+      measure::hostModelName(measure::kHostModels[1])};
   IGVMKIT_ASSIGN_OR_RETURN(auto host, r.optWord("host", kHosts));
   if (host) {
-    s.host = *host == 0 ? SnpHost::kKvm : SnpHost::kMshv;
+    s.host = measure::kHostModels[*host];
   }
   IGVMKIT_ASSIGN_OR_RETURN(auto vcpus, r.optU64("vcpus", 4096));
   if (vcpus) {
@@ -131,7 +133,7 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     return bad("alignment", "'platform.snp.vmsa_gpa' " + hex(*vmsa) + " is not page aligned",
                t.get("vmsa_gpa")->source());
   }
-  if (s.host == SnpHost::kKvm) {
+  if (s.host == HostModel::kKvm) {
     // KVM builds and measures the VMSA itself at this fixed GPA (loader-vmm.md §1.5).
     if (s.vmsa_gpa != layout::kSnpKvmVmsaGpa) {
       return bad("conflict",
@@ -269,12 +271,12 @@ Result<VbsSettings> parseVbs(const toml::table& t) {
 
 Status parsePlatforms(const toml::table& t, std::string_view base_dir, Manifest& m) {
   TableReader r(t, "platform");
-  for (size_t i = 0; i < kPlatformWords.size(); ++i) {
-    IGVMKIT_ASSIGN_OR_RETURN(const toml::table* pt, r.optTable(kPlatformWords[i]));
+  for (Platform p : kManifestPlatforms) {
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::table* pt, r.optTable(platformName(p)));
     if (pt == nullptr) {
       continue;
     }
-    switch (static_cast<Platform>(i)) {
+    switch (p) {
       case Platform::kNative: {
         TableReader nr(*pt, "platform.native");
         IGVMKIT_RETURN_IF_ERROR(nr.finish());
@@ -293,6 +295,9 @@ Status parsePlatforms(const toml::table& t, std::string_view base_dir, Manifest&
         IGVMKIT_ASSIGN_OR_RETURN(m.vbs, parseVbs(*pt));
         break;
       }
+      case Platform::kSev:  // not in kManifestPlatforms
+      case Platform::kSevEs:
+        break;
     }
   }
   return r.finish();

@@ -92,12 +92,13 @@ Result<PlatformList> platformList(TableReader& r, std::string_view key) {
                      std::string(typeName(e.type())),
                  e.source());
     }
-    auto it = std::find(kPlatformWords.begin(), kPlatformWords.end(), s->get());
-    if (it == kPlatformWords.end()) {
+    std::optional<Platform> named = measure::platformNamed(s->get());
+    if (!named || std::find(kManifestPlatforms.begin(), kManifestPlatforms.end(), *named) ==
+                      kManifestPlatforms.end()) {
       return bad("value", "unknown platform \"" + s->get() + "\" in '" + r.keyPath(key) + "'",
                  e.source());
     }
-    auto p = static_cast<Platform>(it - kPlatformWords.begin());
+    const Platform p = *named;
     if (std::find(out.begin(), out.end(), p) != out.end()) {
       return bad("value", "platform \"" + s->get() + "\" listed twice in '" + r.keyPath(key) + "'",
                  e.source());

@@ -214,9 +214,6 @@ std::string resolvePath(std::string_view base_dir, const std::string& path);
 // A required, non-empty path without NUL characters, resolved against `base_dir`.
 Result<std::string> requiredPath(TableReader& r, std::string_view key, std::string_view base_dir);
 
-// The manifest's platform words, in Platform order.
-constexpr std::array<std::string_view, 4> kPlatformWords = {"native", "snp", "tdx", "vbs"};
-
 // An array of platform names, each at most once, sorted; absent = empty (every platform).
 Result<PlatformList> platformList(TableReader& r, std::string_view key);
 

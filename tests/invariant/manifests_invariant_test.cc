@@ -141,7 +141,7 @@ TEST(ManifestInvariant, SimulatedLaunchEqualsMeasureForEveryExampleManifest) {
         const bool signed_for_other =
             c.platform == measure::Platform::kSnp && m->snp && m->snp->id_block &&
             (vcpus != m->snp->vcpus ||
-             (c.host == measure::HostModel::kKvm) != (m->snp->host == builder::SnpHost::kKvm));
+             (c.host == measure::HostModel::kKvm) != (m->snp->host == builder::HostModel::kKvm));
         if (signed_for_other) {
           ASSERT_FALSE(launched.ok());
           const std::string& why = launched.error().message;
