@@ -12,12 +12,13 @@ using ::igvmkit::testing::HasRule;
 namespace igvmkit::vmm {
 namespace {
 
-loader::X64Registers longModeRegisters() {
-  loader::X64Registers r;
+x86::VpState longModeRegisters() {
+  x86::VpState r;
   r.rip = 0x100000;
   r.rsi = 0x82000;
-  r.cs = {0, 0xffffffff, 0x08, 0x29b};  // SVM form: type b, S, P, L (bit 9)
-  r.ds = r.es = r.fs = r.gs = r.ss = {0, 0xffffffff, 0x10, 0xc93};  // P, D/B (10), G (11)
+  // Written in SVM form: type b, S, P, L (bit 9); P, D/B (10), G (11).
+  r.cs = {0, 0xffffffff, 0x08, x86::descriptorAttributes(0x29b)};
+  r.ds = r.es = r.fs = r.gs = r.ss = {0, 0xffffffff, 0x10, x86::descriptorAttributes(0xc93)};
   r.cr0 = 0x80000011;
   r.cr3 = 0x2000;
   r.cr4 = 0x20;

@@ -86,14 +86,11 @@ Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, boo
 
 namespace {
 
-Segment fromSvm(const loader::X64Segment& s) {
-  uint16_t a = static_cast<uint16_t>((s.attributes & 0xff) | ((s.attributes & 0xf00) << 4));
-  return Segment{s.base, s.limit, s.selector, a};
-}
+Segment fromPlan(const x86::Segment& s) { return Segment{s.base, s.limit, s.selector, s.attributes}; }
 
 }  // namespace
 
-VpState vpStateFromRegisters(const loader::X64Registers& r) {
+VpState vpStateFromRegisters(const x86::VpState& r) {
   VpState v;
   v.rax = r.rax, v.rcx = r.rcx, v.rdx = r.rdx, v.rbx = r.rbx;
   v.rsp = r.rsp, v.rbp = r.rbp, v.rsi = r.rsi, v.rdi = r.rdi;
@@ -103,25 +100,21 @@ VpState vpStateFromRegisters(const loader::X64Registers& r) {
   v.rflags = r.rflags;
   v.idtr = {r.idtr.base, r.idtr.limit};
   v.gdtr = {r.gdtr.base, r.gdtr.limit};
-  v.cs = fromSvm(r.cs);
-  v.ds = fromSvm(r.ds);
-  v.es = fromSvm(r.es);
-  v.fs = fromSvm(r.fs);
-  v.gs = fromSvm(r.gs);
-  v.ss = fromSvm(r.ss);
-  v.tr = fromSvm(r.tr);
-  v.ldtr = fromSvm(r.ldtr);
+  v.cs = fromPlan(r.cs);
+  v.ds = fromPlan(r.ds);
+  v.es = fromPlan(r.es);
+  v.fs = fromPlan(r.fs);
+  v.gs = fromPlan(r.gs);
+  v.ss = fromPlan(r.ss);
+  v.tr = fromPlan(r.tr);
+  v.ldtr = fromPlan(r.ldtr);
   v.cr0 = r.cr0;
   v.cr2 = r.cr2;
   v.cr3 = r.cr3;
   v.cr4 = r.cr4;
   v.efer = r.efer;
-  if (r.xcr0 != 0) {
-    v.xcr0 = r.xcr0;
-  }
-  if (r.pat != 0) {
-    v.pat = r.pat;
-  }
+  v.xcr0 = r.xcr0;
+  v.pat = r.pat;
   return v;
 }
 
@@ -138,7 +131,7 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
     if (s->vp_index != 0) {
       continue;  // APs start by INIT/SIPI from the guest
     }
-    if (const auto* regs = std::get_if<loader::X64Registers>(&s->state)) {
+    if (const auto* regs = std::get_if<x86::VpState>(&s->state)) {
       bsp = vpStateFromRegisters(*regs);
       continue;
     }
@@ -148,8 +141,14 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
                    "vcpu 0 starts from an snp vmsa; plain kvm can run it only with --insecure",
                    std::nullopt};
     }
-    IGVMKIT_ASSIGN_OR_RETURN(loader::X64Registers regs,
+    IGVMKIT_ASSIGN_OR_RETURN(x86::VpState regs,
                              loader::registersFromVmsa(vmsa.page, plan.setup.sev_features));
+    // --insecure has always taken a VMSA's PAT of 0 as "not given" and kept the reset PAT (the
+    // loader's registers used 0 for that); kept so. XCR0 cannot be 0 here (decodeKvmVmsa refuses
+    // it). The VMSA's DR6/DR7/MXCSR/FCW are not loaded: the VMM sets its reset FPU words.
+    if (regs.pat == 0) {
+      regs.pat = x86::kDefaultPat;
+    }
     bsp = vpStateFromRegisters(regs);
   }
   plan.ops = std::move(kept);

@@ -210,9 +210,8 @@ enum class Hypervisor { kKvm, kMshv };
 // kUnsupported, when neither is).
 Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present);
 
-// The IGVM native context as VpState: segment attributes go from the loader's SVM form (AVL, L,
-// D/B, G in bits 8-11) to the descriptor form (bits 12-15).
-VpState vpStateFromRegisters(const loader::X64Registers& regs);
+// The plan's state as the VMM's VpState.
+VpState vpStateFromRegisters(const x86::VpState& regs);
 
 // Removes every SetVpState op from `plan` and returns vCPU 0's state as VpState. An SNP VMSA is
 // refused (rule "run.snp_vmsa") unless `allow_vmsa`, in which case its fields are translated to
