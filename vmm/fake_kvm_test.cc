@@ -211,6 +211,38 @@ TEST(FakeKvmRun, EachVcpuGetsItsOwnApicIdAndTopology) {
   }
 }
 
+// run(LoadedVm, ...) adopts a VM someone else built: the CPUID topology counts that VM's vCPUs.
+TEST(FakeKvmRun, AdoptedVmAnnouncesItsVcpuCount) {
+  FakeKvm kvm;
+  int system = kvm.open("/dev/kvm", 0);
+  loader::LoadedVm vm;
+  vm.vm_fd = static_cast<int>(kvm.ioctl(system, KVM_CREATE_VM, 0ul));
+  for (unsigned long i = 0; i < 2; ++i) {
+    vm.vcpu_fds.push_back(static_cast<int>(kvm.ioctl(vm.vm_fd, KVM_CREATE_VCPU, i)));
+  }
+  kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 7); });
+  Result<RunOutcome> outcome = run(vm, smallGuest().bsp, configFor(kvm));
+  ASSERT_TRUE(outcome.ok()) << outcome.error().describe();
+  EXPECT_EQ(outcome->exit_status, 7);
+  for (unsigned v = 0; v < 2; ++v) {
+    auto cpuid = kvm.cpuidOf(v);
+    auto leaf1 = std::find_if(cpuid.begin(), cpuid.end(),
+                              [](const kvm_cpuid_entry2& e) { return e.function == 1; });
+    ASSERT_NE(leaf1, cpuid.end());
+    EXPECT_EQ(leaf1->ebx >> 24, v) << "initial APIC ID";
+    EXPECT_EQ((leaf1->ebx >> 16) & 0xFF, 2u) << "logical processor count of vcpu " << v;
+    EXPECT_NE(leaf1->edx & (1u << 28), 0u) << "HTT";
+  }
+  // The VMM borrowed the VM's fds: they are still open until their owner closes them.
+  EXPECT_FALSE(kvm.allReleased());
+  for (int fd : vm.vcpu_fds) {
+    EXPECT_EQ(kvm.close(fd), 0);
+  }
+  EXPECT_EQ(kvm.close(vm.vm_fd), 0);
+  EXPECT_EQ(kvm.close(system), 0);
+  EXPECT_TRUE(kvm.allReleased());
+}
+
 // TSC-deadline is advertised only when KVM says its LAPIC emulates it (KVM_CAP_TSC_DEADLINE_TIMER).
 TEST(FakeKvmRun, TscDeadlineFollowsKvmsCapability) {
   FakeKvm kvm;
