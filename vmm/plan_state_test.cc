@@ -1,4 +1,4 @@
-// takeBspState / vpStateFromRegisters: the boot vCPU's state taken out of a loader plan.
+// takeBspState: the boot vCPU's state taken out of a loader plan.
 #include <gtest/gtest.h>
 
 #include <variant>
@@ -27,7 +27,11 @@ x86::VpState longModeRegisters() {
 }
 
 TEST(PlanState, AttributesGoToDescriptorForm) {
-  VpState v = vpStateFromRegisters(longModeRegisters());
+  loader::Plan plan;
+  plan.ops.push_back(loader::SetVpState{0, longModeRegisters()});
+  Result<x86::VpState> taken = takeBspState(plan, false);
+  ASSERT_TRUE(taken.ok()) << taken.error().message;
+  const x86::VpState& v = *taken;
   EXPECT_EQ(v.cs.attributes, 0x209b);  // L is descriptor bit 13
   EXPECT_EQ(v.ds.attributes, 0xc093);  // D/B bit 14, G bit 15
   EXPECT_EQ(v.cs.selector, 0x08);
@@ -42,7 +46,7 @@ TEST(PlanState, TakesVp0AndDropsEverySetVpState) {
   plan.ops.push_back(loader::SetVpState{1, longModeRegisters()});
   plan.ops.push_back(loader::SetVpState{0, longModeRegisters()});
   plan.ops.push_back(loader::Finalize{});
-  Result<VpState> v = takeBspState(plan, false);
+  Result<x86::VpState> v = takeBspState(plan, false);
   ASSERT_TRUE(v.ok()) << v.error().message;
   EXPECT_EQ(v->rip, 0x100000u);
   ASSERT_EQ(plan.ops.size(), 2u);
@@ -53,7 +57,7 @@ TEST(PlanState, TakesVp0AndDropsEverySetVpState) {
 TEST(PlanState, RefusesAPlanWithoutVp0) {
   loader::Plan plan;
   plan.ops.push_back(loader::Finalize{});
-  Result<VpState> v = takeBspState(plan, false);
+  Result<x86::VpState> v = takeBspState(plan, false);
   ASSERT_FALSE(v.ok());
   EXPECT_THAT(v, HasRule("run.no_vp_context"));
 }
@@ -61,11 +65,11 @@ TEST(PlanState, RefusesAPlanWithoutVp0) {
 TEST(PlanState, RefusesAnSnpVmsaUnlessAllowed) {
   loader::Plan plan;
   plan.ops.push_back(loader::SetVpState{0, loader::SnpVmsa{loader::kKvmSnpVmsaGpa, ByteVector(4096)}});
-  Result<VpState> v = takeBspState(plan, false);
+  Result<x86::VpState> v = takeBspState(plan, false);
   ASSERT_FALSE(v.ok());
   EXPECT_THAT(v, HasRule("run.snp_vmsa"));
   // Allowed, an all-zero page still fails the VMSA decoder (EFER without SVME): refused, not run.
-  Result<VpState> w = takeBspState(plan, true);
+  Result<x86::VpState> w = takeBspState(plan, true);
   EXPECT_FALSE(w.ok());
 }
 

@@ -48,7 +48,8 @@ Result<RunOutcome> run(const GuestSetup& setup, const RunConfig& config) {
   return runKvm(sys, setup, config);
 }
 
-Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
+Result<RunOutcome> run(const loader::LoadedVm& vm, const x86::VpState& bsp,
+                       const RunConfig& config) {
   std::unique_ptr<hv::Device> real;
   hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   return runKvm(sys, vm, bsp, config);
@@ -84,42 +85,8 @@ Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, boo
                std::nullopt};
 }
 
-namespace {
-
-Segment fromPlan(const x86::Segment& s) { return Segment{s.base, s.limit, s.selector, s.attributes}; }
-
-}  // namespace
-
-VpState vpStateFromRegisters(const x86::VpState& r) {
-  VpState v;
-  v.rax = r.rax, v.rcx = r.rcx, v.rdx = r.rdx, v.rbx = r.rbx;
-  v.rsp = r.rsp, v.rbp = r.rbp, v.rsi = r.rsi, v.rdi = r.rdi;
-  v.r8 = r.r8, v.r9 = r.r9, v.r10 = r.r10, v.r11 = r.r11;
-  v.r12 = r.r12, v.r13 = r.r13, v.r14 = r.r14, v.r15 = r.r15;
-  v.rip = r.rip;
-  v.rflags = r.rflags;
-  v.idtr = {r.idtr.base, r.idtr.limit};
-  v.gdtr = {r.gdtr.base, r.gdtr.limit};
-  v.cs = fromPlan(r.cs);
-  v.ds = fromPlan(r.ds);
-  v.es = fromPlan(r.es);
-  v.fs = fromPlan(r.fs);
-  v.gs = fromPlan(r.gs);
-  v.ss = fromPlan(r.ss);
-  v.tr = fromPlan(r.tr);
-  v.ldtr = fromPlan(r.ldtr);
-  v.cr0 = r.cr0;
-  v.cr2 = r.cr2;
-  v.cr3 = r.cr3;
-  v.cr4 = r.cr4;
-  v.efer = r.efer;
-  v.xcr0 = r.xcr0;
-  v.pat = r.pat;
-  return v;
-}
-
-Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
-  std::optional<VpState> bsp;
+Result<x86::VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
+  std::optional<x86::VpState> bsp;
   std::vector<loader::LaunchOp> kept;
   kept.reserve(plan.ops.size());
   for (loader::LaunchOp& op : plan.ops) {
@@ -132,7 +99,7 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
       continue;  // APs start by INIT/SIPI from the guest
     }
     if (const auto* regs = std::get_if<x86::VpState>(&s->state)) {
-      bsp = vpStateFromRegisters(*regs);
+      bsp = *regs;
       continue;
     }
     const auto& vmsa = std::get<loader::SnpVmsa>(s->state);
@@ -143,13 +110,16 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
     }
     IGVMKIT_ASSIGN_OR_RETURN(x86::VpState regs,
                              loader::registersFromVmsa(vmsa.page, plan.setup.sev_features));
-    // --insecure has always taken a VMSA's PAT of 0 as "not given" and kept the reset PAT (the
-    // loader's registers used 0 for that); kept so. XCR0 cannot be 0 here (decodeKvmVmsa refuses
-    // it). The VMSA's DR6/DR7/MXCSR/FCW are not loaded: the VMM sets its reset FPU words.
+    // What --insecure has always loaded from a VMSA, kept exactly: a PAT of 0 meant "not given"
+    // (the loader's old register type used 0 for that) and keeps the reset PAT; the FPU control
+    // words stay at their reset values. XCR0 cannot be 0 here (decodeKvmVmsa refuses it).
+    const x86::VpState reset;
     if (regs.pat == 0) {
-      regs.pat = x86::kDefaultPat;
+      regs.pat = reset.pat;
     }
-    bsp = vpStateFromRegisters(regs);
+    regs.mxcsr = reset.mxcsr;
+    regs.fcw = reset.fcw;
+    bsp = std::move(regs);
   }
   plan.ops = std::move(kept);
   if (!bsp) {

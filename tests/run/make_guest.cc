@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
       m.add(igvm::pageDataEntry(load.gpa + off, kNativeMask, igvm::Blob(std::move(page))));
     }
   }
-  const vmm::VpState& s = setup.bsp;
+  const x86::VpState& s = setup.bsp;
   igvm::IgvmNativeVpContextX64 c{};
   c.rsp = s.rsp;
   c.rsi = s.rsi;

@@ -37,7 +37,7 @@ class Machine {
         vcpu_count_(setup.vcpus),
         devices_(
             config.serial, [this](bool level) { setIrq4(level); }, setup.vcpus) {}
-  Machine(hv::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(hv::Device& sys, const x86::VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         setup_(empty_setup_),
         bsp_(bsp),
@@ -70,7 +70,7 @@ class Machine {
   hv::Device& sys_;
   const GuestSetup empty_setup_;
   const GuestSetup& setup_;
-  const VpState& bsp_;
+  const x86::VpState& bsp_;
   const RunConfig& config_;
   const unsigned vcpu_count_;  // the topology CPUID announces
   Fd kvm_;
@@ -88,7 +88,7 @@ class Machine {
 Result<RunOutcome> runKvm(hv::Device& device, const GuestSetup& setup, const RunConfig& config);
 
 // Adopts the VM the loader's kvm backend built and runs it (vmm::run(LoadedVm, VpState, ...)).
-Result<RunOutcome> runKvm(hv::Device& device, const loader::LoadedVm& vm, const VpState& bsp,
+Result<RunOutcome> runKvm(hv::Device& device, const loader::LoadedVm& vm, const x86::VpState& bsp,
                           const RunConfig& config);
 
 }  // namespace igvmkit::vmm
