@@ -505,7 +505,7 @@ Status Layouter::layoutVp() {
     return okStatus();
   }
   auto stateFor = [&](uint64_t cr3) {
-    X64State s;
+    x86::VpState s;
     if (m_.vp.mode == EntryMode::kLongMode) {
       s = longModeState({.rip = image_.entry, .rsp = layout::kStackTop, .rsi = rsi_, .cr3 = cr3,
                          .gdt_gpa = layout::kGdtGpa});
@@ -515,7 +515,7 @@ Status Layouter::layoutVp() {
     applyRegisters(s, m_.vp.registers);
     return s;
   };
-  const X64State plain = stateFor(cr3_plain_);
+  const x86::VpState plain = stateFor(cr3_plain_);
   image_.entry = plain.rip;
   for (const RelocatableRange& r : image_.relocatable) {
     // The loader adds the delta to RIP / GDTR.base: they must point into the moving region.
@@ -547,7 +547,7 @@ Status Layouter::layoutVp() {
   }
   if (m_.snp) {
     const SnpSettings& snp = *m_.snp;
-    const X64State s = stateFor(cr3_snp_);
+    const x86::VpState s = stateFor(cr3_snp_);
     VmsaOptions o;
     o.sev_features = snp.sev_features;
     o.virtual_tom = (snp.sev_features & kSevFeatureVtom) != 0 ? snp.shared_gpa_boundary : 0;

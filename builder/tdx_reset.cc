@@ -52,7 +52,7 @@ class Code {
 
 }  // namespace
 
-Result<ByteVector> tdxResetPage(const X64State& s, uint64_t identity_map_end) {
+Result<ByteVector> tdxResetPage(const x86::VpState& s, uint64_t identity_map_end) {
   if ((s.cr0 & (kCr0Pe | kCr0Pg)) != (kCr0Pe | kCr0Pg) || (s.cr4 & kCr4Pae) == 0 ||
       (s.efer & kEferLme) == 0) {
     return tdxError("the TDX trampoline enters long mode only (CR0.PE|PG, CR4.PAE, EFER.LME)");
@@ -73,7 +73,7 @@ Result<ByteVector> tdxResetPage(const X64State& s, uint64_t identity_map_end) {
   if ((s.cs.attributes & (1u << 13)) == 0) {
     return tdxError("the code segment " + hex(s.cs.attributes) + " is not 64-bit (L = 0)");
   }
-  for (const SegmentRegister* seg : {&s.es, &s.ds, &s.fs, &s.gs, &s.ss}) {
+  for (const x86::Segment* seg : {&s.es, &s.ds, &s.fs, &s.gs, &s.ss}) {
     if (seg->selector != s.ds.selector || seg->base != 0) {
       return tdxError("data segments must share one selector and have zero bases");
     }

@@ -49,6 +49,6 @@ inline constexpr size_t kResetVector = 0xFF0;
 
 // The 4 KiB trampoline page for `state`. `identity_map_end` is the end of the identity map
 // state.cr3 describes; it must cover the page (at 0xFFFFF000).
-Result<ByteVector> tdxResetPage(const X64State& state, uint64_t identity_map_end);
+Result<ByteVector> tdxResetPage(const x86::VpState& state, uint64_t identity_map_end);
 
 }  // namespace igvmkit::builder

@@ -44,7 +44,7 @@ TEST(TdxResetOnKvm, ReachesTheSixtyFourBitEntry) {
   const std::byte hlt[] = {std::byte{0xF4}};
   ASSERT_TRUE(vm->write(kEntry, hlt));
 
-  X64State state = longModeState({.rip = kEntry, .rsp = 0x5000, .rsi = 0x2000, .cr3 = pt->cr3});
+  x86::VpState state = longModeState({.rip = kEntry, .rsp = 0x5000, .rsi = 0x2000, .cr3 = pt->cr3});
   state.rax = 0xA1;
   state.rbx = 0xB2;
   state.rdi = 0xD1;

@@ -20,8 +20,8 @@ T at(const ByteVector& b, size_t off) {
   return v;
 }
 
-X64State sampleState() {
-  X64State s = longModeState({.rip = 0x10'0200, .rsp = 0x5000, .rsi = 0x2000, .cr3 = 0x1'0000});
+x86::VpState sampleState() {
+  x86::VpState s = longModeState({.rip = 0x10'0200, .rsp = 0x5000, .rsi = 0x2000, .cr3 = 0x1'0000});
   s.rax = 0x1111;
   s.rdi = 0xD1;
   s.r8 = 0x88;
@@ -51,7 +51,7 @@ size_t ripTarget(const ByteVector& p, size_t& off) {
 }
 
 TEST(TdxReset, DecodesToTheIntendedProgram) {
-  const X64State s = sampleState();
+  const x86::VpState s = sampleState();
   Result<ByteVector> page = tdxResetPage(s, layout::k4GiB);
   ASSERT_TRUE(page.ok()) << page.error().describe();
   const ByteVector& p = *page;
@@ -130,21 +130,21 @@ TEST(TdxReset, DecodesToTheIntendedProgram) {
 TEST(TdxReset, RejectsStatesItCannotReach) {
   struct Case {
     const char* name;
-    void (*mutate)(X64State&, uint64_t&);
+    void (*mutate)(x86::VpState&, uint64_t&);
   };
   const Case cases[] = {
-      {"no_paging", [](X64State& s, uint64_t&) { s.cr0 &= ~kCr0Pg; }},
-      {"no_lme", [](X64State& s, uint64_t&) { s.efer &= ~kEferLme; }},
-      {"cr3_high", [](X64State& s, uint64_t&) { s.cr3 = 0x1'0000'0000; }},
-      {"cr3_unaligned", [](X64State& s, uint64_t&) { s.cr3 = 0x1'0800; }},
-      {"rflags", [](X64State& s, uint64_t&) { s.rflags = 0x202; }},
-      {"cs_32bit", [](X64State& s, uint64_t&) { s.cs.attributes = 0xC09B; }},
-      {"split_data", [](X64State& s, uint64_t&) { s.fs.selector = 0x28; }},
-      {"fs_base", [](X64State& s, uint64_t&) { s.fs.base = 0x1000; }},
-      {"map_short", [](X64State&, uint64_t& end) { end = 0xC000'0000; }},
+      {"no_paging", [](x86::VpState& s, uint64_t&) { s.cr0 &= ~kCr0Pg; }},
+      {"no_lme", [](x86::VpState& s, uint64_t&) { s.efer &= ~kEferLme; }},
+      {"cr3_high", [](x86::VpState& s, uint64_t&) { s.cr3 = 0x1'0000'0000; }},
+      {"cr3_unaligned", [](x86::VpState& s, uint64_t&) { s.cr3 = 0x1'0800; }},
+      {"rflags", [](x86::VpState& s, uint64_t&) { s.rflags = 0x202; }},
+      {"cs_32bit", [](x86::VpState& s, uint64_t&) { s.cs.attributes = 0xC09B; }},
+      {"split_data", [](x86::VpState& s, uint64_t&) { s.fs.selector = 0x28; }},
+      {"fs_base", [](x86::VpState& s, uint64_t&) { s.fs.base = 0x1000; }},
+      {"map_short", [](x86::VpState&, uint64_t& end) { end = 0xC000'0000; }},
   };
   for (const Case& c : cases) {
-    X64State s = sampleState();
+    x86::VpState s = sampleState();
     uint64_t end = layout::k4GiB;
     c.mutate(s, end);
     Result<ByteVector> r = tdxResetPage(s, end);

@@ -9,6 +9,7 @@
 
 #include "builder/internal/bytes_io.h"
 #include "igvm/defs.h"
+#include "igvm/vp_state.h"
 
 namespace igvmkit::builder {
 namespace {
@@ -18,25 +19,7 @@ constexpr uint64_t kPage = layout::kPageSize;
 
 Error stateError(std::string message) { return invalid("x86.state", std::move(message)); }
 
-// VMSA segments store attributes compressed: bits 0..7 and 12..15 of the 16-bit form become
-// bits 0..11 (igvm-format.md §5.2).
-uint16_t compressAttributes(uint16_t a) {
-  return static_cast<uint16_t>((a & 0xFF) | ((a >> 4) & 0xF00));
-}
-
-igvm::SevVmsaSegment vmsaSegment(const SegmentRegister& s) {
-  return {.selector = s.selector,
-          .attrib = compressAttributes(s.attributes),
-          .limit = s.limit,
-          .base = s.base};
-}
-
-// GDTR and IDTR use a segment slot's limit and base only.
-igvm::SevVmsaSegment vmsaTable(const TableRegister& t) {
-  return {.selector = 0, .attrib = 0, .limit = t.limit, .base = t.base};
-}
-
-SegmentRegister flat(uint16_t selector, uint16_t attributes) {
+x86::Segment flat(uint16_t selector, uint16_t attributes) {
   return {0, 0xFFFF'FFFF, selector, attributes};
 }
 
@@ -115,8 +98,8 @@ Page makeGdtPage(uint64_t gpa) {
   return p;
 }
 
-X64State longModeState(const LongModeEntry& e) {
-  X64State s;
+x86::VpState longModeState(const LongModeEntry& e) {
+  x86::VpState s;
   s.rip = e.rip;
   s.rsp = e.rsp;
   s.rsi = e.rsi;
@@ -132,14 +115,15 @@ X64State longModeState(const LongModeEntry& e) {
   return s;
 }
 
-X64State registersBaseState() {
-  X64State s;
+x86::VpState registersBaseState() {
+  x86::VpState s;
+  s.cr0 = 0;
   s.cs = flat(0, 0);
   s.ds = s.es = s.fs = s.gs = s.ss = flat(0, 0);
   return s;
 }
 
-void applyRegisters(X64State& s, const std::map<Register, uint64_t>& registers) {
+void applyRegisters(x86::VpState& s, const std::map<Register, uint64_t>& registers) {
   for (const auto& [reg, v] : registers) {
     const auto v16 = static_cast<uint16_t>(v);
     switch (reg) {
@@ -182,13 +166,13 @@ void applyRegisters(X64State& s, const std::map<Register, uint64_t>& registers) 
   }
 }
 
-Result<ByteVector> nativeVpContext(const X64State& s) {
-  for (const SegmentRegister* seg : {&s.es, &s.fs, &s.ss}) {
+Result<ByteVector> nativeVpContext(const x86::VpState& s) {
+  for (const x86::Segment* seg : {&s.es, &s.fs, &s.ss}) {
     if (!(*seg == s.ds)) {
       return stateError("the native context has one data segment; es, fs and ss must equal ds");
     }
   }
-  SegmentRegister gs_without_base = s.gs;
+  x86::Segment gs_without_base = s.gs;
   gs_without_base.base = s.ds.base;
   if (!(gs_without_base == s.ds)) {
     return stateError("the native context has one data segment; gs may differ from ds only in base");
@@ -199,36 +183,13 @@ Result<ByteVector> nativeVpContext(const X64State& s) {
   if ((s.cs.attributes & 0x0F00) != 0 || (s.ds.attributes & 0x0F00) != 0) {
     return stateError("segment attribute bits 11:8 must be zero in the native context");
   }
-  igvm::IgvmNativeVpContextX64 c{};
-  c.rax = s.rax; c.rcx = s.rcx; c.rdx = s.rdx; c.rbx = s.rbx;
-  c.rsp = s.rsp; c.rbp = s.rbp; c.rsi = s.rsi; c.rdi = s.rdi;
-  c.r8 = s.r8; c.r9 = s.r9; c.r10 = s.r10; c.r11 = s.r11;
-  c.r12 = s.r12; c.r13 = s.r13; c.r14 = s.r14; c.r15 = s.r15;
-  c.rip = s.rip;
-  c.rflags = s.rflags;
-  c.idtr_base = s.idtr.base;
-  c.idtr_limit = s.idtr.limit;
-  c.gdtr_limit = s.gdtr.limit;
-  c.gdtr_base = s.gdtr.base;
-  c.code_selector = s.cs.selector;
-  c.code_attributes = s.cs.attributes;
-  c.code_base = static_cast<uint32_t>(s.cs.base);
-  c.code_limit = s.cs.limit;
-  c.data_selector = s.ds.selector;
-  c.data_attributes = s.ds.attributes;
-  c.data_base = static_cast<uint32_t>(s.ds.base);
-  c.data_limit = s.ds.limit;
-  c.gs_base = s.gs.base;
-  c.cr0 = s.cr0;
-  c.cr3 = s.cr3;
-  c.cr4 = s.cr4;
-  c.efer = s.efer;
+  const igvm::IgvmNativeVpContextX64 c = igvm::nativeContextFromVpState(s);
   ByteVector page(kPage, std::byte{0});
   put(page, 0, c);
   return page;
 }
 
-Result<ByteVector> snpVmsa(const X64State& s, const VmsaOptions& o) {
+Result<ByteVector> snpVmsa(const x86::VpState& s, const VmsaOptions& o) {
   if ((o.sev_features & 1) == 0) {
     return stateError("sev_features " + hex(o.sev_features) + " lack the SNP bit (bit 0)");
   }
@@ -250,54 +211,17 @@ Result<ByteVector> snpVmsa(const X64State& s, const VmsaOptions& o) {
   if (o.vmpl > 3) {
     return stateError("vmpl " + std::to_string(o.vmpl) + " is not 0..3");
   }
-  igvm::SevVmsa v{};
-  v.es = vmsaSegment(s.es);
-  v.cs = vmsaSegment(s.cs);
-  v.ss = vmsaSegment(s.ss);
-  v.ds = vmsaSegment(s.ds);
-  v.fs = vmsaSegment(s.fs);
-  v.gs = vmsaSegment(s.gs);
-  v.gdtr = vmsaTable(s.gdtr);
-  v.ldtr = vmsaSegment(s.ldtr);
-  v.idtr = vmsaTable(s.idtr);
-  v.tr = vmsaSegment(s.tr);
+  igvm::SevVmsa v = igvm::vmsaFromVpState(s);
   v.vmpl = o.vmpl;
-  v.efer = s.efer | kEferSvme;
-  v.cr4 = s.cr4;
-  v.cr3 = s.cr3;
-  v.cr0 = s.cr0;
-  v.dr7 = s.dr7;
-  v.dr6 = s.dr6;
-  v.rflags = s.rflags;
-  v.rip = s.rip;
-  v.rsp = s.rsp;
-  v.rax = s.rax;
-  v.pat = s.pat;
-  v.rcx = s.rcx;
-  v.rdx = s.rdx;
-  v.rbx = s.rbx;
-  v.rbp = s.rbp;
-  v.rsi = s.rsi;
-  v.rdi = s.rdi;
-  v.r8 = s.r8;
-  v.r9 = s.r9;
-  v.r10 = s.r10;
-  v.r11 = s.r11;
-  v.r12 = s.r12;
-  v.r13 = s.r13;
-  v.r14 = s.r14;
-  v.r15 = s.r15;
+  v.efer |= kEferSvme;
   v.sev_features = o.sev_features;
   v.virtual_tom = o.virtual_tom;
-  v.xcr0 = s.xcr0;
-  v.mxcsr = s.mxcsr;
-  v.x87_fcw = s.fcw;
   ByteVector page(sizeof(v));
   put(page, 0, v);
   return page;
 }
 
-Result<ByteVector> vbsVpContext(const X64State& s, uint8_t vtl) {
+Result<ByteVector> vbsVpContext(const x86::VpState& s, uint8_t vtl) {
   if (vtl > 2) {
     return stateError("vtl " + std::to_string(vtl) + " is not 0..2");
   }
@@ -320,7 +244,7 @@ Result<ByteVector> vbsVpContext(const X64State& s, uint8_t vtl) {
     std::memcpy(e.value.data(), &v, 8);
     entries.push_back(e);
   };
-  auto seg = [&](uint32_t name, const SegmentRegister& r) {
+  auto seg = [&](uint32_t name, const x86::Segment& r) {
     Entry e{name, {}};
     std::memcpy(e.value.data(), &r.base, 8);
     std::memcpy(e.value.data() + 8, &r.limit, 4);
@@ -328,7 +252,7 @@ Result<ByteVector> vbsVpContext(const X64State& s, uint8_t vtl) {
     std::memcpy(e.value.data() + 14, &r.attributes, 2);
     entries.push_back(e);
   };
-  auto table = [&](uint32_t name, const TableRegister& t) {
+  auto table = [&](uint32_t name, const x86::TableRegister& t) {
     Entry e{name, {}};
     std::memcpy(e.value.data() + 6, &t.limit, 2);
     std::memcpy(e.value.data() + 8, &t.base, 8);

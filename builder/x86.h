@@ -1,9 +1,9 @@
 // builder/x86.h: x86-64 boot structures and the initial processor state, rendered for each
 // IGVM platform.
 //
-// One X64State describes how the boot processor starts. longModeState() gives the state a 64-bit
-// entry needs (paging on through generated identity tables, flat segments from makeGdtPage(),
-// interrupts off); the manifest's [vp.registers] adjust it with applyRegisters(). The state is
+// One x86::VpState describes how the boot processor starts. longModeState() gives the state a
+// 64-bit entry needs (paging on through generated identity tables, flat segments from
+// makeGdtPage(), interrupts off); the manifest's [vp.registers] adjust it with applyRegisters(). The state is
 // then rendered per platform:
 //   * nativeVpContext(): IGVM's IgvmNativeVpContextX64 page (NATIVE, igvm-format.md §5.4),
 //   * snpVmsa():         an SEV-SNP VMSA page (igvm-format.md §5.2), optionally restricted to
@@ -13,7 +13,7 @@
 //                        reaches the same state.
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(PageTables pt, identityMap({.map_end = 4 * layout::kGiB}));
-//   X64State s = longModeState({.rip = entry, .rsp = layout::kStackTop, .cr3 = pt.cr3});
+//   x86::VpState s = longModeState({.rip = entry, .rsp = layout::kStackTop, .cr3 = pt.cr3});
 //   IGVMKIT_ASSIGN_OR_RETURN(ByteVector vmsa, snpVmsa(s, VmsaOptions{}));
 //
 // Error rules: x86.page_tables, x86.state (the state cannot be expressed on that platform).
@@ -29,6 +29,7 @@
 #include "builder/manifest.h"
 #include "builder/pages.h"
 #include "x86/arch.h"
+#include "x86/vp_state.h"
 
 namespace igvmkit::builder {
 
@@ -92,36 +93,10 @@ using x86::kEferNxe;
 using x86::kEferSce;
 using x86::kEferSvme;
 
-struct SegmentRegister {
-  uint64_t base = 0;
-  uint32_t limit = 0;
-  uint16_t selector = 0;
-  uint16_t attributes = 0;  // 16-bit descriptor form (see kCode64Attributes)
-  bool operator==(const SegmentRegister&) const = default;
-};
-
-struct TableRegister {
-  uint64_t base = 0;
-  uint16_t limit = 0;
-};
-
-// The processor state the builder can hand to a platform. Anything not here is architectural
-// reset state.
-struct X64State {
-  uint64_t rax = 0, rcx = 0, rdx = 0, rbx = 0, rsp = 0, rbp = 0, rsi = 0, rdi = 0;
-  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
-  uint64_t rip = 0;
-  uint64_t rflags = 0x2;  // bit 1 is reserved-one; interrupts off
-  uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
-  uint64_t pat = kDefaultPat;
-  uint64_t xcr0 = 1;           // x87 only
-  uint64_t dr6 = 0xFFFF'0FF0;  // reset values (what KVM holds for a new vCPU)
-  uint64_t dr7 = 0x400;
-  uint32_t mxcsr = 0x1F80;
-  uint16_t fcw = 0x37F;
-  SegmentRegister cs, ds, es, fs, gs, ss, tr, ldtr;
-  TableRegister gdtr, idtr;
-};
+// The processor state the builder hands to a platform is x86::VpState (x86/vp_state.h): segment
+// attributes in the descriptor form above, the registers the builder never sets at their reset
+// values (PAT, XCR0, DR6/DR7, MXCSR, FCW), which every rendering below writes or leaves to the
+// platform's reset state.
 
 struct LongModeEntry {
   uint64_t rip = 0;
@@ -134,15 +109,16 @@ struct LongModeEntry {
 // 64-bit mode, paging on: CR0 = PE|ET|NE|PG, CR4 = PAE|OSFXSR|OSXMMEXCPT, EFER = SCE|LME|LMA|NXE,
 // CS = kCodeSelector (64-bit), DS/ES/FS/GS/SS = kDataSelector, GDTR = the GDT page, no IDT,
 // RFLAGS = 2. OSFXSR lets a payload's compiler use SSE without setting it up.
-X64State longModeState(const LongModeEntry& entry);
+x86::VpState longModeState(const LongModeEntry& entry);
 
 // The state `vp.mode = "registers"` starts from: flat 4 GiB segments with zero selectors and
-// attributes, everything else zero (RFLAGS = 2).
-X64State registersBaseState();
+// attributes, CR0 and everything else zero (RFLAGS = 2; PAT, XCR0, DR6/DR7, MXCSR, FCW at their
+// reset values, VpState's defaults).
+x86::VpState registersBaseState();
 
 // Applies manifest registers: GPRs, RIP, RFLAGS, control registers, EFER, GDTR/IDTR, the code
 // segment's selector/attributes and the data segments' (all five at once).
-void applyRegisters(X64State& state, const std::map<Register, uint64_t>& registers);
+void applyRegisters(x86::VpState& state, const std::map<Register, uint64_t>& registers);
 
 // ---- per-platform renderings -----------------------------------------------------------------
 
@@ -150,7 +126,7 @@ void applyRegisters(X64State& state, const std::map<Register, uint64_t>& registe
 // context cannot say: data segments that differ (it has one data descriptor), code/data base or
 // limit above 32 bits, attribute bits 11:8, or registers outside the context (PAT, XCR0, TR ...
 // other than their reset values are dropped silently: the loader applies reset values).
-Result<ByteVector> nativeVpContext(const X64State& state);
+Result<ByteVector> nativeVpContext(const x86::VpState& state);
 
 struct VmsaOptions {
   uint64_t sev_features = 1;  // bit 0 (SNP) must be set
@@ -163,10 +139,10 @@ struct VmsaOptions {
 
 // A 4 KiB SEV-SNP VMSA page for the state. EFER gets SVME (the hardware requires it in a VMSA;
 // KVM sets it too). Segment attributes are stored in the VMSA's compressed form.
-Result<ByteVector> snpVmsa(const X64State& state, const VmsaOptions& options);
+Result<ByteVector> snpVmsa(const x86::VpState& state, const VmsaOptions& options);
 
 // A VBS register list (header u32 count + 32-byte entries) loading the state into `vtl`. Fails
 // when a GPR outside the reference's accepted list (RAX, RBX, RCX, RDX, RDI, R13..R15) is nonzero.
-Result<ByteVector> vbsVpContext(const X64State& state, uint8_t vtl);
+Result<ByteVector> vbsVpContext(const x86::VpState& state, uint8_t vtl);
 
 }  // namespace igvmkit::builder

@@ -143,15 +143,15 @@ TEST(Gdt, CodeAndDataAtTheBootProtocolSelectors) {
   EXPECT_TRUE(allZero(Bytes(gdt.bytes).subspan(0x20)));
 }
 
-X64State sampleState() {
-  X64State s = longModeState({.rip = 0x10'0200, .rsp = 0x5000, .rsi = 0x2000, .cr3 = 0x1'0000});
+x86::VpState sampleState() {
+  x86::VpState s = longModeState({.rip = 0x10'0200, .rsp = 0x5000, .rsi = 0x2000, .cr3 = 0x1'0000});
   s.rbp = 0x77;
   s.r12 = 0x1212;
   return s;
 }
 
 TEST(State, LongMode) {
-  X64State s = sampleState();
+  x86::VpState s = sampleState();
   EXPECT_EQ(s.cr0, 0x8000'0031u);
   EXPECT_EQ(s.cr4, 0x620u);
   EXPECT_EQ(s.efer, 0xD01u);
@@ -166,7 +166,7 @@ TEST(State, LongMode) {
   EXPECT_EQ(s.es.selector, 0x28);
   EXPECT_EQ(s.gs.selector, 0x28);
   EXPECT_EQ(s.rdi, 9u);
-  X64State base = registersBaseState();
+  x86::VpState base = registersBaseState();
   EXPECT_EQ(base.cs.limit, 0xFFFF'FFFFu);
   EXPECT_EQ(base.cr0, 0u);
 }
@@ -198,7 +198,7 @@ TEST(NativeContext, FieldsAtSpecOffsets) {
 }
 
 TEST(NativeContext, OneDataSegment) {
-  X64State s = sampleState();
+  x86::VpState s = sampleState();
   s.ss.selector = 0x20;
   Result<ByteVector> r = nativeVpContext(s);
   ASSERT_FALSE(r.ok());
@@ -247,7 +247,7 @@ TEST(Vmsa, FieldsAtSpecOffsets) {
 }
 
 TEST(Vmsa, KvmModeAndFeatureChecks) {
-  X64State s = sampleState();
+  x86::VpState s = sampleState();
   EXPECT_EQ(snpVmsa(s, {.sev_features = 0x8}).error().message,
             "sev_features 0x8 lack the SNP bit (bit 0)");
   EXPECT_EQ(snpVmsa(s, {.sev_features = 0x3, .virtual_tom = 0x40'0000'0000, .kvm = true})
@@ -305,7 +305,7 @@ TEST(Vbs, RegisterList) {
 }
 
 TEST(Vbs, RefusesRegistersTheFormatDoesNotAccept) {
-  X64State s = sampleState();
+  x86::VpState s = sampleState();
   s.rax = 1;
   Result<ByteVector> r = vbsVpContext(s, 0);
   ASSERT_FALSE(r.ok());

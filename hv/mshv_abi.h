@@ -139,17 +139,11 @@ struct hv_x64_segment_register {
   uint16_t selector;
   // The descriptor's attribute bits where the descriptor has them: type 0-3, S 4, DPL 5-6, P 7,
   // reserved 8-11, AVL 12, L 13, D/B 14, G 15 (Linux include/hyperv/hvgdk_mini.h,
-  // hv_x64_segment_register; the TLFS's HV_X64_SEGMENT_REGISTER). Not the SVM/VMSA form, which
-  // packs AVL, L, D/B and G into bits 8-11.
+  // hv_x64_segment_register; the TLFS's HV_X64_SEGMENT_REGISTER), x86::Segment's form. Not the
+  // SVM/VMSA form, which packs AVL, L, D/B and G into bits 8-11 (x86::descriptorAttributes()).
   uint16_t attributes;
 };
 static_assert(offsetof(hv_x64_segment_register, attributes) == 14);
-// The SVM/VMSA attribute form (the one the loader's registers carry) as Hyper-V takes it.
-constexpr uint16_t hvSegmentAttributes(uint16_t svm_form) {
-  return static_cast<uint16_t>((svm_form & 0x00FF) | ((svm_form & 0x0F00) << 4));
-}
-static_assert(hvSegmentAttributes(0x029B) == 0x209B);  // 64-bit code: L moves from bit 9 to 13
-static_assert(hvSegmentAttributes(0x0C93) == 0xC093);  // flat data: G and D/B move to 15 and 14
 struct hv_x64_table_register {
   uint16_t pad[3];
   uint16_t limit;

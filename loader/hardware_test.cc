@@ -40,10 +40,10 @@ Plan smallPlan(BackendKind b) {
   }
   if (b == BackendKind::kKvmSnp) {
     p.ops.push_back(
-        testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
+        testing::vmsaOp(0, kKvmSnpVmsaGpa, testing::vmsaPage(testing::sampleVmsaState())));
   }
   if (b == BackendKind::kMshvSnp) {
-    p.ops.push_back(testing::vmsaOp(0, 0x300000, detail::encodeVmsa(testing::sampleVmsaState())));
+    p.ops.push_back(testing::vmsaOp(0, 0x300000, testing::vmsaPage(testing::sampleVmsaState())));
   }
   p.ops.push_back(Finalize{});
   return p;

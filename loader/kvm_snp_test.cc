@@ -32,9 +32,8 @@ Plan snpPlan(uint64_t sev_features = 1) {
   p.ops.push_back(shared);
   p.ops.push_back(testing::zeroPages(0x400000, 1, PageType::kSecrets));
   p.ops.push_back(testing::zeroPages(0x401000, 1, PageType::kCpuid));
-  detail::KvmVmsaState st = testing::sampleVmsaState();
-  st.sev_features = sev_features;
-  p.ops.push_back(testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(st)));
+  x86::VpState st = testing::sampleVmsaState();
+  p.ops.push_back(testing::vmsaOp(0, kKvmSnpVmsaGpa, testing::vmsaPage(st, sev_features)));
   Finalize fin;
   fin.snp_id = SnpIdBlock{};
   fin.snp_id->id_block[0] = 0xEE;

@@ -61,7 +61,7 @@ TEST(KvmBackend, IssuesTheDocumentedSequence) {
   EXPECT_EQ(vm.memory[0].host[0x102000], std::byte{0});
   EXPECT_EQ(vm.memory[0].host[0x20000], std::byte{0x33});
   auto regs = argOf<hv::kvm::kvm_regs>(dev.find("KVM_SET_REGS")[0]);
-  X64Registers want = testing::sampleVmsaState().regs;
+  x86::VpState want = testing::sampleVmsaState();
   EXPECT_EQ(regs.rip, want.rip);
   EXPECT_EQ(regs.rsp, want.rsp);
   EXPECT_EQ(regs.rsi, want.rsi);

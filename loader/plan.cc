@@ -259,7 +259,7 @@ struct Checker {
     }
     vp_set[s.vp_index] = true;
     const BackendKind b = plan.backend;
-    if (const auto* regs = std::get_if<X64Registers>(&s.state)) {
+    if (const auto* regs = std::get_if<x86::VpState>(&s.state)) {
       (void)regs;
       if (b != BackendKind::kKvm && b != BackendKind::kMshv) {
         return cannot(
@@ -284,7 +284,7 @@ struct Checker {
                       "vmsa of vp " + std::to_string(s.vp_index) + " is at " + hex(vmsa.gpa) +
                           ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
       }
-      Result<detail::KvmVmsaState> decoded =
+      Result<x86::VpState> decoded =
           detail::decodeKvmVmsa(vmsa.page, plan.setup.sev_features);
       if (!decoded.ok()) {
         Error e = decoded.error();
@@ -582,7 +582,7 @@ std::string renderText(const Plan& plan) {
                 << " holds=" << kindsText(v.kinds);
           } else if constexpr (std::is_same_v<T, SetVpState>) {
             out << " index=" << v.vp_index;
-            if (const auto* r = std::get_if<X64Registers>(&v.state)) {
+            if (const auto* r = std::get_if<x86::VpState>(&v.state)) {
               out << " registers rip=" << hex(r->rip) << " rsp=" << hex(r->rsp)
                   << " cr0=" << hex(r->cr0) << " cr3=" << hex(r->cr3);
             } else {
@@ -662,7 +662,7 @@ nlohmann::ordered_json renderJson(const Plan& plan) {
             j["holds"] = kinds;
           } else if constexpr (std::is_same_v<T, SetVpState>) {
             j["vp_index"] = v.vp_index;
-            if (const auto* r = std::get_if<X64Registers>(&v.state)) {
+            if (const auto* r = std::get_if<x86::VpState>(&v.state)) {
               j["kind"] = "registers";
               j["rip"] = r->rip;
               j["rsp"] = r->rsp;

@@ -34,6 +34,7 @@
 #include "igvm/defs.h"
 #include "igvm/file.h"
 #include "x86/arch.h"
+#include "x86/vp_state.h"
 
 namespace igvmkit::loader {
 
@@ -163,42 +164,23 @@ struct FillParameter {
   ByteVector contents() const;
 };
 
-// x86-64 register state for non-confidential backends (the IGVM native VP context).
-struct X64Segment {
-  uint64_t base = 0;
-  uint32_t limit = 0;
-  uint16_t selector = 0;
-  uint16_t attributes =
-      0;  // SVM/VMSA attribute format: type 0-3, S 4, DPL 5-6, P 7, AVL 8, L 9, DB 10, G 11
-};
-struct X64Table {
-  uint64_t base = 0;
-  uint16_t limit = 0;
-};
-struct X64Registers {
-  uint64_t rax = 0, rcx = 0, rdx = 0, rbx = 0, rsp = 0, rbp = 0, rsi = 0, rdi = 0;
-  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
-  uint64_t rip = 0, rflags = 2;
-  X64Segment cs, ds, es, fs, gs, ss, tr, ldtr;
-  X64Table gdtr, idtr;
-  uint64_t cr0 = 0, cr3 = 0, cr4 = 0, efer = 0;
-  // Only registersFromVmsa() sets these; 0 leaves the vCPU's reset value (XCR0, PAT).
-  uint64_t cr2 = 0, xcr0 = 0, pat = 0;
-};
 // An SEV-SNP VMSA page (4096 bytes) and the GPA the file names for it.
 struct SnpVmsa {
   uint64_t gpa = 0;
   ByteVector page;
 };
+// A vCPU's starting state: registers (x86::VpState, decoded from the IGVM native context by
+// igvm::vpStateFromNativeContext) for the plain backends, an SNP VMSA page for the SNP ones.
 struct SetVpState {
   uint32_t vp_index = 0;
-  std::variant<X64Registers, SnpVmsa> state;
+  std::variant<x86::VpState, SnpVmsa> state;
 };
 
 // The registers that start a plain vCPU where an SNP VMSA page would (EFER.SVME cleared), for
 // running an SNP image without SNP (`igvmkit run --insecure`). Refuses what KVM could not load
-// from registers (rule "kvm_snp.vmsa_field"), as the kvm-snp backend does.
-Result<X64Registers> registersFromVmsa(Bytes page, uint64_t sev_features);
+// from registers (rule "kvm_snp.vmsa_field"), as the kvm-snp backend does. Every field the VMSA
+// holds for the state is taken as the page has it (igvm::vpStateFromVmsa).
+Result<x86::VpState> registersFromVmsa(Bytes page, uint64_t sev_features);
 
 // SNP_LAUNCH_FINISH's ID block and ID authentication structure, in firmware layout
 // (measurement.md §2.1-2.2).

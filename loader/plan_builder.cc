@@ -5,19 +5,13 @@
 
 #include "igvm/defs.h"
 #include "igvm/gpa.h"
+#include "igvm/vp_state.h"
 #include "loader/internal/vmsa.h"
 #include "loader/params.h"
 #include "measure/id_block.h"
 
 namespace igvmkit::loader {
 namespace {
-
-template <class T>
-T le(Bytes b, size_t off) {
-  T v;
-  std::memcpy(&v, b.data() + off, sizeof(T));
-  return v;
-}
 
 bool confidential(BackendKind b) {
   return b == BackendKind::kKvmSnp || b == BackendKind::kKvmTdx || b == BackendKind::kMshvSnp;
@@ -30,12 +24,6 @@ bool inAnyRange(const std::vector<GpaRange>& ranges, uint64_t gpa, uint64_t end)
     }
   }
   return false;
-}
-
-// 16-bit descriptor attribute form (type, S, DPL, P in bits 0-7; AVL, L, DB, G in bits 12-15) to
-// the VMSA/SVM form X64Segment uses (those four in bits 8-11).
-uint16_t descriptorToSvm(uint16_t a) {
-  return static_cast<uint16_t>((a & 0xFF) | (((a >> 12) & 0xF) << 8));
 }
 
 }  // namespace
@@ -314,38 +302,17 @@ Status PlanBuilder::vpContextNative(uint16_t vp_index, Bytes c) {
   if (vp_index >= config_.vcpus) {
     return okStatus();
   }
-  X64Registers r;
-  uint64_t* gprs[] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, &r.rsp, &r.rbp, &r.rsi, &r.rdi,
-                      &r.r8,  &r.r9,  &r.r10, &r.r11, &r.r12, &r.r13, &r.r14, &r.r15};
-  for (size_t i = 0; i < 16; ++i) {
-    *gprs[i] = le<uint64_t>(c, 8 * i);
-  }
-  r.rip = le<uint64_t>(c, 0x80);
-  r.rflags = le<uint64_t>(c, 0x88);
-  r.idtr = {le<uint64_t>(c, 0x90), le<uint16_t>(c, 0x98)};
-  r.gdtr = {le<uint64_t>(c, 0xA0), le<uint16_t>(c, 0x9E)};
-  uint16_t code_attr = le<uint16_t>(c, 0xAA);
-  uint16_t data_attr = le<uint16_t>(c, 0xB6);
-  if ((code_attr & 0x0F00) != 0 || (data_attr & 0x0F00) != 0) {
+  IGVMKIT_ASSIGN_OR_RETURN(const igvm::IgvmNativeVpContextX64 context,
+                           readStruct<igvm::IgvmNativeVpContextX64>(c, 0));
+  // The context's attributes are the descriptor form with bits 11:8 zero (igvm-format.md §5.4).
+  if ((context.code_attributes & 0x0F00) != 0 || (context.data_attributes & 0x0F00) != 0) {
     return invalid("plan.native_context", "native vp context segment attributes " +
-                                                 hex(code_attr) + "/" + hex(data_attr) +
-                                                 " set bits 11:8");
+                                                 hex(context.code_attributes) + "/" +
+                                                 hex(context.data_attributes) + " set bits 11:8");
   }
-  r.cs = {le<uint32_t>(c, 0xAC), le<uint32_t>(c, 0xB0), le<uint16_t>(c, 0xA8),
-          descriptorToSvm(code_attr)};
-  X64Segment data{le<uint32_t>(c, 0xB8), le<uint32_t>(c, 0xBC), le<uint16_t>(c, 0xB4),
-                  descriptorToSvm(data_attr)};
-  r.ds = r.es = r.ss = r.fs = r.gs = data;
-  r.gs.base = le<uint64_t>(c, 0xC0);
-  r.tr = {0, 0xFFFF, 0, 0x008B};    // architectural reset: busy 32-bit TSS, present
-  r.ldtr = {0, 0xFFFF, 0, 0x0082};  // reset: LDT, present
-  r.cr0 = le<uint64_t>(c, 0xC8);
-  r.cr3 = le<uint64_t>(c, 0xD0);
-  r.cr4 = le<uint64_t>(c, 0xD8);
-  r.efer = le<uint64_t>(c, 0xE0);
   SetVpState s;
   s.vp_index = vp_index;
-  s.state = r;
+  s.state = igvm::vpStateFromNativeContext(context);
   ops_.push_back(std::move(s));
   return okStatus();
 }

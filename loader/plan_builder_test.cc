@@ -30,7 +30,7 @@ VmConfig smallConfig(uint32_t vcpus = 1) {
   return c;
 }
 
-ByteVector kvmVmsa() { return detail::encodeVmsa(testing::sampleVmsaState()); }
+ByteVector kvmVmsa() { return testing::vmsaPage(testing::sampleVmsaState()); }
 
 template <class T>
 const T& opAt(const Plan& p, size_t i) {
@@ -80,9 +80,9 @@ TEST(PlanBuilder, SharedPagesStayUnmeasuredOnMshvSnpAndTdx) {
 TEST(PlanBuilder, KvmSnpPutsOneVmsaPerVcpuLast) {
   PlanBuilder b(BackendKind::kKvmSnp, smallConfig(3));
   ByteVector vp0 = kvmVmsa();
-  detail::KvmVmsaState st = testing::sampleVmsaState();
-  st.regs.rip = 0x200000;
-  ByteVector vp2 = detail::encodeVmsa(st);
+  x86::VpState st = testing::sampleVmsaState();
+  st.rip = 0x200000;
+  ByteVector vp2 = testing::vmsaPage(st);
   ASSERT_TRUE(b.vpContextSnp(2, kKvmSnpVmsaGpa, vp2).ok());
   ASSERT_TRUE(b.vpContextSnp(0, kKvmSnpVmsaGpa, vp0).ok());
   ASSERT_TRUE(b.pageData(0x10000, 0, kIgvmDataNormal, {}).ok());  // after the contexts in the file
@@ -285,11 +285,13 @@ TEST(PlanBuilder, NativeContextBecomesRegisters) {
   ASSERT_TRUE(b.vpContextNative(0, c).ok());
   Result<Plan> p = b.finish();
   ASSERT_TRUE(p.ok()) << p.error().describe();
-  const X64Registers& r = std::get<X64Registers>(opAt<SetVpState>(*p, 1).state);
+  const x86::VpState& r = std::get<x86::VpState>(opAt<SetVpState>(*p, 1).state);
   EXPECT_EQ(r.rip, 0x100000u);
   EXPECT_EQ(r.rsp, 0x8FF0u);
-  EXPECT_EQ(r.cs.attributes, 0x0A9B);  // G and L moved to bits 11 and 9
-  EXPECT_EQ(r.ss.attributes, 0x0C93);
+  // The plan keeps the context's descriptor form; in the SVM form G and L sit at bits 11 and 9.
+  EXPECT_EQ(r.cs.attributes, 0xA09B);
+  EXPECT_EQ(x86::svmAttributes(r.cs.attributes), 0x0A9B);
+  EXPECT_EQ(x86::svmAttributes(r.ss.attributes), 0x0C93);
   EXPECT_EQ(r.ds.selector, 0x10);
   EXPECT_EQ(r.gs.base, 0x7777u);
   EXPECT_EQ(r.fs.base, 0u);

@@ -154,7 +154,7 @@ TEST(PlanFile, EveryImageOnEveryBackendLoadsItsPages) {
             EXPECT_EQ(v->gpa, backend == BackendKind::kKvmSnp ? kKvmSnpVmsaGpa
                                                               : 0xFFFFFFFFF000ull - vp * kPageSize);
           } else {
-            const auto* r = std::get_if<X64Registers>(&s.state);
+            const auto* r = std::get_if<x86::VpState>(&s.state);
             ASSERT_NE(r, nullptr);
             EXPECT_EQ(r->rip, 0x100000u + vp * 0x10);
             EXPECT_EQ(r->cr3, 0x9000u);

@@ -146,7 +146,7 @@ Plan validSnp() {
   Plan p = basePlan(BackendKind::kKvmSnp);
   p.ops.push_back(mapAll(p.backend));
   p.ops.push_back(filledPages(0x100000, 2, 0xAB));
-  p.ops.push_back(vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(sampleVmsaState())));
+  p.ops.push_back(vmsaOp(0, kKvmSnpVmsaGpa, testing::vmsaPage(sampleVmsaState())));
   p.ops.push_back(Finalize{});
   return p;
 }
@@ -180,7 +180,7 @@ Plan validFor(BackendKind b) {
     Plan p = validSnp();
     p.backend = b;
     if (b == BackendKind::kMshvSnp) {
-      p.ops[2] = vmsaOp(0, 0x800000, detail::encodeVmsa(sampleVmsaState()));
+      p.ops[2] = vmsaOp(0, 0x800000, testing::vmsaPage(sampleVmsaState()));
     }
     return p;
   }
@@ -303,7 +303,7 @@ TEST(CheckPlan, RefusesEachRuleWithAClearError) {
        "an snp guest starts from its vmsa"},
       {"vmsa_on_kvm", BackendKind::kKvm,
        [](Plan& p) {
-         insertBeforeFinalize(p, vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(sampleVmsaState())));
+         insertBeforeFinalize(p, vmsaOp(0, kKvmSnpVmsaGpa, testing::vmsaPage(sampleVmsaState())));
        },
        "plan.vp_vmsa", "kvm cannot load an snp vmsa"},
       {"vmsa_gpa_on_kvm_snp", BackendKind::kKvmSnp,

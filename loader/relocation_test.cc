@@ -105,7 +105,7 @@ VmConfig config() {
 // The pages the plan loads (zeros for pages without data) and vp 0's registers.
 struct Loaded {
   std::map<uint64_t, ByteVector> pages;
-  X64Registers regs;
+  x86::VpState regs;
 };
 
 Loaded load(const Plan& p) {
@@ -121,7 +121,7 @@ Loaded load(const Plan& p) {
         out.pages[imp->gpa + i * kPageSize] = page;
       }
     } else if (const auto* s = std::get_if<SetVpState>(&op)) {
-      if (const auto* r = std::get_if<X64Registers>(&s->state); r != nullptr && s->vp_index == 0) {
+      if (const auto* r = std::get_if<x86::VpState>(&s->state); r != nullptr && s->vp_index == 0) {
         out.regs = *r;
       }
     }

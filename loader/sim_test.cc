@@ -59,7 +59,7 @@ Plan kvmSnpWith(std::vector<LaunchOp> ops, std::optional<SnpIdBlock> id = std::n
     p.ops.push_back(std::move(op));
   }
   p.ops.push_back(
-      testing::vmsaOp(0, kKvmSnpVmsaGpa, detail::encodeVmsa(testing::sampleVmsaState())));
+      testing::vmsaOp(0, kKvmSnpVmsaGpa, testing::vmsaPage(testing::sampleVmsaState())));
   Finalize fin;
   fin.snp_id = std::move(id);
   p.ops.push_back(fin);
@@ -173,7 +173,7 @@ TEST(SnpPsp, KvmSynthesisesExactlyTheFilesVmsa) {
   Plan p = kvmSnpWith({testing::filledPages(0x100000, 1, 0x11)});
   ASSERT_TRUE(launch(*backend, p).ok());
   ASSERT_EQ(psp.kvmVmsas().size(), 1u);
-  EXPECT_EQ(psp.kvmVmsas()[0], detail::encodeVmsa(testing::sampleVmsaState()));
+  EXPECT_EQ(psp.kvmVmsas()[0], testing::vmsaPage(testing::sampleVmsaState()));
 }
 
 TEST(SnpPsp, MultiPageUpdatesMeasureAscendingPages) {

@@ -242,7 +242,7 @@ TEST(FakeKvmRun, VpStateReachesTheBspRegisters) {
   FakeKvm kvm;
   kvm.onRun(0, [](FakeKvm::Run& r) { return r.ioOut(0xF4, 0); });
   GuestSetup setup = smallGuest(2);
-  VpState& s = setup.bsp;
+  x86::VpState& s = setup.bsp;
   s.rax = 1, s.rcx = 2, s.rdx = 3, s.rbx = 4, s.rsp = 5, s.rbp = 6, s.rsi = 7, s.rdi = 8;
   s.r8 = 9, s.r15 = 16, s.rip = 0x100123, s.rflags = 0x46;
   s.gs = {0xFFFF800000001000, 0xFFFFFFFF, 0x10, 0xC093};

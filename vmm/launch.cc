@@ -77,7 +77,7 @@ Result<RunOutcome> launchAndRun(const igvm::File& file, const Launch& launch, Ru
                                                          : loader::BackendKind::kKvm;
   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, kind, launch.vm));
   // On KVM the VMM sets vCPU 0's registers; on MSHV the loader's backend does (SetVpState stays).
-  VpState bsp;
+  x86::VpState bsp;
   if (!mshv) {
     IGVMKIT_ASSIGN_OR_RETURN(bsp, takeBspState(plan, launch.insecure_snp));
   }

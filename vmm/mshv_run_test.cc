@@ -145,7 +145,7 @@ std::unique_ptr<Partition> launched(uint32_t vcpus = 1) {
   plan.ops.push_back(loader::MapMemory{0, 16 << 20, false});
   loader::SetVpState bsp;
   bsp.vp_index = 0;
-  loader::X64Registers regs;
+  x86::VpState regs;
   regs.rip = kEntry;
   regs.rax = 0x1111;
   bsp.state = regs;

@@ -42,7 +42,8 @@ SerialSink serialToString(std::string& out) {
   return [&out](std::string_view bytes) { out.append(bytes); };
 }
 
-Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config) {
+Result<RunOutcome> run(const loader::LoadedVm& vm, const x86::VpState& bsp,
+                       const RunConfig& config) {
   std::unique_ptr<hv::Device> real;
   hv::Device& sys = config.device != nullptr ? *config.device : *(real = hv::systemDevice());
   return runKvm(sys, vm, bsp, config);
@@ -78,49 +79,8 @@ Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, boo
                std::nullopt};
 }
 
-namespace {
-
-Segment fromSvm(const loader::X64Segment& s) {
-  uint16_t a = static_cast<uint16_t>((s.attributes & 0xff) | ((s.attributes & 0xf00) << 4));
-  return Segment{s.base, s.limit, s.selector, a};
-}
-
-}  // namespace
-
-VpState vpStateFromRegisters(const loader::X64Registers& r) {
-  VpState v;
-  v.rax = r.rax, v.rcx = r.rcx, v.rdx = r.rdx, v.rbx = r.rbx;
-  v.rsp = r.rsp, v.rbp = r.rbp, v.rsi = r.rsi, v.rdi = r.rdi;
-  v.r8 = r.r8, v.r9 = r.r9, v.r10 = r.r10, v.r11 = r.r11;
-  v.r12 = r.r12, v.r13 = r.r13, v.r14 = r.r14, v.r15 = r.r15;
-  v.rip = r.rip;
-  v.rflags = r.rflags;
-  v.idtr = {r.idtr.base, r.idtr.limit};
-  v.gdtr = {r.gdtr.base, r.gdtr.limit};
-  v.cs = fromSvm(r.cs);
-  v.ds = fromSvm(r.ds);
-  v.es = fromSvm(r.es);
-  v.fs = fromSvm(r.fs);
-  v.gs = fromSvm(r.gs);
-  v.ss = fromSvm(r.ss);
-  v.tr = fromSvm(r.tr);
-  v.ldtr = fromSvm(r.ldtr);
-  v.cr0 = r.cr0;
-  v.cr2 = r.cr2;
-  v.cr3 = r.cr3;
-  v.cr4 = r.cr4;
-  v.efer = r.efer;
-  if (r.xcr0 != 0) {
-    v.xcr0 = r.xcr0;
-  }
-  if (r.pat != 0) {
-    v.pat = r.pat;
-  }
-  return v;
-}
-
-Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
-  std::optional<VpState> bsp;
+Result<x86::VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
+  std::optional<x86::VpState> bsp;
   std::vector<loader::LaunchOp> kept;
   kept.reserve(plan.ops.size());
   for (loader::LaunchOp& op : plan.ops) {
@@ -132,8 +92,8 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
     if (s->vp_index != 0) {
       continue;  // APs start by INIT/SIPI from the guest
     }
-    if (const auto* regs = std::get_if<loader::X64Registers>(&s->state)) {
-      bsp = vpStateFromRegisters(*regs);
+    if (const auto* regs = std::get_if<x86::VpState>(&s->state)) {
+      bsp = *regs;
       continue;
     }
     const auto& vmsa = std::get<loader::SnpVmsa>(s->state);
@@ -142,9 +102,18 @@ Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa) {
                    "vcpu 0 starts from an snp vmsa; plain kvm can run it only with --insecure",
                    std::nullopt};
     }
-    IGVMKIT_ASSIGN_OR_RETURN(loader::X64Registers regs,
+    IGVMKIT_ASSIGN_OR_RETURN(x86::VpState regs,
                              loader::registersFromVmsa(vmsa.page, plan.setup.sev_features));
-    bsp = vpStateFromRegisters(regs);
+    // What --insecure has always loaded from a VMSA, kept exactly: a PAT of 0 meant "not given"
+    // (the loader's old register type used 0 for that) and keeps the reset PAT; the FPU control
+    // words stay at their reset values. XCR0 cannot be 0 here (decodeKvmVmsa refuses it).
+    const x86::VpState reset;
+    if (regs.pat == 0) {
+      regs.pat = reset.pat;
+    }
+    regs.mxcsr = reset.mxcsr;
+    regs.fcw = reset.fcw;
+    bsp = std::move(regs);
   }
   plan.ops = std::move(kept);
   if (!bsp) {

@@ -44,59 +44,15 @@
 #include "loader/backend.h"
 #include "hv/device.h"
 #include "loader/plan.h"
+#include "x86/vp_state.h"
 
 namespace igvmkit::vmm {
 
-// One segment register as the CPU caches it. `attributes` is the 16-bit descriptor form used by
-// the IGVM native context (igvm-format.md §5.4) and the SEV VMSA: bits 3:0 type, 4 S, 6:5 DPL,
-// 7 P, 12 AVL, 13 L, 14 D/B, 15 G (bits 11:8 unused). `limit` is the byte-granular limit the CPU
-// uses (0xffffffff for a flat 4 GiB segment), not the raw 20-bit descriptor field.
-// A segment that is all zero keeps KVM's architectural reset value (useful for TR and LDTR, which
-// the IGVM native context does not carry).
-struct Segment {
-  uint64_t base = 0;
-  uint32_t limit = 0;
-  uint16_t selector = 0;
-  uint16_t attributes = 0;
-  bool operator==(const Segment&) const = default;
-};
-
-// GDTR or IDTR.
-struct TableRegister {
-  uint64_t base = 0;
-  uint16_t limit = 0;
-  bool operator==(const TableRegister&) const = default;
-};
-
-// A model-specific register to set before the vCPU first runs.
-struct Msr {
-  uint32_t index = 0;
-  uint64_t value = 0;
-  bool operator==(const Msr&) const = default;
-};
-
-// The boot vCPU's registers. Field names and order follow IgvmNativeVpContextX64 (igvm-format.md
-// §5.4) so the IGVM front end maps them 1:1: its code_* fields go to `cs`, its data_* fields to
-// ds/es/fs/gs/ss, gs_base to gs.base. Registers the context does not name keep the values below
-// (the x86 reset values, or what Linux's 64-bit boot protocol expects).
-struct VpState {
-  uint64_t rax = 0, rcx = 0, rdx = 0, rbx = 0, rsp = 0, rbp = 0, rsi = 0, rdi = 0;
-  uint64_t r8 = 0, r9 = 0, r10 = 0, r11 = 0, r12 = 0, r13 = 0, r14 = 0, r15 = 0;
-  uint64_t rip = 0;
-  uint64_t rflags = 0x2;  // bit 1 is reserved and always set
-  TableRegister idtr;
-  TableRegister gdtr;
-  Segment cs, ds, es, fs, gs, ss, tr, ldtr;
-  uint64_t cr0 = 0x60000010;  // reset value: CD | NW | ET
-  uint64_t cr2 = 0;
-  uint64_t cr3 = 0;
-  uint64_t cr4 = 0;
-  uint64_t efer = 0;
-  uint64_t xcr0 = 0x1;  // x87 only; set 0x3 (or more) for a guest that uses SSE/AVX via XSAVE
-  uint64_t pat = 0x0007040600070406;  // IA32_PAT reset value
-  std::vector<Msr> msrs;              // any further MSRs, applied after the VMM's defaults
-  bool operator==(const VpState&) const = default;
-};
+// The boot vCPU's registers are an x86::VpState (x86/vp_state.h): segment attributes in the
+// descriptor form, RFLAGS/CR0/XCR0/PAT/FPU words at their reset values unless set. The VMM sets
+// the segments, tables, CR0/2/3/4, EFER and GPRs through hv/kvm_regs.h (an all-zero segment keeps
+// KVM's reset value, useful for TR and LDTR, which the IGVM native context does not carry), FCW
+// and MXCSR, XCR0 when it is not 1, PAT and `msrs`; DR6/DR7 stay at KVM's reset values.
 
 inline constexpr int kFailureStatus = 125;  // triple fault, unhandled exit, timeout
 
@@ -157,11 +113,12 @@ struct RunOutcome {
 // the caller then destroys the backend.
 //
 //   IGVMKIT_ASSIGN_OR_RETURN(loader::Plan plan, loader::plan(file, BackendKind::kKvm, config));
-//   IGVMKIT_ASSIGN_OR_RETURN(vmm::VpState bsp, vmm::takeBspState(plan, false));
+//   IGVMKIT_ASSIGN_OR_RETURN(x86::VpState bsp, vmm::takeBspState(plan, false));
 //   auto backend = loader::makeBackend(loader::BackendKind::kKvm, *device);
 //   IGVMKIT_RETURN_IF_ERROR(loader::launch(*backend, plan));
 //   IGVMKIT_ASSIGN_OR_RETURN(vmm::RunOutcome outcome, vmm::run(backend->vm(), bsp, run_config));
-Result<RunOutcome> run(const loader::LoadedVm& vm, const VpState& bsp, const RunConfig& config);
+Result<RunOutcome> run(const loader::LoadedVm& vm, const x86::VpState& bsp,
+                       const RunConfig& config);
 
 // Runs a partition the loader's plain `mshv` backend created and loaded on /dev/mshv
 // (loader::launch() done with the whole plan: on MSHV the backend itself writes the vCPUs'
@@ -187,14 +144,11 @@ enum class Hypervisor { kKvm, kMshv };
 // kUnsupported, when neither is).
 Result<Hypervisor> chooseHypervisor(std::string_view name, bool kvm_present, bool mshv_present);
 
-// The IGVM native context as VpState: segment attributes go from the loader's SVM form (AVL, L,
-// D/B, G in bits 8-11) to the descriptor form (bits 12-15).
-VpState vpStateFromRegisters(const loader::X64Registers& regs);
-
-// Removes every SetVpState op from `plan` and returns vCPU 0's state as VpState. An SNP VMSA is
-// refused (rule "run.snp_vmsa") unless `allow_vmsa`, in which case its fields are translated to
-// plain registers (the guest then runs without any SNP protection). A plan without a vCPU 0 state
+// Removes every SetVpState op from `plan` and returns vCPU 0's state. An SNP VMSA is refused
+// (rule "run.snp_vmsa") unless `allow_vmsa`, in which case loader::registersFromVmsa() makes it
+// plain registers (the guest then runs without any SNP protection); as before the one VP-state
+// type, a VMSA's PAT of 0 keeps the reset PAT and its MXCSR/FCW are not loaded (reset values). A plan without a vCPU 0 state
 // is refused (rule "run.no_vp_context").
-Result<VpState> takeBspState(loader::Plan& plan, bool allow_vmsa);
+Result<x86::VpState> takeBspState(loader::Plan& plan, bool allow_vmsa);
 
 }  // namespace igvmkit::vmm

@@ -7,6 +7,7 @@
 
 #include "loader/internal/backends.h"
 #include "hv/kvm_abi.h"
+#include "hv/kvm_regs.h"
 #include "loader/internal/vmsa.h"
 
 namespace igvmkit::loader::detail {
@@ -17,24 +18,6 @@ using namespace hv::kvm;  // NOLINT: the ABI names read like the kernel's
 inline constexpr unsigned long kCapSplitIrqchip = 121;
 inline constexpr int kMaxRetries = 1000;
 inline constexpr uint32_t kMaxCpuidEntries = 256;
-
-kvm_segment toKvmSegment(const X64Segment& s, bool mark_unusable) {
-  kvm_segment k{};
-  k.base = s.base;
-  k.limit = s.limit;
-  k.selector = s.selector;
-  uint16_t a = s.attributes;
-  k.type = a & 0xF;
-  k.s = (a >> 4) & 1;
-  k.dpl = (a >> 5) & 3;
-  k.present = (a >> 7) & 1;
-  k.avl = (a >> 8) & 1;
-  k.l = (a >> 9) & 1;
-  k.db = (a >> 10) & 1;
-  k.g = (a >> 11) & 1;
-  k.unusable = mark_unusable && k.present == 0 ? 1 : 0;
-  return k;
-}
 
 class KvmBackend final : public Backend {
  public:
@@ -426,45 +409,15 @@ class KvmBackend final : public Backend {
     return tdxAdd(f.gpa, pages, false);
   }
 
-  Status setSregsAndRegs(int fd, const X64Registers& r, bool mark_unusable, uint64_t cr2) {
+  // The state's registers through hv/kvm_regs.h. `unusable_when_not_present`: a plain vCPU
+  // needs non-present segments marked unusable; the kvm-snp backend copies the VMSA's as they are.
+  Status setSregsAndRegs(int fd, const x86::VpState& state, bool unusable_when_not_present) {
     hv::Device& dev = res_.device();
     kvm_sregs s{};
     IGVMKIT_RETURN_IF_ERROR(check("KVM_GET_SREGS", dev.ioctl(fd, KVM_GET_SREGS, &s)));
-    s.cs = toKvmSegment(r.cs, mark_unusable);
-    s.ds = toKvmSegment(r.ds, mark_unusable);
-    s.es = toKvmSegment(r.es, mark_unusable);
-    s.fs = toKvmSegment(r.fs, mark_unusable);
-    s.gs = toKvmSegment(r.gs, mark_unusable);
-    s.ss = toKvmSegment(r.ss, mark_unusable);
-    s.tr = toKvmSegment(r.tr, mark_unusable);
-    s.ldt = toKvmSegment(r.ldtr, mark_unusable);
-    s.gdt = kvm_dtable{r.gdtr.base, r.gdtr.limit, {0, 0, 0}};
-    s.idt = kvm_dtable{r.idtr.base, r.idtr.limit, {0, 0, 0}};
-    s.cr0 = r.cr0;
-    s.cr2 = cr2;
-    s.cr3 = r.cr3;
-    s.cr4 = r.cr4;
-    s.efer = r.efer;
+    hv::kvm::setSregs(state, s, {.unusable_when_not_present = unusable_when_not_present});
     IGVMKIT_RETURN_IF_ERROR(check("KVM_SET_SREGS", dev.ioctl(fd, KVM_SET_SREGS, &s)));
-    kvm_regs g{};
-    g.rax = r.rax;
-    g.rbx = r.rbx;
-    g.rcx = r.rcx;
-    g.rdx = r.rdx;
-    g.rsi = r.rsi;
-    g.rdi = r.rdi;
-    g.rsp = r.rsp;
-    g.rbp = r.rbp;
-    g.r8 = r.r8;
-    g.r9 = r.r9;
-    g.r10 = r.r10;
-    g.r11 = r.r11;
-    g.r12 = r.r12;
-    g.r13 = r.r13;
-    g.r14 = r.r14;
-    g.r15 = r.r15;
-    g.rip = r.rip;
-    g.rflags = r.rflags;
+    kvm_regs g = hv::kvm::toKvmRegs(state);
     return check("KVM_SET_REGS", dev.ioctl(fd, KVM_SET_REGS, &g));
   }
 
@@ -473,12 +426,14 @@ class KvmBackend final : public Backend {
       return invalid("plan.vp_index", "vp index " + std::to_string(s.vp_index) + " has no vcpu");
     }
     int fd = vm_.vcpu_fds[s.vp_index];
-    if (const auto* regs = std::get_if<X64Registers>(&s.state)) {
+    if (const auto* regs = std::get_if<x86::VpState>(&s.state)) {
       if (kind_ != BackendKind::kKvm) {
         return unsupported("plan.vp_registers",
                            std::string(backendName(kind_)) + " cannot load vcpu registers");
       }
-      IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, *regs, true, 0));
+      // Only the registers the native context carries: XCR0, PAT and the rest keep the vCPU's
+      // reset values (the state holds exactly those).
+      IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, *regs, true));
       vp_state_set_[s.vp_index] = true;
       return okStatus();
     }
@@ -492,10 +447,10 @@ class KvmBackend final : public Backend {
           "kvm_snp.vmsa_gpa",
           "vmsa at " + hex(vmsa.gpa) + ", but kvm places every vmsa at " + hex(kKvmSnpVmsaGpa));
     }
-    IGVMKIT_ASSIGN_OR_RETURN(KvmVmsaState st, decodeKvmVmsa(vmsa.page, setup_.sev_features));
+    IGVMKIT_ASSIGN_OR_RETURN(x86::VpState st, decodeKvmVmsa(vmsa.page, setup_.sev_features));
     // KVM sets EFER.SVME itself; openvmm clears it before KVM_SET_SREGS (loader-vmm.md §1.2).
-    st.regs.efer &= ~kEferSvme;
-    IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, st.regs, false, st.cr2));
+    st.efer &= ~kEferSvme;
+    IGVMKIT_RETURN_IF_ERROR(setSregsAndRegs(fd, st, false));
     hv::Device& dev = res_.device();
     kvm_xcrs x{};
     x.nr_xcrs = 1;

@@ -11,6 +11,7 @@
 
 #include "loader/internal/backends.h"
 #include "hv/mshv_abi.h"
+#include "hv/mshv_regs.h"
 
 namespace igvmkit::loader::detail {
 namespace {
@@ -211,53 +212,15 @@ class MshvBackend final : public Backend {
     return importIsolated(f.gpa, pages, kIsoPageUnmeasured);
   }
 
-  static hv_register_assoc reg(uint32_t name, const void* value, size_t size) {
-    hv_register_assoc a{};
-    a.name = name;
-    std::memcpy(a.value, value, size);
-    return a;
-  }
-  static hv_register_assoc reg64(uint32_t name, uint64_t v) { return reg(name, &v, 8); }
-  static hv_register_assoc seg(uint32_t name, const X64Segment& s) {
-    hv_x64_segment_register v{s.base, s.limit, s.selector, hvSegmentAttributes(s.attributes)};
-    return reg(name, &v, sizeof(v));
-  }
-  static hv_register_assoc table(uint32_t name, const X64Table& t) {
-    hv_x64_table_register v{{0, 0, 0}, t.limit, t.base};
-    return reg(name, &v, sizeof(v));
-  }
-
   Status applyOp(const SetVpState& s) {
     if (s.vp_index >= vm_.vcpu_fds.size()) {
       return invalid("plan.vp_index", "vp index " + std::to_string(s.vp_index) + " has no vp");
     }
-    if (const auto* r = std::get_if<X64Registers>(&s.state)) {
+    if (const auto* r = std::get_if<x86::VpState>(&s.state)) {
       if (kind_ != BackendKind::kMshv) {
         return unsupported("plan.vp_registers", "mshv-snp cannot load vcpu registers");
       }
-      const uint64_t gprs[] = {r->rax, r->rcx, r->rdx, r->rbx, r->rsp, r->rbp, r->rsi, r->rdi,
-                               r->r8,  r->r9,  r->r10, r->r11, r->r12, r->r13, r->r14, r->r15};
-      std::vector<hv_register_assoc> regs;
-      for (uint32_t i = 0; i < 16; ++i) {
-        regs.push_back(reg64(kRegRax + i, gprs[i]));
-      }
-      regs.push_back(reg64(kRegRip, r->rip));
-      regs.push_back(reg64(kRegRflags, r->rflags));
-      regs.push_back(reg64(kRegCr0, r->cr0));
-      regs.push_back(reg64(kRegCr3, r->cr3));
-      regs.push_back(reg64(kRegCr4, r->cr4));
-      regs.push_back(reg64(kRegEfer, r->efer));
-      regs.push_back(seg(kRegEs, r->es));
-      regs.push_back(seg(kRegCs, r->cs));
-      regs.push_back(seg(kRegSs, r->ss));
-      regs.push_back(seg(kRegDs, r->ds));
-      regs.push_back(seg(kRegFs, r->fs));
-      regs.push_back(seg(kRegGs, r->gs));
-      regs.push_back(seg(kRegLdtr, r->ldtr));
-      regs.push_back(seg(kRegTr, r->tr));
-      regs.push_back(table(kRegIdtr, r->idtr));
-      regs.push_back(table(kRegGdtr, r->gdtr));
-      return setRegisters(s.vp_index, regs);
+      return setRegisters(s.vp_index, registersFor(*r));
     }
     const SnpVmsa& vmsa = std::get<SnpVmsa>(s.state);
     if (kind_ != BackendKind::kMshvSnp) {
@@ -294,7 +257,7 @@ class MshvBackend final : public Backend {
     // Point each VP with a VMSA at it: SEV_CONTROL bit 0 enables, bits 12-63 hold the GPN.
     for (uint32_t i = 0; i < vmsa_gpa_.size(); ++i) {
       if (vmsa_gpa_[i]) {
-        IGVMKIT_RETURN_IF_ERROR(setRegisters(i, {reg64(kRegSevControl, *vmsa_gpa_[i] | 1)}));
+        IGVMKIT_RETURN_IF_ERROR(setRegisters(i, {register64(kRegSevControl, *vmsa_gpa_[i] | 1)}));
       }
     }
     return okStatus();

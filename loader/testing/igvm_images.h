@@ -54,10 +54,10 @@ inline ByteVector patternPage(uint32_t seed) {
 
 // VP `vp`'s SNP VMSA (one KVM can reproduce; RIP differs per VP).
 inline ByteVector snpVmsaFor(uint16_t vp) {
-  detail::KvmVmsaState s = sampleVmsaState();
-  s.regs.rip += vp * 0x10;
-  s.regs.rsp += vp * 0x100;
-  return detail::encodeVmsa(s);
+  x86::VpState s = sampleVmsaState();
+  s.rip += vp * 0x10;
+  s.rsp += vp * 0x100;
+  return vmsaPage(s);
 }
 
 // VP `vp`'s native context: 64-bit long mode entry at 0x100000 + vp * 0x10.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 
+#include "igvm/vp_state.h"
 #include "loader/internal/vmsa.h"
 #include "loader/plan.h"
 
@@ -52,12 +53,11 @@ inline ImportPages zeroPages(uint64_t gpa, uint64_t pages, PageType type) {
   return op;
 }
 
-// A VMSA KVM can reproduce: 64-bit code segment, flat data segments, paging on.
-inline detail::KvmVmsaState sampleVmsaState() {
-  detail::KvmVmsaState s;
-  X64Registers& r = s.regs;
-  r.cs = {0, 0xFFFFFFFF, 0x08, 0x029B};  // P, S, type 0xB, L
-  r.ds = r.es = r.fs = r.gs = r.ss = {0, 0xFFFFFFFF, 0x10, 0x0C93};
+// The state of a VMSA KVM can reproduce: 64-bit code segment, flat data segments, paging on.
+inline x86::VpState sampleVmsaState() {
+  x86::VpState r;
+  r.cs = {0, 0xFFFFFFFF, 0x08, 0x209B};  // P, S, type 0xB, L (0x029B in the VMSA)
+  r.ds = r.es = r.fs = r.gs = r.ss = {0, 0xFFFFFFFF, 0x10, 0xC093};  // 0x0C93 in the VMSA
   r.tr = {0x1000, 0x67, 0x18, 0x008B};
   r.gdtr = {0x5000, 0x1F};
   r.idtr = {0x6000, 0xFFF};
@@ -70,15 +70,23 @@ inline detail::KvmVmsaState sampleVmsaState() {
   r.rsi = 0x7000;
   r.rflags = 2;
   r.r15 = 0x1515;
-  s.cr2 = 0;
-  s.dr6 = 0xFFFF0FF0;
-  s.dr7 = 0x400;
-  s.xcr0 = 1;
-  s.pat = 0x0007040600070406;
-  s.fcw = 0x37F;
-  s.mxcsr = 0x1F80;
-  s.sev_features = kSevFeatureSnpActive;
-  return s;
+  r.cr2 = 0;
+  r.dr6 = 0xFFFF0FF0;
+  r.dr7 = 0x400;
+  r.xcr0 = 1;
+  r.pat = 0x0007040600070406;
+  r.fcw = 0x37F;
+  r.mxcsr = 0x1F80;
+  return r;
+}
+
+// The VMSA page of `state` (igvm's codec) with `sev_features`.
+inline ByteVector vmsaPage(const x86::VpState& state,
+                           uint64_t sev_features = kSevFeatureSnpActive) {
+  igvm::SevVmsa v = igvm::vmsaFromVpState(state);
+  v.sev_features = sev_features;
+  const Bytes b = asBytes(v);
+  return ByteVector(b.begin(), b.end());
 }
 
 inline SetVpState vmsaOp(uint32_t vp, uint64_t gpa, ByteVector page) {
@@ -91,7 +99,7 @@ inline SetVpState vmsaOp(uint32_t vp, uint64_t gpa, ByteVector page) {
 inline SetVpState registersOp(uint32_t vp) {
   SetVpState s;
   s.vp_index = vp;
-  s.state = sampleVmsaState().regs;
+  s.state = sampleVmsaState();
   return s;
 }
 

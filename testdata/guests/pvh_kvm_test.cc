@@ -96,12 +96,12 @@ vmm::GuestSetup pvhGuest(uint32_t magic, const std::string& cmdline, unsigned vc
   setup.loads.push_back({.gpa = kMemmapGpa, .data = memmap});
   setup.loads.push_back({.gpa = kCmdlineGpa, .data = text});
 
-  vmm::VpState& s = setup.bsp;
+  x86::VpState& s = setup.bsp;
   s.rip = ehdr.ok() ? ehdr->e_entry : 0;
   s.rbx = kStartInfoGpa;
   s.cr0 = 0x11;  // PE | ET
-  const vmm::Segment code{.base = 0, .limit = 0xffffffff, .selector = 0x08, .attributes = 0xc09b};
-  const vmm::Segment data{.base = 0, .limit = 0xffffffff, .selector = 0x10, .attributes = 0xc093};
+  const x86::Segment code{.base = 0, .limit = 0xffffffff, .selector = 0x08, .attributes = 0xc09b};
+  const x86::Segment data{.base = 0, .limit = 0xffffffff, .selector = 0x10, .attributes = 0xc093};
   s.cs = code;
   s.ds = s.es = s.ss = s.fs = s.gs = data;
   return setup;

@@ -10,7 +10,9 @@
 #include "base/bytes.h"
 #include "base/testing/matchers.h"
 #include "igvm/defs.h"
+#include "igvm/vp_state.h"
 #include "loader/internal/vmsa.h"
+#include "x86/vp_state.h"
 
 namespace igvmkit::oracles {
 namespace {
@@ -131,7 +133,7 @@ ByteVector tableVmsa() {
 TEST(VmsaLayout, DecoderReadsEveryFieldWhereTheOutsideTableSaysItIs) {
   auto s = loader::detail::decodeKvmVmsa(tableVmsa(), 0x1);
   ASSERT_TRUE(s.ok()) << s.error().describe();
-  const loader::X64Registers& r = s->regs;
+  const x86::VpState& r = *s;
   EXPECT_EQ(r.es.selector, 0x10);
   EXPECT_EQ(r.cs.attributes, 0x94);
   EXPECT_EQ(r.ss.limit, 0xFFFF2u);
@@ -147,14 +149,14 @@ TEST(VmsaLayout, DecoderReadsEveryFieldWhereTheOutsideTableSaysItIs) {
   EXPECT_EQ(r.cr4, 0xA000u);
   EXPECT_EQ(r.cr3, 0xA001u);
   EXPECT_EQ(r.cr0, 0xA002u);
-  EXPECT_EQ(s->dr7, 0xA003u);
-  EXPECT_EQ(s->dr6, 0xA004u);
+  EXPECT_EQ(r.dr7, 0xA003u);
+  EXPECT_EQ(r.dr6, 0xA004u);
   EXPECT_EQ(r.rflags, 0xA005u);
   EXPECT_EQ(r.rip, 0xA006u);
   EXPECT_EQ(r.rsp, 0xA007u);
   EXPECT_EQ(r.rax, 0xA008u);
-  EXPECT_EQ(s->cr2, 0xA009u);
-  EXPECT_EQ(s->pat, 0xA00Au);
+  EXPECT_EQ(r.cr2, 0xA009u);
+  EXPECT_EQ(r.pat, 0xA00Au);
   EXPECT_EQ(r.rcx, 0xA00Bu);
   EXPECT_EQ(r.rdx, 0xA00Cu);
   EXPECT_EQ(r.rbx, 0xA00Du);
@@ -164,17 +166,21 @@ TEST(VmsaLayout, DecoderReadsEveryFieldWhereTheOutsideTableSaysItIs) {
   EXPECT_EQ(r.r8, 0xA011u);
   EXPECT_EQ(r.r15, 0xA018u);
   EXPECT_EQ(r.efer, 0x1D00u);
-  EXPECT_EQ(s->xcr0, 0x7u);
-  EXPECT_EQ(s->sev_features, 0x1u);
-  EXPECT_EQ(s->mxcsr, 0x1F80u);
-  EXPECT_EQ(s->fcw, 0x37F);
+  EXPECT_EQ(r.xcr0, 0x7u);
+  // SEV_FEATURES is read where the table puts it (0x1): the decoder refuses any other launch value.
+  EXPECT_FALSE(loader::detail::decodeKvmVmsa(tableVmsa(), 0x3).ok());
+  EXPECT_EQ(r.mxcsr, 0x1F80u);
+  EXPECT_EQ(r.fcw, 0x37F);
 }
 
 TEST(VmsaLayout, EncoderWritesTheSamePage) {
   ByteVector page = tableVmsa();
   auto s = loader::detail::decodeKvmVmsa(page, 0x1);
   ASSERT_TRUE(s.ok()) << s.error().describe();
-  EXPECT_EQ(loader::detail::encodeVmsa(*s), page);
+  igvm::SevVmsa v = igvm::vmsaFromVpState(*s);
+  v.sev_features = 0x1;
+  const Bytes b = asBytes(v);
+  EXPECT_EQ(ByteVector(b.begin(), b.end()), page);
 }
 
 // A byte the outside table places in a field KVM cannot set (VMPL, XSS, VIRTUAL_TOM) is refused.

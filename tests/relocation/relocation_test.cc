@@ -98,7 +98,7 @@ Built buildImage() {
 // Pages and vp 0's registers as the plan loads them.
 struct Loaded {
   std::map<uint64_t, ByteVector> pages;
-  loader::X64Registers regs;
+  x86::VpState regs;
 };
 
 Loaded load(const loader::Plan& p) {
@@ -114,7 +114,7 @@ Loaded load(const loader::Plan& p) {
         out.pages[imp->gpa + i * kPage] = page;
       }
     } else if (const auto* s = std::get_if<loader::SetVpState>(&op)) {
-      if (const auto* r = std::get_if<loader::X64Registers>(&s->state)) {
+      if (const auto* r = std::get_if<x86::VpState>(&s->state)) {
         out.regs = *r;
       }
     }

@@ -9,6 +9,7 @@
 
 #include "base/bytes.h"
 #include "igvm/defs.h"
+#include "igvm/vp_state.h"
 #include "igvm/writer.h"
 #include "vmm/testing/guest_setup.h"
 #include "vmm/testing/long_mode.h"
@@ -62,28 +63,7 @@ int main(int argc, char** argv) {
       m.add(igvm::pageDataEntry(load.gpa + off, kNativeMask, igvm::Blob(std::move(page))));
     }
   }
-  const vmm::VpState& s = setup.bsp;
-  igvm::IgvmNativeVpContextX64 c{};
-  c.rsp = s.rsp;
-  c.rsi = s.rsi;
-  c.rip = s.rip;
-  c.rflags = s.rflags;
-  c.idtr_base = s.idtr.base;
-  c.idtr_limit = s.idtr.limit;
-  c.gdtr_base = s.gdtr.base;
-  c.gdtr_limit = s.gdtr.limit;
-  c.code_selector = s.cs.selector;
-  c.code_attributes = s.cs.attributes;
-  c.code_base = static_cast<uint32_t>(s.cs.base);
-  c.code_limit = s.cs.limit;
-  c.data_selector = s.ds.selector;
-  c.data_attributes = s.ds.attributes;
-  c.data_base = static_cast<uint32_t>(s.ds.base);
-  c.data_limit = s.ds.limit;
-  c.cr0 = s.cr0;
-  c.cr3 = s.cr3;
-  c.cr4 = s.cr4;
-  c.efer = s.efer;
+  const igvm::IgvmNativeVpContextX64 c = igvm::nativeContextFromVpState(setup.bsp);
   ByteVector ctx(sizeof(c));
   std::memcpy(ctx.data(), &c, sizeof(c));
   m.add(igvm::vpContextEntry(0, kNativeMask, 0, igvm::Blob(std::move(ctx))));

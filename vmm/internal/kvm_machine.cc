@@ -106,7 +106,7 @@ RunOutcome Machine::run() {
   return RunLoop(runners, devices_, device_mutex_, config_).run();
 }
 
-Result<RunOutcome> runKvm(hv::Device& sys, const loader::LoadedVm& vm, const VpState& bsp,
+Result<RunOutcome> runKvm(hv::Device& sys, const loader::LoadedVm& vm, const x86::VpState& bsp,
                           const RunConfig& config) {
   Machine machine(sys, bsp, static_cast<unsigned>(vm.vcpu_fds.size()), config);
   IGVMKIT_RETURN_IF_ERROR(machine.adopt(vm));

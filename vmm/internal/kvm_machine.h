@@ -32,7 +32,7 @@ namespace igvmkit::vmm {
 // createPit, supportedCpuid, createVcpu for each vCPU. Either way run() runs it.
 class Machine {
  public:
-  Machine(hv::Device& sys, const VpState& bsp, unsigned vcpus, const RunConfig& config)
+  Machine(hv::Device& sys, const x86::VpState& bsp, unsigned vcpus, const RunConfig& config)
       : sys_(sys),
         bsp_(bsp),
         config_(config),
@@ -63,7 +63,7 @@ class Machine {
   void setIrq4(bool level);
 
   hv::Device& sys_;
-  const VpState& bsp_;
+  const x86::VpState& bsp_;
   const RunConfig& config_;
   const unsigned vcpu_count_;  // the topology CPUID announces
   Fd kvm_;
@@ -77,7 +77,7 @@ class Machine {
 };
 
 // Adopts the VM the loader's kvm backend built and runs it (vmm::run(LoadedVm, VpState, ...)).
-Result<RunOutcome> runKvm(hv::Device& device, const loader::LoadedVm& vm, const VpState& bsp,
+Result<RunOutcome> runKvm(hv::Device& device, const loader::LoadedVm& vm, const x86::VpState& bsp,
                           const RunConfig& config);
 
 }  // namespace igvmkit::vmm

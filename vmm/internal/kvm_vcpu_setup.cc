@@ -134,7 +134,7 @@ Status Machine::setCpuid(KvmVcpu& v, std::vector<kvm_cpuid_entry2> cpuid) {
 }
 
 Status Machine::setMsrs(KvmVcpu& v) {
-  std::vector<Msr> msrs = {
+  std::vector<x86::Msr> msrs = {
       {kMsrSysenterCs, 0},
       {kMsrSysenterEsp, 0},
       {kMsrSysenterEip, 0},

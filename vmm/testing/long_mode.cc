@@ -42,7 +42,7 @@ GuestSetup longModeGuest(uint64_t memory_bytes, uint64_t entry, ByteVector code,
   setup.loads.push_back({kPml4Gpa, std::move(tables)});
   setup.loads.push_back({entry, std::move(code)});
 
-  VpState& s = setup.bsp;
+  x86::VpState& s = setup.bsp;
   s.rip = entry;
   s.rsp = kStackTop;
   s.rflags = 0x2;
@@ -53,7 +53,7 @@ GuestSetup longModeGuest(uint64_t memory_bytes, uint64_t entry, ByteVector code,
   s.gdtr = {kGdtGpa, 23};
   s.idtr = {0, 0};
   s.cs = {0, 0xFFFFFFFF, 0x08, 0xA09B};
-  Segment data{0, 0xFFFFFFFF, 0x10, 0xC093};
+  x86::Segment data{0, 0xFFFFFFFF, 0x10, 0xC093};
   s.ds = s.es = s.fs = s.gs = s.ss = data;
   return setup;
 }
