@@ -25,6 +25,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 #include "vmm/vmm.h"
+#include "x86/vp_state.h"
 
 namespace igvmkit::vmm {
 
@@ -38,7 +39,7 @@ struct Load {
 struct GuestSetup {
   uint64_t memory_bytes = 0;  // RAM size; a multiple of 4 KiB, at least 1 MiB
   std::vector<Load> loads;    // each must lie inside RAM; later loads overwrite earlier ones
-  VpState bsp;                // vCPU 0
+  x86::VpState bsp;           // vCPU 0
   unsigned vcpus = 1;         // 1..igvm::kMaxVcpus; vCPU i gets APIC ID i
 };
 
