@@ -33,21 +33,6 @@ Result<SevVmsa> readVmsa(Bytes page) {
 
 }  // namespace
 
-Result<VmsaRegisters> readVmsaRegisters(Bytes page) {
-  IGVMKIT_ASSIGN_OR_RETURN(SevVmsa v, readVmsa(page));
-  return VmsaRegisters{.efer = v.efer,
-                       .cr0 = v.cr0,
-                       .cr3 = v.cr3,
-                       .cr4 = v.cr4,
-                       .rflags = v.rflags,
-                       .rip = v.rip,
-                       .pat = v.pat,
-                       .sev_features = v.sev_features,
-                       .xcr0 = v.xcr0,
-                       .mxcsr = v.mxcsr,
-                       .x87_fcw = v.x87_fcw};
-}
-
 std::vector<std::string> kvmVmsaIssues(Bytes page, uint64_t gpa) {
   std::vector<std::string> issues;
   if (gpa != kKvmVmsaGpa) {

@@ -33,18 +33,6 @@ namespace igvmkit::measure {
 // KVM's INITIAL_VMSA_GPA: where KVM puts (and measures) every VMSA (§1.4).
 using x86::kKvmVmsaGpa;
 
-// The registers a reader of a VMSA usually wants (for warnings and `dump`).
-struct VmsaRegisters {
-  uint64_t efer = 0, cr0 = 0, cr3 = 0, cr4 = 0, rflags = 0, rip = 0, pat = 0;
-  uint64_t sev_features = 0, xcr0 = 0;
-  uint32_t mxcsr = 0;
-  uint16_t x87_fcw = 0;
-};
-
-// Reads them from a 4 KiB VMSA page, through igvm::SevVmsa ("vmsa.size" unless the page is
-// exactly 4096 bytes).
-Result<VmsaRegisters> readVmsaRegisters(Bytes page);
-
 // Why KVM would not measure this VMSA page (at `gpa`) as the file holds it, one lowercase line per
 // problem, empty when it would: the GPA is not kKvmVmsaGpa; CR0 is not 0x31 or 0x30
 // (igvmmeasure --check-kvm); sev_features is not exactly SNP_ACTIVE; bytes outside the fields
