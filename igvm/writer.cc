@@ -87,7 +87,9 @@ class BlobIndex {
   }
 
   void add(uint64_t h, Blob blob) {
-    reserve(count_ + 1);
+    if (4 * (count_ + 1) > 3 * slots_.size()) {  // only when the writer's reserve() fell short
+      reserve(count_ + 1);
+    }
     place(Slot{h, blob});
     ++count_;
   }
