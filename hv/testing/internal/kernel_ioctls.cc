@@ -25,6 +25,14 @@ ByteVector copyOf(const void* p, size_t n) {
   return ByteVector(b, b + n);
 }
 
+namespace {
+
+// Requests without their size field, so that a request with the wrong _IOC_SIZE is still named
+// (and then refused for its size).
+constexpr unsigned long kIocSizeField = 0x3FFFul << 16;
+constexpr unsigned long withoutSize(unsigned long request) { return request & ~kIocSizeField; }
+
+// Every request the fake names, by its local name.
 const std::map<unsigned long, std::string>& requestNames() {
   static const std::map<unsigned long, std::string> names = {
       {KVM_GET_API_VERSION, "KVM_GET_API_VERSION"},
@@ -70,6 +78,8 @@ const std::map<unsigned long, std::string>& requestNames() {
   };
   return names;
 }
+
+}  // namespace
 
 const std::string* requestName(unsigned long request) {
   static const std::map<unsigned long, std::string> by_number = [] {
@@ -134,6 +144,9 @@ bool allowedHvcall(uint16_t code) {
          code == kHvcallSetVpRegisters || code == kHvcallGetVpRegisters;
 }
 
+namespace {
+
+// The kernel's definition of every ioctl the fake answers, by local name.
 const std::map<std::string, KernelIoctl>& kernelIoctls() {
   static const std::map<std::string, KernelIoctl> table = {
       {"KVM_GET_API_VERSION", {k::KVM_GET_API_VERSION, nullptr, ""}},
@@ -199,6 +212,8 @@ const std::map<std::string, KernelIoctl>& kernelIoctls() {
   };
   return table;
 }
+
+}  // namespace
 
 // The kernel's definition of the ioctl a request names (by its local name), or nullptr.
 const KernelIoctl* kernelIoctl(unsigned long request) {

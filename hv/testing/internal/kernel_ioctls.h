@@ -26,10 +26,7 @@ T load(const void* p) {
   return v;
 }
 
-// Requests without their size field, so that a request with the wrong _IOC_SIZE is still named
-// (and then refused for its size).
-inline constexpr unsigned long kIocSizeField = 0x3FFFul << 16;
-constexpr unsigned long withoutSize(unsigned long request) { return request & ~kIocSizeField; }
+// The argument size a request encodes (_IOC_SIZE).
 constexpr size_t iocSize(unsigned long request) { return (request >> 16) & 0x3FFF; }
 
 // What the kernel defines for each ioctl the fake answers, from the kernels' own headers
@@ -52,8 +49,6 @@ struct CommandPayload {
 bool zero(const void* p, size_t n);          // all n bytes at p are zero
 ByteVector copyOf(const void* p, size_t n);  // the n bytes at p
 
-// Every request the fake names (without its size field), by its local name.
-const std::map<unsigned long, std::string>& requestNames();
 // The local name of a request, found by its direction, type and number; nullptr if unknown.
 const std::string* requestName(unsigned long request);
 
@@ -64,9 +59,6 @@ std::string hvcallName(uint16_t code);
 
 // The hypercalls upstream's MSHV_ROOT_HVCALL allow-list passes (loader-vmm.md §2.1) that we use.
 bool allowedHvcall(uint16_t code);
-
-// The kernel's definition of every ioctl the fake answers, by local name.
-const std::map<std::string, KernelIoctl>& kernelIoctls();
 
 // The kernel's definition of the ioctl a request names (by its local name), or nullptr.
 const KernelIoctl* kernelIoctl(unsigned long request);
