@@ -49,6 +49,18 @@ Timed timedGet(const std::string& url, BodyKind kind = BodyKind::kBinary,
                             std::chrono::steady_clock::now() - start)};
 }
 
+TEST(PercentDecode, DecodesEscapesAndKeepsEverythingElse) {
+  EXPECT_EQ(percentDecode("-----BEGIN%20CERTIFICATE-----%0AMIIC%2Bz%2f"),
+            "-----BEGIN CERTIFICATE-----\nMIIC+z/");
+  EXPECT_EQ(percentDecode("a+b"), "a+b");  // '+' is not a space in a header value
+  EXPECT_EQ(percentDecode("100%"), "100%");
+  EXPECT_EQ(percentDecode("%4"), "%4");
+  EXPECT_EQ(percentDecode("%zz%41"), "%zzA");
+  EXPECT_EQ(percentDecode("%%41"), "%A");
+  EXPECT_EQ(percentDecode("%00x"), std::string("\0x", 2));
+  EXPECT_EQ(percentDecode(""), "");
+}
+
 TEST(HttpGet, ReturnsTheBodyAndHeaders) {
   LoopbackServer server;
   CannedResponse json = reply("{\"k\":1}", "application/json");

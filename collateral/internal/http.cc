@@ -1,11 +1,10 @@
 #include "collateral/internal/http.h"
 
-#include <curl/curl.h>
+#include "collateral/internal/curl.h"
 
 #include <algorithm>
 #include <cctype>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 namespace igvmkit::collateral::internal {
@@ -61,11 +60,6 @@ size_t onHeader(char* data, size_t size, size_t count, void* user) {
   return n;
 }
 
-void initCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 struct Attempt {
   Result<HttpResponse> result = Error{};
   bool retry = false;
@@ -112,9 +106,10 @@ std::optional<std::string> contentTypeProblem(const std::string& content_type, B
   return std::nullopt;
 }
 
-Attempt attemptGet(const std::string& url, BodyKind kind, const HttpOptions& o) {
+Attempt attemptGet(const CurlLibrary& lib, const std::string& url, BodyKind kind,
+                   const HttpOptions& o) {
   Attempt a;
-  std::unique_ptr<CURL, decltype(&curl_easy_cleanup)> curl(curl_easy_init(), curl_easy_cleanup);
+  std::unique_ptr<CURL, decltype(lib.easy_cleanup)> curl(lib.easy_init(), lib.easy_cleanup);
   if (!curl) {
     a.result = ::igvmkit::internal("curl_easy_init failed");
     return a;
@@ -123,23 +118,23 @@ Attempt attemptGet(const std::string& url, BodyKind kind, const HttpOptions& o) 
   t.max_body = o.max_body;
   char error_buffer[CURL_ERROR_SIZE] = {};
   CURL* c = curl.get();
-  curl_easy_setopt(c, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
-  curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-  curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-  curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_body));
-  curl_easy_setopt(c, CURLOPT_USERAGENT, "igvmkit");
-  curl_easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
-  curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
-  curl_easy_setopt(c, CURLOPT_WRITEDATA, &t);
-  curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
-  curl_easy_setopt(c, CURLOPT_HEADERDATA, &t);
-  CURLcode rc = curl_easy_perform(c);
-  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+  lib.easy_setopt(c, CURLOPT_URL, url.c_str());
+  lib.easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib.easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  lib.easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+  lib.easy_setopt(c, CURLOPT_MAXREDIRS, 3L);
+  lib.easy_setopt(c, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM (threads)
+  lib.easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+  lib.easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
+  lib.easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(o.max_body));
+  lib.easy_setopt(c, CURLOPT_USERAGENT, "igvmkit");
+  lib.easy_setopt(c, CURLOPT_ERRORBUFFER, error_buffer);
+  lib.easy_setopt(c, CURLOPT_WRITEFUNCTION, onBody);
+  lib.easy_setopt(c, CURLOPT_WRITEDATA, &t);
+  lib.easy_setopt(c, CURLOPT_HEADERFUNCTION, onHeader);
+  lib.easy_setopt(c, CURLOPT_HEADERDATA, &t);
+  CURLcode rc = lib.easy_perform(c);
+  std::string detail = error_buffer[0] != '\0' ? error_buffer : lib.easy_strerror(rc);
   switch (rc) {
     case CURLE_OK:
       break;
@@ -195,10 +190,10 @@ Attempt attemptGet(const std::string& url, BodyKind kind, const HttpOptions& o) 
       return a;
   }
   long status = 0;
-  curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+  lib.easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
   curl_off_t retry_after = 0;
   // libcurl parses both forms of Retry-After (delay-seconds and HTTP-date) into seconds.
-  if (curl_easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
+  if (lib.easy_getinfo(c, CURLINFO_RETRY_AFTER, &retry_after) == CURLE_OK && retry_after > 0) {
     a.retry_after = std::chrono::seconds(retry_after);
   } else if (std::optional<std::string> h = t.response.header("retry-after"); h && trim(*h) == "0") {
     a.retry_after = std::chrono::seconds(0);
@@ -219,7 +214,7 @@ Attempt attemptGet(const std::string& url, BodyKind kind, const HttpOptions& o) 
     return a;
   }
   char* type = nullptr;
-  curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
+  lib.easy_getinfo(c, CURLINFO_CONTENT_TYPE, &type);
   t.response.content_type = type != nullptr ? type : "";
   if (std::optional<std::string> problem = contentTypeProblem(t.response.content_type, kind)) {
     a.result = fetchError("fetch.content_type", url, *problem);
@@ -241,23 +236,34 @@ std::optional<std::string> HttpResponse::header(const std::string& name) const {
 }
 
 std::string percentDecode(const std::string& text) {
-  initCurlOnce();
-  int length = 0;
-  char* decoded = curl_easy_unescape(nullptr, text.data(), static_cast<int>(text.size()), &length);
-  if (decoded == nullptr) {
-    return "";
+  auto hexValue = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const bool escape = text[i] == '%' && i + 2 < text.size();
+    const int high = escape ? hexValue(text[i + 1]) : -1;
+    const int low = escape ? hexValue(text[i + 2]) : -1;
+    if (high >= 0 && low >= 0) {
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else {
+      out.push_back(text[i]);  // not an escape: kept as it is, as curl_easy_unescape does
+    }
   }
-  std::string out(decoded, static_cast<size_t>(length));
-  curl_free(decoded);
   return out;
 }
 
 Result<HttpResponse> httpGet(const std::string& url, BodyKind kind, const HttpOptions& options) {
-  initCurlOnce();
+  IGVMKIT_ASSIGN_OR_RETURN(const CurlLibrary* lib, curlLibrary());
   int attempts = std::max(options.max_attempts, 1);
   std::chrono::milliseconds backoff = options.initial_backoff;
   for (int i = 1;; ++i) {
-    Attempt a = attemptGet(url, kind, options);
+    Attempt a = attemptGet(*lib, url, kind, options);
     if (a.result.ok() || !a.retry) {
       return std::move(a.result);
     }
