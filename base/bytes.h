@@ -45,8 +45,8 @@ Bytes asBytes(const T& value) {
   return Bytes(reinterpret_cast<const std::byte*>(&value), sizeof(T));
 }
 
-template <class T>
-void appendStruct(ByteVector& out, const T& value) {
+template <class T, class Allocator>
+void appendStruct(std::vector<std::byte, Allocator>& out, const T& value) {
   Bytes b = asBytes(value);
   out.insert(out.end(), b.begin(), b.end());
 }

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "base/file.h"
+#include "base/memory.h"
 #include "builder/layout.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
@@ -240,8 +241,6 @@ class OutputSink : public igvm::WriteSink {
   static constexpr size_t kBufferBytes = size_t{1} << 20;
 
   explicit OutputSink(OutputFile& out) : out_(out) {
-    filling_.reserve(kBufferBytes);
-    writing_.reserve(kBufferBytes);
     try {
       writer_ = std::thread([this] { writeLoop(); });
     } catch (const std::system_error&) {
@@ -260,14 +259,15 @@ class OutputSink : public igvm::WriteSink {
   }
 
   Status append(Bytes bytes) override {
-    if (filling_.size() + bytes.size() > kBufferBytes) {
+    if (filled_ + bytes.size() > kBufferBytes) {
       IGVMKIT_RETURN_IF_ERROR(hand());
       if (bytes.size() > kBufferBytes) {
         IGVMKIT_RETURN_IF_ERROR(idle());
         return out_.write(bytes);
       }
     }
-    filling_.insert(filling_.end(), bytes.begin(), bytes.end());
+    std::copy(bytes.begin(), bytes.end(), buffer(filling_).begin() + static_cast<ptrdiff_t>(filled_));
+    filled_ += bytes.size();
     return okStatus();
   }
   Status writeAt(uint64_t offset, Bytes bytes) override {
@@ -287,22 +287,22 @@ class OutputSink : public igvm::WriteSink {
  private:
   // Gives the filled buffer to the writer thread (after its previous write is done).
   Status hand() {
-    if (filling_.empty()) {
+    if (filled_ == 0) {
       return okStatus();
     }
     IGVMKIT_RETURN_IF_ERROR(idle());
+    const Bytes full = buffer(filling_).first(filled_);
+    filled_ = 0;
     if (!writer_.joinable()) {
-      Status s = out_.write(filling_);
-      filling_.clear();
-      return s;
+      return out_.write(full);
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      std::swap(filling_, writing_);
+      writing_ = full;
       busy_ = true;
     }
     cv_.notify_all();
-    filling_.clear();
+    filling_ ^= 1;
     return okStatus();
   }
   // Waits until the writer thread has nothing in hand; its write's status.
@@ -321,18 +321,26 @@ class OutputSink : public igvm::WriteSink {
       lock.unlock();
       Status s = out_.write(writing_);
       lock.lock();
-      writing_.clear();
+      writing_ = {};
       written_ = std::move(s);
       busy_ = false;
       cv_.notify_all();
     }
   }
 
+  std::span<std::byte> buffer(size_t i) {
+    return std::span(buffers_).subspan(i * kBufferBytes, kBufferBytes);
+  }
+
   OutputFile& out_;
-  ByteVector filling_;  // the caller's
+  // Two buffers in one huge-page block (base/memory.h): the caller fills buffer(filling_) while
+  // the writer thread writes the other.
+  HugeVector<std::byte> buffers_ = HugeVector<std::byte>(2 * kBufferBytes);
+  size_t filling_ = 0;  // the caller's
+  size_t filled_ = 0;
   std::mutex mu_;
   std::condition_variable cv_;
-  ByteVector writing_;  // the writer thread's while busy_
+  Bytes writing_;  // the writer thread's while busy_
   bool busy_ = false;
   bool stop_ = false;
   Status written_;      // the last background write's status, until idle() reports it
@@ -346,9 +354,9 @@ class OutputSink : public igvm::WriteSink {
 // MeasureStream::advance()) must be done with them, but not with the other buffer's.
 class PageReader {
  public:
-  // 1 MiB: large enough that a read costs little per page, small enough that the two buffers'
-  // first-touch page faults (expensive on a VM) stay few.
+  // 1 MiB: a read costs little per page, and the two buffers fill one 2 MiB huge page.
   static constexpr uint64_t kChunkPages = 256;
+  static constexpr uint64_t kChunkBytes = kChunkPages * kPageSize;
 
   PageReader(const std::vector<Region>& regions,
              std::function<void(uint64_t, uint64_t)> progress)
@@ -375,13 +383,15 @@ class PageReader {
     if (page_ >= chunk_first_ + chunk_pages_ || chunk_pages_ == 0) {
       IGVMKIT_RETURN_IF_ERROR(before_reuse_());
       current_ ^= 1;
-      ByteVector& buffer = buffers_[current_];
+      if (buffers_.empty()) {
+        buffers_.resize(2 * kChunkBytes);
+      }
+      const std::span<std::byte> buffer = this->buffer(current_);
       const uint64_t offset = page_ * kPageSize;
-      const uint64_t bytes = std::min<uint64_t>(f.size() - offset, kChunkPages * kPageSize);
+      const uint64_t bytes = std::min<uint64_t>(f.size() - offset, kChunkBytes);
       chunk_first_ = page_;
       chunk_pages_ = (bytes + kPageSize - 1) / kPageSize;
-      buffer.resize(kChunkPages * kPageSize);
-      IGVMKIT_RETURN_IF_ERROR(f.read(offset, std::span(buffer).first(bytes)));
+      IGVMKIT_RETURN_IF_ERROR(f.read(offset, buffer.first(bytes)));
       read_ += bytes;
       if (progress_) {
         progress_(read_, total_);
@@ -389,7 +399,7 @@ class PageReader {
       std::fill(buffer.begin() + static_cast<ptrdiff_t>(bytes),
                 buffer.begin() + static_cast<ptrdiff_t>(chunk_pages_ * kPageSize), std::byte{0});
     }
-    Bytes page = Bytes(buffers_[current_]).subspan((page_ - chunk_first_) * kPageSize, kPageSize);
+    Bytes page = buffer(current_).subspan((page_ - chunk_first_) * kPageSize, kPageSize);
     ++page_;
     return allZero(page) ? Bytes{} : page;  // as PageSet::pages(): no bytes for a zero page
   }
@@ -410,8 +420,13 @@ class PageReader {
   size_t file_ = 0;
   uint64_t page_ = 0;  // next page of files_[file_]
   uint64_t chunk_first_ = 0, chunk_pages_ = 0;
-  ByteVector buffers_[2];
-  size_t current_ = 1;  // the buffer holding chunk_first_; the first read goes to buffers_[0]
+  std::span<std::byte> buffer(size_t i) {
+    return std::span(buffers_).subspan(i * kChunkBytes, kChunkBytes);
+  }
+
+  // Two chunk buffers in one huge-page block (base/memory.h), allocated by the first read.
+  HugeVector<std::byte> buffers_;
+  size_t current_ = 1;  // the buffer holding chunk_first_; the first read goes to buffer(0)
 };
 
 }  // namespace

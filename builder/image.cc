@@ -446,6 +446,7 @@ Status Layouter::streamedData(const DataBlob& d, const std::string& what) {
   Region r;
   r.what = what;
   r.platforms = d.platforms;
+  r.pages.reserve(alignUp(size, kPage) / kPage);
   for (uint64_t off = 0; off < alignUp(size, kPage); off += kPage) {
     r.pages.push_back(Page{d.gpa + off, {}});
   }

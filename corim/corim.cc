@@ -393,7 +393,7 @@ Result<ByteVector> withCorim(const igvm::File& file, uint32_t mask, Bytes docume
                              std::optional<Bytes> signature) {
   igvm::Model model = igvm::fromFile(file);
   // CORIM_DOCUMENT (0x104) and CORIM_SIGNATURE (0x105) are initialization headers.
-  std::vector<igvm::Entry> kept;
+  igvm::EntryList kept;
   for (igvm::Entry& e : model.initialization) {
     const auto* c = std::get_if<igvm::IGVM_VHS_CORIM_DATA>(&e.body);
     if (c != nullptr && (c->compatibility_mask & mask) != 0 &&

@@ -1252,7 +1252,7 @@ class Parser {
 
   // Sorted by start (then file order), the first range that starts inside an earlier range of a
   // shared mask bit. O(n log n).
-  static std::optional<Overlap> firstOverlap(std::vector<Import>& ranges) {
+  static std::optional<Overlap> firstOverlap(HugeVector<Import>& ranges) {
     std::sort(ranges.begin(), ranges.end(), [](const Import& a, const Import& b) {
       return a.first != b.first ? a.first < b.first : a.index < b.index;
     });
@@ -1322,7 +1322,7 @@ class Parser {
   Bytes bytes_;
   ParseOptions opts_;
   File file_;
-  std::vector<Header> all_;
+  HugeVector<Header> all_;  // a big file has hundreds of thousands (base/memory.h)
   uint64_t fixed_size_ = 0;
   uint64_t vh_begin_ = 0;
   uint64_t vh_end_ = 0;
@@ -1337,13 +1337,13 @@ class Parser {
   uint32_t corim_sig_bits_ = 0;
   uint32_t id_block_bits_ = 0;
   std::vector<Region> regions_;         // page-table regions (at most one per bit)
-  std::vector<Import> reloc_regions_;  // relocatable regions
+  HugeVector<Import> reloc_regions_;  // relocatable regions
   std::vector<VpRequirement> requirements_;
   std::unordered_set<uint64_t> vp_keys_;
   std::set<std::pair<uint32_t, uint64_t>> vmsa_pages_;  // (mask, gpa) of SNP/SEV-ES VMSAs
   std::unordered_map<uint32_t, Area> areas_;
   uint64_t area_bytes_ = 0;  // all declared areas together (parameter_area.limit)
-  std::vector<Import> imports_;
+  HugeVector<Import> imports_;
   size_t current_ = ~size_t{0};  // index into all_ of the header being checked
 };
 

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/memory.h"
 #include "base/status.h"
 #include "igvm/defs.h"
 
@@ -192,7 +193,7 @@ class File {
 
   Bytes bytes_;
   IGVM_FIXED_HEADER_V2 fixed_{};
-  std::vector<Header> headers_;
+  HugeVector<Header> headers_;  // base/memory.h: one per entry, several MiB in a big file
   size_t init_begin_ = 0;       // first initialization header in headers_
   size_t directive_begin_ = 0;  // first directive in headers_
   uint32_t declared_mask_ = 0;

@@ -1,5 +1,6 @@
 #include "igvm/writer.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstddef>
@@ -10,6 +11,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "base/memory.h"
 
 namespace igvmkit::igvm {
 namespace {
@@ -59,7 +62,7 @@ class BlobIndex {
       capacity *= 2;
     }
     if (capacity > slots_.size()) {
-      std::vector<Slot> old = std::move(slots_);
+      HugeVector<Slot> old = std::move(slots_);
       slots_.assign(capacity, Slot{});
       for (const Slot& s : old) {
         if (s.blob.length != 0) {
@@ -108,7 +111,7 @@ class BlobIndex {
     slots_[i] = slot;
   }
 
-  std::vector<Slot> slots_ = std::vector<Slot>(16);
+  HugeVector<Slot> slots_ = HugeVector<Slot>(16);  // base/memory.h: 16 bytes per page
   size_t count_ = 0;
 };
 
@@ -215,7 +218,7 @@ class Writer {
     // entries only, not on their data, so data can be streamed after it.
     uint64_t vh_size = 0;
     uint32_t index = 0;
-    for (const std::vector<Entry>* section :
+    for (const EntryList* section :
          {&model_.platforms, &model_.initialization, &model_.directives}) {
       for (const Entry& e : *section) {
         if (!bodyMatches(e.type, e.body)) {
@@ -242,12 +245,17 @@ class Writer {
 
     // Pass 2: room for the headers, then each entry's data appended as the entries are laid out
     // into `vh`.
-    IGVMKIT_RETURN_IF_ERROR(sink_.append(ByteVector(data_start_, std::byte{0})));
+    static constexpr std::array<std::byte, 64 * 1024> kZeros{};
+    for (uint64_t left = data_start_; left > 0;) {
+      const uint64_t n = std::min<uint64_t>(left, kZeros.size());
+      IGVMKIT_RETURN_IF_ERROR(sink_.append(Bytes(kZeros).first(n)));
+      left -= n;
+    }
     size_ = data_start_;
-    ByteVector vh;
+    HugeVector<std::byte> vh;
     vh.reserve(vh_size);
     index = 0;
-    for (const std::vector<Entry>* section :
+    for (const EntryList* section :
          {&model_.platforms, &model_.initialization, &model_.directives}) {
       for (const Entry& e : *section) {
         IGVMKIT_RETURN_IF_ERROR(writeEntry(vh, e, index++));
@@ -318,7 +326,7 @@ class Writer {
                                           " bytes exceeds " + hex(max));
   }
 
-  Status writeEntry(ByteVector& vh, const Entry& e, uint32_t index) {
+  Status writeEntry(HugeVector<std::byte>& vh, const Entry& e, uint32_t index) {
     HeaderBody body = e.body;
     Bytes data = e.data.bytes();
     if (e.deferred) {
@@ -540,7 +548,7 @@ Result<uint64_t> writeTo(const Model& model, const WriteOptions& opts, WriteSink
 Result<ByteVector> write(const Model& model, const WriteOptions& opts) {
   ByteVector out;
   uint64_t estimate = 0;  // an upper bound of the padded data, to reserve the output once
-  for (const std::vector<Entry>* section : {&model.platforms, &model.initialization,
+  for (const EntryList* section : {&model.platforms, &model.initialization,
                                             &model.directives}) {
     for (const Entry& e : *section) {
       estimate += sizeof(IGVM_VHS_VARIABLE_HEADER) + align8(e.data.size()) + 64;

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/memory.h"
 #include "base/status.h"
 #include "igvm/defs.h"
 #include "igvm/file.h"
@@ -69,6 +70,9 @@ struct Entry {
   bool deferred = false;
 };
 
+// A model section: a big file's directives are hundreds of thousands of entries (base/memory.h).
+using EntryList = HugeVector<Entry>;
+
 template <class T>
 Entry makeEntry(uint32_t type, const T& value, Blob data = {}) {
   return Entry{type, toBody(value), std::move(data)};
@@ -96,9 +100,9 @@ ByteVector vbsRegisterList(const std::vector<std::pair<uint32_t, uint64_t>>& nam
 
 struct Model {
   uint32_t architecture = kArchX64;  // kArchAArch64 needs format version 2
-  std::vector<Entry> platforms;
-  std::vector<Entry> initialization;
-  std::vector<Entry> directives;
+  EntryList platforms;
+  EntryList initialization;
+  EntryList directives;
 
   // Appends to the section of the entry's type range (unknown optional types: directives).
   void add(Entry e);

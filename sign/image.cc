@@ -116,7 +116,7 @@ std::optional<ReusedSignatures> reuseSignatures(const igvm::File& old, uint32_t 
 Result<ByteVector> withIdBlock(const igvm::File& file, const measure::SignedIdBlock& block,
                                uint32_t mask, std::optional<uint64_t> policy) {
   igvm::Model model = igvm::fromFile(file);
-  auto replaceOrAppend = [mask](std::vector<igvm::Entry>& entries, igvm::Entry entry,
+  auto replaceOrAppend = [mask](igvm::EntryList& entries, igvm::Entry entry,
                                 auto&& maskOf) {
     bool replaced = false;
     for (igvm::Entry& e : entries) {
