@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <span>
 
 #include "base/file.h"
 #include "base/testing/matchers.h"
@@ -34,6 +35,22 @@ struct ErrorCase {
   uint32_t column;
   std::string_view message;
 };
+
+// Each case fails with its rule at its line and column, an invalid-input error, with its message
+// when one is given.
+void expectErrors(std::span<const ErrorCase> cases) {
+  for (const ErrorCase& c : cases) {
+    Result<Manifest> r = parse(c.text);
+    ASSERT_THAT(r, HasRule(c.rule)) << c.name;
+    ASSERT_TRUE(r.error().location.has_value()) << c.name;
+    EXPECT_EQ(r.error().location->line, c.line) << c.name << ": " << r.error().describe();
+    EXPECT_EQ(r.error().location->column, c.column) << c.name << ": " << r.error().describe();
+    if (!c.message.empty()) {
+      EXPECT_EQ(r.error().message, c.message) << c.name;
+    }
+    EXPECT_EQ(r.error().code, Code::kInvalidInput) << c.name;
+  }
+}
 
 TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
   const std::string base(kBase);
@@ -125,17 +142,7 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
        "relocation needs [platform.vbs] with vtl = 0 (IGVM relocation headers must be followed by "
        "a VBS VP context)"},
   };
-  for (const ErrorCase& c : cases) {
-    Result<Manifest> r = parse(c.text);
-    ASSERT_THAT(r, HasRule(c.rule)) << c.name;
-    ASSERT_TRUE(r.error().location.has_value()) << c.name;
-    EXPECT_EQ(r.error().location->line, c.line) << c.name << ": " << r.error().describe();
-    EXPECT_EQ(r.error().location->column, c.column) << c.name << ": " << r.error().describe();
-    if (!c.message.empty()) {
-      EXPECT_EQ(r.error().message, c.message) << c.name;
-    }
-    EXPECT_EQ(r.error().code, Code::kInvalidInput) << c.name;
-  }
+  expectErrors(cases);
 }
 
 // Every error that names a key and points at its value (TableReader::badKey and its users),
@@ -209,14 +216,7 @@ TEST(Manifest, KeyErrorsNameTheKeyAndPointAtItsValue) {
       {"tdx_boundary", "[platform.tdx]\nshared_gpa_boundary = 0x1001\n", "manifest.alignment", 2,
        23, "'platform.tdx.shared_gpa_boundary' 0x1001 is not page aligned"},
   };
-  for (const ErrorCase& c : cases) {
-    Result<Manifest> r = parse(c.text);
-    ASSERT_THAT(r, HasRule(c.rule)) << c.name;
-    ASSERT_TRUE(r.error().location.has_value()) << c.name;
-    EXPECT_EQ(r.error().location->line, c.line) << c.name << ": " << r.error().describe();
-    EXPECT_EQ(r.error().location->column, c.column) << c.name << ": " << r.error().describe();
-    EXPECT_EQ(r.error().message, c.message) << c.name;
-  }
+  expectErrors(cases);
 }
 
 // toml++ 3.3 has undefined behaviour on U+FC06..U+FEFE; the parser refuses them up front.

@@ -2,8 +2,15 @@
 //
 // TableReader reads one table: each get() marks its key known, finish() refuses the first key
 // (in source order) nobody asked for. The typed getters (optU64, optSize, optBool, optString,
-// optWord, optTable, tableArray) return an empty optional for an absent key and a
-// manifest.type / manifest.value error, at the value's line and column, for a wrong one.
+// optWord, optTable, tableArray, eachTable) return an empty optional for an absent key and a
+// manifest.type / manifest.value error, at the value's line and column, for a wrong one. The
+// section parsers check values after reading them and report through badKey() ("'<path>.<key>'
+// <what>" at the value) and checkPageAligned(), so every such error names its key one way:
+//
+//   TableReader r(t, "firmware");
+//   IGVMKIT_ASSIGN_OR_RETURN(c.gpa, r.optSize("gpa"));
+//   IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("gpa", c.gpa));  // 'firmware.gpa' 0x1001 is ...
+//   IGVMKIT_RETURN_IF_ERROR(r.finish());
 // checkText() runs before toml++ sees the text (well-formed UTF-8, and none of the characters
 // toml++ 3.3 mishandles).
 #pragma once
@@ -15,10 +22,13 @@
 #include <string>
 #include <string_view>
 #include <toml++/toml.h>
+#include <utility>
 #include <vector>
 
+#include "base/bytes.h"
 #include "base/size.h"
 #include "base/status.h"
+#include "builder/layout.h"
 #include "builder/manifest.h"
 
 namespace igvmkit::builder::internal {
@@ -71,6 +81,25 @@ class TableReader {
     return bad("missing_key", "missing key '" + keyPath(key) + "'", table_.source());
   }
 
+  // Where an error about `key` points: its value, or the table when the key is absent.
+  const toml::source_region& sourceOf(std::string_view key) const {
+    const toml::node* n = table_.get(key);
+    return n != nullptr ? n->source() : table_.source();
+  }
+
+  // A manifest.<rule> error about `key`'s value, at it: "'<path>.<key>' <what>".
+  Error badKey(std::string rule, std::string_view key, const std::string& what) const {
+    return bad(std::move(rule), "'" + keyPath(key) + "' " + what, sourceOf(key));
+  }
+
+  // manifest.alignment at `key` when `value` is given and not a multiple of the page size.
+  Status checkPageAligned(std::string_view key, std::optional<uint64_t> value) const {
+    if (value && *value % layout::kPageSize != 0) {
+      return badKey("alignment", key, hex(*value) + " is not page aligned");
+    }
+    return okStatus();
+  }
+
   Error wrongType(std::string_view key, const toml::node& node, std::string_view want) const {
     return bad("type",
                "'" + keyPath(key) + "' must be " + std::string(want) + ", not " +
@@ -89,10 +118,7 @@ class TableReader {
     }
     int64_t v = i->get();
     if (v < 0 || static_cast<uint64_t>(v) > max) {
-      return bad("value",
-                 "'" + keyPath(key) + "' = " + std::to_string(v) + " is out of range 0.." +
-                     hex(max),
-                 n->source());
+      return badKey("value", key, "= " + std::to_string(v) + " is out of range 0.." + hex(max));
     }
     return std::optional<uint64_t>(static_cast<uint64_t>(v));
   }
@@ -105,7 +131,7 @@ class TableReader {
     }
     if (const auto* i = n->as_integer()) {
       if (i->get() < 0) {
-        return bad("value", "'" + keyPath(key) + "' must not be negative", n->source());
+        return badKey("value", key, "must not be negative");
       }
       return std::optional<uint64_t>(static_cast<uint64_t>(i->get()));
     }
@@ -160,8 +186,7 @@ class TableReader {
     for (size_t i = 0; i < N; ++i) {
       list += (i == 0 ? "" : ", ") + std::string(words[i]);
     }
-    return bad("value", "'" + keyPath(key) + "' = \"" + *s + "\" is not one of " + list,
-               table_.get(key)->source());
+    return badKey("value", key, "= \"" + *s + "\" is not one of " + list);
   }
 
   // A sub-table; `required` reports its absence.
@@ -201,12 +226,24 @@ class TableReader {
     return out;
   }
 
+  // Each table of the array `key` (tableArray()) read by `read`, a callable taking the table
+  // and returning Result<T>; the first error stops.
+  template <typename T, typename Read>
+  Result<std::vector<T>> eachTable(std::string_view key, Read read) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::vector<const toml::table*> tables, tableArray(key));
+    std::vector<T> out;
+    for (const toml::table* t : tables) {
+      IGVMKIT_ASSIGN_OR_RETURN(T value, read(*t));
+      out.push_back(std::move(value));
+    }
+    return out;
+  }
+
  private:
   const toml::table& table_;
   std::string path_;
   std::set<std::string> known_;
 };
-
 
 // `path` relative to `base_dir` (the manifest's directory); absolute paths stay as they are.
 std::string resolvePath(std::string_view base_dir, const std::string& path);
