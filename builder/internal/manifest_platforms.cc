@@ -109,13 +109,9 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
   if (host) {
     s.host = measure::kHostModels[*host];
   }
-  IGVMKIT_ASSIGN_OR_RETURN(auto vcpus, r.optU64("vcpus", 4096));
-  if (vcpus) {
-    if (*vcpus == 0) {
-      return r.badKey("value", "vcpus", "must be at least 1");
-    }
-    s.vcpus = static_cast<uint32_t>(*vcpus);
-  }
+  auto nonzero = [](uint64_t v) { return v != 0; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto vcpus, r.optU64("vcpus", 4096, nonzero, "must be at least 1"));
+  s.vcpus = static_cast<uint32_t>(vcpus.value_or(s.vcpus));
   IGVMKIT_ASSIGN_OR_RETURN(auto vmsa, r.optSize("vmsa_gpa"));
   s.vmsa_gpa = vmsa.value_or(layout::kSnpKvmVmsaGpa);
   IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("vmsa_gpa", vmsa));
@@ -155,14 +151,11 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     }
     s.vmm = *v;
   }
-  IGVMKIT_ASSIGN_OR_RETURN(auto cbit, r.optU64("c_bit", 63));
-  if (cbit) {
-    // Above bit 51 is no physical address bit (igvm/gpa.h: 52 bits at most), so no C-bit.
-    if (*cbit < 32 || *cbit > 51) {
-      return r.badKey("value", "c_bit", "must be between 32 and 51");
-    }
-    s.c_bit = static_cast<uint8_t>(*cbit);
-  }
+  // Above bit 51 is no physical address bit (igvm/gpa.h: 52 bits at most), so no C-bit.
+  auto address_bit = [](uint64_t v) { return v >= 32 && v <= 51; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto cbit,
+                           r.optU64("c_bit", 63, address_bit, "must be between 32 and 51"));
+  s.c_bit = static_cast<uint8_t>(cbit.value_or(s.c_bit));
   IGVMKIT_ASSIGN_OR_RETURN(const toml::table* id, r.optTable("id_block"));
   if (id != nullptr) {
     TableReader ir(*id, "platform.snp.id_block");
@@ -227,14 +220,10 @@ Result<TdxSettings> parseTdx(const toml::table& t) {
 Result<VbsSettings> parseVbs(const toml::table& t) {
   TableReader r(t, "platform.vbs");
   VbsSettings s;
-  IGVMKIT_ASSIGN_OR_RETURN(auto vtl, r.optU64("vtl", 2));
-  if (vtl) {
-    // The platform header's highest_vtl may only be 0 or 2 (igvm-format.md §2.5).
-    if (*vtl == 1) {
-      return r.badKey("value", "vtl", "must be 0 or 2");
-    }
-    s.vtl = static_cast<uint8_t>(*vtl);
-  }
+  // The platform header's highest_vtl may only be 0 or 2 (igvm-format.md §2.5).
+  auto not_one = [](uint64_t v) { return v != 1; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto vtl, r.optU64("vtl", 2, not_one, "must be 0 or 2"));
+  s.vtl = static_cast<uint8_t>(vtl.value_or(s.vtl));
   IGVMKIT_ASSIGN_OR_RETURN(auto debug, r.optBool("debug"));
   s.debug = debug.value_or(false);
   IGVMKIT_RETURN_IF_ERROR(r.finish());

@@ -5,7 +5,8 @@
 // optWord, optTable, tableArray, eachTable) return an empty optional for an absent key and a
 // manifest.type / manifest.value error, at the value's line and column, for a wrong one. The
 // section parsers check values after reading them and report through badKey() ("'<path>.<key>'
-// <what>" at the value) and checkPageAligned(), so every such error names its key one way:
+// <what>" at the value), checkPageAligned() or optU64()'s validating form, so every such error
+// names its key one way:
 //
 //   TableReader r(t, "firmware");
 //   IGVMKIT_ASSIGN_OR_RETURN(c.gpa, r.optSize("gpa"));
@@ -121,6 +122,17 @@ class TableReader {
       return badKey("value", key, "= " + std::to_string(v) + " is out of range 0.." + hex(max));
     }
     return std::optional<uint64_t>(static_cast<uint64_t>(v));
+  }
+
+  // optU64(), and then `valid(value)` must hold: else manifest.value "'<path>.<key>' <what>".
+  template <typename Valid>
+  Result<std::optional<uint64_t>> optU64(std::string_view key, uint64_t max, Valid valid,
+                                         const std::string& what) {
+    IGVMKIT_ASSIGN_OR_RETURN(std::optional<uint64_t> v, optU64(key, max));
+    if (v && !valid(*v)) {
+      return badKey("value", key, what);
+    }
+    return v;
   }
 
   // An integer, or a string with a size suffix ("64M", "4G", "0x1000").
