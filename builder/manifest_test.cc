@@ -145,8 +145,9 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
   expectErrors(cases);
 }
 
-// Every error that names a key and points at its value (TableReader::badKey and its users),
-// message by message: the text, the key path and the position are what users grep for.
+// Every error that names a key and points at its value (TableReader's typed getters, badKey() and
+// its users), message by message: the text, the key path and the position are what users grep
+// for.
 TEST(Manifest, KeyErrorsNameTheKeyAndPointAtItsValue) {
   const std::string base(kBase);
   const std::string snp = "[platform.snp]\n";
@@ -213,6 +214,14 @@ TEST(Manifest, KeyErrorsNameTheKeyAndPointAtItsValue) {
        "'platform.snp.id_block.id_pubkey' must not be empty"},
       {"author_pubkey_alone", id + "author_pubkey = \"p\"\n", "manifest.conflict", 4, 17,
        "'platform.snp.id_block.author_pubkey' needs author_key"},
+      {"table_type", "platform = 1\n", "manifest.type", 1, 12,
+       "'platform' must be a table, not an integer"},
+      {"table_array_type", "data = 1\n" + base, "manifest.type", 1, 8,
+       "'data' must be an array of tables, not an integer"},
+      {"string_type", mem + "[payload]\nelf = 1\n", "manifest.type", 5, 7,
+       "'payload.elf' must be a string, not an integer"},
+      {"bool_type", base + "[[data]]\ngpa = 0x100000\nsize = 4096\nshared = 1\n", "manifest.type",
+       12, 10, "'data.shared' must be a boolean, not an integer"},
       {"tdx_boundary", "[platform.tdx]\nshared_gpa_boundary = 0x1001\n", "manifest.alignment", 2,
        23, "'platform.tdx.shared_gpa_boundary' 0x1001 is not page aligned"},
   };

@@ -108,16 +108,24 @@ class TableReader {
                node.source());
   }
 
-  Result<std::optional<uint64_t>> optU64(std::string_view key, uint64_t max) {
+  // `key`'s value when it is a `type` node, nullptr when absent; manifest.type ("'<key>' must be
+  // <want>, not ...") when it holds something else.
+  Result<const toml::node*> getTyped(std::string_view key, toml::node_type type,
+                                     std::string_view want) {
     const toml::node* n = get(key);
+    if (n != nullptr && n->type() != type) {
+      return wrongType(key, *n, want);
+    }
+    return n;
+  }
+
+  Result<std::optional<uint64_t>> optU64(std::string_view key, uint64_t max) {
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::node* n,
+                             getTyped(key, toml::node_type::integer, "an integer"));
     if (n == nullptr) {
       return std::optional<uint64_t>();
     }
-    const auto* i = n->as_integer();
-    if (i == nullptr) {
-      return wrongType(key, *n, "an integer");
-    }
-    int64_t v = i->get();
+    const int64_t v = n->as_integer()->get();
     if (v < 0 || static_cast<uint64_t>(v) > max) {
       return badKey("value", key, "= " + std::to_string(v) + " is out of range 0.." + hex(max));
     }
@@ -158,27 +166,15 @@ class TableReader {
   }
 
   Result<std::optional<bool>> optBool(std::string_view key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) {
-      return std::optional<bool>();
-    }
-    const auto* b = n->as_boolean();
-    if (b == nullptr) {
-      return wrongType(key, *n, "a boolean");
-    }
-    return std::optional<bool>(b->get());
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::node* n,
+                             getTyped(key, toml::node_type::boolean, "a boolean"));
+    return n != nullptr ? std::optional<bool>(n->as_boolean()->get()) : std::nullopt;
   }
 
   Result<std::optional<std::string>> optString(std::string_view key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) {
-      return std::optional<std::string>();
-    }
-    const auto* s = n->as_string();
-    if (s == nullptr) {
-      return wrongType(key, *n, "a string");
-    }
-    return std::optional<std::string>(s->get());
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::node* n,
+                             getTyped(key, toml::node_type::string, "a string"));
+    return n != nullptr ? std::optional<std::string>(n->as_string()->get()) : std::nullopt;
   }
 
   // One of `words`; returns its index.
@@ -201,31 +197,21 @@ class TableReader {
     return badKey("value", key, "= \"" + *s + "\" is not one of " + list);
   }
 
-  // A sub-table; `required` reports its absence.
+  // A sub-table; nullptr when absent.
   Result<const toml::table*> optTable(std::string_view key) {
-    const toml::node* n = get(key);
-    if (n == nullptr) {
-      return static_cast<const toml::table*>(nullptr);
-    }
-    const auto* t = n->as_table();
-    if (t == nullptr) {
-      return wrongType(key, *n, "a table");
-    }
-    return t;
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::node* n, getTyped(key, toml::node_type::table, "a table"));
+    return n != nullptr ? n->as_table() : nullptr;
   }
 
   // An array of tables ([[key]] sections or an inline array of inline tables).
   Result<std::vector<const toml::table*>> tableArray(std::string_view key) {
     std::vector<const toml::table*> out;
-    const toml::node* n = get(key);
+    IGVMKIT_ASSIGN_OR_RETURN(const toml::node* n,
+                             getTyped(key, toml::node_type::array, "an array of tables"));
     if (n == nullptr) {
       return out;
     }
-    const auto* a = n->as_array();
-    if (a == nullptr) {
-      return wrongType(key, *n, "an array of tables");
-    }
-    for (const toml::node& e : *a) {
+    for (const toml::node& e : *n->as_array()) {
       const auto* t = e.as_table();
       if (t == nullptr) {
         return bad("type",
