@@ -136,21 +136,14 @@ Result<Manifest> parseManifest(std::string_view text, std::string_view source_na
   if (pl != nullptr) {
     IGVMKIT_ASSIGN_OR_RETURN(m.payload, internal::parsePayload(*pl, base_dir));
   }
-  IGVMKIT_ASSIGN_OR_RETURN(auto data, r.tableArray("data"));
-  for (const toml::table* t : data) {
-    IGVMKIT_ASSIGN_OR_RETURN(DataBlob d, internal::parseData(*t, base_dir, m));
-    m.data.push_back(std::move(d));
-  }
-  IGVMKIT_ASSIGN_OR_RETURN(auto areas, r.tableArray("parameter_area"));
-  for (const toml::table* t : areas) {
-    IGVMKIT_ASSIGN_OR_RETURN(ParameterArea a, internal::parseParameterArea(*t, m));
-    m.parameter_areas.push_back(std::move(a));
-  }
-  IGVMKIT_ASSIGN_OR_RETURN(auto required, r.tableArray("required_memory"));
-  for (const toml::table* t : required) {
-    IGVMKIT_ASSIGN_OR_RETURN(RequiredMemory q, internal::parseRequiredMemory(*t, m.memory));
-    m.required_memory.push_back(q);
-  }
+  // Each list reads the manifest as far as it is known (platforms, memory), not its siblings.
+  auto data = [&](const toml::table& t) { return internal::parseData(t, base_dir, m); };
+  IGVMKIT_ASSIGN_OR_RETURN(m.data, r.eachTable<DataBlob>("data", data));
+  auto area = [&](const toml::table& t) { return internal::parseParameterArea(t, m); };
+  IGVMKIT_ASSIGN_OR_RETURN(m.parameter_areas, r.eachTable<ParameterArea>("parameter_area", area));
+  auto required = [&](const toml::table& t) { return internal::parseRequiredMemory(t, m.memory); };
+  IGVMKIT_ASSIGN_OR_RETURN(m.required_memory,
+                           r.eachTable<RequiredMemory>("required_memory", required));
   IGVMKIT_ASSIGN_OR_RETURN(const toml::table* vp, r.optTable("vp"));
   if (vp != nullptr) {
     IGVMKIT_RETURN_IF_ERROR(internal::parseVp(*vp, m));

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <span>
 
 #include "base/file.h"
 #include "base/testing/matchers.h"
@@ -34,6 +35,22 @@ struct ErrorCase {
   uint32_t column;
   std::string_view message;
 };
+
+// Each case fails with its rule at its line and column, an invalid-input error, with its message
+// when one is given.
+void expectErrors(std::span<const ErrorCase> cases) {
+  for (const ErrorCase& c : cases) {
+    Result<Manifest> r = parse(c.text);
+    ASSERT_THAT(r, HasRule(c.rule)) << c.name;
+    ASSERT_TRUE(r.error().location.has_value()) << c.name;
+    EXPECT_EQ(r.error().location->line, c.line) << c.name << ": " << r.error().describe();
+    EXPECT_EQ(r.error().location->column, c.column) << c.name << ": " << r.error().describe();
+    if (!c.message.empty()) {
+      EXPECT_EQ(r.error().message, c.message) << c.name;
+    }
+    EXPECT_EQ(r.error().code, Code::kInvalidInput) << c.name;
+  }
+}
 
 TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
   const std::string base(kBase);
@@ -125,17 +142,90 @@ TEST(Manifest, ErrorsCarryRuleLineAndColumn) {
        "relocation needs [platform.vbs] with vtl = 0 (IGVM relocation headers must be followed by "
        "a VBS VP context)"},
   };
-  for (const ErrorCase& c : cases) {
-    Result<Manifest> r = parse(c.text);
-    ASSERT_THAT(r, HasRule(c.rule)) << c.name;
-    ASSERT_TRUE(r.error().location.has_value()) << c.name;
-    EXPECT_EQ(r.error().location->line, c.line) << c.name << ": " << r.error().describe();
-    EXPECT_EQ(r.error().location->column, c.column) << c.name << ": " << r.error().describe();
-    if (!c.message.empty()) {
-      EXPECT_EQ(r.error().message, c.message) << c.name;
-    }
-    EXPECT_EQ(r.error().code, Code::kInvalidInput) << c.name;
-  }
+  expectErrors(cases);
+}
+
+// Every error that names a key and points at its value (TableReader's typed getters, badKey() and
+// its users), message by message: the text, the key path and the position are what users grep
+// for.
+TEST(Manifest, KeyErrorsNameTheKeyAndPointAtItsValue) {
+  const std::string base(kBase);
+  const std::string snp = "[platform.snp]\n";
+  const std::string mem = "[platform.native]\n[memory]\nsize = \"64M\"\n";
+  const std::string id = snp + "[platform.snp.id_block]\nid_key = \"k\"\n";
+  const ErrorCase cases[] = {
+      {"memory_size", "[platform.native]\n[memory]\nsize = 0x1001\n", "manifest.alignment", 3, 8,
+       "'memory.size' 0x1001 must be a nonzero page multiple"},
+      {"negative_size", "[platform.native]\n[memory]\nsize = -1\n", "manifest.value", 3, 8,
+       "'memory.size' must not be negative"},
+      {"linux_cmdline_nul", mem + "[linux]\nkernel = \"k\"\ncmdline = \"a\\u0000b\"\n",
+       "manifest.value", 6, 11, "'linux.cmdline' contains a NUL character"},
+      {"linux_cmdline_long",
+       mem + "[linux]\nkernel = \"k\"\ncmdline = \"" +
+           std::string(layout::kCommandLineMaxBytes, 'x') + "\"\n",
+       "manifest.value", 6, 11, "'linux.cmdline' is 4096 bytes; at most 4095 fit"},
+      {"linux_load_address", mem + "[linux]\nkernel = \"k\"\nload_address = 0x1000\n",
+       "manifest.value", 6, 16,
+       "'linux.load_address' 0x1000 must be page aligned and at least "
+       "0x100000"},
+      {"firmware_gpa", mem + "[firmware]\nimage = \"f\"\ngpa = 0x1001\n", "manifest.alignment", 6,
+       7, "'firmware.gpa' 0x1001 is not page aligned"},
+      {"firmware_cmdline_nul",
+       mem + "[firmware]\nimage = \"f\"\nkernel = \"k\"\ncmdline = "
+             "\"a\\u0000\"\n",
+       "manifest.value", 7, 11, "'firmware.cmdline' contains a NUL character"},
+      {"empty_path", mem + "[payload]\nelf = \"\"\n", "manifest.value", 5, 7,
+       "'payload.elf' must not be empty"},
+      {"data_size", base + "[[data]]\ngpa = 0x100000\nsize = 0\n", "manifest.value", 11, 8,
+       "'data.size' 0x0 must be in 1..0x100000000 and not wrap"},
+      {"param_gpa", base + "[[parameter_area]]\ngpa = 0x100001\nvp_count = 0\n",
+       "manifest.alignment", 10, 7, "'parameter_area.gpa' 0x100001 is not page aligned"},
+      {"param_size", base + "[[parameter_area]]\ngpa = 0x100000\nsize = 0x1001\nvp_count = 0\n",
+       "manifest.alignment", 11, 8, "'parameter_area.size' 0x1001 must be a nonzero page multiple"},
+      {"param_size_big",
+       base + "[[parameter_area]]\ngpa = 0x100000\nsize = 0x2000000\nvp_count "
+              "= 0\n",
+       "manifest.value", 11, 8, "'parameter_area.size' 0x2000000 exceeds 0x1000000"},
+      {"param_offset", base + "[[parameter_area]]\ngpa = 0x100000\nvp_count = 0xffe\n",
+       "manifest.value", 11, 12,
+       "'parameter_area.vp_count' offset 0xffe leaves less than 4 bytes in an "
+       "area of 0x1000"},
+      {"identity_map_size", base + "[vp]\nidentity_map_size = 0x1000\n", "manifest.alignment", 10,
+       21, "'vp.identity_map_size' 0x1000 must be a nonzero 2 MiB multiple"},
+      {"identity_map_big", base + "[vp]\nidentity_map_size = \"1024G\"\n", "manifest.value", 10, 21,
+       "'vp.identity_map_size' 0x10000000000 needs more page tables than fit"},
+      {"register_attributes", base + "[vp.registers]\ncode_attributes = 0x0f00\n", "manifest.value",
+       10, 19, "'vp.registers.code_attributes' 0xf00 sets bits 11:8"},
+      {"policy_reserved", snp + "policy = 0x220000\n", "manifest.value", 2, 10,
+       "'platform.snp.policy' 0x220000 sets reserved bits above 20"},
+      {"sev_features_bits", snp + "sev_features = 0x400\n", "manifest.value", 2, 16,
+       "'platform.snp.sev_features' 0x400 sets unknown bits"},
+      {"snp_boundary", snp + "shared_gpa_boundary = 0x1001\n", "manifest.alignment", 2, 23,
+       "'platform.snp.shared_gpa_boundary' 0x1001 is not page aligned"},
+      {"snp_vcpus", snp + "vcpus = 0\n", "manifest.value", 2, 9,
+       "'platform.snp.vcpus' must be at least 1"},
+      {"vmsa_gpa", snp + "host = \"mshv\"\nvmsa_gpa = 0x1001\n", "manifest.alignment", 3, 12,
+       "'platform.snp.vmsa_gpa' 0x1001 is not page aligned"},
+      {"family_id", id + "family_id = \"00\"\n", "manifest.value", 4, 13,
+       "'platform.snp.id_block.family_id' must be 32 hex digits (16 bytes)"},
+      {"author_key_empty", id + "author_key = \"\"\n", "manifest.value", 4, 14,
+       "'platform.snp.id_block.author_key' must not be empty"},
+      {"id_pubkey_empty", id + "id_pubkey = \"\"\n", "manifest.value", 4, 13,
+       "'platform.snp.id_block.id_pubkey' must not be empty"},
+      {"author_pubkey_alone", id + "author_pubkey = \"p\"\n", "manifest.conflict", 4, 17,
+       "'platform.snp.id_block.author_pubkey' needs author_key"},
+      {"table_type", "platform = 1\n", "manifest.type", 1, 12,
+       "'platform' must be a table, not an integer"},
+      {"table_array_type", "data = 1\n" + base, "manifest.type", 1, 8,
+       "'data' must be an array of tables, not an integer"},
+      {"string_type", mem + "[payload]\nelf = 1\n", "manifest.type", 5, 7,
+       "'payload.elf' must be a string, not an integer"},
+      {"bool_type", base + "[[data]]\ngpa = 0x100000\nsize = 4096\nshared = 1\n", "manifest.type",
+       12, 10, "'data.shared' must be a boolean, not an integer"},
+      {"tdx_boundary", "[platform.tdx]\nshared_gpa_boundary = 0x1001\n", "manifest.alignment", 2,
+       23, "'platform.tdx.shared_gpa_boundary' 0x1001 is not page aligned"},
+  };
+  expectErrors(cases);
 }
 
 // toml++ 3.3 has undefined behaviour on U+FC06..U+FEFE; the parser refuses them up front.

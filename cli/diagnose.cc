@@ -14,6 +14,7 @@
 #include "cli/measure_ovmf.h"
 #include "diagnose/diagnose.h"
 #include "measure/ovmf_launch.h"
+#include "measure/platform.h"
 #include "ovmf/ovmf.h"
 
 namespace igvmkit::cli {
@@ -26,7 +27,7 @@ struct DiagnoseArgs {
   std::optional<uint64_t> vars_size;
   uint32_t max_vcpus = 64;
   unsigned threads = 0;
-  std::string host = "kvm";
+  std::string host = measure::hostModelName(measure::HostModel::kKvm);  // --against only
   uint32_t vcpus = 1;
   bool native_zero = false;
   bool json = false;
@@ -256,7 +257,8 @@ int runDiagnose(const DiagnoseArgs& a) {
     if (a.ovmf || a.report || a.quote || a.digest) {
       return fail("", usage("diagnose.against", "--against compares two IGVM launches: FILE --against OTHER"));
     }
-  } else if (a.host != "kvm" || a.vcpus != 1 || a.native_zero) {
+  } else if (measure::hostModelNamed(a.host) != measure::HostModel::kKvm || a.vcpus != 1 ||
+             a.native_zero) {
     return fail("", usage("diagnose.launch_options",
                           "--host, --vcpus and --native-zero choose the launch for --against; "
                           "the search tries them all"));

@@ -55,6 +55,15 @@ $bin diagnose "$F" --digest "$(random_digest 48)" --max-vcpus 0 >/dev/null 2>&1;
 $bin diagnose "$tmp/missing.igvm" --digest "$(random_digest 48)" >/dev/null 2>&1
 expect "missing file status" 2 $?
 $bin diagnose "$F" --report "$tmp/missing.bin" >/dev/null 2>&1; expect "missing report status" 2 $?
+# --host chooses the launch of --against; the search tries every host model. The default, kvm,
+# may be given.
+for h in mshv bogus; do
+  $bin diagnose "$F" --digest "$(random_digest 48)" --host $h >/dev/null 2>"$tmp/err"
+  expect "search --host $h status" 2 $?
+  expect "search --host $h" "error: --host, --vcpus and --native-zero choose the launch for --against; the search tries them all" "$(cat "$tmp/err")"
+done
+$bin diagnose "$F" --digest "$(random_digest 48)" --host kvm --max-vcpus 2 >/dev/null 2>&1
+expect "search --host kvm status" 1 $?
 
 # --- IGVM files: one parameter changed at a time ---
 for n in 1 2 7 64; do

@@ -24,7 +24,7 @@ namespace {
 struct MeasureArgs {
   std::string path;
   std::string platform;
-  std::string host = "kvm";
+  std::string host = measure::hostModelName(measure::HostModel::kKvm);
   std::string vcpus = "1";
   unsigned threads = 0;
   bool json = false;
@@ -70,7 +70,7 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
     if (!range.ok()) {
       return fail("", range.error());
     }
-    if (args.native_zero || args.host != "kvm") {
+    if (args.native_zero || measure::hostModelNamed(args.host) != measure::HostModel::kKvm) {
       return fail("", usage("--host and --native-zero are for IGVM files, not --ovmf"));
     }
     return runOvmfMeasure(ovmf, args.platform, *range, args.json, args.trace);

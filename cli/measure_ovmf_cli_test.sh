@@ -23,6 +23,14 @@ $bin measure --platform snp --ovmf "$tmp/plain.fd" --vcpu-sig 0x800f12 2>"$tmp/e
 expect "no table" "error: $tmp/plain.fd: the image has no OVMF footer table (GUID 96b582de-1fb2-45f7-baea-a366c55a082d) for GUID 00f771de-1a7e-4fcb-890e-68c77e2fb44e, which an SEV-ES/SNP AP start needs" "$(cat "$tmp/err")"
 $bin measure --platform tdx --ovmf "$tmp/plain.fd" 2>"$tmp/err"; expect "tdx no table status" 1 $?
 $bin measure --platform snp --ovmf "$tmp/missing.fd" --vcpu-sig 1 2>/dev/null; expect "missing file status" 2 $?
+# --host is for IGVM files; the default, kvm, may be given.
+for h in mshv bogus; do
+  $bin measure --platform snp --ovmf "$tmp/plain.fd" --vcpu-sig 0x800f12 --host $h 2>"$tmp/err"
+  expect "ovmf --host $h status" 2 $?
+  expect "ovmf --host $h" "error: --host and --native-zero are for IGVM files, not --ovmf" "$(cat "$tmp/err")"
+done
+$bin measure --platform snp --ovmf "$tmp/plain.fd" --vcpu-sig 0x800f12 --host kvm 2>/dev/null
+expect "ovmf --host kvm status" 1 $?
 
 # --- sev-snp-measure 8f2b337e tests/test_guest.py digests over its fixtures ---
 F=${IGVMKIT_SHARED:-}/testdata/firmware

@@ -32,6 +32,7 @@
 #include "igvm/file.h"
 #include "measure/measure.h"
 #include "measure/ovmf_launch.h"
+#include "measure/platform.h"
 #include "ovmf/ovmf.h"
 
 namespace igvmkit::diagnose {
@@ -53,7 +54,10 @@ struct SearchOptions {
 
 // One launch that produces the digest.
 struct Match {
-  std::string platform;  // "snp", "tdx", "vbs", "sev", "sev-es"
+  measure::Platform platform = measure::Platform::kSnp;  // never kNative
+  // SNP launches of an IGVM file: the host model. nullopt for the other platforms and --ovmf
+  // (always kvm there).
+  std::optional<measure::HostModel> host;
   // `igvmkit measure` arguments after the image (IGVM FILE, or --ovmf and its inputs), e.g.
   // {"--platform", "snp", "--host", "kvm", "--vcpus", "4"}.
   std::vector<std::string> measure_args;
@@ -63,7 +67,9 @@ struct Match {
   // "mxcsr 0 / x87 fcw 0 (host kernel before 6.9)": the arguments then give the nearest
   // measurement, not the digest.
   std::string variant;
-  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();  // for --json
+  // For --json: "platform" (platformName()), "host" (hostModelName()) and each other dimension
+  // searched, in a stable order.
+  nlohmann::ordered_json parameters = nlohmann::ordered_json::object();
 };
 
 struct Diagnosis {

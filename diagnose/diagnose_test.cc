@@ -99,6 +99,8 @@ TEST(DiagnoseIgvmTest, EveryVmsaVariantIsExplainedWithItsVcpuCount) {
     EXPECT_EQ(m.variant, describe(edit));
     EXPECT_EQ(m.parameters["vcpus"], vcpus) << describe(edit);
     EXPECT_EQ(m.parameters["host"], "kvm");
+    EXPECT_EQ(m.platform, measure::Platform::kSnp);
+    EXPECT_EQ(m.host, measure::HostModel::kKvm);
     const std::vector<std::string> want = {"--platform", "snp",   "--host",
                                            "kvm",        "--vcpus", std::to_string(vcpus)};
     EXPECT_EQ(m.measure_args, want);
@@ -106,6 +108,38 @@ TEST(DiagnoseIgvmTest, EveryVmsaVariantIsExplainedWithItsVcpuCount) {
     // variant explains.
     EXPECT_NE(measureFile(base, {.vcpus = vcpus}), digest);
   }
+}
+
+// The match carries the platform and host as enums; --json's parameters and the measure
+// arguments spell them with platformName() / hostModelName().
+TEST(DiagnoseIgvmTest, MshvAndTdxMatchesNameTheirPlatformAndHost) {
+  const ByteVector base = makeFile(baseVmsa());
+  Result<igvm::File> file = igvm::File::parse(base);
+  ASSERT_TRUE(file.ok());
+  Result<Diagnosis> mshv = diagnoseIgvm(
+      *file, measureFile(base, {.host = measure::HostModel::kMshv, .native_zero = true}),
+      {.max_vcpus = 2});
+  ASSERT_TRUE(mshv.ok()) << mshv.error().message;
+  // With one VMSA at KVM's GPA, kvm on 1 vCPU measures the same chain as mshv.
+  ASSERT_EQ(mshv->matches.size(), 2u);
+  EXPECT_EQ(mshv->matches[0].host, measure::HostModel::kKvm);
+  EXPECT_EQ(mshv->matches[0].parameters.dump(),
+            R"({"platform":"snp","host":"kvm","vcpus":1,"zero_pages":"zero"})");
+  const Match& m = mshv->matches[1];
+  EXPECT_EQ(m.platform, measure::Platform::kSnp);
+  EXPECT_EQ(m.host, measure::HostModel::kMshv);
+  EXPECT_EQ(m.parameters.dump(), R"({"platform":"snp","host":"mshv","zero_pages":"zero"})");
+  const std::vector<std::string> want = {"--platform", "snp", "--host", "mshv", "--native-zero"};
+  EXPECT_EQ(m.measure_args, want);
+
+  Result<Diagnosis> tdx =
+      diagnoseIgvm(*file, measureFile(base, {.platform = measure::Platform::kTdx}), {});
+  ASSERT_TRUE(tdx.ok()) << tdx.error().message;
+  ASSERT_EQ(tdx->matches.size(), 1u);
+  EXPECT_EQ(tdx->matches[0].platform, measure::Platform::kTdx);
+  EXPECT_FALSE(tdx->matches[0].host.has_value());
+  EXPECT_EQ(tdx->matches[0].parameters.dump(), R"({"platform":"tdx"})");
+  EXPECT_EQ(tdx->matches[0].measure_args, (std::vector<std::string>{"--platform", "tdx"}));
 }
 
 TEST(DiagnoseIgvmTest, CountsEveryCandidateAndExplainsNothingRandom) {

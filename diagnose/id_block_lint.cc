@@ -8,7 +8,8 @@ namespace igvmkit::diagnose {
 namespace {
 
 std::string describeLaunch(const measure::MeasureOptions& o) {
-  std::string s = std::string("snp ") + measure::hostModelName(o.host);
+  std::string s = std::string(measure::platformName(measure::Platform::kSnp)) + " " +
+                  measure::hostModelName(o.host);
   if (o.host == measure::HostModel::kKvm) {
     s += ", " + std::to_string(o.vcpus) + (o.vcpus == 1 ? " vcpu" : " vcpus");
   }
@@ -39,7 +40,7 @@ Result<std::optional<std::string>> idBlockLaunchIssue(
   if (!planned) {
     IGVMKIT_ASSIGN_OR_RETURN(Diagnosis any, diagnoseIgvm(file, signed_ld, {.max_vcpus = 64}));
     for (const Match& match : any.matches) {
-      if (match.variant.empty() && match.platform == "snp") {
+      if (match.variant.empty() && match.platform == measure::Platform::kSnp) {
         return std::optional<std::string>();
       }
     }
@@ -63,12 +64,11 @@ Result<std::optional<std::string>> idBlockLaunchIssue(
     // Of the launches that produce the signed digest, name the one closest to the plan.
     int best = 4;
     for (const Match& match : d->matches) {
-      if (!match.variant.empty() || match.platform != "snp") {
+      if (!match.variant.empty() || match.platform != measure::Platform::kSnp) {
         continue;
       }
       measure::MeasureOptions found;
-      found.host = measure::hostModelNamed(match.parameters.value("host", ""))
-                       .value_or(measure::HostModel::kKvm);
+      found.host = match.host.value_or(measure::HostModel::kKvm);
       found.vcpus = match.parameters.value("vcpus", 1u);
       found.native_zero = match.parameters.value("zero_pages", "normal") == "zero";
       const bool host = found.host != o.host;

@@ -29,7 +29,8 @@ struct Family {
   bool kernel_hashes = false;
   bool svsm = false;
   std::string name() const {
-    return std::string("snp ") + measure::vmmTypeName(vmm) + (svsm ? " + svsm" : "") +
+    return std::string(measure::platformName(Platform::kSnp)) + " " + measure::vmmTypeName(vmm) +
+           (svsm ? " + svsm" : "") +
            (kernel_hashes ? ", kernel hashes" : ", no kernel hashes");
   }
 };
@@ -133,11 +134,12 @@ Status searchFamily(const OvmfImage& image, const Family& f, const SearchOptions
             continue;
           }
           const uint32_t vcpus = static_cast<uint32_t>(i + 1);
+          const char* platform = measure::platformName(Platform::kSnp);
           Match m;
-          m.platform = "snp";
+          m.platform = Platform::kSnp;
           m.kernel_hashes = f.kernel_hashes;
           m.svsm = f.svsm;
-          m.measure_args = {"--platform", "snp", "--vcpus", std::to_string(vcpus)};
+          m.measure_args = {"--platform", platform, "--vcpus", std::to_string(vcpus)};
           if (f.vmm == VmmType::kQemu) {
             m.measure_args.insert(m.measure_args.end(), {"--vcpu-type", type});
           } else {
@@ -147,7 +149,7 @@ Status searchFamily(const OvmfImage& image, const Family& f, const SearchOptions
             m.measure_args.insert(m.measure_args.end(), {"--guest-features", hex(feat)});
           }
           m.variant = describe(edit);
-          m.parameters = {{"platform", "snp"},
+          m.parameters = {{"platform", platform},
                           {"vmm", measure::vmmTypeName(f.vmm)},
                           {"vcpus", vcpus},
                           {"kernel_hashes", f.kernel_hashes},
@@ -193,11 +195,12 @@ void searchWhole(const OvmfImage& image, Platform p, bool kernel_hashes, Diagnos
   d.candidates += 1;
   d.searched.push_back(family + ": 1 candidate");
   if (equal(m->digest, d.digest)) {
+    const char* platform = measure::platformName(p);
     Match match;
-    match.platform = m->platform;
+    match.platform = p;
     match.kernel_hashes = kernel_hashes;
-    match.measure_args = {"--platform", measure::platformName(p)};
-    match.parameters = {{"platform", m->platform}, {"kernel_hashes", kernel_hashes}};
+    match.measure_args = {"--platform", platform};
+    match.parameters = {{"platform", platform}, {"kernel_hashes", kernel_hashes}};
     d.matches.push_back(std::move(match));
   }
 }

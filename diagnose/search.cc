@@ -14,6 +14,7 @@
 namespace igvmkit::diagnose {
 namespace {
 
+using measure::HostModel;
 using measure::Platform;
 using measure::Sha384Digest;
 
@@ -61,24 +62,38 @@ bool hasDatalessSnpPage(const igvm::File& file) {
   return false;
 }
 
-std::vector<std::string> snpArgs(measure::HostModel host, std::optional<uint32_t> vcpus,
-                                 bool native_zero) {
-  std::vector<std::string> a = {"--platform", "snp", "--host", measure::hostModelName(host)};
+// "snp kvm, zero pages normal": one SNP family of the search.
+std::string snpFamily(HostModel host, bool native_zero) {
+  return std::string(measure::platformName(Platform::kSnp)) + " " + measure::hostModelName(host) +
+         ", zero pages " + (native_zero ? "zero" : "normal");
+}
+
+// An SNP launch that gives the digest: the measure arguments that reproduce it and its --json
+// parameters (vcpus under kvm only).
+Match snpMatch(HostModel host, std::optional<uint32_t> vcpus, bool native_zero) {
+  const char* platform = measure::platformName(Platform::kSnp);
+  const char* host_name = measure::hostModelName(host);
+  Match m;
+  m.platform = Platform::kSnp;
+  m.host = host;
+  m.measure_args = {"--platform", platform, "--host", host_name};
+  m.parameters = {{"platform", platform}, {"host", host_name}};
   if (vcpus) {
-    a.insert(a.end(), {"--vcpus", std::to_string(*vcpus)});
+    m.measure_args.insert(m.measure_args.end(), {"--vcpus", std::to_string(*vcpus)});
+    m.parameters["vcpus"] = *vcpus;
   }
   if (native_zero) {
-    a.push_back("--native-zero");
+    m.measure_args.push_back("--native-zero");
   }
-  return a;
+  m.parameters["zero_pages"] = native_zero ? "zero" : "normal";
+  return m;
 }
 
 // Every vCPU count x every VMSA variant under kvm, from one prefix; and mshv from the same prefix
 // when it is the same chain (`mshv_done`).
 Status searchSnpKvm(const igvm::File& file, bool native_zero, const SearchOptions& o,
                     Results& out, bool& mshv_done) {
-  const std::string family =
-      std::string("snp kvm, zero pages ") + (native_zero ? "zero" : "normal");
+  const std::string family = snpFamily(HostModel::kKvm, native_zero);
   Result<measure::SnpKvmPrefix> prefix =
       measure::snpKvmPrefix(file, {.native_zero = native_zero, .threads = o.threads});
   if (!prefix.ok()) {
@@ -128,14 +143,8 @@ Status searchSnpKvm(const igvm::File& file, bool native_zero, const SearchOption
         continue;
       }
       const uint32_t vcpus = static_cast<uint32_t>(i + 1);
-      Match m;
-      m.platform = "snp";
-      m.measure_args = snpArgs(measure::HostModel::kKvm, vcpus, native_zero);
+      Match m = snpMatch(HostModel::kKvm, vcpus, native_zero);
       m.variant = describe(edit);
-      m.parameters = {{"platform", "snp"},
-                      {"host", "kvm"},
-                      {"vcpus", vcpus},
-                      {"zero_pages", native_zero ? "zero" : "normal"}};
       if (!m.variant.empty()) {
         m.parameters["vmsa_variant"] = m.variant;
       }
@@ -149,23 +158,19 @@ Status searchSnpKvm(const igvm::File& file, bool native_zero, const SearchOption
     IGVMKIT_ASSIGN_OR_RETURN(Sha384Digest mshv, measure::mshvDigestFromPrefix(*prefix));
     mshv_done = true;
     out.count(1);
-    out.searched(std::string("snp mshv, zero pages ") + (native_zero ? "zero" : "normal") +
-                 ": 1 candidate (from the kvm prefix)");
+    out.searched(snpFamily(HostModel::kMshv, native_zero) + ": 1 candidate (from the " +
+                 measure::hostModelName(HostModel::kKvm) + " prefix)");
     if (equal(mshv, out.digest())) {
-      Match m;
-      m.platform = "snp";
-      m.measure_args = snpArgs(measure::HostModel::kMshv, std::nullopt, native_zero);
-      m.parameters = {
-          {"platform", "snp"}, {"host", "mshv"}, {"zero_pages", native_zero ? "zero" : "normal"}};
-      out.match(std::move(m));
+      out.match(snpMatch(HostModel::kMshv, std::nullopt, native_zero));
     }
   }
   return okStatus();
 }
 
-// One whole measurement (the models that do not depend on vCPUs or VMSA variants).
+// One whole measurement (the models that do not depend on vCPUs or VMSA variants: SNP under
+// mshv, the other platforms).
 void searchOnce(const igvm::File& file, const measure::MeasureOptions& opts,
-                std::vector<std::string> args, const std::string& family, Results& out) {
+                const std::string& family, Results& out) {
   Result<measure::Measurement> m = measure::measure(file, opts);
   if (!m.ok()) {
     out.searched(family + ": not searched: " + m.error().message);
@@ -173,19 +178,19 @@ void searchOnce(const igvm::File& file, const measure::MeasureOptions& opts,
   }
   out.count(1);
   out.searched(family + ": 1 candidate");
-  if (equal(m->digest, out.digest())) {
-    Match match;
-    match.platform = m->platform;
-    match.measure_args = std::move(args);
-    match.parameters = {{"platform", m->platform}};
-    if (!m->host.empty()) {
-      match.parameters["host"] = m->host;
-    }
-    if (opts.platform == Platform::kSnp) {
-      match.parameters["zero_pages"] = opts.native_zero ? "zero" : "normal";
-    }
-    out.match(std::move(match));
+  if (!equal(m->digest, out.digest())) {
+    return;
   }
+  if (opts.platform == Platform::kSnp) {
+    out.match(snpMatch(opts.host, std::nullopt, opts.native_zero));
+    return;
+  }
+  const char* platform = measure::platformName(opts.platform);
+  Match match;
+  match.platform = opts.platform;
+  match.measure_args = {"--platform", platform};
+  match.parameters = {{"platform", platform}};
+  out.match(std::move(match));
 }
 
 }  // namespace
@@ -212,14 +217,14 @@ Result<Diagnosis> diagnoseIgvm(const igvm::File& file, Bytes digest, const Searc
       continue;
     }
     if (p != Platform::kSnp) {
-      searchOnce(file, {.platform = p, .threads = o.threads}, {"--platform", name}, name, out);
+      searchOnce(file, {.platform = p, .threads = o.threads}, name, out);
       continue;
     }
     std::vector<bool> zero_modes = {false};
     if (hasDatalessSnpPage(file)) {
       zero_modes.push_back(true);
     } else {
-      out.searched("snp: --native-zero not searched: no page without data");
+      out.searched(name + ": --native-zero not searched: no page without data");
     }
     for (bool native_zero : zero_modes) {
       bool mshv_done = false;
@@ -229,11 +234,10 @@ Result<Diagnosis> diagnoseIgvm(const igvm::File& file, Bytes digest, const Searc
       }
       searchOnce(file,
                  {.platform = p,
-                  .host = measure::HostModel::kMshv,
+                  .host = HostModel::kMshv,
                   .native_zero = native_zero,
                   .threads = o.threads},
-                 snpArgs(measure::HostModel::kMshv, std::nullopt, native_zero),
-                 std::string("snp mshv, zero pages ") + (native_zero ? "zero" : "normal"), out);
+                 snpFamily(HostModel::kMshv, native_zero), out);
     }
   }
   return out.take();

@@ -45,8 +45,7 @@ Result<std::vector<uint8_t>> hex16(TableReader& r, std::string_view key) {
   }
   Result<ByteVector> bytes = parseHexBytes(*s);
   if (!bytes.ok() || bytes->size() != 16) {
-    return bad("value", "'" + r.keyPath(key) + "' must be 32 hex digits (16 bytes)",
-               r.table().get(key)->source());
+    return r.badKey("value", key, "must be 32 hex digits (16 bytes)");
   }
   std::vector<uint8_t> out;
   for (std::byte b : *bytes) {
@@ -60,14 +59,11 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
   SnpSettings s;
   IGVMKIT_ASSIGN_OR_RETURN(auto policy, r.optU64("policy", std::numeric_limits<int64_t>::max()));
   if (policy) {
-    const toml::node* n = t.get("policy");
     if ((*policy & ~kSnpPolicyKnownBits) != 0) {
-      return bad("value", "'platform.snp.policy' " + hex(*policy) + " sets reserved bits above 20",
-                 n->source());
+      return r.badKey("value", "policy", hex(*policy) + " sets reserved bits above 20");
     }
     if ((*policy & kSnpPolicyReservedOne) == 0) {
-      return bad("value", "'platform.snp.policy' " + hex(*policy) + " must set bit 17 (0x20000)",
-                 n->source());
+      return r.badKey("value", "policy", hex(*policy) + " must set bit 17 (0x20000)");
     }
     s.policy = *policy;
   }
@@ -75,8 +71,7 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     if (const auto* i = n->as_integer()) {
       auto v = static_cast<uint64_t>(i->get());
       if (i->get() < 0 || (v & ~kSevFeatureKnownBits) != 0) {
-        return bad("value", "'platform.snp.sev_features' " + hex(v) + " sets unknown bits",
-                   n->source());
+        return r.badKey("value", "sev_features", hex(v) + " sets unknown bits");
       }
       s.sev_features = v | kSevFeatureSnp;
     } else if (const auto* a = n->as_array()) {
@@ -101,14 +96,8 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     }
   }
   IGVMKIT_ASSIGN_OR_RETURN(auto boundary, r.optSize("shared_gpa_boundary"));
-  if (boundary) {
-    if (!aligned(*boundary, kPage)) {
-      return bad("alignment",
-                 "'platform.snp.shared_gpa_boundary' " + hex(*boundary) + " is not page aligned",
-                 t.get("shared_gpa_boundary")->source());
-    }
-    s.shared_gpa_boundary = *boundary;
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("shared_gpa_boundary", boundary));
+  s.shared_gpa_boundary = boundary.value_or(s.shared_gpa_boundary);
   if ((s.sev_features & kSevFeatureVtom) != 0 && s.shared_gpa_boundary == 0) {
     return bad("conflict", "the vtom SEV feature needs a nonzero 'shared_gpa_boundary'",
                t.source());
@@ -120,26 +109,17 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
   if (host) {
     s.host = measure::kHostModels[*host];
   }
-  IGVMKIT_ASSIGN_OR_RETURN(auto vcpus, r.optU64("vcpus", 4096));
-  if (vcpus) {
-    if (*vcpus == 0) {
-      return bad("value", "'platform.snp.vcpus' must be at least 1", t.get("vcpus")->source());
-    }
-    s.vcpus = static_cast<uint32_t>(*vcpus);
-  }
+  auto nonzero = [](uint64_t v) { return v != 0; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto vcpus, r.optU64("vcpus", 4096, nonzero, "must be at least 1"));
+  s.vcpus = static_cast<uint32_t>(vcpus.value_or(s.vcpus));
   IGVMKIT_ASSIGN_OR_RETURN(auto vmsa, r.optSize("vmsa_gpa"));
   s.vmsa_gpa = vmsa.value_or(layout::kSnpKvmVmsaGpa);
-  if (vmsa && !aligned(*vmsa, kPage)) {
-    return bad("alignment", "'platform.snp.vmsa_gpa' " + hex(*vmsa) + " is not page aligned",
-               t.get("vmsa_gpa")->source());
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("vmsa_gpa", vmsa));
   if (s.host == HostModel::kKvm) {
     // KVM builds and measures the VMSA itself at this fixed GPA (loader-vmm.md §1.5).
     if (s.vmsa_gpa != layout::kSnpKvmVmsaGpa) {
-      return bad("conflict",
-                 "'platform.snp.vmsa_gpa' must be " + hex(layout::kSnpKvmVmsaGpa) +
-                     " when host = \"kvm\"",
-                 t.get("vmsa_gpa")->source());
+      return r.badKey("conflict", "vmsa_gpa",
+                      "must be " + hex(layout::kSnpKvmVmsaGpa) + " when host = \"kvm\"");
     }
     // openvmm's and QEMU's KVM paths reject vTOM (loader-vmm.md §1.2).
     if ((s.sev_features & kSevFeatureVtom) != 0) {
@@ -171,15 +151,11 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     }
     s.vmm = *v;
   }
-  IGVMKIT_ASSIGN_OR_RETURN(auto cbit, r.optU64("c_bit", 63));
-  if (cbit) {
-    // Above bit 51 is no physical address bit (igvm/gpa.h: 52 bits at most), so no C-bit.
-    if (*cbit < 32 || *cbit > 51) {
-      return bad("value", "'platform.snp.c_bit' must be between 32 and 51",
-                 t.get("c_bit")->source());
-    }
-    s.c_bit = static_cast<uint8_t>(*cbit);
-  }
+  // Above bit 51 is no physical address bit (igvm/gpa.h: 52 bits at most), so no C-bit.
+  auto address_bit = [](uint64_t v) { return v >= 32 && v <= 51; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto cbit,
+                           r.optU64("c_bit", 63, address_bit, "must be between 32 and 51"));
+  s.c_bit = static_cast<uint8_t>(cbit.value_or(s.c_bit));
   IGVMKIT_ASSIGN_OR_RETURN(const toml::table* id, r.optTable("id_block"));
   if (id != nullptr) {
     TableReader ir(*id, "platform.snp.id_block");
@@ -197,8 +173,7 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
     IGVMKIT_ASSIGN_OR_RETURN(auto author, ir.optString("author_key"));
     if (author) {
       if (author->empty()) {
-        return bad("value", "'platform.snp.id_block.author_key' must not be empty",
-                   id->get("author_key")->source());
+        return ir.badKey("value", "author_key", "must not be empty");
       }
       b.author_key = keySpec(*author);
     }
@@ -207,15 +182,13 @@ Result<SnpSettings> parseSnp(const toml::table& t, std::string_view base_dir) {
       IGVMKIT_ASSIGN_OR_RETURN(auto pub, ir.optString(key));
       if (pub) {
         if (pub->empty()) {
-          return bad("value", std::string("'platform.snp.id_block.") + key + "' must not be empty",
-                     id->get(key)->source());
+          return ir.badKey("value", key, "must not be empty");
         }
         *field = resolvePath(base_dir, *pub);
       }
     }
     if (b.author_pubkey && !b.author_key) {
-      return bad("conflict", "'platform.snp.id_block.author_pubkey' needs author_key",
-                 id->get("author_pubkey")->source());
+      return ir.badKey("conflict", "author_pubkey", "needs author_key");
     }
     IGVMKIT_ASSIGN_OR_RETURN(b.family_id, hex16(ir, "family_id"));
     IGVMKIT_ASSIGN_OR_RETURN(b.image_id, hex16(ir, "image_id"));
@@ -238,14 +211,8 @@ Result<TdxSettings> parseTdx(const toml::table& t) {
   s.debug = debug.value_or(s.debug);
   s.sept_ve_disable = sept.value_or(s.sept_ve_disable);
   s.migratable = migratable.value_or(s.migratable);
-  if (boundary) {
-    if (!aligned(*boundary, kPage)) {
-      return bad("alignment",
-                 "'platform.tdx.shared_gpa_boundary' " + hex(*boundary) + " is not page aligned",
-                 t.get("shared_gpa_boundary")->source());
-    }
-    s.shared_gpa_boundary = *boundary;
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("shared_gpa_boundary", boundary));
+  s.shared_gpa_boundary = boundary.value_or(s.shared_gpa_boundary);
   IGVMKIT_RETURN_IF_ERROR(r.finish());
   return s;
 }
@@ -253,14 +220,10 @@ Result<TdxSettings> parseTdx(const toml::table& t) {
 Result<VbsSettings> parseVbs(const toml::table& t) {
   TableReader r(t, "platform.vbs");
   VbsSettings s;
-  IGVMKIT_ASSIGN_OR_RETURN(auto vtl, r.optU64("vtl", 2));
-  if (vtl) {
-    // The platform header's highest_vtl may only be 0 or 2 (igvm-format.md §2.5).
-    if (*vtl == 1) {
-      return bad("value", "'platform.vbs.vtl' must be 0 or 2", t.get("vtl")->source());
-    }
-    s.vtl = static_cast<uint8_t>(*vtl);
-  }
+  // The platform header's highest_vtl may only be 0 or 2 (igvm-format.md §2.5).
+  auto not_one = [](uint64_t v) { return v != 1; };
+  IGVMKIT_ASSIGN_OR_RETURN(auto vtl, r.optU64("vtl", 2, not_one, "must be 0 or 2"));
+  s.vtl = static_cast<uint8_t>(vtl.value_or(s.vtl));
   IGVMKIT_ASSIGN_OR_RETURN(auto debug, r.optBool("debug"));
   s.debug = debug.value_or(false);
   IGVMKIT_RETURN_IF_ERROR(r.finish());

@@ -19,10 +19,8 @@ constexpr uint64_t kMaxDataBytes = layout::k4GiB;
 constexpr uint64_t kMaxParameterAreaBytes = 0x100'0000;
 
 Result<std::vector<MemoryRange>> rangeList(TableReader& r, std::string_view key) {
-  std::vector<MemoryRange> out;
-  IGVMKIT_ASSIGN_OR_RETURN(auto tables, r.tableArray(key));
-  for (const toml::table* t : tables) {
-    TableReader er(*t, r.keyPath(key));
+  return r.eachTable<MemoryRange>(key, [&](const toml::table& t) -> Result<MemoryRange> {
+    TableReader er(t, r.keyPath(key));
     IGVMKIT_ASSIGN_OR_RETURN(auto base, er.optSize("base"));
     IGVMKIT_ASSIGN_OR_RETURN(auto size, er.optSize("size"));
     IGVMKIT_RETURN_IF_ERROR(er.finish());
@@ -34,16 +32,15 @@ Result<std::vector<MemoryRange>> rangeList(TableReader& r, std::string_view key)
     }
     if (!aligned(*base, kPage) || !aligned(*size, kPage) || *size == 0) {
       return bad("alignment",
-                 "range " + hex(*base) + " + " + hex(*size) +
-                     " in '" + r.keyPath(key) + "' must be page aligned and not empty",
-                 t->source());
+                 "range " + hex(*base) + " + " + hex(*size) + " in '" + r.keyPath(key) +
+                     "' must be page aligned and not empty",
+                 t.source());
     }
     if (*base > std::numeric_limits<uint64_t>::max() - *size) {
-      return bad("value", "range " + hex(*base) + " + " + hex(*size) + " wraps", t->source());
+      return bad("value", "range " + hex(*base) + " + " + hex(*size) + " wraps", t.source());
     }
-    out.push_back({*base, *size});
-  }
-  return out;
+    return MemoryRange{*base, *size};
+  });
 }
 
 // [<component>.relocatable] (igvm-format.md §2.6).
@@ -60,26 +57,21 @@ Result<Relocation> parseRelocation(const toml::table& t, const std::string& path
     return r.missing("maximum");
   }
   if (*alignment == 0 || !aligned(*alignment, kPage)) {
-    return bad("alignment", "'" + path + ".alignment' " + hex(*alignment) +
-                                " must be a nonzero multiple of 0x1000",
-               t.get("alignment")->source());
+    return r.badKey("alignment", "alignment",
+                    hex(*alignment) + " must be a nonzero multiple of 0x1000");
   }
   rel.alignment = *alignment;
   rel.minimum = minimum.value_or(0);
   rel.maximum = *maximum;
   for (auto [key, v] : {std::pair{"minimum", rel.minimum}, std::pair{"maximum", rel.maximum}}) {
     if (!aligned(v, rel.alignment)) {
-      const toml::node* n = t.get(key);
-      return bad("alignment",
-                 "'" + path + "." + key + "' " + hex(v) + " is not a multiple of the alignment " +
-                     hex(rel.alignment),
-                 n != nullptr ? n->source() : t.source());
+      return r.badKey("alignment", key,
+                      hex(v) + " is not a multiple of the alignment " + hex(rel.alignment));
     }
   }
   if (rel.maximum <= rel.minimum) {
-    return bad("value", "'" + path + ".maximum' " + hex(rel.maximum) + " must be above minimum " +
-                            hex(rel.minimum),
-               t.get("maximum")->source());
+    return r.badKey("value", "maximum",
+                    hex(rel.maximum) + " must be above minimum " + hex(rel.minimum));
   }
   IGVMKIT_ASSIGN_OR_RETURN(auto rip, r.optBool("apply_rip"));
   IGVMKIT_ASSIGN_OR_RETURN(auto gdtr, r.optBool("apply_gdtr"));
@@ -134,8 +126,7 @@ Status parseMemory(const toml::table& t, MemoryLayout& mem) {
   }
   if (size) {
     if (*size == 0 || !aligned(*size, kPage)) {
-      return bad("alignment", "'memory.size' " + hex(*size) + " must be a nonzero page multiple",
-                 t.get("size")->source());
+      return r.badKey("alignment", "size", hex(*size) + " must be a nonzero page multiple");
     }
     if (!has_mmio) {
       mem.mmio.push_back(
@@ -193,21 +184,19 @@ Result<LinuxComponent> parseLinux(const toml::table& t, std::string_view base_di
   IGVMKIT_ASSIGN_OR_RETURN(auto cmdline, r.optString("cmdline"));
   c.cmdline = cmdline.value_or("");
   if (c.cmdline.find('\0') != std::string::npos) {
-    return bad("value", "'linux.cmdline' contains a NUL character", t.get("cmdline")->source());
+    return r.badKey("value", "cmdline", "contains a NUL character");
   }
   if (c.cmdline.size() + 1 > layout::kCommandLineMaxBytes) {
-    return bad("value",
-               "'linux.cmdline' is " + std::to_string(c.cmdline.size()) + " bytes; at most " +
-                   std::to_string(layout::kCommandLineMaxBytes - 1) + " fit",
-               t.get("cmdline")->source());
+    return r.badKey("value", "cmdline",
+                    "is " + std::to_string(c.cmdline.size()) + " bytes; at most " +
+                        std::to_string(layout::kCommandLineMaxBytes - 1) + " fit");
   }
   IGVMKIT_ASSIGN_OR_RETURN(c.load_address, r.optSize("load_address"));
   if (c.load_address &&
       (!aligned(*c.load_address, kPage) || *c.load_address < layout::kHighMemoryStart)) {
-    return bad("value",
-               "'linux.load_address' " + hex(*c.load_address) +
-                   " must be page aligned and at least " + hex(layout::kHighMemoryStart),
-               t.get("load_address")->source());
+    return r.badKey("value", "load_address",
+                    hex(*c.load_address) + " must be page aligned and at least " +
+                        hex(layout::kHighMemoryStart));
   }
   IGVMKIT_RETURN_IF_ERROR(r.finish());
   return c;
@@ -221,10 +210,7 @@ Result<FirmwareComponent> parseFirmware(const toml::table& t, std::string_view b
     IGVMKIT_ASSIGN_OR_RETURN(c.vars, requiredPath(r, "vars", base_dir));
   }
   IGVMKIT_ASSIGN_OR_RETURN(c.gpa, r.optSize("gpa"));
-  if (c.gpa && !aligned(*c.gpa, kPage)) {
-    return bad("alignment", "'firmware.gpa' " + hex(*c.gpa) + " is not page aligned",
-               t.get("gpa")->source());
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("gpa", c.gpa));
   if (t.contains("kernel")) {
     IGVMKIT_ASSIGN_OR_RETURN(c.kernel, requiredPath(r, "kernel", base_dir));
   }
@@ -238,7 +224,7 @@ Result<FirmwareComponent> parseFirmware(const toml::table& t, std::string_view b
                t.source());
   }
   if (c.cmdline && c.cmdline->find('\0') != std::string::npos) {
-    return bad("value", "'firmware.cmdline' contains a NUL character", t.get("cmdline")->source());
+    return r.badKey("value", "cmdline", "contains a NUL character");
   }
   IGVMKIT_RETURN_IF_ERROR(r.finish());
   return c;
@@ -274,19 +260,15 @@ Result<DataBlob> parseData(const toml::table& t, std::string_view base_dir, cons
     return r.missing("gpa");
   }
   d.gpa = *gpa;
-  if (!aligned(d.gpa, kPage)) {
-    return bad("alignment", "'data.gpa' " + hex(d.gpa) + " is not page aligned",
-               t.get("gpa")->source());
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("gpa", d.gpa));
   if (!d.file && !d.size) {
     return bad("missing_key", "a [[data]] without 'file' needs 'size'", t.source());
   }
   // Every page of a blob becomes a directive; 4 GiB is already a million of them.
   if (d.size && (*d.size == 0 || *d.size > kMaxDataBytes ||
                  d.gpa > std::numeric_limits<uint64_t>::max() - *d.size)) {
-    return bad("value", "'data.size' " + hex(*d.size) + " must be in 1.." + hex(kMaxDataBytes) +
-                            " and not wrap",
-               t.get("size")->source());
+    return r.badKey("value", "size",
+                    hex(*d.size) + " must be in 1.." + hex(kMaxDataBytes) + " and not wrap");
   }
   d.unmeasured = unmeasured.value_or(false);
   d.shared = shared.value_or(false);
@@ -295,9 +277,7 @@ Result<DataBlob> parseData(const toml::table& t, std::string_view base_dir, cons
                t.get("shared")->source());
   }
   d.type = static_cast<PageDataType>(type.value_or(0));
-  IGVMKIT_RETURN_IF_ERROR(checkPlatformsTargeted(d.platforms, m, t.get("platforms") != nullptr
-                                                                    ? t.get("platforms")->source()
-                                                                    : t.source()));
+  IGVMKIT_RETURN_IF_ERROR(checkPlatformsTargeted(d.platforms, m, r.sourceOf("platforms")));
   if (d.type != PageDataType::kNormal) {
     // SECRETS and CPUID pages are SEV-SNP page types (igvm-format.md §3).
     PlatformList applies = d.platforms.empty() ? m.platforms() : d.platforms;
@@ -329,18 +309,14 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
       continue;
     }
     if (*off > a.size || a.size - *off < spec.min_bytes) {
-      return bad("value",
-                 "'parameter_area." + std::string(spec.key) + "' offset " + hex(*off) +
-                     " leaves less than " + std::to_string(spec.min_bytes) +
-                     " bytes in an area of " + hex(a.size),
-                 t.get(spec.key)->source());
+      return r.badKey("value", spec.key,
+                      "offset " + hex(*off) + " leaves less than " +
+                          std::to_string(spec.min_bytes) + " bytes in an area of " + hex(a.size));
     }
     // Two values at one offset: the later would silently replace the earlier.
     if (auto [it, fresh] = at_offset.emplace(*off, spec.key); !fresh) {
-      return bad("overlap",
-                 "'parameter_area." + std::string(spec.key) + "' offset " + hex(*off) +
-                     " is already 'parameter_area." + std::string(it->second) + "''s",
-                 t.get(spec.key)->source());
+      return r.badKey("overlap", spec.key,
+                      "offset " + hex(*off) + " is already '" + r.keyPath(it->second) + "''s");
     }
     a.parameters.push_back({spec.kind, static_cast<uint32_t>(*off)});
   }
@@ -350,20 +326,13 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
     return r.missing("gpa");
   }
   a.gpa = *gpa;
-  if (!aligned(a.gpa, kPage)) {
-    return bad("alignment", "'parameter_area.gpa' " + hex(a.gpa) + " is not page aligned",
-               t.get("gpa")->source());
-  }
+  IGVMKIT_RETURN_IF_ERROR(r.checkPageAligned("gpa", a.gpa));
   if (a.size == 0 || !aligned(a.size, kPage) ||
       a.gpa > std::numeric_limits<uint64_t>::max() - a.size) {
-    return bad("alignment",
-               "'parameter_area.size' " + hex(a.size) + " must be a nonzero page multiple",
-               t.get("size")->source());
+    return r.badKey("alignment", "size", hex(a.size) + " must be a nonzero page multiple");
   }
   if (a.size > kMaxParameterAreaBytes) {
-    return bad("value", "'parameter_area.size' " + hex(a.size) + " exceeds " +
-                            hex(kMaxParameterAreaBytes),
-               t.get("size")->source());
+    return r.badKey("value", "size", hex(a.size) + " exceeds " + hex(kMaxParameterAreaBytes));
   }
   if (a.parameters.empty()) {
     return bad("missing_key",
@@ -371,8 +340,7 @@ Result<ParameterArea> parseParameterArea(const toml::table& t, const Manifest& m
                "command_line, device_tree, madt, srat, slit, pptt, mmio_ranges, environment_info)",
                t.source());
   }
-  IGVMKIT_RETURN_IF_ERROR(checkPlatformsTargeted(
-      a.platforms, m, t.get("platforms") != nullptr ? t.get("platforms")->source() : t.source()));
+  IGVMKIT_RETURN_IF_ERROR(checkPlatformsTargeted(a.platforms, m, r.sourceOf("platforms")));
   return a;
 }
 
@@ -416,16 +384,13 @@ Status parseVp(const toml::table& t, Manifest& m) {
   IGVMKIT_ASSIGN_OR_RETURN(auto map, r.optSize("identity_map_size"));
   if (map) {
     if (*map == 0 || !aligned(*map, layout::kLargePageSize)) {
-      return bad("alignment",
-                 "'vp.identity_map_size' " + hex(*map) + " must be a nonzero 2 MiB multiple",
-                 t.get("identity_map_size")->source());
+      return r.badKey("alignment", "identity_map_size",
+                      hex(*map) + " must be a nonzero 2 MiB multiple");
     }
     // One PML4 + one PDPT + one PD per GiB must fit the page-table area (layout.h).
     uint64_t pages = 2 + (*map + layout::kGiB - 1) / layout::kGiB;
     if (pages * kPage > layout::kPageTablesMaxBytes || *map > 512 * layout::kGiB) {
-      return bad("value",
-                 "'vp.identity_map_size' " + hex(*map) + " needs more page tables than fit",
-                 t.get("identity_map_size")->source());
+      return r.badKey("value", "identity_map_size", hex(*map) + " needs more page tables than fit");
     }
     m.vp.identity_map_size = *map;
   }
@@ -452,9 +417,7 @@ Status parseVp(const toml::table& t, Manifest& m) {
       // Attributes use the 16-bit descriptor form; bits 11:8 must be zero (igvm-format.md §5.4).
       if ((reg == Register::kCodeAttributes || reg == Register::kDataAttributes) &&
           (*v & 0x0F00) != 0) {
-        return bad("value", "'vp.registers." + std::string(kRegisterNames[i]) + "' " + hex(*v) +
-                                " sets bits 11:8",
-                   regs->get(kRegisterNames[i])->source());
+        return rr.badKey("value", kRegisterNames[i], hex(*v) + " sets bits 11:8");
       }
       m.vp.registers[reg] = *v;
     }

@@ -64,12 +64,11 @@ Result<std::string> requiredPath(TableReader& r, std::string_view key, std::stri
     return r.missing(key);
   }
   if (s->empty()) {
-    return bad("value", "'" + r.keyPath(key) + "' must not be empty", r.table().get(key)->source());
+    return r.badKey("value", key, "must not be empty");
   }
   // open() would stop at the NUL and read another file than the one named.
   if (s->find('\0') != std::string::npos) {
-    return bad("value", "'" + r.keyPath(key) + "' contains a NUL character",
-               r.table().get(key)->source());
+    return r.badKey("value", key, "contains a NUL character");
   }
   return resolvePath(base_dir, *s);
 }
