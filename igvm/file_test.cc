@@ -296,6 +296,36 @@ TEST(KnownAnswer, AArch64VbsContextBytes) {
 TEST(KnownAnswer, Crc32) {
   // The standard CRC-32 check value.
   EXPECT_EQ(crc32(toBytes("123456789")), 0xCBF43926u);
+  EXPECT_EQ(crc32(toBytes("")), 0u);
+  EXPECT_EQ(crc32(toBytes("The quick brown fox jumps over the lazy dog")), 0x414FA339u);
+}
+
+// The table-driven CRC (eight bytes at a time) against the bit-at-a-time definition, at every
+// length and split point around the 8-byte steps, and continued across calls.
+TEST(KnownAnswer, Crc32MatchesTheBitwiseDefinition) {
+  auto bitwise = [](Bytes bytes, uint32_t crc) {
+    crc = ~crc;
+    for (std::byte b : bytes) {
+      crc ^= std::to_integer<uint32_t>(b);
+      for (int k = 0; k < 8; ++k) {
+        crc = (crc & 1) != 0 ? 0xEDB88320u ^ (crc >> 1) : crc >> 1;
+      }
+    }
+    return ~crc;
+  };
+  ByteVector data(131);
+  uint32_t x = 0x12345678;
+  for (std::byte& b : data) {
+    x = x * 1103515245 + 12345;
+    b = static_cast<std::byte>(x >> 24);
+  }
+  for (size_t length = 0; length <= data.size(); ++length) {
+    const Bytes all = Bytes(data).first(length);
+    EXPECT_EQ(crc32(all), bitwise(all, 0)) << length;
+    for (size_t split : {size_t{0}, length / 3, length / 2, length}) {
+      EXPECT_EQ(crc32(all.subspan(split), crc32(all.first(split))), bitwise(all, 0)) << length;
+    }
+  }
 }
 
 // --- a positive test for every header type ----------------------------------------------------
