@@ -50,11 +50,14 @@ class MappedFile {
   Bytes bytes() const { return Bytes(static_cast<const std::byte*>(data_), size_); }
   const std::string& path() const { return path_; }
 
-  // For a caller about to read the whole file (measure hashes every page): maps every page now,
-  // in one system call, instead of taking a page fault per 64 KiB as the reads arrive. Best
-  // effort and safe on a file that shrinks meanwhile (the guard still applies). False when the
-  // pages were not all mapped (a kernel before Linux 5.14, a shrunk file, a copied input).
-  bool populate() const;
+  // Copies what `view` (a view into bytes()) shows into `out` (of the same size) with pread(2),
+  // without touching the mapping. For a caller that reads most of a big file once (measure hashes
+  // every page): on a virtual machine the first touch of each mapped 4 KiB page can cost more
+  // than copying it, while the kernel copies from its own huge-page mapping of the page cache
+  // (bench/README.md: 25% of the hashing time on the project's machine). Safe from any thread.
+  // Past a shrunk end it gives zeros, as the mapping does, and unchanged() reports the change; a
+  // view outside the mapping is copied from memory. kUnreadable when the file cannot be read.
+  Status readView(Bytes view, std::span<std::byte> out) const;
 
   // OK while the file is as it was when opened: no read of the mapping went past a shrunk end,
   // and its size and modification time are unchanged. Otherwise a kUnreadable error (rule

@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -203,16 +204,46 @@ Result<MappedFile> MappedFile::open(const std::string& path) {
   return copy;
 }
 
-bool MappedFile::populate() const {
-#ifndef MADV_POPULATE_READ
-  constexpr int MADV_POPULATE_READ = 22;  // Linux 5.14; older kernels refuse it (EINVAL)
-#endif
-  return guard_ >= 0 && size_ > 0 && ::madvise(data_, size_, MADV_POPULATE_READ) == 0;
+Status MappedFile::readView(Bytes view, std::span<std::byte> out) const {
+  if (out.size() != view.size()) {
+    return internal("readView: " + hex(out.size()) + " bytes of room for a view of " +
+                    hex(view.size()));
+  }
+  const auto begin = reinterpret_cast<uintptr_t>(data_);
+  const auto at = reinterpret_cast<uintptr_t>(view.data());
+  const bool mapped = copy_ == nullptr && !view.empty() && at >= begin &&
+                      view.size() <= size_ && at - begin <= size_ - view.size();
+  if (!mapped) {
+    std::copy(view.begin(), view.end(), out.begin());
+    return okStatus();
+  }
+  const uint64_t offset = at - begin;
+  size_t done = 0;
+  while (done < out.size()) {
+    const ssize_t n =
+        ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      return detail::ioError(path_, "cannot read");
+    }
+    if (n == 0) {  // shrunk since it was mapped: what the guarded mapping shows
+      std::fill(out.begin() + static_cast<ptrdiff_t>(done), out.end(), std::byte{0});
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  return okStatus();
 }
 
 MappedFile::MappedFile(std::string path, int fd, void* data, size_t size, int guard,
                        int64_t mtime_ns)
-    : path_(std::move(path)), fd_(fd), data_(data), size_(size), guard_(guard),
+    : path_(std::move(path)),
+      fd_(fd),
+      data_(data),
+      size_(size),
+      guard_(guard),
       mtime_ns_(mtime_ns) {}
 
 MappedFile::MappedFile(MappedFile&& other) noexcept

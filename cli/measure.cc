@@ -91,7 +91,6 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   if (!mapped.ok()) {
     return fail("", mapped.error());  // the message names the path
   }
-  mapped->populate();  // every page gets hashed
   OutputFiles outputs;
   OutputFile* corim_out = nullptr;
   if (!args.corim.out.empty()) {
@@ -124,6 +123,7 @@ int runMeasure(const MeasureArgs& args, const OvmfMeasureArgs& ovmf) {
   opts.host = *host;
   opts.native_zero = args.native_zero;
   opts.threads = args.threads;
+  opts.source = &*mapped;  // the pages are read with pread, not through the mapping
   // A progress line on stderr when it is a terminal (base/progress.h); not with --trace, whose
   // lines go to the same terminal while the work runs.
   Progress progress("measure " + args.path, args.trace ? -1 : 2);

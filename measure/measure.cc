@@ -233,7 +233,7 @@ namespace {
 Running startSnp(const MeasureOptions& options, uint32_t bit, unsigned threads) {
   struct State {
     State(const MeasureOptions& opts, unsigned threads)
-        : o(opts), m(opts.host, opts.vcpus, {.threads = threads}) {}
+        : o(opts), m(opts.host, opts.vcpus, {.threads = threads, .source = opts.source}) {}
     MeasureOptions o;
     SnpHostMeasurement m;
     SnpFeedState st;

@@ -132,8 +132,8 @@ class SnpLaunch {
 
 Result<Measurement> measureSnp(const ovmf::Firmware& fw, const OvmfLaunchOptions& o) {
   Measurement m;
-  m.platform = "snp";
-  m.host = "kvm";
+  m.platform = platformName(Platform::kSnp);
+  m.host = hostModelName(HostModel::kKvm);
   m.vcpus = o.vcpus;
   IGVMKIT_ASSIGN_OR_RETURN(uint64_t ovmf_gpa, imageGpa("the OVMF image", fw.image(), kFourGiB));
   SnpLaunch launch(o);

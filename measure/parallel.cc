@@ -11,10 +11,55 @@
 namespace igvmkit::measure {
 namespace {
 
+// Whether ops[i]'s contents are hashed from its view (not a digest given, not a type without).
+bool hashesContents(const SnpPageOp& op) {
+  return snpPageTypeHasContents(op.type) && !op.contents_digest && !op.contents.empty();
+}
+
+// The contents of ops in [begin, end), read from `source` (see ParallelOptions::source) a run of
+// contiguous views at a time into a buffer of its own; without a source, the views themselves.
+class ContentReader {
+ public:
+  ContentReader(const MappedFile* source, std::span<const SnpPageOp> ops, size_t end)
+      : source_(source), ops_(ops), end_(end) {}
+
+  Result<Bytes> contents(size_t i) {
+    const Bytes view = ops_[i].contents;
+    if (source_ == nullptr) {
+      return view;
+    }
+    if (i >= run_end_) {
+      // The run: ops i, i+1, ... whose views follow each other, up to kRunBytes.
+      size_t bytes = view.size();
+      run_end_ = i + 1;
+      while (run_end_ < end_ && hashesContents(ops_[run_end_]) &&
+             ops_[run_end_].contents.data() == view.data() + bytes &&
+             bytes + ops_[run_end_].contents.size() <= kRunBytes) {
+        bytes += ops_[run_end_].contents.size();
+        ++run_end_;
+      }
+      run_start_ = view.data();
+      buffer_.resize(bytes);
+      IGVMKIT_RETURN_IF_ERROR(source_->readView(Bytes(view.data(), bytes), buffer_));
+    }
+    return Bytes(buffer_).subspan(static_cast<size_t>(view.data() - run_start_), view.size());
+  }
+
+ private:
+  static constexpr size_t kRunBytes = 256 * 1024;  // one read per 64 pages
+  const MappedFile* source_;
+  std::span<const SnpPageOp> ops_;
+  size_t end_;
+  size_t run_end_ = 0;  // ops before it are in buffer_ (from run_start_'s op on)
+  const std::byte* run_start_ = nullptr;
+  ByteVector buffer_;
+};
+
 // Hashes ops[i].contents into out[i] for i in [begin, end) that have contents.
 Status hashRange(std::span<const SnpPageOp> ops, std::span<Sha384Digest> out, size_t begin,
-                 size_t end) {
+                 size_t end, const MappedFile* source) {
   impl::Hasher h(impl::sha384Md());
+  ContentReader reader(source, ops, end);
   for (size_t i = begin; i < end; ++i) {
     if (!snpPageTypeHasContents(ops[i].type)) {
       out[i] = Sha384Digest{};
@@ -24,11 +69,11 @@ Status hashRange(std::span<const SnpPageOp> ops, std::span<Sha384Digest> out, si
       out[i] = *ops[i].contents_digest;
       continue;
     }
-    Bytes c = ops[i].contents;
-    if (c.empty()) {
+    if (ops[i].contents.empty()) {
       out[i] = impl::zeroPageSha384();
       continue;
     }
+    IGVMKIT_ASSIGN_OR_RETURN(Bytes c, reader.contents(i));
     IGVMKIT_RETURN_IF_ERROR(h.init());
     IGVMKIT_RETURN_IF_ERROR(h.update(c));
     IGVMKIT_RETURN_IF_ERROR(h.update(impl::zeroPage().subspan(c.size())));
@@ -148,8 +193,9 @@ Status SnpPageStream::submitPending() {
   b.digests.assign(b.ops.size(), Sha384Digest{});
   std::span<const SnpPageOp> ops(b.ops);
   std::span<Sha384Digest> out(b.digests);
-  b.ticket = pipeline_->submit(ops.size(), [ops, out](size_t begin, size_t end) {
-    return hashRange(ops, out, begin, end);
+  b.ticket = pipeline_->submit(ops.size(), [ops, out, source = options_.source](size_t begin,
+                                                                              size_t end) {
+    return hashRange(ops, out, begin, end, source);
   });
   return okStatus();
 }

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "base/bytes.h"
+#include "base/file.h"
 #include "base/status.h"
 #include "measure/digest.h"
 #include "measure/snp.h"
@@ -51,6 +52,10 @@ struct SnpPageOp {
 struct ParallelOptions {
   unsigned threads = 1;       // hashing threads (1 = hash on the calling thread); 0 counts as 1
   size_t batch_pages = 1024;  // operations per batch (bounds memory: 48 bytes of digest each)
+  // The mapped file that contents are views into, if any: the hashing threads then read each run
+  // of contiguous pages with MappedFile::readView (pread) into a buffer of their own instead of
+  // through the mapping, which is cheaper on a virtual machine (base/file.h says why).
+  const MappedFile* source = nullptr;
 };
 
 class SnpPageStream {

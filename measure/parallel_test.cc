@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace igvmkit::measure {
@@ -78,6 +80,46 @@ TEST(ParallelSnp, AnyThreadCountAndBatchGivesTheSameDigestAndTrace) {
       ASSERT_TRUE(s.ok()) << s.error().message;
       EXPECT_EQ(hexDigest(ld.digest()), kExpected) << threads << " threads, batch " << batch;
       EXPECT_EQ(ld.pageCount(), kPages);
+      EXPECT_EQ(trace, serial_trace) << threads << " threads, batch " << batch;
+    }
+  }
+}
+
+// With ParallelOptions::source, contents that are views into a mapped file are read with pread in
+// runs of contiguous pages; the digest and trace are those of hashing the views themselves. Every
+// seventh page's view is replaced by an equal copy outside the mapping (read from memory).
+TEST(ParallelSnp, ReadingThroughTheMappedFileGivesTheSameDigestAndTrace) {
+  Image image = makeImage();
+  std::vector<std::string> serial_trace;
+  ASSERT_EQ(runSerial(image, &serial_trace), kExpected);
+  const std::string path = ::testing::TempDir() + "/parallel_source.bin";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(image.mapping.data(), 1, image.mapping.size(), f), image.mapping.size());
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  Result<MappedFile> mapped = MappedFile::open(path);
+  ASSERT_TRUE(mapped.ok());
+  std::vector<ByteVector> copies;
+  copies.reserve(kPages);
+  std::vector<SnpPageOp> ops = image.ops;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const size_t offset = static_cast<size_t>(ops[i].contents.data() - image.mapping.data());
+    ops[i].contents = mapped->bytes().subspan(offset, ops[i].contents.size());
+    if (i % 7 == 0) {
+      ops[i].contents = copies.emplace_back(ops[i].contents.begin(), ops[i].contents.end());
+    }
+  }
+  for (unsigned threads : {1u, 2u, 4u}) {
+    for (size_t batch : {size_t{1}, size_t{7}, size_t{1024}}) {
+      std::vector<std::string> trace;
+      SnpLaunchDigest ld;
+      ld.setTrace([&trace](const SnpTraceRecord& r) { trace.push_back(formatSnpTrace(r)); });
+      Status s = measureSnpPages(
+          ld, ops, {.threads = threads, .batch_pages = batch, .source = &*mapped});
+      ASSERT_TRUE(s.ok()) << s.error().message;
+      EXPECT_EQ(hexDigest(ld.digest()), kExpected) << threads << " threads, batch " << batch;
       EXPECT_EQ(trace, serial_trace) << threads << " threads, batch " << batch;
     }
   }
