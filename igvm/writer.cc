@@ -20,9 +20,9 @@ namespace {
 // The stored blobs by content, for deduplication: an open-addressing table of (fingerprint,
 // offset, length), sized once for the number of entries. A fingerprint only picks candidates;
 // the writer compares bytes before it reuses one, so a collision costs a comparison, never a
-// wrong file. Page data is most of a big file, so the fingerprint reads 32 bytes per step in four
-// independent multiply-xor lanes (several times the speed of std::hash's serial chain) and a flat
-// table replaces a node per blob.
+// wrong file. Page data is most of a big file, so the fingerprint reads 64 bytes per step in eight
+// independent lanes (several times the speed of std::hash's serial chain) and a flat table
+// replaces a node per blob.
 class BlobIndex {
  public:
   struct Blob {
@@ -31,20 +31,26 @@ class BlobIndex {
   };
 
   static uint64_t fingerprint(Bytes content) {
+    // Eight lanes, each adding the product of its word's halves (keyed) and the word itself, as
+    // XXH3's accumulate step does: the lanes are independent and the compiler vectorises them
+    // (twice the speed of four multiply-xor chains; this runs on the writer's critical path).
+    static constexpr std::array<uint64_t, 8> kKey = {
+        0xBE4B'A423'396C'FEB8, 0x1CAD'21F7'2C81'017C, 0xDB97'9083'E96D'D4DE,
+        0x1F67'B3B7'A4A4'4072, 0x78E5'C0CC'4EE6'79CB, 0x2172'FFCC'7DD0'5A82,
+        0x8E24'43F7'7446'08B8, 0x4C26'3A81'E690'35E0};
     constexpr uint64_t kMul = 0x9E37'79B9'7F4A'7C15;
-    std::array<uint64_t, 4> lane = {0x243F'6A88'85A3'08D3, 0x1319'8A2E'0370'7344,
-                                    0xA409'3822'299F'31D0, 0x082E'FA98'EC4E'6C89};
+    std::array<uint64_t, 8> lane = {1, 2, 3, 4, 5, 6, 7, 8};
     const std::byte* p = content.data();
     size_t n = content.size();
-    for (; n >= 32; p += 32, n -= 32) {
-      for (size_t k = 0; k < 4; ++k) {
-        uint64_t w;
-        std::memcpy(&w, p + 8 * k, 8);
-        lane[k] = (lane[k] ^ w) * kMul;
-        lane[k] ^= lane[k] >> 29;
+    for (; n >= 64; p += 64, n -= 64) {
+      std::array<uint64_t, 8> word;
+      std::memcpy(word.data(), p, 64);
+      for (size_t k = 0; k < 8; ++k) {
+        const uint64_t keyed = word[k] ^ kKey[k];
+        lane[k] += (keyed & 0xFFFF'FFFF) * (keyed >> 32) + word[k];
       }
     }
-    uint64_t h = content.size();
+    uint64_t h = content.size() * kMul;
     for (; n > 0; ++p, --n) {
       h = (h ^ std::to_integer<uint64_t>(*p)) * kMul;
     }
