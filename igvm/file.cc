@@ -1277,9 +1277,13 @@ class Parser {
   // Sorted by start (then file order), the first range that starts inside an earlier range of a
   // shared mask bit. O(n log n).
   static std::optional<Overlap> firstOverlap(HugeVector<Import>& ranges) {
-    std::sort(ranges.begin(), ranges.end(), [](const Import& a, const Import& b) {
+    auto before = [](const Import& a, const Import& b) {
       return a.first != b.first ? a.first < b.first : a.index < b.index;
-    });
+    };
+    // Files usually import in address order: one pass instead of a sort of every page.
+    if (!std::is_sorted(ranges.begin(), ranges.end(), before)) {
+      std::sort(ranges.begin(), ranges.end(), before);
+    }
     std::array<uint64_t, 32> max_last{};
     std::array<uint32_t, 32> owner{};
     uint32_t seen = 0;
