@@ -266,7 +266,7 @@ class OutputSink : public igvm::WriteSink {
         return out_.write(bytes);
       }
     }
-    std::copy(bytes.begin(), bytes.end(), buffer(filling_).begin() + static_cast<ptrdiff_t>(filled_));
+    std::copy(bytes.begin(), bytes.end(), buffer(filling_).subspan(filled_).begin());
     filled_ += bytes.size();
     return okStatus();
   }

@@ -9,6 +9,7 @@
 #include "igvm/gpa.h"
 #include "measure/internal/hash_pipeline.h"
 #include "measure/internal/snp_feed.h"
+#include "measure/internal/view_reader.h"
 #include "measure/sev.h"
 #include "measure/tdx.h"
 #include "measure/vbs.h"
@@ -293,19 +294,21 @@ Running startSnp(const MeasureOptions& options, uint32_t bit, unsigned threads) 
 
 Running startTdx(const MeasureOptions& options, uint32_t bit) {
   struct State {
+    explicit State(const MeasureOptions& opts) : o(opts), pages(opts.source) {}
     MeasureOptions o;
     TdxMrtd mrtd;
+    impl::ViewReader pages;
     uint64_t index = 0;
   };
-  auto st = std::make_shared<State>();
-  st->o = options;
+  auto st = std::make_shared<State>(options);
   Running run;
   run.on = {.page = [st](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
          if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
            return {};
          }
          const bool measured = (pd.flags & igvm::kPageDataFlagUnmeasured) == 0;
-         IGVMKIT_RETURN_IF_ERROR(st->mrtd.addPage(p.gpa, p.data, measured));
+         IGVMKIT_ASSIGN_OR_RETURN(Bytes data, measured ? st->pages.read(p.data) : p.data);
+         IGVMKIT_RETURN_IF_ERROR(st->mrtd.addPage(p.gpa, data, measured));
          if (st->o.trace) {
            st->o.trace(traceLine(st->index++, measured ? "page.add+extend" : "page.add", p.gpa));
          }
@@ -337,12 +340,13 @@ Running startTdx(const MeasureOptions& options, uint32_t bit) {
 
 Running startVbs(const MeasureOptions& options, uint32_t bit) {
   struct State {
+    explicit State(const MeasureOptions& opts) : o(opts), pages(opts.source) {}
     MeasureOptions o;
     VbsBootDigest vbs;
+    impl::ViewReader pages;
     uint64_t index = 0;
   };
-  auto st = std::make_shared<State>();
-  st->o = options;
+  auto st = std::make_shared<State>(options);
   Running run;
   run.on = {.page = [st](const igvm::IGVM_VHS_PAGE_DATA& pd, const PageSlice& p) -> Status {
          if ((pd.flags & igvm::kPageDataFlagShared) != 0) {
@@ -353,7 +357,8 @@ Running startVbs(const MeasureOptions& options, uint32_t bit) {
                               "vbs page data must be NORMAL, not type " + hex(pd.data_type));
          }
          const bool unmeasured = (pd.flags & igvm::kPageDataFlagUnmeasured) != 0;
-         IGVMKIT_RETURN_IF_ERROR(st->vbs.addPage(p.gpa, p.data, VbsAcceptance::kNone, unmeasured));
+         IGVMKIT_ASSIGN_OR_RETURN(Bytes data, st->pages.read(p.data));
+         IGVMKIT_RETURN_IF_ERROR(st->vbs.addPage(p.gpa, data, VbsAcceptance::kNone, unmeasured));
          if (st->o.trace) {
            st->o.trace(traceLine(st->index++, unmeasured ? "page.unmeasured" : "page", p.gpa));
          }

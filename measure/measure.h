@@ -65,8 +65,9 @@ struct MeasureOptions {
   uint32_t vcpus = 1;                // SNP under kvm only: one VMSA per vCPU
   bool native_zero = false;          // SNP: PAGE_DATA without data as ZERO (3), not NORMAL zeros
   unsigned threads = 0;              // SNP content-hash threads; 0 = hardware concurrency
-  // SNP: the mapped file the igvm::File's page data are views into, if it is one; the hashing
-  // threads then read the pages with pread (ParallelOptions::source in measure/parallel.h).
+  // The mapped file the igvm::File's page data are views into, if it is one: SNP's hashing
+  // threads (ParallelOptions::source in measure/parallel.h) and TDX and VBS then read the pages
+  // with pread instead of through the mapping (base/file.h, MappedFile::readView).
   const MappedFile* source = nullptr;
   TraceFn trace = nullptr;           // optional, one call per measured operation
   // Optional: headers walked of the file's, every 1024 and at the end (a progress line).

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -401,6 +402,56 @@ TEST(MeasureTest, ThreadedAndSingleThreadedAgreeOnImagesOfEverySize) {
         EXPECT_EQ(walked, file->headers().size());  // the last call reports every header
         EXPECT_EQ(total, file->headers().size());
       }
+    }
+  }
+}
+
+// With MeasureOptions::source (the mapped file the pages are views into), SNP, TDX and VBS read
+// the pages with pread (parallel hashing runs; 256 KiB windows for the serial ones) and give the
+// digests of reading the mapping: 200 pages of varied lengths over several windows, a zero page,
+// unmeasured and shared pages, and the file's own end inside the last window.
+TEST(MeasureTest, ReadingPagesThroughTheFileGivesTheSameDigests) {
+  Model model;
+  model.add(igvm::platformEntry(igvm::PlatformType::kSevSnp, 0x1, 0, 0));
+  model.add(igvm::platformEntry(igvm::PlatformType::kTdx, 0x2, 0, 0));
+  model.add(igvm::platformEntry(igvm::PlatformType::kVsmIsolation, 0x4));
+  for (uint32_t i = 0; i < 200; ++i) {
+    const uint64_t gpa = 0x100000 + uint64_t{i} * 0x1000;
+    if (i % 17 == 3) {
+      model.add(igvm::pageDataEntry(gpa, 0x7));  // a page of zeros
+    } else if (i % 23 == 5) {
+      model.add(
+          igvm::pageDataEntry(gpa, 0x7, Blob(pattern(4096, i)), igvm::kPageDataFlagUnmeasured));
+    } else if (i % 29 == 7) {
+      model.add(igvm::pageDataEntry(gpa, 0x3, Blob(pattern(4096, i)), igvm::kPageDataFlagShared));
+    } else {
+      model.add(igvm::pageDataEntry(gpa, 0x7, Blob(pattern(i % 5 == 0 ? 300 + i : 4096, i))));
+    }
+  }
+  model.add(igvm::vpContextEntry(0xFFFFFFFFF000, 0x1, 0, Blob(vmsaPage(0xC0))));
+  Result<ByteVector> bytes = igvm::write(model);
+  ASSERT_TRUE(bytes.ok()) << bytes.error().message;
+  const std::string path = ::testing::TempDir() + "/measure_source.igvm";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    ASSERT_NE(f, nullptr);
+    ASSERT_EQ(std::fwrite(bytes->data(), 1, bytes->size(), f), bytes->size());
+    ASSERT_EQ(std::fclose(f), 0);
+  }
+  Result<MappedFile> mapped = MappedFile::open(path);
+  ASSERT_TRUE(mapped.ok());
+  Result<igvm::File> file = igvm::File::parse(mapped->bytes());
+  ASSERT_TRUE(file.ok()) << file.error().message;
+  for (Platform platform : {Platform::kSnp, Platform::kTdx, Platform::kVbs}) {
+    for (unsigned threads : {1u, 2u}) {
+      Result<Measurement> direct = measure(*file, {.platform = platform, .threads = threads});
+      Result<Measurement> read =
+          measure(*file, {.platform = platform, .threads = threads, .source = &*mapped});
+      ASSERT_TRUE(direct.ok()) << direct.error().message;
+      ASSERT_TRUE(read.ok()) << read.error().message;
+      EXPECT_EQ(hexBytes(read->digest), hexBytes(direct->digest))
+          << platformName(platform) << ", " << threads << " threads";
+      EXPECT_EQ(read->pages_measured, direct->pages_measured);
     }
   }
 }
