@@ -7,6 +7,7 @@
 
 #include "measure/internal/hash.h"
 #include "measure/internal/hash_pipeline.h"
+#include "measure/internal/view_reader.h"
 
 namespace igvmkit::measure {
 namespace {
@@ -16,50 +17,26 @@ bool hashesContents(const SnpPageOp& op) {
   return snpPageTypeHasContents(op.type) && !op.contents_digest && !op.contents.empty();
 }
 
-// The contents of ops in [begin, end), read from `source` (see ParallelOptions::source) a run of
-// contiguous views at a time into a buffer of its own; without a source, the views themselves.
-class ContentReader {
- public:
-  ContentReader(const MappedFile* source, std::span<const SnpPageOp> ops, size_t end)
-      : source_(source), ops_(ops), end_(end) {}
-
-  Result<Bytes> contents(size_t i) {
-    const Bytes view = ops_[i].contents;
-    if (source_ == nullptr) {
-      return view;
-    }
-    if (i >= run_end_) {
-      // The run: ops i, i+1, ... whose views follow each other, up to kRunBytes.
-      size_t bytes = view.size();
-      run_end_ = i + 1;
-      while (run_end_ < end_ && hashesContents(ops_[run_end_]) &&
-             ops_[run_end_].contents.data() == view.data() + bytes &&
-             bytes + ops_[run_end_].contents.size() <= kRunBytes) {
-        bytes += ops_[run_end_].contents.size();
-        ++run_end_;
-      }
-      run_start_ = view.data();
-      buffer_.resize(bytes);
-      IGVMKIT_RETURN_IF_ERROR(source_->readView(Bytes(view.data(), bytes), buffer_));
-    }
-    return Bytes(buffer_).subspan(static_cast<size_t>(view.data() - run_start_), view.size());
+// The bytes from ops[i]'s view on that the views of ops i, i+1, ... (before `end`) cover while
+// they follow each other in the file, up to ViewReader::kWindowBytes: one read for a run of
+// pages, and nothing read that another hashing call will read.
+size_t runBytes(std::span<const SnpPageOp> ops, size_t i, size_t end) {
+  const std::byte* start = ops[i].contents.data();
+  size_t bytes = ops[i].contents.size();
+  for (size_t j = i + 1;
+       j < end && hashesContents(ops[j]) && ops[j].contents.data() == start + bytes &&
+       bytes + ops[j].contents.size() <= impl::ViewReader::kWindowBytes;
+       ++j) {
+    bytes += ops[j].contents.size();
   }
-
- private:
-  static constexpr size_t kRunBytes = 256 * 1024;  // one read per 64 pages
-  const MappedFile* source_;
-  std::span<const SnpPageOp> ops_;
-  size_t end_;
-  size_t run_end_ = 0;  // ops before it are in buffer_ (from run_start_'s op on)
-  const std::byte* run_start_ = nullptr;
-  ByteVector buffer_;
-};
+  return bytes;
+}
 
 // Hashes ops[i].contents into out[i] for i in [begin, end) that have contents.
 Status hashRange(std::span<const SnpPageOp> ops, std::span<Sha384Digest> out, size_t begin,
                  size_t end, const MappedFile* source) {
   impl::Hasher h(impl::sha384Md());
-  ContentReader reader(source, ops, end);
+  impl::ViewReader reader(source);  // ParallelOptions::source
   for (size_t i = begin; i < end; ++i) {
     if (!snpPageTypeHasContents(ops[i].type)) {
       out[i] = Sha384Digest{};
@@ -73,7 +50,9 @@ Status hashRange(std::span<const SnpPageOp> ops, std::span<Sha384Digest> out, si
       out[i] = impl::zeroPageSha384();
       continue;
     }
-    IGVMKIT_ASSIGN_OR_RETURN(Bytes c, reader.contents(i));
+    const Bytes view = ops[i].contents;
+    const size_t ahead = reader.needsRead(view) ? runBytes(ops, i, end) : 0;
+    IGVMKIT_ASSIGN_OR_RETURN(Bytes c, reader.read(view, ahead));
     IGVMKIT_RETURN_IF_ERROR(h.init());
     IGVMKIT_RETURN_IF_ERROR(h.update(c));
     IGVMKIT_RETURN_IF_ERROR(h.update(impl::zeroPage().subspan(c.size())));
@@ -193,10 +172,10 @@ Status SnpPageStream::submitPending() {
   b.digests.assign(b.ops.size(), Sha384Digest{});
   std::span<const SnpPageOp> ops(b.ops);
   std::span<Sha384Digest> out(b.digests);
-  b.ticket = pipeline_->submit(ops.size(), [ops, out, source = options_.source](size_t begin,
-                                                                              size_t end) {
-    return hashRange(ops, out, begin, end, source);
-  });
+  b.ticket =
+      pipeline_->submit(ops.size(), [ops, out, source = options_.source](size_t begin, size_t end) {
+        return hashRange(ops, out, begin, end, source);
+      });
   return okStatus();
 }
 
